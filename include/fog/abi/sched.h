@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Maps of bpf/sched.bpf.c, read by the cpu and schedlat collectors. */
+#ifndef FOG_ABI_SCHED_H
+#define FOG_ABI_SCHED_H
+
+#include "common.h"
+
+#define FOG_SCHED_MAX_TASKS 8192
+#define FOG_SCHED_MAX_CGROUPS 1024
+
+/* sched_tasks: per-CPU values keyed by tgid */
+struct fog_task_sched {
+	__u64 oncpu_ns;
+	__u64 nvcsw;	/* voluntary switches: the task blocked */
+	__u64 nivcsw;	/* involuntary switches: preempted while runnable */
+	__u64 pad;
+	struct fog_hist runq;	/* run-queue wait, wakeup to switch-in */
+	char comm[FOG_COMM_LEN];	/* set when the entry is created */
+};
+
+/* sched_cgroups: per-CPU values keyed by cgroup id */
+struct fog_cgroup_sched {
+	__u64 oncpu_ns;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 pad;
+	struct fog_hist runq;
+};
+
+/* sched_cpu: one per-CPU entry, index 0 */
+struct fog_cpu_sched {
+	__u64 busy_ns;	/* time spent running any task but the idle task */
+	__u64 switches;
+	__u64 last_switch_ns;	/* when this CPU last switched */
+	__u32 cur_tgid;	/* tgid running since then, 0 for the idle task */
+	__u32 pad;
+	struct fog_hist runq;	/* host-wide run-queue latency, this CPU's share */
+};
+
+#endif /* FOG_ABI_SCHED_H */

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared by the integration tests: start a private fogd, query its API, wait for figures.
+# A test exits 0 on pass, 77 to skip (with a message saying why), anything else on failure.
+
+set -u
+: "${OUTPUT:=build}"
+FOGD="$OUTPUT/fogd"
+FOGCTL="$OUTPUT/fogctl"
+HELPERS="$OUTPUT/tests/helpers"
+T_DIR=$(mktemp -d /tmp/fogd-test.XXXXXX)
+FOG_SOCK="$T_DIR/fogd.sock"
+FOG_PINS="/sys/fs/bpf/fogd-test-$$"
+FOGD_PID=
+FOGD_LOG="$T_DIR/fogd.log"
+export FOGCTL_SOCKET="$FOG_SOCK"
+
+t_log() { printf '  %s\n' "$*" >&2; }
+t_fail() {
+	printf '  FAIL: %s\n' "$*" >&2
+	if [ -s "$FOGD_LOG" ]; then
+		printf '  --- fogd log (last 30 lines) ---\n' >&2
+		tail -n 30 "$FOGD_LOG" | sed 's/^/  | /' >&2
+	fi
+	exit 1
+}
+t_skip() { printf '  SKIP: %s\n' "$*" >&2; exit 77; }
+
+t_cleanup() {
+	if [ -n "$FOGD_PID" ] && kill -0 "$FOGD_PID" 2>/dev/null; then
+		kill -TERM "$FOGD_PID" 2>/dev/null
+		wait "$FOGD_PID" 2>/dev/null
+	fi
+	[ -n "${T_CLEANUP_EXTRA:-}" ] && eval "$T_CLEANUP_EXTRA"
+	rm -rf "$FOG_PINS" 2>/dev/null
+	rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+
+# Skips unless running as root on a kernel with BTF.
+t_require_root_btf() {
+	[ "$(id -u)" -eq 0 ] || t_skip "needs root (loads BPF programs)"
+	[ -r /sys/kernel/btf/vmlinux ] || t_skip "kernel has no BTF (/sys/kernel/btf/vmlinux)"
+}
+
+# Starts fogd with a private socket and pin folder; extra arguments go to fogd.
+fogd_start() {
+	"$FOGD" -o fogd.socket="$FOG_SOCK" -o fogd.pin_path="$FOG_PINS" "$@" >"$FOGD_LOG" 2>&1 &
+	FOGD_PID=$!
+	for _ in $(seq 1 100); do
+		if [ -S "$FOG_SOCK" ] && api /api/v1/status >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$FOGD_PID" 2>/dev/null || t_fail "fogd exited during start-up"
+		sleep 0.1
+	done
+	t_fail "fogd did not answer on $FOG_SOCK within 10 s"
+}
+
+# Stops fogd with SIGTERM and checks it exits 0.
+fogd_stop() {
+	local rc=0
+	kill -TERM "$FOGD_PID"
+	wait "$FOGD_PID" || rc=$?
+	FOGD_PID=
+	[ "$rc" -eq 0 ] || t_fail "fogd exited with status $rc after SIGTERM"
+}
+
+# GET an API path from the running fogd; prints the body.
+api() {
+	curl -sf --max-time 5 --unix-socket "$FOG_SOCK" "http://localhost$1"
+}
+
+# Waits until `api PATH | jq -e FILTER` succeeds; FILTER may use --arg pairs after it.
+t_wait_json() {
+	local path=$1 filter=$2 timeout=${3:-10}
+	shift 3 || shift $#
+	local deadline=$((SECONDS + timeout))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		if api "$path" | jq -e "$@" "$filter" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+# Fails unless the named collector is running.
+t_require_collector() {
+	local state
+	state=$(api /api/v1/status | jq -r --arg n "$1" '.collectors[] | select(.name == $n) | .state')
+	[ "$state" = "running" ] || t_fail "collector $1 is '$state': $(api /api/v1/status | jq -c --arg n "$1" '.collectors[] | select(.name == $n)')"
+}

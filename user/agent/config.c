@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <ini.h>
+
+#include "agent/config.h"
+
+enum opt_type {
+	OPT_BOOL,
+	OPT_U32,
+	OPT_STR,
+};
+
+struct opt {
+	const char *section;
+	const char *key;
+	enum opt_type type;
+	size_t offset;
+	size_t size;	/* OPT_STR: buffer size */
+	const char *def;
+	__u64 min, max;	/* OPT_U32 bounds */
+	const char *const *choices;	/* OPT_STR: allowed values, NULL for any */
+	const char *help;
+};
+
+static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
+static const char *const cgroup_modes[] = { "auto", "v2", "v1-memory", "v1-cpu", NULL };
+static const char *const psi_windows[] = { "10", "60", "300", NULL };
+
+#define STR(sec, k, field, d, ch, h)                                                               \
+	{ sec, k, OPT_STR, offsetof(struct fog_config, field),                                     \
+	  sizeof(((struct fog_config *)0)->field), d, 0, 0, ch, h }
+#define U32(sec, k, field, d, lo, hi, h)                                                           \
+	{ sec, k, OPT_U32, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
+#define BOOL(sec, k, field, d, h)                                                                  \
+	{ sec, k, OPT_BOOL, offsetof(struct fog_config, field), 0, d, 0, 0, NULL, h }
+
+/* The one table of options and their defaults. */
+static const struct opt opts[] = {
+	STR("fogd", "socket", socket_path, "/run/fogd/fogd.sock", NULL, "local API socket"),
+	STR("fogd", "pin_path", pin_path, "/sys/fs/bpf/fogd", NULL, "bpffs folder for pins"),
+	STR("fogd", "log_level", log_level, "info", log_levels, "error, warn, info or debug"),
+	U32("fogd", "tick_ms", tick_ms, "1000", 100, 60000, "map read interval"),
+	STR("fogd", "cgroup_mode", cgroup_mode, "auto", cgroup_modes,
+	    "cgroup hierarchy that names a task's cgroup"),
+	U32("fogd", "max_processes", max_processes, "4096", 64, 1 << 20, "processes tracked"),
+	U32("fogd", "max_cgroups", max_cgroups, "512", 8, 1 << 16, "cgroups tracked"),
+	U32("fogd", "event_log_size", event_log_size, "1024", 16, 1 << 20, "events kept"),
+	BOOL("collectors", "cpu", cpu, "on", "on-CPU time per task, cgroup and CPU"),
+	BOOL("collectors", "schedlat", schedlat, "on", "run-queue latency"),
+	BOOL("collectors", "mem", mem, "on", "page, fault, reclaim, OOM and PSI figures"),
+	BOOL("collectors", "io", io, "on", "block I/O per device and process"),
+	BOOL("collectors", "net", net, "on", "traffic per interface and cgroup"),
+	U32("schedlat", "outlier_us", runq_outlier_us, "50000", 0, 60000000,
+	    "run-queue waits above this become events; 0 turns them off"),
+	U32("io", "outlier_us", io_outlier_us, "500000", 0, 600000000,
+	    "block requests slower than this become events; 0 turns them off"),
+	{ "mem", "psi_window_s", OPT_U32, offsetof(struct fog_config, psi_window_s), 0, "10", 10, 300,
+	  psi_windows, "PSI average window: 10, 60 or 300" },
+	BOOL("net", "cgroup_skb", net_cgroup_skb, "on", "per-cgroup traffic via cgroup_skb"),
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const struct opt *opt_find(const char *section, const char *key, bool *section_known)
+{
+	*section_known = false;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (strcmp(opts[i].section, section))
+			continue;
+		*section_known = true;
+		if (!strcmp(opts[i].key, key))
+			return &opts[i];
+	}
+	return NULL;
+}
+
+static bool in_choices(const char *const *choices, const char *value)
+{
+	for (; *choices; choices++)
+		if (!strcmp(*choices, value))
+			return true;
+	return false;
+}
+
+static void choices_str(const char *const *choices, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; *choices && n < len; choices++)
+		n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", *choices);
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "on", "yes", "true", "1", NULL };
+	static const char *const no[] = { "off", "no", "false", "0", NULL };
+
+	for (int i = 0; yes[i]; i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int opt_apply(const struct opt *o, struct fog_config *cfg, const char *value, char *err,
+		     size_t errlen)
+{
+	char *dst = (char *)cfg + o->offset;
+	char allowed[128];
+	char *end;
+	unsigned long long u;
+
+	if (o->choices && !in_choices(o->choices, value)) {
+		choices_str(o->choices, allowed, sizeof(allowed));
+		snprintf(err, errlen, "[%s] %s: '%s' is not one of %s", o->section, o->key, value,
+			 allowed);
+		return -EINVAL;
+	}
+	switch (o->type) {
+	case OPT_BOOL:
+		if (parse_bool(value, (bool *)dst)) {
+			snprintf(err, errlen, "[%s] %s: '%s' is not on or off", o->section, o->key,
+				 value);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_U32:
+		errno = 0;
+		u = strtoull(value, &end, 10);
+		if (!*value || *end || errno || value[0] == '-') {
+			snprintf(err, errlen, "[%s] %s: '%s' is not a whole number", o->section,
+				 o->key, value);
+			return -EINVAL;
+		}
+		if (u < o->min || u > o->max) {
+			snprintf(err, errlen, "[%s] %s: %llu is out of range %" PRIu64 "..%" PRIu64,
+				 o->section, o->key, u, (uint64_t)o->min, (uint64_t)o->max);
+			return -ERANGE;
+		}
+		*(__u32 *)dst = (__u32)u;
+		return 0;
+	case OPT_STR:
+		if (strlen(value) >= o->size) {
+			snprintf(err, errlen, "[%s] %s: value is longer than %zu bytes", o->section,
+				 o->key, o->size - 1);
+			return -ENAMETOOLONG;
+		}
+		if (!o->choices && !*value) {
+			snprintf(err, errlen, "[%s] %s: value is empty", o->section, o->key);
+			return -EINVAL;
+		}
+		strcpy(dst, value);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void fog_config_defaults(struct fog_config *cfg)
+{
+	char err[FOG_CONFIG_ERR_LEN];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (opt_apply(&opts[i], cfg, opts[i].def, err, sizeof(err)))
+			abort(); /* the defaults table itself is wrong */
+}
+
+int fog_config_set_kv(struct fog_config *cfg, const char *section, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	const struct opt *o;
+	bool section_known;
+
+	o = opt_find(section, key, &section_known);
+	if (!o) {
+		if (section_known)
+			snprintf(err, errlen, "unknown key '%s' in section [%s]", key, section);
+		else
+			snprintf(err, errlen, "unknown section [%s] (key '%s')", section, key);
+		return -ENOENT;
+	}
+	return opt_apply(o, cfg, value, err, errlen);
+}
+
+int fog_config_set(struct fog_config *cfg, const char *assignment, char *err, size_t errlen)
+{
+	char section[64], key[64];
+	const char *dot = strchr(assignment, '.');
+	const char *eq = strchr(assignment, '=');
+
+	if (!dot || !eq || dot > eq || dot == assignment || eq == dot + 1 ||
+	    (size_t)(dot - assignment) >= sizeof(section) || (size_t)(eq - dot - 1) >= sizeof(key)) {
+		snprintf(err, errlen, "'%s' is not of the form section.key=value", assignment);
+		return -EINVAL;
+	}
+	memcpy(section, assignment, dot - assignment);
+	section[dot - assignment] = '\0';
+	memcpy(key, dot + 1, eq - dot - 1);
+	key[eq - dot - 1] = '\0';
+	return fog_config_set_kv(cfg, section, key, eq + 1, err, errlen);
+}
+
+struct load_ctx {
+	struct fog_config *cfg;
+	char msg[FOG_CONFIG_ERR_LEN];
+	int err;
+};
+
+static int on_ini_value(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *ctx = user;
+	char msg[FOG_CONFIG_ERR_LEN];
+	int err;
+
+	if (!name) /* a section header alone */
+		return 1;
+	if (!*section) {
+		snprintf(msg, sizeof(msg), "key '%s' is outside any section", name);
+		err = -EINVAL;
+	} else {
+		err = fog_config_set_kv(ctx->cfg, section, name, value, msg, sizeof(msg));
+	}
+	if (err && !ctx->err) {
+		ctx->err = err;
+		snprintf(ctx->msg, sizeof(ctx->msg), "%s", msg);
+	}
+	return err ? 0 : 1;
+}
+
+int fog_config_load(struct fog_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct load_ctx ctx = { .cfg = cfg };
+	int line;
+
+	line = ini_parse(path, on_ini_value, &ctx);
+	if (line == -1) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	if (line == -2) {
+		snprintf(err, errlen, "%s: out of memory while parsing", path);
+		return -ENOMEM;
+	}
+	if (line > 0) {
+		if (ctx.err)
+			snprintf(err, errlen, "%s:%d: %s", path, line, ctx.msg);
+		else
+			snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+				 path, line);
+		return ctx.err ? ctx.err : -EINVAL;
+	}
+	snprintf(cfg->source, sizeof(cfg->source), "%s", path);
+	return 0;
+}
+
+void fog_config_write(const struct fog_config *cfg, FILE *f)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt *o = &opts[i];
+		const char *p = (const char *)cfg + o->offset;
+
+		if (strcmp(section, o->section)) {
+			fprintf(f, "%s[%s]\n", i ? "\n" : "", o->section);
+			section = o->section;
+		}
+		fprintf(f, "; %s\n", o->help);
+		switch (o->type) {
+		case OPT_BOOL:
+			fprintf(f, "%s = %s\n", o->key, *(const bool *)p ? "on" : "off");
+			break;
+		case OPT_U32:
+			fprintf(f, "%s = %u\n", o->key, *(const __u32 *)p);
+			break;
+		case OPT_STR:
+			fprintf(f, "%s = %s\n", o->key, p);
+			break;
+		}
+	}
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fogd's configuration: an INI file (parsed by libinih) and `-o section.key=value`
+ * flags over defaults that live in one table. A parsed config is never modified;
+ * SIGHUP builds a new one and swaps it in.
+ */
+#ifndef FOG_CONFIG_H
+#define FOG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#define FOG_CONFIG_ERR_LEN 512
+
+struct fog_config {
+	char source[256];	/* file the values came from, "" for defaults only */
+
+	/* [fogd] */
+	char socket_path[108];	/* Unix socket of the local API (mode 0600) */
+	char pin_path[200];	/* bpffs folder for map pins */
+	char log_level[8];	/* error, warn, info, debug */
+	__u32 tick_ms;	/* how often maps are read into the aggregates */
+	char cgroup_mode[16];	/* auto, v2, v1-memory, v1-cpu */
+	__u32 max_processes;	/* processes tracked at once */
+	__u32 max_cgroups;	/* cgroups tracked at once */
+	__u32 event_log_size;	/* recent events kept for the API */
+
+	/* [collectors] */
+	bool cpu;
+	bool schedlat;
+	bool mem;
+	bool io;
+	bool net;
+
+	/* [schedlat] */
+	__u32 runq_outlier_us;	/* 0: no outlier events */
+	/* [io] */
+	__u32 io_outlier_us;	/* 0: no outlier events */
+	/* [mem] */
+	__u32 psi_window_s;	/* PSI averages reported: 10, 60 or 300 */
+	/* [net] */
+	bool net_cgroup_skb;	/* attach cgroup_skb for per-cgroup traffic */
+};
+
+/* Fills cfg with the built-in defaults. */
+void fog_config_defaults(struct fog_config *cfg);
+
+/*
+ * Reads an INI file over cfg. On error returns a negative errno and writes
+ * "FILE:LINE: what is wrong" into err; cfg may then hold part of the file,
+ * so callers parse into a scratch copy.
+ */
+int fog_config_load(struct fog_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Applies one "section.key=value" assignment, as given by `fogd -o`. */
+int fog_config_set(struct fog_config *cfg, const char *assignment, char *err, size_t errlen);
+
+/* Applies one value; err names the key and what is wrong with the value. */
+int fog_config_set_kv(struct fog_config *cfg, const char *section, const char *key,
+		      const char *value, char *err, size_t errlen);
+
+/* Writes the effective configuration as an INI file. */
+void fog_config_write(const struct fog_config *cfg, FILE *f);
+
+#endif /* FOG_CONFIG_H */

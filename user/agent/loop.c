@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+
+#include "agent/log.h"
+#include "agent/loop.h"
+
+#define LOOP_MAX_FDS 64
+#define LOOP_MAX_TIMERS 16
+
+struct loop_fd {
+	int fd;	/* -1: free slot */
+	bool is_timer;
+	fog_loop_fd_fn fn;
+	fog_loop_timer_fn timer_fn;
+	void *ctx;
+};
+
+struct fog_loop {
+	int epfd;
+	bool stop;
+	fog_loop_pre_fn pre;	/* run before each wait */
+	void *pre_ctx;
+	struct loop_fd fds[LOOP_MAX_FDS];
+};
+
+struct fog_loop *fog_loop__new(void)
+{
+	struct fog_loop *loop = calloc(1, sizeof(*loop));
+
+	if (!loop)
+		return NULL;
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0) {
+		int err = errno;
+
+		free(loop);
+		errno = err;
+		return NULL;
+	}
+	for (int i = 0; i < LOOP_MAX_FDS; i++)
+		loop->fds[i].fd = -1;
+	return loop;
+}
+
+void fog_loop__free(struct fog_loop *loop)
+{
+	if (!loop)
+		return;
+	for (int i = 0; i < LOOP_MAX_FDS; i++)
+		if (loop->fds[i].fd >= 0 && loop->fds[i].is_timer)
+			close(loop->fds[i].fd);
+	close(loop->epfd);
+	free(loop);
+}
+
+static int slot_add(struct fog_loop *loop, int fd, uint32_t events, struct loop_fd *tmpl)
+{
+	struct epoll_event ev = { .events = events };
+
+	for (int i = 0; i < LOOP_MAX_FDS; i++) {
+		if (loop->fds[i].fd >= 0)
+			continue;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev))
+			return -errno;
+		loop->fds[i] = *tmpl;
+		loop->fds[i].fd = fd;
+		return i;
+	}
+	return -ENOSPC;
+}
+
+int fog_loop__add_fd(struct fog_loop *loop, int fd, uint32_t events, fog_loop_fd_fn fn, void *ctx)
+{
+	struct loop_fd tmpl = { .fn = fn, .ctx = ctx };
+	int slot = slot_add(loop, fd, events, &tmpl);
+
+	return slot < 0 ? slot : 0;
+}
+
+int fog_loop__del_fd(struct fog_loop *loop, int fd)
+{
+	for (int i = 0; i < LOOP_MAX_FDS; i++) {
+		if (loop->fds[i].fd != fd || loop->fds[i].is_timer)
+			continue;
+		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+		loop->fds[i].fd = -1;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int fog_loop__set_timer(struct fog_loop *loop, int id, unsigned int period_ms)
+{
+	struct itimerspec its = {
+		.it_interval = { period_ms / 1000, (long)(period_ms % 1000) * 1000000 },
+	};
+
+	if (id < 0 || id >= LOOP_MAX_FDS || loop->fds[id].fd < 0 || !loop->fds[id].is_timer)
+		return -ENOENT;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(loop->fds[id].fd, 0, &its, NULL))
+		return -errno;
+	return 0;
+}
+
+int fog_loop__add_timer(struct fog_loop *loop, unsigned int period_ms, fog_loop_timer_fn fn,
+			void *ctx)
+{
+	struct loop_fd tmpl = { .is_timer = true, .timer_fn = fn, .ctx = ctx };
+	int fd, id, err;
+
+	if (!period_ms)
+		return -EINVAL;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	id = slot_add(loop, fd, EPOLLIN, &tmpl);
+	if (id < 0) {
+		close(fd);
+		return id;
+	}
+	err = fog_loop__set_timer(loop, id, period_ms);
+	if (err) {
+		fog_loop__del_timer(loop, id);
+		return err;
+	}
+	return id;
+}
+
+int fog_loop__del_timer(struct fog_loop *loop, int id)
+{
+	if (id < 0 || id >= LOOP_MAX_FDS || loop->fds[id].fd < 0 || !loop->fds[id].is_timer)
+		return -ENOENT;
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->fds[id].fd, NULL);
+	close(loop->fds[id].fd);
+	loop->fds[id].fd = -1;
+	return 0;
+}
+
+void fog_loop__set_pre(struct fog_loop *loop, fog_loop_pre_fn fn, void *ctx)
+{
+	loop->pre = fn;
+	loop->pre_ctx = ctx;
+}
+
+void fog_loop__stop(struct fog_loop *loop)
+{
+	loop->stop = true;
+}
+
+int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
+{
+	struct epoll_event evs[16];
+
+	loop->stop = false;
+	while (!loop->stop) {
+		int n;
+
+		if (loop->pre)
+			loop->pre(loop, loop->pre_ctx);
+		if (loop->stop)
+			break;
+		n = epoll_pwait(loop->epfd, evs, 16, -1, sigmask);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct loop_fd *s = &loop->fds[evs[i].data.u32];
+			uint64_t expirations;
+
+			if (s->fd < 0)
+				continue; /* removed by an earlier callback in this batch */
+			if (s->is_timer) {
+				if (read(s->fd, &expirations, sizeof(expirations)) < 0)
+					continue;
+				s->timer_fn(s->ctx);
+			} else {
+				s->fn(s->fd, evs[i].events, s->ctx);
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fogd's one event loop (epoll): ring buffers, listeners and timers all hand it
+ * their fds. Signals are blocked outside epoll_pwait, so a signal handler's flag
+ * is always seen at the top of the next iteration.
+ */
+#ifndef FOG_LOOP_H
+#define FOG_LOOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fog_loop;
+
+/* Called when fd is ready; events are EPOLLIN/EPOLLOUT/... bits. */
+typedef void (*fog_loop_fd_fn)(int fd, uint32_t events, void *ctx);
+/* Called when a timer expires. */
+typedef void (*fog_loop_timer_fn)(void *ctx);
+/* Called at the top of every iteration, before waiting: where signal flags are acted on. */
+typedef void (*fog_loop_pre_fn)(struct fog_loop *loop, void *ctx);
+
+struct fog_loop *fog_loop__new(void);
+void fog_loop__free(struct fog_loop *loop);
+
+int fog_loop__add_fd(struct fog_loop *loop, int fd, uint32_t events, fog_loop_fd_fn fn, void *ctx);
+int fog_loop__del_fd(struct fog_loop *loop, int fd);
+/* A periodic timer; returns an id >= 0 for fog_loop__del_timer. */
+int fog_loop__add_timer(struct fog_loop *loop, unsigned int period_ms, fog_loop_timer_fn fn,
+			void *ctx);
+int fog_loop__set_timer(struct fog_loop *loop, int id, unsigned int period_ms);
+int fog_loop__del_timer(struct fog_loop *loop, int id);
+void fog_loop__set_pre(struct fog_loop *loop, fog_loop_pre_fn fn, void *ctx);
+
+/* Runs until fog_loop__stop; sigmask is the mask in effect while waiting. */
+int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask);
+void fog_loop__stop(struct fog_loop *loop);
+
+#endif /* FOG_LOOP_H */

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fogd: loads the collectors, runs the one event loop, serves the local API.
+ * Signal handlers only set flags; the loop acts on them before each wait.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "agent/config.h"
+#include "agent/log.h"
+#include "agent/loop.h"
+#include "agent/privs.h"
+#include "collect/collector.h"
+#include "export/api.h"
+#include "export/http.h"
+
+#define MAX_OVERRIDES 64
+
+static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_hup;
+
+struct agent {
+	struct fog_config cfgs[2];	/* current and next; SIGHUP fills the other one */
+	int cur;
+	const char *config_path;
+	const char *overrides[MAX_OVERRIDES];
+	int n_overrides;
+	struct fog_loop *loop;
+	struct fog_collect *collect;
+	struct fog_http *http;
+	int tick_timer;
+};
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fogd [-n] [-v] [-c FILE] [-o SECTION.KEY=VALUE]...\n"
+		"  -c, --config FILE   read settings from an INI file\n"
+		"  -o, --set S.K=V     override one setting (repeatable; after the file)\n"
+		"  -n, --check         check the configuration, print it and exit\n"
+		"  -v, --verbose       log at debug level\n"
+		"  -h, --help          this text\n"
+		"      --version       print the version\n"
+		"fogd serves JSON on the Unix socket [fogd] socket (default /run/fogd/fogd.sock)\n");
+}
+
+/* Builds a configuration from defaults, the file and the overrides. */
+static int build_config(const struct agent *a, struct fog_config *cfg, char *err, size_t len)
+{
+	char msg[FOG_CONFIG_ERR_LEN - 128];
+	int rc;
+
+	fog_config_defaults(cfg);
+	if (a->config_path) {
+		rc = fog_config_load(cfg, a->config_path, err, len);
+		if (rc)
+			return rc;
+	}
+	for (int i = 0; i < a->n_overrides; i++) {
+		rc = fog_config_set(cfg, a->overrides[i], msg, sizeof(msg));
+		if (rc) {
+			snprintf(err, len, "-o %.100s: %s", a->overrides[i], msg);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void apply_log_level(const struct fog_config *cfg, bool verbose)
+{
+	enum fog_log_level level = FOG_LOG_INFO;
+
+	fog_log_level_parse(cfg->log_level, &level);
+	fog_log_set_level(verbose ? FOG_LOG_DEBUG : level);
+}
+
+static void on_tick(void *ctx)
+{
+	struct agent *a = ctx;
+
+	fog_collect__tick(a->collect);
+	fog_http__run(a->http);
+}
+
+static void reload(struct agent *a)
+{
+	struct fog_config *next = &a->cfgs[!a->cur];
+	const struct fog_config *cur = &a->cfgs[a->cur];
+	char err[FOG_CONFIG_ERR_LEN];
+
+	if (build_config(a, next, err, sizeof(err))) {
+		fog_warnx("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	if (strcmp(next->socket_path, cur->socket_path) || strcmp(next->pin_path, cur->pin_path))
+		fog_warnx("reload: socket and pin_path changes take effect at the next start");
+	memcpy(next->socket_path, cur->socket_path, sizeof(next->socket_path));
+	memcpy(next->pin_path, cur->pin_path, sizeof(next->pin_path));
+	a->cur = !a->cur;
+	apply_log_level(next, false);
+	fog_collect__reconfigure(a->collect, next);
+	if (next->tick_ms != cur->tick_ms)
+		fog_loop__set_timer(a->loop, a->tick_timer, next->tick_ms);
+	fog_info("configuration reloaded from %s", a->config_path ? a->config_path :
+				 "built-in defaults");
+}
+
+static void before_wait(struct fog_loop *loop, void *ctx)
+{
+	struct agent *a = ctx;
+
+	if (got_term) {
+		fog_loop__stop(loop);
+		return;
+	}
+	if (got_hup) {
+		got_hup = 0;
+		reload(a);
+	}
+}
+
+static int make_socket_dir(const char *sock)
+{
+	char dir[108];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", sock);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 'o' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct agent a = { .tick_timer = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[FOG_CONFIG_ERR_LEN];
+	sigset_t block, waitmask;
+	bool check = false, verbose = false;
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	struct fog_config *cfg;
+	int opt, rc, running;
+
+	while ((opt = getopt_long(argc, argv, "c:o:nvh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			a.config_path = optarg;
+			break;
+		case 'o':
+			if (a.n_overrides == MAX_OVERRIDES)
+				fog_fatalx("more than %d -o settings", MAX_OVERRIDES);
+			a.overrides[a.n_overrides++] = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("fogd %s\n", FOG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fogd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	cfg = &a.cfgs[0];
+	if (build_config(&a, cfg, err, sizeof(err)))
+		fog_fatalx("bad configuration: %s", err);
+	if (check) {
+		printf("; configuration ok: %s\n", a.config_path ? a.config_path : "built-in defaults");
+		fog_config_write(cfg, stdout);
+		return 0;
+	}
+	apply_log_level(cfg, verbose);
+	fog_log_route_libbpf();
+
+	if (fog_privs_check(err, sizeof(err)))
+		fog_fatalx("missing capabilities: %s; run fogd as root", err);
+	if (fog_mounts_ensure())
+		fog_fatalx("bpffs is needed on /sys/fs/bpf");
+	setrlimit(RLIMIT_MEMLOCK, &unlimited); /* older kernels charge BPF maps to memlock */
+	if (fog_pins_prepare(cfg->pin_path))
+		fog_fatalx("cannot use pin folder %s", cfg->pin_path);
+	if (make_socket_dir(cfg->socket_path))
+		fog_fatalx("cannot create the folder of socket %s: %s", cfg->socket_path,
+			   strerror(errno));
+
+	/* signals are delivered only inside epoll_pwait: flags are then checked */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGHUP);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	a.loop = fog_loop__new();
+	if (!a.loop)
+		fog_fatalx("cannot create the event loop: %s", strerror(errno));
+	a.collect = fog_collect__new(cfg, a.loop);
+	if (!a.collect)
+		fog_fatalx("cannot set up collection: %s", strerror(errno));
+	running = fog_collect__start(a.collect);
+	fog_info("%d of %u collectors running", running, a.collect->n_collectors);
+
+	a.http = fog_http__new(a.loop);
+	if (!a.http)
+		fog_fatalx("out of memory");
+	rc = fog_api_register(a.http, a.collect);
+	if (!rc)
+		rc = fog_http__listen_unix(a.http, cfg->socket_path, 0600);
+	if (rc) {
+		fog_warnx("cannot serve the API on %s: %s", cfg->socket_path, strerror(-rc));
+		goto out;
+	}
+	fog_info("serving the API on %s", cfg->socket_path);
+	a.tick_timer = fog_loop__add_timer(a.loop, cfg->tick_ms, on_tick, &a);
+	if (a.tick_timer < 0) {
+		rc = a.tick_timer;
+		fog_warnx("cannot create the tick timer: %s", strerror(-rc));
+		goto out;
+	}
+	fog_loop__set_pre(a.loop, before_wait, &a);
+	fog_collect__tick(a.collect); /* a first reading, so rates start at the next tick */
+	rc = fog_loop__run(a.loop, &waitmask);
+	if (rc)
+		fog_warnx("event loop failed: %s", strerror(-rc));
+	fog_info("stopping: detaching programs and removing pins");
+out:
+	fog_http__free(a.http);
+	fog_collect__free(a.collect);
+	fog_pins_cleanup(a.cfgs[a.cur].pin_path);
+	fog_loop__free(a.loop);
+	return rc ? 1 : 0;
+}

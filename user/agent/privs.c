@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <cap-ng.h>
+
+#include "agent/log.h"
+#include "agent/privs.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static const struct {
+	int cap;
+	const char *name;
+	const char *why;
+} needed[] = {
+	{ CAP_BPF, "CAP_BPF", "load BPF programs and maps" },
+	{ CAP_PERFMON, "CAP_PERFMON", "attach to tracepoints" },
+	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", "mount bpffs and tracefs, read task details" },
+	{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "attach cgroup_skb programs" },
+};
+
+int fog_privs_check(char *msg, size_t len)
+{
+	size_t n = 0;
+
+	msg[0] = '\0';
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_process())
+		return snprintf(msg, len, "cannot read this process's capabilities"), -EPERM;
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (capng_have_capability(CAPNG_EFFECTIVE, (unsigned int)needed[i].cap))
+			continue;
+		if (n < len)
+			n += snprintf(msg + n, len - n, "%s%s (to %s)", n ? ", " : "",
+				      needed[i].name, needed[i].why);
+	}
+	return n ? -EPERM : 0;
+}
+
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs sfs;
+
+	return !statfs(path, &sfs) && (long)sfs.f_type == magic;
+}
+
+int fog_mounts_ensure(void)
+{
+	if (!is_fs("/sys/fs/bpf", BPF_FS_MAGIC)) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			fog_warn("cannot mount bpffs on /sys/fs/bpf");
+			return -errno;
+		}
+		fog_info("mounted bpffs on /sys/fs/bpf");
+	}
+	if (!is_fs("/sys/kernel/tracing", TRACEFS_MAGIC) &&
+	    !is_fs("/sys/kernel/debug/tracing", TRACEFS_MAGIC)) {
+		/* only classic tracepoints need it: a failure is not fatal */
+		if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+			fog_warn("cannot mount tracefs on /sys/kernel/tracing");
+		else
+			fog_info("mounted tracefs on /sys/kernel/tracing");
+	}
+	return 0;
+}
+
+int fog_pins_prepare(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	char path[512];
+
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		fog_warn("cannot create pin folder %s", dir);
+		return -errno;
+	}
+	d = opendir(dir);
+	if (!d) {
+		fog_warn("cannot open pin folder %s", dir);
+		return -errno;
+	}
+	/* pins left by a fogd that was killed: its programs are gone with its fds */
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!unlink(path))
+			fog_info("removed stale pin %s", path);
+	}
+	closedir(d);
+	return 0;
+}
+
+void fog_pins_cleanup(const char *dir)
+{
+	if (rmdir(dir) && errno != ENOENT)
+		fog_warn("cannot remove pin folder %s", dir);
+}

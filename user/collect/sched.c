@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The cpu and schedlat collectors. They share bpf/sched.bpf.c so that one
+ * sched_switch handler serves both; each switches its half on and off through
+ * .bss settings and attaches its own programs, so either can run alone.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent/log.h"
+#include "collect/collector.h"
+#include "collect/hist.h"
+#include "fog/abi/sched.h"
+#include "sched.skel.h"
+
+_Static_assert(sizeof(struct fog_task_sched) % 8 == 0, "fog_task_sched is not 8-byte sized");
+_Static_assert(offsetof(struct fog_task_sched, comm) ==
+		       sizeof(struct fog_task_sched) - FOG_COMM_LEN,
+	       "comm must be the last field of fog_task_sched");
+_Static_assert(sizeof(struct fog_cpu_sched) % 8 == 0, "fog_cpu_sched is not 8-byte sized");
+
+struct cg_stat {
+	__u64 id;
+	__u64 oncpu_ns, prev_oncpu_ns;
+	__u64 nvcsw, nivcsw;
+	double cpu_share;
+	struct fog_hist runq, runq_prev;
+	double runq_p99_ns;	/* over the last tick */
+	__u64 seen_tick;
+};
+
+struct cpu_stat {
+	__u64 busy_ns, prev_busy_ns;
+	__u64 switches;
+	double busy_share;
+};
+
+/* The shared object and what both collectors read from it. */
+struct sched_state {
+	struct sched_bpf *skel;
+	int users;
+	struct fog_collector *loader;	/* the collector that pinned the maps */
+	struct bpf_link *switch_link;
+	struct bpf_link *exec_link, *exit_link;	/* cpu */
+	struct bpf_link *wakeup_link, *wakeup_new_link;	/* schedlat */
+	__u64 read_tick;	/* the tick whose maps were last read */
+	void *values;	/* scratch for one per-CPU lookup */
+	struct cpu_stat *cpus;
+	__u64 switches, prev_switches;
+	double switches_per_s;
+	double busy_share;	/* all CPUs, 0..1 */
+	struct fog_hist host_runq, host_runq_prev, host_runq_delta;
+	struct cg_stat *cgroups;
+	unsigned int n_cgroups, max_cgroups;
+	__u64 cgroups_overflow;
+};
+
+static struct sched_state state;
+
+static void sched_on_event(const struct fog_event *ev, void *ctx)
+{
+	if (ev->type != FOG_EV_EXIT || !state.skel)
+		return;
+	/* the process is gone: drop its entry so the table holds live ones */
+	bpf_map__delete_elem(state.skel->maps.sched_tasks, &ev->u.proc.pid, sizeof(__u32), 0);
+	fog_agg__remove(((struct fog_collect *)ctx)->agg, ev->u.proc.pid);
+}
+
+static void sched_put(struct fog_collector *c)
+{
+	if (--state.users > 0)
+		return;
+	fog_events__remove_source(c->owner->events, "sched");
+	if (state.loader)
+		fog_collector_unpin_maps(state.loader, state.skel->obj);
+	bpf_link__destroy(state.switch_link);
+	sched_bpf__destroy(state.skel);
+	free(state.values);
+	free(state.cpus);
+	free(state.cgroups);
+	memset(&state, 0, sizeof(state));
+}
+
+static int sched_get(struct fog_collector *c)
+{
+	struct fog_collect *o = c->owner;
+	static bool subscribed;
+	int err;
+
+	if (state.users++ > 0)
+		return 0;
+	state.values = calloc(o->ncpu, sizeof(struct fog_task_sched));
+	state.cpus = calloc(o->ncpu, sizeof(*state.cpus));
+	state.max_cgroups = o->cfg->max_cgroups;
+	state.cgroups = calloc(state.max_cgroups, sizeof(*state.cgroups));
+	if (!state.values || !state.cpus || !state.cgroups) {
+		err = fog_collector_fail(c, -ENOMEM, "out of memory");
+		goto out_put;
+	}
+	state.skel = sched_bpf__open();
+	if (!state.skel) {
+		err = fog_collector_fail(c, -errno, "cannot open bpf object sched: %s",
+					 strerror(errno));
+		goto out_put;
+	}
+	state.skel->rodata->cfg_cgroup_mode = fog_collector_cgroup_mode(c);
+	err = sched_bpf__load(state.skel);
+	if (err) {
+		err = fog_collector_fail(c, err, "cannot load bpf object sched: %s (run with "
+					 "-o fogd.log_level=debug for the verifier log)",
+					 strerror(-err));
+		goto out_put;
+	}
+	state.switch_link = bpf_program__attach(state.skel->progs.handle_sched_switch);
+	if (!state.switch_link) {
+		err = fog_collector_fail(c, -errno, "cannot attach tracepoint sched_switch: %s",
+					 strerror(errno));
+		goto out_put;
+	}
+	err = fog_collector_pin_maps(c, state.skel->obj);
+	if (err)
+		goto out_put;
+	state.loader = c;
+	err = fog_collector_add_events(c, state.skel->obj, "sched");
+	if (err)
+		goto out_put;
+	if (!subscribed) {
+		fog_events__subscribe(o->events, sched_on_event, o);
+		subscribed = true;
+	}
+	return 0;
+
+out_put:
+	sched_put(c);
+	return err;
+}
+
+static struct bpf_link *attach(struct fog_collector *c, struct bpf_program *prog, const char *tp,
+			       int *err)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+
+	if (!link && !*err)
+		*err = fog_collector_fail(c, -errno, "cannot attach tracepoint %s: %s", tp,
+					  strerror(errno));
+	return link;
+}
+
+/* ---- reading the maps, once per tick for both collectors ---- */
+
+static bool pid_alive(__u32 pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	return access(path, F_OK) == 0;
+}
+
+static void read_tasks(struct fog_collect *o, const __u64 *inflight_tgid, const __u64 *inflight_ns)
+{
+	int fd = bpf_map__fd(state.skel->maps.sched_tasks);
+	struct fog_task_sched sum;
+	__u32 key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct fog_proc *p;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, state.values))
+			continue; /* deleted meanwhile */
+		p = fog_agg__proc(o->agg, key, false);
+		if (!p) {
+			/* a process that exited before fogd saw its exit */
+			if (!pid_alive(key)) {
+				bpf_map_delete_elem(fd, &key);
+				continue;
+			}
+			p = fog_agg__proc(o->agg, key, true);
+			if (!p)
+				continue; /* table full: counted as an overflow */
+		}
+		fog_percpu_sum(&sum, state.values, o->ncpu, sizeof(sum),
+			       offsetof(struct fog_task_sched, comm));
+		p->oncpu_ns = sum.oncpu_ns;
+		for (int c = 0; c < o->ncpu; c++)
+			if (inflight_tgid[c] == key)
+				p->oncpu_ns += inflight_ns[c];
+		/* a total never goes back, even if the map entry was evicted and re-created */
+		if (p->oncpu_ns < p->prev_oncpu_ns)
+			p->oncpu_ns = p->prev_oncpu_ns;
+		p->nvcsw = sum.nvcsw;
+		p->nivcsw = sum.nivcsw;
+		p->runq = sum.runq;
+		if (!p->comm[0])
+			memcpy(p->comm, sum.comm, sizeof(p->comm));
+		p->comm[FOG_COMM_LEN - 1] = '\0';
+	}
+}
+
+static struct cg_stat *cgroup_slot(__u64 id, __u64 tick)
+{
+	struct cg_stat *oldest = NULL;
+
+	for (unsigned int i = 0; i < state.n_cgroups; i++) {
+		if (state.cgroups[i].id == id)
+			return &state.cgroups[i];
+		if (!oldest || state.cgroups[i].seen_tick < oldest->seen_tick)
+			oldest = &state.cgroups[i];
+	}
+	if (state.n_cgroups < state.max_cgroups) {
+		oldest = &state.cgroups[state.n_cgroups++];
+	} else if (oldest->seen_tick == tick) {
+		state.cgroups_overflow++;
+		return NULL;
+	}
+	memset(oldest, 0, sizeof(*oldest));
+	oldest->id = id;
+	return oldest;
+}
+
+static void read_cgroups(struct fog_collect *o)
+{
+	int fd = bpf_map__fd(state.skel->maps.sched_cgroups);
+	struct fog_cgroup_sched sum;
+	__u64 key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct cg_stat *s;
+		struct fog_hist d;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, state.values))
+			continue;
+		s = cgroup_slot(key, o->ticks);
+		if (!s)
+			continue;
+		fog_percpu_sum(&sum, state.values, o->ncpu, sizeof(sum), sizeof(sum));
+		s->cpu_share = s->seen_tick && o->tick_seconds > 0 && sum.oncpu_ns >= s->oncpu_ns ?
+				       (double)(sum.oncpu_ns - s->oncpu_ns) / 1e9 / o->tick_seconds :
+				       0;
+		s->oncpu_ns = sum.oncpu_ns;
+		s->nvcsw = sum.nvcsw;
+		s->nivcsw = sum.nivcsw;
+		s->runq_prev = s->runq;
+		s->runq = sum.runq;
+		fog_hist_delta(&d, &s->runq, &s->runq_prev);
+		s->runq_p99_ns = fog_hist_quantile(&d, 0.99);
+		s->seen_tick = o->ticks;
+	}
+}
+
+static void read_all(struct fog_collect *o, __u64 now)
+{
+	int fd = bpf_map__fd(state.skel->maps.sched_cpu);
+	__u64 inflight_tgid[o->ncpu], inflight_ns[o->ncpu];
+	struct fog_cpu_sched *v = state.values, host_sum = {};
+	__u64 busy_total = 0, prev_total = 0;
+	__u32 zero = 0;
+
+	if (state.read_tick == o->ticks)
+		return;
+	state.read_tick = o->ticks;
+	if (bpf_map_lookup_elem(fd, &zero, state.values))
+		return;
+	for (int c = 0; c < o->ncpu; c++) {
+		struct cpu_stat *cs = &state.cpus[c];
+		/* time the current task has run since the CPU last switched */
+		__u64 run = v[c].last_switch_ns && now > v[c].last_switch_ns ?
+				    now - v[c].last_switch_ns : 0;
+
+		inflight_tgid[c] = v[c].cur_tgid ? v[c].cur_tgid : ~0ull;
+		inflight_ns[c] = v[c].cur_tgid ? run : 0;
+		cs->prev_busy_ns = cs->busy_ns;
+		cs->busy_ns = v[c].busy_ns + inflight_ns[c];
+		if (cs->busy_ns < cs->prev_busy_ns)
+			cs->busy_ns = cs->prev_busy_ns;
+		cs->switches = v[c].switches;
+		cs->busy_share = o->tick_seconds > 0 ?
+					 (double)(cs->busy_ns - cs->prev_busy_ns) / 1e9 / o->tick_seconds :
+					 0;
+		if (cs->busy_share > 1)
+			cs->busy_share = 1;
+		busy_total += cs->busy_ns;
+		prev_total += cs->prev_busy_ns;
+		host_sum.switches += v[c].switches;
+		fog_hist_merge(&host_sum.runq, &v[c].runq);
+	}
+	state.busy_share = o->tick_seconds > 0 ? (double)(busy_total - prev_total) / 1e9 /
+							 o->tick_seconds / o->ncpu :
+						 0;
+	state.prev_switches = state.switches;
+	state.switches = host_sum.switches;
+	state.switches_per_s = o->tick_seconds > 0 && state.prev_switches ?
+				       (double)(state.switches - state.prev_switches) / o->tick_seconds :
+				       0;
+	state.host_runq_prev = state.host_runq;
+	state.host_runq = host_sum.runq;
+	fog_hist_delta(&state.host_runq_delta, &state.host_runq, &state.host_runq_prev);
+	read_tasks(o, inflight_tgid, inflight_ns);
+	read_cgroups(o);
+}
+
+static void sched_tick(struct fog_collector *c, __u64 now)
+{
+	read_all(c->owner, now);
+}
+
+static json_t *cgroup_base(struct fog_collect *o, const struct cg_stat *s)
+{
+	const char *path = fog_collect__cgroup_path(o, s->id);
+
+	return json_pack("{s:I,s:o}", "cgroup_id", (json_int_t)s->id, "path",
+			 path ? json_string(path) : json_null());
+}
+
+static int cmp_cg_cpu(const void *a, const void *b)
+{
+	const struct cg_stat *x = a, *y = b;
+
+	return x->cpu_share < y->cpu_share ? 1 : x->cpu_share > y->cpu_share ? -1 : 0;
+}
+
+/* ---- cpu ---- */
+
+static bool cpu_enabled(const struct fog_config *cfg)
+{
+	return cfg->cpu;
+}
+
+static int cpu_start(struct fog_collector *c)
+{
+	int err = sched_get(c);
+
+	if (err)
+		return err;
+	state.exec_link = attach(c, state.skel->progs.handle_sched_process_exec,
+				 "sched_process_exec", &err);
+	state.exit_link = attach(c, state.skel->progs.handle_sched_process_exit,
+				 "sched_process_exit", &err);
+	if (err) {
+		/* accounting works without process events: report, keep running */
+		fog_warnx("cpu: %s", c->error);
+	}
+	state.skel->bss->cfg_cpu = 1;
+	c->obj = state.skel->obj;
+	return 0;
+}
+
+static void cpu_stop(struct fog_collector *c)
+{
+	state.skel->bss->cfg_cpu = 0;
+	bpf_link__destroy(state.exec_link);
+	bpf_link__destroy(state.exit_link);
+	state.exec_link = state.exit_link = NULL;
+	sched_put(c);
+}
+
+static json_t *cpu_json(struct fog_collector *c)
+{
+	struct fog_collect *o = c->owner;
+	json_t *j = json_object(), *cpus = json_array(), *cgs = json_array();
+	struct cg_stat *sorted;
+
+	for (int i = 0; i < o->ncpu; i++)
+		json_array_append_new(cpus, json_pack("{s:i,s:f,s:f,s:I}", "cpu", i, "busy_seconds",
+						      state.cpus[i].busy_ns / 1e9, "busy_share",
+						      state.cpus[i].busy_share, "switches",
+						      (json_int_t)state.cpus[i].switches));
+	sorted = malloc((state.n_cgroups ? state.n_cgroups : 1) * sizeof(*sorted));
+	if (sorted) {
+		memcpy(sorted, state.cgroups, state.n_cgroups * sizeof(*sorted));
+		qsort(sorted, state.n_cgroups, sizeof(*sorted), cmp_cg_cpu);
+		for (unsigned int i = 0; i < state.n_cgroups; i++) {
+			json_t *e = cgroup_base(o, &sorted[i]);
+
+			json_object_set_new(e, "cpu_seconds", json_real(sorted[i].oncpu_ns / 1e9));
+			json_object_set_new(e, "cpu_share", json_real(sorted[i].cpu_share));
+			json_object_set_new(e, "nvcsw", json_integer((json_int_t)sorted[i].nvcsw));
+			json_object_set_new(e, "nivcsw", json_integer((json_int_t)sorted[i].nivcsw));
+			json_array_append_new(cgs, e);
+		}
+		free(sorted);
+	}
+	json_object_set_new(j, "ncpu", json_integer(o->ncpu));
+	json_object_set_new(j, "busy_share", json_real(state.busy_share));
+	json_object_set_new(j, "context_switches", json_integer((json_int_t)state.switches));
+	json_object_set_new(j, "context_switches_per_s", json_real(state.switches_per_s));
+	json_object_set_new(j, "cpus", cpus);
+	json_object_set_new(j, "cgroups", cgs);
+	json_object_set_new(j, "cgroups_overflow", json_integer((json_int_t)state.cgroups_overflow));
+	return j;
+}
+
+const struct fog_collector_ops fog_cpu_collector = {
+	.name = "cpu",
+	.enabled = cpu_enabled,
+	.start = cpu_start,
+	.stop = cpu_stop,
+	.tick = sched_tick,
+	.to_json = cpu_json,
+};
+
+/* ---- schedlat ---- */
+
+static bool schedlat_enabled(const struct fog_config *cfg)
+{
+	return cfg->schedlat;
+}
+
+static void schedlat_reconfigure(struct fog_collector *c, const struct fog_config *cfg)
+{
+	state.skel->bss->cfg_runq_outlier_ns = (__u64)cfg->runq_outlier_us * 1000;
+}
+
+static int schedlat_start(struct fog_collector *c)
+{
+	int err = sched_get(c);
+
+	if (err)
+		return err;
+	state.wakeup_link = attach(c, state.skel->progs.handle_sched_wakeup, "sched_wakeup", &err);
+	state.wakeup_new_link = attach(c, state.skel->progs.handle_sched_wakeup_new,
+				       "sched_wakeup_new", &err);
+	if (err) {
+		bpf_link__destroy(state.wakeup_link);
+		bpf_link__destroy(state.wakeup_new_link);
+		state.wakeup_link = state.wakeup_new_link = NULL;
+		sched_put(c);
+		return err;
+	}
+	schedlat_reconfigure(c, c->owner->cfg);
+	state.skel->bss->cfg_runqlat = 1;
+	c->obj = state.skel->obj;
+	return 0;
+}
+
+static void schedlat_stop(struct fog_collector *c)
+{
+	state.skel->bss->cfg_runqlat = 0;
+	state.skel->bss->cfg_runq_outlier_ns = 0;
+	bpf_link__destroy(state.wakeup_link);
+	bpf_link__destroy(state.wakeup_new_link);
+	state.wakeup_link = state.wakeup_new_link = NULL;
+	sched_put(c);
+}
+
+static json_t *schedlat_json(struct fog_collector *c)
+{
+	struct fog_collect *o = c->owner;
+	json_t *j = json_object(), *cgs = json_array();
+
+	for (unsigned int i = 0; i < state.n_cgroups; i++) {
+		json_t *e = cgroup_base(o, &state.cgroups[i]);
+
+		json_object_set_new(e, "runq", fog_hist_json(&state.cgroups[i].runq));
+		json_object_set_new(e, "runq_p99_seconds",
+				    state.cgroups[i].runq_p99_ns < 0 ?
+					    json_null() :
+					    json_real(state.cgroups[i].runq_p99_ns / 1e9));
+		json_array_append_new(cgs, e);
+	}
+	json_object_set_new(j, "host", fog_hist_json(&state.host_runq));
+	json_object_set_new(j, "interval", fog_hist_json(&state.host_runq_delta));
+	json_object_set_new(j, "outlier_threshold_seconds",
+			    json_real(o->cfg->runq_outlier_us / 1e6));
+	json_object_set_new(j, "cgroups", cgs);
+	return j;
+}
+
+const struct fog_collector_ops fog_schedlat_collector = {
+	.name = "schedlat",
+	.enabled = schedlat_enabled,
+	.start = schedlat_start,
+	.stop = schedlat_stop,
+	.tick = sched_tick,
+	.to_json = schedlat_json,
+	.reconfigure = schedlat_reconfigure,
+};

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect/collector.h"
+#include "export/api.h"
+#include "export/http.h"
+
+static time_t started;
+
+/* Parses an unsigned decimal query argument; absent leaves *out alone. */
+static int arg_u64(const struct fog_http_req *req, struct fog_http_resp *resp, const char *key,
+		   unsigned long long max, unsigned long long *out)
+{
+	const char *v = fog_http_arg(req, key);
+	char *end;
+	unsigned long long n;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (!*v || *end || errno || v[0] == '-' || n > max) {
+		fog_http_error(resp, 400, "query argument %s: '%.64s' is not a number in 0..%llu",
+			       key, v, max);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+static int get_status(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_collect *c = ctx;
+	json_t *j = fog_collect__status_json(c);
+
+	json_object_set_new(j, "version", json_string(FOG_VERSION));
+	json_object_set_new(j, "pid", json_integer(getpid()));
+	json_object_set_new(j, "uptime_seconds", json_integer(time(NULL) - started));
+	json_object_set_new(j, "config", json_string(c->cfg->source[0] ? c->cfg->source :
+									  "(built-in defaults)"));
+	return fog_http_json(resp, 200, j);
+}
+
+static int get_processes(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	static const char *const sorts[] = { "cpu", "runq", "io", "faults", "mem", "pid", NULL };
+	struct fog_collect *c = ctx;
+	const char *sort = fog_http_arg(req, "sort");
+	unsigned long long limit = 0;
+	bool ok = !sort;
+
+	for (int i = 0; sort && sorts[i]; i++)
+		ok |= !strcmp(sort, sorts[i]);
+	if (!ok)
+		return fog_http_error(resp, 400,
+				      "query argument sort: '%.32s' is not one of cpu, runq, io, "
+				      "faults, mem, pid", sort);
+	if (arg_u64(req, resp, "limit", 1 << 20, &limit))
+		return 0;
+	return fog_http_json(resp, 200,
+			     json_pack("{s:f,s:o}", "interval_seconds", c->tick_seconds,
+				       "processes", fog_agg__json(c->agg, sort ? sort : "cpu",
+								  (unsigned int)limit)));
+}
+
+static int get_process(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_collect *c = ctx;
+	const char *s = req->path + strlen("/api/v1/processes/");
+	struct fog_proc *p;
+	char *end;
+	unsigned long pid;
+
+	errno = 0;
+	pid = strtoul(s, &end, 10);
+	if (!*s || *end || errno || pid == 0 || pid > 0x7fffffff)
+		return fog_http_error(resp, 400, "'%.32s' is not a process id", s);
+	p = fog_agg__proc(c->agg, (__u32)pid, false);
+	if (!p)
+		return fog_http_error(resp, 404, "process %lu is not tracked", pid);
+	return fog_http_json(resp, 200, fog_proc_json(p));
+}
+
+static const char *cgroup_name(__u64 id, void *ctx)
+{
+	return fog_collect__cgroup_path(ctx, id);
+}
+
+static int get_events(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_collect *c = ctx;
+	const char *type = fog_http_arg(req, "type");
+	unsigned long long since = 0, limit = 1000;
+	__u32 t = 0;
+
+	if (type) {
+		for (t = 1; t < FOG_EV_TYPE_MAX; t++)
+			if (!strcmp(type, fog_event_type_name(t)))
+				break;
+		if (t == FOG_EV_TYPE_MAX)
+			return fog_http_error(resp, 400,
+					      "query argument type: '%.32s' is not one of exec, "
+					      "exit, runq_outlier, oom_kill, io_outlier", type);
+	}
+	if (arg_u64(req, resp, "since", ~0ull >> 1, &since) ||
+	    arg_u64(req, resp, "limit", 100000, &limit))
+		return 0;
+	return fog_http_json(resp, 200, fog_events__json(c->events, since, t, (unsigned int)limit,
+							 cgroup_name, c));
+}
+
+static int get_config(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_collect *c = ctx;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -errno;
+	fog_config_write(c->cfg, f);
+	fclose(f);
+	resp->status = 200;
+	resp->content_type = "text/plain; charset=utf-8";
+	resp->body = text;
+	resp->len = len;
+	return 0;
+}
+
+/* /api/v1/<collector>: that collector's own figures. */
+static int get_collector(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_collect *c = ctx;
+	const char *name = req->path + strlen("/api/v1/");
+	struct fog_collector *col = fog_collect__find(c, name);
+
+	if (!col)
+		return fog_http_error(resp, 404, "no such endpoint: %.64s", req->path);
+	if (col->state != FOG_COLLECTOR_RUNNING)
+		return fog_http_error(resp, 503, "collector %s is %s%s%s", name,
+				      fog_collector_state_name(col->state),
+				      col->error[0] ? ": " : "", col->error);
+	return fog_http_json(resp, 200, col->ops->to_json(col));
+}
+
+static int get_index(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	json_t *eps = json_pack("[s,s,s,s,s,s,s,s,s,s]", "/api/v1/status", "/api/v1/processes",
+				"/api/v1/processes/PID", "/api/v1/events", "/api/v1/config",
+				"/api/v1/cpu", "/api/v1/schedlat", "/api/v1/mem", "/api/v1/io",
+				"/api/v1/net");
+
+	return fog_http_json(resp, 200,
+			     json_pack("{s:s,s:s,s:o}", "name", "fogd", "version", FOG_VERSION,
+				       "endpoints", eps));
+}
+
+int fog_api_register(struct fog_http *h, struct fog_collect *collect)
+{
+	static const struct {
+		const char *path;
+		fog_http_handler_fn fn;
+	} routes[] = {
+		{ "/api/v1/status", get_status },
+		{ "/api/v1/processes", get_processes },
+		{ "/api/v1/processes/", get_process },
+		{ "/api/v1/events", get_events },
+		{ "/api/v1/config", get_config },
+		{ "/api/v1/", get_collector },
+		{ "/", get_index },
+	};
+	int err;
+
+	started = time(NULL);
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		err = fog_http__route(h, "GET", routes[i].path, routes[i].fn, collect);
+		if (err)
+			return err;
+	}
+	return 0;
+}

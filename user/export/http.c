@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <microhttpd.h>
+
+#include "agent/log.h"
+#include "agent/loop.h"
+#include "export/http.h"
+
+#define HTTP_MAX_ROUTES 64
+#define HTTP_MAX_LISTENERS 4
+
+struct route {
+	const char *method;
+	char path[96];
+	bool prefix;
+	fog_http_handler_fn fn;
+	void *ctx;
+};
+
+struct listener {
+	struct MHD_Daemon *d;
+	int epfd;
+	int sock;
+	char unix_path[108];	/* "" for TCP */
+};
+
+struct fog_http {
+	struct fog_loop *loop;
+	struct route routes[HTTP_MAX_ROUTES];
+	unsigned int n_routes;
+	struct listener listeners[HTTP_MAX_LISTENERS];
+	unsigned int n_listeners;
+};
+
+/* Per-request state kept by MHD between calls: the body read so far. */
+struct pending {
+	char *body;
+	size_t len;
+	bool too_large;
+};
+
+struct fog_http *fog_http__new(struct fog_loop *loop)
+{
+	struct fog_http *h = calloc(1, sizeof(*h));
+
+	if (h)
+		h->loop = loop;
+	return h;
+}
+
+void fog_http__free(struct fog_http *h)
+{
+	if (!h)
+		return;
+	for (unsigned int i = 0; i < h->n_listeners; i++) {
+		struct listener *l = &h->listeners[i];
+
+		if (h->loop)
+			fog_loop__del_fd(h->loop, l->epfd);
+		MHD_stop_daemon(l->d);
+		close(l->sock);
+		if (l->unix_path[0])
+			unlink(l->unix_path);
+	}
+	free(h);
+}
+
+int fog_http__route(struct fog_http *h, const char *method, const char *path,
+		    fog_http_handler_fn fn, void *ctx)
+{
+	struct route *r;
+
+	if (h->n_routes == HTTP_MAX_ROUTES || strlen(path) >= sizeof(r->path))
+		return -ENOSPC;
+	r = &h->routes[h->n_routes++];
+	r->method = method;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->prefix = strlen(path) > 1 && path[strlen(path) - 1] == '/';
+	r->fn = fn;
+	r->ctx = ctx;
+	return 0;
+}
+
+const char *fog_http_arg(const struct fog_http_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+int fog_http_json(struct fog_http_resp *resp, int status, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+
+	json_decref(j);
+	if (!text)
+		return -ENOMEM;
+	resp->status = status;
+	resp->content_type = "application/json";
+	resp->body = text;
+	resp->len = strlen(text);
+	return 0;
+}
+
+int fog_http_error(struct fog_http_resp *resp, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fog_http_json(resp, status, json_pack("{s:s}", "error", msg));
+}
+
+static const struct route *find_route(struct fog_http *h, const char *method, const char *path,
+				      bool *path_known)
+{
+	*path_known = false;
+	for (unsigned int i = 0; i < h->n_routes; i++) {
+		const struct route *r = &h->routes[i];
+		bool match = r->prefix ? !strncmp(path, r->path, strlen(r->path)) :
+					 !strcmp(path, r->path);
+
+		if (!match)
+			continue;
+		*path_known = true;
+		if (!r->method || !strcmp(r->method, method))
+			return r;
+	}
+	return NULL;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, struct fog_http_resp *r)
+{
+	struct MHD_Response *m;
+	enum MHD_Result ret;
+
+	m = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+	if (!m) {
+		free(r->body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(m, "Content-Type", r->content_type ? r->content_type : "text/plain");
+	if (r->content_encoding)
+		MHD_add_response_header(m, "Content-Encoding", r->content_encoding);
+	ret = MHD_queue_response(conn, (unsigned int)r->status, m);
+	MHD_destroy_response(m);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct fog_http *h = cls;
+	struct pending *p = *con_cls;
+	struct fog_http_resp resp = { .status = 200 };
+	struct fog_http_req req;
+	const struct route *r;
+	bool known;
+	int err;
+
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return MHD_NO;
+		*con_cls = p;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* bounded: a body over the limit is discarded and answered with 413 */
+		if (p->too_large || p->len + *upload_size > FOG_HTTP_MAX_BODY) {
+			p->too_large = true;
+		} else {
+			char *nb = realloc(p->body, p->len + *upload_size + 1);
+
+			if (!nb)
+				return MHD_NO;
+			memcpy(nb + p->len, upload, *upload_size);
+			p->body = nb;
+			p->len += *upload_size;
+			p->body[p->len] = '\0';
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (p->too_large) {
+		fog_http_error(&resp, 413, "request body over %d bytes", FOG_HTTP_MAX_BODY);
+		return send_resp(conn, &resp);
+	}
+	req = (struct fog_http_req){
+		.method = method,
+		.path = url,
+		.body = p->body ? p->body : "",
+		.body_len = p->len,
+		.conn = conn,
+	};
+	req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	if (!req.accept)
+		req.accept = "";
+	r = find_route(h, method, url, &known);
+	if (!r) {
+		if (known)
+			fog_http_error(&resp, 405, "method %s not allowed on %s", method, url);
+		else
+			fog_http_error(&resp, 404, "no such endpoint: %s", url);
+		return send_resp(conn, &resp);
+	}
+	err = r->fn(&req, &resp, r->ctx);
+	if (err) {
+		free(resp.body);
+		resp = (struct fog_http_resp){ 0 };
+		fog_http_error(&resp, 500, "%s failed: %s", url, strerror(-err));
+	}
+	return send_resp(conn, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct pending *p = *con_cls;
+
+	if (p) {
+		free(p->body);
+		free(p);
+		*con_cls = NULL;
+	}
+}
+
+static void on_ready(int fd, uint32_t events, void *ctx)
+{
+	MHD_run(ctx);
+}
+
+static int add_listener(struct fog_http *h, int sock, const char *unix_path)
+{
+	struct listener *l;
+	const union MHD_DaemonInfo *info;
+	int err;
+
+	if (h->n_listeners == HTTP_MAX_LISTENERS)
+		return -ENOSPC;
+	l = &h->listeners[h->n_listeners];
+	l->sock = sock;
+	l->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
+				MHD_OPTION_LISTEN_SOCKET, sock, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+				MHD_OPTION_END);
+	if (!l->d)
+		return -EIO;
+	info = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info) {
+		MHD_stop_daemon(l->d);
+		return -EIO;
+	}
+	l->epfd = info->epoll_fd;
+	err = fog_loop__add_fd(h->loop, l->epfd, EPOLLIN, on_ready, l->d);
+	if (err) {
+		MHD_stop_daemon(l->d);
+		return err;
+	}
+	snprintf(l->unix_path, sizeof(l->unix_path), "%s", unix_path ? unix_path : "");
+	h->n_listeners++;
+	return 0;
+}
+
+int fog_http__listen_unix(struct fog_http *h, const char *path, unsigned int mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int sock, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (sock < 0)
+		return -errno;
+	unlink(path);
+	/* created with the final mode: no window in which others could connect */
+	old = umask(~mode & 0777);
+	err = bind(sock, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old);
+	if (!err && chmod(path, mode))
+		err = -errno;
+	if (!err && listen(sock, 64))
+		err = -errno;
+	if (!err)
+		err = add_listener(h, sock, path);
+	if (err) {
+		close(sock);
+		unlink(path);
+	}
+	return err;
+}
+
+int fog_http__listen_tcp(struct fog_http *h, const char *host, unsigned int port)
+{
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in sa4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr *sa;
+	socklen_t len;
+	int sock, one = 1, err;
+
+	if (port == 0 || port > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &sa4.sin_addr) == 1) {
+		sa = (struct sockaddr *)&sa4;
+		len = sizeof(sa4);
+	} else if (inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1) {
+		sa = (struct sockaddr *)&sa6;
+		len = sizeof(sa6);
+	} else {
+		return -EINVAL;
+	}
+	sock = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (sock < 0)
+		return -errno;
+	setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	err = bind(sock, sa, len) ? -errno : 0;
+	if (!err && listen(sock, 128))
+		err = -errno;
+	if (!err)
+		err = add_listener(h, sock, NULL);
+	if (err)
+		close(sock);
+	return err;
+}
+
+void fog_http__run(struct fog_http *h)
+{
+	for (unsigned int i = 0; i < h->n_listeners; i++)
+		MHD_run(h->listeners[i].d);
+}
