@@ -83,9 +83,9 @@ $(FOGD): $(OUTPUT)/user/agent/main.o $(LIBFOG)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(FOGCTL): $(OUTPUT)/tools/fogctl.o $(LIBFOG)
+$(FOGCTL): $(OUTPUT)/tools/fogctl.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson libcurl) -o $@
 
 $(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIBFOG)
 	$(call msg,LINK,$@)

@@ -71,8 +71,10 @@ static __always_inline struct fog_task_sched *task_stats(struct task_struct *t)
 		return NULL;
 	bpf_map_update_elem(&sched_tasks, &tgid, &zero_task, BPF_NOEXIST);
 	st = bpf_map_lookup_elem(&sched_tasks, &tgid);
-	if (st)
+	if (st) {
+		st->cgroup_id = fog_task_cgroup_id(t);
 		BPF_CORE_READ_STR_INTO(&st->comm, t, group_leader, comm);
+	}
 	return st;
 }
 

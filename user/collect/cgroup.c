@@ -81,6 +81,7 @@ int fog_cgroup_parse_self(const char *text, enum fog_cgroup_mode mode, char *out
 			c1 = strchr(buf, ':');
 			c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 			if (c2) {
+				*c1 = '\0';
 				*c2 = '\0';
 				if ((!want && !strcmp(buf, "0") && c1[1] == '\0') ||
 				    (want && has_word(c1 + 1, want))) {

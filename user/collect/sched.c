@@ -20,8 +20,10 @@
 
 _Static_assert(sizeof(struct fog_task_sched) % 8 == 0, "fog_task_sched is not 8-byte sized");
 _Static_assert(offsetof(struct fog_task_sched, comm) ==
-		       sizeof(struct fog_task_sched) - FOG_COMM_LEN,
-	       "comm must be the last field of fog_task_sched");
+		       sizeof(struct fog_task_sched) - FOG_COMM_LEN &&
+	       offsetof(struct fog_task_sched, cgroup_id) + 8 ==
+		       offsetof(struct fog_task_sched, comm),
+	       "cgroup_id and comm must end fog_task_sched: only the creating CPU sets them");
 _Static_assert(sizeof(struct fog_cpu_sched) % 8 == 0, "fog_cpu_sched is not 8-byte sized");
 
 struct cg_stat {
@@ -186,7 +188,7 @@ static void read_tasks(struct fog_collect *o, const __u64 *inflight_tgid, const 
 				continue; /* table full: counted as an overflow */
 		}
 		fog_percpu_sum(&sum, state.values, o->ncpu, sizeof(sum),
-			       offsetof(struct fog_task_sched, comm));
+			       offsetof(struct fog_task_sched, cgroup_id));
 		p->oncpu_ns = sum.oncpu_ns;
 		for (int c = 0; c < o->ncpu; c++)
 			if (inflight_tgid[c] == key)
@@ -199,6 +201,8 @@ static void read_tasks(struct fog_collect *o, const __u64 *inflight_tgid, const 
 		p->runq = sum.runq;
 		if (!p->comm[0])
 			memcpy(p->comm, sum.comm, sizeof(p->comm));
+		if (sum.cgroup_id)
+			p->cgroup_id = sum.cgroup_id;
 		p->comm[FOG_COMM_LEN - 1] = '\0';
 	}
 }

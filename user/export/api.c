@@ -46,6 +46,21 @@ static int get_status(const struct fog_http_req *req, struct fog_http_resp *resp
 	return fog_http_json(resp, 200, j);
 }
 
+/* Adds the cgroup path (or null when unresolved) to each process object. */
+static json_t *with_cgroup_paths(struct fog_collect *c, json_t *procs)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(procs, i, p) {
+		const char *path = fog_collect__cgroup_path(
+			c, (__u64)json_integer_value(json_object_get(p, "cgroup_id")));
+
+		json_object_set_new(p, "cgroup", path ? json_string(path) : json_null());
+	}
+	return procs;
+}
+
 static int get_processes(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
 	static const char *const sorts[] = { "cpu", "runq", "io", "faults", "mem", "pid", NULL };
@@ -64,8 +79,9 @@ static int get_processes(const struct fog_http_req *req, struct fog_http_resp *r
 		return 0;
 	return fog_http_json(resp, 200,
 			     json_pack("{s:f,s:o}", "interval_seconds", c->tick_seconds,
-				       "processes", fog_agg__json(c->agg, sort ? sort : "cpu",
-								  (unsigned int)limit)));
+				       "processes",
+				       with_cgroup_paths(c, fog_agg__json(c->agg, sort ? sort : "cpu",
+									  (unsigned int)limit))));
 }
 
 static int get_process(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
@@ -73,6 +89,7 @@ static int get_process(const struct fog_http_req *req, struct fog_http_resp *res
 	struct fog_collect *c = ctx;
 	const char *s = req->path + strlen("/api/v1/processes/");
 	struct fog_proc *p;
+	json_t *arr, *one;
 	char *end;
 	unsigned long pid;
 
@@ -83,7 +100,10 @@ static int get_process(const struct fog_http_req *req, struct fog_http_resp *res
 	p = fog_agg__proc(c->agg, (__u32)pid, false);
 	if (!p)
 		return fog_http_error(resp, 404, "process %lu is not tracked", pid);
-	return fog_http_json(resp, 200, fog_proc_json(p));
+	arr = with_cgroup_paths(c, json_pack("[o]", fog_proc_json(p)));
+	one = json_incref(json_array_get(arr, 0));
+	json_decref(arr);
+	return fog_http_json(resp, 200, one);
 }
 
 static const char *cgroup_name(__u64 id, void *ctx)

@@ -15,7 +15,9 @@ struct fog_task_sched {
 	__u64 nivcsw;	/* involuntary switches: preempted while runnable */
 	__u64 pad;
 	struct fog_hist runq;	/* run-queue wait, wakeup to switch-in */
-	char comm[FOG_COMM_LEN];	/* set when the entry is created */
+	/* set on the creating CPU only, when the entry is created: */
+	__u64 cgroup_id;
+	char comm[FOG_COMM_LEN];
 };
 
 /* sched_cgroups: per-CPU values keyed by cgroup id */

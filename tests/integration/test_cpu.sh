@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# A process burns 1.5 s of CPU; fogd's on-CPU time for it is within 5% of its getrusage.
+. "$(dirname "$0")/lib.sh"
+t_require_root_btf
+fogd_start
+t_require_collector cpu
+
+"$HELPERS/burn_cpu" 1500 >"$T_DIR/burn.out" &
+burn=$!
+T_CLEANUP_EXTRA="kill $burn 2>/dev/null"
+for _ in $(seq 1 100); do
+	[ -s "$T_DIR/burn.out" ] && break
+	sleep 0.1
+done
+read -r pid truth_ns <"$T_DIR/burn.out"
+[ "$pid" = "$burn" ] || t_fail "helper printed pid '$pid', expected $burn"
+# the helper sleeps now: its time is all accounted at the switch; wait for a tick
+sleep 2.5
+got=$(api "/api/v1/processes/$pid" | jq -r '.cpu_seconds') || t_fail "process $pid not tracked"
+t_log "getrusage ${truth_ns} ns, fogd ${got} s"
+awk -v got="$got" -v truth="$truth_ns" 'BEGIN {
+	t = truth / 1e9; d = (got - t) / t; if (d < 0) d = -d;
+	exit !(d <= 0.05) }' || t_fail "cpu_seconds $got is not within 5% of ${truth_ns} ns"
+
+# involuntary + voluntary switches were counted for it
+sw=$(api "/api/v1/processes/$pid" | jq '.nvcsw + .nivcsw')
+[ "$sw" -ge 1 ] || t_fail "no context switches counted for $pid"
+# per-CPU busy time covers at least what the helper used
+busy=$(api /api/v1/cpu | jq '[.cpus[].busy_seconds] | add')
+awk -v b="$busy" -v t="$truth_ns" 'BEGIN { exit !(b >= t / 1e9) }' ||
+	t_fail "host busy time $busy s is below the helper's own CPU time"
+# the process's cgroup is named as /proc/PID/cgroup names it, in fogd's hierarchy
+mode=$(api /api/v1/status | jq -r '.cgroup.mode')
+case $mode in
+v2) want=$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup") ;;
+v1-memory) want=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$pid/cgroup") ;;
+v1-cpu) want=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3 }' "/proc/$pid/cgroup") ;;
+esac
+cg=$(api "/api/v1/processes/$pid" | jq -r '.cgroup')
+[ "$cg" = "$want" ] || t_fail "process cgroup '$cg', /proc/$pid/cgroup says '$want' ($mode)"
+fogd_stop

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# fogd's life: config check, privileges, pins readable by bpftool, a 0600 socket,
+# SIGHUP with a bad and a good config, SIGTERM leaving nothing behind, kill -9 and restart.
+. "$(dirname "$0")/lib.sh"
+t_require_root_btf
+
+# -n: a bad file is refused with file, line and key
+printf '[fogd]\ntick_ms = 500\n[collectors]\ncpu = on\nspeed = 11\n' >"$T_DIR/bad.ini"
+if out=$("$FOGD" -n -c "$T_DIR/bad.ini" 2>&1); then t_fail "fogd -n accepted a bad config"; fi
+grep -q "bad.ini:5: unknown key 'speed' in section \[collectors\]" <<<"$out" ||
+	t_fail "fogd -n error does not name file, line and key: $out"
+printf '[fogd]\ntick_ms = 500\n' >"$T_DIR/good.ini"
+out=$("$FOGD" -n -c "$T_DIR/good.ini") || t_fail "fogd -n refused a good config"
+grep -q "^tick_ms = 500" <<<"$out" || t_fail "fogd -n did not print the effective config"
+
+# without CAP_BPF it refuses to start and says which capability is missing
+if command -v setpriv >/dev/null; then
+	if out=$(setpriv --bounding-set=-bpf,-perfmon "$FOGD" -o fogd.socket="$T_DIR/x.sock" 2>&1); then
+		t_fail "fogd started without CAP_BPF"
+	fi
+	grep -q "missing capabilities: CAP_BPF" <<<"$out" || t_fail "no capability message: $out"
+	grep -q "CAP_PERFMON" <<<"$out" || t_fail "CAP_PERFMON not named: $out"
+fi
+
+# ids of the programs that use fogd's pinned sched_tasks map
+fogd_prog_ids() {
+	local map
+	map=$(bpftool map show pinned "$FOG_PINS/sched_tasks" -j | jq .id)
+	bpftool prog list -j | jq -r --argjson m "$map" '[.[] | select(any(.map_ids[]?; . == $m)) | .id] | join(" ")'
+}
+
+# true once none of the ids is loaded; the kernel frees programs asynchronously
+progs_gone() {
+	local id left
+	for _ in $(seq 1 50); do
+		left=
+		for id in $1; do
+			bpftool prog show id "$id" >/dev/null 2>&1 && left="$left $id"
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	t_log "still loaded:$left"
+	return 1
+}
+
+cp "$T_DIR/good.ini" "$T_DIR/fogd.ini"
+fogd_start -c "$T_DIR/fogd.ini"
+[ "$(stat -c %a "$FOG_SOCK")" = 600 ] || t_fail "socket mode is $(stat -c %a "$FOG_SOCK"), not 600"
+[ -e "$FOG_PINS/sched_tasks" ] || t_fail "no pin $FOG_PINS/sched_tasks"
+bpftool map dump pinned "$FOG_PINS/sched_cpu" | grep -q '"busy_ns"' ||
+	t_fail "bpftool cannot dump sched_cpu with named fields"
+ids=$(fogd_prog_ids)
+[ -n "$ids" ] || t_fail "bpftool shows no programs held by fogd"
+
+# SIGHUP with a broken file: keeps running with the old config and says why
+printf '[fogd]\ntick_ms = never\n' >"$T_DIR/fogd.ini"
+kill -HUP "$FOGD_PID"
+sleep 1
+kill -0 "$FOGD_PID" || t_fail "fogd died on SIGHUP with a bad config"
+grep -q "reload failed, keeping the running configuration: .*fogd.ini:2: \[fogd\] tick_ms: 'never'" "$FOGD_LOG" ||
+	t_fail "bad reload not reported"
+api /api/v1/status >/dev/null || t_fail "API gone after a bad reload"
+# SIGHUP with a good file that turns schedlat off
+printf '[fogd]\ntick_ms = 500\n[collectors]\nschedlat = off\n' >"$T_DIR/fogd.ini"
+kill -HUP "$FOGD_PID"
+t_wait_json /api/v1/status '.collectors[] | select(.name == "schedlat") | .state == "off"' 5 ||
+	t_fail "schedlat still on after reload"
+t_require_collector cpu
+api /api/v1/config | grep -q "^schedlat = off" || t_fail "/api/v1/config does not show the new config"
+
+# SIGTERM: exit 0, no pins, no programs left
+fogd_stop
+[ ! -e "$FOG_PINS" ] || t_fail "pin folder $FOG_PINS left behind: $(ls "$FOG_PINS")"
+[ ! -e "$FOG_SOCK" ] || t_fail "socket left behind"
+progs_gone "$ids" || t_fail "programs still loaded after SIGTERM"
+
+# kill -9: the kernel frees programs with the fds; the next fogd clears stale pins
+fogd_start
+ids=$(fogd_prog_ids)
+kill -9 "$FOGD_PID"
+wait "$FOGD_PID" 2>/dev/null
+FOGD_PID=
+[ -e "$FOG_PINS/sched_tasks" ] || t_fail "expected stale pins after kill -9"
+progs_gone "$ids" || t_fail "programs survived kill -9"
+fogd_start
+grep -q "removed stale pin" "$FOGD_LOG" || t_fail "restart did not clear stale pins"
+t_require_collector cpu
+fogd_stop

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Two CPU-bound threads pinned to one CPU wait for each other: their run-queue
+# latency p99 is at least 1 ms, and the host-wide histogram saw it too.
+. "$(dirname "$0")/lib.sh"
+t_require_root_btf
+fogd_start -o schedlat.outlier_us=2000
+t_require_collector schedlat
+
+"$HELPERS/runq_pair" 3 0 >"$T_DIR/pair.out" &
+pair=$!
+T_CLEANUP_EXTRA="kill $pair 2>/dev/null"
+for _ in $(seq 1 100); do
+	[ -s "$T_DIR/pair.out" ] && break
+	sleep 0.1
+done
+[ -s "$T_DIR/pair.out" ] || t_fail "helper did not finish its busy phase"
+sleep 1.5
+j=$(api "/api/v1/processes/$pair") || t_fail "process $pair not tracked"
+p99=$(jq -r '.runq.p99_seconds' <<<"$j")
+n=$(jq -r '.runq.count' <<<"$j")
+t_log "runq waits $n, p99 $p99 s"
+[ "$n" -ge 10 ] || t_fail "only $n run-queue waits recorded for the pinned pair"
+awk -v p="$p99" 'BEGIN { exit !(p >= 0.001) }' || t_fail "runq p99 $p99 s is below 1 ms"
+host=$(api /api/v1/schedlat | jq -r '.host.count')
+[ "$host" -ge "$n" ] || t_fail "host histogram ($host) holds fewer waits than one process ($n)"
+# waits over the 2 ms threshold arrived as outlier events for this pid
+ev=$(api "/api/v1/events?type=runq_outlier" | jq --argjson p "$pair" '[.events[] | select(.pid == $p)] | length')
+[ "$ev" -ge 1 ] || t_fail "no runq_outlier events for $pair"
+fogd_stop
