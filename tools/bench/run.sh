@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# make bench: fogd's collection overhead (A/B pairs in one run, medians), BPF ns per
+# event, ring-buffer drops under load, and fogd's own idle CPU and RSS.
+# Knobs: BENCH_PAIRS (default 7), BENCH_IDLE_SECONDS (default 60).
+set -eu
+cd "$(dirname "$0")/../.."
+: "${OUTPUT:=build}"
+PAIRS=${BENCH_PAIRS:-7}
+IDLE=${BENCH_IDLE_SECONDS:-60}
+FOGD="$OUTPUT/fogd"
+DIR=$(mktemp -d /tmp/fogd-bench.XXXXXX)
+SOCK="$DIR/fogd.sock"
+PINS="/sys/fs/bpf/fogd-bench-$$"
+FOGD_PID=
+old_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+
+cleanup() {
+	[ -n "$FOGD_PID" ] && kill -TERM "$FOGD_PID" 2>/dev/null && wait "$FOGD_PID" 2>/dev/null
+	sysctl -qw kernel.bpf_stats_enabled="$old_stats" 2>/dev/null || true
+	rm -rf "$DIR" "$PINS"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (loads BPF programs)" >&2; exit 1; }
+command -v perf >/dev/null || { echo "bench: needs perf (linux-perf)" >&2; exit 1; }
+
+api() { curl -sf --max-time 5 --unix-socket "$SOCK" "http://localhost$1"; }
+
+fogd_up() {
+	"$FOGD" -o fogd.socket="$SOCK" -o fogd.pin_path="$PINS" "$@" >"$DIR/fogd.log" 2>&1 &
+	FOGD_PID=$!
+	for _ in $(seq 1 100); do
+		api /api/v1/status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "bench: fogd did not start" >&2
+	cat "$DIR/fogd.log" >&2
+	exit 1
+}
+
+fogd_down() {
+	kill -TERM "$FOGD_PID"
+	wait "$FOGD_PID" || true
+	FOGD_PID=
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# seconds one load run takes
+run_load() {
+	case $1 in
+	messaging) perf bench sched messaging -g 10 -l 400 2>/dev/null ;;
+	pipe) taskset -c 1 perf bench sched pipe -l 200000 2>/dev/null ;;
+	esac | awk '/Total time:/ { print $3 }'
+}
+
+# A/B pairs: each pair runs the load without fogd, then with all collectors on.
+overhead() {
+	local load=$1 i base with
+	: >"$DIR/$load.ratios"
+	: >"$DIR/$load.base"
+	run_load "$load" >/dev/null # warm caches
+	for i in $(seq 1 "$PAIRS"); do
+		base=$(run_load "$load")
+		fogd_up
+		sleep 1
+		with=$(run_load "$load")
+		api /api/v1/status >"$DIR/status.$load.json"
+		fogd_down
+		echo "$base" >>"$DIR/$load.base"
+		awk -v a="$base" -v b="$with" 'BEGIN { printf "%.4f\n", b / a }' >>"$DIR/$load.ratios"
+	done
+	printf '%-10s baseline median %.3f s, with fogd / without: median %.4f (pairs: %s)\n' \
+		"$load" "$(median <"$DIR/$load.base")" "$(median <"$DIR/$load.ratios")" \
+		"$(tr '\n' ' ' <"$DIR/$load.ratios")"
+}
+
+echo "== collection overhead: all collectors on, $PAIRS A/B pairs, medians"
+sysctl -qw kernel.bpf_stats_enabled=1
+overhead messaging
+overhead pipe
+echo
+echo "== BPF cost per event (kernel.bpf_stats_enabled, during the last pipe run)"
+jq -r '.collectors[] | select(.state == "running") | .programs[] | select(.run_cnt > 0) |
+	"\(.name)\t\(.run_cnt)\t\(.ns_per_run | floor)"' "$DIR/status.pipe.json" | sort -u |
+	awk -F'\t' 'BEGIN { printf "%-34s %12s %10s\n", "program", "runs", "ns/run" }
+		{ printf "%-34s %12s %10s\n", $1, $2, $3 }'
+echo
+echo "== ring buffer under load"
+for f in "$DIR"/status.*.json; do
+	jq -r --arg f "$(basename "$f" .json | cut -d. -f2)" \
+		'"\($f): \(.events.received) events received, \(.events.dropped) dropped, \(.events.malformed) malformed"' "$f"
+done
+sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+
+echo
+echo "== fogd idle cost over $IDLE s"
+fogd_up
+sleep 2
+hz=$(getconf CLK_TCK)
+t0=$(awk '{ print $14 + $15 }' "/proc/$FOGD_PID/stat")
+rss_max=0
+for _ in $(seq 1 "$IDLE"); do
+	sleep 1
+	rss=$(awk '/VmRSS/ { print $2 }' "/proc/$FOGD_PID/status")
+	[ "$rss" -gt "$rss_max" ] && rss_max=$rss
+done
+t1=$(awk '{ print $14 + $15 }' "/proc/$FOGD_PID/stat")
+fogd_down
+awk -v t0="$t0" -v t1="$t1" -v hz="$hz" -v s="$IDLE" -v rss="$rss_max" 'BEGIN {
+	printf "cpu %.3f%% of one core (budget 0.5%%), max RSS %.1f MiB (budget 20 MiB)\n",
+		(t1 - t0) / hz / s * 100, rss / 1024 }'
