@@ -10,6 +10,7 @@ pkgs=(
 	libinih-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcap-ng-dev
 	libcmocka-dev
 	linux-perf stress-ng fio iproute2 procps util-linux curl jq
+	prometheus-alertmanager prometheus prometheus-node-exporter
 )
 
 missing=()
@@ -26,5 +27,17 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The Prometheus packages would start services listening on every interface:
+# tests start their binaries on 127.0.0.1 instead, so services stay off.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod +x "$policy"
+	own_policy=1
+fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+rc=0
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+[ "$own_policy" -eq 1 ] && rm -f "$policy"
+exit "$rc"

@@ -24,6 +24,8 @@ struct opt {
 	__u64 min, max;	/* OPT_U32 bounds */
 	const char *const *choices;	/* OPT_STR: allowed values, NULL for any */
 	const char *help;
+	/* OPT_STR: checks the value's form; writes what is wrong into err */
+	int (*check)(const char *v, char *err, size_t len);
 };
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
@@ -38,6 +40,16 @@ static const char *const psi_windows[] = { "10", "60", "300", NULL };
 #define BOOL(sec, k, field, d, h)                                                                  \
 	{ sec, k, OPT_BOOL, offsetof(struct fog_config, field), 0, d, 0, 0, NULL, h }
 
+static int check_listen(const char *v, char *err, size_t len)
+{
+	char host[64];
+	unsigned int port;
+
+	if (!strcmp(v, "off"))
+		return 0;
+	return fog_config_parse_listen(v, host, sizeof(host), &port, err, len);
+}
+
 /* The one table of options and their defaults. */
 static const struct opt opts[] = {
 	STR("fogd", "socket", socket_path, "/run/fogd/fogd.sock", NULL, "local API socket"),
@@ -49,6 +61,13 @@ static const struct opt opts[] = {
 	U32("fogd", "max_processes", max_processes, "4096", 64, 1 << 20, "processes tracked"),
 	U32("fogd", "max_cgroups", max_cgroups, "512", 8, 1 << 16, "cgroups tracked"),
 	U32("fogd", "event_log_size", event_log_size, "1024", 16, 1 << 20, "events kept"),
+	{ "http", "listen", OPT_STR, offsetof(struct fog_config, http_listen),
+	  sizeof(((struct fog_config *)0)->http_listen), "127.0.0.1:9477", 0, 0, NULL,
+	  "numeric host:port ([v6]:port) of /metrics and the read-only API, or off", check_listen },
+	U32("export", "top_processes", top_processes, "20", 0, 1000,
+	    "busiest processes exported with their own series"),
+	U32("export", "top_cgroups", top_cgroups, "20", 0, 10000,
+	    "busiest cgroups exported with their own series"),
 	BOOL("collectors", "cpu", cpu, "on", "on-CPU time per task, cgroup and CPU"),
 	BOOL("collectors", "schedlat", schedlat, "on", "run-queue latency"),
 	BOOL("collectors", "mem", mem, "on", "page, fault, reclaim, OOM and PSI figures"),
@@ -159,6 +178,16 @@ static int opt_apply(const struct opt *o, struct fog_config *cfg, const char *va
 		if (!o->choices && !*value) {
 			snprintf(err, errlen, "[%s] %s: value is empty", o->section, o->key);
 			return -EINVAL;
+		}
+		if (o->check) {
+			char why[256];
+			int rc = o->check(value, why, sizeof(why));
+
+			if (rc) {
+				snprintf(err, errlen, "[%s] %s: '%s' %s", o->section, o->key, value,
+					 why);
+				return rc;
+			}
 		}
 		strcpy(dst, value);
 		return 0;
@@ -289,4 +318,46 @@ void fog_config_write(const struct fog_config *cfg, FILE *f)
 			break;
 		}
 	}
+}
+
+int fog_config_parse_listen(const char *v, char *host, size_t hostlen, unsigned int *port,
+			    char *err, size_t errlen)
+{
+	const char *colon, *h = v;
+	size_t hl;
+	char *end;
+	unsigned long p;
+
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+
+		if (!close || close[1] != ':') {
+			snprintf(err, errlen, "is not [address]:port");
+			return -EINVAL;
+		}
+		h = v + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (!colon || strchr(v, ':') != colon) {
+			snprintf(err, errlen, "is not host:port");
+			return -EINVAL;
+		}
+		hl = (size_t)(colon - v);
+	}
+	if (!hl || hl >= hostlen) {
+		snprintf(err, errlen, "has no usable host part");
+		return -EINVAL;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || p == 0 || p > 65535) {
+		snprintf(err, errlen, "has no port in 1..65535");
+		return -EINVAL;
+	}
+	*port = (unsigned int)p;
+	return 0;
 }

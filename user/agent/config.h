@@ -27,6 +27,12 @@ struct fog_config {
 	__u32 max_cgroups;	/* cgroups tracked at once */
 	__u32 event_log_size;	/* recent events kept for the API */
 
+	/* [http] */
+	char http_listen[64];	/* host:port for /metrics and the read-only API, or "off" */
+	/* [export] */
+	__u32 top_processes;	/* processes with their own series in /metrics */
+	__u32 top_cgroups;	/* cgroups with their own series in /metrics */
+
 	/* [collectors] */
 	bool cpu;
 	bool schedlat;
@@ -60,6 +66,10 @@ int fog_config_set(struct fog_config *cfg, const char *assignment, char *err, si
 /* Applies one value; err names the key and what is wrong with the value. */
 int fog_config_set_kv(struct fog_config *cfg, const char *section, const char *key,
 		      const char *value, char *err, size_t errlen);
+
+/* Splits "host:port" or "[v6]:port"; err says what is wrong. */
+int fog_config_parse_listen(const char *v, char *host, size_t hostlen, unsigned int *port,
+			    char *err, size_t errlen);
 
 /* Writes the effective configuration as an INI file. */
 void fog_config_write(const struct fog_config *cfg, FILE *f);

@@ -20,6 +20,7 @@
 #include "collect/collector.h"
 #include "export/api.h"
 #include "export/http.h"
+#include "export/metrics.h"
 
 #define MAX_OVERRIDES 64
 
@@ -249,7 +250,9 @@ int main(int argc, char **argv)
 	a.http = fog_http__new(a.loop);
 	if (!a.http)
 		fog_fatalx("out of memory");
-	rc = fog_api_register(a.http, a.collect);
+	rc = fog_metrics_register(a.http, a.collect);
+	if (!rc)
+		rc = fog_api_register(a.http, a.collect);
 	if (!rc)
 		rc = fog_http__listen_unix(a.http, cfg->socket_path, 0600);
 	if (rc) {
@@ -257,6 +260,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fog_info("serving the API on %s", cfg->socket_path);
+	if (strcmp(cfg->http_listen, "off")) {
+		char host[64];
+		unsigned int port;
+
+		/* the form was checked with the configuration */
+		fog_config_parse_listen(cfg->http_listen, host, sizeof(host), &port, err,
+					sizeof(err));
+		rc = fog_http__listen_tcp(a.http, host, port);
+		if (rc) {
+			fog_warnx("cannot listen on %s: %s", cfg->http_listen, strerror(-rc));
+			goto out;
+		}
+		fog_info("serving /metrics and the read-only API on http://%s", cfg->http_listen);
+	}
 	a.tick_timer = fog_loop__add_timer(a.loop, cfg->tick_ms, on_tick, &a);
 	if (a.tick_timer < 0) {
 		rc = a.tick_timer;

@@ -20,6 +20,7 @@
 
 struct bpf_object;
 struct fog_loop;
+struct fog_prom;
 struct fog_collect;
 struct fog_collector;
 
@@ -47,6 +48,8 @@ struct fog_collector_ops {
 	json_t *(*to_json)(struct fog_collector *c);
 	/* Applies settings that can change without reloading (optional). */
 	void (*reconfigure)(struct fog_collector *c, const struct fog_config *cfg);
+	/* Writes the collector's Prometheus metric families (optional). */
+	void (*metrics)(struct fog_collector *c, struct fog_prom *w);
 };
 
 struct fog_collector {

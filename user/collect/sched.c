@@ -15,6 +15,7 @@
 #include "agent/log.h"
 #include "collect/collector.h"
 #include "collect/hist.h"
+#include "export/prom.h"
 #include "fog/abi/sched.h"
 #include "sched.skel.h"
 
@@ -402,6 +403,61 @@ static json_t *cpu_json(struct fog_collector *c)
 	return j;
 }
 
+/* The label of a cgroup: its path, or "unresolved:ID" when the id has no path. */
+static const char *cgroup_label(struct fog_collect *o, __u64 id, char *buf, size_t len)
+{
+	const char *path = fog_collect__cgroup_path(o, id);
+
+	if (path)
+		return path;
+	snprintf(buf, len, "unresolved:%llu", (unsigned long long)id);
+	return buf;
+}
+
+/* The busiest cgroups by CPU share, at most cfg top_cgroups; caller frees. */
+static struct cg_stat *top_cgroups(struct fog_collect *o, unsigned int *n)
+{
+	struct cg_stat *sorted = malloc((state.n_cgroups ? state.n_cgroups : 1) * sizeof(*sorted));
+
+	*n = 0;
+	if (!sorted)
+		return NULL;
+	memcpy(sorted, state.cgroups, state.n_cgroups * sizeof(*sorted));
+	qsort(sorted, state.n_cgroups, sizeof(*sorted), cmp_cg_cpu);
+	*n = state.n_cgroups < o->cfg->top_cgroups ? state.n_cgroups : o->cfg->top_cgroups;
+	return sorted;
+}
+
+static void cpu_metrics(struct fog_collector *c, struct fog_prom *w)
+{
+	struct fog_collect *o = c->owner;
+	struct cg_stat *top;
+	unsigned int n;
+	char num[16], buf[48];
+
+	fog_prom__family(w, "fog_cpu_busy_seconds", FOG_PROM_COUNTER,
+			 "time each CPU ran tasks other than its idle task");
+	for (int i = 0; i < o->ncpu; i++) {
+		snprintf(num, sizeof(num), "%d", i);
+		fog_prom__sample(w, (const char *[]){ "cpu", num, NULL },
+				 state.cpus[i].busy_ns / 1e9);
+	}
+	fog_prom__family(w, "fog_context_switches", FOG_PROM_COUNTER, "context switches, all CPUs");
+	fog_prom__sample(w, NULL, (double)state.switches);
+	top = top_cgroups(o, &n);
+	if (!top)
+		return;
+	fog_prom__family(w, "fog_cgroup_cpu_seconds", FOG_PROM_COUNTER,
+			 "on-CPU time of the tasks of a cgroup (busiest cgroups only)");
+	for (unsigned int i = 0; i < n; i++)
+		fog_prom__sample(w,
+				 (const char *[]){ "cgroup",
+						   cgroup_label(o, top[i].id, buf, sizeof(buf)),
+						   NULL },
+				 top[i].oncpu_ns / 1e9);
+	free(top);
+}
+
 const struct fog_collector_ops fog_cpu_collector = {
 	.name = "cpu",
 	.enabled = cpu_enabled,
@@ -409,6 +465,7 @@ const struct fog_collector_ops fog_cpu_collector = {
 	.stop = cpu_stop,
 	.tick = sched_tick,
 	.to_json = cpu_json,
+	.metrics = cpu_metrics,
 };
 
 /* ---- schedlat ---- */
@@ -478,6 +535,29 @@ static json_t *schedlat_json(struct fog_collector *c)
 	return j;
 }
 
+static void schedlat_metrics(struct fog_collector *c, struct fog_prom *w)
+{
+	struct fog_collect *o = c->owner;
+	struct cg_stat *top;
+	unsigned int n;
+	char buf[48];
+
+	fog_prom__family(w, "fog_runqueue_latency_seconds", FOG_PROM_HISTOGRAM,
+			 "time runnable tasks waited for a CPU, wakeup to switch-in, all CPUs");
+	fog_prom__hist(w, NULL, &state.host_runq);
+	top = top_cgroups(o, &n);
+	if (!top)
+		return;
+	fog_prom__family(w, "fog_cgroup_runqueue_latency_seconds", FOG_PROM_HISTOGRAM,
+			 "run-queue wait of the tasks of a cgroup (busiest cgroups only)");
+	for (unsigned int i = 0; i < n; i++)
+		fog_prom__hist(w,
+			       (const char *[]){ "cgroup", cgroup_label(o, top[i].id, buf, sizeof(buf)),
+						 NULL },
+			       &top[i].runq);
+	free(top);
+}
+
 const struct fog_collector_ops fog_schedlat_collector = {
 	.name = "schedlat",
 	.enabled = schedlat_enabled,
@@ -486,4 +566,5 @@ const struct fog_collector_ops fog_schedlat_collector = {
 	.tick = sched_tick,
 	.to_json = schedlat_json,
 	.reconfigure = schedlat_reconfigure,
+	.metrics = schedlat_metrics,
 };
