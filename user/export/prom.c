@@ -107,6 +107,13 @@ int fog_prom_format_double(char *buf, size_t len, double v)
 	/* integers print without an exponent up to 2^53, as counters usually are */
 	if (v == floor(v) && fabs(v) < 9007199254740992.0)
 		return snprintf(buf, len, "%.0f", v);
+	/* the shortest form that reads back as the same double */
+	for (int prec = 15; prec < 17; prec++) {
+		int n = snprintf(buf, len, "%.*g", prec, v);
+
+		if (strtod(buf, NULL) == v)
+			return n;
+	}
 	return snprintf(buf, len, "%.17g", v);
 }
 

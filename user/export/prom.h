@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 #include "fog/abi/common.h"
 
 enum fog_prom_type {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# /metrics passes promtool's lint in both formats, and a real Prometheus on 127.0.0.1
+# scrapes fogd: up{job="fogd"} == 1 and a fog_ series equals fogd's JSON figure.
+. "$(dirname "$0")/lib.sh"
+t_require_root_btf
+command -v prometheus >/dev/null || t_fail "prometheus is not installed (tools/install-deps.sh installs it)"
+
+port() { # a free TCP port on loopback
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		! ss -ltn "sport = :$p" | grep -q LISTEN && { echo "$p"; return; }
+	done
+	t_fail "no free port"
+}
+FOG_PORT=$(port)
+PROM_PORT=$(port)
+fogd_start -o http.listen=127.0.0.1:"$FOG_PORT" -o export.top_processes=1000
+
+# a process with a known, fixed CPU time (it sleeps after burning)
+"$HELPERS/burn_cpu" 300 >"$T_DIR/burn.out" &
+burn=$!
+T_CLEANUP_EXTRA="kill $burn 2>/dev/null; [ -n \"\${prom:-}\" ] && kill \$prom 2>/dev/null"
+for _ in $(seq 1 100); do [ -s "$T_DIR/burn.out" ] && break; sleep 0.1; done
+sleep 2
+
+curl -sf "http://127.0.0.1:$FOG_PORT/metrics" >"$T_DIR/metrics.txt" || t_fail "no /metrics on TCP"
+promtool check metrics <"$T_DIR/metrics.txt" >"$T_DIR/lint.txt" 2>&1 ||
+	t_fail "promtool check metrics: $(cat "$T_DIR/lint.txt")"
+grep -q '^fog_runqueue_latency_seconds_bucket{le="+Inf"}' "$T_DIR/metrics.txt" ||
+	t_fail "no run-queue histogram in /metrics"
+curl -sf -H 'Accept: application/openmetrics-text; version=1.0.0' \
+	-D "$T_DIR/om.hdr" "http://127.0.0.1:$FOG_PORT/metrics" >"$T_DIR/om.txt"
+grep -qi '^content-type: application/openmetrics-text' "$T_DIR/om.hdr" || t_fail "OpenMetrics not served"
+[ "$(tail -n 1 "$T_DIR/om.txt")" = "# EOF" ] || t_fail "OpenMetrics exposition does not end in # EOF"
+grep -q '^# TYPE fog_context_switches counter' "$T_DIR/om.txt" || t_fail "OpenMetrics counter family named wrong"
+
+cat >"$T_DIR/prom.yml" <<YML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: fogd
+    static_configs:
+      - targets: ['127.0.0.1:$FOG_PORT']
+YML
+prometheus --config.file="$T_DIR/prom.yml" --storage.tsdb.path="$T_DIR/tsdb" \
+	--web.listen-address=127.0.0.1:"$PROM_PORT" >"$T_DIR/prom.log" 2>&1 &
+prom=$!
+q() { curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
+ok=0
+for _ in $(seq 1 60); do
+	if [ "$(q 'up{job="fogd"}' | jq -r '.data.result[0].value[1]' 2>/dev/null)" = 1 ]; then ok=1; break; fi
+	sleep 0.5
+done
+[ "$ok" = 1 ] || t_fail "Prometheus never saw up{job=\"fogd\"} == 1: $(tail -n 5 "$T_DIR/prom.log")"
+got=$(q "fog_process_cpu_seconds_total{pid=\"$burn\"}" | jq -r '.data.result[0].value[1]')
+want=$(api "/api/v1/processes/$burn" | jq -r '.cpu_seconds')
+t_log "prometheus $got, fogd json $want"
+awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d < 1e-6) }' ||
+	t_fail "Prometheus has $got for the helper's CPU seconds, fogd's JSON $want"
+fogd_stop
