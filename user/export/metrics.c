@@ -121,16 +121,16 @@ void fog_metrics_write(struct fog_collect *c, struct fog_prom *w)
 {
 	fog_prom__family(w, "fog_build_info", FOG_PROM_GAUGE, "fogd version, always 1");
 	fog_prom__sample(w, (const char *[]){ "version", FOG_VERSION, NULL }, 1);
+	fog_prom__family(w, "fog_collector_enabled", FOG_PROM_GAUGE,
+			 "1 when the configuration turns the collector on");
+	for (unsigned int i = 0; i < c->n_collectors; i++)
+		fog_prom__sample(w, (const char *[]){ "collector", c->collectors[i].ops->name, NULL },
+				 c->collectors[i].state != FOG_COLLECTOR_OFF);
 	fog_prom__family(w, "fog_collector_up", FOG_PROM_GAUGE,
-			 "1 when the collector runs, 0 when off or unavailable");
-	for (unsigned int i = 0; i < c->n_collectors; i++) {
-		struct fog_collector *col = &c->collectors[i];
-
-		fog_prom__sample(w,
-				 (const char *[]){ "collector", col->ops->name, "state",
-						   fog_collector_state_name(col->state), NULL },
-				 col->state == FOG_COLLECTOR_RUNNING);
-	}
+			 "1 when the collector runs; 0 when off or unavailable");
+	for (unsigned int i = 0; i < c->n_collectors; i++)
+		fog_prom__sample(w, (const char *[]){ "collector", c->collectors[i].ops->name, NULL },
+				 c->collectors[i].state == FOG_COLLECTOR_RUNNING);
 	fog_prom__family(w, "fog_events_received", FOG_PROM_COUNTER,
 			 "ring buffer events consumed");
 	fog_prom__sample(w, NULL, (double)fog_events__received(c->events));
