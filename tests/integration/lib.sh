@@ -44,7 +44,9 @@ t_require_root_btf() {
 
 # Starts fogd with a private socket and pin folder; extra arguments go to fogd.
 fogd_start() {
-	"$FOGD" -o fogd.socket="$FOG_SOCK" -o fogd.pin_path="$FOG_PINS" "$@" >"$FOGD_LOG" 2>&1 &
+	# no TCP listener unless a test asks for one (-o http.listen=... later wins)
+	"$FOGD" -o fogd.socket="$FOG_SOCK" -o fogd.pin_path="$FOG_PINS" -o http.listen=off "$@" \
+		>"$FOGD_LOG" 2>&1 &
 	FOGD_PID=$!
 	for _ in $(seq 1 100); do
 		if [ -S "$FOG_SOCK" ] && api /api/v1/status >/dev/null 2>&1; then

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/../.."
 export OUTPUT
 pass=0 fail=0 skip=0 failed=()
 for t in tests/integration/test_*.sh; do
-	[ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
 	name=$(basename "$t" .sh)
+	[ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]] && continue
 	printf 'integration %-28s ' "$name"
 	start=$SECONDS
 	out=$(timeout 300 bash "$t" 2>&1)

@@ -261,6 +261,15 @@ static void rescan(struct fog_cgroup_cache *c)
 	c->last_scan = time(NULL);
 }
 
+/* A cached path still names the cgroup with that id: removed cgroups drop out. */
+static bool still_there(const struct fog_cgroup_cache *c, const struct cg_entry *e)
+{
+	char path[768];
+
+	snprintf(path, sizeof(path), "%s%s", c->info.mount, strcmp(e->path, "/") ? e->path : "");
+	return fog_cgroup_id_of(path) == e->id;
+}
+
 const char *fog_cgroup_cache__path(struct fog_cgroup_cache *c, __u64 id)
 {
 	struct cg_entry *e;
@@ -269,7 +278,7 @@ const char *fog_cgroup_cache__path(struct fog_cgroup_cache *c, __u64 id)
 	if (!id)
 		return NULL;
 	e = slot(c, id, false);
-	if (e)
+	if (e && still_there(c, e))
 		return e->path;
 	now = time(NULL);
 	if (now == c->last_scan)

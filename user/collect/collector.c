@@ -12,11 +12,6 @@
 #include "agent/log.h"
 #include "collect/collector.h"
 
-/* TRANSITIONAL: weak until all collectors have landed; removed before commit */
-extern const struct fog_collector_ops fog_mem_collector __attribute__((weak));
-extern const struct fog_collector_ops fog_io_collector __attribute__((weak));
-extern const struct fog_collector_ops fog_net_collector __attribute__((weak));
-
 /* The collectors, in start order: explicit, so a reader finds them all here. */
 static const struct fog_collector_ops *const collector_table[] = {
 	&fog_cpu_collector,
@@ -245,11 +240,10 @@ struct fog_collect *fog_collect__new(const struct fog_config *cfg, struct fog_lo
 	}
 	fog_events__subscribe(c->events, on_event, c);
 	for (unsigned int i = 0; i < N_COLLECTORS; i++) {
-		if (!collector_table[i])
-			continue;
-		c->collectors[c->n_collectors].ops = collector_table[i];
-		c->collectors[c->n_collectors++].owner = c;
+		c->collectors[i].ops = collector_table[i];
+		c->collectors[i].owner = c;
 	}
+	c->n_collectors = N_COLLECTORS;
 	return c;
 
 out_free_events:

@@ -314,6 +314,17 @@ int fog_events__subscribe(struct fog_events *e, fog_event_fn fn, void *ctx)
 	return 0;
 }
 
+void fog_events__unsubscribe(struct fog_events *e, fog_event_fn fn, void *ctx)
+{
+	for (unsigned int i = 0; i < e->n_subs; i++) {
+		if (e->subs[i].fn != fn || e->subs[i].ctx != ctx)
+			continue;
+		memmove(&e->subs[i], &e->subs[i + 1], (e->n_subs - i - 1) * sizeof(e->subs[0]));
+		e->n_subs--;
+		return;
+	}
+}
+
 __u64 fog_events__received(const struct fog_events *e)
 {
 	return e->received;

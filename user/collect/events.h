@@ -49,6 +49,8 @@ void fog_events__free(struct fog_events *e);
 int fog_events__add_source(struct fog_events *e, const char *name, int ringbuf_fd, int drops_fd);
 void fog_events__remove_source(struct fog_events *e, const char *name);
 int fog_events__subscribe(struct fog_events *e, fog_event_fn fn, void *ctx);
+/* Removes a subscription made with the same fn and ctx. */
+void fog_events__unsubscribe(struct fog_events *e, fog_event_fn fn, void *ctx);
 /* Hands one raw record in as if it came from a ring buffer (tests, fuzzing). */
 void fog_events__feed(struct fog_events *e, const void *data, size_t len);
 /* Drains every ring buffer now. */

@@ -78,6 +78,7 @@ static void sched_put(struct fog_collector *c)
 {
 	if (--state.users > 0)
 		return;
+	fog_events__unsubscribe(c->owner->events, sched_on_event, c->owner);
 	fog_events__remove_source(c->owner->events, "sched");
 	if (state.loader)
 		fog_collector_unpin_maps(state.loader, state.skel->obj);
@@ -92,7 +93,6 @@ static void sched_put(struct fog_collector *c)
 static int sched_get(struct fog_collector *c)
 {
 	struct fog_collect *o = c->owner;
-	static bool subscribed;
 	int err;
 
 	if (state.users++ > 0)
@@ -132,9 +132,10 @@ static int sched_get(struct fog_collector *c)
 	err = fog_collector_add_events(c, state.skel->obj, "sched");
 	if (err)
 		goto out_put;
-	if (!subscribed) {
-		fog_events__subscribe(o->events, sched_on_event, o);
-		subscribed = true;
+	err = fog_events__subscribe(o->events, sched_on_event, o);
+	if (err) {
+		err = fog_collector_fail(c, err, "cannot subscribe to events: %s", strerror(-err));
+		goto out_put;
 	}
 	return 0;
 
@@ -164,6 +165,21 @@ static bool pid_alive(__u32 pid)
 	return access(path, F_OK) == 0;
 }
 
+/* The name the process has now: the map's copy may predate its exec. */
+static void read_comm(__u32 pid, char *comm)
+{
+	char path[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, FOG_COMM_LEN, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
 static void read_tasks(struct fog_collect *o, const __u64 *inflight_tgid, const __u64 *inflight_ns)
 {
 	int fd = bpf_map__fd(state.skel->maps.sched_tasks);
@@ -187,6 +203,7 @@ static void read_tasks(struct fog_collect *o, const __u64 *inflight_tgid, const 
 			p = fog_agg__proc(o->agg, key, true);
 			if (!p)
 				continue; /* table full: counted as an overflow */
+			read_comm(key, p->comm);
 		}
 		fog_percpu_sum(&sum, state.values, o->ncpu, sizeof(sum),
 			       offsetof(struct fog_task_sched, cgroup_id));
