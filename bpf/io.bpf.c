@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Block I/O for the io collector. block_rq_issue records when a request went
- * to the driver and which process was current; block_rq_complete turns that
+ * Block I/O for the io collector. block_io_start records which process
+ * submitted a request, block_rq_issue when it went to the driver (and, on
+ * kernels without block_io_start, which process was current then); block_rq_complete turns that
  * into per-device counts and latency and per-process counts. Requests are
  * counted once, at their final completion, so that a request the driver
  * requeues and issues again is not counted twice. Only requests slower than
@@ -163,18 +164,48 @@ static __always_inline struct fog_io_task *task_stats(__u32 tgid)
 	return st;
 }
 
+/* The submitting process, or 0 when a kernel thread is current. */
+static __always_inline __u32 current_tgid(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return t->flags & PF_KTHREAD ? 0 : t->tgid;
+}
+
+/*
+ * block_io_start (Linux 6.5+) fires in the submitter's context when a bio
+ * becomes a request; by issue time a kworker may be current (the block layer
+ * runs hardware queues asynchronously), so the submitter is remembered here.
+ */
+SEC("tp_btf/block_io_start")
+int BPF_PROG(handle_block_io_start, struct request *rq)
+{
+	struct io_start st = { .tgid = current_tgid() };
+	__u64 key = (__u64)rq;
+
+	bpf_map_update_elem(&io_start, &key, &st, BPF_ANY);
+	return 0;
+}
+
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(handle_block_rq_issue, struct request *rq)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct fog_io_counters *cnt;
-	struct io_start st = {};
+	struct io_start st = {}, *known;
 	__u64 key = (__u64)rq;
 
 	st.ts_ns = bpf_ktime_get_ns();
-	if (!(t->flags & PF_KTHREAD))
-		st.tgid = t->tgid;
-	/* a requeued request is issued again: its latency starts over */
+	known = bpf_map_lookup_elem(&io_start, &key);
+	if (known) {
+		/*
+		 * seen by block_io_start (the submitter is known), or requeued and
+		 * issued again: its latency starts over
+		 */
+		known->ts_ns = st.ts_ns;
+		known->done_bytes = 0;
+		return 0;
+	}
+	st.tgid = current_tgid();
 	if (bpf_map_update_elem(&io_start, &key, &st, BPF_ANY)) {
 		cnt = counters();
 		if (cnt)

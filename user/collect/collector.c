@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "agent/log.h"
@@ -160,6 +161,20 @@ json_t *fog_collector_prog_stats(struct bpf_object *obj)
 				       info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0.0));
 	}
 	return arr;
+}
+
+bool fog_tracepoint_exists(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	char type[128];
+	bool found;
+
+	if (!btf)
+		return true; /* cannot tell: let the load say */
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	found = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) >= 0;
+	btf__free(btf);
+	return found;
 }
 
 __u32 fog_collector_cgroup_mode(const struct fog_collector *c)

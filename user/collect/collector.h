@@ -121,6 +121,8 @@ void fog_collector_unpin_maps(struct fog_collector *c, struct bpf_object *obj);
 int fog_collector_add_events(struct fog_collector *c, struct bpf_object *obj, const char *prefix);
 /* run_time_ns and run_cnt of each program of obj (non-zero while bpf stats are on). */
 json_t *fog_collector_prog_stats(struct bpf_object *obj);
+/* Whether the running kernel's BTF has the tp_btf tracepoint name (btf_trace_<name>). */
+bool fog_tracepoint_exists(const char *name);
 /* Sets the cgroup-mode rodata value every BPF object carries. */
 __u32 fog_collector_cgroup_mode(const struct fog_collector *c);
 

@@ -102,6 +102,11 @@ static int io_start(struct fog_collector *c)
 		goto out_free;
 	}
 	s->skel->rodata->cfg_cgroup_mode = fog_collector_cgroup_mode(c);
+	/* before Linux 6.5 requests are credited to the process current at issue */
+	if (!fog_tracepoint_exists("block_io_start")) {
+		bpf_program__set_autoload(s->skel->progs.handle_block_io_start, false);
+		fog_info("io: no tracepoint block_io_start: requests are credited at issue");
+	}
 	err = io_bpf__load(s->skel);
 	if (err) {
 		err = fog_collector_fail(c, err,
