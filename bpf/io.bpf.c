@@ -57,7 +57,8 @@ struct {
 } io_devices SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	/* not LRU: LRU maps evict before they are full; user space deletes exited tgids */
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, FOG_IO_MAX_TASKS);
 	__type(key, __u32);
 	__type(value, struct fog_io_task);
@@ -307,7 +308,11 @@ int BPF_PROG(handle_block_rq_complete, struct request *rq, blk_status_t error,
 
 	if (st.tgid && (class == FOG_IO_READ || class == FOG_IO_WRITE)) {
 		ts = task_stats(st.tgid);
-		if (ts) {
+		if (!ts) {
+			cnt = counters();
+			if (cnt)
+				cnt->task_full++;
+		} else {
 			if (class == FOG_IO_READ) {
 				ts->read_ops++;
 				ts->read_bytes += bytes;

@@ -22,7 +22,8 @@ struct {
 } mem_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	/* not LRU: LRU maps evict before they are full; user space deletes exited tgids */
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, FOG_MEM_MAX_TASKS);
 	__type(key, __u32);
 	__type(value, struct fog_mem_task);
@@ -91,10 +92,12 @@ int BPF_PROG(handle_page_fault_user, unsigned long address, struct pt_regs *regs
 	init.cgroup_id = fog_task_cgroup_id(task);
 	if (!bpf_map_update_elem(&mem_tasks, &tgid, &init, BPF_NOEXIST))
 		return 0;
-	/* another thread of the tgid created the entry in between */
+	/* another thread of the tgid created the entry in between, or the table is full */
 	t = bpf_map_lookup_elem(&mem_tasks, &tgid);
 	if (t)
 		t->faults++;
+	else if (st)
+		st->task_full++;
 	return 0;
 }
 

@@ -22,8 +22,9 @@ volatile __u32 cfg_cpu;	/* on-CPU accounting and exec/exit events */
 volatile __u32 cfg_runqlat;	/* run-queue latency */
 volatile __u64 cfg_runq_outlier_ns;	/* waits above this become events; 0: none */
 
+/* not LRU: LRU maps evict before they are full; exits delete entries */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, FOG_SCHED_MAX_TASKS);
 	__type(key, __u32);
 	__type(value, struct fog_task_sched);
@@ -71,7 +72,13 @@ static __always_inline struct fog_task_sched *task_stats(struct task_struct *t)
 		return NULL;
 	bpf_map_update_elem(&sched_tasks, &tgid, &zero_task, BPF_NOEXIST);
 	st = bpf_map_lookup_elem(&sched_tasks, &tgid);
-	if (st) {
+	if (!st) {
+		__u32 zero = 0;
+		struct fog_cpu_sched *cpu = bpf_map_lookup_elem(&sched_cpu, &zero);
+
+		if (cpu)
+			cpu->tasks_full++;
+	} else {
 		st->cgroup_id = fog_task_cgroup_id(t);
 		BPF_CORE_READ_STR_INTO(&st->comm, t, group_leader, comm);
 	}

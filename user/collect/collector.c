@@ -155,10 +155,11 @@ json_t *fog_collector_prog_stats(struct bpf_object *obj)
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
 			continue;
 		json_array_append_new(
-			arr, json_pack("{s:s,s:I,s:I,s:f}", "name", bpf_program__name(prog),
+			arr, json_pack("{s:s,s:I,s:I,s:f,s:I}", "name", bpf_program__name(prog),
 				       "run_time_ns", (json_int_t)info.run_time_ns, "run_cnt",
 				       (json_int_t)info.run_cnt, "ns_per_run",
-				       info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0.0));
+				       info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0.0,
+				       "recursion_misses", (json_int_t)info.recursion_misses));
 	}
 	return arr;
 }

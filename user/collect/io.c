@@ -373,6 +373,8 @@ static json_t *io_to_json(struct fog_collector *c)
 			    json_integer((json_int_t)s->counters.device_full));
 	json_object_set_new(j, "partial_completions",
 			    json_integer((json_int_t)s->counters.partial));
+	json_object_set_new(j, "requests_untracked_per_process",
+			    json_integer((json_int_t)s->counters.task_full));
 	return j;
 }
 

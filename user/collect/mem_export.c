@@ -64,6 +64,8 @@ json_t *fog_mem_json(struct fog_collector *c)
 	json_object_set_new(j, "pages_freed",
 			    count_json(m, m->links[MEM_PAGE_FREE], m->now.page_free));
 	json_object_set_new(j, "faults_total", count_json(m, m->links[MEM_FAULTS], m->now.faults));
+	json_object_set_new(j, "faults_untracked_per_process",
+			    count_json(m, m->links[MEM_FAULTS], m->now.task_full));
 	json_object_set_new(j, "faults_per_s", rate_json(m, MEM_FAULTS, m->faults_per_s));
 	json_object_set_new(j, "direct_reclaim",
 			    reclaim_json(m, both_attached(m, MEM_DIRECT_BEGIN, MEM_DIRECT_END),

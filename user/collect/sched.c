@@ -55,6 +55,7 @@ struct sched_state {
 	void *values;	/* scratch for one per-CPU lookup */
 	struct cpu_stat *cpus;
 	__u64 switches, prev_switches;
+	__u64 tasks_full;	/* switches not accounted per process: the map was full */
 	double switches_per_s;
 	double busy_share;	/* all CPUs, 0..1 */
 	struct fog_hist host_runq, host_runq_prev, host_runq_delta;
@@ -283,7 +284,7 @@ static void read_all(struct fog_collect *o, __u64 now)
 	int fd = bpf_map__fd(state.skel->maps.sched_cpu);
 	__u64 inflight_tgid[o->ncpu], inflight_ns[o->ncpu];
 	struct fog_cpu_sched *v = state.values, host_sum = {};
-	__u64 busy_total = 0, prev_total = 0;
+	__u64 busy_total = 0, prev_total = 0, tasks_full = 0;
 	__u32 zero = 0;
 
 	if (state.read_tick == o->ticks)
@@ -312,11 +313,13 @@ static void read_all(struct fog_collect *o, __u64 now)
 		busy_total += cs->busy_ns;
 		prev_total += cs->prev_busy_ns;
 		host_sum.switches += v[c].switches;
+		tasks_full += v[c].tasks_full;
 		fog_hist_merge(&host_sum.runq, &v[c].runq);
 	}
 	state.busy_share = o->tick_seconds > 0 ? (double)(busy_total - prev_total) / 1e9 /
 							 o->tick_seconds / o->ncpu :
 						 0;
+	state.tasks_full = tasks_full;
 	state.prev_switches = state.switches;
 	state.switches = host_sum.switches;
 	state.switches_per_s = o->tick_seconds > 0 && state.prev_switches ?
@@ -417,6 +420,8 @@ static json_t *cpu_json(struct fog_collector *c)
 	json_object_set_new(j, "cpus", cpus);
 	json_object_set_new(j, "cgroups", cgs);
 	json_object_set_new(j, "cgroups_overflow", json_integer((json_int_t)state.cgroups_overflow));
+	json_object_set_new(j, "switches_untracked_per_process",
+			    json_integer((json_int_t)state.tasks_full));
 	return j;
 }
 

@@ -46,6 +46,7 @@ struct fog_io_counters {
 	__u64 start_full;  /* issues not recorded because io_start was full */
 	__u64 device_full; /* completions lost because io_devices was full */
 	__u64 partial;	   /* partial completions folded into the final one */
+	__u64 task_full;   /* requests not counted per process: io_tasks was full */
 };
 
 /* What a request is, as counted in struct fog_io_dev. */

@@ -16,6 +16,7 @@ struct fog_mem_stats {
 	__u64 direct_reclaim_ns; /* time tasks spent in them */
 	__u64 memcg_reclaim;	 /* reclaim stalls at a memory cgroup's limit that ended */
 	__u64 memcg_reclaim_ns;
+	__u64 task_full;	 /* faults not counted per process: mem_tasks was full */
 };
 
 /*
