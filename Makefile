@@ -19,8 +19,8 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf inih jansson libmicrohttpd libcap-ng
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+PKGS := libbpf inih jansson libmicrohttpd libcap-ng libcurl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
@@ -87,9 +87,10 @@ $(FOGCTL): $(OUTPUT)/tools/fogctl.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson libcurl) -o $@
 
+# tests/unit/<name>.ldflags adds link flags to one test, e.g. -Wl,--wrap=calloc
 $(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIBFOG)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lcmocka $(shell cat tests/unit/$*.ldflags 2>/dev/null) -o $@
 
 $(OUTPUT)/tests/helpers/%: tests/integration/helpers/%.c
 	$(call msg,CC,$@)
@@ -98,6 +99,7 @@ $(OUTPUT)/tests/helpers/%: tests/integration/helpers/%.c
 
 $(OUTPUT)/bench/%: $(OUTPUT)/tools/bench/%.o $(LIBFOG)
 	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 $(OUTPUT)/bpf $(OUTPUT)/skel:

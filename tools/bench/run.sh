@@ -111,3 +111,13 @@ fogd_down
 awk -v t0="$t0" -v t1="$t1" -v hz="$hz" -v s="$IDLE" -v rss="$rss_max" 'BEGIN {
 	printf "cpu %.3f%% of one core (budget 0.5%%), max RSS %.1f MiB (budget 20 MiB)\n",
 		(t1 - t0) / hz / s * 100, rss / 1024 }'
+
+# ---------------------------------------------------------------------------
+# Resource pool manager (libfog, include/fog/pool.h): the 10,000-use table
+# (no pool vs pool: reuse, factory calls, time, peak footprint) and get + put
+# ns/op uncontended and with 2 threads. Unprivileged, about 10 s.
+# Knobs: BENCH_POOL_OPS (get + put per thread, default 2000000),
+# BENCH_POOL_REPS (repetitions, median taken, default 7).
+echo
+echo "== resource pool (libfog)"
+"$OUTPUT/bench/pool_bench" -o "${BENCH_POOL_OPS:-2000000}" -r "${BENCH_POOL_REPS:-7}"
