@@ -15,6 +15,7 @@
 
 #include "agent/log.h"
 #include "collect/collector.h"
+#include "export/prom.h"
 #include "collect/hist.h"
 #include "collect/io_dev.h"
 #include "io.skel.h"
@@ -378,6 +379,62 @@ static json_t *io_to_json(struct fog_collector *c)
 	return j;
 }
 
+/* node_exporter's disk names, in base units, per device by its kernel name */
+static void io_metrics(struct fog_collector *c, struct fog_prom *w)
+{
+	static const struct {
+		const char *name;
+		const char *help;
+		size_t offset;
+	} counters[] = {
+		{ "fog_disk_reads_completed", "read requests completed",
+		  offsetof(struct fog_io_dev, read_ops) },
+		{ "fog_disk_writes_completed", "write requests completed",
+		  offsetof(struct fog_io_dev, write_ops) },
+		{ "fog_disk_discards_completed", "discard requests completed",
+		  offsetof(struct fog_io_dev, discard_ops) },
+		{ "fog_disk_flush_requests", "cache flush requests completed",
+		  offsetof(struct fog_io_dev, flush_ops) },
+		{ "fog_disk_io_errors", "requests completed with an error",
+		  offsetof(struct fog_io_dev, errors) },
+		{ "fog_disk_read_bytes", "bytes read", offsetof(struct fog_io_dev, read_bytes) },
+		{ "fog_disk_written_bytes", "bytes written",
+		  offsetof(struct fog_io_dev, write_bytes) },
+	};
+	struct io_state *s = c->priv;
+	char devno[24];
+
+	if (!s)
+		return;
+	for (size_t f = 0; f < sizeof(counters) / sizeof(counters[0]); f++) {
+		fog_prom__family(w, counters[f].name, FOG_PROM_COUNTER, counters[f].help);
+		for (unsigned int i = 0; i < s->n_devices; i++) {
+			const struct io_device *d = &s->devices[i];
+			__u64 v;
+
+			memcpy(&v, (const char *)&d->totals + counters[f].offset, sizeof(v));
+			snprintf(devno, sizeof(devno), "%u:%u", d->dev >> FOG_IO_MINOR_BITS,
+				 d->dev & ((1u << FOG_IO_MINOR_BITS) - 1));
+			fog_prom__sample(w,
+					 (const char *[]){ "device", d->named ? d->name : devno,
+							   "devno", devno, NULL },
+					 (double)v);
+		}
+	}
+	fog_prom__family(w, "fog_disk_request_latency_seconds", FOG_PROM_HISTOGRAM,
+			 "block request time from issue to completion");
+	for (unsigned int i = 0; i < s->n_devices; i++) {
+		const struct io_device *d = &s->devices[i];
+
+		snprintf(devno, sizeof(devno), "%u:%u", d->dev >> FOG_IO_MINOR_BITS,
+			 d->dev & ((1u << FOG_IO_MINOR_BITS) - 1));
+		fog_prom__hist(w,
+			       (const char *[]){ "device", d->named ? d->name : devno, "devno", devno,
+						 NULL },
+			       &d->totals.latency);
+	}
+}
+
 const struct fog_collector_ops fog_io_collector = {
 	.name = "io",
 	.enabled = io_enabled,
@@ -386,4 +443,5 @@ const struct fog_collector_ops fog_io_collector = {
 	.tick = io_tick,
 	.to_json = io_to_json,
 	.reconfigure = io_reconfigure,
+	.metrics = io_metrics,
 };

@@ -18,6 +18,7 @@
 
 #include "agent/log.h"
 #include "collect/collector.h"
+#include "export/prom.h"
 #include "collect/net_stats.h"
 #include "net.skel.h"
 
@@ -470,6 +471,68 @@ static void net_reconfigure(struct fog_collector *c, const struct fog_config *cf
 	}
 }
 
+static void iface_family(struct fog_prom *w, json_t *ifaces, const char *name, const char *help,
+			 const char *key)
+{
+	json_t *i;
+	size_t n;
+	char idx[16];
+
+	fog_prom__family(w, name, FOG_PROM_COUNTER, help);
+	json_array_foreach(ifaces, n, i) {
+		const char *dev = json_string_value(json_object_get(i, "name"));
+
+		snprintf(idx, sizeof(idx), "%lld", json_integer_value(json_object_get(i, "ifindex")));
+		fog_prom__sample(w, (const char *[]){ "device", dev ? dev : idx, NULL },
+				 json_number_value(json_object_get(i, key)));
+	}
+}
+
+static void cgroup_family(struct fog_prom *w, const struct net_state *s, const char *name,
+			  const char *help, size_t offset)
+{
+	char buf[48];
+
+	fog_prom__family(w, name, FOG_PROM_COUNTER, help);
+	for (unsigned int i = 0; i < s->cg_n; i++) {
+		const char *label = s->cg_paths[i];
+		__u64 v;
+
+		if (!label[0]) {
+			snprintf(buf, sizeof(buf), "unresolved:%llu",
+				 (unsigned long long)s->cg_read[i].id);
+			label = buf;
+		}
+		memcpy(&v, (const char *)&s->cg_read[i].total + offset, sizeof(v));
+		fog_prom__sample(w, (const char *[]){ "cgroup", label, NULL }, (double)v);
+	}
+}
+
+/* node_exporter's network names, per interface; per cgroup when cgroup_skb runs */
+static void net_metrics(struct fog_collector *c, struct fog_prom *w)
+{
+	struct net_state *s = c->priv;
+	json_t *ifaces;
+
+	if (!s)
+		return;
+	ifaces = fog_net_ifaces__json(s->ifaces);
+	iface_family(w, ifaces, "fog_network_receive_bytes", "bytes received", "rx_bytes");
+	iface_family(w, ifaces, "fog_network_transmit_bytes", "bytes transmitted", "tx_bytes");
+	iface_family(w, ifaces, "fog_network_receive_packets", "packets received", "rx_packets");
+	iface_family(w, ifaces, "fog_network_transmit_packets", "packets transmitted",
+		     "tx_packets");
+	json_decref(ifaces);
+	if (!s->cg_available)
+		return;
+	cgroup_family(w, s, "fog_cgroup_network_receive_bytes",
+		      "bytes received by the sockets of a cgroup, from the network header",
+		      offsetof(struct fog_net_counters, rx_bytes));
+	cgroup_family(w, s, "fog_cgroup_network_transmit_bytes",
+		      "bytes sent by the sockets of a cgroup, from the network header",
+		      offsetof(struct fog_net_counters, tx_bytes));
+}
+
 const struct fog_collector_ops fog_net_collector = {
 	.name = "net",
 	.enabled = net_enabled,
@@ -478,4 +541,5 @@ const struct fog_collector_ops fog_net_collector = {
 	.tick = net_tick,
 	.to_json = net_json,
 	.reconfigure = net_reconfigure,
+	.metrics = net_metrics,
 };
