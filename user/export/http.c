@@ -22,6 +22,7 @@
 
 struct route {
 	const char *method;
+	bool local_only;	/* served on Unix sockets only */
 	char path[96];
 	bool prefix;
 	fog_http_handler_fn fn;
@@ -29,6 +30,7 @@ struct route {
 };
 
 struct listener {
+	struct fog_http *owner;
 	struct MHD_Daemon *d;
 	int epfd;
 	int sock;
@@ -76,20 +78,33 @@ void fog_http__free(struct fog_http *h)
 	free(h);
 }
 
-int fog_http__route(struct fog_http *h, const char *method, const char *path,
-		    fog_http_handler_fn fn, void *ctx)
+static int add_route(struct fog_http *h, const char *method, const char *path,
+		     fog_http_handler_fn fn, void *ctx, bool local_only)
 {
 	struct route *r;
 
 	if (h->n_routes == HTTP_MAX_ROUTES || strlen(path) >= sizeof(r->path))
 		return -ENOSPC;
 	r = &h->routes[h->n_routes++];
+	r->local_only = local_only;
 	r->method = method;
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->prefix = strlen(path) > 1 && path[strlen(path) - 1] == '/';
 	r->fn = fn;
 	r->ctx = ctx;
 	return 0;
+}
+
+int fog_http__route(struct fog_http *h, const char *method, const char *path,
+		    fog_http_handler_fn fn, void *ctx)
+{
+	return add_route(h, method, path, fn, ctx, false);
+}
+
+int fog_http__route_local(struct fog_http *h, const char *method, const char *path,
+			  fog_http_handler_fn fn, void *ctx)
+{
+	return add_route(h, method, path, fn, ctx, true);
 }
 
 const char *fog_http_arg(const struct fog_http_req *req, const char *key)
@@ -162,7 +177,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
-	struct fog_http *h = cls;
+	struct listener *l = cls;
+	struct fog_http *h = l->owner;
 	struct pending *p = *con_cls;
 	struct fog_http_resp resp = { .status = 200 };
 	struct fog_http_req req;
@@ -204,6 +220,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		.body = p->body ? p->body : "",
 		.body_len = p->len,
 		.conn = conn,
+		.local = l->unix_path[0] != '\0',
 	};
 	req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 	if (!req.accept)
@@ -214,6 +231,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			fog_http_error(&resp, 405, "method %s not allowed on %s", method, url);
 		else
 			fog_http_error(&resp, 404, "no such endpoint: %s", url);
+		return send_resp(conn, &resp);
+	}
+	if (r->local_only && !req.local) {
+		fog_http_error(&resp, 403, "%s %s is only served on fogd's Unix socket", method,
+			       url);
 		return send_resp(conn, &resp);
 	}
 	err = r->fn(&req, &resp, r->ctx);
@@ -251,8 +273,10 @@ static int add_listener(struct fog_http *h, int sock, const char *unix_path)
 	if (h->n_listeners == HTTP_MAX_LISTENERS)
 		return -ENOSPC;
 	l = &h->listeners[h->n_listeners];
+	l->owner = h;
 	l->sock = sock;
-	l->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
+	snprintf(l->unix_path, sizeof(l->unix_path), "%s", unix_path ? unix_path : "");
+	l->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, l,
 				MHD_OPTION_LISTEN_SOCKET, sock, MHD_OPTION_NOTIFY_COMPLETED,
 				on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
@@ -271,7 +295,6 @@ static int add_listener(struct fog_http *h, int sock, const char *unix_path)
 		MHD_stop_daemon(l->d);
 		return err;
 	}
-	snprintf(l->unix_path, sizeof(l->unix_path), "%s", unix_path ? unix_path : "");
 	h->n_listeners++;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef FOG_HTTP_H
 #define FOG_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -22,6 +23,7 @@ struct fog_http_req {
 	const char *body;	/* NUL-terminated, may be empty */
 	size_t body_len;
 	const char *accept;	/* Accept header or "" */
+	bool local;	/* it came through a Unix socket */
 	struct MHD_Connection *conn;
 };
 
@@ -49,6 +51,12 @@ int fog_http__listen_tcp(struct fog_http *h, const char *host, unsigned int port
  */
 int fog_http__route(struct fog_http *h, const char *method, const char *path,
 		    fog_http_handler_fn fn, void *ctx);
+/*
+ * Adds a route served only on Unix-socket listeners (mode 0600): every call
+ * that changes state goes through here. On TCP it answers 403.
+ */
+int fog_http__route_local(struct fog_http *h, const char *method, const char *path,
+			  fog_http_handler_fn fn, void *ctx);
 /* Runs MHD's timeouts; call now and then (each tick). */
 void fog_http__run(struct fog_http *h);
 
