@@ -69,21 +69,32 @@ static __always_inline void fog_hist_add(struct fog_hist *h, __u64 v)
 	h->sum_ns += v;
 }
 
+/*
+ * The task's cgroup id in the configured hierarchy. tp_btf programs get
+ * trusted task pointers, so the chain is read with plain loads (the JIT
+ * guards them) rather than bpf_probe_read calls: this runs twice per
+ * context switch.
+ */
 static __always_inline __u64 fog_task_cgroup_id(struct task_struct *t)
 {
 	struct cgroup_subsys_state *css;
+	struct css_set *cs = t->cgroups;
 	int id;
 
+	if (!cs)
+		return 0;
 	if (cfg_cgroup_mode == FOG_CGROUP_V2)
-		return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+		return cs->dfl_cgrp ? cs->dfl_cgrp->kn->id : 0;
 	if (cfg_cgroup_mode == FOG_CGROUP_V1_MEMORY)
 		id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 	else
 		id = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
 	if (id < 0 || id >= 16)
 		return 0;
-	css = BPF_CORE_READ(t, cgroups, subsys[id]);
-	return BPF_CORE_READ(css, cgroup, kn, id);
+	css = cs->subsys[id];
+	if (!css || !css->cgroup)
+		return 0;
+	return css->cgroup->kn->id;
 }
 
 /* kernels before 5.14 named the field state */
@@ -93,11 +104,23 @@ struct task_struct___old {
 
 static __always_inline long fog_task_state(struct task_struct *t)
 {
-	struct task_struct___old *old = (void *)t;
-
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ(old, state);
+		return t->__state;
+	return ((struct task_struct___old *)t)->state;
+}
+
+/*
+ * Submits an event without waking the consumer unless a good part of the
+ * ring is filled: a wake-up is itself a context switch, and fogd drains the
+ * rings at every tick anyway. urgent events (OOM kills) wake at once.
+ */
+static __always_inline void fog_event_submit(void *events, void *ev, bool urgent)
+{
+	__u64 pending = bpf_ringbuf_query(events, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(events, BPF_RB_RING_SIZE);
+
+	bpf_ringbuf_submit(ev, urgent || pending > size / 4 ? BPF_RB_FORCE_WAKEUP :
+							   BPF_RB_NO_WAKEUP);
 }
 
 #endif /* FOG_BPF_H */

@@ -233,7 +233,7 @@ static __always_inline void emit_outlier(struct request *rq, const struct io_sta
 	__builtin_memset(ev->comm, 0, FOG_COMM_LEN);
 	if (st->tgid)
 		tgid_comm(st->tgid, ev->comm);
-	bpf_ringbuf_submit(ev, 0);
+	fog_event_submit(&io_events, ev, false);
 }
 
 SEC("tp_btf/block_rq_complete")

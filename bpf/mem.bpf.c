@@ -214,6 +214,6 @@ int BPF_PROG(handle_mark_victim, struct task_struct *task, uid_t uid)
 		ev->total_vm_pages = 0;
 	}
 	BPF_CORE_READ_STR_INTO(&ev->comm, task, comm);
-	bpf_ringbuf_submit(ev, 0);
+	fog_event_submit(&mem_events, ev, true);
 	return 0;
 }

@@ -61,14 +61,14 @@ static const struct fog_cgroup_sched zero_cgroup;
 
 static __always_inline struct fog_task_sched *task_stats(struct task_struct *t)
 {
-	__u32 tgid = BPF_CORE_READ(t, tgid);
+	__u32 tgid = t->tgid;
 	struct fog_task_sched *st;
 
 	st = bpf_map_lookup_elem(&sched_tasks, &tgid);
 	if (st)
 		return st;
 	/* an exiting task's last switch must not bring back the entry its exit removed */
-	if (BPF_CORE_READ(t, flags) & PF_EXITING)
+	if (t->flags & PF_EXITING)
 		return NULL;
 	bpf_map_update_elem(&sched_tasks, &tgid, &zero_task, BPF_NOEXIST);
 	st = bpf_map_lookup_elem(&sched_tasks, &tgid);
@@ -104,11 +104,43 @@ static __always_inline void mark_queued(struct task_struct *t, __u64 now)
 		*ts = now;
 }
 
+/* Adds this CPU's pending on-CPU figures to their cgroup's entry. */
+static __always_inline void flush_cpu(struct fog_cpu_sched *cpu)
+{
+	struct fog_cgroup_sched *cs;
+
+	if (!cpu->pend.oncpu_ns && !cpu->pend.nvcsw && !cpu->pend.nivcsw)
+		return;
+	cs = cgroup_stats(cpu->pend_cpu_cgid);
+	if (cs) {
+		cs->oncpu_ns += cpu->pend.oncpu_ns;
+		cs->nvcsw += cpu->pend.nvcsw;
+		cs->nivcsw += cpu->pend.nivcsw;
+	}
+	cpu->pend.oncpu_ns = cpu->pend.nvcsw = cpu->pend.nivcsw = 0;
+}
+
+/* Adds this CPU's pending run-queue histogram to its cgroup's entry. */
+static __always_inline void flush_runq(struct fog_cpu_sched *cpu)
+{
+	struct fog_cgroup_sched *cs;
+
+	if (!cpu->pend.runq.sum_ns)
+		return;
+	cs = cgroup_stats(cpu->pend_runq_cgid);
+	if (cs) {
+		cs->runq.sum_ns += cpu->pend.runq.sum_ns;
+		for (int i = 0; i < FOG_HIST_SLOTS; i++)
+			cs->runq.slots[i] += cpu->pend.runq.slots[i];
+	}
+	__builtin_memset(&cpu->pend.runq, 0, sizeof(cpu->pend.runq));
+}
+
 static __always_inline void account_oncpu(struct fog_cpu_sched *cpu, struct task_struct *prev,
 					  bool involuntary, __u64 delta)
 {
 	struct fog_task_sched *ts;
-	struct fog_cgroup_sched *cs;
+	__u64 cgid;
 
 	cpu->busy_ns += delta;
 	ts = task_stats(prev);
@@ -119,21 +151,22 @@ static __always_inline void account_oncpu(struct fog_cpu_sched *cpu, struct task
 		else
 			ts->nvcsw++;
 	}
-	cs = cgroup_stats(fog_task_cgroup_id(prev));
-	if (cs) {
-		cs->oncpu_ns += delta;
-		if (involuntary)
-			cs->nivcsw++;
-		else
-			cs->nvcsw++;
+	cgid = fog_task_cgroup_id(prev);
+	if (cgid != cpu->pend_cpu_cgid) {
+		flush_cpu(cpu);
+		cpu->pend_cpu_cgid = cgid;
 	}
+	cpu->pend.oncpu_ns += delta;
+	if (involuntary)
+		cpu->pend.nivcsw++;
+	else
+		cpu->pend.nvcsw++;
 }
 
 static __always_inline void account_wait(struct fog_cpu_sched *cpu, struct task_struct *next,
 					 __u64 now)
 {
 	struct fog_task_sched *ts;
-	struct fog_cgroup_sched *cs;
 	struct fog_ev_runq *ev;
 	__u64 *queued, lat, cgid, limit;
 
@@ -148,9 +181,11 @@ static __always_inline void account_wait(struct fog_cpu_sched *cpu, struct task_
 	if (ts)
 		fog_hist_add(&ts->runq, lat);
 	cgid = fog_task_cgroup_id(next);
-	cs = cgroup_stats(cgid);
-	if (cs)
-		fog_hist_add(&cs->runq, lat);
+	if (cgid != cpu->pend_runq_cgid) {
+		flush_runq(cpu);
+		cpu->pend_runq_cgid = cgid;
+	}
+	fog_hist_add(&cpu->pend.runq, lat);
 
 	limit = cfg_runq_outlier_ns;
 	if (!limit || lat < limit)
@@ -158,14 +193,14 @@ static __always_inline void account_wait(struct fog_cpu_sched *cpu, struct task_
 	ev = fog_event_reserve(&sched_events, &sched_drops, sizeof(*ev), FOG_EV_RUNQ_OUTLIER);
 	if (!ev)
 		return;
-	ev->pid = BPF_CORE_READ(next, tgid);
-	ev->tid = BPF_CORE_READ(next, pid);
+	ev->pid = next->tgid;
+	ev->tid = next->pid;
 	ev->latency_ns = lat;
 	ev->cgroup_id = cgid;
 	ev->cpu = bpf_get_smp_processor_id();
 	ev->pad = 0;
 	BPF_CORE_READ_STR_INTO(&ev->comm, next, comm);
-	bpf_ringbuf_submit(ev, 0);
+	fog_event_submit(&sched_events, ev, false);
 }
 
 SEC("tp_btf/sched_switch")
@@ -174,23 +209,23 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 	struct fog_cpu_sched *cpu;
 	__u64 now = bpf_ktime_get_ns();
 	bool runnable = fog_task_state(prev) == 0;	/* TASK_RUNNING: preempted */
-	__u32 zero = 0;
+	__u32 prev_pid = prev->pid, next_pid = next->pid, zero = 0;
 
 	cpu = bpf_map_lookup_elem(&sched_cpu, &zero);
 	if (!cpu)
 		return 0;
 	cpu->switches++;
-	if (cfg_cpu && cpu->last_switch_ns && BPF_CORE_READ(prev, pid) != 0)
+	if (cfg_cpu && cpu->last_switch_ns && prev_pid)
 		account_oncpu(cpu, prev, preempt || runnable, now - cpu->last_switch_ns);
 	cpu->last_switch_ns = now;
-	cpu->cur_tgid = BPF_CORE_READ(next, pid) ? BPF_CORE_READ(next, tgid) : 0;
+	cpu->cur_tgid = next_pid ? next->tgid : 0;
 
 	if (!cfg_runqlat)
 		return 0;
 	/* a preempted task waits on the run queue from now on */
-	if (runnable && BPF_CORE_READ(prev, pid) != 0)
+	if (runnable && prev_pid)
 		mark_queued(prev, now);
-	if (BPF_CORE_READ(next, pid) != 0)
+	if (next_pid)
 		account_wait(cpu, next, now);
 	return 0;
 }
@@ -213,18 +248,18 @@ static __always_inline int emit_proc(struct task_struct *p, __u32 type)
 {
 	struct fog_ev_proc *ev;
 
-	if (!cfg_cpu || BPF_CORE_READ(p, pid) != BPF_CORE_READ(p, tgid))
+	if (!cfg_cpu || p->pid != p->tgid)
 		return 0;
 	ev = fog_event_reserve(&sched_events, &sched_drops, sizeof(*ev), type);
 	if (!ev)
 		return 0;
-	ev->pid = BPF_CORE_READ(p, tgid);
-	ev->ppid = BPF_CORE_READ(p, real_parent, tgid);
-	ev->exit_code = type == FOG_EV_EXIT ? BPF_CORE_READ(p, exit_code) : 0;
+	ev->pid = p->tgid;
+	ev->ppid = p->real_parent ? p->real_parent->tgid : 0;
+	ev->exit_code = type == FOG_EV_EXIT ? p->exit_code : 0;
 	ev->pad = 0;
 	ev->cgroup_id = fog_task_cgroup_id(p);
 	BPF_CORE_READ_STR_INTO(&ev->comm, p, comm);
-	bpf_ringbuf_submit(ev, 0);
+	fog_event_submit(&sched_events, ev, false);
 	return 0;
 }
 

@@ -40,3 +40,26 @@ esac
 cg=$(api "/api/v1/processes/$pid" | jq -r '.cgroup')
 [ "$cg" = "$want" ] || t_fail "process cgroup '$cg', /proc/$pid/cgroup says '$want' ($mode)"
 fogd_stop
+
+# a cgroup's on-CPU time: a burner alone in a fresh cgroup beneath fogd's own
+fogd_start
+mode=$(api /api/v1/status | jq -r '.cgroup.mode')
+mount=$(api /api/v1/status | jq -r '.cgroup.mount')
+self=$(api /api/v1/status | jq -r '.cgroup.self')
+cg="$mount${self%/}/fogd-test-cpu-$$"
+mkdir "$cg" || t_fail "cannot create cgroup $cg"
+T_CLEANUP_EXTRA="$T_CLEANUP_EXTRA; kill \$b2 2>/dev/null; sleep 0.2; rmdir '$cg'"
+sh -c "echo \$\$ > '$cg/cgroup.procs' && exec '$HELPERS/burn_cpu' 800" >"$T_DIR/burn2.out" &
+b2=$!
+for _ in $(seq 1 100); do [ -s "$T_DIR/burn2.out" ] && break; sleep 0.1; done
+read -r pid2 truth2 <"$T_DIR/burn2.out"
+sleep 2.5
+rel="${self%/}/fogd-test-cpu-$$"
+got2=$(api /api/v1/cpu | jq -r --arg p "$rel" '.cgroups[] | select(.path == $p) | .cpu_seconds')
+t_log "cgroup $rel ($mode): getrusage ${truth2} ns, fogd ${got2:-none} s"
+[ -n "$got2" ] || t_fail "cgroup $rel not in /api/v1/cpu"
+awk -v got="$got2" -v truth="$truth2" 'BEGIN {
+	t = truth / 1e9; d = (got - t) / t; if (d < 0) d = -d; exit !(d <= 0.05) }' ||
+	t_fail "cgroup cpu_seconds $got2 is not within 5% of its only process's ${truth2} ns"
+kill "$b2"
+fogd_stop

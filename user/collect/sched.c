@@ -52,7 +52,8 @@ struct sched_state {
 	struct bpf_link *exec_link, *exit_link;	/* cpu */
 	struct bpf_link *wakeup_link, *wakeup_new_link;	/* schedlat */
 	__u64 read_tick;	/* the tick whose maps were last read */
-	void *values;	/* scratch for one per-CPU lookup */
+	void *values;	/* scratch for one per-CPU lookup of sched_tasks or sched_cgroups */
+	struct fog_cpu_sched *cpu_vals;	/* this tick's sched_cpu, one per CPU */
 	struct cpu_stat *cpus;
 	__u64 switches, prev_switches;
 	__u64 tasks_full;	/* switches not accounted per process: the map was full */
@@ -86,6 +87,7 @@ static void sched_put(struct fog_collector *c)
 	bpf_link__destroy(state.switch_link);
 	sched_bpf__destroy(state.skel);
 	free(state.values);
+	free(state.cpu_vals);
 	free(state.cpus);
 	free(state.cgroups);
 	memset(&state, 0, sizeof(state));
@@ -98,11 +100,14 @@ static int sched_get(struct fog_collector *c)
 
 	if (state.users++ > 0)
 		return 0;
-	state.values = calloc(o->ncpu, sizeof(struct fog_task_sched));
+	state.values = calloc(o->ncpu, sizeof(struct fog_task_sched) > sizeof(struct fog_cgroup_sched) ?
+						sizeof(struct fog_task_sched) :
+						sizeof(struct fog_cgroup_sched));
+	state.cpu_vals = calloc(o->ncpu, sizeof(*state.cpu_vals));
 	state.cpus = calloc(o->ncpu, sizeof(*state.cpus));
 	state.max_cgroups = o->cfg->max_cgroups;
 	state.cgroups = calloc(state.max_cgroups, sizeof(*state.cgroups));
-	if (!state.values || !state.cpus || !state.cgroups) {
+	if (!state.values || !state.cpu_vals || !state.cpus || !state.cgroups) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_put;
 	}
@@ -247,35 +252,74 @@ static struct cg_stat *cgroup_slot(__u64 id, __u64 tick)
 	return oldest;
 }
 
+/* Adds the per-CPU figures the BPF side has not yet moved into sched_cgroups. */
+static void add_pending(struct fog_collect *o, __u64 id, struct fog_cgroup_sched *sum, bool *used)
+{
+	for (int c = 0; c < o->ncpu; c++) {
+		const struct fog_cpu_sched *v = &state.cpu_vals[c];
+
+		if (v->pend_cpu_cgid == id && !used[2 * c]) {
+			sum->oncpu_ns += v->pend.oncpu_ns;
+			sum->nvcsw += v->pend.nvcsw;
+			sum->nivcsw += v->pend.nivcsw;
+			used[2 * c] = true;
+		}
+		if (v->pend_runq_cgid == id && !used[2 * c + 1]) {
+			fog_hist_merge(&sum->runq, &v->pend.runq);
+			used[2 * c + 1] = true;
+		}
+	}
+}
+
+static void update_cgroup(struct fog_collect *o, __u64 id, const struct fog_cgroup_sched *sum)
+{
+	struct cg_stat *s = cgroup_slot(id, o->ticks);
+	struct fog_hist d;
+
+	if (!s)
+		return;
+	s->cpu_share = s->seen_tick && o->tick_seconds > 0 && sum->oncpu_ns >= s->oncpu_ns ?
+			       (double)(sum->oncpu_ns - s->oncpu_ns) / 1e9 / o->tick_seconds :
+			       0;
+	s->oncpu_ns = sum->oncpu_ns;
+	s->nvcsw = sum->nvcsw;
+	s->nivcsw = sum->nivcsw;
+	s->runq_prev = s->runq;
+	s->runq = sum->runq;
+	fog_hist_delta(&d, &s->runq, &s->runq_prev);
+	s->runq_p99_ns = fog_hist_quantile(&d, 0.99);
+	s->seen_tick = o->ticks;
+}
+
 static void read_cgroups(struct fog_collect *o)
 {
 	int fd = bpf_map__fd(state.skel->maps.sched_cgroups);
 	struct fog_cgroup_sched sum;
 	__u64 key, next, *prev = NULL;
+	bool used[2 * o->ncpu];
 
+	memset(used, 0, sizeof(used));
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct cg_stat *s;
-		struct fog_hist d;
-
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, state.values))
 			continue;
-		s = cgroup_slot(key, o->ticks);
-		if (!s)
-			continue;
 		fog_percpu_sum(&sum, state.values, o->ncpu, sizeof(sum), sizeof(sum));
-		s->cpu_share = s->seen_tick && o->tick_seconds > 0 && sum.oncpu_ns >= s->oncpu_ns ?
-				       (double)(sum.oncpu_ns - s->oncpu_ns) / 1e9 / o->tick_seconds :
-				       0;
-		s->oncpu_ns = sum.oncpu_ns;
-		s->nvcsw = sum.nvcsw;
-		s->nivcsw = sum.nivcsw;
-		s->runq_prev = s->runq;
-		s->runq = sum.runq;
-		fog_hist_delta(&d, &s->runq, &s->runq_prev);
-		s->runq_p99_ns = fog_hist_quantile(&d, 0.99);
-		s->seen_tick = o->ticks;
+		add_pending(o, key, &sum, used);
+		update_cgroup(o, key, &sum);
+	}
+	/* cgroups whose figures are all still pending on some CPU */
+	for (int c = 0; c < o->ncpu; c++) {
+		for (int part = 0; part < 2; part++) {
+			__u64 id = part ? state.cpu_vals[c].pend_runq_cgid :
+					  state.cpu_vals[c].pend_cpu_cgid;
+
+			if (used[2 * c + part] || !id)
+				continue;
+			memset(&sum, 0, sizeof(sum));
+			add_pending(o, id, &sum, used);
+			update_cgroup(o, id, &sum);
+		}
 	}
 }
 
@@ -283,14 +327,14 @@ static void read_all(struct fog_collect *o, __u64 now)
 {
 	int fd = bpf_map__fd(state.skel->maps.sched_cpu);
 	__u64 inflight_tgid[o->ncpu], inflight_ns[o->ncpu];
-	struct fog_cpu_sched *v = state.values, host_sum = {};
+	struct fog_cpu_sched *v = state.cpu_vals, host_sum = {};
 	__u64 busy_total = 0, prev_total = 0, tasks_full = 0;
 	__u32 zero = 0;
 
 	if (state.read_tick == o->ticks)
 		return;
 	state.read_tick = o->ticks;
-	if (bpf_map_lookup_elem(fd, &zero, state.values))
+	if (bpf_map_lookup_elem(fd, &zero, state.cpu_vals))
 		return;
 	for (int c = 0; c < o->ncpu; c++) {
 		struct cpu_stat *cs = &state.cpus[c];

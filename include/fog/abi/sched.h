@@ -37,6 +37,14 @@ struct fog_cpu_sched {
 	__u32 cur_tgid;	/* tgid running since then, 0 for the idle task */
 	__u32 tasks_full;	/* switches not accounted per process: sched_tasks was full */
 	struct fog_hist runq;	/* host-wide run-queue latency, this CPU's share */
+	/*
+	 * Per-cgroup figures not yet added to sched_cgroups: while the same
+	 * cgroup keeps switching on this CPU they pile up here, which spares
+	 * two hash lookups per switch. User space adds them when it reads.
+	 */
+	__u64 pend_cpu_cgid;	/* cgroup of oncpu_ns, nvcsw, nivcsw below */
+	__u64 pend_runq_cgid;	/* cgroup of the runq histogram below */
+	struct fog_cgroup_sched pend;
 };
 
 #endif /* FOG_ABI_SCHED_H */
