@@ -136,13 +136,18 @@ static __always_inline void flush_runq(struct fog_cpu_sched *cpu)
 	__builtin_memset(&cpu->pend.runq, 0, sizeof(cpu->pend.runq));
 }
 
+/*
+ * busy is wall time since the last switch (interrupts included: the CPU was
+ * busy); ran is what the scheduler itself charged the task, the figure
+ * getrusage reports, so a process's CPU time matches its own view.
+ */
 static __always_inline void account_oncpu(struct fog_cpu_sched *cpu, struct task_struct *prev,
-					  bool involuntary, __u64 delta)
+					  bool involuntary, __u64 busy, __u64 ran)
 {
 	struct fog_task_sched *ts;
-	__u64 cgid;
+	__u64 cgid, delta = ran;
 
-	cpu->busy_ns += delta;
+	cpu->busy_ns += busy;
 	ts = task_stats(prev);
 	if (ts) {
 		ts->oncpu_ns += delta;
@@ -215,9 +220,14 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 	if (!cpu)
 		return 0;
 	cpu->switches++;
-	if (cfg_cpu && cpu->last_switch_ns && prev_pid)
-		account_oncpu(cpu, prev, preempt || runnable, now - cpu->last_switch_ns);
+	if (cfg_cpu && cpu->last_switch_ns && prev_pid) {
+		__u64 runtime = prev->se.sum_exec_runtime;
+		__u64 ran = runtime > cpu->in_runtime_ns ? runtime - cpu->in_runtime_ns : 0;
+
+		account_oncpu(cpu, prev, preempt || runnable, now - cpu->last_switch_ns, ran);
+	}
 	cpu->last_switch_ns = now;
+	cpu->in_runtime_ns = next->se.sum_exec_runtime;
 	cpu->cur_tgid = next_pid ? next->tgid : 0;
 
 	if (!cfg_runqlat)

@@ -36,6 +36,7 @@ struct fog_cpu_sched {
 	__u64 last_switch_ns;	/* when this CPU last switched */
 	__u32 cur_tgid;	/* tgid running since then, 0 for the idle task */
 	__u32 tasks_full;	/* switches not accounted per process: sched_tasks was full */
+	__u64 in_runtime_ns;	/* the running task's se.sum_exec_runtime when it came in */
 	struct fog_hist runq;	/* host-wide run-queue latency, this CPU's share */
 	/*
 	 * Per-cgroup figures not yet added to sched_cgroups: while the same
