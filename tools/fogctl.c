@@ -234,6 +234,102 @@ static int do_events(int argc, char **argv)
 	return 0;
 }
 
+/* ---- metrics, alerts, trends, recommend ---- */
+
+/* Fetches path; prints it as JSON in --json mode, else through fn. */
+static int show(const char *path, void (*fn)(json_t *j))
+{
+	json_t *j = get_json(path, false);
+
+	if (!j)
+		return 1;
+	if (json_mode)
+		print_json(j);
+	else
+		fn(j);
+	json_decref(j);
+	return 0;
+}
+
+static void print_metrics(json_t *j)
+{
+	json_t *v;
+	const char *k;
+
+	printf("latest sample at %s\n", json_string_value(json_object_get(j, "at")) ?: "-");
+	json_object_foreach(json_object_get(j, "values"), k, v)
+		printf("  %-14s %.6g\n", k, json_number_value(v));
+}
+
+static void print_alerts(json_t *j)
+{
+	json_t *a;
+	size_t i;
+
+	printf("%-14s %-9s %-9s %12s %12s %12s\n", "RESOURCE", "LEVEL", "PENDING", "VALUE",
+	       "WARNING", "CRITICAL");
+	json_array_foreach(json_object_get(j, "alerts"), i, a) {
+		json_t *t = json_object_get(a, "threshold");
+
+		printf("%-14s %-9s %-9s %12.6g %12.6g %12.6g\n",
+		       json_string_value(json_object_get(a, "resource")),
+		       json_string_value(json_object_get(a, "level")),
+		       json_string_value(json_object_get(a, "pending")) ?: "-", num(a, "value"),
+		       num(t, "warning"), num(t, "critical"));
+	}
+}
+
+static void print_trends(json_t *j)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "trends"), i, t) {
+		const char *f = json_string_value(json_object_get(t, "forecast"));
+
+		printf("%-14s %-10s slope %+.3g/h  p=%.3g  %s\n",
+		       json_string_value(json_object_get(t, "resource")),
+		       json_string_value(json_object_get(t, "direction")),
+		       num(t, "slope_per_hour"), num(t, "p_value"), f ? f : "");
+	}
+}
+
+static void print_recommendations(json_t *j)
+{
+	json_t *r, *e;
+	size_t i, k;
+
+	if (!json_array_size(json_object_get(j, "recommendations")))
+		printf("no recommendations: no sustained pattern calls for a change\n");
+	json_array_foreach(json_object_get(j, "recommendations"), i, r) {
+		printf("%s\n  do: %s\n", json_string_value(json_object_get(r, "summary")),
+		       json_string_value(json_object_get(r, "action")));
+		json_array_foreach(json_object_get(r, "evidence"), k, e)
+			printf("  %s = %.6g %s\n", json_string_value(json_object_get(e, "name")),
+			       num(e, "value"), json_string_value(json_object_get(e, "unit")));
+	}
+}
+
+static int do_metrics(int argc, char **argv)
+{
+	return show("/api/v1/metrics", print_metrics);
+}
+
+static int do_alerts(int argc, char **argv)
+{
+	return show("/api/v1/alerts", print_alerts);
+}
+
+static int do_trends(int argc, char **argv)
+{
+	return show("/api/v1/trends", print_trends);
+}
+
+static int do_recommend(int argc, char **argv)
+{
+	return show("/api/v1/recommendations", print_recommendations);
+}
+
 /* ---- top ---- */
 
 struct top_opts {
@@ -448,6 +544,10 @@ static const struct cmd {
 	{ "status", do_status, "collectors, cgroup mode, event counters" },
 	{ "top", do_top, "live view of processes [--once] [--json] [--sort K] [--limit N]" },
 	{ "events", do_events, "recent events [exec|exit|runq_outlier|oom_kill|io_outlier]" },
+	{ "metrics", do_metrics, "the monitor's latest host sample" },
+	{ "alerts", do_alerts, "alert level and thresholds per resource" },
+	{ "trends", do_trends, "trend per resource with its forecast" },
+	{ "recommend", do_recommend, "capacity recommendations with their evidence" },
 	{ "get", do_get, "any API path as JSON, e.g. fogctl get /api/v1/io" },
 };
 

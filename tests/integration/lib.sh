@@ -92,3 +92,16 @@ t_require_collector() {
 	state=$(api /api/v1/status | jq -r --arg n "$1" '.collectors[] | select(.name == $n) | .state')
 	[ "$state" = "running" ] || t_fail "collector $1 is '$state': $(api /api/v1/status | jq -c --arg n "$1" '.collectors[] | select(.name == $n)')"
 }
+
+# A free TCP port on 127.0.0.1.
+t_free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 30000))
+		if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	t_fail "no free port found"
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,6 +13,7 @@ enum opt_type {
 	OPT_BOOL,
 	OPT_U32,
 	OPT_STR,
+	OPT_DOUBLE,
 };
 
 struct opt {
@@ -21,7 +23,7 @@ struct opt {
 	size_t offset;
 	size_t size;	/* OPT_STR: buffer size */
 	const char *def;
-	__u64 min, max;	/* OPT_U32 bounds */
+	double min, max;	/* OPT_U32 and OPT_DOUBLE bounds */
 	const char *const *choices;	/* OPT_STR: allowed values, NULL for any */
 	const char *help;
 	/* OPT_STR: checks the value's form; writes what is wrong into err */
@@ -31,12 +33,15 @@ struct opt {
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const cgroup_modes[] = { "auto", "v2", "v1-memory", "v1-cpu", NULL };
 static const char *const psi_windows[] = { "10", "60", "300", NULL };
+static const char *const action_levels[] = { "warning", "error", "critical", NULL };
 
 #define STR(sec, k, field, d, ch, h)                                                               \
 	{ sec, k, OPT_STR, offsetof(struct fog_config, field),                                     \
 	  sizeof(((struct fog_config *)0)->field), d, 0, 0, ch, h }
 #define U32(sec, k, field, d, lo, hi, h)                                                           \
 	{ sec, k, OPT_U32, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
+#define DBL(sec, k, field, d, lo, hi, h)                                                           \
+	{ sec, k, OPT_DOUBLE, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
 #define BOOL(sec, k, field, d, h)                                                                  \
 	{ sec, k, OPT_BOOL, offsetof(struct fog_config, field), 0, d, 0, 0, NULL, h }
 
@@ -80,6 +85,31 @@ static const struct opt opts[] = {
 	{ "mem", "psi_window_s", OPT_U32, offsetof(struct fog_config, psi_window_s), 0, "10", 10, 300,
 	  psi_windows, "PSI average window: 10, 60 or 300" },
 	BOOL("net", "cgroup_skb", net_cgroup_skb, "on", "per-cgroup traffic via cgroup_skb"),
+	BOOL("monitor", "enabled", monitor, "on", "threshold alerts, trends, recommendations"),
+	DBL("monitor", "cpu_warning", cpu_warning, "0.85", 0, 1, "CPU busy fraction"),
+	DBL("monitor", "cpu_critical", cpu_critical, "0.95", 0, 1, "CPU busy fraction"),
+	DBL("monitor", "memory_warning", memory_warning, "0.85", 0, 1, "memory used fraction"),
+	DBL("monitor", "memory_critical", memory_critical, "0.95", 0, 1, "memory used fraction"),
+	DBL("monitor", "psi_warning", psi_warning, "0.2", 0, 1, "worst PSI some avg10 fraction"),
+	DBL("monitor", "psi_critical", psi_critical, "0.5", 0, 1, "worst PSI some avg10 fraction"),
+	DBL("monitor", "runq_warning_s", runq_warning_s, "0.01", 0, 60, "run-queue p99 seconds"),
+	DBL("monitor", "runq_critical_s", runq_critical_s, "0.05", 0, 60, "run-queue p99 seconds"),
+	DBL("monitor", "io_warning_s", io_warning_s, "0.1", 0, 600, "block I/O p99 seconds"),
+	DBL("monitor", "io_critical_s", io_critical_s, "0.5", 0, 600, "block I/O p99 seconds"),
+	DBL("monitor", "for_s", for_s, "30", 0, 86400, "a level must hold this long to fire"),
+	DBL("monitor", "hysteresis", hysteresis, "0.05", 0, 0.5,
+	    "a level clears this fraction of its threshold below it"),
+	DBL("monitor", "trend_window_s", trend_window_s, "900", 10, 86400, "trend fitting window"),
+	STR("monitor", "alertmanager", alertmanager, "off", NULL,
+	    "Alertmanager base URL (alerts go to /api/v2/alerts), or off"),
+	DBL("monitor", "alertmanager_resend_s", alertmanager_resend_s, "60", 1, 3600,
+	    "firing alerts are re-sent this often"),
+	STR("monitor", "webhook", webhook, "off", NULL, "URL alerts are POSTed to as JSON, or off"),
+	STR("monitor", "hook", hook, "off", NULL,
+	    "absolute path of a program run per alert (JSON on stdin), or off"),
+	DBL("monitor", "hook_timeout_s", hook_timeout_s, "10", 0.1, 3600, "hook run time limit"),
+	STR("monitor", "action_level", action_level, "warning", action_levels,
+	    "lowest alert level sent to hooks, webhooks and Alertmanager"),
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -162,13 +192,31 @@ static int opt_apply(const struct opt *o, struct fog_config *cfg, const char *va
 				 o->key, value);
 			return -EINVAL;
 		}
-		if (u < o->min || u > o->max) {
-			snprintf(err, errlen, "[%s] %s: %llu is out of range %" PRIu64 "..%" PRIu64,
-				 o->section, o->key, u, (uint64_t)o->min, (uint64_t)o->max);
+		if ((double)u < o->min || (double)u > o->max) {
+			snprintf(err, errlen, "[%s] %s: %llu is out of range %.0f..%.0f", o->section,
+				 o->key, u, o->min, o->max);
 			return -ERANGE;
 		}
 		*(__u32 *)dst = (__u32)u;
 		return 0;
+	case OPT_DOUBLE: {
+		double d;
+
+		errno = 0;
+		d = strtod(value, &end);
+		if (!*value || *end || errno || !isfinite(d)) {
+			snprintf(err, errlen, "[%s] %s: '%s' is not a finite number", o->section,
+				 o->key, value);
+			return -EINVAL;
+		}
+		if (d < o->min || d > o->max) {
+			snprintf(err, errlen, "[%s] %s: %g is out of range %g..%g", o->section,
+				 o->key, d, o->min, o->max);
+			return -ERANGE;
+		}
+		*(double *)dst = d;
+		return 0;
+	}
 	case OPT_STR:
 		if (strlen(value) >= o->size) {
 			snprintf(err, errlen, "[%s] %s: value is longer than %zu bytes", o->section,
@@ -315,6 +363,9 @@ void fog_config_write(const struct fog_config *cfg, FILE *f)
 			break;
 		case OPT_STR:
 			fprintf(f, "%s = %s\n", o->key, p);
+			break;
+		case OPT_DOUBLE:
+			fprintf(f, "%s = %.17g\n", o->key, *(const double *)p);
 			break;
 		}
 	}

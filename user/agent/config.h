@@ -48,6 +48,23 @@ struct fog_config {
 	__u32 psi_window_s;	/* PSI averages reported: 10, 60 or 300 */
 	/* [net] */
 	bool net_cgroup_skb;	/* attach cgroup_skb for per-cgroup traffic */
+
+	/* [monitor]: thresholds are fractions 0..1 or seconds; 0 turns one off */
+	bool monitor;
+	double cpu_warning, cpu_critical;
+	double memory_warning, memory_critical;
+	double psi_warning, psi_critical;
+	double runq_warning_s, runq_critical_s;
+	double io_warning_s, io_critical_s;
+	double for_s;	/* a level must hold this long before it fires */
+	double hysteresis;	/* a level clears this fraction below its threshold */
+	double trend_window_s;
+	char alertmanager[200];	/* Alertmanager base URL, or off */
+	double alertmanager_resend_s;
+	char webhook[200];	/* URL alerts are POSTed to, or off */
+	char hook[200];	/* absolute path of a program run per alert, or off */
+	double hook_timeout_s;
+	char action_level[12];	/* lowest level sent to the actions */
 };
 
 /* Fills cfg with the built-in defaults. */

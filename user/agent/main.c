@@ -21,6 +21,7 @@
 #include "export/api.h"
 #include "export/http.h"
 #include "export/metrics.h"
+#include "monitor/watch.h"
 
 #define MAX_OVERRIDES 64
 
@@ -36,6 +37,7 @@ struct agent {
 	struct fog_loop *loop;
 	struct fog_collect *collect;
 	struct fog_http *http;
+	struct fog_watch *watch;	/* NULL when [monitor] enabled is off */
 	int tick_timer;
 };
 
@@ -95,6 +97,8 @@ static void on_tick(void *ctx)
 	struct agent *a = ctx;
 
 	fog_collect__tick(a->collect);
+	if (a->watch)
+		fog_watch__tick(a->watch);
 	fog_http__run(a->http);
 }
 
@@ -115,6 +119,8 @@ static void reload(struct agent *a)
 	a->cur = !a->cur;
 	apply_log_level(next, false);
 	fog_collect__reconfigure(a->collect, next);
+	if (a->watch)
+		fog_watch__reconfigure(a->watch, next);
 	if (next->tick_ms != cur->tick_ms)
 		fog_loop__set_timer(a->loop, a->tick_timer, next->tick_ms);
 	fog_info("configuration reloaded from %s", a->config_path ? a->config_path :
@@ -250,9 +256,18 @@ int main(int argc, char **argv)
 	a.http = fog_http__new(a.loop);
 	if (!a.http)
 		fog_fatalx("out of memory");
+	if (cfg->monitor) {
+		a.watch = fog_watch__new(cfg, a.collect);
+		if (!a.watch)
+			fog_fatalx("cannot set up the monitor (see above)");
+	}
 	rc = fog_metrics_register(a.http, a.collect);
 	if (!rc)
 		rc = fog_api_register(a.http, a.collect);
+	if (!rc && a.watch)
+		rc = fog_watch__register(a.watch, a.http);
+	if (!rc && a.watch)
+		rc = fog_metrics_add(fog_watch__metrics, a.watch);
 	if (!rc)
 		rc = fog_http__listen_unix(a.http, cfg->socket_path, 0600);
 	if (rc) {
@@ -288,6 +303,7 @@ int main(int argc, char **argv)
 	fog_info("stopping: detaching programs and removing pins");
 out:
 	fog_http__free(a.http);
+	fog_watch__free(a.watch);
 	fog_collect__free(a.collect);
 	fog_pins_cleanup(a.cfgs[a.cur].pin_path);
 	fog_loop__free(a.loop);

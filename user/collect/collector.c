@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +347,7 @@ void fog_collect__tick(struct fog_collect *c)
 	c->ticks++;
 	/* events first, so exits are seen before the maps are read */
 	fog_events__consume(c->events);
+	c->host = (struct fog_host_signals){ NAN, NAN, NAN, NAN, NAN };
 	fog_agg__tick_begin(c->agg, now);
 	for (unsigned int i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].state == FOG_COLLECTOR_RUNNING)

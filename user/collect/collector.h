@@ -70,6 +70,18 @@ extern const struct fog_collector_ops fog_net_collector;
 
 #define FOG_MAX_COLLECTORS 8
 
+/*
+ * Host-wide figures of the last tick that the monitor and the placement
+ * engine read; NAN when the collector behind one is not running.
+ */
+struct fog_host_signals {
+	double cpu_busy;	/* 0..1 over all CPUs (cpu) */
+	double runq_p99_s;	/* run-queue wait p99 over the tick (schedlat) */
+	double mem_used;	/* 0..1: 1 - MemAvailable / MemTotal (mem) */
+	double psi_some;	/* 0..1: the worst "some" avg10 of cpu, memory and io (mem) */
+	double io_p99_s;	/* the worst device's request latency p99 over the tick (io) */
+};
+
 struct fog_collect {
 	const struct fog_config *cfg;	/* current configuration, borrowed */
 	struct fog_loop *loop;
@@ -83,6 +95,7 @@ struct fog_collect {
 	__u64 ticks;
 	__u64 last_tick_ns;
 	double tick_seconds;	/* length of the last tick interval */
+	struct fog_host_signals host;	/* filled by the collectors at each tick */
 	bool pins;	/* pin maps under cfg->pin_path */
 };
 

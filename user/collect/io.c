@@ -6,6 +6,7 @@
  * io.outlier_us arrive as FOG_EV_IO_OUTLIER events.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,17 @@ static void io_tick(struct fog_collector *c, __u64 now)
 	io_read_counters(c, s);
 	io_read_devices(c, s, now);
 	io_read_tasks(c, s, now);
+	for (unsigned int i = 0; i < s->n_devices; i++) {
+		double p99;
+
+		if (!s->devices[i].has_prev)
+			continue;
+		p99 = fog_hist_quantile(&s->devices[i].recent, 0.99);
+		if (p99 < 0)
+			p99 = 0; /* no request this tick */
+		if (isnan(c->owner->host.io_p99_s) || p99 / 1e9 > c->owner->host.io_p99_s)
+			c->owner->host.io_p99_s = p99 / 1e9;
+	}
 }
 
 static json_t *io_to_json(struct fog_collector *c)

@@ -632,6 +632,20 @@ static void read_cgroups(struct fog_collector *c, struct fog_mem *m)
 	}
 }
 
+static void host_signals(struct fog_collect *o, const struct fog_mem *m)
+{
+	double worst = -1;
+
+	if (m->meminfo.total_bytes)
+		o->host.mem_used = 1.0 - (double)m->meminfo.available_bytes /
+						 (double)m->meminfo.total_bytes;
+	for (int r = 0; r < FOG_PSI_RESOURCES; r++)
+		if (m->psi_read[r] && m->psi[r].has_some && m->psi[r].some.avg10 > worst)
+			worst = m->psi[r].some.avg10;
+	if (worst >= 0)
+		o->host.psi_some = worst / 100.0; /* the kernel reports percent */
+}
+
 static void mem_tick(struct fog_collector *c, __u64 now_ns)
 {
 	struct fog_mem *m = c->priv;
@@ -645,6 +659,7 @@ static void mem_tick(struct fog_collector *c, __u64 now_ns)
 	read_psi(m);
 	read_meminfo(m);
 	read_cgroups(c, m);
+	host_signals(c->owner, m);
 }
 
 /* ---- the API's view ---- */

@@ -372,6 +372,12 @@ static void read_all(struct fog_collect *o, __u64 now)
 	state.host_runq_prev = state.host_runq;
 	state.host_runq = host_sum.runq;
 	fog_hist_delta(&state.host_runq_delta, &state.host_runq, &state.host_runq_prev);
+	o->host.cpu_busy = state.busy_share;
+	if (state.skel->bss->cfg_runqlat) {
+		double p99 = fog_hist_quantile(&state.host_runq_delta, 0.99);
+
+		o->host.runq_p99_s = p99 < 0 ? 0 : p99 / 1e9;
+	}
 	read_tasks(o, inflight_tgid, inflight_ns);
 	read_cgroups(o);
 }

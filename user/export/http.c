@@ -137,22 +137,32 @@ int fog_http_error(struct fog_http_resp *resp, int status, const char *fmt, ...)
 	return fog_http_json(resp, status, json_pack("{s:s}", "error", msg));
 }
 
+/* An exact path wins over prefixes; among prefixes the longest wins. */
 static const struct route *find_route(struct fog_http *h, const char *method, const char *path,
 				      bool *path_known)
 {
+	const struct route *best = NULL;
+	size_t best_len = 0;
+	bool best_exact = false;
+
 	*path_known = false;
 	for (unsigned int i = 0; i < h->n_routes; i++) {
 		const struct route *r = &h->routes[i];
-		bool match = r->prefix ? !strncmp(path, r->path, strlen(r->path)) :
-					 !strcmp(path, r->path);
+		size_t len = strlen(r->path);
+		bool exact = !r->prefix && !strcmp(path, r->path);
 
-		if (!match)
+		if (!exact && !(r->prefix && !strncmp(path, r->path, len)))
 			continue;
 		*path_known = true;
-		if (!r->method || !strcmp(r->method, method))
-			return r;
+		if (r->method && strcmp(r->method, method))
+			continue;
+		if (!best || (exact && !best_exact) || (exact == best_exact && len > best_len)) {
+			best = r;
+			best_len = len;
+			best_exact = exact;
+		}
 	}
-	return NULL;
+	return best;
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn, struct fog_http_resp *r)

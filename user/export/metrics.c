@@ -21,6 +21,23 @@ struct metrics_ctx {
 
 static struct metrics_ctx mctx;
 
+#define METRICS_MAX_WRITERS 8
+
+static struct {
+	fog_metrics_fn fn;
+	void *ctx;
+} writers[METRICS_MAX_WRITERS];
+static unsigned int n_writers;
+
+int fog_metrics_add(fog_metrics_fn fn, void *ctx)
+{
+	if (n_writers == METRICS_MAX_WRITERS)
+		return -ENOSPC;
+	writers[n_writers].fn = fn;
+	writers[n_writers++].ctx = ctx;
+	return 0;
+}
+
 bool fog_metrics_wants_openmetrics(const char *accept)
 {
 	return accept && strstr(accept, "application/openmetrics-text");
@@ -162,6 +179,8 @@ void fog_metrics_write(struct fog_collect *c, struct fog_prom *w)
 		if (col->state == FOG_COLLECTOR_RUNNING && col->ops->metrics)
 			col->ops->metrics(col, w);
 	}
+	for (unsigned int i = 0; i < n_writers; i++)
+		writers[i].fn(writers[i].ctx, w);
 }
 
 static int get_metrics(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
