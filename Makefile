@@ -45,6 +45,9 @@ HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/tests/helpers/%,$(HELPER_SRCS))
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_BINS := $(patsubst tools/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
+FOGCTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tools/fogctl*.c))
+
+include mk/profile.mk
 
 .DELETE_ON_ERROR:
 .PHONY: all deps run test unit integration bench clean format
@@ -83,7 +86,7 @@ $(FOGD): $(OUTPUT)/user/agent/main.o $(LIBFOG)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(FOGCTL): $(OUTPUT)/tools/fogctl.o
+$(FOGCTL): $(FOGCTL_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson libcurl) -o $@
 

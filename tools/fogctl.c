@@ -536,6 +536,14 @@ static int do_top(int argc, char **argv)
 	return rc;
 }
 
+int fogctl_profile(int argc, char **argv);
+
+/* argv[0] is the command word itself, as fogctl_profile's getopt expects */
+static int do_profile(int argc, char **argv)
+{
+	return fogctl_profile(argc + 1, argv - 1);
+}
+
 static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -548,6 +556,8 @@ static const struct cmd {
 	{ "alerts", do_alerts, "alert level and thresholds per resource" },
 	{ "trends", do_trends, "trend per resource with its forecast" },
 	{ "recommend", do_recommend, "capacity recommendations with their evidence" },
+	{ "profile", do_profile,
+	  "profile -p PID|--cgroup PATH|--all [-d 10s] [-F HZ] -o out.html|.svg|.pb.gz|.folded" },
 	{ "get", do_get, "any API path as JSON, e.g. fogctl get /api/v1/io" },
 };
 
@@ -571,6 +581,7 @@ int main(int argc, char **argv)
 			json_mode = true;
 		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
 			sock_path = argv[++i];
+			setenv("FOGCTL_SOCKET", sock_path, 1); /* for subcommands in other files */
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;

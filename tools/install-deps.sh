@@ -9,9 +9,14 @@ pkgs=(
 	libbpf-dev libelf-dev zlib1g-dev
 	libinih-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcap-ng-dev
 	libcmocka-dev
+	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 	linux-perf stress-ng fio iproute2 procps util-linux curl jq
+	chromium libxml2-utils
 	prometheus-alertmanager prometheus prometheus-node-exporter
 )
+
+# the profiler's tests decode pprof with an npm package: Node.js from Debian when absent
+command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 
 missing=()
 for p in "${pkgs[@]}"; do

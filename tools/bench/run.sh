@@ -121,3 +121,25 @@ awk -v t0="$t0" -v t1="$t1" -v hz="$hz" -v s="$IDLE" -v rss="$rss_max" 'BEGIN {
 echo
 echo "== resource pool (libfog)"
 "$OUTPUT/bench/pool_bench" -o "${BENCH_POOL_OPS:-2000000}" -r "${BENCH_POOL_REPS:-7}"
+
+# ---------------------------------------------------------------------------
+# Placement engine (include/fog/sched.h): decision latency per strategy with
+# 1,000 workers (p50/p99 of single timed decisions) and decisions/s at 100
+# workers; then the seeded simulator: best-worker accuracy, regret, completion
+# times, SLA violations and cost of ML_ADAPTIVE against the other strategies and
+# the baselines, on the Alibaba GPU trace shapes (read from ../shared, skipped
+# when absent) and on a synthetic mix. Unprivileged, about 15 s.
+# Knobs: BENCH_SCHED_PICKS (timed decisions per strategy, default 50000),
+# BENCH_SCHED_SEED (simulator seed, default 1).
+echo
+echo "== placement engine: decision cost (budget: p99 < 10 us at 1,000 workers, >= 1M/s at 100)"
+"$OUTPUT/bench/sched_bench" -w 1000 -r 100 -n "${BENCH_SCHED_PICKS:-50000}"
+echo
+echo "== placement engine: simulator (budget: ML_ADAPTIVE accuracy >= 95% after warm-up)"
+TRACE=../shared/traces/alibaba-gpu-v2023
+if [ -r "$TRACE/openb_pod_list_default.csv" ]; then
+	"$OUTPUT/bench/sched_sim" --trace "$TRACE" --seed "${BENCH_SCHED_SEED:-1}" --tasks 4000
+else
+	echo "(trace not found at $TRACE: replay skipped)"
+fi
+"$OUTPUT/bench/sched_sim" --synthetic --seed "${BENCH_SCHED_SEED:-1}" --tasks 4000

@@ -22,6 +22,7 @@
 #include "export/http.h"
 #include "export/metrics.h"
 #include "monitor/watch.h"
+#include "profile/server.h"
 
 #define MAX_OVERRIDES 64
 
@@ -38,6 +39,7 @@ struct agent {
 	struct fog_collect *collect;
 	struct fog_http *http;
 	struct fog_watch *watch;	/* NULL when [monitor] enabled is off */
+	struct fog_profiler *prof;
 	int tick_timer;
 };
 
@@ -262,6 +264,10 @@ int main(int argc, char **argv)
 			fog_fatalx("cannot set up the monitor (see above)");
 	}
 	rc = fog_metrics_register(a.http, a.collect);
+	if (!rc) {
+		a.prof = fog_profiler__new(a.http, a.collect);
+		rc = a.prof ? 0 : -errno;
+	}
 	if (!rc)
 		rc = fog_api_register(a.http, a.collect);
 	if (!rc && a.watch)
@@ -302,6 +308,7 @@ int main(int argc, char **argv)
 		fog_warnx("event loop failed: %s", strerror(-rc));
 	fog_info("stopping: detaching programs and removing pins");
 out:
+	fog_profiler__free(a.prof);
 	fog_http__free(a.http);
 	fog_watch__free(a.watch);
 	fog_collect__free(a.collect);

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The profiler's build pieces, included by the Makefile after its variables
+# (LIB_OBJS, CFLAGS, PKG_LIBS) and before its rules:
+# - pprof's profile.proto compiled with protoc-c into libfog (user/profile/pprof.c
+#   uses it when the generated header is there);
+# - the LD_PRELOAD allocation sampler as a shared object;
+# - test programs tests/integration/helpers/prof_*.c built with clang and frame
+#   pointers everywhere, so stacks walk through every frame (gcc 12 drops leaf frames).
+
+PROF_PROTO_DIR := $(OUTPUT)/proto
+PROF_PB_C := $(PROF_PROTO_DIR)/profile.pb-c.c
+PROF_PB_H := $(PROF_PROTO_DIR)/profile.pb-c.h
+PROF_PB_O := $(PROF_PROTO_DIR)/profile.pb-c.o
+
+CFLAGS += -I$(PROF_PROTO_DIR)
+LIB_OBJS += $(PROF_PB_O)
+PKG_LIBS += -lprotobuf-c
+
+$(PROF_PB_C) $(PROF_PB_H) &: user/profile/profile.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(PROF_PROTO_DIR)
+	$(Q)protoc-c --proto_path=user/profile --c_out=$(PROF_PROTO_DIR) profile.proto
+
+# generated code: the project's warnings are not its author's
+$(PROF_PB_O): $(PROF_PB_C) $(PROF_PB_H)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fPIC $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
+
+$(OUTPUT)/user/profile/pprof.o: $(PROF_PB_H)
+
+$(OUTPUT)/tests/helpers/prof_%: tests/integration/helpers/prof_%.c
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -Wall -Wextra \
+		-Werror -D_GNU_SOURCE $< -o $@ -lpthread

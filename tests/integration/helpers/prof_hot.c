@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A CPU-bound program with a known profile: prof_hot_leaf gets about 80% of
+ * the CPU time (called through prof_hot_caller), prof_cold_leaf about 20%.
+ * Usage: prof_hot SECONDS. Prints its pid, then burns CPU for SECONDS.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile unsigned long sink;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) void prof_hot_leaf(unsigned long n)
+{
+	unsigned long x = sink;
+
+	for (unsigned long i = 0; i < n; i++)
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+	sink = x;
+}
+
+__attribute__((noinline)) void prof_hot_caller(unsigned long n)
+{
+	prof_hot_leaf(n);
+	sink++;
+}
+
+__attribute__((noinline)) void prof_cold_leaf(unsigned long n)
+{
+	unsigned long x = sink;
+
+	for (unsigned long i = 0; i < n; i++)
+		x = x * 2862933555777941757UL + 3037000493UL;
+	sink = x;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 5, end;
+
+	printf("%d\n", (int)getpid());
+	fflush(stdout);
+	end = now() + secs;
+	while (now() < end) {
+		prof_hot_caller(400000);
+		prof_cold_leaf(100000);
+	}
+	return 0;
+}

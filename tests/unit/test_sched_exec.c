@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The local executor with real cgroups: exit statuses, a memory limit that the
+ * OOM killer enforces (the task is reported failed and oom_killed), and a CPU
+ * quota (a busy loop given 0.2 cores for 1 s uses about 200 ms of CPU, against
+ * about 1 s unlimited). Needs root and a memory controller (v1 or v2); skips
+ * otherwise.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "fog/sched.h"
+
+static struct fog_sched *s;
+static struct fog_executor *x;
+
+static int setup(void **st)
+{
+	struct fog_sched_opts o = { .strategy = FOG_STRAT_FIFO };
+	struct fog_worker_spec w = { .id = "local", .cpu_cores = 2, .memory_mb = 4096 };
+	char group[64], err[200];
+
+	s = fog_sched__new(&o);
+	if (!s || fog_sched__worker_add(s, &w, err, sizeof(err)))
+		return -1;
+	snprintf(group, sizeof(group), "fog-test-exec-%d", getpid());
+	x = fog_executor__new(s, group);
+	return x ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+	fog_executor__free(x);
+	fog_sched__free(s);
+	return 0;
+}
+
+/* Runs one task to its end; returns its final info. */
+static struct fog_task_info run(const char *id, const char *cmd, double cores, __u64 mem_mb)
+{
+	struct fog_task_spec t = { .strategy = FOG_STRAT_DEFAULT, .cpu_cores = cores,
+				   .memory_mb = mem_mb };
+	struct fog_task_info ti;
+	char err[200] = "";
+
+	snprintf(t.id, sizeof(t.id), "%s", id);
+	snprintf(t.command, sizeof(t.command), "%s", cmd);
+	if (fog_sched__submit(s, &t, err, sizeof(err)))
+		fail_msg("submit: %s", err);
+	assert_int_equal(fog_sched__schedule(s, 0), 1);
+	assert_int_equal(fog_sched__task(s, id, &ti), 0);
+	assert_int_equal(ti.state, FOG_TASK_RUNNING);
+	for (int i = 0; i < 300 && fog_executor__running(x); i++)
+		fog_executor__reap(x, 100);
+	assert_int_equal(fog_executor__running(x), 0);
+	assert_int_equal(fog_sched__task(s, id, &ti), 0);
+	return ti;
+}
+
+static bool usable(void)
+{
+	if (geteuid() != 0 || !fog_executor__cgroup_version(x)) {
+		print_message("skipped: needs root and a cgroup memory controller\n");
+		return false;
+	}
+	return true;
+}
+
+static void test_exit_status(void **st)
+{
+	struct fog_task_info ok, bad;
+
+	if (!usable())
+		skip();
+	ok = run("ok", "true", 1, 64);
+	assert_int_equal(ok.state, FOG_TASK_SUCCEEDED);
+	assert_true(WIFEXITED(ok.exit_status) && WEXITSTATUS(ok.exit_status) == 0);
+	bad = run("bad", "exit 3", 1, 64);
+	assert_int_equal(bad.state, FOG_TASK_FAILED);
+	assert_true(WIFEXITED(bad.exit_status) && WEXITSTATUS(bad.exit_status) == 3);
+	assert_false(bad.oom_killed);
+}
+
+/* dd's 256 MiB buffer is filled from /dev/zero: far over a 32 MiB limit. */
+static void test_memory_limit_oom(void **st)
+{
+	struct fog_task_info big, fits;
+
+	if (!usable())
+		skip();
+	big = run("hog", "dd if=/dev/zero of=/dev/null bs=256M count=1", 1, 32);
+	assert_int_equal(big.state, FOG_TASK_FAILED);
+	assert_true(big.oom_killed);
+	assert_true(WIFSIGNALED(big.exit_status) || WEXITSTATUS(big.exit_status) != 0);
+	assert_true(big.peak_mem_mb <= 32.5);
+	assert_non_null(strstr(big.reason, "OOM"));
+	/* the same program with room to spare succeeds: the limit made the difference */
+	fits = run("fits", "dd if=/dev/zero of=/dev/null bs=256M count=1", 1, 512);
+	assert_int_equal(fits.state, FOG_TASK_SUCCEEDED);
+	assert_false(fits.oom_killed);
+	assert_true(fits.peak_mem_mb > 200);
+}
+
+static void test_cpu_quota(void **st)
+{
+	struct fog_task_info lim, free_run;
+
+	if (!usable())
+		skip();
+	lim = run("spin-limited", "timeout 1 sh -c 'while :; do :; done'", 0.2, 64);
+	free_run = run("spin-free", "timeout 1 sh -c 'while :; do :; done'", 1, 64);
+	print_message("cpu: %.0f ms at 0.2 cores, %.0f ms at 1 core\n", lim.cpu_ms,
+		      free_run.cpu_ms);
+	assert_true(lim.cpu_ms > 50 && lim.cpu_ms < 400);
+	assert_true(free_run.cpu_ms > 600);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_memory_limit_oom),
+		cmocka_unit_test(test_cpu_quota),
+	};
+
+	return cmocka_run_group_tests_name("sched_exec", tests, setup, teardown);
+}

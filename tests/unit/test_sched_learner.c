@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ML_ADAPTIVE on a small simulated cluster with a known, seeded ground truth:
+ * six workers whose speeds differ by 30% steps, tasks run one at a time. The
+ * learner must find the fastest worker (generous margin: 80% of the last 200
+ * choices; the precise figure is the benchmark's), then move away from it when
+ * it degrades (3x slower, its run-queue latency signal high), and explain its
+ * choices (prediction, uncertainty, runner-up).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fog/sched.h"
+
+#define NW 6
+#define MS 1000000ull
+
+static __u64 now = 1000 * MS;
+static __u64 rng = 12345;
+
+static __u64 clk(void *ctx)
+{
+	return now;
+}
+
+static double unif(void)
+{
+	__u64 z = (rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+}
+
+/* Hidden speeds: worker 4 is the fastest, then 1, ... */
+static const double speed[NW] = { 1.0, 2.2, 1.3, 0.77, 2.86, 1.69 };
+static double slow[NW] = { 1, 1, 1, 1, 1, 1 };
+
+static void signals(struct fog_sched *s)
+{
+	for (int i = 0; i < NW; i++) {
+		struct fog_worker_signals sig = { .have = FOG_SIG_RUNQ_P99 | FOG_SIG_CPU_UTIL,
+						  .runq_p99_us = slow[i] > 1 ? 5000 : 50,
+						  .cpu_util = slow[i] > 1 ? 0.6 : 0.1 };
+		char id[8];
+
+		snprintf(id, sizeof(id), "w%d", i);
+		assert_int_equal(fog_sched__worker_signals(s, id, &sig), 0);
+	}
+}
+
+/* Runs n tasks one after another; returns how many of the last `last` went to worker w. */
+static int run_tasks(struct fog_sched *s, int n, int last, int w, int *base)
+{
+	int hits = 0;
+
+	for (int k = 0; k < n; k++) {
+		struct fog_task_spec t = { .strategy = FOG_STRAT_DEFAULT, .cpu_cores = 1,
+					   .memory_mb = 100 };
+		struct fog_task_info ti;
+		char err[200];
+		double nominal = 200 + 300 * unif(), ms;
+		int wi;
+
+		snprintf(t.id, sizeof(t.id), "t%d", (*base)++);
+		t.est_runtime_ms = nominal;
+		if (fog_sched__submit(s, &t, err, sizeof(err)))
+			fail_msg("%s", err);
+		assert_int_equal(fog_sched__schedule(s, 0), 1);
+		assert_int_equal(fog_sched__task(s, t.id, &ti), 0);
+		assert_true(ti.explain.valid);
+		wi = atoi(ti.worker + 1);
+		if (k >= n - last)
+			hits += wi == w;
+		assert_int_equal(fog_sched__task_started(s, t.id), 0);
+		ms = nominal / speed[wi] * slow[wi] * exp(0.1 * (unif() - 0.5));
+		now += (__u64)(ms * 1e6);
+		assert_int_equal(fog_sched__task_finished(s, t.id, FOG_TASK_SUCCEEDED, 0, false, 0,
+							  0), 0);
+		signals(s);
+	}
+	return hits;
+}
+
+static void test_converges_and_adapts(void **st)
+{
+	struct fog_sched_opts o = { .strategy = FOG_STRAT_ML_ADAPTIVE, .clock = clk, .seed = 9 };
+	struct fog_sched *s = fog_sched__new(&o);
+	struct fog_sched_stats ss;
+	struct fog_task_info ti;
+	int base = 0, hits;
+	char id[16];
+
+	assert_non_null(s);
+	for (int i = 0; i < NW; i++) {
+		struct fog_worker_spec w = { .cpu_cores = 4, .memory_mb = 4096 };
+		char err[200];
+
+		snprintf(w.id, sizeof(w.id), "w%d", i);
+		assert_int_equal(fog_sched__worker_add(s, &w, err, sizeof(err)), 0);
+	}
+	signals(s);
+	hits = run_tasks(s, 600, 200, 4, &base);
+	print_message("fastest worker chosen %d of the last 200\n", hits);
+	assert_true(hits >= 160);
+
+	/* explanation of the last decision: prediction near the truth, a runner-up */
+	snprintf(id, sizeof(id), "t%d", base - 1);
+	assert_int_equal(fog_sched__task(s, id, &ti), 0);
+	assert_string_equal(ti.explain.worker, "w4");
+	assert_true(ti.explain.predicted_ms > 0 && ti.explain.uncertainty_ms >= 0);
+	assert_string_not_equal(ti.explain.runner_up, "");
+	assert_string_not_equal(ti.explain.runner_up, "w4");
+
+	/* w4 degrades behind a noisy neighbour: 3x slower, run-queue p99 5 ms */
+	slow[4] = 3.0;
+	signals(s);
+	hits = run_tasks(s, 400, 200, 1, &base);	/* w1 is now the fastest */
+	print_message("after the degradation, new fastest chosen %d of the last 200\n", hits);
+	assert_true(hits >= 140);
+	fog_sched__stats(s, &ss);
+	assert_true(ss.explorations <= 0.05 * 1000 + 3 * NW + NW);	/* bounded exploration */
+	fog_sched__free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_converges_and_adapts),
+	};
+
+	return cmocka_run_group_tests_name("sched_learner", tests, NULL, NULL);
+}

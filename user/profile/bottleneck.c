@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/bottleneck.h"
+
+#define MB (1000.0 * 1000.0)
+
+void fog_bottleneck_defaults(struct fog_bottleneck_cfg *cfg)
+{
+	*cfg = (struct fog_bottleneck_cfg){
+		.func_seconds = 1.0,
+		.alloc_bytes = 10 * MB,
+		.disk_bytes_per_s = 100 * MB,
+		.runq_p99_ns = 10e6,
+		.mem_psi_some = 10.0,
+	};
+}
+
+const char *fog_severity_name(enum fog_severity s)
+{
+	switch (s) {
+	case FOG_SEV_INFO: return "info";
+	case FOG_SEV_WARNING: return "warning";
+	case FOG_SEV_CRITICAL: return "critical";
+	}
+	return "unknown";
+}
+
+/* Twice the threshold or more is critical, above it a warning. */
+static enum fog_severity grade(double figure, double threshold)
+{
+	return figure >= 2 * threshold ? FOG_SEV_CRITICAL : FOG_SEV_WARNING;
+}
+
+/* The heaviest stack that holds the function, as "outer;...;leaf". */
+static void heaviest_stack(const struct fog_prof *p, const char *func, char *buf, size_t len)
+{
+	const struct fog_prof_stack *best = NULL;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct fog_prof_stack *s = &p->stacks[i];
+
+		if (best && s->value <= best->value)
+			continue;
+		for (__u32 k = 0; k < s->n; k++)
+			if (!strcmp(p->frames[s->frames[k]].func, func)) {
+				best = s;
+				break;
+			}
+	}
+	if (best)
+		fog_prof_stack_name(p, best, buf, len);
+}
+
+size_t fog_bottleneck_find(const struct fog_prof *p, const struct fog_bottleneck_cfg *cfg,
+			   struct fog_finding *out, size_t max)
+{
+	struct fog_prof_func *fn;
+	size_t n = 0, nf = 0;
+	char stack[384];
+
+	fn = fog_prof_functions(p, true, &nf);
+	for (size_t i = 0; fn && i < nf && n < max; i++) {
+		double v = p->kind == FOG_PROF_CPU ? (double)fn[i].total * (double)p->period / 1e9 :
+						     (double)fn[i].total;
+		double limit = p->kind == FOG_PROF_CPU ? cfg->func_seconds : cfg->alloc_bytes;
+		struct fog_finding *f = &out[n];
+
+		if (v <= limit || fn[i].func[0] == '[')
+			continue;
+		/* a function whose own share is tiny is only on the path: report where time is spent */
+		if ((double)fn[i].self < 0.05 * (double)fn[i].total && i + 1 < nf)
+			continue;
+		heaviest_stack(p, fn[i].func, stack, sizeof(stack));
+		*f = (struct fog_finding){ .severity = grade(v, limit), .figure = v,
+					   .threshold = limit };
+		if (p->kind == FOG_PROF_CPU) {
+			f->rule = "cpu_function";
+			snprintf(f->evidence, sizeof(f->evidence),
+				 "%s used %.2f s of CPU (%.1f%% of samples, %.1f%% in itself); "
+				 "heaviest stack %s", fn[i].func, v,
+				 p->total ? 100.0 * (double)fn[i].total / (double)p->total : 0,
+				 p->total ? 100.0 * (double)fn[i].self / (double)p->total : 0, stack);
+			snprintf(f->action, sizeof(f->action),
+				 "optimise %s or call it less often; look at its callers in the "
+				 "flame graph", fn[i].func);
+		} else {
+			f->rule = "allocation";
+			snprintf(f->evidence, sizeof(f->evidence), "%s allocated %.1f MB; stack %s",
+				 fn[i].func, v / MB, stack);
+			snprintf(f->action, sizeof(f->action),
+				 "reuse buffers or pool objects allocated in %s", fn[i].func);
+		}
+		n++;
+	}
+	free(fn);
+	for (size_t i = 0; i < p->nprocs && n < max; i++) {
+		const struct fog_prof_proc *pr = &p->procs[i];
+		double disk = pr->io_read_bytes_per_s + pr->io_write_bytes_per_s;
+
+		if (disk > cfg->disk_bytes_per_s) {
+			out[n] = (struct fog_finding){ grade(disk, cfg->disk_bytes_per_s), "disk" };
+			snprintf(out[n].evidence, sizeof(out[n].evidence),
+				 "%s (pid %u) moved %.1f MB/s to and from disk (read %.1f, write "
+				 "%.1f)", pr->comm, pr->pid, disk / MB,
+				 pr->io_read_bytes_per_s / MB, pr->io_write_bytes_per_s / MB);
+			snprintf(out[n].action, sizeof(out[n].action),
+				 "batch or cache its I/O, or give it a faster device or an io limit");
+			out[n].figure = disk;
+			out[n].threshold = cfg->disk_bytes_per_s;
+			n++;
+		}
+		if (n < max && pr->runq_p99_ns > cfg->runq_p99_ns) {
+			out[n] = (struct fog_finding){ grade(pr->runq_p99_ns, cfg->runq_p99_ns),
+						       "runq_latency" };
+			snprintf(out[n].evidence, sizeof(out[n].evidence),
+				 "%s (pid %u) waited %.1f ms (p99) to run", pr->comm, pr->pid,
+				 pr->runq_p99_ns / 1e6);
+			snprintf(out[n].action, sizeof(out[n].action),
+				 "the host is short of CPU: move work away or raise its cpu share");
+			out[n].figure = pr->runq_p99_ns;
+			out[n].threshold = cfg->runq_p99_ns;
+			n++;
+		}
+	}
+	if (n < max && p->mem_psi_some_avg10 > cfg->mem_psi_some) {
+		out[n] = (struct fog_finding){ grade(p->mem_psi_some_avg10, cfg->mem_psi_some),
+					       "memory_pressure" };
+		snprintf(out[n].evidence, sizeof(out[n].evidence),
+			 "tasks stalled on memory %.1f%% of the last 10 s (/proc/pressure/memory)",
+			 p->mem_psi_some_avg10);
+		snprintf(out[n].action, sizeof(out[n].action),
+			 "reduce the working set or add memory; look at the largest RSS first");
+		out[n].figure = p->mem_psi_some_avg10;
+		out[n].threshold = cfg->mem_psi_some;
+		n++;
+	}
+	return n;
+}
+
+json_t *fog_bottleneck_json(const struct fog_finding *f, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:f,s:f}", "severity",
+						   fog_severity_name(f[i].severity), "rule",
+						   f[i].rule, "evidence", f[i].evidence, "action",
+						   f[i].action, "figure", f[i].figure, "threshold",
+						   f[i].threshold));
+	return a;
+}

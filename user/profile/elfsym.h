@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Function symbols of one ELF file (.symtab, else .dynsym), its PT_LOAD
+ * segments for address translation and its GNU build-id, read with libelf.
+ * Files are cached by build-id (or device, inode, size and mtime when there is
+ * none) in a bounded cache that outlives single profiles.
+ */
+#ifndef FOG_PROF_ELFSYM_H
+#define FOG_PROF_ELFSYM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+struct fog_elfsym;
+struct fog_elfcache;
+
+/* Reads an ELF file from an open fd (not taken); NULL and errno on a bad file. */
+struct fog_elfsym *fog_elfsym__read(int fd);
+void fog_elfsym__free(struct fog_elfsym *e);
+/*
+ * Translates a file offset (from a mapping: ip - start + pgoff) to the ELF's
+ * virtual address through its PT_LOAD segments; false when no segment holds it.
+ */
+bool fog_elfsym__off_to_vaddr(const struct fog_elfsym *e, __u64 off, __u64 *vaddr);
+/* The function containing vaddr (honouring symbol sizes) or NULL; *start is its address. */
+const char *fog_elfsym__lookup(const struct fog_elfsym *e, __u64 vaddr, __u64 *start);
+/* Hex build-id or "" */
+const char *fog_elfsym__build_id(const struct fog_elfsym *e);
+size_t fog_elfsym__nsyms(const struct fog_elfsym *e);
+/* Whether the symbols came from .symtab (not stripped). */
+bool fog_elfsym__has_symtab(const struct fog_elfsym *e);
+
+/* Keeps at most max files; entries in use are never evicted. */
+struct fog_elfcache *fog_elfcache__new(unsigned int max);
+void fog_elfcache__free(struct fog_elfcache *c);
+/*
+ * The symbols of the file open on fd, read once per identity; the caller holds
+ * a reference until fog_elfcache__put. NULL and errno when unreadable.
+ */
+struct fog_elfsym *fog_elfcache__get(struct fog_elfcache *c, int fd);
+void fog_elfcache__put(struct fog_elfcache *c, struct fog_elfsym *e);
+unsigned int fog_elfcache__size(const struct fog_elfcache *c);
+/* Lookups answered from the cache and files read. */
+void fog_elfcache__stats(const struct fog_elfcache *c, __u64 *hits, __u64 *reads);
+
+#endif /* FOG_PROF_ELFSYM_H */

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/flame.h"
+
+#define FRAME_H 16
+#define PAD_TOP 50
+#define PAD_BOTTOM 30
+#define PAD_SIDE 10
+
+struct node {
+	const char *name;
+	bool kernel;
+	__u64 value;
+	__u32 child;	/* first child + 1 */
+	__u32 next;	/* next sibling + 1 */
+};
+
+struct tree {
+	struct node *v;
+	size_t n, cap;
+	unsigned int depth;
+};
+
+static long add_node(struct tree *t, __u32 parent, const char *name, bool kernel)
+{
+	struct node *pn;
+	__u32 *link;
+
+	for (link = &t->v[parent].child; *link; link = &t->v[*link - 1].next)
+		if (!strcmp(t->v[*link - 1].name, name))
+			return (long)*link - 1;
+	if (t->n == t->cap) {
+		size_t cap = t->cap * 2;
+		struct node *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+		/* link pointed into the old array: find the end again */
+		for (link = &t->v[parent].child; *link; link = &t->v[*link - 1].next)
+			;
+	}
+	pn = &t->v[t->n];
+	*pn = (struct node){ name, kernel, 0, 0, 0 };
+	*link = (__u32)++t->n;
+	return (long)t->n - 1;
+}
+
+static int build_tree(const struct fog_prof *p, struct tree *t)
+{
+	t->cap = 1024;
+	t->v = calloc(t->cap, sizeof(*t->v));
+	if (!t->v)
+		return -ENOMEM;
+	t->v[0] = (struct node){ "all", false, p->total, 0, 0 };
+	t->n = 1;
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct fog_prof_stack *s = &p->stacks[i];
+		long cur = add_node(t, 0, s->comm[0] ? s->comm : FOG_PROF_UNKNOWN, false);
+		unsigned int d = 1;
+
+		if (cur < 0)
+			return (int)cur;
+		t->v[cur].value += s->value;
+		for (__u32 k = s->n; k-- > 0;) {
+			const struct fog_prof_frame *fr = &p->frames[s->frames[k]];
+
+			cur = add_node(t, (__u32)cur, fr->func, fr->kernel);
+			if (cur < 0)
+				return (int)cur;
+			t->v[cur].value += s->value;
+			d++;
+		}
+		if (d > t->depth)
+			t->depth = d;
+	}
+	return 0;
+}
+
+void fog_xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			/* control characters are not allowed in XML 1.0 */
+			fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+		}
+	}
+}
+
+/* A stable warm colour per name; kernel frames orange, unknown ones grey. */
+static void colour(const char *name, bool kernel, char *out, size_t len)
+{
+	unsigned int h = 2166136261u;
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	if (name[0] == '[')
+		snprintf(out, len, "rgb(180,180,180)");
+	else if (kernel)
+		snprintf(out, len, "rgb(240,%u,40)", 140 + h % 60);
+	else
+		snprintf(out, len, "rgb(%u,%u,%u)", 205 + h % 50, 60 + (h >> 8) % 130,
+			 (h >> 16) % 55);
+}
+
+struct emit {
+	FILE *f;
+	const struct fog_prof *p;
+	struct tree *t;
+	double scale;	/* pixels per unit of value */
+	double min_width;
+	unsigned int height;
+	const char *unit;
+};
+
+static void emit_node(struct emit *e, __u32 idx, __u64 x, unsigned int depth)
+{
+	const struct node *n = &e->t->v[idx];
+	double w = (double)n->value * e->scale, px = PAD_SIDE + (double)x * e->scale;
+	double y = e->height - PAD_BOTTOM - (depth + 1) * FRAME_H;
+	double pct = e->t->v[0].value ? 100.0 * (double)n->value / (double)e->t->v[0].value : 0;
+	char fill[32];
+
+	if (w < e->min_width)
+		return;
+	colour(n->name, n->kernel, fill, sizeof(fill));
+	fprintf(e->f, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%u\"><title>",
+		(unsigned long long)x, (unsigned long long)n->value, depth);
+	fog_xml_escape(e->f, n->name);
+	fprintf(e->f, " (%llu %s, %.2f%%)</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" "
+		      "height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.0f\"></text>"
+		      "</g>\n",
+		(unsigned long long)n->value, e->unit, pct, px, y, w, FRAME_H - 1, fill, px + 3,
+		y + FRAME_H - 4);
+	for (__u32 c = n->child; c; c = e->t->v[c - 1].next) {
+		emit_node(e, c - 1, x, depth + 1);
+		x += e->t->v[c - 1].value;
+	}
+}
+
+/* The page's behaviour: labels fitted to widths, hover details, zoom, search. */
+static const char flame_js[] =
+	"(function(){\n"
+	"var svg=document.currentScript?document.currentScript.ownerSVGElement||"
+	"document.currentScript.closest('svg'):null;\n"
+	"if(!svg){var all=document.getElementsByTagName('svg');svg=all[all.length-1];}\n"
+	"var W=+svg.getAttribute('data-width'),P=+svg.getAttribute('data-pad'),"
+	"T=+svg.getAttribute('data-total');\n"
+	"var gs=[].slice.call(svg.querySelectorAll('g.f'));\n"
+	"var det=svg.querySelector('.details'),mt=svg.querySelector('.matched');\n"
+	"function name(g){var t=g.querySelector('title').textContent;"
+	"return t.substring(0,t.lastIndexOf(' ('));}\n"
+	"function fit(g){var r=g.querySelector('rect'),t=g.querySelector('text'),"
+	"w=+r.getAttribute('width'),n=name(g),c=Math.floor((w-6)/7);\n"
+	"t.setAttribute('x',+r.getAttribute('x')+3);\n"
+	"t.textContent=c<3?'':(n.length<=c?n:n.substring(0,c-2)+'..');}\n"
+	"function place(x0,w0,d0){gs.forEach(function(g){var x=+g.dataset.x,w=+g.dataset.w,"
+	"d=+g.dataset.d,r=g.querySelector('rect');\n"
+	"if(x+w<=x0||x>=x0+w0||(d<d0&&!(x<=x0&&x+w>=x0+w0))){g.style.display='none';return;}\n"
+	"var nx=d<d0?0:(x-x0)/w0*W,nw=d<d0?W:w/w0*W;\n"
+	"if(nw<0.1){g.style.display='none';return;}g.style.display='';\n"
+	"r.setAttribute('x',P+nx);r.setAttribute('width',nw);fit(g);});}\n"
+	"gs.forEach(function(g){fit(g);\n"
+	"g.addEventListener('mouseover',function(){det.textContent=g.querySelector('title')"
+	".textContent;});\n"
+	"g.addEventListener('mouseout',function(){det.textContent=' ';});\n"
+	"g.addEventListener('click',function(){place(+g.dataset.x,+g.dataset.w,+g.dataset.d);"
+	"svg.querySelector('.reset').style.opacity=1;});});\n"
+	"svg.querySelector('.reset').addEventListener('click',function(){place(0,T,0);"
+	"this.style.opacity=0;});\n"
+	"svg.querySelector('.search').addEventListener('click',function(){\n"
+	"var term=window.prompt('Search (regular expression)','');if(term===null)return;\n"
+	"var re;try{re=new RegExp(term);}catch(e){mt.textContent='bad expression';return;}\n"
+	"var hit=0,spans=[];gs.forEach(function(g){var r=g.querySelector('rect');\n"
+	"if(!r.dataset.fill)r.dataset.fill=r.getAttribute('fill');\n"
+	"if(term&&re.test(name(g))){r.setAttribute('fill','rgb(230,0,230)');"
+	"spans.push([+g.dataset.x,+g.dataset.w]);}else r.setAttribute('fill',r.dataset.fill);});\n"
+	"spans.sort(function(a,b){return a[0]-b[0];});var end=-1;spans.forEach(function(s){"
+	"if(s[0]>=end){hit+=s[1];end=s[0]+s[1];}else if(s[0]+s[1]>end){hit+=s[0]+s[1]-end;"
+	"end=s[0]+s[1];}});\n"
+	"mt.textContent=term?'Matched: '+(T?(100*hit/T).toFixed(2):'0')+'%':'';});\n"
+	"})();\n";
+
+int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o, FILE *f)
+{
+	unsigned int width = o->width ? o->width : 1200;
+	struct tree t = { 0 };
+	struct emit e;
+	int err;
+
+	err = build_tree(p, &t);
+	if (err) {
+		free(t.v);
+		return err;
+	}
+	e = (struct emit){
+		.f = f,
+		.p = p,
+		.t = &t,
+		.scale = p->total ? (double)(width - 2 * PAD_SIDE) / (double)p->total : 0,
+		.min_width = o->min_width > 0 ? o->min_width : 0.1,
+		.height = PAD_TOP + PAD_BOTTOM + (t.depth + 1) * FRAME_H,
+		.unit = p->kind == FOG_PROF_CPU ? "samples" : "bytes",
+	};
+	if (!o->inline_svg)
+		fputs("<?xml version=\"1.0\" standalone=\"no\"?>\n", f);
+	fprintf(f, "<svg version=\"1.1\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" "
+		   "xmlns=\"http://www.w3.org/2000/svg\" class=\"flamegraph\" data-width=\"%u\" "
+		   "data-pad=\"%d\" data-total=\"%llu\">\n",
+		width, e.height, width, e.height, width - 2 * PAD_SIDE, PAD_SIDE,
+		(unsigned long long)p->total);
+	fputs("<style>.flamegraph text{font:12px monospace;fill:#000;pointer-events:none}"
+	      ".flamegraph g.f:hover rect{stroke:#000;stroke-width:0.5}"
+	      ".flamegraph .ctl{cursor:pointer;font:12px sans-serif;fill:#333}"
+	      ".flamegraph .hdr{font:17px sans-serif;fill:#000}</style>\n", f);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"#f8f8f0\"/>\n", width,
+		e.height);
+	fprintf(f, "<text class=\"hdr\" x=\"%u\" y=\"24\" text-anchor=\"middle\">", width / 2);
+	fog_xml_escape(f, o->title ? o->title : "Flame Graph");
+	fputs("</text>\n", f);
+	fprintf(f, "<text class=\"ctl reset\" x=\"%d\" y=\"24\" style=\"opacity:0\">Reset Zoom"
+		   "</text>\n", PAD_SIDE);
+	fprintf(f, "<text class=\"ctl search\" x=\"%u\" y=\"24\" text-anchor=\"end\">Search"
+		   "</text>\n", width - PAD_SIDE);
+	fprintf(f, "<text class=\"ctl matched\" x=\"%u\" y=\"%u\" text-anchor=\"end\"></text>\n",
+		width - PAD_SIDE, e.height - 10);
+	fprintf(f, "<text class=\"ctl details\" x=\"%d\" y=\"%u\"> </text>\n", PAD_SIDE,
+		e.height - 10);
+	if (p->total)
+		emit_node(&e, 0, 0, 0);
+	else
+		fprintf(f, "<text class=\"ctl\" x=\"%u\" y=\"%u\" text-anchor=\"middle\">no samples"
+			   "</text>\n", width / 2, e.height / 2);
+	fprintf(f, "<script type=\"text/javascript\"><![CDATA[\n%s]]></script>\n</svg>\n",
+		flame_js);
+	free(t.v);
+	return ferror(f) ? -EIO : 0;
+}
+
+int fog_flame_write_svg_default(const struct fog_prof *p, FILE *f)
+{
+	struct fog_flame_opts o = { .title = p->kind == FOG_PROF_CPU ? "CPU Flame Graph" :
+								      "Allocation Flame Graph" };
+
+	return fog_flame_write_svg(p, &o, f);
+}

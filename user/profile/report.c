@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "profile/bottleneck.h"
+#include "profile/flame.h"
+#include "profile/report.h"
+
+#define TOP 25
+#define MAX_FINDINGS 32
+
+static void top_table(const struct fog_prof *p, FILE *f, bool by_total, double unit_scale,
+		      const char *unit)
+{
+	struct fog_prof_func *fn;
+	size_t n = 0;
+
+	fn = fog_prof_functions(p, by_total, &n);
+	fprintf(f, "<h3>Top functions by %s</h3>\n<table><tr><th>function</th><th>module</th>"
+		   "<th>self</th><th>self %%</th><th>total</th><th>total %%</th></tr>\n",
+		by_total ? "total (with callees)" : "self");
+	for (size_t i = 0; fn && i < n && i < TOP; i++) {
+		fputs("<tr><td>", f);
+		fog_xml_escape(f, fn[i].func);
+		fputs("</td><td>", f);
+		fog_xml_escape(f, fn[i].module ? fn[i].module : "");
+		fprintf(f, "</td><td>%.3f %s</td><td>%.1f</td><td>%.3f %s</td><td>%.1f</td></tr>\n",
+			(double)fn[i].self * unit_scale, unit,
+			p->total ? 100.0 * (double)fn[i].self / (double)p->total : 0,
+			(double)fn[i].total * unit_scale, unit,
+			p->total ? 100.0 * (double)fn[i].total / (double)p->total : 0);
+	}
+	fputs("</table>\n", f);
+	free(fn);
+}
+
+int fog_report_write_html(const struct fog_prof *p, FILE *f)
+{
+	struct fog_flame_opts fo = { .title = "Flame Graph", .inline_svg = true };
+	struct fog_finding found[MAX_FINDINGS];
+	struct fog_bottleneck_cfg cfg;
+	bool cpu = p->kind == FOG_PROF_CPU;
+	double scale = cpu ? (double)p->period / 1e9 : 1.0 / 1e6;
+	const char *unit = cpu ? "s" : "MB";
+	time_t start = (time_t)(p->start_unix_ns / 1000000000ULL);
+	char when[64] = "";
+	size_t nf;
+	int err;
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&start));
+	fog_bottleneck_defaults(&cfg);
+	nf = fog_bottleneck_find(p, &cfg, found, MAX_FINDINGS);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<title>fogd profile report</title>\n<style>\n"
+	      "body{font:14px sans-serif;margin:20px;color:#222}"
+	      "table{border-collapse:collapse;margin-bottom:1em}"
+	      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+	      "td:nth-child(n+3){text-align:right;font-family:monospace}"
+	      ".critical{color:#b00;font-weight:bold}.warning{color:#b60}.info{color:#06b}"
+	      ".note{color:#666}\n</style></head><body>\n", f);
+	fputs("<h1>fogd profile report</h1>\n<h2>Summary</h2>\n<table>", f);
+	fputs("<tr><th>target</th><td>", f);
+	fog_xml_escape(f, p->target);
+	fprintf(f, "</td></tr><tr><th>kind</th><td>%s</td></tr>"
+		   "<tr><th>started</th><td>%s</td></tr>"
+		   "<tr><th>duration</th><td>%.1f s</td></tr>",
+		cpu ? "CPU (on-CPU stack samples)" : "memory (sampled allocations)", when,
+		(double)p->duration_ns / 1e9);
+	if (cpu)
+		fprintf(f, "<tr><th>frequency</th><td>%u Hz per CPU</td></tr>"
+			   "<tr><th>samples</th><td>%llu (%.2f s of CPU)</td></tr>",
+			p->frequency, (unsigned long long)p->total, (double)p->total * scale);
+	else
+		fprintf(f, "<tr><th>sampled bytes</th><td>%.1f MB</td></tr>",
+			(double)p->total / 1e6);
+	fprintf(f, "<tr><th>distinct stacks</th><td>%zu</td></tr></table>\n", p->nstacks);
+	if (p->nnotes) {
+		fputs("<h3>What is missing</h3><ul class=\"note\">", f);
+		for (size_t i = 0; i < p->nnotes; i++) {
+			fputs("<li>", f);
+			fog_xml_escape(f, p->notes[i]);
+			fputs("</li>", f);
+		}
+		fputs("</ul>\n", f);
+	}
+	fputs("<h2>Bottlenecks</h2>\n", f);
+	if (!nf)
+		fputs("<p>No rule fired.</p>\n", f);
+	else
+		fputs("<table><tr><th>severity</th><th>rule</th><th>evidence</th><th>action</th></tr>",
+		      f);
+	for (size_t i = 0; i < nf; i++) {
+		fprintf(f, "<tr><td class=\"%s\">%s</td><td>%s</td><td>",
+			fog_severity_name(found[i].severity), fog_severity_name(found[i].severity),
+			found[i].rule);
+		fog_xml_escape(f, found[i].evidence);
+		fputs("</td><td>", f);
+		fog_xml_escape(f, found[i].action);
+		fputs("</td></tr>\n", f);
+	}
+	if (nf)
+		fputs("</table>\n", f);
+	fputs("<h2>Functions</h2>\n", f);
+	top_table(p, f, false, scale, unit);
+	top_table(p, f, true, scale, unit);
+	fputs("<h2>Flame graph</h2>\n<div id=\"flame\">\n", f);
+	err = fog_flame_write_svg(p, &fo, f);
+	if (err)
+		return err;
+	fputs("</div>\n<h2>I/O and scheduling</h2>\n", f);
+	if (!p->nprocs) {
+		fputs("<p class=\"note\">No per-process figures: the io and schedlat collectors "
+		      "were not running or did not see the target.</p>\n", f);
+	} else {
+		fputs("<table><tr><th>pid</th><th>command</th><th>CPU s</th><th>disk read MB/s"
+		      "</th><th>disk write MB/s</th><th>run-queue p99 ms</th><th>RSS MB</th></tr>\n",
+		      f);
+		for (size_t i = 0; i < p->nprocs; i++) {
+			const struct fog_prof_proc *pr = &p->procs[i];
+
+			fprintf(f, "<tr><td>%u</td><td>", pr->pid);
+			fog_xml_escape(f, pr->comm);
+			fprintf(f, "</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%s%.2f</td>"
+				   "<td>%.1f</td></tr>\n", pr->cpu_seconds,
+				pr->io_read_bytes_per_s / 1e6, pr->io_write_bytes_per_s / 1e6,
+				pr->runq_p99_ns < 0 ? "n/a " : "",
+				pr->runq_p99_ns < 0 ? 0 : pr->runq_p99_ns / 1e6,
+				(double)pr->rss_bytes / 1e6);
+		}
+		fputs("</table>\n", f);
+	}
+	if (p->mem_psi_some_avg10 >= 0)
+		fprintf(f, "<p>Memory pressure (some, avg10): %.2f%%</p>\n", p->mem_psi_some_avg10);
+	fputs("</body></html>\n", f);
+	return ferror(f) ? -EIO : 0;
+}

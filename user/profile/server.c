@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agent/log.h"
+#include "agent/loop.h"
+#include "collect/collector.h"
+#include "export/http.h"
+#include "profile/bottleneck.h"
+#include "profile/render.h"
+#include "profile/server.h"
+#include "profile/session.h"
+
+#define MAX_SESSIONS 8	/* running and finished, the oldest finished one goes first */
+#define MAX_RUNNING 4
+#define MAX_SECONDS 3600
+#define MAX_FREQUENCY 10000
+#define PPROF_DEFAULT_SECONDS 30	/* as Go's net/http/pprof */
+#define PPROF_MAX_SECONDS 60	/* it blocks fogd's loop while it samples */
+#define POLL_MS 250
+#define ELF_CACHE_FILES 256
+
+enum state { S_RUNNING, S_DONE, S_FAILED };
+
+struct session {
+	unsigned int id;	/* 0: slot free */
+	enum state state;
+	struct fog_prof_session *ps;
+	unsigned int seconds;
+	__u64 started_ns;	/* monotonic */
+	char target[128];
+	char error[256];
+};
+
+struct fog_profiler {
+	struct fog_collect *c;
+	struct fog_elfcache *cache;
+	int timer;
+	unsigned int next_id;
+	struct session sessions[MAX_SESSIONS];
+};
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static struct fog_agg *agg_of(struct fog_profiler *pr)
+{
+	return pr->c ? pr->c->agg : NULL;
+}
+
+static void finish(struct fog_profiler *pr, struct session *s)
+{
+	int err = fog_prof_session__finish(s->ps);
+
+	fog_prof_session__procs(s->ps, agg_of(pr), true);
+	if (err) {
+		s->state = S_FAILED;
+		snprintf(s->error, sizeof(s->error), "reading the samples failed: %s",
+			 strerror(-err));
+		fog_warnx("profile %u: %s", s->id, s->error);
+		return;
+	}
+	s->state = S_DONE;
+	fog_info("profile %u of %s done: %llu samples", s->id, s->target,
+		 (unsigned long long)fog_prof_session__prof(s->ps)->total);
+}
+
+static void on_timer(void *ctx)
+{
+	struct fog_profiler *pr = ctx;
+	__u64 now = mono_ns();
+
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct session *s = &pr->sessions[i];
+
+		if (!s->id || s->state != S_RUNNING)
+			continue;
+		fog_prof_session__poll(s->ps);
+		if (now - s->started_ns >= (__u64)s->seconds * 1000000000ULL)
+			finish(pr, s);
+	}
+}
+
+static json_t *session_json(struct session *s)
+{
+	double elapsed = (double)(mono_ns() - s->started_ns) / 1e9;
+	static const char *const names[] = { "running", "done", "failed" };
+	json_t *j = json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)s->id, "state",
+			      names[s->state], "target", s->target, "seconds",
+			      (json_int_t)s->seconds);
+
+	if (s->state == S_RUNNING) {
+		json_object_set_new(j, "elapsed_seconds", json_real(elapsed));
+		json_object_set_new(j, "samples",
+				    json_integer((json_int_t)fog_prof_session__samples(s->ps)));
+	}
+	if (s->state == S_FAILED)
+		json_object_set_new(j, "error", json_string(s->error));
+	return j;
+}
+
+static struct session *free_slot(struct fog_profiler *pr)
+{
+	struct session *oldest = NULL;
+	int running = 0;
+
+	for (int i = 0; i < MAX_SESSIONS; i++) {
+		struct session *s = &pr->sessions[i];
+
+		if (!s->id)
+			return s;
+		if (s->state == S_RUNNING)
+			running++;
+		else if (!oldest || s->id < oldest->id)
+			oldest = s;
+	}
+	if (running >= MAX_RUNNING || !oldest)
+		return NULL;
+	fog_prof_session__free(oldest->ps);
+	memset(oldest, 0, sizeof(*oldest));
+	return oldest;
+}
+
+/* Fills the capture options from a request body; on error writes resp and returns -EINVAL. */
+static int parse_target(struct fog_profiler *pr, json_t *body, struct fog_prof_capture_opts *o,
+			char *target, size_t tlen, struct fog_http_resp *resp)
+{
+	json_t *pid = json_object_get(body, "pid"), *cg = json_object_get(body, "cgroup");
+	json_t *all = json_object_get(body, "all");
+	int given = !!pid + !!cg + (json_is_true(all) ? 1 : 0);
+
+	if (given != 1) {
+		fog_http_error(resp, 400, "give exactly one of \"pid\", \"cgroup\" or \"all\": true");
+		return -EINVAL;
+	}
+	if (pid) {
+		json_int_t v = json_integer_value(pid);
+
+		if (!json_is_integer(pid) || v <= 0 || v > 4194304) {
+			fog_http_error(resp, 400, "\"pid\" must be a process id (1..4194304)");
+			return -EINVAL;
+		}
+		o->target = FOG_PROF_TARGET_PID;
+		o->pid = (__u32)v;
+		snprintf(target, tlen, "pid %u", o->pid);
+	} else if (cg) {
+		const char *path = json_string_value(cg);
+		char dir[1024];
+
+		if (!path || path[0] != '/' || strstr(path, "/..") || !pr->c) {
+			fog_http_error(resp, 400, "\"cgroup\" must be an absolute cgroup path such "
+				       "as /user.slice (relative to the hierarchy's mount)");
+			return -EINVAL;
+		}
+		snprintf(dir, sizeof(dir), "%s%s", pr->c->cgroup.mount, path);
+		o->target = FOG_PROF_TARGET_CGROUP;
+		o->cgroup_id = fog_cgroup_id_of(dir);
+		o->cgroup_mode = pr->c->cgroup.mode;
+		if (!o->cgroup_id) {
+			fog_http_error(resp, 404, "no cgroup %.200s in the %s hierarchy (%.200s)",
+				       path, fog_cgroup_mode_name(pr->c->cgroup.mode),
+				       pr->c->cgroup.mount);
+			return -EINVAL;
+		}
+		snprintf(target, tlen, "cgroup %s", path);
+	} else {
+		o->target = FOG_PROF_TARGET_HOST;
+		snprintf(target, tlen, "host");
+	}
+	return 0;
+}
+
+static int get_uint(json_t *body, const char *key, unsigned int def, unsigned int max,
+		    unsigned int *out, struct fog_http_resp *resp)
+{
+	json_t *v = json_object_get(body, key);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max) {
+		fog_http_error(resp, 400, "\"%s\" must be an integer in 1..%u", key, max);
+		return -EINVAL;
+	}
+	*out = (unsigned int)json_integer_value(v);
+	return 0;
+}
+
+static int post_profile(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_profiler *pr = ctx;
+	struct fog_prof_capture_opts o = { 0 };
+	json_error_t jerr;
+	json_t *body, *mode, *kernel;
+	struct session *s;
+	unsigned int seconds, freq;
+	char target[128], err[256];
+
+	body = json_loadb(req->body, req->body_len, 0, &jerr);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return fog_http_error(resp, 400, "body must be a JSON object: %s", jerr.text);
+	}
+	mode = json_object_get(body, "mode");
+	kernel = json_object_get(body, "kernel");
+	if (mode && (!json_is_string(mode) || strcmp(json_string_value(mode), "cpu"))) {
+		json_decref(body);
+		return fog_http_error(resp, 501, "\"mode\": only \"cpu\" is implemented by fogd's "
+				      "profiler");
+	}
+	if (parse_target(pr, body, &o, target, sizeof(target), resp) ||
+	    get_uint(body, "seconds", 10, MAX_SECONDS, &seconds, resp) ||
+	    get_uint(body, "frequency", 99, MAX_FREQUENCY, &freq, resp)) {
+		json_decref(body);
+		return 0;
+	}
+	o.frequency = freq;
+	o.no_kernel = kernel && json_is_false(kernel);
+	json_decref(body);
+	s = free_slot(pr);
+	if (!s)
+		return fog_http_error(resp, 429, "%d profiles are running already", MAX_RUNNING);
+	s->ps = fog_prof_session__new(&o, target, pr->cache, err, sizeof(err));
+	if (!s->ps) {
+		int e = errno;
+
+		return fog_http_error(resp, e == ESRCH ? 404 : e == EACCES || e == EPERM ? 403 : 500,
+				      "cannot start the profile: %s", err);
+	}
+	fog_prof_session__procs(s->ps, agg_of(pr), false);
+	s->id = ++pr->next_id;
+	s->state = S_RUNNING;
+	s->seconds = seconds;
+	s->started_ns = mono_ns();
+	snprintf(s->target, sizeof(s->target), "%s", target);
+	fog_info("profile %u of %s started for %u s at %u Hz", s->id, target, seconds, freq);
+	return fog_http_json(resp, 202, session_json(s));
+}
+
+static int list_profiles(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_profiler *pr = ctx;
+	json_t *a = json_array();
+
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (pr->sessions[i].id)
+			json_array_append_new(a, session_json(&pr->sessions[i]));
+	return fog_http_json(resp, 200, json_pack("{s:o}", "profiles", a));
+}
+
+static int send_output(const struct fog_prof *p, const char *format, struct fog_http_resp *resp)
+{
+	struct fog_prof_output out;
+	int err = fog_prof_render(p, format, &out);
+
+	if (err == -EINVAL)
+		return fog_http_error(resp, 404, "no format '%.32s': use folded, pprof, speedscope, "
+				      "svg, html or json", format);
+	if (err == -EPROTONOSUPPORT)
+		return fog_http_error(resp, 501, "fogd was built without protobuf-c: no pprof");
+	if (err)
+		return err;
+	resp->status = 200;
+	resp->content_type = out.content_type;
+	resp->body = out.body;
+	resp->len = out.len;
+	return 0;
+}
+
+/* GET /api/v1/profile/ID[/FORMAT] */
+static int get_profile(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_profiler *pr = ctx;
+	const char *rest = req->path + strlen("/api/v1/profile/");
+	struct fog_finding found[32];
+	struct fog_bottleneck_cfg cfg;
+	struct session *s = NULL;
+	unsigned long id;
+	char *end;
+	json_t *j;
+
+	id = strtoul(rest, &end, 10);
+	if (end == rest || (*end && *end != '/'))
+		return fog_http_error(resp, 400, "profile id must be a number: %.64s", rest);
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (pr->sessions[i].id && pr->sessions[i].id == id)
+			s = &pr->sessions[i];
+	if (!s)
+		return fog_http_error(resp, 404, "no profile %lu (finished ones are kept until %d "
+				      "newer exist)", id, MAX_SESSIONS);
+	if (*end == '/') {
+		if (s->state != S_DONE)
+			return fog_http_error(resp, 409, "profile %lu is %s", id,
+					      s->state == S_RUNNING ? "still running" :
+								      "failed");
+		return send_output(fog_prof_session__prof(s->ps), end + 1, resp);
+	}
+	j = session_json(s);
+	if (s->state == S_DONE) {
+		const struct fog_prof *p = fog_prof_session__prof(s->ps);
+		size_t n;
+
+		fog_bottleneck_defaults(&cfg);
+		n = fog_bottleneck_find(p, &cfg, found, 32);
+		json_object_set_new(j, "summary", fog_prof_summary_json(p, 20));
+		json_object_set_new(j, "bottlenecks", fog_bottleneck_json(found, n));
+	}
+	return fog_http_json(resp, 200, j);
+}
+
+/*
+ * Go's /debug/pprof/profile: samples the host for ?seconds=N and answers with
+ * the gzipped profile. fogd's loop waits meanwhile, so N is capped.
+ */
+static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_profiler *pr = ctx;
+	struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST };
+	const char *arg = fog_http_arg(req, "seconds");
+	struct fog_prof_session *ps;
+	unsigned long secs = PPROF_DEFAULT_SECONDS;
+	struct timespec step = { 0, POLL_MS * 1000000L };
+	char err[256], *end;
+	__u64 until;
+	int rc;
+
+	if (arg) {
+		secs = strtoul(arg, &end, 10);
+		if (!*arg || *end || secs < 1 || secs > PPROF_MAX_SECONDS)
+			return fog_http_error(resp, 400, "seconds must be 1..%d (for longer "
+					      "profiles POST /api/v1/profile)", PPROF_MAX_SECONDS);
+	}
+	ps = fog_prof_session__new(&o, "host", pr->cache, err, sizeof(err));
+	if (!ps)
+		return fog_http_error(resp, 500, "cannot start the profile: %s", err);
+	fog_prof_session__procs(ps, agg_of(pr), false);
+	until = mono_ns() + secs * 1000000000ULL;
+	while (mono_ns() < until) {
+		nanosleep(&step, NULL);
+		fog_prof_session__poll(ps);
+	}
+	rc = fog_prof_session__finish(ps);
+	fog_prof_session__procs(ps, agg_of(pr), true);
+	if (!rc)
+		rc = send_output(fog_prof_session__prof(ps), "pprof", resp);
+	fog_prof_session__free(ps);
+	return rc;
+}
+
+struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_collect *c)
+{
+	struct fog_profiler *pr = calloc(1, sizeof(*pr));
+	int err;
+
+	if (!pr)
+		return NULL;
+	pr->c = c;
+	pr->timer = -1;
+	pr->cache = fog_elfcache__new(ELF_CACHE_FILES);
+	if (!pr->cache) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = fog_http__route_local(h, "POST", "/api/v1/profile", post_profile, pr);
+	if (!err)
+		err = fog_http__route(h, "GET", "/api/v1/profile", list_profiles, pr);
+	if (!err)
+		err = fog_http__route(h, "GET", "/api/v1/profile/", get_profile, pr);
+	if (!err)
+		err = fog_http__route(h, "GET", "/debug/pprof/profile", get_pprof, pr);
+	if (err)
+		goto fail;
+	pr->timer = fog_loop__add_timer(c->loop, POLL_MS, on_timer, pr);
+	if (pr->timer < 0) {
+		err = pr->timer;
+		goto fail;
+	}
+	return pr;
+fail:
+	fog_profiler__free(pr);
+	errno = -err;
+	return NULL;
+}
+
+void fog_profiler__free(struct fog_profiler *pr)
+{
+	if (!pr)
+		return;
+	if (pr->timer >= 0)
+		fog_loop__del_timer(pr->c->loop, pr->timer);
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		fog_prof_session__free(pr->sessions[i].ps);
+	fog_elfcache__free(pr->cache);
+	free(pr);
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collect/agg.h"
+#include "profile/session.h"
+
+#define MAX_PIDS 4096
+
+struct proc_start {
+	__u32 pid;
+	__u64 oncpu_ns;
+	__u64 read_bytes;
+	__u64 write_bytes;
+};
+
+struct fog_prof_session {
+	struct fog_prof_capture *cap;
+	struct fog_symbolizer *sym;
+	struct fog_prof *prof;
+	__u64 start_mono_ns;
+	__u32 *pids;	/* seen so far */
+	size_t npids;
+	struct proc_start *starts;
+	size_t nstarts;
+};
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+struct fog_prof_session *fog_prof_session__new(const struct fog_prof_capture_opts *o,
+					       const char *target, struct fog_elfcache *cache,
+					       char *err, size_t len)
+{
+	struct fog_prof_session *s = calloc(1, sizeof(*s));
+	int e;
+
+	if (!s) {
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	s->pids = calloc(MAX_PIDS, sizeof(*s->pids));
+	s->sym = fog_symbolizer__new(cache);
+	s->prof = fog_prof__new(FOG_PROF_CPU);
+	if (!s->pids || !s->sym || !s->prof) {
+		snprintf(err, len, "out of memory");
+		e = ENOMEM;
+		goto fail;
+	}
+	snprintf(s->prof->target, sizeof(s->prof->target), "%s", target);
+	/* a named process is read now: if it exits before its first sample, names still resolve */
+	if (o->target == FOG_PROF_TARGET_PID) {
+		e = -fog_symbolizer__add_pid(s->sym, o->pid);
+		if (e) {
+			snprintf(err, len, "process %u: %s", o->pid,
+				 e == ESRCH ? "no such process" : strerror(e));
+			goto fail;
+		}
+	}
+	s->prof->start_unix_ns = clock_ns(CLOCK_REALTIME);
+	s->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	s->cap = fog_prof_capture__new(o, err, len);
+	if (!s->cap) {
+		e = errno;
+		goto fail;
+	}
+	return s;
+fail:
+	fog_prof_session__free(s);
+	errno = e;
+	return NULL;
+}
+
+void fog_prof_session__free(struct fog_prof_session *s)
+{
+	if (!s)
+		return;
+	fog_prof_capture__free(s->cap);
+	fog_symbolizer__free(s->sym);
+	fog_prof__free(s->prof);
+	free(s->pids);
+	free(s->starts);
+	free(s);
+}
+
+void fog_prof_session__poll(struct fog_prof_session *s)
+{
+	__u32 now[512];
+	size_t n;
+
+	if (!s->cap)
+		return;
+	n = fog_prof_capture__pids(s->cap, now, sizeof(now) / sizeof(now[0]));
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < s->npids && s->pids[j] != now[i]; j++)
+			;
+		if (j < s->npids || s->npids == MAX_PIDS)
+			continue;
+		s->pids[s->npids++] = now[i];
+		fog_symbolizer__add_pid(s->sym, now[i]);
+	}
+}
+
+static double mem_psi_some(void)
+{
+	FILE *f = fopen("/proc/pressure/memory", "re");
+	double v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "some avg10=%lf", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+int fog_prof_session__finish(struct fog_prof_session *s)
+{
+	struct fog_prof *p = s->prof;
+	int err;
+
+	if (!s->cap)
+		return -EALREADY;
+	fog_prof_capture__stop(s->cap);
+	p->duration_ns = clock_ns(CLOCK_MONOTONIC) - s->start_mono_ns;
+	fog_prof_session__poll(s);
+	err = fog_prof_capture__build(s->cap, s->sym, p);
+	for (size_t i = 0; i < s->npids; i++)
+		if (fog_symbolizer__exited(s->sym, s->pids[i]))
+			fog_prof__note(p, "process %u exited during the profile: its frames were "
+				       "resolved from the snapshot taken while it ran", s->pids[i]);
+	if (s->npids == MAX_PIDS)
+		fog_prof__note(p, "more than %d processes sampled: later ones were not "
+			       "snapshotted and may show [unknown] frames", MAX_PIDS);
+	if (!p->total)
+		fog_prof__note(p, "no samples: the target did not run on a CPU during the profile");
+	p->mem_psi_some_avg10 = mem_psi_some();
+	fog_prof_capture__free(s->cap);
+	s->cap = NULL;
+	return err;
+}
+
+struct fog_prof *fog_prof_session__prof(struct fog_prof_session *s)
+{
+	return s->prof;
+}
+
+struct fog_prof *fog_prof_session__take(struct fog_prof_session *s)
+{
+	struct fog_prof *p = s->prof;
+
+	s->prof = NULL;
+	return p;
+}
+
+__u64 fog_prof_session__samples(struct fog_prof_session *s)
+{
+	struct fog_prof_stats st;
+
+	if (!s->cap)
+		return s->prof ? s->prof->total : 0;
+	fog_prof_capture__stats(s->cap, &st);
+	return st.samples;
+}
+
+static void take_start(struct fog_proc *pr, void *ctx)
+{
+	struct fog_prof_session *s = ctx;
+	struct proc_start *v;
+
+	if (s->nstarts % 256 == 0) {
+		v = realloc(s->starts, (s->nstarts + 256) * sizeof(*v));
+		if (!v)
+			return;
+		s->starts = v;
+	}
+	s->starts[s->nstarts++] = (struct proc_start){ pr->pid, pr->oncpu_ns, pr->io_read_bytes,
+						       pr->io_write_bytes };
+}
+
+void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bool end)
+{
+	struct fog_prof *p = s->prof;
+	double secs;
+
+	if (!agg || !p)
+		return;
+	if (!end) {
+		fog_agg__for_each(agg, take_start, s);
+		return;
+	}
+	secs = p->duration_ns ? (double)p->duration_ns / 1e9 : 1;
+	free(p->procs);
+	p->procs = calloc(s->npids + 1, sizeof(*p->procs));
+	p->nprocs = 0;
+	for (size_t i = 0; p->procs && i < s->npids; i++) {
+		struct fog_proc *pr = fog_agg__proc(agg, s->pids[i], false);
+		struct fog_prof_proc *o = &p->procs[p->nprocs];
+		struct proc_start st = { 0 };
+
+		if (!pr)
+			continue;
+		for (size_t j = 0; j < s->nstarts; j++)
+			if (s->starts[j].pid == pr->pid)
+				st = s->starts[j];
+		o->pid = pr->pid;
+		memcpy(o->comm, pr->comm, sizeof(o->comm));
+		o->comm[sizeof(o->comm) - 1] = '\0';
+		/* a process first seen during the profile counts from zero */
+		o->cpu_seconds = (double)(pr->oncpu_ns - st.oncpu_ns) / 1e9;
+		o->io_read_bytes_per_s = (double)(pr->io_read_bytes - st.read_bytes) / secs;
+		o->io_write_bytes_per_s = (double)(pr->io_write_bytes - st.write_bytes) / secs;
+		o->runq_p99_ns = pr->runq_p99_ns;
+		o->rss_bytes = pr->rss_bytes;
+		p->nprocs++;
+	}
+}

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "profile/symbolize.h"
+
+#define MAX_PROCS 4096
+#define REREAD_NS 1000000000ULL	/* re-read a process's maps at most once a second on a miss */
+
+struct addr_sym {	/* perf-PID.map and kallsyms entries */
+	__u64 addr;
+	__u64 size;	/* 0: up to the next entry */
+	char *name;
+	char *module;	/* kallsyms: "[name]" of a module, NULL for the kernel */
+};
+
+struct addr_table {
+	struct addr_sym *v;
+	size_t n;
+	bool loaded;
+};
+
+struct map {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	char *path;
+	struct fog_elfsym *elf;	/* NULL: not a readable ELF */
+};
+
+struct proc {
+	__u32 pid;
+	__u64 start_time;	/* /proc/PID/stat field 22: tells a reused pid apart */
+	bool exited;
+	__u64 read_ns;
+	struct map *maps;
+	size_t nmaps;
+	struct addr_table perfmap;
+};
+
+struct fog_symbolizer {
+	struct fog_elfcache *cache;
+	struct proc *procs;
+	size_t nprocs;
+	struct addr_table kallsyms;
+};
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void table_free(struct addr_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].name);
+		free(t->v[i].module);
+	}
+	free(t->v);
+	*t = (struct addr_table){ 0 };
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct addr_sym *x = a, *y = b;
+
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static int table_add(struct addr_table *t, size_t *cap, __u64 addr, __u64 size, const char *name,
+		     const char *module)
+{
+	if (t->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+		struct addr_sym *v = realloc(t->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		*cap = ncap;
+	}
+	t->v[t->n] = (struct addr_sym){ addr, size, strdup(name), module ? strdup(module) : NULL };
+	if (!t->v[t->n].name)
+		return -ENOMEM;
+	t->n++;
+	return 0;
+}
+
+static const struct addr_sym *table_find(const struct addr_table *t, __u64 addr)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	if (t->v[lo - 1].size && addr >= t->v[lo - 1].addr + t->v[lo - 1].size)
+		return NULL;
+	return &t->v[lo - 1];
+}
+
+struct fog_symbolizer *fog_symbolizer__new(struct fog_elfcache *cache)
+{
+	struct fog_symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->cache = cache;
+	return s;
+}
+
+static void proc_clear(struct fog_symbolizer *s, struct proc *p)
+{
+	for (size_t i = 0; i < p->nmaps; i++) {
+		fog_elfcache__put(s->cache, p->maps[i].elf);
+		free(p->maps[i].path);
+	}
+	free(p->maps);
+	p->maps = NULL;
+	p->nmaps = 0;
+	table_free(&p->perfmap);
+}
+
+void fog_symbolizer__free(struct fog_symbolizer *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nprocs; i++)
+		proc_clear(s, &s->procs[i]);
+	free(s->procs);
+	table_free(&s->kallsyms);
+	free(s);
+}
+
+/* The start time of pid in clock ticks, or 0 when it is gone. */
+static __u64 proc_start_time(__u32 pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
+	if (!p)
+		return 0;
+	/* after ") " come fields 3..: the start time is field 22 */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			  "%*d %*d %llu", &t) != 1)
+		return 0;
+	return t;
+}
+
+int fog_maps_parse_line(char *line, __u64 *start, __u64 *end, __u64 *pgoff, bool *exec,
+			const char **path)
+{
+	unsigned long long s, e, off;
+	char perms[8];
+	int n = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %*u%n", &s, &e, perms, &off, &n) != 4 || !n ||
+	    e <= s || strlen(perms) < 3)
+		return -EINVAL;
+	line += n;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	line[strcspn(line, "\n")] = '\0';
+	*start = s;
+	*end = e;
+	*pgoff = off;
+	*exec = perms[2] == 'x';
+	*path = line;
+	return 0;
+}
+
+/* Opens a mapped file as the process sees it. */
+static int open_mapped(__u32 pid, const struct map *m)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int read_maps(struct fog_symbolizer *s, struct proc *p)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0, mcap = 0;
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	proc_clear(s, p);
+	while (getline(&line, &cap, f) > 0) {
+		__u64 start, end, pgoff;
+		const char *name;
+		struct map *m;
+		bool exec;
+		int fd;
+
+		if (fog_maps_parse_line(line, &start, &end, &pgoff, &exec, &name) || !exec)
+			continue;
+		if (p->nmaps == mcap) {
+			size_t ncap = mcap ? mcap * 2 : 32;
+			struct map *v = realloc(p->maps, ncap * sizeof(*v));
+
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			p->maps = v;
+			mcap = ncap;
+		}
+		m = &p->maps[p->nmaps];
+		*m = (struct map){ start, end, pgoff, strdup(name), NULL };
+		if (!m->path) {
+			err = -ENOMEM;
+			break;
+		}
+		p->nmaps++;
+		if (name[0] != '/')
+			continue;
+		fd = open_mapped(p->pid, m);
+		if (fd < 0)
+			continue;
+		m->elf = fog_elfcache__get(s->cache, fd);
+		close(fd);
+	}
+	free(line);
+	fclose(f);
+	p->read_ns = mono_ns();
+	return err;
+}
+
+static struct proc *find_proc(struct fog_symbolizer *s, __u32 pid)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+int fog_symbolizer__add_pid(struct fog_symbolizer *s, __u32 pid)
+{
+	__u64 st = proc_start_time(pid);
+	struct proc *p = find_proc(s, pid);
+
+	if (p) {
+		if (!st) {
+			p->exited = true;
+			return 0;
+		}
+		if (p->start_time == st)
+			return 0;
+		/* the pid was reused: the old snapshot belongs to another program */
+		p->start_time = st;
+		p->exited = false;
+		return read_maps(s, p);
+	}
+	if (!st)
+		return -ESRCH;
+	if (s->nprocs == MAX_PROCS)
+		return -ENOSPC;
+	if (!(s->nprocs & (s->nprocs + 1)) || !s->procs) {
+		struct proc *v = realloc(s->procs, (2 * s->nprocs + 1) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->procs = v;
+	}
+	p = &s->procs[s->nprocs++];
+	*p = (struct proc){ .pid = pid, .start_time = st };
+	return read_maps(s, p);
+}
+
+bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid)
+{
+	struct proc *p = find_proc(s, pid);
+
+	if (p && !p->exited && proc_start_time(pid) != p->start_time)
+		p->exited = true;
+	return !p || p->exited;
+}
+
+/* perf-PID.map of a JIT: "START SIZE name" lines in hex, read from the process's /tmp. */
+static void load_perfmap(struct proc *p)
+{
+	char path[128], nspid[32] = "", *line = NULL, *l;
+	size_t cap = 0, tcap = 0;
+	FILE *f;
+
+	p->perfmap.loaded = true;
+	snprintf(path, sizeof(path), "/proc/%u/status", p->pid);
+	f = fopen(path, "re");
+	if (f) {	/* the file is named with the pid the process sees */
+		while (getline(&line, &cap, f) > 0)
+			if (!strncmp(line, "NSpid:", 6) && (l = strrchr(line, '\t')))
+				snprintf(nspid, sizeof(nspid), "%u", (unsigned int)atoi(l + 1));
+		fclose(f);
+	}
+	if (!nspid[0])
+		snprintf(nspid, sizeof(nspid), "%u", p->pid);
+	snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%s.map", p->pid, nspid);
+	f = fopen(path, "re");
+	if (!f) {
+		free(line);
+		return;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long long a, sz;
+		int n = 0;
+
+		if (sscanf(line, "%llx %llx %n", &a, &sz, &n) != 2 || !n)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (table_add(&p->perfmap, &tcap, a, sz ? sz : 1, line + n, NULL))
+			break;
+	}
+	fclose(f);
+	free(line);
+	qsort(p->perfmap.v, p->perfmap.n, sizeof(*p->perfmap.v), cmp_addr);
+}
+
+static const struct map *find_map(const struct proc *p, __u64 ip)
+{
+	for (size_t i = 0; i < p->nmaps; i++)
+		if (ip >= p->maps[i].start && ip < p->maps[i].end)
+			return &p->maps[i];
+	return NULL;
+}
+
+int fog_symbolizer__user(struct fog_symbolizer *s, __u32 pid, __u64 ip, struct fog_sym *out)
+{
+	struct proc *p = find_proc(s, pid);
+	const struct addr_sym *js;
+	const struct map *m;
+	__u64 off, vaddr, start;
+
+	*out = (struct fog_sym){ .addr = ip, .build_id = "" };
+	if (!p && fog_symbolizer__add_pid(s, pid))
+		return -ENOENT;
+	p = find_proc(s, pid);
+	if (!p)
+		return -ENOENT;
+	m = find_map(p, ip);
+	/* a miss may be a library loaded since the snapshot (dlopen) */
+	if (!m && !fog_symbolizer__exited(s, pid) && mono_ns() - p->read_ns > REREAD_NS) {
+		read_maps(s, p);
+		m = find_map(p, ip);
+	}
+	if (m) {
+		out->module = m->path[0] ? m->path : NULL;
+		out->map_start = m->start;
+		out->map_limit = m->end;
+		out->map_offset = m->pgoff;
+	}
+	if (m && m->elf) {
+		out->build_id = fog_elfsym__build_id(m->elf);
+		off = ip - m->start + m->pgoff;
+		if (fog_elfsym__off_to_vaddr(m->elf, off, &vaddr)) {
+			out->addr = vaddr;
+			out->func = fog_elfsym__lookup(m->elf, vaddr, &start);
+		} else {
+			out->addr = off;
+		}
+		return out->func ? 0 : -ENOENT;
+	}
+	if (m && m->path[0] == '[')	/* [vdso], [uprobes], ...: named by their mapping */
+		return -ENOENT;
+	if (!p->perfmap.loaded)
+		load_perfmap(p);
+	js = table_find(&p->perfmap, ip);
+	if (js) {
+		out->func = js->name;
+		if (!out->module)
+			out->module = "[jit]";
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void load_kallsyms(struct fog_symbolizer *s)
+{
+	char *line = NULL, name[256], mod[128];
+	size_t cap = 0, tcap = 0;
+	FILE *f;
+
+	s->kallsyms.loaded = true;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long long a;
+		char type;
+		int n;
+
+		mod[0] = '\0';
+		n = sscanf(line, "%llx %c %255s %127s", &a, &type, name, mod);
+		if (n < 3 || !a)	/* zero addresses: kptr_restrict hides them */
+			continue;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (table_add(&s->kallsyms, &tcap, a, 0, name, n == 4 ? mod : NULL))
+			break;
+	}
+	fclose(f);
+	free(line);
+	qsort(s->kallsyms.v, s->kallsyms.n, sizeof(*s->kallsyms.v), cmp_addr);
+}
+
+int fog_symbolizer__kernel(struct fog_symbolizer *s, __u64 ip, struct fog_sym *out)
+{
+	const struct addr_sym *k;
+
+	*out = (struct fog_sym){ .addr = ip, .build_id = "", .module = "[kernel.kallsyms]" };
+	if (!s->kallsyms.loaded)
+		load_kallsyms(s);
+	k = table_find(&s->kallsyms, ip);
+	if (!k)
+		return -ENOENT;
+	out->func = k->name;
+	if (k->module)
+		out->module = k->module;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Turns sampled instruction pointers into function names. User addresses go
+ * through a snapshot of /proc/PID/maps (files opened through
+ * /proc/PID/map_files or /proc/PID/root, so processes in containers resolve),
+ * the mapped ELF's PT_LOAD segments and symbols (see elfsym.h), or a
+ * perf-PID.map for JIT code; kernel addresses through /proc/kallsyms.
+ * Processes are keyed by pid and start time, so a reused pid gets fresh maps,
+ * and an exited process keeps the snapshot taken while it ran.
+ */
+#ifndef FOG_PROF_SYMBOLIZE_H
+#define FOG_PROF_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "profile/elfsym.h"
+
+struct fog_symbolizer;
+
+struct fog_sym {
+	const char *func;	/* NULL when unresolved */
+	const char *module;	/* mapped file, "[kernel.kallsyms]", "[vdso]", ... or NULL */
+	__u64 addr;	/* address in the module (ELF vaddr), or the raw ip */
+	const char *build_id;	/* hex or "" */
+	__u64 map_start;	/* the mapping that holds the ip, 0 when none */
+	__u64 map_limit;
+	__u64 map_offset;
+};
+
+/* cache is borrowed and may be shared by several symbolizers (not threads). */
+struct fog_symbolizer *fog_symbolizer__new(struct fog_elfcache *cache);
+void fog_symbolizer__free(struct fog_symbolizer *s);
+/*
+ * Takes a snapshot of pid's mappings and reads their files, unless one is held
+ * for the same process. Call it while the process runs; later calls are cheap.
+ */
+int fog_symbolizer__add_pid(struct fog_symbolizer *s, __u32 pid);
+/* Fills out for a user address; returns 0 when func is set, -ENOENT otherwise. */
+int fog_symbolizer__user(struct fog_symbolizer *s, __u32 pid, __u64 ip, struct fog_sym *out);
+/* The same for a kernel address. */
+int fog_symbolizer__kernel(struct fog_symbolizer *s, __u64 ip, struct fog_sym *out);
+/* Whether the snapshot of pid was taken from a process that has since exited. */
+bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid);
+/* Parses one /proc/PID/maps line; returns 0 or -EINVAL. path points into line. */
+int fog_maps_parse_line(char *line, __u64 *start, __u64 *end, __u64 *pgoff, bool *exec,
+			const char **path);
+
+#endif /* FOG_PROF_SYMBOLIZE_H */

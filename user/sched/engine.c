@@ -1,0 +1,1012 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The placement engine: worker and task records, validation, submission with
+ * rejection of requirements no worker can ever meet, scheduling passes, task
+ * lifecycle and statistics. Strategies are in strategy.c, the queue order in
+ * queue.c, the learner in learner.c.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sched/sched_int.h"
+
+static struct fog_task tombstone;	/* marks a deleted slot of the id index */
+
+static __u64 mono_ns(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+__u64 fog_sched__now(const struct fog_sched *s)
+{
+	return s->opts.clock(s->opts.clock_ctx);
+}
+
+static void __attribute__((format(printf, 3, 4))) set_err(char *err, size_t len, const char *fmt,
+							  ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/* splitmix64: the engine's seeded generator (exploration, tie breaks). */
+__u64 fog_sched_rand(struct fog_sched *s)
+{
+	__u64 z = (s->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+struct fog_sched *fog_sched__new(const struct fog_sched_opts *opts)
+{
+	struct fog_sched *s = calloc(1, sizeof(*s));
+	struct fog_sched_opts *o;
+
+	if (!s)
+		return NULL;
+	o = &s->opts;
+	if (opts)
+		*o = *opts;
+	if ((int)o->strategy < 0 || o->strategy >= FOG_STRAT_COUNT || o->explore_budget < 0 ||
+	    o->explore_budget > 1 || o->ucb_alpha < 0 || (o->forget && (o->forget <= 0.9 ||
+								      o->forget > 1))) {
+		free(s);
+		errno = EINVAL;
+		return NULL;
+	}
+	o->signal_ttl_ns = o->signal_ttl_ns ?: 30000000000ull;
+	o->aging_ns = o->aging_ns ?: 10000000000ull;
+	o->max_tasks = o->max_tasks ?: 65536;
+	o->max_workers = o->max_workers ?: 4096;
+	o->explore_budget = o->explore_budget ?: 0.05;
+	o->ucb_alpha = o->ucb_alpha ?: 1.0;
+	o->forget = o->forget ?: 0.995;
+	o->seed = o->seed ?: 0x5eed;
+	o->clock = o->clock ?: mono_ns;
+	s->rng = o->seed;
+	for (s->index_size = 16; s->index_size < 2 * o->max_tasks; s->index_size <<= 1)
+		;
+	s->workers = calloc(o->max_workers, sizeof(*s->workers));
+	s->hot = calloc(o->max_workers, sizeof(*s->hot));
+	s->tasks = calloc(o->max_tasks, sizeof(*s->tasks));
+	s->index = calloc(s->index_size, sizeof(*s->index));
+	s->pending = calloc(o->max_tasks, sizeof(*s->pending));
+	s->order = calloc(o->max_tasks, sizeof(*s->order));
+	s->learner = fog_learner__new(o->max_workers, o);
+	if (!s->workers || !s->hot || !s->tasks || !s->index || !s->pending || !s->order ||
+	    !s->learner) {
+		fog_sched__free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+void fog_sched__free(struct fog_sched *s)
+{
+	if (!s)
+		return;
+	for (unsigned int i = 0; i < s->n_tasks; i++)
+		free(s->tasks[i]);
+	fog_learner__free(s->learner);
+	free(s->workers);
+	free(s->hot);
+	free(s->tasks);
+	free(s->index);
+	free(s->pending);
+	free(s->order);
+	free(s);
+}
+
+void fog_sched__set_callbacks(struct fog_sched *s, fog_sched_task_fn on_placed,
+			      fog_sched_task_fn on_done, void *ctx)
+{
+	s->opts.on_placed = on_placed;
+	s->opts.on_done = on_done;
+	s->opts.cb_ctx = ctx;
+}
+
+/* ---- id index: open addressing, FNV-1a ---- */
+
+static unsigned int id_hash(const char *id)
+{
+	unsigned int h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h;
+}
+
+struct fog_task *fog_sched_find(const struct fog_sched *s, const char *id)
+{
+	unsigned int mask = s->index_size - 1, i = id_hash(id) & mask;
+
+	for (struct fog_task *t; (t = s->index[i]); i = (i + 1) & mask)
+		if (t != &tombstone && !strcmp(t->info.spec.id, id))
+			return t;
+	return NULL;
+}
+
+static void index_put(struct fog_sched *s, struct fog_task *t)
+{
+	unsigned int mask = s->index_size - 1, i = id_hash(t->info.spec.id) & mask;
+
+	while (s->index[i] && s->index[i] != &tombstone)
+		i = (i + 1) & mask;
+	s->index[i] = t;
+}
+
+/* Rebuilds the index without tombstones (after evictions). */
+static void index_rebuild(struct fog_sched *s)
+{
+	memset(s->index, 0, s->index_size * sizeof(*s->index));
+	for (unsigned int i = 0; i < s->n_tasks; i++)
+		index_put(s, s->tasks[i]);
+}
+
+static void index_del(struct fog_sched *s, struct fog_task *t)
+{
+	unsigned int mask = s->index_size - 1, i = id_hash(t->info.spec.id) & mask;
+
+	for (; s->index[i]; i = (i + 1) & mask)
+		if (s->index[i] == t) {
+			s->index[i] = &tombstone;
+			return;
+		}
+}
+
+static bool ended(enum fog_task_state st)
+{
+	return st >= FOG_TASK_SUCCEEDED;
+}
+
+/* Frees the oldest ended task to make room; false when every task is live. */
+static bool evict_one(struct fog_sched *s)
+{
+	for (unsigned int i = 0; i < s->n_tasks; i++) {
+		struct fog_task *t = s->tasks[i];
+
+		if (!ended(t->info.state))
+			continue;
+		index_del(s, t);
+		memmove(&s->tasks[i], &s->tasks[i + 1], (s->n_tasks - i - 1) * sizeof(s->tasks[0]));
+		s->n_tasks--;
+		free(t);
+		if (i == 0 || s->n_tasks % 64 == 0)
+			index_rebuild(s);
+		return true;
+	}
+	return false;
+}
+
+/* ---- workers ---- */
+
+int fog_sched_worker_index(const struct fog_sched *s, const char *id)
+{
+	for (unsigned int i = 0; i < s->n_workers; i++)
+		if (!strcmp(s->workers[i].spec.id, id))
+			return (int)i;
+	return -ENOENT;
+}
+
+bool fog_sched_signals_fresh(const struct fog_sched *s, const struct fog_worker *w, __u64 now)
+{
+	return w->sig.have && now - w->sig.at_ns <= s->opts.signal_ttl_ns;
+}
+
+/*
+ * A worker's load, 0..1 (more when oversubscribed): the larger of what is
+ * reserved on it and what its fresh signals measure plus the tasks placed since
+ * they were taken (estimates, so a burst of placements is not invisible until
+ * the next signal). Without fresh signals only reservations count.
+ */
+static double worker_load(const struct fog_sched *s, const struct fog_worker *w, __u64 now)
+{
+	double cores = w->spec.cpu_cores, res = w->alloc_cpu / cores;
+	double mem = (double)w->alloc_mem_mb / (double)w->spec.memory_mb;
+
+	if (mem > res)
+		res = mem;
+	if (w->spec.gpu_count && (double)w->alloc_gpu / w->spec.gpu_count > res)
+		res = (double)w->alloc_gpu / w->spec.gpu_count;
+	if (fog_sched_signals_fresh(s, w, now)) {
+		double live = 0;
+
+		if (w->sig.have & FOG_SIG_CPU_UTIL)
+			live = w->sig.cpu_util;
+		if ((w->sig.have & FOG_SIG_LOAD) && w->sig.load / cores > live)
+			live = w->sig.load / cores;
+		live += w->unseen_cpu / cores;
+		if (live > res)
+			res = live;
+	}
+	return res;
+}
+
+void fog_worker_refresh(struct fog_sched *s, unsigned int wi)
+{
+	struct fog_worker *w = &s->workers[wi];
+	struct fog_worker_hot *h = &s->hot[wi];
+
+	h->free_cpu = w->spec.cpu_cores - w->alloc_cpu;
+	h->free_mem_mb = (__s64)w->spec.memory_mb - (__s64)w->alloc_mem_mb;
+	h->free_gpu = (__s32)w->spec.gpu_count - (__s32)w->alloc_gpu;
+	h->gpu = w->spec.gpu_count > 0;
+	h->cost_per_hour = w->spec.cost_per_hour;
+	h->load = worker_load(s, w, fog_sched__now(s));
+}
+
+static bool str_ok(const char *p, size_t size)
+{
+	return memchr(p, '\0', size) != NULL;
+}
+
+static int check_worker(const struct fog_worker_spec *w, char *err, size_t len)
+{
+	if (!str_ok(w->id, sizeof(w->id)) || !w->id[0]) {
+		set_err(err, len, "worker id must be 1..%d characters", FOG_SCHED_ID_LEN - 1);
+		return -EINVAL;
+	}
+	if (!isfinite(w->cpu_cores) || w->cpu_cores <= 0 || w->cpu_cores > 1e6) {
+		set_err(err, len, "worker %s: cpu_cores must be in (0, 1e6]", w->id);
+		return -EINVAL;
+	}
+	if (!w->memory_mb || w->memory_mb > (1ull << 40)) {
+		set_err(err, len, "worker %s: memory_mb must be in 1..2^40", w->id);
+		return -EINVAL;
+	}
+	if (w->gpu_count > 1024) {
+		set_err(err, len, "worker %s: gpu_count must be at most 1024", w->id);
+		return -EINVAL;
+	}
+	if (!isfinite(w->cost_per_hour) || w->cost_per_hour < 0) {
+		set_err(err, len, "worker %s: cost_per_hour must be a number >= 0", w->id);
+		return -EINVAL;
+	}
+	if (w->n_labels > FOG_SCHED_MAX_LABELS) {
+		set_err(err, len, "worker %s: at most %d labels", w->id, FOG_SCHED_MAX_LABELS);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < w->n_labels; i++)
+		if (!str_ok(w->labels[i], FOG_SCHED_LABEL_LEN) || !w->labels[i][0]) {
+			set_err(err, len, "worker %s: label %u must be 1..%d characters", w->id, i,
+				FOG_SCHED_LABEL_LEN - 1);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+int fog_sched__worker_add(struct fog_sched *s, const struct fog_worker_spec *spec, char *err,
+			  size_t err_len)
+{
+	int rc = check_worker(spec, err, err_len);
+	unsigned int wi;
+
+	if (rc)
+		return rc;
+	if (fog_sched_worker_index(s, spec->id) >= 0) {
+		set_err(err, err_len, "worker %s is already registered", spec->id);
+		return -EEXIST;
+	}
+	if (s->n_workers == s->opts.max_workers) {
+		set_err(err, err_len, "worker table is full (%u)", s->opts.max_workers);
+		return -ENOSPC;
+	}
+	wi = s->n_workers++;
+	memset(&s->workers[wi], 0, sizeof(s->workers[wi]));
+	s->workers[wi].spec = *spec;
+	fog_learner__reset(s->learner, wi);
+	fog_worker_refresh(s, wi);
+	return 0;
+}
+
+int fog_sched__worker_update(struct fog_sched *s, const struct fog_worker_spec *spec, char *err,
+			     size_t err_len)
+{
+	int rc = check_worker(spec, err, err_len), wi;
+
+	if (rc)
+		return rc;
+	wi = fog_sched_worker_index(s, spec->id);
+	if (wi < 0) {
+		set_err(err, err_len, "unknown worker %s", spec->id);
+		return -ENOENT;
+	}
+	s->workers[wi].spec = *spec;
+	fog_worker_refresh(s, (unsigned int)wi);
+	return 0;
+}
+
+static void release(struct fog_sched *s, struct fog_task *t)
+{
+	struct fog_worker *w;
+
+	if (t->worker < 0)
+		return;
+	w = &s->workers[t->worker];
+	w->alloc_cpu -= t->info.spec.cpu_cores;
+	if (w->alloc_cpu < 1e-9)
+		w->alloc_cpu = 0;
+	w->alloc_mem_mb -= t->info.spec.memory_mb;
+	w->alloc_gpu -= t->info.spec.gpu_count;
+	w->tasks--;
+	if (w->unseen && t->info.place_ns > w->sig.at_ns) {
+		w->unseen--;
+		w->unseen_cpu -= t->info.spec.cpu_cores;
+		if (w->unseen_cpu < 1e-9)
+			w->unseen_cpu = 0;
+	}
+	fog_worker_refresh(s, (unsigned int)t->worker);
+	t->worker = -1;
+	s->st.active--;
+}
+
+static void finish(struct fog_sched *s, struct fog_task *t, enum fog_task_state st, __u64 now)
+{
+	t->info.state = st;
+	t->info.end_ns = now;
+	if (t->info.eff_deadline_ns && now > t->info.eff_deadline_ns && !t->info.sla_violated &&
+	    st != FOG_TASK_CANCELLED) {
+		t->info.sla_violated = true;
+		s->st.sla_violations++;
+	}
+	switch (st) {
+	case FOG_TASK_SUCCEEDED:
+		s->st.completed++;
+		break;
+	case FOG_TASK_FAILED:
+		s->st.failed++;
+		break;
+	case FOG_TASK_TIMED_OUT:
+		s->st.timed_out++;
+		break;
+	default:
+		s->st.cancelled++;
+		break;
+	}
+	if (st != FOG_TASK_CANCELLED) {
+		s->done_ring[s->done_pos++ % 64] = now;
+	}
+	if (s->opts.on_done)
+		s->opts.on_done(s, &t->info, s->opts.cb_ctx);
+}
+
+static void requeue(struct fog_sched *s, struct fog_task *t)
+{
+	release(s, t);
+	t->info.state = FOG_TASK_PENDING;
+	t->info.worker[0] = '\0';
+	t->has_x = false;
+	fog_queue_add(s, t);
+}
+
+int fog_sched__worker_remove(struct fog_sched *s, const char *id)
+{
+	int wi = fog_sched_worker_index(s, id);
+	unsigned int last;
+	__u64 now = fog_sched__now(s);
+
+	if (wi < 0)
+		return -ENOENT;
+	for (unsigned int i = 0; i < s->n_tasks; i++) {
+		struct fog_task *t = s->tasks[i];
+
+		if (t->worker != wi)
+			continue;
+		if (t->info.state == FOG_TASK_PLACED) {
+			requeue(s, t);
+		} else {
+			release(s, t);
+			snprintf(t->info.reason, sizeof(t->info.reason), "worker %s was removed",
+				 id);
+			finish(s, t, FOG_TASK_FAILED, now);
+		}
+	}
+	last = s->n_workers - 1;
+	if ((unsigned int)wi != last) {
+		s->workers[wi] = s->workers[last];
+		s->hot[wi] = s->hot[last];
+		fog_learner__move(s->learner, last, (unsigned int)wi);
+		for (unsigned int i = 0; i < s->n_tasks; i++)
+			if (s->tasks[i]->worker == (int)last)
+				s->tasks[i]->worker = wi;
+	}
+	s->n_workers--;
+	return 0;
+}
+
+int fog_sched__worker_signals(struct fog_sched *s, const char *id,
+			      const struct fog_worker_signals *sig)
+{
+	int wi = fog_sched_worker_index(s, id);
+	struct fog_worker *w;
+	__u64 now = fog_sched__now(s);
+
+	if (wi < 0)
+		return -ENOENT;
+	if (!isfinite(sig->cpu_util) || !isfinite(sig->runq_p99_us) || !isfinite(sig->mem_psi) ||
+	    !isfinite(sig->io_p99_us) || !isfinite(sig->load) || sig->cpu_util < 0 ||
+	    sig->runq_p99_us < 0 || sig->mem_psi < 0 || sig->io_p99_us < 0 || sig->load < 0 ||
+	    sig->at_ns > now)
+		return -EINVAL;
+	w = &s->workers[wi];
+	w->sig = *sig;
+	if (!w->sig.at_ns)
+		w->sig.at_ns = now;
+	/* tasks placed before these readings are in them now */
+	w->unseen = 0;
+	w->unseen_cpu = 0;
+	for (unsigned int i = 0; i < s->n_tasks && w->tasks; i++) {
+		struct fog_task *t = s->tasks[i];
+
+		if (t->worker == wi && t->info.place_ns > w->sig.at_ns) {
+			w->unseen++;
+			w->unseen_cpu += t->info.spec.cpu_cores;
+		}
+	}
+	fog_worker_refresh(s, (unsigned int)wi);
+	return 0;
+}
+
+static void worker_info(const struct fog_sched *s, unsigned int wi, struct fog_worker_info *o)
+{
+	const struct fog_worker *w = &s->workers[wi];
+	__u64 now = fog_sched__now(s);
+
+	memset(o, 0, sizeof(*o));
+	o->spec = w->spec;
+	o->sig = w->sig;
+	o->signals_fresh = fog_sched_signals_fresh(s, w, now);
+	o->signal_age_ns = w->sig.have ? now - w->sig.at_ns : 0;
+	o->alloc_cpu = w->alloc_cpu;
+	o->alloc_mem_mb = w->alloc_mem_mb;
+	o->alloc_gpu = w->alloc_gpu;
+	o->tasks = w->tasks;
+	o->unseen = w->unseen;
+	o->completed = w->completed;
+	o->failed = w->failed;
+}
+
+int fog_sched__worker(const struct fog_sched *s, const char *id, struct fog_worker_info *out)
+{
+	int wi = fog_sched_worker_index(s, id);
+
+	if (wi < 0)
+		return -ENOENT;
+	worker_info(s, (unsigned int)wi, out);
+	return 0;
+}
+
+unsigned int fog_sched__worker_count(const struct fog_sched *s)
+{
+	return s->n_workers;
+}
+
+int fog_sched__worker_at(const struct fog_sched *s, unsigned int i, struct fog_worker_info *out)
+{
+	if (i >= s->n_workers)
+		return -ENOENT;
+	worker_info(s, i, out);
+	return 0;
+}
+
+/* ---- constraints ---- */
+
+static bool has_label(const struct fog_worker_spec *w, const char *label)
+{
+	for (unsigned int i = 0; i < w->n_labels; i++)
+		if (!strcmp(w->labels[i], label))
+			return true;
+	return false;
+}
+
+static bool labels_ok(const struct fog_worker_spec *w, const struct fog_task_spec *t)
+{
+	for (unsigned int i = 0; i < t->n_affinity; i++)
+		if (!has_label(w, t->affinity[i]))
+			return false;
+	for (unsigned int i = 0; i < t->n_anti; i++)
+		if (has_label(w, t->anti_affinity[i]))
+			return false;
+	return true;
+}
+
+bool fog_sched_could_fit(const struct fog_worker *w, const struct fog_task_spec *t)
+{
+	return w->spec.cpu_cores + 1e-9 >= t->cpu_cores && w->spec.memory_mb >= t->memory_mb &&
+	       w->spec.gpu_count >= t->gpu_count && labels_ok(&w->spec, t);
+}
+
+static bool fits_static(const struct fog_sched *s, int strategy, const struct fog_task_spec *t,
+			unsigned int wi)
+{
+	const struct fog_strategy_ops *ops = &fog_strategies[strategy];
+
+	return fog_sched_could_fit(&s->workers[wi], t) &&
+	       (!ops->allowed || ops->allowed(s, t, &s->workers[wi], &s->hot[wi]));
+}
+
+bool fog_sched_fits(const struct fog_sched *s, int strategy, const struct fog_task_spec *t,
+		    unsigned int wi)
+{
+	const struct fog_worker_hot *h = &s->hot[wi];
+	const struct fog_strategy_ops *ops = &fog_strategies[strategy];
+
+	if (h->free_cpu + 1e-9 < t->cpu_cores || h->free_mem_mb < (__s64)t->memory_mb ||
+	    h->free_gpu < (__s32)t->gpu_count)
+		return false;
+	if ((t->n_affinity || t->n_anti) && !labels_ok(&s->workers[wi].spec, t))
+		return false;
+	return !ops->allowed || ops->allowed(s, t, &s->workers[wi], h);
+}
+
+/* Why no worker can ever take t: names the first requirement out of reach. */
+static void never_fits_reason(const struct fog_sched *s, int strategy,
+			      const struct fog_task_spec *t, char *err, size_t len)
+{
+	double max_cpu = 0;
+	__u64 max_mem = 0;
+	__u32 max_gpu = 0;
+
+	if (!s->n_workers) {
+		set_err(err, len, "no workers are registered");
+		return;
+	}
+	for (unsigned int i = 0; i < s->n_workers; i++) {
+		const struct fog_worker_spec *w = &s->workers[i].spec;
+
+		max_cpu = fmax(max_cpu, w->cpu_cores);
+		max_mem = w->memory_mb > max_mem ? w->memory_mb : max_mem;
+		max_gpu = w->gpu_count > max_gpu ? w->gpu_count : max_gpu;
+	}
+	if (t->cpu_cores > max_cpu + 1e-9)
+		set_err(err, len, "no worker has %.3g cpu cores (the largest has %.3g)",
+			t->cpu_cores, max_cpu);
+	else if (t->memory_mb > max_mem)
+		set_err(err, len, "no worker has %llu MiB of memory (the largest has %llu)",
+			(unsigned long long)t->memory_mb, (unsigned long long)max_mem);
+	else if (t->gpu_count > max_gpu)
+		set_err(err, len, "no worker has %u GPUs (the most is %u)", t->gpu_count, max_gpu);
+	else
+		set_err(err, len,
+			"no worker meets cpu, memory, GPUs, labels and the %s strategy's "
+			"constraints (type, budget) together",
+			fog_sched_strategy_name(strategy));
+}
+
+/* ---- tasks ---- */
+
+static int check_task(const struct fog_task_spec *t, char *err, size_t len)
+{
+	if (!str_ok(t->id, sizeof(t->id)) || !t->id[0]) {
+		set_err(err, len, "task id must be 1..%d characters", FOG_SCHED_ID_LEN - 1);
+		return -EINVAL;
+	}
+	if ((unsigned int)t->priority >= FOG_PRIO_COUNT) {
+		set_err(err, len, "task %s: priority must be low, medium, high or critical", t->id);
+		return -EINVAL;
+	}
+	if (t->strategy < FOG_STRAT_DEFAULT || t->strategy >= FOG_STRAT_COUNT) {
+		set_err(err, len, "task %s: unknown strategy %d", t->id, t->strategy);
+		return -EINVAL;
+	}
+	if (!isfinite(t->cpu_cores) || t->cpu_cores < 0 || t->cpu_cores > 1e6) {
+		set_err(err, len, "task %s: cpu_cores must be in [0, 1e6]", t->id);
+		return -EINVAL;
+	}
+	if (t->memory_mb > (1ull << 40) || t->gpu_count > 1024) {
+		set_err(err, len, "task %s: memory_mb or gpu_count out of range", t->id);
+		return -EINVAL;
+	}
+	if ((unsigned int)t->type > FOG_TYPE_GPU) {
+		set_err(err, len, "task %s: type must be any, cpu or gpu", t->id);
+		return -EINVAL;
+	}
+	if (!isfinite(t->budget_per_hour) || t->budget_per_hour < 0 ||
+	    !isfinite(t->est_runtime_ms) || t->est_runtime_ms < 0) {
+		set_err(err, len, "task %s: budget and estimated run time must be >= 0", t->id);
+		return -EINVAL;
+	}
+	if (t->n_affinity > FOG_SCHED_MAX_LABELS || t->n_anti > FOG_SCHED_MAX_LABELS) {
+		set_err(err, len, "task %s: at most %d affinity labels each", t->id,
+			FOG_SCHED_MAX_LABELS);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < t->n_affinity; i++)
+		if (!str_ok(t->affinity[i], FOG_SCHED_LABEL_LEN))
+			return set_err(err, len, "task %s: affinity label too long", t->id), -EINVAL;
+	for (unsigned int i = 0; i < t->n_anti; i++)
+		if (!str_ok(t->anti_affinity[i], FOG_SCHED_LABEL_LEN))
+			return set_err(err, len, "task %s: anti-affinity label too long", t->id),
+			       -EINVAL;
+	if (!str_ok(t->task_class, sizeof(t->task_class)) ||
+	    !str_ok(t->command, sizeof(t->command))) {
+		set_err(err, len, "task %s: class or command too long", t->id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int effective_strategy(const struct fog_sched *s, const struct fog_task_spec *t)
+{
+	return t->strategy == FOG_STRAT_DEFAULT ? (int)s->opts.strategy : t->strategy;
+}
+
+int fog_sched__submit(struct fog_sched *s, const struct fog_task_spec *spec, char *err,
+		      size_t err_len)
+{
+	__u64 now = fog_sched__now(s);
+	struct fog_task *t;
+	int rc = check_task(spec, err, err_len), strat;
+	bool any = false;
+
+	if (rc)
+		goto reject;
+	if (fog_sched_find(s, spec->id)) {
+		set_err(err, err_len, "task %s already exists", spec->id);
+		rc = -EEXIST;
+		goto reject;
+	}
+	strat = effective_strategy(s, spec);
+	for (unsigned int i = 0; i < s->n_workers && !any; i++)
+		any = fits_static(s, strat, spec, i);
+	if (!any) {
+		never_fits_reason(s, strat, spec, err, err_len);
+		rc = -ENOSPC;
+		goto reject;
+	}
+	if (spec->deadline_ns && spec->deadline_ns <= now) {
+		set_err(err, err_len, "task %s: its deadline has already passed", spec->id);
+		rc = -ETIME;
+		goto reject;
+	}
+	if (s->n_tasks == s->opts.max_tasks && !evict_one(s)) {
+		set_err(err, err_len, "task table is full (%u tasks not finished)",
+			s->opts.max_tasks);
+		rc = -ENOMEM;
+		goto reject;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		set_err(err, err_len, "out of memory");
+		rc = -ENOMEM;
+		goto reject;
+	}
+	t->info.spec = *spec;
+	t->info.state = FOG_TASK_PENDING;
+	t->info.strategy = strat;
+	t->info.submit_ns = now;
+	t->info.exit_status = -1;
+	t->info.eff_deadline_ns = spec->deadline_ns;
+	if (spec->sla_ms && (!t->info.eff_deadline_ns ||
+			     now + spec->sla_ms * 1000000ull < t->info.eff_deadline_ns))
+		t->info.eff_deadline_ns = now + spec->sla_ms * 1000000ull;
+	t->worker = -1;
+	t->seq = ++s->seq;
+	if (fog_strategies[strat].admit) {
+		rc = fog_strategies[strat].admit(s, t, err, err_len);
+		if (rc) {
+			free(t);
+			goto reject;
+		}
+	}
+	rc = fog_queue_add(s, t);
+	if (rc) {
+		free(t);
+		set_err(err, err_len, "queue is full");
+		goto reject;
+	}
+	s->tasks[s->n_tasks++] = t;
+	index_put(s, t);
+	s->st.submitted++;
+	return 0;
+reject:
+	s->st.rejected++;
+	return rc;
+}
+
+static void note_latency(struct fog_sched *s, __u64 ns)
+{
+	unsigned int b = ns ? 63 - (unsigned int)__builtin_clzll(ns) : 0;
+
+	s->st.lat_hist[b < FOG_SCHED_LAT_BUCKETS ? b : FOG_SCHED_LAT_BUCKETS - 1]++;
+	s->st.decisions++;
+}
+
+static __u64 clock_ns(void)
+{
+	return mono_ns(NULL);
+}
+
+/* Signals expire with time, not with an event: refresh the loads now and then. */
+static void refresh_if_stale(struct fog_sched *s, __u64 now)
+{
+	if (now - s->last_refresh_ns < 100000000ull)	/* 100 ms of engine time */
+		return;
+	s->last_refresh_ns = now;
+	for (unsigned int i = 0; i < s->n_workers; i++)
+		if (s->workers[i].sig.have)
+			fog_worker_refresh(s, i);
+}
+
+int fog_sched__pick(struct fog_sched *s, const struct fog_task_spec *t,
+		    struct fog_sched_explain *why)
+{
+	__u64 t0 = clock_ns();
+	int strat = effective_strategy(s, t), rc;
+
+	if (strat < 0 || strat >= FOG_STRAT_COUNT)
+		return -EINVAL;
+	refresh_if_stale(s, fog_sched__now(s));
+	rc = fog_strategy_pick(s, strat, t, NULL, why);
+	note_latency(s, clock_ns() - t0);
+	return rc;
+}
+
+static void place(struct fog_sched *s, struct fog_task *t, int wi, __u64 now)
+{
+	struct fog_worker *w = &s->workers[wi];
+
+	fog_queue_del(s, t);
+	t->worker = wi;
+	t->info.state = FOG_TASK_PLACED;
+	t->info.place_ns = now;
+	snprintf(t->info.worker, sizeof(t->info.worker), "%s", w->spec.id);
+	w->alloc_cpu += t->info.spec.cpu_cores;
+	w->alloc_mem_mb += t->info.spec.memory_mb;
+	w->alloc_gpu += t->info.spec.gpu_count;
+	w->tasks++;
+	if (w->sig.have) {
+		w->unseen++;
+		w->unseen_cpu += t->info.spec.cpu_cores;
+	}
+	if (!t->has_x) {
+		fog_learner_features(s, &t->info.spec, (unsigned int)wi, now, t->x);
+		t->nominal_ms = fog_learner_nominal_ms(&t->info.spec);
+		t->has_x = true;
+	}
+	fog_worker_refresh(s, (unsigned int)wi);
+	s->st.active++;
+	if (s->opts.on_placed)
+		s->opts.on_placed(s, &t->info, s->opts.cb_ctx);
+}
+
+int fog_sched__schedule(struct fog_sched *s, unsigned int max)
+{
+	__u64 now = fog_sched__now(s);
+	const struct fog_strategy_ops *ops = &fog_strategies[s->opts.strategy];
+	unsigned int n, placed = 0;
+
+	refresh_if_stale(s, now);
+	n = fog_queue_sorted(s, s->opts.strategy, now);
+	for (unsigned int i = 0; i < n && (!max || placed < max); i++) {
+		struct fog_task *t = s->order[i];
+		__u64 t0 = clock_ns();
+		int wi;
+
+		t->has_x = false;
+		wi = fog_strategy_pick(s, t->info.strategy, &t->info.spec, t, &t->info.explain);
+		note_latency(s, clock_ns() - t0);
+		if (wi < 0) {
+			snprintf(t->info.reason, sizeof(t->info.reason),
+				 "waiting: no worker has room now");
+			if (!ops->backfill)
+				break;
+			continue;
+		}
+		if (!t->info.at_risk)
+			t->info.reason[0] = '\0';
+		place(s, t, wi, now);
+		placed++;
+	}
+	return (int)placed;
+}
+
+int fog_sched__cancel(struct fog_sched *s, const char *id)
+{
+	struct fog_task *t = fog_sched_find(s, id);
+
+	if (!t)
+		return -ENOENT;
+	if (ended(t->info.state))
+		return -EALREADY;
+	if (t->info.state == FOG_TASK_PENDING)
+		fog_queue_del(s, t);
+	else
+		release(s, t);
+	snprintf(t->info.reason, sizeof(t->info.reason), "cancelled");
+	finish(s, t, FOG_TASK_CANCELLED, fog_sched__now(s));
+	return 0;
+}
+
+int fog_sched__task(const struct fog_sched *s, const char *id, struct fog_task_info *out)
+{
+	const struct fog_task *t = fog_sched_find(s, id);
+
+	if (!t)
+		return -ENOENT;
+	*out = t->info;
+	return 0;
+}
+
+void fog_sched__for_each_task(const struct fog_sched *s, fog_sched_task_fn fn, void *ctx)
+{
+	for (unsigned int i = 0; i < s->n_tasks; i++)
+		fn((struct fog_sched *)s, &s->tasks[i]->info, ctx);
+}
+
+int fog_sched__task_started(struct fog_sched *s, const char *id)
+{
+	struct fog_task *t = fog_sched_find(s, id);
+
+	if (!t)
+		return -ENOENT;
+	if (t->info.state != FOG_TASK_PLACED)
+		return -EINVAL;
+	t->info.state = FOG_TASK_RUNNING;
+	t->info.start_ns = fog_sched__now(s);
+	return 0;
+}
+
+int fog_sched__task_finished(struct fog_sched *s, const char *id, enum fog_task_state st,
+			     int exit_status, bool oom_killed, double cpu_ms, double peak_mem_mb)
+{
+	struct fog_task *t = fog_sched_find(s, id);
+	__u64 now = fog_sched__now(s);
+	int wi;
+
+	if (!t)
+		return -ENOENT;
+	if (st != FOG_TASK_SUCCEEDED && st != FOG_TASK_FAILED && st != FOG_TASK_TIMED_OUT)
+		return -EINVAL;
+	if (t->info.state != FOG_TASK_RUNNING && t->info.state != FOG_TASK_PLACED)
+		return -EINVAL;
+	wi = t->worker;
+	if (!t->info.start_ns)
+		t->info.start_ns = t->info.place_ns;
+	t->info.exit_status = exit_status;
+	t->info.oom_killed = oom_killed;
+	t->info.cpu_ms = cpu_ms;
+	t->info.peak_mem_mb = peak_mem_mb;
+	if (oom_killed)
+		snprintf(t->info.reason, sizeof(t->info.reason),
+			 "killed by the OOM killer at its memory limit of %llu MiB",
+			 (unsigned long long)t->info.spec.memory_mb);
+	if (st == FOG_TASK_SUCCEEDED)
+		s->workers[wi].completed++;
+	else
+		s->workers[wi].failed++;
+	if (t->has_x) {
+		double actual = (double)(now - t->info.start_ns) / 1e6;
+		double pred = t->info.explain.valid ? t->info.explain.predicted_ms : -1;
+
+		if (pred > 0 && actual > 0) {
+			double e = fabs(pred - actual) / actual;
+
+			s->st.ml_mean_abs_err = s->st.ml_observations ?
+							0.98 * s->st.ml_mean_abs_err + 0.02 * e : e;
+		}
+		s->st.ml_observations++;
+		fog_learner__observe(s, (unsigned int)wi, t->x, t->nominal_ms, actual,
+				     st == FOG_TASK_SUCCEEDED);
+	}
+	release(s, t);
+	finish(s, t, st, now);
+	return 0;
+}
+
+int fog_sched__expire(struct fog_sched *s)
+{
+	__u64 now = fog_sched__now(s);
+	int n = 0;
+
+	for (unsigned int i = 0; i < s->n_tasks; i++) {
+		struct fog_task *t = s->tasks[i];
+
+		if (ended(t->info.state) || !t->info.eff_deadline_ns ||
+		    now <= t->info.eff_deadline_ns)
+			continue;
+		if (t->info.state == FOG_TASK_PENDING)
+			fog_queue_del(s, t);
+		else
+			release(s, t);
+		snprintf(t->info.reason, sizeof(t->info.reason), "deadline passed while %s",
+			 fog_task_state_name(t->info.state));
+		finish(s, t, FOG_TASK_TIMED_OUT, now);
+		n++;
+	}
+	return n;
+}
+
+/* The upper edge of the bucket holding quantile q of the decision latencies. */
+static double lat_quantile(const struct fog_sched_stats *st, double q)
+{
+	__u64 total = 0, run = 0;
+
+	for (int i = 0; i < FOG_SCHED_LAT_BUCKETS; i++)
+		total += st->lat_hist[i];
+	if (!total)
+		return 0;
+	for (int i = 0; i < FOG_SCHED_LAT_BUCKETS; i++) {
+		run += st->lat_hist[i];
+		if ((double)run >= q * (double)total)
+			return (double)(2ull << i);
+	}
+	return 0;
+}
+
+void fog_sched__stats(const struct fog_sched *s, struct fog_sched_stats *out)
+{
+	__u64 now = fog_sched__now(s), oldest = now;
+	unsigned int k = 0, n = s->done_pos < 64 ? s->done_pos : 64;
+
+	*out = s->st;
+	out->pending = s->n_pending;
+	for (unsigned int i = 0; i < n; i++)
+		if (now - s->done_ring[i] <= 60000000000ull) {
+			k++;
+			if (s->done_ring[i] < oldest)
+				oldest = s->done_ring[i];
+		}
+	if (k == 64 && now > oldest)
+		out->throughput_per_s = 64.0 / ((double)(now - oldest) / 1e9);
+	else
+		out->throughput_per_s = k / 60.0;
+	out->lat_p50_ns = lat_quantile(&s->st, 0.50);
+	out->lat_p99_ns = lat_quantile(&s->st, 0.99);
+}
+
+/* ---- names ---- */
+
+const char *fog_sched_strategy_name(int strategy)
+{
+	if (strategy < 0 || strategy >= FOG_STRAT_COUNT)
+		return "default";
+	return fog_strategies[strategy].name;
+}
+
+int fog_sched_strategy_parse(const char *name)
+{
+	for (int i = 0; i < FOG_STRAT_COUNT; i++)
+		if (!strcasecmp(name, fog_strategies[i].name))
+			return i;
+	return -EINVAL;
+}
+
+static const char *const prio_names[FOG_PRIO_COUNT] = { "low", "medium", "high", "critical" };
+static const char *const state_names[FOG_TASK_STATE_COUNT] = {
+	"pending", "placed", "running", "succeeded", "failed", "timed_out", "cancelled",
+};
+
+const char *fog_task_priority_name(enum fog_task_priority p)
+{
+	return (unsigned int)p < FOG_PRIO_COUNT ? prio_names[p] : "unknown";
+}
+
+int fog_task_priority_parse(const char *name)
+{
+	for (int i = 0; i < FOG_PRIO_COUNT; i++)
+		if (!strcasecmp(name, prio_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+const char *fog_task_state_name(enum fog_task_state st)
+{
+	return (unsigned int)st < FOG_TASK_STATE_COUNT ? state_names[st] : "unknown";
+}

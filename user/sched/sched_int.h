@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Inside the placement engine: the engine, worker and task records shared by
+ * engine.c, queue.c, strategy.c and learner.c. Not part of libfog's API.
+ */
+#ifndef FOG_SCHED_INT_H
+#define FOG_SCHED_INT_H
+
+#include "fog/sched.h"
+
+#define FOG_LEARN_ARM 4	/* per-worker features, see learner.c */
+#define FOG_LEARN_SIG 6	/* shared live-signal features */
+#define FOG_LEARN_DIM (FOG_LEARN_ARM + FOG_LEARN_SIG)
+
+struct fog_learner;
+
+/* A worker's fields read on every decision, kept dense for the scan. */
+struct fog_worker_hot {
+	double free_cpu;
+	__s64 free_mem_mb;
+	__s32 free_gpu;
+	__u32 gpu;	/* worker has GPUs */
+	double cost_per_hour;
+	double load;	/* 0..1+: fog_worker_load(), refreshed whenever it changes */
+};
+
+struct fog_worker {
+	struct fog_worker_spec spec;
+	struct fog_worker_signals sig;
+	double alloc_cpu;
+	__u64 alloc_mem_mb;
+	__u32 alloc_gpu;
+	unsigned int tasks;	/* placed or running */
+	unsigned int unseen;	/* placed since the signals were last updated */
+	double unseen_cpu;	/* their CPU requirements, added to the measured load */
+	__u64 completed, failed;
+};
+
+struct fog_task {
+	struct fog_task_info info;
+	int worker;	/* index, -1 while pending or ended */
+	__u64 seq;	/* submission order */
+	unsigned int pend_idx;	/* position in the pending array while pending */
+	bool unseen;	/* placed after the worker's last signals */
+	double x[FOG_LEARN_DIM];	/* features at placement, for the learner */
+	bool has_x;
+	double nominal_ms;	/* the learner's scale for this task */
+};
+
+/* One strategy: queue order, admission and worker scoring. */
+struct fog_strategy_ops {
+	const char *name;
+	/* < 0 when a goes before b in the queue at time now. */
+	int (*compare)(const struct fog_sched *s, const struct fog_task *a,
+		       const struct fog_task *b, __u64 now);
+	/* Whether a task that does not fit now lets later ones be placed first. */
+	bool backfill;
+	/* Extra hard constraints beyond capacity and labels (NULL: none). */
+	bool (*allowed)(const struct fog_sched *s, const struct fog_task_spec *t,
+			const struct fog_worker *w, const struct fog_worker_hot *h);
+	/* Higher is better; called only for workers that fit (NULL: choose() instead). */
+	double (*score)(const struct fog_sched *s, const struct fog_task_spec *t,
+			const struct fog_worker *w, const struct fog_worker_hot *h);
+	/* Picks a worker itself (ML_ADAPTIVE); returns an index or a negative errno. */
+	int (*choose)(struct fog_sched *s, const struct fog_task_spec *t, struct fog_task *task,
+		      struct fog_sched_explain *why);
+	/* Admission at submit: 0, or a negative errno with err filled (NULL: admit). */
+	int (*admit)(struct fog_sched *s, struct fog_task *t, char *err, size_t err_len);
+};
+
+extern const struct fog_strategy_ops fog_strategies[FOG_STRAT_COUNT];
+
+struct fog_sched {
+	struct fog_sched_opts opts;
+	struct fog_worker *workers;
+	struct fog_worker_hot *hot;
+	unsigned int n_workers;
+	unsigned int rr;	/* rotating scan start: spreads ties */
+
+	struct fog_task **tasks;	/* every kept task, oldest first */
+	unsigned int n_tasks;
+	struct fog_task **index;	/* open-addressing hash of tasks by id */
+	unsigned int index_size;	/* power of two */
+	struct fog_task **pending;
+	unsigned int n_pending;
+	struct fog_task **order;	/* scratch for one scheduling pass */
+	__u64 seq;
+
+	struct fog_learner *learner;
+	__u64 rng;
+	__u64 last_refresh_ns;	/* engine time of the last bulk load refresh */
+
+	struct fog_sched_stats st;
+	__u64 done_ring[64];	/* engine times of the latest completions, for throughput */
+	unsigned int done_pos;
+};
+
+/* engine.c */
+struct fog_task *fog_sched_find(const struct fog_sched *s, const char *id);
+int fog_sched_worker_index(const struct fog_sched *s, const char *id);
+bool fog_sched_signals_fresh(const struct fog_sched *s, const struct fog_worker *w, __u64 now);
+/* Whether w could ever hold t (capacity only, ignoring what it runs now). */
+bool fog_sched_could_fit(const struct fog_worker *w, const struct fog_task_spec *t);
+/* Whether w has room for t now and passes labels and the strategy's constraints. */
+bool fog_sched_fits(const struct fog_sched *s, int strategy, const struct fog_task_spec *t,
+		    unsigned int wi);
+__u64 fog_sched_rand(struct fog_sched *s);
+void fog_worker_refresh(struct fog_sched *s, unsigned int wi);
+
+/* queue.c */
+int fog_queue_add(struct fog_sched *s, struct fog_task *t);
+void fog_queue_del(struct fog_sched *s, struct fog_task *t);
+/* Fills s->order with the pending tasks in the order of strategy; returns the count. */
+unsigned int fog_queue_sorted(struct fog_sched *s, int strategy, __u64 now);
+int fog_queue_effective_priority(const struct fog_sched *s, const struct fog_task *t, __u64 now);
+
+/* strategy.c */
+/* The best worker for t under strategy (an index), or -ENOSPC. */
+int fog_strategy_pick(struct fog_sched *s, int strategy, const struct fog_task_spec *t,
+		      struct fog_task *task, struct fog_sched_explain *why);
+/* Expected run time (ms) of t on w: the learner's estimate, else the task's own. */
+double fog_strategy_expected_ms(const struct fog_sched *s, const struct fog_task_spec *t,
+				unsigned int wi);
+
+/* learner.c: LinUCB over per-worker recursive least squares, see there */
+struct fog_learner *fog_learner__new(unsigned int max_workers, const struct fog_sched_opts *o);
+void fog_learner__free(struct fog_learner *l);
+void fog_learner__reset(struct fog_learner *l, unsigned int wi);
+/* Worker index from moved to to (the engine compacts its array on removal). */
+void fog_learner__move(struct fog_learner *l, unsigned int from, unsigned int to);
+void fog_learner_features(const struct fog_sched *s, const struct fog_task_spec *t,
+			  unsigned int wi, __u64 now, double x[FOG_LEARN_DIM]);
+double fog_learner_nominal_ms(const struct fog_task_spec *t);
+int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struct fog_task *task,
+		       struct fog_sched_explain *why);
+/* Predicted ms of t on wi, or a negative value when the worker has no observations. */
+double fog_learner_predict_ms(const struct fog_sched *s, const struct fog_task_spec *t,
+			      unsigned int wi);
+void fog_learner__observe(struct fog_sched *s, unsigned int wi, const double x[FOG_LEARN_DIM],
+			  double nominal_ms, double actual_ms, bool success);
+
+#endif /* FOG_SCHED_INT_H */
