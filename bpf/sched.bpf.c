@@ -116,8 +116,10 @@ static __always_inline void flush_cpu(struct fog_cpu_sched *cpu)
 		cs->oncpu_ns += cpu->pend.oncpu_ns;
 		cs->nvcsw += cpu->pend.nvcsw;
 		cs->nivcsw += cpu->pend.nivcsw;
+		cs->cpu_batches = cpu->pend_cpu_batch + 1;
 	}
 	cpu->pend.oncpu_ns = cpu->pend.nvcsw = cpu->pend.nivcsw = 0;
+	cpu->pend_cpu_batch++;
 }
 
 /* Adds this CPU's pending run-queue histogram to its cgroup's entry. */
@@ -132,8 +134,10 @@ static __always_inline void flush_runq(struct fog_cpu_sched *cpu)
 		cs->runq.sum_ns += cpu->pend.runq.sum_ns;
 		for (int i = 0; i < FOG_HIST_SLOTS; i++)
 			cs->runq.slots[i] += cpu->pend.runq.slots[i];
+		cs->runq_batches = cpu->pend_runq_batch + 1;
 	}
 	__builtin_memset(&cpu->pend.runq, 0, sizeof(cpu->pend.runq));
+	cpu->pend_runq_batch++;
 }
 
 /*

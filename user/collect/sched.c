@@ -26,6 +26,7 @@ _Static_assert(offsetof(struct fog_task_sched, comm) ==
 		       offsetof(struct fog_task_sched, comm),
 	       "cgroup_id and comm must end fog_task_sched: only the creating CPU sets them");
 _Static_assert(sizeof(struct fog_cpu_sched) % 8 == 0, "fog_cpu_sched is not 8-byte sized");
+_Static_assert(sizeof(struct fog_cgroup_sched) % 8 == 0, "fog_cgroup_sched is not 8-byte sized");
 
 struct cg_stat {
 	__u64 id;
@@ -252,20 +253,29 @@ static struct cg_stat *cgroup_slot(__u64 id, __u64 tick)
 	return oldest;
 }
 
-/* Adds the per-CPU figures the BPF side has not yet moved into sched_cgroups. */
-static void add_pending(struct fog_collect *o, __u64 id, struct fog_cgroup_sched *sum, bool *used)
+/*
+ * Adds the per-CPU figures the BPF side has not yet moved into sched_cgroups.
+ * slots are the entry's per-CPU values as read after the sched_cpu snapshot
+ * (NULL when the cgroup has no entry): a batch the entry already holds (it was
+ * flushed between the two reads) is not added again.
+ */
+static void add_pending(struct fog_collect *o, __u64 id, const struct fog_cgroup_sched *slots,
+			struct fog_cgroup_sched *sum, bool *used)
 {
 	for (int c = 0; c < o->ncpu; c++) {
 		const struct fog_cpu_sched *v = &state.cpu_vals[c];
 
 		if (v->pend_cpu_cgid == id && !used[2 * c]) {
-			sum->oncpu_ns += v->pend.oncpu_ns;
-			sum->nvcsw += v->pend.nvcsw;
-			sum->nivcsw += v->pend.nivcsw;
+			if (!slots || slots[c].cpu_batches <= v->pend_cpu_batch) {
+				sum->oncpu_ns += v->pend.oncpu_ns;
+				sum->nvcsw += v->pend.nvcsw;
+				sum->nivcsw += v->pend.nivcsw;
+			}
 			used[2 * c] = true;
 		}
 		if (v->pend_runq_cgid == id && !used[2 * c + 1]) {
-			fog_hist_merge(&sum->runq, &v->pend.runq);
+			if (!slots || slots[c].runq_batches <= v->pend_runq_batch)
+				fog_hist_merge(&sum->runq, &v->pend.runq);
 			used[2 * c + 1] = true;
 		}
 	}
@@ -304,8 +314,9 @@ static void read_cgroups(struct fog_collect *o)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, state.values))
 			continue;
-		fog_percpu_sum(&sum, state.values, o->ncpu, sizeof(sum), sizeof(sum));
-		add_pending(o, key, &sum, used);
+		fog_percpu_sum(&sum, state.values, o->ncpu, sizeof(sum),
+			       offsetof(struct fog_cgroup_sched, cpu_batches));
+		add_pending(o, key, state.values, &sum, used);
 		update_cgroup(o, key, &sum);
 	}
 	/* cgroups whose figures are all still pending on some CPU */
@@ -317,7 +328,7 @@ static void read_cgroups(struct fog_collect *o)
 			if (used[2 * c + part] || !id)
 				continue;
 			memset(&sum, 0, sizeof(sum));
-			add_pending(o, id, &sum, used);
+			add_pending(o, id, NULL, &sum, used);
 			update_cgroup(o, id, &sum);
 		}
 	}

@@ -27,6 +27,13 @@ struct fog_cgroup_sched {
 	__u64 nivcsw;
 	__u64 pad;
 	struct fog_hist runq;
+	/*
+	 * Not summed: how many pending batches this CPU has flushed into the
+	 * entry, on-CPU and run-queue parts; user space compares them with
+	 * fog_cpu_sched's batch numbers so a batch is never counted twice.
+	 */
+	__u64 cpu_batches;
+	__u64 runq_batches;
 };
 
 /* sched_cpu: one per-CPU entry, index 0 */
@@ -45,6 +52,8 @@ struct fog_cpu_sched {
 	 */
 	__u64 pend_cpu_cgid;	/* cgroup of oncpu_ns, nvcsw, nivcsw below */
 	__u64 pend_runq_cgid;	/* cgroup of the runq histogram below */
+	__u64 pend_cpu_batch;	/* batches flushed so far: the pending one's number */
+	__u64 pend_runq_batch;
 	struct fog_cgroup_sched pend;
 };
 
