@@ -49,6 +49,7 @@ FOGCTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tools/fogctl*.c))
 
 include mk/profile.mk
 
+.DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .PHONY: all deps run test unit integration bench clean format
 

@@ -225,13 +225,17 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 		return 0;
 	cpu->switches++;
 	if (cfg_cpu && cpu->last_switch_ns && prev_pid) {
-		__u64 runtime = prev->se.sum_exec_runtime;
-		__u64 ran = runtime > cpu->in_runtime_ns ? runtime - cpu->in_runtime_ns : 0;
+		__u64 runtime = prev->se.sum_exec_runtime, busy = now - cpu->last_switch_ns;
+		/* a switch this program missed leaves another task's figure: use wall time */
+		__u64 ran = prev_pid == cpu->cur_pid && runtime >= cpu->in_runtime_ns ?
+				    runtime - cpu->in_runtime_ns :
+				    busy;
 
-		account_oncpu(cpu, prev, preempt || runnable, now - cpu->last_switch_ns, ran);
+		account_oncpu(cpu, prev, preempt || runnable, busy, ran);
 	}
 	cpu->last_switch_ns = now;
 	cpu->in_runtime_ns = next->se.sum_exec_runtime;
+	cpu->cur_pid = next_pid;
 	cpu->cur_tgid = next_pid ? next->tgid : 0;
 
 	if (!cfg_runqlat)

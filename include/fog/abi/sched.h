@@ -42,6 +42,8 @@ struct fog_cpu_sched {
 	__u64 switches;
 	__u64 last_switch_ns;	/* when this CPU last switched */
 	__u32 cur_tgid;	/* tgid running since then, 0 for the idle task */
+	__u32 cur_pid;	/* its thread id: in_runtime_ns is valid only for it */
+	__u32 pad;
 	__u32 tasks_full;	/* switches not accounted per process: sched_tasks was full */
 	__u64 in_runtime_ns;	/* the running task's se.sum_exec_runtime when it came in */
 	struct fog_hist runq;	/* host-wide run-queue latency, this CPU's share */
