@@ -9,6 +9,7 @@ pkgs=(
 	libbpf-dev libelf-dev zlib1g-dev
 	libinih-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcap-ng-dev
 	libcmocka-dev
+	libmimalloc-dev libjemalloc-dev
 	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 	linux-perf stress-ng fio iproute2 procps util-linux curl jq
 	chromium libxml2-utils

@@ -143,3 +143,9 @@ else
 	echo "(trace not found at $TRACE: replay skipped)"
 fi
 "$OUTPUT/bench/sched_sim" --synthetic --seed "${BENCH_SCHED_SEED:-1}" --tasks 4000
+
+# ---- memory arena vs other allocators (tools/bench/arena_bench.c, about 15 s) ----
+# Unprivileged; each measurement in a fresh child process, medians of 5 runs.
+echo
+echo "== memory arena vs glibc malloc, mimalloc, jemalloc"
+"$OUTPUT/bench/arena_bench" -r 5
