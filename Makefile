@@ -43,6 +43,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/tests/helpers/%,$(HELPER_SRCS))
+PRELOAD_SRCS := $(wildcard tests/integration/preload/*.c)
+PRELOAD_SOS := $(patsubst tests/integration/preload/%.c,$(OUTPUT)/tests/preload/%.so,$(PRELOAD_SRCS))
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_BINS := $(patsubst tools/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 FOGCTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tools/fogctl*.c))
@@ -53,7 +55,7 @@ include mk/profile.mk
 .DELETE_ON_ERROR:
 .PHONY: all deps run test unit integration bench clean format
 
-all: $(FOGD) $(FOGCTL) $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS)
+all: $(FOGD) $(FOGCTL) $(UNIT_BINS) $(HELPER_BINS) $(PRELOAD_SOS) $(BENCH_BINS)
 
 deps:
 	$(Q)bash tools/install-deps.sh
@@ -101,6 +103,12 @@ $(OUTPUT)/tests/helpers/%: tests/integration/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@ -lpthread
 
+# LD_PRELOAD shims the integration tests put under fogd
+$(OUTPUT)/tests/preload/%.so: tests/integration/preload/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -shared -fPIC -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
+
 $(OUTPUT)/bench/%: $(OUTPUT)/tools/bench/%.o $(LIBFOG)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -120,7 +128,7 @@ test: deps
 unit: $(UNIT_BINS)
 	$(Q)bash tests/unit/run.sh $(UNIT_BINS)
 
-integration: $(FOGD) $(FOGCTL) $(HELPER_BINS)
+integration: $(FOGD) $(FOGCTL) $(HELPER_BINS) $(PRELOAD_SOS)
 	$(Q)OUTPUT=$(OUTPUT) bash tests/integration/run.sh
 
 bench: deps

@@ -235,8 +235,12 @@ static int mem_start(struct fog_collector *c)
 		return fog_collector_fail(c, -ENOMEM, "out of memory");
 	m->page_size = sysconf(_SC_PAGESIZE);
 	m->keys = calloc(FOG_MEM_MAX_TASKS, sizeof(*m->keys));
+	/* sized for every tracked process up front: no allocation while collecting */
+	m->cap_ids = m->cap_cgroups = o->cfg->max_processes;
+	m->cg_ids = calloc(m->cap_ids, sizeof(*m->cg_ids));
+	m->cgroups = calloc(m->cap_cgroups, sizeof(*m->cgroups));
 	m->values = calloc((size_t)o->ncpu, value_size);
-	if (!m->keys || !m->values) {
+	if (!m->keys || !m->values || !m->cg_ids || !m->cgroups) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_free;
 	}

@@ -5,6 +5,7 @@
  * .bss settings and attaches its own programs, so either can run alone.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,19 +173,25 @@ static bool pid_alive(__u32 pid)
 	return access(path, F_OK) == 0;
 }
 
-/* The name the process has now: the map's copy may predate its exec. */
+/* The name the process has now: the map's copy may predate its exec. No stdio: no malloc. */
 static void read_comm(__u32 pid, char *comm)
 {
-	char path[32];
-	FILE *f;
+	char path[32], buf[FOG_COMM_LEN + 2];
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	if (fgets(comm, FOG_COMM_LEN, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	buf[FOG_COMM_LEN - 1] = '\0';
+	memcpy(comm, buf, FOG_COMM_LEN);
 }
 
 static void read_tasks(struct fog_collect *o, const __u64 *inflight_tgid, const __u64 *inflight_ns)
