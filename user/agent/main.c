@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "agent/config.h"
+#include "agent/heap.h"
 #include "agent/log.h"
 #include "agent/loop.h"
 #include "agent/privs.h"
@@ -246,6 +247,10 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* fogd's own tables and response buffers live on libfog's arena and pool */
+	rc = fog_heap_init();
+	if (rc)
+		fog_fatalx("cannot set up fogd's arena and buffer pool: %s", strerror(-rc));
 	a.loop = fog_loop__new();
 	if (!a.loop)
 		fog_fatalx("cannot create the event loop: %s", strerror(errno));
@@ -274,6 +279,8 @@ int main(int argc, char **argv)
 		rc = fog_watch__register(a.watch, a.http);
 	if (!rc && a.watch)
 		rc = fog_metrics_add(fog_watch__metrics, a.watch);
+	if (!rc)
+		rc = fog_metrics_add(fog_heap_metrics, NULL);
 	if (!rc)
 		rc = fog_http__listen_unix(a.http, cfg->socket_path, 0600);
 	if (rc) {
@@ -314,5 +321,6 @@ out:
 	fog_collect__free(a.collect);
 	fog_pins_cleanup(a.cfgs[a.cur].pin_path);
 	fog_loop__free(a.loop);
+	fog_heap_fini();
 	return rc ? 1 : 0;
 }

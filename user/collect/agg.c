@@ -42,6 +42,10 @@ struct fog_agg *fog_agg__new(unsigned int max_procs)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
+	/*
+	 * calloc, not the arena: a table this size comes from fresh mmap pages
+	 * that stay unresident until used, where the arena would zero (touch) it
+	 */
 	a->slots = calloc(n, sizeof(*a->slots));
 	if (!a->slots) {
 		free(a);

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent/heap.h"
 #include "agent/log.h"
 #include "agent/loop.h"
 #include "collect/events.h"
@@ -171,7 +172,7 @@ struct fog_events *fog_events__new(struct fog_loop *loop, unsigned int log_size)
 
 	if (!e)
 		return NULL;
-	e->log = calloc(log_size ? log_size : 1, sizeof(*e->log));
+	e->log = fog_heap_calloc(log_size ? log_size : 1, sizeof(*e->log));
 	if (!e->log) {
 		free(e);
 		errno = ENOMEM;
@@ -197,7 +198,7 @@ void fog_events__free(struct fog_events *e)
 	if (!e)
 		return;
 	rb_unregister(e);
-	free(e->log);
+	fog_heap_free(e->log);
 	free(e);
 }
 

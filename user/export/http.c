@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <microhttpd.h>
 
+#include "agent/heap.h"
 #include "agent/log.h"
 #include "agent/loop.h"
 #include "export/http.h"
@@ -114,15 +115,19 @@ const char *fog_http_arg(const struct fog_http_req *req, const char *key)
 
 int fog_http_json(struct fog_http_resp *resp, int status, json_t *j)
 {
-	char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(17);
+	size_t len = json_dumpb(j, NULL, 0, flags);
+	char *text = len ? fog_heap_buf_get(len) : NULL;
 
+	if (text)
+		json_dumpb(j, text, len, flags);
 	json_decref(j);
 	if (!text)
 		return -ENOMEM;
 	resp->status = status;
 	resp->content_type = "application/json";
 	resp->body = text;
-	resp->len = strlen(text);
+	resp->len = len;
 	return 0;
 }
 
@@ -170,9 +175,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct fog_http_re
 	struct MHD_Response *m;
 	enum MHD_Result ret;
 
-	m = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+	m = MHD_create_response_from_buffer_with_free_callback(r->len, r->body, fog_heap_buf_put);
 	if (!m) {
-		free(r->body);
+		fog_heap_buf_put(r->body);
 		return MHD_NO;
 	}
 	MHD_add_response_header(m, "Content-Type", r->content_type ? r->content_type : "text/plain");
@@ -250,7 +255,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	err = r->fn(&req, &resp, r->ctx);
 	if (err) {
-		free(resp.body);
+		fog_heap_buf_put(resp.body);
 		resp = (struct fog_http_resp){ 0 };
 		fog_http_error(&resp, 500, "%s failed: %s", url, strerror(-err));
 	}

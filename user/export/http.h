@@ -30,7 +30,7 @@ struct fog_http_req {
 struct fog_http_resp {
 	int status;
 	const char *content_type;
-	char *body;	/* malloc'd; the server frees it */
+	char *body;	/* from fog_heap_buf_get (or malloc); the server gives it back */
 	size_t len;
 	const char *content_encoding;	/* NULL or e.g. "gzip" */
 };

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent/heap.h"
 #include "collect/collector.h"
 #include "export/api.h"
 #include "export/http.h"
@@ -195,7 +196,7 @@ static int get_metrics(const struct fog_http_req *req, struct fog_http_resp *res
 	text = fog_prom__end(m->w, &len);
 	if (fog_prom__failed(m->w))
 		return -ENOMEM;
-	resp->body = malloc(len + 1);
+	resp->body = fog_heap_buf_get(len + 1);
 	if (!resp->body)
 		return -ENOMEM;
 	memcpy(resp->body, text, len + 1);
