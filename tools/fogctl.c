@@ -544,6 +544,13 @@ static int do_profile(int argc, char **argv)
 	return fogctl_profile(argc + 1, argv - 1);
 }
 
+int fogctl_sched(int argc, char **argv);
+
+static int do_sched(int argc, char **argv)
+{
+	return fogctl_sched(argc + 1, argv - 1);
+}
+
 static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -558,6 +565,7 @@ static const struct cmd {
 	{ "recommend", do_recommend, "capacity recommendations with their evidence" },
 	{ "profile", do_profile,
 	  "profile -p PID|--cgroup PATH|--all [-d 10s] [-F HZ] -o out.html|.svg|.pb.gz|.folded" },
+	{ "sched", do_sched, "placement engine: submit|list|show|explain|cancel|workers|stats" },
 	{ "get", do_get, "any API path as JSON, e.g. fogctl get /api/v1/io" },
 };
 
@@ -579,6 +587,7 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json_mode = true;
+			setenv("FOGCTL_JSON", "1", 1); /* for subcommands in other files */
 		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
 			sock_path = argv[++i];
 			setenv("FOGCTL_SOCKET", sock_path, 1); /* for subcommands in other files */

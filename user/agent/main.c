@@ -24,6 +24,7 @@
 #include "export/metrics.h"
 #include "monitor/watch.h"
 #include "profile/server.h"
+#include "sched/api.h"
 
 #define MAX_OVERRIDES 64
 
@@ -41,6 +42,7 @@ struct agent {
 	struct fog_http *http;
 	struct fog_watch *watch;	/* NULL when [monitor] enabled is off */
 	struct fog_profiler *prof;
+	struct fog_sched_agent *sched;
 	int tick_timer;
 };
 
@@ -273,6 +275,10 @@ int main(int argc, char **argv)
 		a.prof = fog_profiler__new(a.http, a.collect);
 		rc = a.prof ? 0 : -errno;
 	}
+	if (!rc) {
+		a.sched = fog_sched_agent__new(a.http, a.collect, a.loop, cfg);
+		rc = a.sched ? 0 : -errno;
+	}
 	if (!rc)
 		rc = fog_api_register(a.http, a.collect);
 	if (!rc && a.watch)
@@ -316,6 +322,7 @@ int main(int argc, char **argv)
 	fog_info("stopping: detaching programs and removing pins");
 out:
 	fog_profiler__free(a.prof);
+	fog_sched_agent__free(a.sched);
 	fog_http__free(a.http);
 	fog_watch__free(a.watch);
 	fog_collect__free(a.collect);

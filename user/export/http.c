@@ -274,9 +274,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/*
+ * MHD watches its sockets edge-triggered: when it stops reading a connection
+ * whose buffer filled up (a large request body), it asks to be run again at
+ * once through a zero timeout instead of a new event. Run until it has no
+ * such work left, bounded so one client cannot hold the loop.
+ */
 static void on_ready(int fd, uint32_t events, void *ctx)
 {
-	MHD_run(ctx);
+	MHD_UNSIGNED_LONG_LONG timeout;
+
+	for (int i = 0; i < 256; i++) {
+		MHD_run(ctx);
+		if (MHD_get_timeout(ctx, &timeout) != MHD_YES || timeout > 0)
+			break;
+	}
 }
 
 static int add_listener(struct fog_http *h, int sock, const char *unix_path)
@@ -380,5 +392,5 @@ int fog_http__listen_tcp(struct fog_http *h, const char *host, unsigned int port
 void fog_http__run(struct fog_http *h)
 {
 	for (unsigned int i = 0; i < h->n_listeners; i++)
-		MHD_run(h->listeners[i].d);
+		on_ready(h->listeners[i].epfd, 0, h->listeners[i].d);
 }

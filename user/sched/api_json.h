@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * JSON of the placement engine's API: request bodies validated field by field
+ * (an unknown field, a wrong type or a value out of range is an error naming
+ * the field), and the views of tasks, workers, explanations and statistics.
+ * Times in the views are seconds: ages relative to now and Unix times.
+ */
+#ifndef FOG_SCHED_API_JSON_H
+#define FOG_SCHED_API_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <linux/types.h>
+
+#include "fog/sched.h"
+
+/* Whether id is usable in a URL path: 1..63 of [A-Za-z0-9._:-], not "." or "..". */
+bool fog_sched_id_ok(const char *id);
+
+/*
+ * Fills t from a submit body; now is the engine's clock (for deadline_s).
+ * -EINVAL with err naming the field on bad input.
+ */
+int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, char *err,
+			size_t len);
+/*
+ * Fills w (and sig when the body has "signals"; *has_sig says so) from a
+ * worker body; now is the engine's clock (for signals.age_s).
+ */
+int fog_sched_json_worker(const json_t *j, __u64 now, struct fog_worker_spec *w,
+			  struct fog_worker_signals *sig, bool *has_sig, char *err, size_t len);
+
+json_t *fog_sched_task_json(const struct fog_task_info *t, __u64 now);
+json_t *fog_sched_explain_json(const struct fog_task_info *t, __u64 now);
+json_t *fog_sched_worker_json(const struct fog_worker_info *w);
+json_t *fog_sched_stats_json(const struct fog_sched_stats *st, int strategy);
+
+#endif /* FOG_SCHED_API_JSON_H */
