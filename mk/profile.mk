@@ -33,3 +33,25 @@ $(OUTPUT)/tests/helpers/prof_%: tests/integration/helpers/prof_%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -Wall -Wextra \
 		-Werror -D_GNU_SOURCE $< -o $@ -lpthread
+
+# `make` with no goal builds everything: this file is read before the Makefile's `all`
+.DEFAULT_GOAL := all
+
+# The LD_PRELOAD allocation sampler: not in libfog.a (it defines malloc), built with
+# frame pointers so its entry points' frames always walk (free may tail-call glibc).
+FOGALLOC := $(OUTPUT)/libfogalloc.so
+all: $(FOGALLOC)
+
+$(FOGALLOC): user/profile/preload/fogalloc.c user/profile/allocfile.h
+	$(call msg,SO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE $(WARN) -Iuser -fPIC -shared \
+		-fvisibility=hidden -fno-omit-frame-pointer \
+		-ftls-model=initial-exec -fno-plt $< -o $@ -lm -lpthread
+
+# The library API's test program links libfog (the pattern rule above does not).
+$(OUTPUT)/tests/helpers/prof_api: tests/integration/helpers/prof_api.c $(LIBFOG)
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -Wall -Wextra \
+		-Werror -D_GNU_SOURCE -Iinclude $< $(LIBFOG) $(PKG_LIBS) -o $@

@@ -3,7 +3,8 @@
  * fogctl profile: starts a profile in fogd over its Unix socket, shows
  * progress on a terminal, then saves the output in the format the file name
  * asks for (.folded/.txt, .pb.gz, .svg, .html, .speedscope.json, .json).
- *   fogctl profile -p PID | --cgroup PATH | --all [-d 10s] [-F 99] [--mode cpu] [-o FILE]
+ *   fogctl profile -p PID | --cgroup PATH | --all [-d 10s] [-F 99] [--mode cpu|mem]
+ *                  [--allocated] [-o FILE]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -124,7 +125,10 @@ static const char *format_of(const char *path)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fogctl profile (-p PID | --cgroup PATH | --all) [-d DURATION] [-F HZ]\n"
-		   "                     [--mode cpu] [--no-kernel] [-o FILE]\n"
+		   "                     [--mode cpu|mem] [--no-kernel] [--allocated] [-o FILE]\n"
+		   "  --mode mem  sampled allocations of a process run with\n"
+		   "              LD_PRELOAD=libfogalloc.so: live bytes by stack and leak\n"
+		   "              candidates (--allocated: bytes allocated during the profile)\n"
 		   "  -o FILE   .html report, .svg flame graph, .pb.gz pprof, .folded stacks,\n"
 		   "            .speedscope.json, .json summary; default: folded stacks on stdout\n");
 }
@@ -140,12 +144,13 @@ int fogctl_profile(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "no-kernel", no_argument, NULL, 'K' },
+		{ "allocated", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_path = NULL, *format = "folded", *mode = "cpu";
 	unsigned int seconds = 10, hz = 99;
-	bool tty = isatty(STDERR_FILENO), kernel = true;
+	bool tty = isatty(STDERR_FILENO), kernel = true, alloc_view = false;
 	struct buf b = { 0 };
 	json_t *req = json_object(), *j;
 	char path[128], *body;
@@ -196,6 +201,9 @@ int fogctl_profile(int argc, char **argv)
 		case 'K':
 			kernel = false;
 			break;
+		case 'A':
+			alloc_view = true;
+			break;
 		case 'h':
 			usage(stdout);
 			rc = 0;
@@ -212,8 +220,11 @@ int fogctl_profile(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (strcmp(mode, "cpu")) {
-		fprintf(stderr, "fogctl profile: --mode %s: fogd profiles cpu only so far\n", mode);
+	if (!strcmp(mode, "memory"))
+		mode = "mem";
+	if (strcmp(mode, "cpu") && strcmp(mode, "mem")) {
+		fprintf(stderr, "fogctl profile: --mode %s: use cpu, or mem for a process started "
+				"with LD_PRELOAD=libfogalloc.so\n", mode);
 		goto out;
 	}
 	if (out_path) {
@@ -275,7 +286,11 @@ int fogctl_profile(int argc, char **argv)
 				goto out;
 			break;
 		}
-		if (tty)
+		if (tty && !strcmp(mode, "mem"))
+			fprintf(stderr, "\rprofiling memory of %s: %.0f/%u s ",
+				json_string_value(json_object_get(j, "target")),
+				json_real_value(json_object_get(j, "elapsed_seconds")), seconds);
+		else if (tty)
 			fprintf(stderr, "\rprofiling %s: %.0f/%u s, %lld samples ",
 				json_string_value(json_object_get(j, "target")),
 				json_real_value(json_object_get(j, "elapsed_seconds")), seconds,
@@ -287,7 +302,8 @@ int fogctl_profile(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	free(b.p);
 	b = (struct buf){ 0 };
-	snprintf(path, sizeof(path), "/api/v1/profile/%ld/%s", id, format);
+	snprintf(path, sizeof(path), "/api/v1/profile/%ld/%s%s", id, format,
+		 alloc_view ? "?view=alloc" : "");
 	status = request("GET", path, NULL, &b, 60);
 	if (status != 200) {
 		if (status > 0)

@@ -9,6 +9,8 @@ pkgs=(
 	libbpf-dev libelf-dev zlib1g-dev
 	libinih-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcap-ng-dev
 	libcmocka-dev
+	# clang's libFuzzer, ASan and UBSan runtimes (make fuzz)
+	libclang-rt-14-dev
 	libmimalloc-dev libjemalloc-dev
 	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 	linux-perf stress-ng fio iproute2 procps util-linux curl jq

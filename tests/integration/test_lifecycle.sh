@@ -48,6 +48,14 @@ progs_gone() {
 cp "$T_DIR/good.ini" "$T_DIR/fogd.ini"
 fogd_start -c "$T_DIR/fogd.ini"
 [ "$(stat -c %a "$FOG_SOCK")" = 600 ] || t_fail "socket mode is $(stat -c %a "$FOG_SOCK"), not 600"
+# after set-up fogd holds only what reloads and profiles need
+caps=$(api /api/v1/status | jq -r .capabilities)
+grep -q "bpf" <<<"$caps" && grep -q "perfmon" <<<"$caps" || t_fail "fogd dropped what it needs: $caps"
+for c in chown dac_override net_raw sys_module setuid kill; do
+	grep -qw "$c" <<<"$caps" && t_fail "fogd still holds $c: $caps"
+done
+bnd=$(awk '/^CapBnd/ { print $2 }' "/proc/$FOGD_PID/status")
+[ "$bnd" != "000001ffffffffff" ] || t_fail "fogd's bounding set was not reduced"
 [ -e "$FOG_PINS/sched_tasks" ] || t_fail "no pin $FOG_PINS/sched_tasks"
 bpftool map dump pinned "$FOG_PINS/sched_cpu" | grep -q '"busy_ns"' ||
 	t_fail "bpftool cannot dump sched_cpu with named fields"

@@ -34,6 +34,16 @@ sched submit --id ok-1 --cpu 1 --mem 64 --priority high --wait --json -- \
 	sh -c 'echo "ran as $$" > "$1"; exit 0' sh "$out" >"$T_DIR/ok.json" ||
 	t_fail "fogctl sched submit --wait of a succeeding task failed: $(cat "$T_DIR/ok.json")"
 grep -q '^ran as [0-9][0-9]*$' "$out" || t_fail "the task's command did not run (no $out)"
+
+# a task holds no capability, though fogd runs as root
+caps="$T_DIR/caps.out"
+sched submit --id caps-1 --cpu 1 --mem 64 --wait -- \
+	sh -c 'grep -E "^Cap(Eff|Prm|Bnd|Amb)|^NoNewPrivs" /proc/self/status > "$1"' sh "$caps" >/dev/null ||
+	t_fail "the capability probe task failed"
+for f in CapEff CapPrm CapBnd CapAmb; do
+	grep -q "^$f:[[:space:]]*0000000000000000$" "$caps" || t_fail "task has $f: $(cat "$caps")"
+done
+grep -q "^NoNewPrivs:[[:space:]]*1$" "$caps" || t_fail "task may gain privileges: $(cat "$caps")"
 jq -e '.state == "succeeded" and .exit_code == 0 and .worker == "local" and .priority == "high" and .oom_killed == false' \
 	"$T_DIR/ok.json" >/dev/null || t_fail "task ok-1 not reported succeeded: $(cat "$T_DIR/ok.json")"
 
@@ -131,7 +141,7 @@ tcp_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
 
 # ---- stats agree with what happened ----
 api /api/v1/sched/stats >"$T_DIR/stats.json"
-jq -e '.completed == 2 and .failed == 2 and .cancelled == 1 and .rejected == 3 and .pending == 0 and .active == 0 and .ml.observations == 4' \
+jq -e '.completed == 3 and .failed == 2 and .cancelled == 1 and .rejected == 3 and .pending == 0 and .active == 0 and .ml.observations == 5' \
 	"$T_DIR/stats.json" >/dev/null || t_fail "stats: $(cat "$T_DIR/stats.json")"
 own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$FOGD_PID/cgroup")
 group="/sys/fs/cgroup/memory${own%/}/fogd-tasks"

@@ -149,3 +149,54 @@ fi
 echo
 echo "== memory arena vs glibc malloc, mimalloc, jemalloc"
 "$OUTPUT/bench/arena_bench" -r 5
+
+# ---- profiler (user/profile, tools/bench/prof_bench.c and alloc_bench.c, about 90 s) ----
+# CPU profiling at 99 Hz on a CPU-bound workload: each round runs the same fixed work plain,
+# profiling itself through libfog's API (the BPF sampler fogd uses, user stacks and kernel
+# stacks) and under `perf record -F 99 -g`, in rotating order; medians of the ratios.
+# Then the allocation sampler (LD_PRELOAD=libfogalloc.so, one sample per 512 KiB) on a
+# malloc-heavy workload, A/B pairs in alternating order. Knob: BENCH_PROF_PAIRS (default 7).
+PROF_PAIRS=${BENCH_PROF_PAIRS:-7}
+echo
+echo "== CPU profiling at 99 Hz, CPU-bound workload (budget < 1%), $PROF_PAIRS rounds, medians"
+: >"$DIR/cpu.base"
+: >"$DIR/cpu.fog"
+: >"$DIR/cpu.perf"
+: >"$DIR/cpu.samples"
+"$OUTPUT/bench/prof_bench" -n 300000000 >/dev/null # warm up
+for i in $(seq 1 "$PROF_PAIRS"); do
+	for run in $(printf 'base\nfog\nperf\n' | tail -n +$((i % 3 + 1)); printf 'base\nfog\nperf\n' | head -n $((i % 3))); do
+		case $run in
+		base) "$OUTPUT/bench/prof_bench" | awk '{ print $1 }' >>"$DIR/cpu.base" ;;
+		fog) "$OUTPUT/bench/prof_bench" -F 99 >"$DIR/cpu.out"
+			awk '{ print $1 }' "$DIR/cpu.out" >>"$DIR/cpu.fog"
+			awk '{ print $2 }' "$DIR/cpu.out" >>"$DIR/cpu.samples" ;;
+		perf) perf record -q -F 99 -g -o "$DIR/perf.data" -- "$OUTPUT/bench/prof_bench" 2>/dev/null |
+			awk '{ print $1 }' >>"$DIR/cpu.perf" ;;
+		esac
+	done
+done
+paste "$DIR/cpu.base" "$DIR/cpu.fog" | awk '{ printf "%.4f\n", $2 / $1 }' >"$DIR/cpu.fog.ratio"
+paste "$DIR/cpu.base" "$DIR/cpu.perf" | awk '{ printf "%.4f\n", $2 / $1 }' >"$DIR/cpu.perf.ratio"
+printf 'baseline median %.3f s; fogd sampler / plain: median %.4f (%s); perf record -F 99 -g / plain: median %.4f (%s); %s samples per run (median)\n' \
+	"$(median <"$DIR/cpu.base")" "$(median <"$DIR/cpu.fog.ratio")" "$(tr '\n' ' ' <"$DIR/cpu.fog.ratio" | sed 's/ $//')" \
+	"$(median <"$DIR/cpu.perf.ratio")" "$(tr '\n' ' ' <"$DIR/cpu.perf.ratio" | sed 's/ $//')" \
+	"$(median <"$DIR/cpu.samples")"
+
+echo
+echo "== allocation sampler (libfogalloc.so) on a malloc-heavy workload (budget < 5%), $PROF_PAIRS pairs"
+: >"$DIR/alloc.base"
+: >"$DIR/alloc.ratios"
+"$OUTPUT/bench/alloc_bench" >/dev/null # warm up
+for i in $(seq 1 "$PROF_PAIRS"); do
+	plain() { "$OUTPUT/bench/alloc_bench" | awk '{ print $1 }'; }
+	sampled() {
+		LD_PRELOAD="$PWD/$OUTPUT/libfogalloc.so" FOG_ALLOC_DIR="$DIR" \
+			"$OUTPUT/bench/alloc_bench" | awk '{ print $1 }'
+	}
+	if [ $((i % 2)) -eq 0 ]; then a=$(plain); b=$(sampled); else b=$(sampled); a=$(plain); fi
+	echo "$a" >>"$DIR/alloc.base"
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f\n", b / a }' >>"$DIR/alloc.ratios"
+done
+printf 'baseline median %.3f s for 20M malloc+free; with the sampler / without: median %.4f (pairs: %s)\n' \
+	"$(median <"$DIR/alloc.base")" "$(median <"$DIR/alloc.ratios")" "$(tr '\n' ' ' <"$DIR/alloc.ratios" | sed 's/ $//')"

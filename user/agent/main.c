@@ -314,6 +314,10 @@ int main(int argc, char **argv)
 		fog_warnx("cannot create the tick timer: %s", strerror(-rc));
 		goto out;
 	}
+	/* privileged set-up is done: keep only what reloads and profiles need */
+	rc = fog_privs_drop();
+	if (rc)
+		goto out;
 	fog_loop__set_pre(a.loop, before_wait, &a);
 	fog_collect__tick(a.collect); /* a first reading, so rates start at the next tick */
 	rc = fog_loop__run(a.loop, &waitmask);

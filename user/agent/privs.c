@@ -6,7 +6,9 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <cap-ng.h>
@@ -48,6 +50,59 @@ int fog_privs_check(char *msg, size_t len)
 				      needed[i].name, needed[i].why);
 	}
 	return n ? -EPERM : 0;
+}
+
+/*
+ * What fogd still needs after set-up: loading and attaching collectors on
+ * reload and profiles (BPF, PERFMON, NET_ADMIN for cgroup_skb, SYS_ADMIN for
+ * bpffs and task details), reading other processes' maps and files for
+ * symbols (SYS_PTRACE, DAC_READ_SEARCH), and dropping every capability in
+ * the task executor's children (SETPCAP).
+ */
+static const int kept[] = {
+	CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN,
+	CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_SETPCAP,
+};
+
+int fog_privs_drop(void)
+{
+	char held[512];
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
+				 (unsigned int)kept[i]))
+			return -EINVAL;
+	if (capng_apply(CAPNG_SELECT_BOTH)) {
+		fog_warnx("cannot drop capabilities");
+		return -EPERM;
+	}
+	fog_privs_describe(held, sizeof(held));
+	fog_info("capabilities kept: %s", held);
+	return 0;
+}
+
+int fog_privs_child(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	capng_clear(CAPNG_SELECT_ALL);
+	return capng_apply(CAPNG_SELECT_ALL) ? -EPERM : 0;
+}
+
+void fog_privs_describe(char *buf, size_t len)
+{
+	char *names;
+
+	buf[0] = '\0';
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_process())
+		return;
+	names = capng_print_caps_text(CAPNG_PRINT_BUFFER, CAPNG_EFFECTIVE);
+	if (names) {
+		snprintf(buf, len, "%s", names);
+		free(names);
+	}
 }
 
 static bool is_fs(const char *path, long magic)

@@ -10,6 +10,20 @@
  * writes which ones are missing into msg.
  */
 int fog_privs_check(char *msg, size_t len);
+/*
+ * After set-up: keeps only the capabilities a later reload, profile attach or
+ * task launch needs (also in the bounding set) and drops the rest.
+ */
+int fog_privs_drop(void);
+/*
+ * In a child before exec (task executor): no capability at all, none in the
+ * bounding or ambient sets, and no_new_privs, so the task cannot regain any.
+ * Returns 0 or a negative errno.
+ */
+int fog_privs_child(void);
+/* Names of this process's effective capabilities, comma-separated, into buf. */
+void fog_privs_describe(char *buf, size_t len);
+
 /* Mounts bpffs on /sys/fs/bpf and tracefs on /sys/kernel/tracing when missing. */
 int fog_mounts_ensure(void);
 /* Creates dir (0700) for pins and removes pins a previous fogd left behind. */

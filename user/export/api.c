@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/privs.h"
 #include "collect/collector.h"
 #include "export/api.h"
 #include "export/http.h"
@@ -37,7 +38,10 @@ static int get_status(const struct fog_http_req *req, struct fog_http_resp *resp
 {
 	struct fog_collect *c = ctx;
 	json_t *j = fog_collect__status_json(c);
+	char caps[512];
 
+	fog_privs_describe(caps, sizeof(caps));
+	json_object_set_new(j, "capabilities", json_string(caps));
 	json_object_set_new(j, "version", json_string(FOG_VERSION));
 	json_object_set_new(j, "pid", json_integer(getpid()));
 	json_object_set_new(j, "uptime_seconds", json_integer(time(NULL) - started));

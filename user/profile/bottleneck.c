@@ -15,6 +15,7 @@ void fog_bottleneck_defaults(struct fog_bottleneck_cfg *cfg)
 		.disk_bytes_per_s = 100 * MB,
 		.runq_p99_ns = 10e6,
 		.mem_psi_some = 10.0,
+		.leak_growth_bytes = 1 * MB,
 	};
 }
 
@@ -89,14 +90,35 @@ size_t fog_bottleneck_find(const struct fog_prof *p, const struct fog_bottleneck
 				 "flame graph", fn[i].func);
 		} else {
 			f->rule = "allocation";
-			snprintf(f->evidence, sizeof(f->evidence), "%s allocated %.1f MB; stack %s",
-				 fn[i].func, v / MB, stack);
+			snprintf(f->evidence, sizeof(f->evidence), "%s %s %.1f MB; stack %s",
+				 fn[i].func, p->kind == FOG_PROF_INUSE ? "holds live" : "allocated",
+				 v / MB, stack);
 			snprintf(f->action, sizeof(f->action),
 				 "reuse buffers or pool objects allocated in %s", fn[i].func);
 		}
 		n++;
 	}
 	free(fn);
+	for (size_t i = 0; i < p->nleaks && n < max; i++) {
+		const struct fog_prof_leak *l = &p->leaks[i];
+
+		/* outstanding and growing over the profile: the signature of a leak */
+		if (!l->growing || (double)l->growth_bytes < cfg->leak_growth_bytes)
+			continue;
+		out[n] = (struct fog_finding){ grade((double)l->growth_bytes, cfg->leak_growth_bytes),
+					       "memory_leak" };
+		snprintf(out[n].evidence, sizeof(out[n].evidence),
+			 "%s holds %.1f MB in %llu live allocations, %.1f MB more than at the "
+			 "start; oldest %.0f s old; stack %.300s", l->func, (double)l->live_bytes / MB,
+			 (unsigned long long)l->live_objects, (double)l->growth_bytes / MB,
+			 l->oldest_age_s, l->stack);
+		snprintf(out[n].action, sizeof(out[n].action),
+			 "check that what %s allocates is freed on every path, or bound the cache "
+			 "it fills", l->func);
+		out[n].figure = (double)l->growth_bytes;
+		out[n].threshold = cfg->leak_growth_bytes;
+		n++;
+	}
 	for (size_t i = 0; i < p->nprocs && n < max; i++) {
 		const struct fog_prof_proc *pr = &p->procs[i];
 		double disk = pr->io_read_bytes_per_s + pr->io_write_bytes_per_s;

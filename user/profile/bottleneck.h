@@ -2,7 +2,8 @@
 /*
  * Bottleneck rules over a profile: a function over a CPU-time budget, a stack
  * allocating over a size, a process reading or writing disk or sending over
- * the network faster than a rate, run-queue latency and memory pressure. Each
+ * the network faster than a rate, run-queue latency, memory pressure and leak
+ * candidates (live allocations of one stack that grew over the profile). Each
  * finding names its evidence (function, stack, figure) and an action.
  */
 #ifndef FOG_PROF_BOTTLENECK_H
@@ -24,6 +25,7 @@ struct fog_bottleneck_cfg {
 	double disk_bytes_per_s;	/* default 100 MB/s */
 	double runq_p99_ns;	/* default 10 ms */
 	double mem_psi_some;	/* % of time stalled (avg10); default 10 */
+	double leak_growth_bytes;	/* live bytes one stack gained over a profile; 1 MB */
 };
 
 struct fog_finding {

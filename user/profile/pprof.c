@@ -222,13 +222,15 @@ static int build(struct pb *b, const struct fog_prof *p)
 		return -ENOMEM;
 	}
 	for (int i = 0; i < 2; i++) {
-		static const char *const names[2][2][2] = {
-			{ { "alloc_objects", "count" }, { "alloc_space", "bytes" } },
-			{ { "samples", "count" }, { "cpu", "nanoseconds" } },
+		/* Go's names: heap profiles are alloc_* or inuse_* (objects, bytes) */
+		static const char *const names[3][2][2] = {
+			[FOG_PROF_CPU] = { { "samples", "count" }, { "cpu", "nanoseconds" } },
+			[FOG_PROF_ALLOC] = { { "alloc_objects", "count" }, { "alloc_space", "bytes" } },
+			[FOG_PROF_INUSE] = { { "inuse_objects", "count" }, { "inuse_space", "bytes" } },
 		};
 		fogpprof__value_type__init(&b->types[i]);
-		b->types[i].type = strtab_id(&b->st, names[cpu][i][0]);
-		b->types[i].unit = strtab_id(&b->st, names[cpu][i][1]);
+		b->types[i].type = strtab_id(&b->st, names[p->kind][i][0]);
+		b->types[i].unit = strtab_id(&b->st, names[p->kind][i][1]);
 		b->type_ptrs[i] = &b->types[i];
 	}
 	b->prof.n_sample_type = 2;

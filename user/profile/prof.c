@@ -36,6 +36,12 @@ void fog_prof__free(struct fog_prof *p)
 	free(p->stacks);
 	free(p->maps);
 	free(p->notes);
+	for (size_t i = 0; i < p->nleaks; i++) {
+		free(p->leaks[i].func);
+		free(p->leaks[i].stack);
+	}
+	free(p->leaks);
+	free(p->growth);
 	free(p->procs);
 	free(p);
 }
@@ -299,7 +305,9 @@ json_t *fog_prof_summary_json(const struct fog_prof *p, size_t top)
 	struct fog_prof_func *fn;
 	size_t n = 0;
 
-	json_object_set_new(j, "kind", json_string(p->kind == FOG_PROF_CPU ? "cpu" : "alloc"));
+	static const char *const kinds[] = { "cpu", "alloc", "inuse" };
+
+	json_object_set_new(j, "kind", json_string(kinds[p->kind]));
 	json_object_set_new(j, "target", json_string(p->target));
 	json_object_set_new(j, "duration_seconds", json_real((double)p->duration_ns / 1e9));
 	json_object_set_new(j, "frequency", json_integer(p->frequency));
@@ -322,5 +330,25 @@ json_t *fog_prof_summary_json(const struct fog_prof *p, size_t top)
 	for (size_t i = 0; i < p->nnotes; i++)
 		json_array_append_new(notes, json_string(p->notes[i]));
 	json_object_set_new(j, "notes", notes);
+	if (p->kind != FOG_PROF_CPU) {
+		json_t *leaks = json_array(), *growth = json_array();
+
+		for (size_t i = 0; i < p->nleaks; i++) {
+			const struct fog_prof_leak *l = &p->leaks[i];
+
+			json_array_append_new(leaks, json_pack(
+				"{s:s,s:s,s:I,s:I,s:I,s:b,s:f,s:I}", "function", l->func, "stack",
+				l->stack, "live_bytes", (json_int_t)l->live_bytes, "live_objects",
+				(json_int_t)l->live_objects, "growth_bytes", (json_int_t)l->growth_bytes,
+				"growing", l->growing, "oldest_age_seconds", l->oldest_age_s,
+				"big_allocations", (json_int_t)l->big));
+		}
+		for (size_t i = 0; i < p->ngrowth; i++)
+			json_array_append_new(growth, json_pack("{s:f,s:I}", "t", p->growth[i].t_s,
+								"live_bytes",
+								(json_int_t)p->growth[i].bytes));
+		json_object_set_new(j, "leaks", leaks);
+		json_object_set_new(j, "growth", growth);
+	}
 	return j;
 }

@@ -55,7 +55,26 @@ struct fog_prof_proc {
 
 enum fog_prof_kind {
 	FOG_PROF_CPU,
-	FOG_PROF_ALLOC,
+	FOG_PROF_ALLOC,	/* bytes allocated (sampled), by stack */
+	FOG_PROF_INUSE,	/* bytes of sampled allocations still live, by stack */
+};
+
+/* A memory leak candidate: a stack whose sampled allocations are outstanding. */
+struct fog_prof_leak {
+	char *func;	/* the allocating function (the stack's leaf) */
+	char *stack;	/* "comm;outer;...;leaf" */
+	__u64 live_bytes;	/* estimated */
+	__u64 live_objects;	/* estimated */
+	__s64 growth_bytes;	/* change of live_bytes over the profile, 0 without a start */
+	bool growing;	/* live_bytes grew over the profile */
+	double oldest_age_s;	/* age of its oldest live sampled allocation */
+	__u64 big;	/* allocations of 10 MB or more made from here */
+};
+
+/* One point of a process's estimated live bytes over time. */
+struct fog_prof_point {
+	double t_s;	/* seconds before the end of the profile (<= 0) */
+	__u64 bytes;
 };
 
 struct fog_prof {
@@ -79,6 +98,10 @@ struct fog_prof {
 	struct fog_prof_proc *procs;	/* may be empty when no collector ran */
 	size_t nprocs;
 	double mem_psi_some_avg10;	/* /proc/pressure/memory at the end, -1 unknown */
+	struct fog_prof_leak *leaks;	/* memory profiles: by live bytes, largest first */
+	size_t nleaks;
+	struct fog_prof_point *growth;	/* memory profiles: live bytes over time, oldest first */
+	size_t ngrowth;
 };
 
 struct fog_prof *fog_prof__new(enum fog_prof_kind kind);

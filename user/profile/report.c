@@ -35,6 +35,38 @@ static void top_table(const struct fog_prof *p, FILE *f, bool by_total, double u
 	free(fn);
 }
 
+/* Leak candidates and the live-bytes series of a memory profile. */
+static void memory_section(const struct fog_prof *p, FILE *f)
+{
+	fputs("<h2>Memory</h2>\n<h3>Leak candidates (live sampled allocations by stack)</h3>\n", f);
+	if (!p->nleaks)
+		fputs("<p>No sampled allocation is live.</p>\n", f);
+	else
+		fputs("<table><tr><th>function</th><th>stack</th><th>live MB</th><th>live objects"
+		      "</th><th>growth MB</th><th>oldest s</th></tr>\n", f);
+	for (size_t i = 0; i < p->nleaks; i++) {
+		const struct fog_prof_leak *l = &p->leaks[i];
+
+		fputs("<tr><td>", f);
+		fog_xml_escape(f, l->func);
+		fputs("</td><td>", f);
+		fog_xml_escape(f, l->stack);
+		fprintf(f, "</td><td>%.2f</td><td>%llu</td><td>%s%.2f</td><td>%.0f</td></tr>\n",
+			(double)l->live_bytes / 1e6, (unsigned long long)l->live_objects,
+			l->growing ? "+" : "", (double)l->growth_bytes / 1e6, l->oldest_age_s);
+	}
+	if (p->nleaks)
+		fputs("</table>\n", f);
+	if (!p->ngrowth)
+		return;
+	fputs("<h3>Live bytes over time</h3>\n<table><tr><th>seconds before the end</th>"
+	      "<th>live MB</th></tr>\n", f);
+	for (size_t i = 0; i < p->ngrowth; i++)
+		fprintf(f, "<tr><td>%.1f</td><td>%.2f</td></tr>\n", -p->growth[i].t_s,
+			(double)p->growth[i].bytes / 1e6);
+	fputs("</table>\n", f);
+}
+
 int fog_report_write_html(const struct fog_prof *p, FILE *f)
 {
 	struct fog_flame_opts fo = { .title = "Flame Graph", .inline_svg = true };
@@ -65,7 +97,9 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 	fprintf(f, "</td></tr><tr><th>kind</th><td>%s</td></tr>"
 		   "<tr><th>started</th><td>%s</td></tr>"
 		   "<tr><th>duration</th><td>%.1f s</td></tr>",
-		cpu ? "CPU (on-CPU stack samples)" : "memory (sampled allocations)", when,
+		cpu ? "CPU (on-CPU stack samples)" :
+		p->kind == FOG_PROF_INUSE ? "memory (live sampled allocations)" :
+					    "memory (sampled allocations)", when,
 		(double)p->duration_ns / 1e9);
 	if (cpu)
 		fprintf(f, "<tr><th>frequency</th><td>%u Hz per CPU</td></tr>"
@@ -108,7 +142,10 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 	err = fog_flame_write_svg(p, &fo, f);
 	if (err)
 		return err;
-	fputs("</div>\n<h2>I/O and scheduling</h2>\n", f);
+	fputs("</div>\n", f);
+	if (!cpu)
+		memory_section(p, f);
+	fputs("<h2>I/O and scheduling</h2>\n", f);
 	if (!p->nprocs) {
 		fputs("<p class=\"note\">No per-process figures: the io and schedlat collectors "
 		      "were not running or did not see the target.</p>\n", f);

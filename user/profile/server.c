@@ -10,6 +10,7 @@
 #include "agent/loop.h"
 #include "collect/collector.h"
 #include "export/http.h"
+#include "fog/profiler.h"
 #include "profile/bottleneck.h"
 #include "profile/render.h"
 #include "profile/server.h"
@@ -29,7 +30,9 @@ enum state { S_RUNNING, S_DONE, S_FAILED };
 struct session {
 	unsigned int id;	/* 0: slot free */
 	enum state state;
-	struct fog_prof_session *ps;
+	struct fog_prof_session *ps;	/* CPU */
+	struct fog_profile *mp;	/* memory (and I/O), through the library API */
+	struct fog_profile_result *mr;
 	unsigned int seconds;
 	__u64 started_ns;	/* monotonic */
 	char target[128];
@@ -57,9 +60,31 @@ static struct fog_agg *agg_of(struct fog_profiler *pr)
 	return pr->c ? pr->c->agg : NULL;
 }
 
+static void finish_memory(struct session *s)
+{
+	int err = fog_profile_stop(s->mp, &s->mr);
+
+	s->mp = NULL;
+	if (err) {
+		s->state = S_FAILED;
+		snprintf(s->error, sizeof(s->error), "%s", fog_profile_strerror());
+		fog_warnx("profile %u: %s", s->id, s->error);
+		return;
+	}
+	s->state = S_DONE;
+	fog_info("memory profile %u of %s done: %llu bytes live (estimated)", s->id, s->target,
+		 (unsigned long long)fog_profile_result_total(s->mr, FOG_PROFILE_VIEW_INUSE));
+}
+
 static void finish(struct fog_profiler *pr, struct session *s)
 {
-	int err = fog_prof_session__finish(s->ps);
+	int err;
+
+	if (s->mp) {
+		finish_memory(s);
+		return;
+	}
+	err = fog_prof_session__finish(s->ps);
 
 	fog_prof_session__procs(s->ps, agg_of(pr), true);
 	if (err) {
@@ -84,7 +109,8 @@ static void on_timer(void *ctx)
 
 		if (!s->id || s->state != S_RUNNING)
 			continue;
-		fog_prof_session__poll(s->ps);
+		if (s->ps)
+			fog_prof_session__poll(s->ps);
 		if (now - s->started_ns >= (__u64)s->seconds * 1000000000ULL)
 			finish(pr, s);
 	}
@@ -98,14 +124,37 @@ static json_t *session_json(struct session *s)
 			      names[s->state], "target", s->target, "seconds",
 			      (json_int_t)s->seconds);
 
+	json_object_set_new(j, "mode", json_string(s->ps ? "cpu" : "mem"));
 	if (s->state == S_RUNNING) {
 		json_object_set_new(j, "elapsed_seconds", json_real(elapsed));
-		json_object_set_new(j, "samples",
-				    json_integer((json_int_t)fog_prof_session__samples(s->ps)));
+		if (s->ps)
+			json_object_set_new(j, "samples", json_integer((json_int_t)
+						fog_prof_session__samples(s->ps)));
 	}
 	if (s->state == S_FAILED)
 		json_object_set_new(j, "error", json_string(s->error));
 	return j;
+}
+
+static void session_clear(struct session *s)
+{
+	fog_prof_session__free(s->ps);
+	fog_profile_stop(s->mp, NULL);
+	fog_profile_result__free(s->mr);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The profile a GET renders: CPU, or for memory ?view=alloc or the live bytes (default). */
+static const struct fog_prof *session_prof(struct session *s, const struct fog_http_req *req)
+{
+	const char *view = req ? fog_http_arg(req, "view") : NULL;
+
+	if (s->ps)
+		return fog_prof_session__prof(s->ps);
+	if (!s->mr)
+		return NULL;
+	return fog_profile_result_prof(s->mr, view && !strcmp(view, "alloc") ?
+					      FOG_PROFILE_VIEW_ALLOC : FOG_PROFILE_VIEW_INUSE);
 }
 
 static struct session *free_slot(struct fog_profiler *pr)
@@ -125,8 +174,7 @@ static struct session *free_slot(struct fog_profiler *pr)
 	}
 	if (running >= MAX_RUNNING || !oldest)
 		return NULL;
-	fog_prof_session__free(oldest->ps);
-	memset(oldest, 0, sizeof(*oldest));
+	session_clear(oldest);
 	return oldest;
 }
 
@@ -204,6 +252,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	struct session *s;
 	unsigned int seconds, freq;
 	char target[128], err[256];
+	bool memory;
 
 	body = json_loadb(req->body, req->body_len, 0, &jerr);
 	if (!json_is_object(body)) {
@@ -212,11 +261,13 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	}
 	mode = json_object_get(body, "mode");
 	kernel = json_object_get(body, "kernel");
-	if (mode && (!json_is_string(mode) || strcmp(json_string_value(mode), "cpu"))) {
+	if (mode && (!json_is_string(mode) || (strcmp(json_string_value(mode), "cpu") &&
+						strcmp(json_string_value(mode), "mem")))) {
 		json_decref(body);
-		return fog_http_error(resp, 501, "\"mode\": only \"cpu\" is implemented by fogd's "
-				      "profiler");
+		return fog_http_error(resp, 400, "\"mode\" must be \"cpu\" or \"mem\" (memory, "
+				      "for a process running with libfogalloc.so)");
 	}
+	memory = mode && !strcmp(json_string_value(mode), "mem");
 	if (parse_target(pr, body, &o, target, sizeof(target), resp) ||
 	    get_uint(body, "seconds", 10, MAX_SECONDS, &seconds, resp) ||
 	    get_uint(body, "frequency", 99, MAX_FREQUENCY, &freq, resp)) {
@@ -226,23 +277,38 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	o.frequency = freq;
 	o.no_kernel = kernel && json_is_false(kernel);
 	json_decref(body);
+	if (memory && o.target != FOG_PROF_TARGET_PID)
+		return fog_http_error(resp, 400, "a memory profile needs a \"pid\"");
 	s = free_slot(pr);
 	if (!s)
 		return fog_http_error(resp, 429, "%d profiles are running already", MAX_RUNNING);
-	s->ps = fog_prof_session__new(&o, target, pr->cache, err, sizeof(err));
-	if (!s->ps) {
-		int e = errno;
+	if (memory) {
+		int e = fog_profile_start((pid_t)o.pid, FOG_PROFILE_MEMORY | FOG_PROFILE_IO, NULL,
+					  &s->mp);
 
-		return fog_http_error(resp, e == ESRCH ? 404 : e == EACCES || e == EPERM ? 403 : 500,
-				      "cannot start the profile: %s", err);
+		if (e)
+			return fog_http_error(resp, e == -ESRCH || e == -ENOENT ? 404 :
+						    e == -EACCES || e == -EPERM ? 403 : 500,
+					      "cannot start the profile: %s", fog_profile_strerror());
+	} else {
+		s->ps = fog_prof_session__new(&o, target, pr->cache, err, sizeof(err));
+		if (!s->ps) {
+			int e = errno;
+
+			return fog_http_error(resp, e == ESRCH ? 404 : e == EACCES || e == EPERM ?
+						    403 : 500, "cannot start the profile: %s", err);
+		}
+		fog_prof_session__procs(s->ps, agg_of(pr), false);
 	}
-	fog_prof_session__procs(s->ps, agg_of(pr), false);
 	s->id = ++pr->next_id;
 	s->state = S_RUNNING;
 	s->seconds = seconds;
 	s->started_ns = mono_ns();
 	snprintf(s->target, sizeof(s->target), "%s", target);
-	fog_info("profile %u of %s started for %u s at %u Hz", s->id, target, seconds, freq);
+	if (memory)
+		fog_info("memory profile %u of %s started for %u s", s->id, target, seconds);
+	else
+		fog_info("profile %u of %s started for %u s at %u Hz", s->id, target, seconds, freq);
 	return fog_http_json(resp, 202, session_json(s));
 }
 
@@ -260,8 +326,11 @@ static int list_profiles(const struct fog_http_req *req, struct fog_http_resp *r
 static int send_output(const struct fog_prof *p, const char *format, struct fog_http_resp *resp)
 {
 	struct fog_prof_output out;
-	int err = fog_prof_render(p, format, &out);
+	int err;
 
+	if (!p)
+		return fog_http_error(resp, 404, "the profile has no such view");
+	err = fog_prof_render(p, format, &out);
 	if (err == -EINVAL)
 		return fog_http_error(resp, 404, "no format '%.32s': use folded, pprof, speedscope, "
 				      "svg, html or json", format);
@@ -302,11 +371,11 @@ static int get_profile(const struct fog_http_req *req, struct fog_http_resp *res
 			return fog_http_error(resp, 409, "profile %lu is %s", id,
 					      s->state == S_RUNNING ? "still running" :
 								      "failed");
-		return send_output(fog_prof_session__prof(s->ps), end + 1, resp);
+		return send_output(session_prof(s, req), end + 1, resp);
 	}
 	j = session_json(s);
-	if (s->state == S_DONE) {
-		const struct fog_prof *p = fog_prof_session__prof(s->ps);
+	if (s->state == S_DONE && session_prof(s, req)) {
+		const struct fog_prof *p = session_prof(s, req);
 		size_t n;
 
 		fog_bottleneck_defaults(&cfg);
@@ -398,7 +467,7 @@ void fog_profiler__free(struct fog_profiler *pr)
 	if (pr->timer >= 0)
 		fog_loop__del_timer(pr->c->loop, pr->timer);
 	for (int i = 0; i < MAX_SESSIONS; i++)
-		fog_prof_session__free(pr->sessions[i].ps);
+		session_clear(&pr->sessions[i]);
 	fog_elfcache__free(pr->cache);
 	free(pr);
 }

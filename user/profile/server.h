@@ -3,10 +3,12 @@
  * The profiler inside fogd: profile sessions started over the Unix socket,
  * finished from the event loop's timer, their outputs served over HTTP:
  *   POST /api/v1/profile             (local) {"pid":N | "cgroup":"/p" | "all":true,
- *                                    "seconds":S, "frequency":HZ, "kernel":bool}
+ *                                    "seconds":S, "frequency":HZ, "kernel":bool,
+ *                                    "mode":"cpu"|"mem"} (mem: a pid run with libfogalloc.so)
  *   GET  /api/v1/profile             the sessions
  *   GET  /api/v1/profile/ID          state and, when done, the summary and bottlenecks
  *   GET  /api/v1/profile/ID/FORMAT   folded, pprof, speedscope, svg, html, json
+ *                                    (memory: ?view=alloc for bytes allocated, else live)
  *   GET  /debug/pprof/profile?seconds=N   gzipped pprof of the host, as Go serves it
  */
 #ifndef FOG_PROF_SERVER_H
