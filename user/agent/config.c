@@ -34,6 +34,38 @@ static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL
 static const char *const cgroup_modes[] = { "auto", "v2", "v1-memory", "v1-cpu", NULL };
 static const char *const psi_windows[] = { "10", "60", "300", NULL };
 static const char *const action_levels[] = { "warning", "error", "critical", NULL };
+static const char *const strategies[] = { "fifo",     "priority",    "sla", "cost",
+					  "affinity", "ml_adaptive", NULL };
+
+static int check_dirname(const char *v, char *err, size_t len)
+{
+	if (strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, "..")) {
+		snprintf(err, len, "must be one folder name, without '/'");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_label(const char *v, char *err, size_t len)
+{
+	for (const char *p = v; *p; p++) {
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9'))) {
+			snprintf(err, len, "is not a Prometheus label name");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_url(const char *v, char *err, size_t len)
+{
+	if (strcmp(v, "off") && strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+		snprintf(err, len, "is neither off nor an http(s):// URL");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 #define STR(sec, k, field, d, ch, h)                                                               \
 	{ sec, k, OPT_STR, offsetof(struct fog_config, field),                                     \
@@ -100,16 +132,41 @@ static const struct opt opts[] = {
 	DBL("monitor", "hysteresis", hysteresis, "0.05", 0, 0.5,
 	    "a level clears this fraction of its threshold below it"),
 	DBL("monitor", "trend_window_s", trend_window_s, "900", 10, 86400, "trend fitting window"),
-	STR("monitor", "alertmanager", alertmanager, "off", NULL,
-	    "Alertmanager base URL (alerts go to /api/v2/alerts), or off"),
+	{ "monitor", "alertmanager", OPT_STR, offsetof(struct fog_config, alertmanager),
+	  sizeof(((struct fog_config *)0)->alertmanager), "off", 0, 0, NULL,
+	  "Alertmanager base URL (alerts go to /api/v2/alerts), or off", check_url },
 	DBL("monitor", "alertmanager_resend_s", alertmanager_resend_s, "60", 1, 3600,
 	    "firing alerts are re-sent this often"),
-	STR("monitor", "webhook", webhook, "off", NULL, "URL alerts are POSTed to as JSON, or off"),
+	{ "monitor", "webhook", OPT_STR, offsetof(struct fog_config, webhook),
+	  sizeof(((struct fog_config *)0)->webhook), "off", 0, 0, NULL,
+	  "URL alerts are POSTed to as JSON, or off", check_url },
 	STR("monitor", "hook", hook, "off", NULL,
 	    "absolute path of a program run per alert (JSON on stdin), or off"),
 	DBL("monitor", "hook_timeout_s", hook_timeout_s, "10", 0.1, 3600, "hook run time limit"),
 	STR("monitor", "action_level", action_level, "warning", action_levels,
 	    "lowest alert level sent to hooks, webhooks and Alertmanager"),
+	STR("sched", "strategy", sched_strategy, "ml_adaptive", strategies,
+	    "default placement strategy"),
+	BOOL("sched", "sla_reject", sla_reject, "off",
+	     "reject tasks whose deadline cannot be met, instead of flagging them"),
+	BOOL("sched", "local_worker", local_worker, "on", "this host is the worker local"),
+	DBL("sched", "signal_ttl_s", signal_ttl_s, "30", 0.1, 86400,
+	    "worker signals older than this count as no data"),
+	{ "sched", "cgroup", OPT_STR, offsetof(struct fog_config, task_cgroup),
+	  sizeof(((struct fog_config *)0)->task_cgroup), "fogd-tasks", 0, 0, NULL,
+	  "the task executor's cgroup folder beneath fogd's own", check_dirname },
+	BOOL("sched", "extender", extender, "off",
+	     "serve the Kubernetes scheduler extender on the listeners"),
+	{ "sched", "prometheus_url", OPT_STR, offsetof(struct fog_config, prometheus_url),
+	  sizeof(((struct fog_config *)0)->prometheus_url), "off", 0, 0, NULL,
+	  "Prometheus the extender reads node signals from, or off", check_url },
+	DBL("sched", "prometheus_timeout_s", prometheus_timeout_s, "2", 0.1, 60,
+	    "timeout of each Prometheus query"),
+	DBL("sched", "prometheus_max_age_s", prometheus_max_age_s, "60", 1, 86400,
+	    "node samples older than this count as no data"),
+	{ "sched", "node_label", OPT_STR, offsetof(struct fog_config, node_label),
+	  sizeof(((struct fog_config *)0)->node_label), "instance", 0, 0, NULL,
+	  "label naming a node in fogd's series", check_label },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

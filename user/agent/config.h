@@ -65,6 +65,18 @@ struct fog_config {
 	char hook[200];	/* absolute path of a program run per alert, or off */
 	double hook_timeout_s;
 	char action_level[12];	/* lowest level sent to the actions */
+
+	/* [sched] */
+	char sched_strategy[16];	/* fifo, priority, sla, cost, affinity, ml_adaptive */
+	bool sla_reject;	/* reject tasks whose deadline cannot be met (else flag them) */
+	bool local_worker;	/* this host is the worker "local" */
+	double signal_ttl_s;	/* worker signals older than this are "no data" */
+	char task_cgroup[64];	/* the executor's cgroup folder beneath fogd's own */
+	bool extender;	/* serve the Kubernetes scheduler extender routes */
+	char prometheus_url[200];	/* the extender's node signals, or off */
+	double prometheus_timeout_s;
+	double prometheus_max_age_s;
+	char node_label[64];	/* label naming a node in fogd's series */
 };
 
 /* Fills cfg with the built-in defaults. */

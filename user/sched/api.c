@@ -518,9 +518,18 @@ struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_coll
 {
 	struct fog_sched_agent_opts o;
 
-	/* [sched] has no keys in struct fog_config yet: the defaults */
-	(void)cfg;
 	fog_sched_agent_opts_defaults(&o);
+	o.strategy = fog_sched_strategy_parse(cfg->sched_strategy); /* checked by the config */
+	o.sla_reject = cfg->sla_reject;
+	o.local_worker = cfg->local_worker;
+	o.signal_ttl_s = cfg->signal_ttl_s;
+	snprintf(o.cgroup, sizeof(o.cgroup), "%s", cfg->task_cgroup);
+	o.extender = cfg->extender;
+	if (strcmp(cfg->prometheus_url, "off"))
+		snprintf(o.prometheus_url, sizeof(o.prometheus_url), "%s", cfg->prometheus_url);
+	o.prometheus_timeout_s = cfg->prometheus_timeout_s;
+	o.prometheus_max_age_s = cfg->prometheus_max_age_s;
+	snprintf(o.node_label, sizeof(o.node_label), "%s", cfg->node_label);
 	return fog_sched_agent__new_opts(h, c, loop, &o);
 }
 
