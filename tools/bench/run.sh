@@ -12,13 +12,14 @@ FOGD="$OUTPUT/fogd"
 DIR=$(mktemp -d /tmp/fogd-bench.XXXXXX)
 SOCK="$DIR/fogd.sock"
 PINS="/sys/fs/bpf/fogd-bench-$$"
+FIO_FILE=/var/tmp/fogd-bench-fio.dat
 FOGD_PID=
 old_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 
 cleanup() {
 	[ -n "$FOGD_PID" ] && kill -TERM "$FOGD_PID" 2>/dev/null && wait "$FOGD_PID" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$old_stats" 2>/dev/null || true
-	rm -rf "$DIR" "$PINS"
+	rm -rf "$DIR" "$PINS" "$FIO_FILE"
 }
 trap cleanup EXIT
 
@@ -47,27 +48,41 @@ fogd_down() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# seconds one load run takes
+# seconds one load run takes (for fio: seconds per million 4 KiB reads, from its IOPS)
 run_load() {
 	case $1 in
-	messaging) perf bench sched messaging -g 10 -l 400 2>/dev/null ;;
-	pipe) taskset -c 1 perf bench sched pipe -l 200000 2>/dev/null ;;
-	esac | awk '/Total time:/ { print $3 }'
+	messaging) perf bench sched messaging -g 10 -l 400 2>/dev/null | awk '/Total time:/ { print $3 }' ;;
+	pipe) taskset -c 1 perf bench sched pipe -l 200000 2>/dev/null | awk '/Total time:/ { print $3 }' ;;
+	fio) fio --name=fogd-bench --filename="$FIO_FILE" --size=256M --rw=randread --bs=4k \
+		--direct=1 --iodepth=16 --ioengine=libaio --runtime=8 --time_based \
+		--output-format=json 2>/dev/null | jq '1e6 / .jobs[0].read.iops' ;;
+	esac
 }
 
-# A/B pairs: each pair runs the load without fogd, then with all collectors on.
+# A/B pairs: each pair runs the load without fogd and with all collectors on,
+# the order alternating from pair to pair so drift does not favour either side.
+# BPF run-time statistics stay off here: they add their own cost to every run.
 overhead() {
 	local load=$1 i base with
 	: >"$DIR/$load.ratios"
 	: >"$DIR/$load.base"
 	run_load "$load" >/dev/null # warm caches
 	for i in $(seq 1 "$PAIRS"); do
-		base=$(run_load "$load")
-		fogd_up
-		sleep 1
-		with=$(run_load "$load")
-		api /api/v1/status >"$DIR/status.$load.json"
-		fogd_down
+		if [ $((i % 2)) -eq 1 ]; then
+			base=$(run_load "$load")
+			fogd_up
+			sleep 1
+			with=$(run_load "$load")
+			api /api/v1/status >"$DIR/status.$load.json"
+			fogd_down
+		else
+			fogd_up
+			sleep 1
+			with=$(run_load "$load")
+			api /api/v1/status >"$DIR/status.$load.json"
+			fogd_down
+			base=$(run_load "$load")
+		fi
 		echo "$base" >>"$DIR/$load.base"
 		awk -v a="$base" -v b="$with" 'BEGIN { printf "%.4f\n", b / a }' >>"$DIR/$load.ratios"
 	done
@@ -77,13 +92,30 @@ overhead() {
 }
 
 echo "== collection overhead: all collectors on, $PAIRS A/B pairs, medians"
-sysctl -qw kernel.bpf_stats_enabled=1
+echo "   (fio: seconds per million 4 KiB O_DIRECT reads at queue depth 16)"
+sysctl -qw kernel.bpf_stats_enabled=0
 overhead messaging
 overhead pipe
+if command -v fio >/dev/null; then
+	fio --name=fogd-bench-prep --filename="$FIO_FILE" --size=256M --rw=write --bs=1M \
+		--direct=1 >/dev/null 2>&1
+	overhead fio
+fi
 echo
-echo "== BPF cost per event (kernel.bpf_stats_enabled, during the last pipe run)"
+echo "== BPF cost per event (kernel.bpf_stats_enabled=1, one run of each load with fogd)"
+sysctl -qw kernel.bpf_stats_enabled=1
+fogd_up
+sleep 1
+for load in pipe messaging fio; do
+	[ "$load" = fio ] && [ ! -f "$FIO_FILE" ] && continue
+	run_load "$load" >/dev/null
+done
+api /api/v1/status >"$DIR/status.stats.json"
+fogd_down
+sysctl -qw kernel.bpf_stats_enabled=0
+rm -f "$FIO_FILE"
 jq -r '.collectors[] | select(.state == "running") | .programs[] | select(.run_cnt > 0) |
-	"\(.name)\t\(.run_cnt)\t\(.ns_per_run | floor)"' "$DIR/status.pipe.json" | sort -u |
+	"\(.name)\t\(.run_cnt)\t\(.ns_per_run | floor)"' "$DIR/status.stats.json" | sort -u |
 	awk -F'\t' 'BEGIN { printf "%-34s %12s %10s\n", "program", "runs", "ns/run" }
 		{ printf "%-34s %12s %10s\n", $1, $2, $3 }'
 echo
