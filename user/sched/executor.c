@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 
 #include "agent/log.h"
+#include "agent/privs.h"
 #include "sched/sched_int.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
@@ -337,6 +338,9 @@ int fog_executor__start(struct fog_executor *x, const char *task_id)
 		    (c->cpu_cg[0] && write_str(c->cpu_cg, "cgroup.procs", pid_s)))
 			_exit(126);
 		setpgid(0, 0);
+		/* a task runs with no capability, whatever fogd holds */
+		if (fog_privs_child())
+			_exit(126);
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
