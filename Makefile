@@ -50,6 +50,9 @@ BENCH_BINS := $(patsubst tools/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 FOGCTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tools/fogctl*.c))
 
 include mk/profile.mk
+include mk/fuzz.mk
+include mk/examples.mk
+include mk/install.mk
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:

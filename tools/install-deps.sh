@@ -15,6 +15,8 @@ pkgs=(
 	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 	linux-perf stress-ng fio iproute2 procps util-linux curl jq
 	chromium libxml2-utils
+	# the man pages, rendered by the install test (groff -man -ww, man -l)
+	groff-base man-db
 	prometheus-alertmanager prometheus prometheus-node-exporter
 )
 

@@ -50,6 +50,9 @@ enum fog_alert_level {
 };
 
 /* One tick's values; a resource not measured this tick is NAN. */
+/* Largest sample value accepted (fractions are <= 1, latencies a few seconds). */
+#define FOG_MONITOR_SAMPLE_MAX 1e9
+
 struct fog_monitor_sample {
 	double value[FOG_MONITOR_RESOURCES];
 };

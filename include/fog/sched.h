@@ -173,6 +173,7 @@ struct fog_sched_stats {
 	double lat_p50_ns, lat_p99_ns;
 	double ml_mean_abs_err;	/* |predicted - actual| / actual over completions, EWMA */
 	__u64 ml_observations;
+	__u64 ml_changes;	/* workers whose speed changed (CUSUM alarms on residuals) */
 };
 
 typedef __u64 (*fog_sched_clock_fn)(void *ctx);

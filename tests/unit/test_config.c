@@ -150,6 +150,19 @@ static void test_too_long_string(void **state)
 	assert_string_equal(c.socket_path, "/run/fogd/fogd.sock");
 }
 
+/* A line longer than the parser's buffer is an error, not two lines (found by fuzzing). */
+static void test_long_line_rejected(void **state)
+{
+	struct fog_config c;
+	char err[FOG_CONFIG_ERR_LEN], text[600];
+
+	snprintf(text, sizeof(text), "[monitor]\nwebhook = http://%0*denabled = off\n", 220, 0);
+	fog_config_defaults(&c);
+	assert_int_not_equal(fog_config_load(&c, write_file(text), err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2: line is longer than"));
+	assert_true(c.monitor);
+}
+
 /* What fog_config_write prints loads back to the same configuration. */
 static void test_write_round_trip(void **state)
 {
@@ -181,6 +194,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_syntax_error_and_missing_file, teardown),
 		cmocka_unit_test(test_set_assignment),
 		cmocka_unit_test(test_too_long_string),
+		cmocka_unit_test_teardown(test_long_line_rejected, teardown),
 		cmocka_unit_test_teardown(test_write_round_trip, teardown),
 	};
 

@@ -5,7 +5,9 @@
  * learner must find the fastest worker (generous margin: 80% of the last 200
  * choices; the precise figure is the benchmark's), then move away from it when
  * it degrades (3x slower, its run-queue latency signal high), and explain its
- * choices (prediction, uncertainty, runner-up).
+ * choices (prediction, uncertainty, runner-up). A second case degrades the
+ * fastest worker with no signal to show it: the change detector on the
+ * residuals must notice within a few completions there.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,10 +133,86 @@ static void test_converges_and_adapts(void **st)
 	fog_sched__free(s);
 }
 
+/*
+ * Silent degradation: four workers with identical, unchanging signals; w0 is
+ * twice as fast as the rest until it becomes 4x slower than it was. With
+ * residuals clipped and forgetting at 0.995 alone, re-learning w0 would take
+ * hundreds of its completions; the CUSUM alarm must move the choice away after
+ * at most three.
+ */
+static void test_detects_silent_degradation(void **st)
+{
+	static const double sp[4] = { 2.0, 1.0, 1.2, 0.8 };
+	struct fog_sched_opts o = { .strategy = FOG_STRAT_ML_ADAPTIVE, .clock = clk, .seed = 3 };
+	struct fog_sched *s = fog_sched__new(&o);
+	struct fog_sched_stats ss;
+	double factor = 1.0;
+	int on_w0 = 0, hits = 0, after = 0;
+	bool streak = true;	/* still choosing w0 since the change */
+
+	assert_non_null(s);
+	for (int i = 0; i < 4; i++) {
+		struct fog_worker_spec w = { .cpu_cores = 4, .memory_mb = 4096 };
+		struct fog_worker_signals sig = { .have = FOG_SIG_RUNQ_P99 | FOG_SIG_CPU_UTIL,
+						  .runq_p99_us = 50, .cpu_util = 0.1 };
+		char err[200];
+
+		snprintf(w.id, sizeof(w.id), "w%d", i);
+		assert_int_equal(fog_sched__worker_add(s, &w, err, sizeof(err)), 0);
+		assert_int_equal(fog_sched__worker_signals(s, w.id, &sig), 0);
+	}
+	for (int k = 0; k < 500; k++) {
+		struct fog_task_spec t = { .strategy = FOG_STRAT_DEFAULT, .cpu_cores = 1,
+					   .memory_mb = 100 };
+		struct fog_task_info ti;
+		char err[200];
+		double nominal = 200 + 300 * unif(), ms;
+		int wi;
+
+		if (k == 300) {
+			fog_sched__stats(s, &ss);
+			assert_int_equal(ss.ml_changes, 0);	/* no false alarm while steady */
+			print_message("before the change, w0 chosen %d of the last 100\n", hits);
+			assert_true(hits >= 80);
+			factor = 4.0;
+		}
+		snprintf(t.id, sizeof(t.id), "t%d", k);
+		t.est_runtime_ms = nominal;
+		assert_int_equal(fog_sched__submit(s, &t, err, sizeof(err)), 0);
+		assert_int_equal(fog_sched__schedule(s, 0), 1);
+		assert_int_equal(fog_sched__task(s, t.id, &ti), 0);
+		wi = atoi(ti.worker + 1);
+		if (k >= 200 && k < 300)
+			hits += wi == 0;
+		if (k >= 300 && streak) {
+			if (wi == 0)
+				on_w0++;	/* w0 chosen right after the change */
+			else
+				streak = false;
+		}
+		if (k >= 400)
+			after += wi == 2;	/* w2 is the fastest now */
+		assert_int_equal(fog_sched__task_started(s, t.id), 0);
+		ms = nominal / sp[wi] * (wi == 0 ? factor : 1.0) * exp(0.1 * (unif() - 0.5));
+		now += (__u64)(ms * 1e6);
+		assert_int_equal(fog_sched__task_finished(s, t.id, FOG_TASK_SUCCEEDED, 0, false, 0,
+							  0), 0);
+	}
+	fog_sched__stats(s, &ss);
+	print_message("after the change: w0 chosen %d times in a row, %llu alarms\n", on_w0,
+		      (unsigned long long)ss.ml_changes);
+	assert_true(ss.ml_changes >= 1);
+	assert_true(on_w0 >= 1 && on_w0 <= 3);
+	print_message("new fastest chosen %d of the last 100\n", after);
+	assert_true(after >= 80);
+	fog_sched__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_converges_and_adapts),
+		cmocka_unit_test(test_detects_silent_degradation),
 	};
 
 	return cmocka_run_group_tests_name("sched_learner", tests, NULL, NULL);

@@ -34,6 +34,21 @@
  *   2..10 s; while there, the worker's run-queue p99 signal is 4 ms instead of
  *   ~60 us and its CPU utilisation reads 0.5 higher.
  * - signals are sent to the engine every 250 ms of simulated time.
+ * Accuracy, counted after the first --warm share of the tasks, two ways:
+ * - strict ("accuracy"): the choice is the oracle's, the worker with the
+ *   lowest expected run time (all but the noise known) among those with room.
+ * - tie-aware ("tie_aware"): the choice is the oracle's, or its expected run
+ *   time is within a factor exp(--tie) of the oracle's. The default tie, 0.02
+ *   (2%), is a quarter of the run-time noise sigma (0.08): at that gap the
+ *   chosen worker's actual run is the faster of the two with probability
+ *   Phi(-0.02 / (0.08 sqrt 2)) = 43% (50% for an exact tie), and telling the
+ *   two apart at two standard errors takes 2 (2 x 0.08 / 0.02)^2 = 128 runs
+ *   of each in the same conditions. Any wider gap is a miss in both columns;
+ *   --tie 0 makes the two equal. "within5" (within 5%) and regret (extra
+ *   expected time over the oracle's, % of its total) are reported as well.
+ * - "hidden": the share of decisions whose chosen or oracle's worker had a
+ *   neighbour arrive or leave since the last signals, which no policy that
+ *   reads signals could have seen (a diagnostic; it changes neither count).
  * SIM_DEBUG=1 in the environment prints every ML_ADAPTIVE miss after warm-up.
  */
 #include <errno.h>
@@ -59,6 +74,7 @@ struct sim_worker {
 	__u32 alloc_gpu;
 	int running;
 	double nn_until;	/* ms; noisy neighbour present while now < nn_until */
+	bool nn_sent;		/* whether the last signals showed a neighbour */
 };
 
 struct sim_task {
@@ -83,7 +99,7 @@ static struct sim_worker W[MAX_W], W0[MAX_W];
 static struct sim_task T[MAX_T], T0[MAX_T];
 static int nw = 16, nt;
 static __u64 seed = 1;
-static double spread = 1.12, util = 0.6, noise = 0.02, warm = 0.2;
+static double spread = 1.12, util = 0.6, noise = 0.02, warm = 0.2, tie = 0.02;
 static const char *trace_dir = TRACE_DIR;
 static bool synthetic;
 static bool verbose;
@@ -346,6 +362,8 @@ static double baseline_score(enum policy p, const struct sim_task *t, const stru
 
 struct result {
 	__u64 decisions, correct, near;	/* near: within 5% of the oracle's time */
+	__u64 tied;	/* the oracle's choice or within a factor exp(tie) of it */
+	__u64 hidden;	/* chosen or oracle's worker changed unseen since the signals */
 	double regret_num, regret_den;
 	double sum_ct, cost;
 	int sla_viol, done;
@@ -406,6 +424,9 @@ static void start_task(int ti, int wi)
 		cur->decisions++;
 		cur->correct += best == wi;
 		cur->near += exp_ms <= 1.05 * true_ms(t, &W[best], now_ms);
+		cur->tied += best == wi || exp_ms <= exp(tie) * true_ms(t, &W[best], now_ms);
+		cur->hidden += (now_ms < w->nn_until) != w->nn_sent ||
+			       (now_ms < W[best].nn_until) != W[best].nn_sent;
 		cur->regret_num += exp_ms - true_ms(t, &W[best], now_ms);
 		cur->regret_den += true_ms(t, &W[best], now_ms);
 	}
@@ -454,6 +475,7 @@ static void send_signals(struct fog_sched *s)
 			.load = w->alloc_cpu + (nn ? w->cores / 2 : 0),
 		};
 		char id[16];
+
 
 		snprintf(id, sizeof(id), "w%d", i);
 		fog_sched__worker_signals(s, id, &sig);
@@ -522,6 +544,8 @@ static int run(enum policy p, struct result *r)
 			continue;
 		}
 		if (t_evt == next_sig) {
+			for (int i = 0; i < nw; i++)	/* what signals show now, for "hidden" */
+				W[i].nn_sent = now_ms < W[i].nn_until;
 			if (s)
 				send_signals(s);
 			next_sig += 250;
@@ -630,6 +654,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: sched_sim [--seed N] [--workers N] [--tasks N] [--spread F] [--util F]\n"
 		   "                 [--noise P] [--warm F] [--trace DIR | --synthetic]\n"
 		   "                 [--policy NAME] [--explore F] [--alpha F] [--forget F]\n"
+		   "                 [--tie F]\n"
 		   "                 [--json] [-v]\n");
 }
 
@@ -641,6 +666,7 @@ int main(int argc, char **argv)
 		{ "warm", 1, NULL, 'm' }, { "trace", 1, NULL, 't' }, { "synthetic", 0, NULL, 'S' },
 		{ "policy", 1, NULL, 'P' }, { "explore", 1, NULL, 'e' }, { "alpha", 1, NULL, 'a' },
 		{ "forget", 1, NULL, 'f' }, { "json", 0, NULL, 'j' }, { "help", 0, NULL, 'h' },
+		{ "tie", 1, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, max_tasks = 4000, only = -1;
@@ -661,6 +687,7 @@ int main(int argc, char **argv)
 		case 'e': explore = atof(optarg); break;
 		case 'a': alpha = atof(optarg); break;
 		case 'f': forget = atof(optarg); break;
+		case 'T': tie = atof(optarg); break;
 		case 'v': verbose = true; break;
 		case 'P':
 			for (int i = 0; i < P_COUNT; i++)
@@ -676,19 +703,22 @@ int main(int argc, char **argv)
 		}
 	}
 	if (nw < 2 || nw > MAX_W || max_tasks < 10 || max_tasks > MAX_T || spread < 1 ||
-	    util <= 0 || util > 2 || noise < 0 || noise > 1 || warm < 0 || warm >= 1) {
+	    util <= 0 || util > 2 || noise < 0 || noise > 1 || warm < 0 || warm >= 1 || tie < 0 ||
+	    tie > 1) {
 		fprintf(stderr, "sched_sim: workers 2..%d, tasks 10..%d, spread >= 1, util in "
-				"(0, 2], noise and warm in [0, 1)\n", MAX_W, MAX_T);
+				"(0, 2], noise and warm in [0, 1), tie in [0, 1]\n", MAX_W, MAX_T);
 		return 2;
 	}
 	if (build(max_tasks))
 		return 1;
 	if (!json)
 		printf("# %s, seed %llu, %d workers, %d tasks, spread %.2f, util %.2f, noise %.3f, "
-		       "accuracy after the first %.0f%%\n%-16s %9s %8s %8s %10s %10s %6s %9s\n",
+		       "accuracy after the first %.0f%%, tie within %.1f%%\n"
+		       "%-16s %9s %9s %8s %8s %7s %10s %10s %6s %9s\n",
 		       synthetic ? "synthetic" : "alibaba-gpu-v2023", (unsigned long long)seed, nw,
-		       nt, spread, util, noise, warm * 100, "policy", "accuracy", "within5", "regret",
-		       "mean_ms", "p99_ms", "sla", "cost");
+		       nt, spread, util, noise, warm * 100, (exp(tie) - 1) * 100, "policy",
+		       "accuracy", "tie_aware", "within5", "regret", "hidden", "mean_ms", "p99_ms",
+		       "sla", "cost");
 	else
 		printf("[");
 	for (int p = 0, first = 1; p < P_COUNT; p++) {
@@ -702,18 +732,21 @@ int main(int argc, char **argv)
 		{
 			double acc = r.decisions ? 100.0 * r.correct / r.decisions : 0;
 			double near = r.decisions ? 100.0 * r.near / r.decisions : 0;
+			double tied = r.decisions ? 100.0 * r.tied / r.decisions : 0;
+			double hid = r.decisions ? 100.0 * r.hidden / r.decisions : 0;
 			double reg = r.regret_den ? 100.0 * r.regret_num / r.regret_den : 0;
 			double mean = r.sum_ct / r.done, p99 = r.ct[(int)(0.99 * (r.done - 1))];
 
 			if (json)
-				printf("%s{\"policy\":\"%s\",\"accuracy_pct\":%.2f,\"within5_pct\":%.2f,"
-				       "\"regret_pct\":%.2f,"
+				printf("%s{\"policy\":\"%s\",\"accuracy_pct\":%.2f,"
+				       "\"tie_aware_pct\":%.2f,\"within5_pct\":%.2f,"
+				       "\"regret_pct\":%.2f,\"hidden_pct\":%.2f,"
 				       "\"mean_ms\":%.1f,\"p99_ms\":%.1f,\"sla_violations\":%d,"
 				       "\"cost\":%.4f,\"tasks\":%d}", first ? "" : ",", pnames[p], acc,
-				       near, reg, mean, p99, r.sla_viol, r.cost, r.done);
+				       tied, near, reg, hid, mean, p99, r.sla_viol, r.cost, r.done);
 			else
-				printf("%-16s %8.2f%% %7.2f%% %7.2f%% %10.1f %10.1f %6d %9.4f\n", pnames[p],
-				       acc, near, reg, mean, p99, r.sla_viol, r.cost);
+				printf("%-16s %8.2f%% %8.2f%% %7.2f%% %7.2f%% %6.2f%% %10.1f %10.1f %6d %9.4f\n",
+				       pnames[p], acc, tied, near, reg, hid, mean, p99, r.sla_viol, r.cost);
 			first = 0;
 		}
 		free(r.ct);

@@ -349,6 +349,10 @@ struct load_ctx {
 	struct fog_config *cfg;
 	char msg[FOG_CONFIG_ERR_LEN];
 	int err;
+	FILE *f;
+	int line;	/* lines handed to the parser so far */
+	int long_line;	/* the first line longer than the parser's buffer, 0 if none */
+	int max_len;
 };
 
 static int on_ini_value(void *user, const char *section, const char *name, const char *value)
@@ -372,15 +376,46 @@ static int on_ini_value(void *user, const char *section, const char *name, const
 	return err ? 0 : 1;
 }
 
+/*
+ * libinih's line reader: fgets, except that a line longer than the parser's
+ * buffer stops the parse (libinih would read its rest as a line of its own).
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct load_ctx *ctx = stream;
+	size_t n;
+	int c;
+
+	if (!fgets(str, num, ctx->f))
+		return NULL;
+	ctx->line++;
+	n = strlen(str);
+	if (n && str[n - 1] == '\n')
+		return str;
+	c = getc(ctx->f);
+	if (c == EOF || c == '\n')
+		return str; /* the last line, or exactly num - 1 bytes */
+	ctx->long_line = ctx->line;
+	ctx->max_len = num - 1;
+	return NULL;
+}
+
 int fog_config_load(struct fog_config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct load_ctx ctx = { .cfg = cfg };
 	int line;
 
-	line = ini_parse(path, on_ini_value, &ctx);
-	if (line == -1) {
+	ctx.f = fopen(path, "re");
+	if (!ctx.f) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -ENOENT;
+	}
+	line = ini_parse_stream(read_line, &ctx, on_ini_value, &ctx);
+	fclose(ctx.f);
+	if (ctx.long_line && (line <= 0 || line > ctx.long_line)) {
+		snprintf(err, errlen, "%s:%d: line is longer than %d bytes", path, ctx.long_line,
+			 ctx.max_len);
+		return -E2BIG;
 	}
 	if (line == -2) {
 		snprintf(err, errlen, "%s: out of memory while parsing", path);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/text.h"
 #include "collect/agg.h"
 #include "collect/hist.h"
 
@@ -198,7 +199,7 @@ json_t *fog_proc_json(const struct fog_proc *p)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "pid", json_integer(p->pid));
-	json_object_set_new(o, "comm", json_string(p->comm));
+	json_object_set_new(o, "comm", fog_json_text(p->comm));
 	json_object_set_new(o, "cgroup_id", json_integer((json_int_t)p->cgroup_id));
 	json_object_set_new(o, "cpu_seconds", json_real((double)p->oncpu_ns / 1e9));
 	json_object_set_new(o, "cpu_share", json_real(p->cpu_share));

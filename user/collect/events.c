@@ -9,6 +9,7 @@
 
 #include "agent/heap.h"
 #include "agent/log.h"
+#include "agent/text.h"
 #include "agent/loop.h"
 #include "collect/events.h"
 
@@ -128,7 +129,7 @@ json_t *fog_event_json(const struct fog_event *ev, const char *cgroup_path)
 	case FOG_EV_EXIT:
 		json_object_set_new(o, "pid", json_integer(ev->u.proc.pid));
 		json_object_set_new(o, "ppid", json_integer(ev->u.proc.ppid));
-		json_object_set_new(o, "comm", json_string(ev->u.proc.comm));
+		json_object_set_new(o, "comm", fog_json_text(ev->u.proc.comm));
 		if (ev->type == FOG_EV_EXIT)
 			json_object_set_new(o, "exit_code", json_integer(ev->u.proc.exit_code));
 		cgid = ev->u.proc.cgroup_id;
@@ -136,7 +137,7 @@ json_t *fog_event_json(const struct fog_event *ev, const char *cgroup_path)
 	case FOG_EV_RUNQ_OUTLIER:
 		json_object_set_new(o, "pid", json_integer(ev->u.runq.pid));
 		json_object_set_new(o, "tid", json_integer(ev->u.runq.tid));
-		json_object_set_new(o, "comm", json_string(ev->u.runq.comm));
+		json_object_set_new(o, "comm", fog_json_text(ev->u.runq.comm));
 		json_object_set_new(o, "cpu", json_integer(ev->u.runq.cpu));
 		json_object_set_new(o, "latency_seconds", json_real(ev->u.runq.latency_ns / 1e9));
 		cgid = ev->u.runq.cgroup_id;
@@ -144,7 +145,7 @@ json_t *fog_event_json(const struct fog_event *ev, const char *cgroup_path)
 	case FOG_EV_OOM_KILL:
 		json_object_set_new(o, "pid", json_integer(ev->u.oom.pid));
 		json_object_set_new(o, "uid", json_integer(ev->u.oom.uid));
-		json_object_set_new(o, "comm", json_string(ev->u.oom.comm));
+		json_object_set_new(o, "comm", fog_json_text(ev->u.oom.comm));
 		json_object_set_new(o, "rss_pages", json_integer((json_int_t)ev->u.oom.pages));
 		json_object_set_new(o, "total_vm_pages",
 				    json_integer((json_int_t)ev->u.oom.total_vm_pages));
@@ -152,7 +153,7 @@ json_t *fog_event_json(const struct fog_event *ev, const char *cgroup_path)
 		break;
 	case FOG_EV_IO_OUTLIER:
 		json_object_set_new(o, "pid", json_integer(ev->u.io.pid));
-		json_object_set_new(o, "comm", json_string(ev->u.io.comm));
+		json_object_set_new(o, "comm", fog_json_text(ev->u.io.comm));
 		json_object_set_new(o, "dev", json_sprintf("%u:%u", ev->u.io.dev >> 20,
 							   ev->u.io.dev & ((1U << 20) - 1)));
 		json_object_set_new(o, "op", json_string(ev->u.io.write ? "write" : "read"));
@@ -162,7 +163,7 @@ json_t *fog_event_json(const struct fog_event *ev, const char *cgroup_path)
 		return o;
 	}
 	json_object_set_new(o, "cgroup_id", json_integer((json_int_t)cgid));
-	json_object_set_new(o, "cgroup", cgroup_path ? json_string(cgroup_path) : json_null());
+	json_object_set_new(o, "cgroup", fog_json_text(cgroup_path));
 	return o;
 }
 

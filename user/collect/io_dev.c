@@ -225,17 +225,25 @@ out_free:
 int fog_io_dev_name(const char *sysfs_dev_block, const char *partitions, __u32 dev, char *out,
 		    size_t len)
 {
-	char path[512], *text;
-	int err_sys, err_part;
+	char path[512], uevent[4096], *text = NULL;
+	int err_sys, err_part, fd;
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%u:%u/uevent", sysfs_dev_block, fog_io_dev_major(dev),
 		 fog_io_dev_minor(dev));
-	err_sys = read_text(path, &text);
+	/* a uevent file is a few lines: read on the stack, as names are re-checked while collecting */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	err_sys = fd < 0 ? -errno : 0;
 	if (!err_sys) {
-		err_sys = fog_io_uevent_devname(text, out, len);
-		free(text);
-		if (!err_sys)
-			return 0;
+		n = read(fd, uevent, sizeof(uevent) - 1);
+		err_sys = n < 0 ? -errno : 0;
+		close(fd);
+		if (!err_sys) {
+			uevent[n] = '\0';
+			err_sys = fog_io_uevent_devname(uevent, out, len);
+			if (!err_sys)
+				return 0;
+		}
 	}
 	err_part = read_text(partitions, &text);
 	if (!err_part) {

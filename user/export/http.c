@@ -15,6 +15,7 @@
 
 #include "agent/heap.h"
 #include "agent/log.h"
+#include "agent/text.h"
 #include "agent/loop.h"
 #include "export/http.h"
 
@@ -133,12 +134,14 @@ int fog_http_json(struct fog_http_resp *resp, int status, json_t *j)
 
 int fog_http_error(struct fog_http_resp *resp, int status, const char *fmt, ...)
 {
-	char msg[512];
+	char raw[512], msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* messages echo request bytes: keep them valid UTF-8 so the 4xx stays a 4xx */
+	fog_utf8_sanitize(msg, sizeof(msg), raw);
 	return fog_http_json(resp, status, json_pack("{s:s}", "error", msg));
 }
 

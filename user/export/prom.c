@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/text.h"
 #include "collect/hist.h"
 #include "export/prom.h"
 
@@ -134,8 +135,17 @@ static void escape(struct fog_prom *w, const char *s, bool quote)
 			else
 				put(w, s, 1);
 			break;
-		default:
-			put(w, s, 1);
+		default: {
+			/* the formats are UTF-8: a bad byte becomes U+FFFD, not a broken scrape */
+			size_t n = fog_utf8_seq_len((const unsigned char *)s);
+
+			if (!n) {
+				put(w, "\xef\xbf\xbd", 3);
+			} else {
+				put(w, s, n);
+				s += n - 1;
+			}
+		}
 		}
 	}
 }

@@ -236,6 +236,11 @@ static int check_sample(struct fog_monitor *mon, double now,
 			return fog_monitor_fail(-EINVAL, "%s sample %g is %s",
 						fog_monitor_resource_name(r), v,
 						isinf(v) ? "infinite" : "negative");
+		/* fractions and seconds: beyond this the trend sums lose all meaning */
+		if (v > FOG_MONITOR_SAMPLE_MAX)
+			return fog_monitor_fail(-EINVAL, "%s sample %g is above %g",
+						fog_monitor_resource_name(r), v,
+						FOG_MONITOR_SAMPLE_MAX);
 	}
 	return 0;
 }

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The profiler's HTTP API (user/profile/server.c): POST /api/v1/profile bodies
+ * (JSON from a client), GET /api/v1/profile/ID[/FORMAT] paths, and every output
+ * format rendered from a profile whose function and module names come from the
+ * input (as symbol names come from the ELF files of profiled processes).
+ *
+ * The routes and the timer are captured with ld --wrap; the capture session is
+ * replaced by the one below, which records the options it was given and builds
+ * its profile from the input, so no BPF program is loaded. CLOCK_MONOTONIC is
+ * wrapped so that a timer operation can make running profiles due.
+ *
+ * Input: operations, each an op byte then its operands: a body, a path or a
+ * name up to a NUL, or for "time passes" a length and that many bytes of stacks.
+ * Properties: every request is answered (handler returns 0) with a status the
+ * API documents; JSON bodies parse; options reaching the session are in range;
+ * in SVG and HTML every '<' and '&' opens markup (names are escaped).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/stat.h>
+
+#include "agent/log.h"
+#include "agent/loop.h"
+#include "collect/collector.h"
+#include "export/http.h"
+#include "fog/profiler.h"
+#include "profile/server.h"
+#include "profile/session.h"
+#include "fuzz.h"
+
+#define MAX_ROUTES 8
+#define MAX_NAMES 6
+
+struct route {
+	const char *method, *path;
+	fog_http_handler_fn fn;
+	void *ctx;
+};
+
+static struct route routes[MAX_ROUTES];
+static unsigned int n_routes;
+static fog_loop_timer_fn timer_fn;
+static void *timer_ctx;
+static time_t mono_offset;	/* seconds added to CLOCK_MONOTONIC */
+static char cg_root[256];
+static struct fog_collect collect;
+
+/* names the next finished profile is built from, and whether any needs escaping */
+static struct fuzz_in *cur_in;
+static char *names[MAX_NAMES];
+static unsigned int n_names;
+
+int __real_clock_gettime(clockid_t clk, struct timespec *ts);
+
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	int rc = __real_clock_gettime(clk, ts);
+
+	if (!rc && clk == CLOCK_MONOTONIC)
+		ts->tv_sec += mono_offset;
+	return rc;
+}
+
+static int add(const char *method, const char *path, fog_http_handler_fn fn, void *ctx)
+{
+	FUZZ_CHECK(n_routes < MAX_ROUTES);
+	routes[n_routes++] = (struct route){ method, path, fn, ctx };
+	return 0;
+}
+
+int __wrap_fog_http__route(struct fog_http *h, const char *method, const char *path,
+			   fog_http_handler_fn fn, void *ctx)
+{
+	return add(method, path, fn, ctx);
+}
+
+int __wrap_fog_http__route_local(struct fog_http *h, const char *method, const char *path,
+				 fog_http_handler_fn fn, void *ctx)
+{
+	return add(method, path, fn, ctx);
+}
+
+int __wrap_fog_loop__add_timer(struct fog_loop *loop, unsigned int period_ms, fog_loop_timer_fn fn,
+			       void *ctx)
+{
+	timer_fn = fn;
+	timer_ctx = ctx;
+	return 1;
+}
+
+int __wrap_fog_loop__del_timer(struct fog_loop *loop, int id)
+{
+	FUZZ_CHECK(id == 1);
+	timer_fn = NULL;
+	return 0;
+}
+
+/* ---- the capture session, replaced ---- */
+
+struct fog_prof_session {
+	struct fog_prof_capture_opts o;
+	struct fog_prof *prof;
+};
+
+struct fog_prof_session *fog_prof_session__new(const struct fog_prof_capture_opts *o,
+					       const char *target, struct fog_elfcache *cache,
+					       char *err, size_t len)
+{
+	struct fog_prof_session *s;
+
+	FUZZ_CHECK(o->frequency >= 1 && o->frequency <= 10000);
+	switch (o->target) {
+	case FOG_PROF_TARGET_PID:
+		FUZZ_CHECK(o->pid >= 1 && o->pid <= 4194304);
+		break;
+	case FOG_PROF_TARGET_CGROUP:
+		FUZZ_CHECK(o->cgroup_id != 0);
+		break;
+	case FOG_PROF_TARGET_HOST:
+		break;
+	default:
+		FUZZ_CHECK(!"unknown target");
+	}
+	FUZZ_CHECK(target && strlen(target) < 128);
+	if (o->pid == 4194304) { /* a process that does not exist */
+		snprintf(err, len, "no process %u", o->pid);
+		errno = ESRCH;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	FUZZ_CHECK(s);
+	s->o = *o;
+	return s;
+}
+
+void fog_prof_session__free(struct fog_prof_session *s)
+{
+	if (!s)
+		return;
+	fog_prof__free(s->prof);
+	free(s);
+}
+
+void fog_prof_session__poll(struct fog_prof_session *s)
+{
+}
+
+/* The profile: frames named by the input's names, stacks of them with input values. */
+int fog_prof_session__finish(struct fog_prof_session *s)
+{
+	struct fuzz_in *in = cur_in;
+	__u32 frames[8];
+
+	s->prof = fog_prof__new(FOG_PROF_CPU);
+	FUZZ_CHECK(s->prof);
+	s->prof->frequency = s->o.frequency;
+	s->prof->period = 1000000000ull / s->o.frequency;
+	s->prof->duration_ns = 1000000000ull;
+	snprintf(s->prof->target, sizeof(s->prof->target), "fuzz");
+	for (int st = 0; st < 4 && in->n; st++) {
+		__u32 n = 1 + fuzz_u8(in) % 8;
+
+		for (__u32 i = 0; i < n; i++) {
+			uint8_t sel = fuzz_u8(in);
+			const char *func = n_names ? names[sel % n_names] : "main";
+			const char *mod = n_names && (sel & 0x80) ? names[(sel >> 3) % n_names] : NULL;
+			long idx = fog_prof__frame(s->prof, func, mod, fuzz_u8(in), sel & 0x40, 0);
+
+			FUZZ_CHECK(idx >= 0);
+			frames[i] = (__u32)idx;
+		}
+		FUZZ_CHECK(fog_prof__add_stack(s->prof, 1 + fuzz_u8(in), n_names ? names[0] : "x",
+					       frames, n, 1 + fuzz_u8(in), 1) == 0);
+	}
+	if (n_names)
+		fog_prof__note(s->prof, "%s", names[n_names - 1]);
+	return 0;
+}
+
+struct fog_prof *fog_prof_session__prof(struct fog_prof_session *s)
+{
+	return s->prof;
+}
+
+struct fog_prof *fog_prof_session__take(struct fog_prof_session *s)
+{
+	struct fog_prof *p = s->prof;
+
+	s->prof = NULL;
+	return p;
+}
+
+void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bool end)
+{
+}
+
+__u64 fog_prof_session__samples(struct fog_prof_session *s)
+{
+	return 0;
+}
+
+/* Memory profiles (the library API) never start here: the process is "gone". */
+int fog_profile_start(pid_t pid, unsigned int mode, const struct fog_profile_opts *o,
+		      struct fog_profile **out)
+{
+	FUZZ_CHECK(pid >= 1 && pid <= 4194304);
+	return -ESRCH;
+}
+
+int fog_profile_stop(struct fog_profile *prof, struct fog_profile_result **result)
+{
+	FUZZ_CHECK(!prof);
+	return 0;
+}
+
+const char *fog_profile_strerror(void)
+{
+	return "no such process";
+}
+
+void fog_profile_result__free(struct fog_profile_result *r)
+{
+	FUZZ_CHECK(!r);
+}
+
+__u64 fog_profile_result_total(const struct fog_profile_result *r, enum fog_profile_view v)
+{
+	return 0;
+}
+
+const struct fog_prof *fog_profile_result_prof(const struct fog_profile_result *r,
+					       enum fog_profile_view v)
+{
+	return NULL;
+}
+
+/* ---- requests ---- */
+
+static const struct route *find(const char *method, const char *path)
+{
+	const struct route *best = NULL;
+
+	for (unsigned int i = 0; i < n_routes; i++) {
+		const struct route *r = &routes[i];
+		size_t l = strlen(r->path);
+
+		if (strcmp(r->method, method))
+			continue;
+		if (!strcmp(r->path, path))
+			return r;
+		if (r->path[l - 1] == '/' && !strncmp(r->path, path, l) &&
+		    (!best || strlen(best->path) < l))
+			best = r;
+	}
+	return best;
+}
+
+/* Skips from a "<script" or "<style" at p to its end tag: their text is not markup. */
+static const char *skip_raw(const char *p, const char *end)
+{
+	static const char *const tags[][2] = { { "<script", "</script" }, { "<style", "</style" } };
+
+	for (size_t t = 0; t < 2; t++) {
+		size_t l = strlen(tags[t][0]);
+		const char *close;
+
+		if ((size_t)(end - p) < l || strncasecmp(p, tags[t][0], l))
+			continue;
+		close = memmem(p, (size_t)(end - p), tags[t][1], strlen(tags[t][1]));
+		return close ? close + 1 : end;
+	}
+	return p;
+}
+
+/*
+ * SVG and HTML carry function names from ELF files: escaped, every '<' of the
+ * output opens a tag or comment and every '&' an entity. A name written raw
+ * with '<' or '&' before anything else breaks that (the names here hold them).
+ */
+static void check_escaped(const struct fog_http_resp *resp, const char *format)
+{
+	const char *p = resp->body, *end = resp->body + resp->len;
+
+	if (strcmp(format, "svg") && strcmp(format, "html"))
+		return;
+	for (; p < end; p++) {
+		const char *q = skip_raw(p, end);
+		unsigned char next;
+
+		if (q != p) {
+			p = q;
+			continue;
+		}
+		if (*p != '<' && *p != '&')
+			continue;
+		next = p + 1 < end ? (unsigned char)p[1] : 0;
+		if (*p == '<' && (isalpha(next) || next == '/' || next == '!' || next == '?'))
+			continue;
+		if (*p == '&' && (isalpha(next) || next == '#'))
+			continue;
+		fprintf(stderr, "fuzz: %s output has a raw '%c' at byte %zu: '%.40s'\n", format, *p,
+			(size_t)(p - resp->body), p);
+		FUZZ_CHECK(!"markup from a name is not escaped");
+	}
+}
+
+static void request(const char *method, const char *path, const char *body, size_t body_len)
+{
+	static const int statuses[] = { 200, 202, 400, 404, 409, 429, 501 };
+	struct fog_http_req req = { .method = method, .path = path, .body = body,
+				    .body_len = body_len, .accept = "", .local = true };
+	struct fog_http_resp resp = { 0 };
+	const struct route *r = find(method, path);
+	const char *slash;
+	bool known = false;
+	int rc;
+
+	if (!r)
+		return;
+	rc = r->fn(&req, &resp, r->ctx);
+	if (rc)
+		fprintf(stderr, "fuzz: %s %s answered %d (a 500)\n", method, path, rc);
+	/* every answer is a documented status: request bytes echoed in errors stay valid UTF-8 */
+	FUZZ_CHECK(rc == 0);
+	if (getenv("FUZZ_VERBOSE"))
+		fprintf(stderr, "fuzz: %s %s -> %d %s (%zu bytes)\n", method, path, resp.status,
+			resp.content_type, resp.len);
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		known |= resp.status == statuses[i];
+	FUZZ_CHECK(known);
+	FUZZ_CHECK(resp.body && resp.content_type);
+	if (strstr(resp.content_type, "json")) {
+		json_error_t jerr;
+		json_t *j = json_loadb(resp.body, resp.len, 0, &jerr);
+
+		FUZZ_CHECK(j);
+		if (resp.status >= 400)
+			FUZZ_CHECK(json_is_string(json_object_get(j, "error")));
+		json_decref(j);
+	}
+	slash = strrchr(path, '/');
+	if (resp.status == 200 && slash)
+		check_escaped(&resp, slash + 1);
+	free(resp.body);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void cleanup(void)
+{
+	if (cg_root[0])
+		nftw(cg_root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char dir[320];
+
+	fog_log_set_level(FOG_LOG_ERROR);
+	/* run.sh points FUZZ_TMP into build-fuzz/: a crash skips the atexit clean-up */
+	snprintf(cg_root, sizeof(cg_root), "%s/fogd-fuzz-cg.XXXXXX",
+		 getenv("FUZZ_TMP") ? getenv("FUZZ_TMP") : "/tmp");
+	FUZZ_CHECK(mkdtemp(cg_root));
+	atexit(cleanup);
+	snprintf(dir, sizeof(dir), "%s/app.slice", cg_root);
+	FUZZ_CHECK(mkdir(dir, 0700) == 0);
+	snprintf(dir, sizeof(dir), "%s/app.slice/job 1", cg_root);
+	FUZZ_CHECK(mkdir(dir, 0700) == 0);
+	collect.cgroup.mode = FOG_CGROUP_V2;
+	snprintf(collect.cgroup.mount, sizeof(collect.cgroup.mount), "%s", cg_root);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = { data, size };
+	struct fog_profiler *pr;
+	char path[512];
+
+	n_routes = 0;
+	n_names = 0;
+	mono_offset = 0;
+	pr = fog_profiler__new(NULL, &collect);
+	FUZZ_CHECK(pr && timer_fn);
+	while (in.n) {
+		uint8_t op = fuzz_u8(&in);
+		char *s;
+
+		switch (op % 4) {
+		case 0: /* a body: the bytes up to a NUL */
+			s = fuzz_str(&in);
+			request("POST", "/api/v1/profile", s, strlen(s));
+			free(s);
+			break;
+		case 1: /* a path below /api/v1/profile/ */
+			s = fuzz_str(&in);
+			snprintf(path, sizeof(path), "/api/v1/profile/%s", s);
+			request("GET", path, "", 0);
+			free(s);
+			break;
+		case 2: /* a name for frames of the profiles that finish next */
+			s = fuzz_str(&in);
+			if (n_names < MAX_NAMES && s[0])
+				names[n_names++] = s;
+			else
+				free(s);
+			break;
+		default: { /* time passes: running profiles finish, built from the next L bytes */
+			struct fuzz_in stacks = { in.p, fuzz_u8(&in) };
+
+			stacks.p = in.p;
+			if (stacks.n > in.n)
+				stacks.n = in.n;
+			in.p += stacks.n;
+			in.n -= stacks.n;
+			cur_in = &stacks;
+			mono_offset += 3601;
+			timer_fn(timer_ctx);
+			cur_in = NULL;
+			request("GET", "/api/v1/profile", "", 0);
+			break;
+		}
+		}
+	}
+	fog_profiler__free(pr);
+	for (unsigned int i = 0; i < n_names; i++)
+		free(names[i]);
+	return 0;
+}
