@@ -29,7 +29,8 @@ command -v perf >/dev/null || { echo "bench: needs perf (linux-perf)" >&2; exit 
 api() { curl -sf --max-time 5 --unix-socket "$SOCK" "http://localhost$1"; }
 
 fogd_up() {
-	"$FOGD" -o fogd.socket="$SOCK" -o fogd.pin_path="$PINS" "$@" >"$DIR/fogd.log" 2>&1 &
+	"$FOGD" -o fogd.socket="$SOCK" -o fogd.pin_path="$PINS" -o http.listen=off "$@" \
+		>"$DIR/fogd.log" 2>&1 &
 	FOGD_PID=$!
 	for _ in $(seq 1 100); do
 		api /api/v1/status >/dev/null 2>&1 && return 0
@@ -125,6 +126,39 @@ for f in "$DIR"/status.*.json; do
 		'"\($f): \(.events.received) events received, \(.events.dropped) dropped, \(.events.malformed) malformed"' "$f"
 done
 sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+
+echo
+echo "== /metrics scrape: fogd vs node_exporter on this host (budget: ~1,000 series < 1 ms)"
+SCRAPES=${BENCH_SCRAPES:-300}
+FOG_PORT=$((20000 + RANDOM % 20000))
+NE_PORT=$((FOG_PORT + 1))
+fogd_up -o http.listen=127.0.0.1:"$FOG_PORT" -o export.top_processes=200 -o export.top_cgroups=50
+sleep 2
+node_pid=
+if command -v prometheus-node-exporter >/dev/null; then
+	prometheus-node-exporter --web.listen-address=127.0.0.1:"$NE_PORT" >"$DIR/ne.log" 2>&1 &
+	node_pid=$!
+	for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$NE_PORT/metrics" >/dev/null && break; sleep 0.1; done
+fi
+# per scrape: wall time seen by the client (median, p99) and the exporter's own CPU time
+scrape_bench() {
+	local name=$1 url=$2 pid=$3 t0 t1 series
+	series=$(curl -sf "$url" | grep -vc '^#')
+	t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	for _ in $(seq 1 "$SCRAPES"); do
+		curl -s -o /dev/null -w '%{time_total}\n' "$url"
+	done >"$DIR/scrape.$name"
+	t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	sort -g "$DIR/scrape.$name" | awk -v n="$name" -v s="$series" -v c=$((t1 - t0)) \
+		-v hz="$(getconf CLK_TCK)" -v k="$SCRAPES" \
+		'{ v[NR] = $1 } END { printf "%-14s %5d series  median %.3f ms  p99 %.3f ms  CPU %.3f ms/scrape\n",
+			n, s, v[int(NR / 2) + 1] * 1e3, v[int(NR * 0.99)] * 1e3, c / hz / k * 1e3 }'
+}
+scrape_bench fogd "http://127.0.0.1:$FOG_PORT/metrics" "$FOGD_PID"
+echo "   fogd's own render time: $(curl -sf "http://127.0.0.1:$FOG_PORT/metrics" | awk '/^fog_scrape_duration_seconds / { printf "%.3f ms", $2 * 1e3 }')"
+[ -n "$node_pid" ] && scrape_bench node_exporter "http://127.0.0.1:$NE_PORT/metrics" "$node_pid"
+[ -n "$node_pid" ] && kill "$node_pid"
+fogd_down
 
 echo
 echo "== fogd idle cost over $IDLE s"
