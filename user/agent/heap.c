@@ -3,14 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/epoll.h>
+#include <time.h>
+
 #include "agent/heap.h"
 #include "agent/log.h"
+#include "agent/loop.h"
 #include "export/prom.h"
 #include "fog/arena.h"
+#include "fog/memopt.h"
 #include "fog/pool.h"
 
 static struct fog_arena *arena;
 static struct fog_pool *bufs;
+static struct fog_memopt *memopt;
+static struct fog_loop *watch_loop;
 
 int fog_heap_init(void)
 {
@@ -45,6 +52,10 @@ int fog_heap_init(void)
 
 void fog_heap_fini(void)
 {
+	if (memopt && watch_loop)
+		fog_loop__del_fd(watch_loop, fog_memopt__fd(memopt));
+	fog_memopt__free(memopt);
+	memopt = NULL;
 	fog_pool__free(bufs);
 	fog_arena__free(arena);
 	bufs = NULL;
@@ -91,6 +102,71 @@ void fog_heap_buf_put(void *p)
 		fog_pool__put(bufs, p);
 }
 
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* Idle response buffers above the pool's minimum go back first. */
+static uint64_t reclaim_buffers(void *ctx)
+{
+	struct fog_pool_stats before, after;
+
+	if (!bufs || fog_pool__stats(bufs, &before))
+		return 0;
+	fog_pool__reap(bufs, now_ns() + 3600ull * 1000000000ull); /* as if idle for an hour */
+	if (fog_pool__stats(bufs, &after))
+		return 0;
+	return (uint64_t)(after.destroyed - before.destroyed) * FOG_HEAP_BUF_SIZE;
+}
+
+static void on_pressure(const struct fog_mem_pressure *p, void *ctx)
+{
+	if (p->level > p->prev)
+		fog_warnx("memory pressure %s (%s): giving back what fogd can spare",
+			  fog_mem_level_name(p->level), p->reason ? p->reason : "");
+	else
+		fog_info("memory pressure back to %s", fog_mem_level_name(p->level));
+}
+
+static void on_memopt_fd(int fd, uint32_t events, void *ctx)
+{
+	fog_memopt__dispatch(memopt);
+}
+
+int fog_heap_watch(struct fog_loop *loop)
+{
+	struct fog_memopt_opts o = {
+		.interval_ms = 5000,	/* usage only; stalls come through PSI triggers */
+		.flags = FOG_MEMOPT_AUTO_RECLAIM,
+	};
+	struct fog_memopt_source src[8];
+	int n, err;
+
+	memopt = fog_memopt__new(&o);
+	if (!memopt)
+		return -errno;
+	n = fog_memopt__sources(memopt, src, 8);
+	for (int i = 0; i < n && i < 8; i++)
+		if (src[i].error[0])
+			fog_info("memory pressure: %s: %s", src[i].name, src[i].error);
+	if (arena)
+		fog_memopt__add_arena(memopt, arena);
+	fog_memopt__add_reclaim(memopt, reclaim_buffers, NULL);
+	fog_memopt__on_pressure(memopt, on_pressure, NULL);
+	err = fog_loop__add_fd(loop, fog_memopt__fd(memopt), EPOLLIN, on_memopt_fd, NULL);
+	if (err) {
+		fog_memopt__free(memopt);
+		memopt = NULL;
+		return err;
+	}
+	watch_loop = loop;
+	return 0;
+}
+
 void fog_heap_metrics(void *ctx, struct fog_prom *w)
 {
 	struct fog_pool_stats ps;
@@ -127,5 +203,13 @@ void fog_heap_metrics(void *ctx, struct fog_prom *w)
 		fog_prom__family(w, "fog_arena_allocations", FOG_PROM_COUNTER,
 				 "successful arena allocations");
 		fog_prom__sample(w, l, (double)as.allocs);
+	}
+	if (memopt) {
+		struct fog_mem_pressure mp;
+
+		fog_memopt__last(memopt, &mp);
+		fog_prom__family(w, "fog_memory_pressure_level", FOG_PROM_GAUGE,
+				 "fogd's view of memory pressure: 0 ok, 1 usage alert, 2 some, 3 full");
+		fog_prom__sample(w, NULL, mp.level);
 	}
 }

@@ -28,6 +28,14 @@ void *fog_heap_buf_get(size_t len);
 /* Gives back a buffer from fog_heap_buf_get; accepts NULL. */
 void fog_heap_buf_put(void *p);
 
+struct fog_loop;
+/*
+ * Watches memory pressure (PSI triggers, host and own-cgroup usage) from the
+ * event loop; on a rise to stalls it gives back what fogd can spare: idle
+ * pool buffers, free arena pages, malloc's free memory. 0 or a negative errno.
+ */
+int fog_heap_watch(struct fog_loop *loop);
+
 /* fog_pool_* and fog_arena_* families (a fog_metrics_fn; ctx unused). */
 void fog_heap_metrics(void *ctx, struct fog_prom *w);
 

@@ -256,6 +256,9 @@ int main(int argc, char **argv)
 	a.loop = fog_loop__new();
 	if (!a.loop)
 		fog_fatalx("cannot create the event loop: %s", strerror(errno));
+	rc = fog_heap_watch(a.loop);
+	if (rc)
+		fog_warnx("memory pressure is not watched: %s", strerror(-rc));
 	a.collect = fog_collect__new(cfg, a.loop);
 	if (!a.collect)
 		fog_fatalx("cannot set up collection: %s", strerror(errno));

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,39 +228,81 @@ static struct cg_entry *slot(struct fog_cgroup_cache *c, __u64 id, bool insert)
 	return NULL;
 }
 
-/* nftw has no context argument: the scan runs single-threaded from the event loop */
-static struct fog_cgroup_cache *scanning;
-static size_t scan_prefix;
-static unsigned int scan_used;
-
-static int scan_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static void insert(struct fog_cgroup_cache *c, __u64 id, const char *rel, unsigned int *used)
 {
 	struct cg_entry *e;
-	const char *rel = path + scan_prefix;
 
-	if (flag != FTW_D)
-		return 0;
-	if (scan_used >= scanning->size / 2)
-		return 1; /* full: stop */
-	e = slot(scanning, (__u64)st->st_ino, true);
+	if (*used >= c->size / 2)
+		return; /* full */
+	e = slot(c, id, true);
 	if (!e)
-		return 1;
+		return;
 	if (!e->id)
-		scan_used++;
-	e->id = (__u64)st->st_ino;
+		(*used)++;
+	e->id = id;
 	snprintf(e->path, sizeof(e->path), "%s", *rel ? rel : "/");
-	return 0;
+}
+
+struct linux_dirent64_ {
+	__u64 d_ino;
+	__s64 d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/*
+ * Walks the hierarchy with getdents64 into stack buffers: a rescan happens
+ * while collecting (on a miss), where fogd allocates nothing.
+ */
+static void scan_dir(struct fog_cgroup_cache *c, int dfd, char *rel, size_t len, int depth,
+		     unsigned int *used)
+{
+	char buf[4096];
+	long n;
+
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct linux_dirent64_ *d = (struct linux_dirent64_ *)(buf + off);
+			size_t nl = strlen(d->d_name);
+			struct stat st;
+			int fd;
+
+			off += d->d_reclen;
+			if (d->d_type != DT_DIR || !strcmp(d->d_name, ".") ||
+			    !strcmp(d->d_name, "..") || len + 1 + nl >= 512)
+				continue;
+			fd = openat(dfd, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			rel[len] = '/';
+			memcpy(rel + len + 1, d->d_name, nl + 1);
+			if (!fstat(fd, &st))
+				insert(c, (__u64)st.st_ino, rel, used);
+			if (depth < 32)
+				scan_dir(c, fd, rel, len + 1 + nl, depth + 1, used);
+			rel[len] = '\0';
+			close(fd);
+		}
+	}
 }
 
 static void rescan(struct fog_cgroup_cache *c)
 {
+	char rel[512] = "";
+	unsigned int used = 0;
+	struct stat st;
+	int fd;
+
 	memset(c->entries, 0, c->size * sizeof(*c->entries));
-	scanning = c;
-	scan_prefix = strlen(c->info.mount);
-	scan_used = 0;
-	nftw(c->info.mount, scan_one, 16, FTW_PHYS | FTW_MOUNT);
-	scanning = NULL;
 	c->last_scan = time(NULL);
+	fd = open(c->info.mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st))
+		insert(c, (__u64)st.st_ino, "", &used);
+	scan_dir(c, fd, rel, 0, 0, &used);
+	close(fd);
 }
 
 /* A cached path still names the cgroup with that id: removed cgroups drop out. */
