@@ -62,17 +62,25 @@ hot=$!
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
 for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
 [ "$(cat "$T_DIR/hot.out")" = "$hot" ] || t_fail "prof_hot did not print its pid"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+t0=$(cpu_ticks "$hot")
 r=$(api_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 3}")
 id=$(echo "$r" | jq -e '.id') || t_fail "POST /api/v1/profile: $r"
 [ "$(echo "$r" | jq -r .state)" = running ] || t_fail "new profile not running: $r"
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 10 || t_fail "profile $id not done: $(api "/api/v1/profile/$id")"
+# ground truth: the CPU time the process really got during the profile (on a busy host, less
+# than the 3 s of wall time); at 99 Hz that is the number of samples to expect
+ran=$(awk -v a="$t0" -v b="$(cpu_ticks "$hot")" -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / hz }')
+want=$(awk -v r="$ran" 'BEGIN { printf "%d", r * 99 * 0.8 }')
 
 api "/api/v1/profile/$id/folded" >"$T_DIR/p.folded" || t_fail "no folded output"
 total=$(awk '{ s += $NF } END { print s + 0 }' "$T_DIR/p.folded")
 hotn=$(awk '{ n = split($1, f, ";"); if (f[n] == "prof_hot_leaf") s += $NF } END { print s + 0 }' "$T_DIR/p.folded")
 t_log "folded: $hotn of $total samples have prof_hot_leaf as leaf"
-# 3 s at 99 Hz of one busy thread: ~297 samples
-[ "$total" -ge 200 ] || t_fail "only $total samples in 3 s at 99 Hz of a busy process"
+# one busy thread at 99 Hz: about 99 samples per second of CPU it got (at most 297 here)
+t_log "the process ran ${ran} s of CPU during the profile: want >= $want samples"
+[ "$total" -ge "$want" ] && [ "$total" -ge 30 ] ||
+	t_fail "only $total samples for ${ran} s of CPU at 99 Hz"
 [ $((hotn * 2)) -gt "$total" ] || t_fail "prof_hot_leaf has $hotn of $total samples, not the majority"
 # ~80/20 by construction: the hot leaf is 65..95% of the samples
 [ $((hotn * 100)) -ge $((total * 65)) ] && [ $((hotn * 100)) -le $((total * 95)) ] ||
@@ -111,9 +119,14 @@ grep -q '<title>prof_hot_leaf ([0-9]* samples, [0-9.]*%)</title>' "$T_DIR/p.svg"
 api "/api/v1/profile/$id/speedscope" | jq -e --arg p "$hot" \
 	'(.shared.frames | map(.name) | index("prof_hot_leaf")) != null and
 	 (.profiles[0].name | endswith("pid " + $p))' >/dev/null || t_fail "speedscope output wrong"
-api "/api/v1/profile/$id" | jq -e '.bottlenecks | map(select(.rule == "cpu_function" and
-	(.evidence | startswith("prof_hot_leaf")))) | length == 1' >/dev/null ||
-	t_fail "no cpu_function finding for prof_hot_leaf: $(api "/api/v1/profile/$id" | jq -c .bottlenecks)"
+# the rule flags a function over 1 s of CPU: expect it when the leaf got that much
+if [ "$hotn" -ge 110 ]; then
+	api "/api/v1/profile/$id" | jq -e '.bottlenecks | map(select(.rule == "cpu_function" and
+		(.evidence | startswith("prof_hot_leaf")))) | length == 1' >/dev/null ||
+		t_fail "no cpu_function finding for prof_hot_leaf: $(api "/api/v1/profile/$id" | jq -c .bottlenecks)"
+elif api "/api/v1/profile/$id" | jq -e '.bottlenecks | map(select(.rule == "cpu_function")) | length > 0' >/dev/null; then
+	t_fail "a cpu_function finding though prof_hot_leaf got only $hotn samples"
+fi
 
 # ---- Go's endpoint: host-wide, while the helper runs ----
 curl -sf --max-time 10 --unix-socket "$FOG_SOCK" \

@@ -9,11 +9,11 @@ t_require_root_btf
 browser=$(command -v chromium || command -v chromium-browser) || t_skip "needs chromium"
 
 fogd_start
-"$HELPERS/prof_hot" 4 >"$T_DIR/hot.out" &
+"$HELPERS/prof_hot" 6 >"$T_DIR/hot.out" &
 hot=$!
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
 for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
-r=$(curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "{\"pid\": $hot, \"seconds\": 2}" \
+r=$(curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "{\"pid\": $hot, \"seconds\": 4}" \
 	http://localhost/api/v1/profile)
 id=$(echo "$r" | jq -e .id) || t_fail "POST /api/v1/profile: $r"
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 10 || t_fail "profile not done"
@@ -35,6 +35,10 @@ done
 grep -q '<title>prof_hot_leaf ([0-9]* samples' "$T_DIR/report.html" ||
 	t_fail "report's flame graph has no prof_hot_leaf frame"
 grep -q '<td>prof_hot_leaf</td>' "$T_DIR/report.html" || t_fail "top functions lack prof_hot_leaf"
-grep -q '<td>cpu_function</td><td>prof_hot_leaf used' "$T_DIR/report.html" ||
-	t_fail "report names no bottleneck in prof_hot_leaf"
+# the cpu_function rule needs the leaf over 1 s of CPU: a loaded host may not give it that
+leaf=$(api "/api/v1/profile/$id/folded" | awk '{ n = split($1, f, ";"); if (f[n] == "prof_hot_leaf") s += $NF } END { print s + 0 }')
+if [ "$leaf" -ge 110 ]; then
+	grep -q '<td>cpu_function</td><td>prof_hot_leaf used' "$T_DIR/report.html" ||
+		t_fail "report names no bottleneck in prof_hot_leaf ($leaf samples)"
+fi
 fogd_stop
