@@ -169,6 +169,7 @@ static int do_status(int argc, char **argv)
 	       json_integer_value(json_object_get(j, "pid")),
 	       json_integer_value(json_object_get(j, "uptime_seconds")),
 	       json_string_value(json_object_get(j, "config")));
+	printf("capabilities: %s\n", json_string_value(json_object_get(j, "capabilities")) ?: "-");
 	printf("cgroups: %s at %s (fogd in %s)\n",
 	       json_string_value(json_object_get(json_object_get(j, "cgroup"), "mode")),
 	       json_string_value(json_object_get(json_object_get(j, "cgroup"), "mount")),
