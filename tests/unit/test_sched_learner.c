@@ -7,7 +7,8 @@
  * it degrades (3x slower, its run-queue latency signal high), and explain its
  * choices (prediction, uncertainty, runner-up). A second case degrades the
  * fastest worker with no signal to show it: the change detector on the
- * residuals must notice within a few completions there.
+ * residuals must notice within a few completions there (and the statistics
+ * report its alarms).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "fog/sched.h"
+#include "sched/api_json.h"
 
 #define NW 6
 #define MS 1000000ull
@@ -92,6 +94,21 @@ static int run_tasks(struct fog_sched *s, int n, int last, int w, int *base)
 	return hits;
 }
 
+/* The worker ML_ADAPTIVE picks now for a typical task (not placed). */
+static int pick_now(struct fog_sched *s)
+{
+	struct fog_task_spec t = { .id = "probe", .strategy = FOG_STRAT_DEFAULT, .cpu_cores = 1,
+				   .memory_mb = 100, .est_runtime_ms = 350 };
+	struct fog_sched_explain why;
+	int wi = fog_sched__pick(s, &t, &why);
+
+	assert_true(wi >= 0 && why.valid);
+	print_message("probe: %s (%.0f ms predicted), runner-up %s (%.0f ms)%s\n", why.worker,
+		      why.predicted_ms, why.runner_up, why.runner_up_ms,
+		      why.explored ? ", explored" : "");
+	return wi;
+}
+
 static void test_converges_and_adapts(void **st)
 {
 	struct fog_sched_opts o = { .strategy = FOG_STRAT_ML_ADAPTIVE, .clock = clk, .seed = 9 };
@@ -130,6 +147,19 @@ static void test_converges_and_adapts(void **st)
 	assert_true(hits >= 140);
 	fog_sched__stats(s, &ss);
 	assert_true(ss.explorations <= 0.05 * 1000 + 3 * NW + NW);	/* bounded exploration */
+
+	/*
+	 * The learner caches each worker's terms between decisions: new signals
+	 * alone, with no completion in between, must reach the very next one
+	 * (with the terms of the previous signals, w1 would be chosen again).
+	 */
+	assert_int_equal(pick_now(s), 1);
+	slow[1] = 3.0;	/* w1 behind a noisy neighbour now, as w4 was */
+	signals(s);
+	assert_int_not_equal(pick_now(s), 1);
+	slow[1] = 1.0;
+	signals(s);
+	assert_int_equal(pick_now(s), 1);
 	fog_sched__free(s);
 }
 
@@ -202,6 +232,17 @@ static void test_detects_silent_degradation(void **st)
 	print_message("after the change: w0 chosen %d times in a row, %llu alarms\n", on_w0,
 		      (unsigned long long)ss.ml_changes);
 	assert_true(ss.ml_changes >= 1);
+	{
+		/* the API's statistics report the alarms next to the observations */
+		json_t *j = fog_sched_stats_json(&ss, FOG_STRAT_ML_ADAPTIVE);
+		json_t *ml = json_object_get(j, "ml");
+
+		assert_non_null(ml);
+		assert_int_equal(json_integer_value(json_object_get(ml, "changes")), ss.ml_changes);
+		assert_int_equal(json_integer_value(json_object_get(ml, "observations")),
+				 ss.ml_observations);
+		json_decref(j);
+	}
 	assert_true(on_w0 >= 1 && on_w0 <= 3);
 	print_message("new fastest chosen %d of the last 100\n", after);
 	assert_true(after >= 80);

@@ -524,6 +524,7 @@ json_t *fog_sched_stats_json(const struct fog_sched_stats *st, int strategy)
 			    json_pack("{s:f,s:f,s:o}", "p50_ns", st->lat_p50_ns, "p99_ns",
 				      st->lat_p99_ns, "buckets", h));
 	json_object_set_new(ml, "observations", json_integer((json_int_t)st->ml_observations));
+	json_object_set_new(ml, "changes", json_integer((json_int_t)st->ml_changes));
 	json_object_set_new(ml, "explorations", json_integer((json_int_t)st->explorations));
 	json_object_set_new(ml, "mean_abs_rel_error",
 			    st->ml_observations ? json_real(st->ml_mean_abs_err) : json_null());

@@ -238,7 +238,7 @@ static double worker_load(const struct fog_sched *s, const struct fog_worker *w,
 	return res;
 }
 
-void fog_worker_refresh(struct fog_sched *s, unsigned int wi)
+void fog_worker_refresh(struct fog_sched *s, unsigned int wi, __u64 now)
 {
 	struct fog_worker *w = &s->workers[wi];
 	struct fog_worker_hot *h = &s->hot[wi];
@@ -247,8 +247,11 @@ void fog_worker_refresh(struct fog_sched *s, unsigned int wi)
 	h->free_mem_mb = (__s64)w->spec.memory_mb - (__s64)w->alloc_mem_mb;
 	h->free_gpu = (__s32)w->spec.gpu_count - (__s32)w->alloc_gpu;
 	h->gpu = w->spec.gpu_count > 0;
+	h->has_sig = w->sig.have != 0;
+	h->sig_at_ns = w->sig.at_ns;
 	h->cost_per_hour = w->spec.cost_per_hour;
-	h->load = worker_load(s, w, fog_sched__now(s));
+	h->load = worker_load(s, w, now);
+	h->gen = ++s->gen;
 }
 
 static bool str_ok(const char *p, size_t size)
@@ -311,7 +314,7 @@ int fog_sched__worker_add(struct fog_sched *s, const struct fog_worker_spec *spe
 	memset(&s->workers[wi], 0, sizeof(s->workers[wi]));
 	s->workers[wi].spec = *spec;
 	fog_learner__reset(s->learner, wi);
-	fog_worker_refresh(s, wi);
+	fog_worker_refresh(s, wi, fog_sched__now(s));
 	return 0;
 }
 
@@ -328,11 +331,11 @@ int fog_sched__worker_update(struct fog_sched *s, const struct fog_worker_spec *
 		return -ENOENT;
 	}
 	s->workers[wi].spec = *spec;
-	fog_worker_refresh(s, (unsigned int)wi);
+	fog_worker_refresh(s, (unsigned int)wi, fog_sched__now(s));
 	return 0;
 }
 
-static void release(struct fog_sched *s, struct fog_task *t)
+static void release(struct fog_sched *s, struct fog_task *t, __u64 now)
 {
 	struct fog_worker *w;
 
@@ -351,7 +354,7 @@ static void release(struct fog_sched *s, struct fog_task *t)
 		if (w->unseen_cpu < 1e-9)
 			w->unseen_cpu = 0;
 	}
-	fog_worker_refresh(s, (unsigned int)t->worker);
+	fog_worker_refresh(s, (unsigned int)t->worker, now);
 	t->worker = -1;
 	s->st.active--;
 }
@@ -386,9 +389,9 @@ static void finish(struct fog_sched *s, struct fog_task *t, enum fog_task_state 
 		s->opts.on_done(s, &t->info, s->opts.cb_ctx);
 }
 
-static void requeue(struct fog_sched *s, struct fog_task *t)
+static void requeue(struct fog_sched *s, struct fog_task *t, __u64 now)
 {
-	release(s, t);
+	release(s, t, now);
 	t->info.state = FOG_TASK_PENDING;
 	t->info.worker[0] = '\0';
 	t->has_x = false;
@@ -409,9 +412,9 @@ int fog_sched__worker_remove(struct fog_sched *s, const char *id)
 		if (t->worker != wi)
 			continue;
 		if (t->info.state == FOG_TASK_PLACED) {
-			requeue(s, t);
+			requeue(s, t, now);
 		} else {
-			release(s, t);
+			release(s, t, now);
 			snprintf(t->info.reason, sizeof(t->info.reason), "worker %s was removed",
 				 id);
 			finish(s, t, FOG_TASK_FAILED, now);
@@ -459,7 +462,7 @@ int fog_sched__worker_signals(struct fog_sched *s, const char *id,
 			w->unseen_cpu += t->info.spec.cpu_cores;
 		}
 	}
-	fog_worker_refresh(s, (unsigned int)wi);
+	fog_worker_refresh(s, (unsigned int)wi, now);
 	return 0;
 }
 
@@ -733,7 +736,11 @@ static __u64 clock_ns(void)
 	return mono_ns(NULL);
 }
 
-/* Signals expire with time, not with an event: refresh the loads now and then. */
+/*
+ * Signals expire with time, not with an event: refresh the loads now and then.
+ * Only the load moves (nothing the worker reported or holds changed), so gen
+ * stays; the learner checks freshness itself on every decision.
+ */
 static void refresh_if_stale(struct fog_sched *s, __u64 now)
 {
 	if (now - s->last_refresh_ns < 100000000ull)	/* 100 ms of engine time */
@@ -741,19 +748,22 @@ static void refresh_if_stale(struct fog_sched *s, __u64 now)
 	s->last_refresh_ns = now;
 	for (unsigned int i = 0; i < s->n_workers; i++)
 		if (s->workers[i].sig.have)
-			fog_worker_refresh(s, i);
+			s->hot[i].load = worker_load(s, &s->workers[i], now);
 }
 
 int fog_sched__pick(struct fog_sched *s, const struct fog_task_spec *t,
 		    struct fog_sched_explain *why)
 {
-	__u64 t0 = clock_ns();
 	int strat = effective_strategy(s, t), rc;
+	__u64 t0, now;
 
 	if (strat < 0 || strat >= FOG_STRAT_COUNT)
 		return -EINVAL;
-	refresh_if_stale(s, fog_sched__now(s));
-	rc = fog_strategy_pick(s, strat, t, NULL, why);
+	/* one clock read for the decision's time and its latency when they are one clock */
+	t0 = clock_ns();
+	now = s->opts.clock == mono_ns ? t0 : fog_sched__now(s);
+	refresh_if_stale(s, now);
+	rc = fog_strategy_pick(s, strat, t, NULL, why, now);
 	note_latency(s, clock_ns() - t0);
 	return rc;
 }
@@ -780,7 +790,7 @@ static void place(struct fog_sched *s, struct fog_task *t, int wi, __u64 now)
 		t->nominal_ms = fog_learner_nominal_ms(&t->info.spec);
 		t->has_x = true;
 	}
-	fog_worker_refresh(s, (unsigned int)wi);
+	fog_worker_refresh(s, (unsigned int)wi, now);
 	s->st.active++;
 	if (s->opts.on_placed)
 		s->opts.on_placed(s, &t->info, s->opts.cb_ctx);
@@ -800,7 +810,8 @@ int fog_sched__schedule(struct fog_sched *s, unsigned int max)
 		int wi;
 
 		t->has_x = false;
-		wi = fog_strategy_pick(s, t->info.strategy, &t->info.spec, t, &t->info.explain);
+		wi = fog_strategy_pick(s, t->info.strategy, &t->info.spec, t, &t->info.explain,
+				       now);
 		note_latency(s, clock_ns() - t0);
 		if (wi < 0) {
 			snprintf(t->info.reason, sizeof(t->info.reason),
@@ -820,17 +831,19 @@ int fog_sched__schedule(struct fog_sched *s, unsigned int max)
 int fog_sched__cancel(struct fog_sched *s, const char *id)
 {
 	struct fog_task *t = fog_sched_find(s, id);
+	__u64 now;
 
 	if (!t)
 		return -ENOENT;
 	if (ended(t->info.state))
 		return -EALREADY;
+	now = fog_sched__now(s);
 	if (t->info.state == FOG_TASK_PENDING)
 		fog_queue_del(s, t);
 	else
-		release(s, t);
+		release(s, t, now);
 	snprintf(t->info.reason, sizeof(t->info.reason), "cancelled");
-	finish(s, t, FOG_TASK_CANCELLED, fog_sched__now(s));
+	finish(s, t, FOG_TASK_CANCELLED, now);
 	return 0;
 }
 
@@ -905,7 +918,7 @@ int fog_sched__task_finished(struct fog_sched *s, const char *id, enum fog_task_
 		fog_learner__observe(s, (unsigned int)wi, t->x, t->nominal_ms, actual,
 				     st == FOG_TASK_SUCCEEDED);
 	}
-	release(s, t);
+	release(s, t, now);
 	finish(s, t, st, now);
 	return 0;
 }
@@ -924,7 +937,7 @@ int fog_sched__expire(struct fog_sched *s)
 		if (t->info.state == FOG_TASK_PENDING)
 			fog_queue_del(s, t);
 		else
-			release(s, t);
+			release(s, t, now);
 		snprintf(t->info.reason, sizeof(t->info.reason), "deadline passed while %s",
 			 fog_task_state_name(t->info.state));
 		finish(s, t, FOG_TASK_TIMED_OUT, now);

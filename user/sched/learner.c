@@ -50,8 +50,11 @@
  * Cost of a decision: the per-worker terms that do not depend on the task
  * (signal features, their deviation from zbar, the worker's coefficients and
  * the diagonal of its P) are cached and recomputed only when the worker's
- * signals, reservations or model change. A first pass over the feasible
- * workers computes the exact expected time and a cheap upper bound of the
+ * signals, reservations or model change (one compare of the worker's
+ * generation, fog_worker_hot.gen, and one of its freshness, which moves with
+ * time alone). A first pass over the feasible workers, reading only the dense
+ * fog_worker_hot array and two cache lines of the cache per worker, computes
+ * the exact expected time and a cheap upper bound of the
  * confidence width from the diagonals alone (|P_ij| <= sqrt(P_ii P_jj) for a
  * positive semi-definite P, so x'Px <= (sum |x_i| sqrt(P_ii))^2); only the
  * shortlist whose optimistic bound could still beat the best exact bound gets
@@ -89,9 +92,9 @@ struct arm {
 };
 
 /*
- * A worker's task-independent decision terms, and what they were computed
- * from; laid out so the first pass reads about three cache lines a worker.
- * observe(), reset and move clear valid; the key catches everything else.
+ * A worker's task-independent decision terms, and the worker generation and
+ * freshness they were computed for; aligned so the first pass reads two cache
+ * lines a worker. observe(), reset and move set gen to 0 (never drawn).
  */
 struct wcache {
 	/* first pass: mean = base + k1 * cores + k2 * mem_mb + k3 * gpu + bz */
@@ -102,21 +105,15 @@ struct wcache {
 	double wz;	/* sum of sqrt(Pg_ii) |dz_i| sigma: bounds sigma sqrt(dz'Pg dz) */
 	__u64 gver;
 	double last;	/* the arm's last update, in choices; +inf until it has one */
+	__u64 gen;	/* fog_worker_hot.gen the terms are for; 0: invalid */
 	bool tried;
-	bool valid;
 	bool fresh;
-	/* key: the worker's state the terms were computed from */
-	__u64 at_ns;
-	double runq, cpu, psi, alloc, free_cpu;
-	__u64 alloc_mem;
-	__s64 free_mem;
-	__u32 have;
 	/* second pass */
 	double sd;	/* sigma */
 	double inv_cores, inv_mem;
 	double dz[NZ];	/* z - zbar */
 	double adz[NZ];	/* |dz| * sigma */
-};
+} __attribute__((aligned(64)));
 
 /* One feasible worker in the first pass. */
 struct cand {
@@ -169,7 +166,9 @@ struct fog_learner *fog_learner__new(unsigned int max_workers, const struct fog_
 	if (l->forget < 1.0)
 		k = (unsigned int)fmin(ceil(log(STALE_MAX) / -log(l->forget)), 65536) + 1;
 	l->arms = calloc(max_workers, sizeof(*l->arms));
-	l->wc = calloc(max_workers, sizeof(*l->wc));
+	l->wc = aligned_alloc(_Alignof(struct wcache), max_workers * sizeof(*l->wc));
+	if (l->wc)
+		memset(l->wc, 0, max_workers * sizeof(*l->wc));
 	l->cand = calloc(max_workers, sizeof(*l->cand));
 	l->stale = calloc(k, sizeof(double));
 	l->stale_sd = calloc(k, sizeof(double));
@@ -206,7 +205,7 @@ void fog_learner__reset(struct fog_learner *l, unsigned int wi)
 {
 	if (wi < l->max) {
 		arm_init(&l->arms[wi]);
-		l->wc[wi].valid = false;
+		l->wc[wi].gen = 0;
 	}
 }
 
@@ -214,7 +213,7 @@ void fog_learner__move(struct fog_learner *l, unsigned int from, unsigned int to
 {
 	if (from < l->max && to < l->max) {
 		l->arms[to] = l->arms[from];
-		l->wc[to].valid = false;
+		l->wc[to].gen = 0;
 	}
 }
 
@@ -309,7 +308,7 @@ static void predict(const struct fog_learner *l, const struct arm *a, const doub
 }
 
 double fog_learner_predict_ms(const struct fog_sched *s, const struct fog_task_spec *t,
-			      unsigned int wi)
+			      unsigned int wi, __u64 now)
 {
 	const struct arm *a = &s->learner->arms[wi];
 	double x[FOG_LEARN_DIM];
@@ -317,53 +316,39 @@ double fog_learner_predict_ms(const struct fog_sched *s, const struct fog_task_s
 
 	if (!a->n)
 		return -1;
-	fog_learner_features(s, t, wi, fog_sched__now(s), x);
+	fog_learner_features(s, t, wi, now, x);
 	predict(s->learner, a, x, &g);
 	return fog_learner_nominal_ms(t) * exp(g.y);
 }
 
-/* Brings worker wi's cached decision terms up to date; cheap when nothing changed. */
-static const struct wcache *wcache_get(struct fog_sched *s, unsigned int wi, __u64 now)
+/* The shared model's part of a cache entry, after the shared model changed. */
+static void __attribute__((noinline)) wcache_rebeta(const struct fog_learner *l, struct wcache *c)
+{
+	double bz = 0, wz = 0;
+
+	for (int j = 0; j < NZ; j++) {
+		bz += l->beta[j] * c->dz[j];
+		wz += l->gsd[j] * c->adz[j];
+	}
+	c->bz = bz;
+	c->wz = wz;
+	c->gver = l->gver;
+}
+
+/*
+ * Recomputes worker wi's cache entry. Out of line so the scan that calls it
+ * keeps its loop state in registers (this path calls libm).
+ */
+static void __attribute__((noinline)) wcache_fill(struct fog_sched *s, unsigned int wi, bool fresh)
 {
 	struct fog_learner *l = s->learner;
 	const struct fog_worker *w = &s->workers[wi];
-	const struct fog_worker_hot *h = &s->hot[wi];
-	const struct arm *a;
+	const struct arm *a = &l->arms[wi];
 	struct wcache *c = &l->wc[wi];
-	bool fresh = w->sig.have && now - w->sig.at_ns <= s->opts.signal_ttl_ns;
 	double z[NZ], sd;
 
-	/* free and reserved amounts together pin the worker's capacity */
-	if (c->valid && c->at_ns == w->sig.at_ns && c->alloc == w->alloc_cpu &&
-	    c->fresh == fresh && c->free_cpu == h->free_cpu && c->alloc_mem == w->alloc_mem_mb &&
-	    c->free_mem == h->free_mem_mb && c->have == w->sig.have &&
-	    c->runq == w->sig.runq_p99_us && c->cpu == w->sig.cpu_util &&
-	    c->psi == w->sig.mem_psi) {
-		if (c->gver != l->gver) {
-			double bz = 0, wz = 0;
-
-			for (int j = 0; j < NZ; j++) {
-				bz += l->beta[j] * c->dz[j];
-				wz += l->gsd[j] * c->adz[j];
-			}
-			c->bz = bz;
-			c->wz = wz;
-			c->gver = l->gver;
-		}
-		return c;
-	}
-	a = &l->arms[wi];
 	c->fresh = fresh;
-	c->at_ns = w->sig.at_ns;
-	c->alloc = w->alloc_cpu;
-	c->alloc_mem = w->alloc_mem_mb;
-	c->have = w->sig.have;
-	c->runq = w->sig.runq_p99_us;
-	c->cpu = w->sig.cpu_util;
-	c->psi = w->sig.mem_psi;
-	c->free_cpu = h->free_cpu;
-	c->free_mem = h->free_mem_mb;
-	c->valid = true;
+	c->gen = s->hot[wi].gen;
 	c->tried = a->tried;
 	c->last = a->n ? (double)a->last : INFINITY;
 
@@ -388,6 +373,24 @@ static const struct wcache *wcache_get(struct fog_sched *s, unsigned int wi, __u
 		c->wz += l->gsd[i] * c->adz[i];
 	}
 	c->gver = l->gver;
+}
+
+/*
+ * Brings worker wi's cached decision terms up to date; cheap when nothing
+ * changed: the worker's generation covers its signals, reservations and
+ * capacity, fresh the expiry of its signals, gen 0 the learner's own changes.
+ */
+static inline const struct wcache *wcache_get(struct fog_sched *s, unsigned int wi, __u64 now)
+{
+	struct fog_learner *l = s->learner;
+	const struct fog_worker_hot *h = &s->hot[wi];
+	struct wcache *c = &l->wc[wi];
+	bool fresh = h->has_sig && now - h->sig_at_ns <= s->opts.signal_ttl_ns;
+
+	if (__builtin_expect(c->gen != h->gen || c->fresh != fresh, 0))
+		wcache_fill(s, wi, fresh);
+	else if (__builtin_expect(c->gver != l->gver, 0))
+		wcache_rebeta(l, c);
 	return c;
 }
 
@@ -418,7 +421,7 @@ static double exact_lcb(const struct fog_learner *l, const struct fog_task_spec 
 }
 
 int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struct fog_task *task,
-		       struct fog_sched_explain *why)
+		       struct fog_sched_explain *why, __u64 now)
 {
 	struct fog_learner *l = s->learner;
 	unsigned int n = s->n_workers, i, cand = 0;
@@ -430,14 +433,13 @@ int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struc
 			fog_strategies[FOG_STRAT_ML_ADAPTIVE].allowed;
 	struct guess gp;
 	double xp[FOG_LEARN_DIM];
-	__u64 now = fog_sched__now(s), allowed;
+	__u64 allowed;
 	bool explored = false;
 
 	l->n_arms = n;
 	inv_arms = 1.0 / (double)(n ? n : 1);
 	/* loop invariants in locals: stores to cands[] would make the compiler reload them */
 	const struct fog_worker_hot *hot = s->hot;
-	const struct fog_worker *workers = s->workers;
 	const struct wcache *wc = l->wc;
 	const double *stale_sd = l->stale_sd;
 	struct cand *cands = l->cand;
@@ -455,11 +457,8 @@ int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struc
 
 		/* the scan is memory-bound: fetch a few workers ahead */
 		__builtin_prefetch(&hot[ahead]);
-		__builtin_prefetch(&workers[ahead].sig.have);
-		__builtin_prefetch(&workers[ahead].sig.at_ns);
 		__builtin_prefetch(&wc[ahead]);
 		__builtin_prefetch((const char *)&wc[ahead] + 64);
-		__builtin_prefetch((const char *)&wc[ahead] + 128);
 
 		if (h->free_cpu + 1e-9 < tc || h->free_mem_mb < (__s64)t->memory_mb ||
 		    h->free_gpu < (__s32)t->gpu_count)
@@ -470,7 +469,8 @@ int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struc
 		if (!c->tried && untried < 0)
 			untried = (int)i;
 		mean = c->base + c->k1 * tc + c->k2 * tm + c->k3 * tg + c->bz;
-		age = fmax((choices - c->last) * inv_arms, 0);	/* untried: -inf */
+		age = (choices - c->last) * inv_arms;	/* no observations: -inf */
+		age = age > 0 ? age : 0;	/* not fmax: that is a libm call */
 		wa = (c->r0 + c->r1 * tc + c->r2 * tm + c->r3 * tg) *
 		     stale_sd[age < stale_top ? (unsigned int)age : n_stale - 1];
 		/* a hair of slack so rounding never drops the true best from the shortlist */
@@ -633,7 +633,7 @@ void fog_learner__observe(struct fog_sched *s, unsigned int wi, const double x[F
 	if (wi >= l->max || !(actual_ms > 0) || !(nominal_ms > 0))
 		return;
 	a = &l->arms[wi];
-	l->wc[wi].valid = false;
+	l->wc[wi].gen = 0;
 	a->succ = a->succ * l->forget + (success ? 1 : 0);
 	a->fail = a->fail * l->forget + (success ? 0 : 1);
 	if (!success)

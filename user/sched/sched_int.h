@@ -14,14 +14,27 @@
 
 struct fog_learner;
 
-/* A worker's fields read on every decision, kept dense for the scan. */
+/*
+ * A worker's fields read on every decision, kept dense so a scan never touches
+ * struct fog_worker (56 bytes a worker).
+ */
 struct fog_worker_hot {
 	double free_cpu;
 	__s64 free_mem_mb;
 	__s32 free_gpu;
-	__u32 gpu;	/* worker has GPUs */
+	bool gpu;	/* worker has GPUs */
+	bool has_sig;	/* sig.have != 0 */
 	double cost_per_hour;
-	double load;	/* 0..1+: fog_worker_load(), refreshed whenever it changes */
+	double load;	/* 0..1+: worker_load(), refreshed whenever it changes */
+	__u64 sig_at_ns;	/* sig.at_ns: freshness is checked here */
+	/*
+	 * Changes whenever the worker's signals, reservations or capacity do
+	 * (fog_worker_refresh): the learner's cached terms are valid while it
+	 * is unchanged. Drawn from the engine's counter, so a value is never
+	 * reused, not even by another worker moved into this slot; 0 is never
+	 * drawn. 64 bits: it never wraps.
+	 */
+	__u64 gen;
 };
 
 struct fog_worker {
@@ -58,12 +71,15 @@ struct fog_strategy_ops {
 	/* Extra hard constraints beyond capacity and labels (NULL: none). */
 	bool (*allowed)(const struct fog_sched *s, const struct fog_task_spec *t,
 			const struct fog_worker *w, const struct fog_worker_hot *h);
-	/* Higher is better; called only for workers that fit (NULL: choose() instead). */
+	/*
+	 * Higher is better; called only for workers that fit (NULL: choose()
+	 * instead). now: the engine time of the decision.
+	 */
 	double (*score)(const struct fog_sched *s, const struct fog_task_spec *t,
-			const struct fog_worker *w, const struct fog_worker_hot *h);
+			const struct fog_worker *w, const struct fog_worker_hot *h, __u64 now);
 	/* Picks a worker itself (ML_ADAPTIVE); returns an index or a negative errno. */
 	int (*choose)(struct fog_sched *s, const struct fog_task_spec *t, struct fog_task *task,
-		      struct fog_sched_explain *why);
+		      struct fog_sched_explain *why, __u64 now);
 	/* Admission at submit: 0, or a negative errno with err filled (NULL: admit). */
 	int (*admit)(struct fog_sched *s, struct fog_task *t, char *err, size_t err_len);
 };
@@ -76,6 +92,7 @@ struct fog_sched {
 	struct fog_worker_hot *hot;
 	unsigned int n_workers;
 	unsigned int rr;	/* rotating scan start: spreads ties */
+	__u64 gen;		/* last fog_worker_hot.gen drawn */
 
 	struct fog_task **tasks;	/* every kept task, oldest first */
 	unsigned int n_tasks;
@@ -105,7 +122,8 @@ bool fog_sched_could_fit(const struct fog_worker *w, const struct fog_task_spec 
 bool fog_sched_fits(const struct fog_sched *s, int strategy, const struct fog_task_spec *t,
 		    unsigned int wi);
 __u64 fog_sched_rand(struct fog_sched *s);
-void fog_worker_refresh(struct fog_sched *s, unsigned int wi);
+/* Recomputes worker wi's hot fields at engine time now and draws a new gen. */
+void fog_worker_refresh(struct fog_sched *s, unsigned int wi, __u64 now);
 
 /* queue.c */
 int fog_queue_add(struct fog_sched *s, struct fog_task *t);
@@ -115,12 +133,12 @@ unsigned int fog_queue_sorted(struct fog_sched *s, int strategy, __u64 now);
 int fog_queue_effective_priority(const struct fog_sched *s, const struct fog_task *t, __u64 now);
 
 /* strategy.c */
-/* The best worker for t under strategy (an index), or -ENOSPC. */
+/* The best worker for t under strategy at engine time now (an index), or -ENOSPC. */
 int fog_strategy_pick(struct fog_sched *s, int strategy, const struct fog_task_spec *t,
-		      struct fog_task *task, struct fog_sched_explain *why);
+		      struct fog_task *task, struct fog_sched_explain *why, __u64 now);
 /* Expected run time (ms) of t on w: the learner's estimate, else the task's own. */
 double fog_strategy_expected_ms(const struct fog_sched *s, const struct fog_task_spec *t,
-				unsigned int wi);
+				unsigned int wi, __u64 now);
 
 /* learner.c: LinUCB over per-worker recursive least squares, see there */
 struct fog_learner *fog_learner__new(unsigned int max_workers, const struct fog_sched_opts *o);
@@ -132,10 +150,10 @@ void fog_learner_features(const struct fog_sched *s, const struct fog_task_spec 
 			  unsigned int wi, __u64 now, double x[FOG_LEARN_DIM]);
 double fog_learner_nominal_ms(const struct fog_task_spec *t);
 int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struct fog_task *task,
-		       struct fog_sched_explain *why);
+		       struct fog_sched_explain *why, __u64 now);
 /* Predicted ms of t on wi, or a negative value when the worker has no observations. */
 double fog_learner_predict_ms(const struct fog_sched *s, const struct fog_task_spec *t,
-			      unsigned int wi);
+			      unsigned int wi, __u64 now);
 void fog_learner__observe(struct fog_sched *s, unsigned int wi, const double x[FOG_LEARN_DIM],
 			  double nominal_ms, double actual_ms, bool success);
 

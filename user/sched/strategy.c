@@ -64,28 +64,28 @@ static double type_penalty(const struct fog_task_spec *t, const struct fog_worke
 
 /* Least loaded first: the load counts reservations and fresh live signals. */
 static double balance_score(const struct fog_sched *s, const struct fog_task_spec *t,
-			    const struct fog_worker *w, const struct fog_worker_hot *h)
+			    const struct fog_worker *w, const struct fog_worker_hot *h, __u64 now)
 {
 	return -h->load - type_penalty(t, h);
 }
 
 double fog_strategy_expected_ms(const struct fog_sched *s, const struct fog_task_spec *t,
-				unsigned int wi)
+				unsigned int wi, __u64 now)
 {
-	double ms = fog_learner_predict_ms(s, t, wi);
+	double ms = fog_learner_predict_ms(s, t, wi, now);
 
 	return ms >= 0 ? ms : t->est_runtime_ms;
 }
 
 /* Earliest expected completion: run time on the worker, stretched by its load. */
 static double sla_score(const struct fog_sched *s, const struct fog_task_spec *t,
-			const struct fog_worker *w, const struct fog_worker_hot *h)
+			const struct fog_worker *w, const struct fog_worker_hot *h, __u64 now)
 {
 	unsigned int wi = (unsigned int)(w - s->workers);
-	double ms = fog_strategy_expected_ms(s, t, wi);
+	double ms = fog_strategy_expected_ms(s, t, wi, now);
 
 	if (ms <= 0)
-		return balance_score(s, t, w, h);
+		return balance_score(s, t, w, h, now);
 	return -ms * (1.0 + h->load) - type_penalty(t, h);
 }
 
@@ -109,7 +109,7 @@ static int sla_admit(struct fog_sched *s, struct fog_task *task, char *err, size
 		if (!fog_sched_could_fit(&s->workers[i], t))
 			continue;
 		feasible++;
-		ms = fog_strategy_expected_ms(s, t, i);
+		ms = fog_strategy_expected_ms(s, t, i, now);
 		if (ms > 0 && (best < 0 || ms < best))
 			best = ms;
 	}
@@ -147,7 +147,7 @@ static bool cost_allowed(const struct fog_sched *s, const struct fog_task_spec *
 
 /* Cheapest first; among equal prices the least loaded. */
 static double cost_score(const struct fog_sched *s, const struct fog_task_spec *t,
-			 const struct fog_worker *w, const struct fog_worker_hot *h)
+			 const struct fog_worker *w, const struct fog_worker_hot *h, __u64 now)
 {
 	return -h->cost_per_hour * 1e3 - h->load;
 }
@@ -206,7 +206,7 @@ const struct fog_strategy_ops fog_strategies[FOG_STRAT_COUNT] = {
 };
 
 int fog_strategy_pick(struct fog_sched *s, int strategy, const struct fog_task_spec *t,
-		      struct fog_task *task, struct fog_sched_explain *why)
+		      struct fog_task *task, struct fog_sched_explain *why, __u64 now)
 {
 	const struct fog_strategy_ops *ops = &fog_strategies[strategy];
 	unsigned int n = s->n_workers, i;
@@ -214,14 +214,14 @@ int fog_strategy_pick(struct fog_sched *s, int strategy, const struct fog_task_s
 	int best = -ENOSPC;
 
 	if (ops->choose)
-		return ops->choose(s, t, task, why);
+		return ops->choose(s, t, task, why, now);
 	i = s->rr < n ? s->rr : 0;
 	for (unsigned int k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
 		double sc;
 
 		if (!fog_sched_fits(s, strategy, t, i))
 			continue;
-		sc = ops->score(s, t, &s->workers[i], &s->hot[i]);
+		sc = ops->score(s, t, &s->workers[i], &s->hot[i], now);
 		if (sc > best_score) {
 			best_score = sc;
 			best = (int)i;
