@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
 
 #include "collect/cgroup.h"
@@ -220,6 +222,7 @@ static int psi_trigger(struct fog_memopt *m, struct fog_memopt_source *s, const 
 {
 	struct epoll_event ev = {.events = EPOLLPRI};
 	uint32_t window = m->opts.window_us;
+	struct statfs sfs;
 	char spec[64];
 	int fd, err;
 
@@ -229,6 +232,13 @@ static int psi_trigger(struct fog_memopt *m, struct fog_memopt_source *s, const 
 		err = -errno;
 		src_error(s, "trigger '%s': open: %s", spec, strerror(-err));
 		return err;
+	}
+	/* a trigger is written into the file: only into the kernel's own PSI files */
+	if (fstatfs(fd, &sfs) || (sfs.f_type != PROC_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)) {
+		src_error(s, "trigger '%s': %s is not a procfs or cgroup2 pressure file", spec,
+			  s->path);
+		close(fd);
+		return -EINVAL;
 	}
 	/* the kernel wants the trailing NUL with the text */
 	if (write(fd, spec, strlen(spec) + 1) < 0) {
