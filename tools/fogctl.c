@@ -18,9 +18,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#define DEFAULT_SOCKET "/run/fogd/fogd.sock"
+#include "fogctl.h"
 
-static const char *sock_path = DEFAULT_SOCKET;
+static const char *sock_path = FOGCTL_DEFAULT_SOCKET;
 static bool json_mode;
 
 /* The one error printer: JSON in --json mode, plain text otherwise. */
@@ -43,56 +43,19 @@ static void __attribute__((format(printf, 1, 2))) p_err(const char *fmt, ...)
 	}
 }
 
-struct buf {
-	char *data;
-	size_t len;
-};
-
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	char *nd = realloc(b->data, b->len + size * n + 1);
-
-	if (!nd)
-		return 0;
-	memcpy(nd + b->len, p, size * n);
-	b->data = nd;
-	b->len += size * n;
-	b->data[b->len] = '\0';
-	return size * n;
-}
-
 /* GETs path; returns the body (caller frees) and the HTTP status, or NULL with an error printed. */
 static char *http_get(const char *path, long *status)
 {
-	struct buf b = { 0 };
-	char url[512];
-	CURL *c = curl_easy_init();
-	CURLcode rc;
+	struct fogctl_buf b = { 0 };
 
-	if (!c) {
-		p_err("cannot initialise libcurl");
+	*status = fogctl_request("GET", path, NULL, &b, 10);
+	if (*status < 0) {
+		free(b.p);
+		if (json_mode)
+			p_err("cannot reach fogd on %s", fogctl_socket());
 		return NULL;
 	}
-	snprintf(url, sizeof(url), "http://localhost%s", path);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock_path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		p_err("cannot reach fogd on %s: %s (is fogd running? set --socket or "
-		      "FOGCTL_SOCKET)", sock_path, curl_easy_strerror(rc));
-		curl_easy_cleanup(c);
-		free(b.data);
-		return NULL;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(c);
-	if (!b.data)
-		b.data = strdup("");
-	return b.data;
+	return b.p ? b.p : strdup("");
 }
 
 /* GETs path as JSON; on a non-200 answer prints fogd's error and returns NULL. */
@@ -537,15 +500,11 @@ static int do_top(int argc, char **argv)
 	return rc;
 }
 
-int fogctl_profile(int argc, char **argv);
-
 /* argv[0] is the command word itself, as fogctl_profile's getopt expects */
 static int do_profile(int argc, char **argv)
 {
 	return fogctl_profile(argc + 1, argv - 1);
 }
-
-int fogctl_sched(int argc, char **argv);
 
 static int do_sched(int argc, char **argv)
 {
@@ -575,7 +534,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fogctl [--socket PATH] [--json] COMMAND [ARGS]\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "the socket defaults to $FOGCTL_SOCKET or %s\n", DEFAULT_SOCKET);
+	fprintf(f, "the socket defaults to $FOGCTL_SOCKET or %s\n", FOGCTL_DEFAULT_SOCKET);
 }
 
 int main(int argc, char **argv)

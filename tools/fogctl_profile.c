@@ -17,67 +17,10 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-int fogctl_profile(int argc, char **argv);
+#include "fogctl.h"
 
-struct buf {
-	char *p;
-	size_t len;
-};
 
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	char *nb = realloc(b->p, b->len + size * n + 1);
-
-	if (!nb)
-		return 0;
-	memcpy(nb + b->len, p, size * n);
-	b->p = nb;
-	b->len += size * n;
-	b->p[b->len] = '\0';
-	return size * n;
-}
-
-/* One request to fogd; returns the HTTP status or -1 (message printed). */
-static long request(const char *method, const char *path, const char *body, struct buf *out,
-		    long timeout)
-{
-	const char *sock = getenv("FOGCTL_SOCKET") ? getenv("FOGCTL_SOCKET") :
-						     "/run/fogd/fogd.sock";
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = NULL;
-	char url[512];
-	long status = -1;
-	CURLcode rc;
-
-	if (!c) {
-		fprintf(stderr, "fogctl: cannot initialise libcurl\n");
-		return -1;
-	}
-	snprintf(url, sizeof(url), "http://localhost%s", path);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-	if (body) {
-		hdr = curl_slist_append(hdr, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	}
-	rc = curl_easy_perform(c);
-	if (rc)
-		fprintf(stderr, "fogctl: cannot reach fogd on %s: %s (set FOGCTL_SOCKET)\n", sock,
-			curl_easy_strerror(rc));
-	else
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	return status;
-}
-
-static void print_error(const char *what, long status, const struct buf *b)
+static void print_error(const char *what, long status, const struct fogctl_buf *b)
 {
 	json_t *j = b->p ? json_loads(b->p, 0, NULL) : NULL;
 	const char *msg = json_string_value(json_object_get(j, "error"));
@@ -151,7 +94,7 @@ int fogctl_profile(int argc, char **argv)
 	const char *out_path = NULL, *format = "folded", *mode = "cpu";
 	unsigned int seconds = 10, hz = 99;
 	bool tty = isatty(STDERR_FILENO), kernel = true, alloc_view = false;
-	struct buf b = { 0 };
+	struct fogctl_buf b = { 0 };
 	json_t *req = json_object(), *j;
 	char path[128], *body;
 	FILE *out = stdout;
@@ -248,7 +191,7 @@ int fogctl_profile(int argc, char **argv)
 	json_object_set_new(req, "mode", json_string(mode));
 	json_object_set_new(req, "kernel", json_boolean(kernel));
 	body = json_dumps(req, JSON_COMPACT);
-	status = request("POST", "/api/v1/profile", body, &b, 10);
+	status = fogctl_request("POST", "/api/v1/profile", body, &b, 10);
 	free(body);
 	if (status < 0)
 		goto out;
@@ -264,9 +207,9 @@ int fogctl_profile(int argc, char **argv)
 		const char *state;
 
 		free(b.p);
-		b = (struct buf){ 0 };
+		b = (struct fogctl_buf){ 0 };
 		snprintf(path, sizeof(path), "/api/v1/profile/%ld", id);
-		status = request("GET", path, NULL, &b, 10);
+		status = fogctl_request("GET", path, NULL, &b, 10);
 		if (status != 200) {
 			if (status > 0)
 				print_error("lost the profile", status, &b);
@@ -301,10 +244,10 @@ int fogctl_profile(int argc, char **argv)
 	if (tty)
 		fputs("\r\033[K", stderr);
 	free(b.p);
-	b = (struct buf){ 0 };
+	b = (struct fogctl_buf){ 0 };
 	snprintf(path, sizeof(path), "/api/v1/profile/%ld/%s%s", id, format,
 		 alloc_view ? "?view=alloc" : "");
-	status = request("GET", path, NULL, &b, 60);
+	status = fogctl_request("GET", path, NULL, &b, 60);
 	if (status != 200) {
 		if (status > 0)
 			print_error("cannot fetch the output", status, &b);

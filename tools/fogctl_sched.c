@@ -18,30 +18,12 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-int fogctl_sched(int argc, char **argv);
+#include "fogctl.h"
+
 
 #define CMD_MAX 1023	/* fogd's command length, without the NUL */
 
 static bool json_out;
-
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	char *nb = realloc(b->p, b->len + size * n + 1);
-
-	if (!nb)
-		return 0;
-	memcpy(nb + b->len, p, size * n);
-	b->p = nb;
-	b->len += size * n;
-	b->p[b->len] = '\0';
-	return size * n;
-}
 
 /*
  * One request to fogd; returns the HTTP status, or -1 when fogd could not be
@@ -49,43 +31,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
  */
 static long request(const char *method, const char *path, const char *body, json_t **out)
 {
-	const char *sock = getenv("FOGCTL_SOCKET") && *getenv("FOGCTL_SOCKET") ?
-				   getenv("FOGCTL_SOCKET") : "/run/fogd/fogd.sock";
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = NULL;
-	struct buf b = { 0 };
-	char url[512];
-	long status = -1;
-	CURLcode rc;
+	struct fogctl_buf b = { 0 };
+	long status = fogctl_request(method, path, body, &b, 10);
 
-	*out = NULL;
-	if (!c) {
-		fprintf(stderr, "fogctl sched: cannot initialise libcurl\n");
-		return -1;
-	}
-	snprintf(url, sizeof(url), "http://localhost%s", path);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	if (body) {
-		hdr = curl_slist_append(hdr, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	}
-	rc = curl_easy_perform(c);
-	if (rc)
-		fprintf(stderr, "fogctl: cannot reach fogd on %s: %s (set FOGCTL_SOCKET)\n", sock,
-			curl_easy_strerror(rc));
-	else
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (!rc && b.p)
-		*out = json_loads(b.p, 0, NULL);
+	*out = status >= 0 && b.p ? json_loads(b.p, 0, NULL) : NULL;
 	free(b.p);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
 	return status;
 }
 
