@@ -12,8 +12,8 @@ AM_BIN=$(command -v prometheus-alertmanager || true)
 [ -f "$OUTPUT/libfog.a" ] || t_fail "$OUTPUT/libfog.a is missing: run make first"
 
 AM_PID=
-PUSH_PID=
-T_CLEANUP_EXTRA='[ -n "$PUSH_PID" ] && kill "$PUSH_PID" 2>/dev/null; [ -n "$AM_PID" ] && kill "$AM_PID" 2>/dev/null && wait "$AM_PID" 2>/dev/null'
+push_pid=
+T_CLEANUP_EXTRA='[ -n "$push_pid" ] && kill "$push_pid" 2>/dev/null; [ -n "$AM_PID" ] && kill "$AM_PID" 2>/dev/null && wait "$AM_PID" 2>/dev/null'
 
 # the helper links libfog.a; the Makefile's helper rule builds stand-alone programs
 cc=${CC:-gcc}
@@ -77,7 +77,8 @@ am_time() {
 }
 
 coproc PUSH { exec "$T_DIR/am_push" "$AM" "$INST" 2 2>>"$T_DIR/am_push.log"; }
-PUSH_PID=$PUSH_PID
+# bash unsets PUSH_PID once the coprocess ends: keep the pid in a variable of our own
+push_pid=$PUSH_PID
 
 # 1. Alertmanager is down: observing must not wait for the delivery
 push observe cpu 0.95
@@ -142,7 +143,7 @@ set -- $REPLY
 [ "$7" -eq 0 ] || t_fail "deliveries failed: $REPLY"
 
 eval "exec ${PUSH[1]}>&-"
-wait "$PUSH_PID" || t_fail "am_push exited with an error: $(tail -n 5 "$T_DIR/am_push.log")"
-PUSH_PID=
+wait "$push_pid" || t_fail "am_push exited with an error: $(tail -n 5 "$T_DIR/am_push.log")"
+push_pid=
 grep -i "panic\|error" "$T_DIR/alertmanager.log" && t_fail "alertmanager logged errors"
 exit 0
