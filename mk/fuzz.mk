@@ -34,7 +34,9 @@ FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym pr
 FUZZ_HEAP_SRCS := user/agent/heap.c user/agent/log.c user/agent/text.c user/export/prom.c \
 	user/collect/hist.c \
 	user/mem/arena.c user/mem/arena_heap.c user/mem/arena_report.c user/mem/view.c \
-	user/mem/pool.c user/mem/pool_mgr.c user/mem/pool_stats.c
+	user/mem/pool.c user/mem/pool_mgr.c user/mem/pool_stats.c user/mem/memopt.c \
+	user/mem/pressure.c user/mem/lazy.c user/collect/psi.c user/collect/meminfo.c \
+	user/collect/cgroup.c
 FUZZ_SRCS_config := user/agent/config.c
 FUZZ_SRCS_events := user/collect/events.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_prom := user/export/prom.c user/collect/hist.c user/agent/text.c
@@ -49,7 +51,7 @@ FUZZ_SRCS_elfsym := user/profile/elfsym.c
 FUZZ_SRCS_profile_api := user/profile/server.c user/profile/prof.c user/profile/render.c \
 	user/profile/flame.c user/profile/report.c user/profile/bottleneck.c \
 	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c \
-	user/collect/cgroup.c user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
+	user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_GEN_profile_api := $(FUZZ_OUT)/proto/profile.pb-c.o
 FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http__route_local \
 	-Wl,--wrap=fog_loop__add_timer,--wrap=fog_loop__del_timer,--wrap=clock_gettime

@@ -59,7 +59,9 @@ static size_t comm_len(const struct fog_event *ev)
 
 static void check_json(struct fog_events *e, unsigned int limit, __u32 type)
 {
-	json_t *j = fog_events__json(e, 0, type, limit, name_of, NULL), *ev;
+	json_t *j = fog_events__json(e, &(struct fog_event_filter){ .type = type, .limit = limit },
+				     name_of, NULL),
+	       *ev;
 	char *text;
 	size_t i;
 

@@ -4,7 +4,7 @@
 # latency p99 is at least 1 ms, and the host-wide histogram saw it too.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
-fogd_start -o schedlat.outlier_us=2000
+fogd_start -o schedlat.outlier_us=2000 -o fogd.event_log_size=200000
 t_require_collector schedlat
 
 "$HELPERS/runq_pair" 3 0 >"$T_DIR/pair.out" &
@@ -25,6 +25,6 @@ awk -v p="$p99" 'BEGIN { exit !(p >= 0.001) }' || t_fail "runq p99 $p99 s is bel
 host=$(api /api/v1/schedlat | jq -r '.host.count')
 [ "$host" -ge "$n" ] || t_fail "host histogram ($host) holds fewer waits than one process ($n)"
 # waits over the 2 ms threshold arrived as outlier events for this pid
-ev=$(api "/api/v1/events?type=runq_outlier" | jq --argjson p "$pair" '[.events[] | select(.pid == $p)] | length')
+ev=$(api "/api/v1/events?type=runq_outlier&pid=$pair&limit=100" | jq --argjson p "$pair" '[.events[] | select(.pid == $p)] | length')
 [ "$ev" -ge 1 ] || t_fail "no runq_outlier events for $pair"
 fogd_stop

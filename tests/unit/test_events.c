@@ -113,7 +113,7 @@ static void test_feed_counts_malformed(void **state)
 	assert_int_equal(seen, 2);
 	assert_int_equal(fog_events__received(e), 2);
 	assert_int_equal(fog_events__malformed(e), 2);
-	j = fog_events__json(e, 0, 0, 0, NULL, NULL);
+	j = fog_events__json(e, &(struct fog_event_filter){ .since = 0, .type = 0, .limit = 0 }, NULL, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 2);
 	assert_int_equal(json_integer_value(json_object_get(j, "malformed")), 2);
 	json_decref(j);
@@ -131,22 +131,28 @@ static void test_log_window_and_filters(void **state)
 
 		fog_events__feed(e, &r, sizeof(r));
 	}
-	j = fog_events__json(e, 0, 0, 0, NULL, NULL);
+	j = fog_events__json(e, &(struct fog_event_filter){ .since = 0, .type = 0, .limit = 0 }, NULL, NULL);
 	arr = json_object_get(j, "events");
 	assert_int_equal(json_array_size(arr), 4);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "seq")), 7);
 	json_decref(j);
-	j = fog_events__json(e, 8, 0, 0, NULL, NULL);
+	j = fog_events__json(e, &(struct fog_event_filter){ .since = 8, .type = 0, .limit = 0 }, NULL, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 2);
 	json_decref(j);
-	j = fog_events__json(e, 0, FOG_EV_EXIT, 0, NULL, NULL);
+	j = fog_events__json(e, &(struct fog_event_filter){ .since = 0, .type = FOG_EV_EXIT, .limit = 0 }, NULL, NULL);
 	arr = json_object_get(j, "events");
 	assert_int_equal(json_array_size(arr), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "type")),
 			    "exit");
 	json_decref(j);
-	j = fog_events__json(e, 0, 0, 1, NULL, NULL);
+	j = fog_events__json(e, &(struct fog_event_filter){ .since = 0, .type = 0, .limit = 1 }, NULL, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 1);
+	json_decref(j);
+	/* by process: only pid 9's event */
+	j = fog_events__json(e, &(struct fog_event_filter){ .pid = 9 }, NULL, NULL);
+	arr = json_object_get(j, "events");
+	assert_int_equal(json_array_size(arr), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "pid")), 9);
 	json_decref(j);
 	fog_events__free(e);
 }

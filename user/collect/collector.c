@@ -408,6 +408,8 @@ json_t *fog_collect__status_json(struct fog_collect *c)
 	json_object_set_new(o, "processes_tracked", json_integer(fog_agg__count(c->agg)));
 	json_object_set_new(o, "processes_overflow",
 			    json_integer((json_int_t)fog_agg__overflows(c->agg)));
-	json_object_set_new(o, "events", fog_events__json(c->events, ~0ull, 0, 0, cgroup_name, c));
+	json_object_set_new(o, "events",
+			    fog_events__json(c->events, &(struct fog_event_filter){ .since = ~0ull },
+					     cgroup_name, c));
 	return o;
 }

@@ -355,9 +355,28 @@ __u64 fog_events__drops(const struct fog_events *e)
 	return total;
 }
 
-json_t *fog_events__json(const struct fog_events *e, __u64 since, __u32 type, unsigned int limit,
+__u32 fog_event_pid(const struct fog_event *ev)
+{
+	switch (ev->type) {
+	case FOG_EV_EXEC:
+	case FOG_EV_EXIT:
+		return ev->u.proc.pid;
+	case FOG_EV_RUNQ_OUTLIER:
+		return ev->u.runq.pid;
+	case FOG_EV_OOM_KILL:
+		return ev->u.oom.pid;
+	case FOG_EV_IO_OUTLIER:
+		return ev->u.io.pid;
+	}
+	return 0;
+}
+
+json_t *fog_events__json(const struct fog_events *e, const struct fog_event_filter *f,
 			 fog_cgroup_name_fn name, void *name_ctx)
 {
+	__u64 since = f->since;
+	__u32 type = f->type;
+	unsigned int limit = f->limit;
 	json_t *o = json_object(), *arr = json_array(), *counts = json_object();
 	__u64 oldest = e->seq > e->log_size ? e->seq - e->log_size + 1 : 1;
 	unsigned int n = 0;
@@ -367,7 +386,7 @@ json_t *fog_events__json(const struct fog_events *e, __u64 since, __u32 type, un
 		const char *path = NULL;
 		__u64 cgid = 0;
 
-		if (type && ev->type != type)
+		if ((type && ev->type != type) || (f->pid && fog_event_pid(ev) != f->pid))
 			continue;
 		if (limit && n == limit)
 			break;

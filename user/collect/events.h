@@ -62,8 +62,17 @@ __u64 fog_events__malformed(const struct fog_events *e);
 __u64 fog_events__drops(const struct fog_events *e);
 
 typedef const char *(*fog_cgroup_name_fn)(__u64 id, void *ctx);
-/* Events with seq > since, oldest first, at most limit; type 0 means any type. */
-json_t *fog_events__json(const struct fog_events *e, __u64 since, __u32 type, unsigned int limit,
+/* Which events fog_events__json lists: 0 fields match anything. */
+struct fog_event_filter {
+	__u64 since;	/* seq > since */
+	__u32 type;	/* enum fog_event_type */
+	__u32 pid;	/* the process the event is about */
+	unsigned int limit;	/* at most this many, oldest first */
+};
+
+json_t *fog_events__json(const struct fog_events *e, const struct fog_event_filter *f,
 			 fog_cgroup_name_fn name, void *name_ctx);
+/* The process an event is about. */
+__u32 fog_event_pid(const struct fog_event *ev);
 
 #endif /* FOG_EVENTS_H */

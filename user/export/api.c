@@ -119,7 +119,8 @@ static int get_events(const struct fog_http_req *req, struct fog_http_resp *resp
 {
 	struct fog_collect *c = ctx;
 	const char *type = fog_http_arg(req, "type");
-	unsigned long long since = 0, limit = 1000;
+	unsigned long long since = 0, limit = 1000, pid = 0;
+	struct fog_event_filter f = { 0 };
 	__u32 t = 0;
 
 	if (type) {
@@ -132,10 +133,14 @@ static int get_events(const struct fog_http_req *req, struct fog_http_resp *resp
 					      "exit, runq_outlier, oom_kill, io_outlier", type);
 	}
 	if (arg_u64(req, resp, "since", ~0ull >> 1, &since) ||
-	    arg_u64(req, resp, "limit", 100000, &limit))
+	    arg_u64(req, resp, "limit", 100000, &limit) ||
+	    arg_u64(req, resp, "pid", 0x7fffffff, &pid))
 		return 0;
-	return fog_http_json(resp, 200, fog_events__json(c->events, since, t, (unsigned int)limit,
-							 cgroup_name, c));
+	f.since = since;
+	f.type = t;
+	f.pid = (__u32)pid;
+	f.limit = (unsigned int)limit;
+	return fog_http_json(resp, 200, fog_events__json(c->events, &f, cgroup_name, c));
 }
 
 static int get_config(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
