@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
 #include <poll.h>
@@ -302,18 +303,27 @@ int fog_memopt__sources(const struct fog_memopt *m, struct fog_memopt_source *ou
 
 /* ---- reclaim ---- */
 
-/* Resident set of this process in bytes, from /proc/self/statm; 0 if unreadable. */
+/*
+ * Resident set of this process in bytes, from /proc/self/statm; 0 if
+ * unreadable. No stdio: reclaim runs under memory pressure.
+ */
 static uint64_t rss_bytes(void)
 {
 	unsigned long long size, resident;
-	FILE *f = fopen("/proc/self/statm", "re");
-	int n;
+	char buf[128];
+	ssize_t n;
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return 0;
-	n = fscanf(f, "%llu %llu", &size, &resident);
-	fclose(f);
-	return n == 2 ? resident * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return 0;
+	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 int fog_memopt__reclaim(struct fog_memopt *m, struct fog_reclaim_result *out)
