@@ -53,6 +53,7 @@ include mk/profile.mk
 include mk/fuzz.mk
 include mk/examples.mk
 include mk/install.mk
+include mk/soak.mk
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:

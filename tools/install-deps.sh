@@ -14,6 +14,8 @@ pkgs=(
 	libmimalloc-dev libjemalloc-dev
 	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 	linux-perf stress-ng fio iproute2 procps util-linux curl jq
+	# HTTP load on fogd's listener (make bench); memcheck of the unit tests (make valgrind)
+	wrk valgrind
 	chromium libxml2-utils
 	# the man pages, rendered by the install test (groff -man -ww, man -l)
 	groff-base man-db

@@ -76,9 +76,11 @@ api() {
 t_wait_json() {
 	local path=$1 filter=$2 timeout=${3:-10}
 	shift 3 || shift $#
-	local deadline=$((SECONDS + timeout))
+	local deadline=$((SECONDS + timeout)) body
 	while [ "$SECONDS" -lt "$deadline" ]; do
-		if api "$path" | jq -e "$@" "$filter" >/dev/null 2>&1; then
+		# jq -e exits 0 on empty input: an error answer (curl -f prints nothing) is no match
+		if body=$(api "$path") && [ -n "$body" ] &&
+			jq -e "$@" "$filter" <<<"$body" >/dev/null 2>&1; then
 			return 0
 		fi
 		sleep 0.5

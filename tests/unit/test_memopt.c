@@ -19,6 +19,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #include "fog/arena.h"
 #include "fog/lazy.h"
@@ -822,8 +827,10 @@ static void test_reclaim(void **state)
 	/* the arena's 16 MiB were resident: their release shows in the resident set */
 	assert_true(r.released >= 14 * MiB);
 #if !defined(__SANITIZE_ADDRESS__) /* ASan's allocator replaces glibc's */
-	assert_true(r.malloc_bytes >= 40 * MiB);
-	assert_true(r.released >= 54 * MiB);
+	if (!RUNNING_ON_VALGRIND) {	/* and so does valgrind's: malloc_trim frees nothing */
+		assert_true(r.malloc_bytes >= 40 * MiB);
+		assert_true(r.released >= 54 * MiB);
+	}
 #endif
 	assert_true(r.pause_ns > 0 && r.pause_ns < 5000000000ull);
 	/* a second reclaim finds little left */
@@ -895,7 +902,9 @@ static void test_malloc_tune(void **state)
 
 		for (int i = 0; i < N; i++)
 			v[i] = malloc(300 * 1024);
-		assert_true(mallinfo2().hblks >= before + N / 2);
+		/* valgrind's allocator replaces glibc's: mallinfo2 stays empty */
+		if (!RUNNING_ON_VALGRIND)
+			assert_true(mallinfo2().hblks >= before + N / 2);
 		for (int i = 0; i < N; i++)
 			free(v[i]);
 		t = (struct fog_malloc_tuning){.mmap_threshold = 1024 * 1024};

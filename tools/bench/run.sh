@@ -266,3 +266,51 @@ for i in $(seq 1 "$PROF_PAIRS"); do
 done
 printf 'baseline median %.3f s for 20M malloc+free; with the sampler / without: median %.4f (pairs: %s)\n' \
 	"$(median <"$DIR/alloc.base")" "$(median <"$DIR/alloc.ratios")" "$(tr '\n' ' ' <"$DIR/alloc.ratios" | sed 's/ $//')"
+
+# ---- load: HTTP and placement-engine submissions (tools/bench/sched_load.c, about 50 s) ----
+# Loopback only. wrk against /metrics and /api/v1/processes on fogd's TCP listener while all
+# collectors run (requests/s, p99 from wrk --latency); then tools/bench/sched_load submits
+# tasks without a command (placed, never run) over one keep-alive connection to the Unix
+# socket for BENCH_LOAD_SECONDS (default 20), cancelling each after it is accepted so the
+# task table stays in steady state; every submission must be accounted for in
+# /api/v1/sched/stats (submitted == pending + active + completed + failed + timed_out +
+# cancelled, and equal to what the client saw accepted); decision p99 is the engine's own.
+# Knobs: BENCH_WRK_SECONDS (default 10 per URL), BENCH_LOAD_SECONDS (default 20).
+echo
+echo "== load: wrk on fogd's TCP listener (all collectors on), placement-engine submissions"
+LOAD_S=${BENCH_LOAD_SECONDS:-20}
+WRK_S=${BENCH_WRK_SECONDS:-10}
+load_port=$((20000 + RANDOM % 30000))
+while ss -Htln "sport = :$load_port" | grep -q .; do load_port=$((20000 + RANDOM % 30000)); done
+fogd_up -o http.listen="127.0.0.1:$load_port"
+sleep 2
+if command -v wrk >/dev/null; then
+	for path in /metrics /api/v1/processes; do
+		wrk -t1 -c8 -d"${WRK_S}s" --latency "http://127.0.0.1:$load_port$path" \
+			>"$DIR/wrk.out" 2>&1 || true
+		awk -v p="$path" '
+			/Requests\/sec:/ { rps = $2 }
+			/^ +99%/ { p99 = $2 }
+			/Non-2xx/ { bad = $NF }
+			/Socket errors/ { sock = $0 }
+			END { printf "wrk %-18s %10s req/s, p99 %s%s%s\n", p, rps, p99,
+				bad ? ", NON-2XX " bad : "", sock ? ", " sock : "" }' "$DIR/wrk.out"
+	done
+else
+	echo "(wrk not installed: make deps)"
+fi
+st0=$(api /api/v1/sched/stats)
+"$OUTPUT/bench/sched_load" -s "$SOCK" -d "$LOAD_S" -p "bench-$$" >"$DIR/load.json" ||
+	echo "sched_load reported errors: $(cat "$DIR/load.json")"
+st1=$(api /api/v1/sched/stats)
+fogd_down
+jq -r '"sched_load: \(.created) tasks submitted in \(.seconds) s: \(.submissions_per_s | floor)/s (each also cancelled), round trip p50 <= \(.rtt_p50_us) us, p99 <= \(.rtt_p99_us) us; \(.refused) refused, \(.errors) transport errors"' "$DIR/load.json"
+jq -rn --argjson a "$st0" --argjson b "$st1" --slurpfile l "$DIR/load.json" '
+	($b.pending + $b.active + $b.completed + $b.failed + $b.timed_out + $b.cancelled) as $acc |
+	"engine: submitted \($b.submitted) (+\($b.submitted - $a.submitted), client saw \($l[0].created)), " +
+	"accounted \($acc) = pending \($b.pending) + active \($b.active) + completed \($b.completed) + " +
+	"failed \($b.failed) + timed_out \($b.timed_out) + cancelled \($b.cancelled); rejected \($b.rejected)\n" +
+	(if $acc == $b.submitted and ($b.submitted - $a.submitted) == $l[0].created
+	 then "no task lost" else "TASKS LOST OR MISCOUNTED" end) +
+	"; decision latency p50 \($b.decision_latency.p50_ns) ns, p99 \($b.decision_latency.p99_ns) ns " +
+	"over \($b.decisions) decisions (budget p99 < 10 us)"'

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# A profiled process that exits mid-profile: prof_hot burns CPU for 1 s of a 3 s profile of
+# its pid, then exits. The profile completes (done, not failed) with the frames resolved
+# while it ran (prof_hot_leaf on top), says the process exited, and fogd goes on: it ticks,
+# answers, and a second profile works.
+. "$(dirname "$0")/lib.sh"
+t_require_root_btf
+HOT="$HELPERS/prof_hot"
+[ -x "$HOT" ] || t_fail "$HOT not built"
+api_post() { curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "$2" "http://localhost$1"; }
+
+fogd_start -o fogd.tick_ms=500
+"$HOT" 1 >"$T_DIR/hot.out" &
+hot=$!
+T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
+for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
+[ "$(cat "$T_DIR/hot.out")" = "$hot" ] || t_fail "prof_hot did not print its pid"
+t0=$(date +%s%N)
+r=$(api_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 3}")
+id=$(jq -e '.id' <<<"$r") || t_fail "POST /api/v1/profile: $r"
+ticks0=$(api /api/v1/status | jq '.ticks')
+wait "$hot"
+exit_ms=$((($(date +%s%N) - t0) / 1000000))
+t_log "prof_hot $hot exited ${exit_ms} ms into the 3 s profile"
+[ "$exit_ms" -lt 2500 ] || t_fail "prof_hot ran $exit_ms ms: it did not exit mid-profile"
+kill -0 "$hot" 2>/dev/null && t_fail "prof_hot still runs"
+t_wait_json "/api/v1/profile/$id" '.state != "running"' 10 ||
+	t_fail "profile $id still running: $(api "/api/v1/profile/$id" | jq -c .)"
+p=$(api "/api/v1/profile/$id")
+t_log "profile: $(jq -c '{state, error, total: .summary.total, top: .summary.top_self[0],
+	notes: .summary.notes}' <<<"$p")"
+jq -e '.state == "done"' <<<"$p" >/dev/null || t_fail "profile not done: $(jq -c . <<<"$p")"
+jq -e '.summary.total > 20' <<<"$p" >/dev/null ||
+	t_fail "too few samples of the 1 s prof_hot ran: $(jq -c .summary.total <<<"$p")"
+jq -e '.summary.top_self[0].function == "prof_hot_leaf"' <<<"$p" >/dev/null ||
+	t_fail "frames not resolved: top is $(jq -c '.summary.top_self[0:3]' <<<"$p")"
+jq -e --arg pid "$hot" \
+	'.summary.notes | any(test("process " + $pid + " exited during the profile"))' <<<"$p" \
+	>/dev/null || t_fail "the profile does not say the process exited: $(jq -c .summary.notes <<<"$p")"
+api "/api/v1/profile/$id/folded" | grep -q 'prof_hot_caller;prof_hot_leaf [0-9]*$' ||
+	t_fail "no resolved prof_hot_caller;prof_hot_leaf stack in the folded output"
+api "/api/v1/profile/$id/html" | grep -q "process $hot exited" ||
+	t_fail "the HTML report does not say the process exited"
+
+# fogd goes on
+[ "$(api /api/v1/status | jq '.ticks')" -gt "$ticks0" ] || t_fail "fogd stopped ticking"
+"$HOT" 3 >"$T_DIR/hot2.out" &
+hot2=$!
+T_CLEANUP_EXTRA="kill $hot2 2>/dev/null"
+for _ in $(seq 1 50); do [ -s "$T_DIR/hot2.out" ] && break; sleep 0.1; done
+r=$(api_post /api/v1/profile "{\"pid\": $hot2, \"seconds\": 1}")
+id2=$(jq -e '.id' <<<"$r") || t_fail "second POST /api/v1/profile: $r"
+t_wait_json "/api/v1/profile/$id2" '.state == "done"' 10 || t_fail "second profile not done"
+api "/api/v1/profile/$id2" | jq -e '.summary.top_self[0].function == "prof_hot_leaf" and
+	(.summary.notes | all(test("exited") | not))' >/dev/null ||
+	t_fail "second profile: $(api "/api/v1/profile/$id2" | jq -c .summary)"
+api "/api/v1/profile/$id" | jq -e '.state == "done"' >/dev/null || t_fail "first profile lost"
+fogd_stop
