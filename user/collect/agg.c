@@ -10,11 +10,17 @@
 #include "collect/hist.h"
 
 /*
- * Open addressing with linear probing and backward-shift deletion, twice as
- * many slots as processes: no allocation after fog_agg__new.
+ * Processes live in a dense array that grows only to the peak number alive
+ * at once (freed entries are reused first, so the resident part stays small);
+ * an open-addressing index (linear probing, backward-shift deletion) of 4-byte
+ * entry numbers finds them by pid. No allocation after fog_agg__new.
  */
 struct fog_agg {
-	struct fog_proc *slots;
+	struct fog_proc *procs;	/* max entries; used marks the live ones */
+	__u32 *index;	/* entry number + 1, 0 for an empty slot */
+	__u32 *free;	/* stack of freed entry numbers */
+	unsigned int n_free;
+	unsigned int high;	/* entries [0, high) have ever been used */
 	unsigned int mask;
 	unsigned int max;
 	unsigned int count;
@@ -43,13 +49,12 @@ struct fog_agg *fog_agg__new(unsigned int max_procs)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
-	/*
-	 * calloc, not the arena: a table this size comes from fresh mmap pages
-	 * that stay unresident until used, where the arena would zero (touch) it
-	 */
-	a->slots = calloc(n, sizeof(*a->slots));
-	if (!a->slots) {
-		free(a);
+	/* fresh zero pages: only the entries ever used become resident */
+	a->procs = calloc(max_procs, sizeof(*a->procs));
+	a->index = calloc(n, sizeof(*a->index));
+	a->free = calloc(max_procs, sizeof(*a->free));
+	if (!a->procs || !a->index || !a->free) {
+		fog_agg__free(a);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -62,23 +67,31 @@ void fog_agg__free(struct fog_agg *a)
 {
 	if (!a)
 		return;
-	free(a->slots);
+	free(a->procs);
+	free(a->index);
+	free(a->free);
 	free(a);
+}
+
+/* The index slot holding pid, or the empty slot where it would go. */
+static unsigned int find_slot(const struct fog_agg *a, __u32 pid)
+{
+	unsigned int i = hash_pid(pid) & a->mask;
+
+	while (a->index[i] && a->procs[a->index[i] - 1].pid != pid)
+		i = (i + 1) & a->mask;
+	return i;
 }
 
 struct fog_proc *fog_agg__proc(struct fog_agg *a, __u32 pid, bool create)
 {
-	unsigned int i = hash_pid(pid) & a->mask;
+	unsigned int i = find_slot(a, pid), e;
 	struct fog_proc *p;
 
-	for (;; i = (i + 1) & a->mask) {
-		p = &a->slots[i];
-		if (!p->used)
-			break;
-		if (p->pid == pid) {
-			p->seen_tick = a->tick;
-			return p;
-		}
+	if (a->index[i]) {
+		p = &a->procs[a->index[i] - 1];
+		p->seen_tick = a->tick;
+		return p;
 	}
 	if (!create)
 		return NULL;
@@ -86,35 +99,37 @@ struct fog_proc *fog_agg__proc(struct fog_agg *a, __u32 pid, bool create)
 		a->overflows++;
 		return NULL;
 	}
+	e = a->n_free ? a->free[--a->n_free] : a->high++;
+	p = &a->procs[e];
 	memset(p, 0, sizeof(*p));
 	p->used = true;
 	p->pid = pid;
 	p->first_ns = a->tick_ns;
 	p->seen_tick = a->tick;
 	p->runq_p99_ns = -1;
+	a->index[i] = e + 1;
 	a->count++;
 	return p;
 }
 
 void fog_agg__remove(struct fog_agg *a, __u32 pid)
 {
-	unsigned int i = hash_pid(pid) & a->mask, j, home;
+	unsigned int i = find_slot(a, pid), j, home, e;
 
-	for (;; i = (i + 1) & a->mask) {
-		if (!a->slots[i].used)
-			return;
-		if (a->slots[i].pid == pid)
-			break;
-	}
-	a->slots[i].used = false;
+	if (!a->index[i])
+		return;
+	e = a->index[i] - 1;
+	a->procs[e].used = false;
+	a->free[a->n_free++] = e;
+	a->index[i] = 0;
 	a->count--;
 	/* shift later members of the probe run back into the hole */
-	for (j = (i + 1) & a->mask; a->slots[j].used; j = (j + 1) & a->mask) {
-		home = hash_pid(a->slots[j].pid) & a->mask;
+	for (j = (i + 1) & a->mask; a->index[j]; j = (j + 1) & a->mask) {
+		home = hash_pid(a->procs[a->index[j] - 1].pid) & a->mask;
 		/* move j to i unless its home lies cyclically in (i, j] */
 		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
-			a->slots[i] = a->slots[j];
-			a->slots[j].used = false;
+			a->index[i] = a->index[j];
+			a->index[j] = 0;
 			i = j;
 		}
 	}
@@ -148,21 +163,18 @@ static bool proc_alive(__u32 pid)
 void fog_agg__tick_end(struct fog_agg *a, __u64 now_ns)
 {
 	double secs = a->prev_tick_ns ? (double)(now_ns - a->prev_tick_ns) / 1e9 : 0;
-	unsigned int i = 0;
 
-	while (i <= a->mask) {
-		struct fog_proc *p = &a->slots[i];
+	for (unsigned int e = 0; e < a->high; e++) {
+		struct fog_proc *p = &a->procs[e];
 		struct fog_hist d;
 		__u64 io;
 
-		if (!p->used) {
-			i++;
+		if (!p->used)
 			continue;
-		}
 		/* not in any map this tick and gone from /proc: drop it */
 		if (p->seen_tick != a->tick && !proc_alive(p->pid)) {
 			fog_agg__remove(a, p->pid);
-			continue; /* slot i now holds a shifted entry, or is free */
+			continue; /* entries do not move: the loop goes on */
 		}
 		io = p->io_read_bytes + p->io_write_bytes;
 		if (secs > 0) {
@@ -178,15 +190,14 @@ void fog_agg__tick_end(struct fog_agg *a, __u64 now_ns)
 		p->prev_oncpu_ns = p->oncpu_ns;
 		p->prev_faults = p->faults;
 		p->prev_io_bytes = io;
-		i++;
 	}
 }
 
 void fog_agg__for_each(struct fog_agg *a, fog_proc_fn fn, void *ctx)
 {
-	for (unsigned int i = 0; i <= a->mask; i++)
-		if (a->slots[i].used)
-			fn(&a->slots[i], ctx);
+	for (unsigned int e = 0; e < a->high; e++)
+		if (a->procs[e].used)
+			fn(&a->procs[e], ctx);
 }
 
 static json_t *seconds_or_null(double ns)
@@ -257,9 +268,9 @@ json_t *fog_agg__json(struct fog_agg *a, const char *sort, unsigned int limit)
 
 	if (!v)
 		return arr;
-	for (unsigned int i = 0; i <= a->mask; i++)
-		if (a->slots[i].used)
-			v[n++] = &a->slots[i];
+	for (unsigned int e = 0; e < a->high; e++)
+		if (a->procs[e].used)
+			v[n++] = &a->procs[e];
 	sort_by = sort && *sort ? sort[0] : 'c';
 	qsort(v, n, sizeof(*v), cmp_proc);
 	for (unsigned int i = 0; i < n && (!limit || i < limit); i++)
