@@ -50,8 +50,10 @@ $(FOGALLOC): user/profile/preload/fogalloc.c user/profile/allocfile.h
 		-ftls-model=initial-exec -fno-plt $< -o $@ -lm -lpthread
 
 # The library API's test program links libfog (the pattern rule above does not).
+# With SAN=1 libfog carries gcc's sanitizer calls: link with gcc and the sanitizer flags.
+PROF_API_CC = $(if $(filter 1,$(SAN)),$(CC) $(LDFLAGS),$(CLANG))
 $(OUTPUT)/tests/helpers/prof_api: tests/integration/helpers/prof_api.c $(LIBFOG)
-	$(call msg,CLANG,$@)
+	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -Wall -Wextra \
+	$(Q)$(PROF_API_CC) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -Wall -Wextra \
 		-Werror -D_GNU_SOURCE -Iinclude $< $(LIBFOG) $(PKG_LIBS) -o $@

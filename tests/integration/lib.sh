@@ -19,7 +19,8 @@ t_fail() {
 	printf '  FAIL: %s\n' "$*" >&2
 	if [ -s "$FOGD_LOG" ]; then
 		printf '  --- fogd log (last 30 lines) ---\n' >&2
-		tail -n 30 "$FOGD_LOG" | sed 's/^/  | /' >&2
+		{ grep -A14 "ERROR: AddressSanitizer" "$FOGD_LOG" | head -16; tail -n 30 "$FOGD_LOG"; } |
+			sed 's/^/  | /' >&2
 	fi
 	exit 1
 }

@@ -9,7 +9,14 @@
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 API="$HELPERS/prof_api"
+# prof_api leaks on purpose (the memory profile must find it): not a finding for LeakSanitizer
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 [ -x "$API" ] || t_fail "$API not built"
+# the expected stacks are clang's frame layout; in the sanitizer build libfog carries gcc's
+# ASan calls, so the helper is linked by gcc and its frames differ
+if nm "$API" 2>/dev/null | grep -q __asan_init; then
+	t_skip "prof_api is built with AddressSanitizer (gcc): its stacks are not the clang layout this test checks"
+fi
 
 r=$("$API" cpu+io "$T_DIR") || t_fail "prof_api cpu+io crashed"
 t_log "cpu+io: $r"

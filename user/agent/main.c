@@ -334,7 +334,7 @@ out:
 	fog_watch__free(a.watch);
 	fog_collect__free(a.collect);
 	fog_pins_cleanup(a.cfgs[a.cur].pin_path);
+	fog_heap_fini(); /* takes its pressure fd out of the loop: before the loop goes */
 	fog_loop__free(a.loop);
-	fog_heap_fini();
 	return rc ? 1 : 0;
 }

@@ -437,7 +437,8 @@ static void load_kallsyms(struct fog_symbolizer *s)
 	}
 	fclose(f);
 	free(line);
-	qsort(s->kallsyms.v, s->kallsyms.n, sizeof(*s->kallsyms.v), cmp_addr);
+	if (s->kallsyms.n)
+		qsort(s->kallsyms.v, s->kallsyms.n, sizeof(*s->kallsyms.v), cmp_addr);
 }
 
 int fog_symbolizer__kernel(struct fog_symbolizer *s, __u64 ip, struct fog_sym *out)
