@@ -56,8 +56,8 @@ int fog_privs_check(char *msg, size_t len)
  * What fogd still needs after set-up: loading and attaching collectors on
  * reload and profiles (BPF, PERFMON, NET_ADMIN for cgroup_skb, SYS_ADMIN for
  * bpffs and task details), reading other processes' maps and files for
- * symbols (SYS_PTRACE, DAC_READ_SEARCH; SYSLOG for kernel symbols), and dropping every capability in
- * the task executor's children (SETPCAP).
+ * symbols (SYS_PTRACE, DAC_READ_SEARCH; SYSLOG for kernel symbols), and
+ * dropping every capability in the task executor's children (SETPCAP).
  */
 static const int kept[] = {
 	CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN,
