@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "profile/alloc.h"
+#include "profile/symbolize.h"
 
 #define READ_TRIES 64
 #define MAX_LEAKS 20
@@ -174,34 +175,11 @@ static __u32 ns_pid(__u32 pid)
 	return v;
 }
 
-static __u64 start_time_of(__u32 pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-				"%*d %*d %*d %llu", &t) != 1)
-		return 0;
-	return t;
-}
-
 struct fog_alloc_snap *fog_alloc_snap__read(__u32 pid, char *err, size_t len)
 {
 	char dir[256], path[512];
 	struct fog_alloc_snap *s;
-	__u64 started = start_time_of(pid);
+	__u64 started = fog_proc_start_time(pid);
 	struct stat st;
 	bool preloaded;
 	void *m;

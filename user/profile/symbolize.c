@@ -147,8 +147,7 @@ void fog_symbolizer__free(struct fog_symbolizer *s)
 	free(s);
 }
 
-/* The start time of pid in clock ticks, or 0 when it is gone. */
-static __u64 proc_start_time(__u32 pid)
+__u64 fog_proc_start_time(__u32 pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long t = 0;
@@ -274,7 +273,7 @@ static struct proc *find_proc(struct fog_symbolizer *s, __u32 pid)
 
 int fog_symbolizer__add_pid(struct fog_symbolizer *s, __u32 pid)
 {
-	__u64 st = proc_start_time(pid);
+	__u64 st = fog_proc_start_time(pid);
 	struct proc *p = find_proc(s, pid);
 
 	if (p) {
@@ -309,7 +308,7 @@ bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid)
 {
 	struct proc *p = find_proc(s, pid);
 
-	if (p && !p->exited && proc_start_time(pid) != p->start_time)
+	if (p && !p->exited && fog_proc_start_time(pid) != p->start_time)
 		p->exited = true;
 	return !p || p->exited;
 }

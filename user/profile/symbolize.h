@@ -46,4 +46,7 @@ bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid);
 int fog_maps_parse_line(char *line, __u64 *start, __u64 *end, __u64 *pgoff, bool *exec,
 			const char **path);
 
+/* The start time of pid in clock ticks (field 22 of /proc/PID/stat), or 0 when it is gone. */
+__u64 fog_proc_start_time(__u32 pid);
+
 #endif /* FOG_PROF_SYMBOLIZE_H */
