@@ -3,8 +3,8 @@
 # CPU profile of a program with a known profile (prof_hot: prof_hot_leaf ~80%, prof_cold_leaf
 # ~20%): the hot function holds the majority of samples and appears by name in the folded,
 # pprof (decoded by the npm package pprof-format, plus our own dangling-id checks), SVG and
-# speedscope outputs; /debug/pprof/profile?seconds=N serves a valid profile; bad requests
-# get clear errors.
+# speedscope outputs; /debug/pprof/profile?seconds=N serves a valid profile without holding
+# fogd's loop; bad requests get clear errors.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 command -v node >/dev/null || t_skip "needs node to decode pprof"
@@ -128,14 +128,22 @@ elif api "/api/v1/profile/$id" | jq -e '.bottlenecks | map(select(.rule == "cpu_
 	t_fail "a cpu_function finding though prof_hot_leaf got only $hotn samples"
 fi
 
-# ---- Go's endpoint: host-wide, while the helper runs ----
-curl -sf --max-time 10 --unix-socket "$FOG_SOCK" \
-	"http://localhost/debug/pprof/profile?seconds=1" -o "$T_DIR/host.pb.gz" ||
-	t_fail "GET /debug/pprof/profile?seconds=1 failed"
+# ---- Go's endpoint: host-wide, while the helper runs; the loop serves others meanwhile ----
+curl -sf --max-time 15 --unix-socket "$FOG_SOCK" \
+	"http://localhost/debug/pprof/profile?seconds=3" -o "$T_DIR/host.pb.gz" & pp=$!
+sleep 0.5
+t0=$(date +%s%N)
+api /api/v1/status >/dev/null || t_fail "status failed while a pprof profile was sampling"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+t_log "status answered in $ms ms while /debug/pprof/profile?seconds=3 sampled"
+# the profile has 2.5 s to go: an answer within 2 s shows the loop was not held
+[ "$ms" -lt 2000 ] || t_fail "status took $ms ms: the pprof request held fogd's loop"
+kill -0 $pp 2>/dev/null || t_fail "the pprof request ended before its 3 s were up"
+wait $pp || t_fail "GET /debug/pprof/profile?seconds=3 failed"
 res=$(node "$T_DIR/check_pprof.js" "$T_DIR" "$T_DIR/host.pb.gz" prof_hot_leaf "$hot") ||
 	t_fail "pprof-format could not decode /debug/pprof/profile"
 t_log "debug/pprof: $res"
-echo "$res" | jq -e '.errors == [] and .anyHot and .durationNanos >= 1000000000' >/dev/null ||
+echo "$res" | jq -e '.errors == [] and .anyHot and .durationNanos >= 3000000000' >/dev/null ||
 	t_fail "/debug/pprof/profile: $res"
 wait "$hot"
 

@@ -45,13 +45,23 @@ struct fog_http {
 	unsigned int n_routes;
 	struct listener listeners[HTTP_MAX_LISTENERS];
 	unsigned int n_listeners;
+	struct pending *suspended;	/* deferred requests not yet answered */
 };
 
-/* Per-request state kept by MHD between calls: the body read so far. */
+/*
+ * Per-request state kept by MHD between calls: the body read so far, and for
+ * a deferred answer the response waiting for the resumed connection.
+ */
 struct pending {
 	char *body;
 	size_t len;
 	bool too_large;
+	struct listener *l;
+	struct MHD_Connection *conn;
+	bool suspended;
+	bool answered;	/* resp holds the deferred answer */
+	struct fog_http_resp resp;
+	struct pending *next_suspended;
 };
 
 struct fog_http *fog_http__new(struct fog_loop *loop)
@@ -67,6 +77,11 @@ void fog_http__free(struct fog_http *h)
 {
 	if (!h)
 		return;
+	/* MHD must not be stopped with suspended connections: answer them first */
+	while (h->suspended)
+		fog_http_finish((struct fog_http_later *)h->suspended, NULL);
+	for (unsigned int i = 0; i < h->n_listeners; i++)
+		MHD_run(h->listeners[i].d);	/* takes the resumed ones back */
 	for (unsigned int i = 0; i < h->n_listeners; i++) {
 		struct listener *l = &h->listeners[i];
 
@@ -145,6 +160,39 @@ int fog_http_error(struct fog_http_resp *resp, int status, const char *fmt, ...)
 	return fog_http_json(resp, status, json_pack("{s:s}", "error", msg));
 }
 
+struct fog_http_later *fog_http_defer(const struct fog_http_req *req)
+{
+	struct pending *p = req->slot;
+
+	p->suspended = true;
+	return (struct fog_http_later *)p;
+}
+
+void fog_http_finish(struct fog_http_later *later, struct fog_http_resp *resp)
+{
+	struct pending *p = (struct pending *)later, **pp;
+	struct fog_http *h = p->l->owner;
+
+	for (pp = &h->suspended; *pp; pp = &(*pp)->next_suspended) {
+		if (*pp == p) {
+			*pp = p->next_suspended;
+			break;
+		}
+	}
+	if (resp) {
+		p->resp = *resp;
+	} else {
+		p->resp = (struct fog_http_resp){ 0 };
+		fog_http_error(&p->resp, 503, "fogd is stopping");
+	}
+	p->answered = true;
+	/*
+	 * MHD wakes its own epoll fd (its inter-thread channel) on a resume, so
+	 * the loop runs it next; running it here could re-enter the caller
+	 */
+	MHD_resume_connection(p->conn);
+}
+
 /* An exact path wins over prefixes; among prefixes the longest wins. */
 static const struct route *find_route(struct fog_http *h, const char *method, const char *path,
 				      bool *path_known)
@@ -208,8 +256,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		p = calloc(1, sizeof(*p));
 		if (!p)
 			return MHD_NO;
+		p->l = l;
+		p->conn = conn;
 		*con_cls = p;
 		return MHD_YES;
+	}
+	if (p->answered) {
+		/* the deferred answer, called again after the resume */
+		p->answered = false;
+		return send_resp(conn, &p->resp);
 	}
 	if (*upload_size) {
 		/* bounded: a body over the limit is discarded and answered with 413 */
@@ -239,6 +294,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		.body_len = p->len,
 		.conn = conn,
 		.local = l->unix_path[0] != '\0',
+		.slot = p,
 	};
 	req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 	if (!req.accept)
@@ -257,6 +313,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return send_resp(conn, &resp);
 	}
 	err = r->fn(&req, &resp, r->ctx);
+	if (err == FOG_HTTP_DEFERRED && p->suspended) {
+		MHD_suspend_connection(conn);
+		p->next_suspended = h->suspended;
+		h->suspended = p;
+		return MHD_YES;
+	}
+	if (err > 0)
+		err = -EPROTO;	/* deferred without taking a token */
 	if (err) {
 		fog_heap_buf_put(resp.body);
 		resp = (struct fog_http_resp){ 0 };
@@ -306,7 +370,8 @@ static int add_listener(struct fog_http *h, int sock, const char *unix_path)
 	l->owner = h;
 	l->sock = sock;
 	snprintf(l->unix_path, sizeof(l->unix_path), "%s", unix_path ? unix_path : "");
-	l->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, l,
+	l->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+				NULL, NULL, on_request, l,
 				MHD_OPTION_LISTEN_SOCKET, sock, MHD_OPTION_NOTIFY_COMPLETED,
 				on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,

@@ -25,6 +25,7 @@ struct fog_http_req {
 	const char *accept;	/* Accept header or "" */
 	bool local;	/* it came through a Unix socket */
 	struct MHD_Connection *conn;
+	void *slot;	/* http.c's own per-request state */
 };
 
 struct fog_http_resp {
@@ -35,7 +36,11 @@ struct fog_http_resp {
 	const char *content_encoding;	/* NULL or e.g. "gzip" */
 };
 
-/* Fills resp; returns 0, or a negative errno for a 500. */
+/*
+ * Fills resp; returns 0, or a negative errno for a 500. A handler that
+ * answers later returns FOG_HTTP_DEFERRED after fog_http_defer().
+ */
+#define FOG_HTTP_DEFERRED 1
 typedef int (*fog_http_handler_fn)(const struct fog_http_req *req, struct fog_http_resp *resp,
 				   void *ctx);
 
@@ -59,6 +64,21 @@ int fog_http__route_local(struct fog_http *h, const char *method, const char *pa
 			  fog_http_handler_fn fn, void *ctx);
 /* Runs MHD's timeouts; call now and then (each tick). */
 void fog_http__run(struct fog_http *h);
+
+/*
+ * Answering later without holding the loop (a profile that samples for N
+ * seconds): the handler takes a token with fog_http_defer(req) and returns
+ * FOG_HTTP_DEFERRED; the connection is suspended until the owner calls
+ * fog_http_finish() with the response, exactly once, from the loop (never
+ * from inside a handler). The token is valid until then. A suspended
+ * connection counts against the connection limit and does not time out, so
+ * owners bound how long they keep one. fog_http__free answers any left with
+ * a 503, but owners freed earlier must finish theirs first.
+ */
+struct fog_http_later;
+struct fog_http_later *fog_http_defer(const struct fog_http_req *req);
+/* Sends resp (its body is given back by the server); resp NULL sends a 503. */
+void fog_http_finish(struct fog_http_later *later, struct fog_http_resp *resp);
 
 /* A query argument or NULL. */
 const char *fog_http_arg(const struct fog_http_req *req, const char *key);

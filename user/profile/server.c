@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "agent/heap.h"
 #include "agent/log.h"
 #include "agent/loop.h"
 #include "collect/collector.h"
@@ -21,7 +22,8 @@
 #define MAX_SECONDS 3600
 #define MAX_FREQUENCY 10000
 #define PPROF_DEFAULT_SECONDS 30	/* as Go's net/http/pprof */
-#define PPROF_MAX_SECONDS 60	/* it blocks fogd's loop while it samples */
+#define PPROF_MAX_SECONDS 300
+#define MAX_PPROF 2	/* /debug/pprof/profile requests sampling at once */
 #define POLL_MS 250
 #define ELF_CACHE_FILES 256
 
@@ -39,8 +41,16 @@ struct session {
 	char error[256];
 };
 
+/* A /debug/pprof/profile request waiting for its samples. */
+struct pprof_wait {
+	struct fog_prof_session *ps;	/* NULL: slot free */
+	struct fog_http_later *later;
+	__u64 until_ns;	/* monotonic */
+};
+
 struct fog_profiler {
 	struct fog_collect *c;
+	struct pprof_wait pprof[MAX_PPROF];
 	struct fog_elfcache *cache;
 	int timer;
 	unsigned int next_id;
@@ -99,11 +109,14 @@ static void finish(struct fog_profiler *pr, struct session *s)
 		 (unsigned long long)fog_prof_session__prof(s->ps)->total);
 }
 
+static void pprof_poll(struct fog_profiler *pr, __u64 now);
+
 static void on_timer(void *ctx)
 {
 	struct fog_profiler *pr = ctx;
 	__u64 now = mono_ns();
 
+	pprof_poll(pr, now);
 	for (int i = 0; i < MAX_SESSIONS; i++) {
 		struct session *s = &pr->sessions[i];
 
@@ -388,19 +401,16 @@ static int get_profile(const struct fog_http_req *req, struct fog_http_resp *res
 
 /*
  * Go's /debug/pprof/profile: samples the host for ?seconds=N and answers with
- * the gzipped profile. fogd's loop waits meanwhile, so N is capped.
+ * the gzipped profile. The connection waits, suspended, while the loop goes on.
  */
 static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
 	struct fog_profiler *pr = ctx;
 	struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST };
 	const char *arg = fog_http_arg(req, "seconds");
-	struct fog_prof_session *ps;
+	struct pprof_wait *w = NULL;
 	unsigned long secs = PPROF_DEFAULT_SECONDS;
-	struct timespec step = { 0, POLL_MS * 1000000L };
 	char err[256], *end;
-	__u64 until;
-	int rc;
 
 	if (arg) {
 		secs = strtoul(arg, &end, 10);
@@ -408,21 +418,54 @@ static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp,
 			return fog_http_error(resp, 400, "seconds must be 1..%d (for longer "
 					      "profiles POST /api/v1/profile)", PPROF_MAX_SECONDS);
 	}
-	ps = fog_prof_session__new(&o, "host", pr->cache, err, sizeof(err));
-	if (!ps)
+	for (int i = 0; i < MAX_PPROF && !w; i++)
+		if (!pr->pprof[i].ps)
+			w = &pr->pprof[i];
+	if (!w)
+		return fog_http_error(resp, 429, "%d pprof profiles are running already",
+				      MAX_PPROF);
+	w->ps = fog_prof_session__new(&o, "host", pr->cache, err, sizeof(err));
+	if (!w->ps)
 		return fog_http_error(resp, 500, "cannot start the profile: %s", err);
-	fog_prof_session__procs(ps, agg_of(pr), false);
-	until = mono_ns() + secs * 1000000000ULL;
-	while (mono_ns() < until) {
-		nanosleep(&step, NULL);
-		fog_prof_session__poll(ps);
+	fog_prof_session__procs(w->ps, agg_of(pr), false);
+	w->until_ns = mono_ns() + secs * 1000000000ULL;
+	w->later = fog_http_defer(req);
+	return FOG_HTTP_DEFERRED;
+}
+
+/* Answers a waiting pprof request: the profile, or stopping (503) when abort. */
+static void pprof_finish(struct fog_profiler *pr, struct pprof_wait *w, bool abort)
+{
+	struct fog_http_resp resp = { 0 };
+	int rc = abort ? -ECANCELED : fog_prof_session__finish(w->ps);
+
+	if (!abort) {
+		fog_prof_session__procs(w->ps, agg_of(pr), true);
+		if (!rc)
+			rc = send_output(fog_prof_session__prof(w->ps), "pprof", &resp);
+		if (rc) {
+			fog_heap_buf_put(resp.body);
+			resp = (struct fog_http_resp){ 0 };
+			fog_http_error(&resp, 500, "reading the samples failed: %s",
+				       strerror(-rc));
+		}
 	}
-	rc = fog_prof_session__finish(ps);
-	fog_prof_session__procs(ps, agg_of(pr), true);
-	if (!rc)
-		rc = send_output(fog_prof_session__prof(ps), "pprof", resp);
-	fog_prof_session__free(ps);
-	return rc;
+	fog_http_finish(w->later, abort ? NULL : &resp);
+	fog_prof_session__free(w->ps);
+	memset(w, 0, sizeof(*w));
+}
+
+static void pprof_poll(struct fog_profiler *pr, __u64 now)
+{
+	for (int i = 0; i < MAX_PPROF; i++) {
+		struct pprof_wait *w = &pr->pprof[i];
+
+		if (!w->ps)
+			continue;
+		fog_prof_session__poll(w->ps);
+		if (now >= w->until_ns)
+			pprof_finish(pr, w, false);
+	}
 }
 
 struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_collect *c)
@@ -468,6 +511,9 @@ void fog_profiler__free(struct fog_profiler *pr)
 		fog_loop__del_timer(pr->c->loop, pr->timer);
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		session_clear(&pr->sessions[i]);
+	for (int i = 0; i < MAX_PPROF; i++)
+		if (pr->pprof[i].ps)
+			pprof_finish(pr, &pr->pprof[i], true);
 	fog_elfcache__free(pr->cache);
 	free(pr);
 }
