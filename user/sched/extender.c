@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,16 +38,29 @@
 #include "sched/extender.h"
 
 #define REFRESH_S 5.0
+#define IDLE_S 300.0
 #define MAX_NODES 65536
 #define PROM_MAX_BODY (16 << 20)
 
+/*
+ * The node signals are fetched by a thread of their own, so a slow or hung
+ * Prometheus never holds fogd's loop: the routes answer at once from the
+ * last figures, whose age says how fresh they are (stale nodes are "no data").
+ */
 struct fog_sched_extender {
 	char url[256];
 	char label[64];
 	long timeout_ms;
 	struct fog_ext_policy policy;
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t lock;	/* guards what follows */
+	pthread_cond_t cond;	/* a route wants fresh figures, or stop */
+	bool stop;
 	struct fog_ext_nodes nodes;
 	double fetched_at;	/* monotonic seconds; 0 never */
+	double asked_at;	/* when a route last read the figures */
+	/* owned by the thread */
 	char fetch_error[512];	/* why the last fetch failed, "" it did not */
 };
 
@@ -531,6 +545,18 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
+/* libcurl's progress callback: a non-zero return aborts the transfer at fogd's exit. */
+static int abort_on_stop(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct fog_sched_extender *e = arg;
+	bool stop;
+
+	pthread_mutex_lock(&e->lock);
+	stop = e->stop;
+	pthread_mutex_unlock(&e->lock);
+	return stop;
+}
+
 static int prom_query(struct fog_sched_extender *e, const char *q, size_t field, unsigned int bit,
 		      struct fog_ext_nodes *ns)
 {
@@ -555,6 +581,9 @@ static int prom_query(struct fog_sched_extender *e, const char *q, size_t field,
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, e);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	rc = curl_easy_perform(c);
 	if (!rc)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -582,10 +611,9 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Fetches every node's signals when the cached ones are older than REFRESH_S. */
-static void refresh(struct fog_sched_extender *e)
+/* Fetches every node's signals into ns; 0, or a negative errno with e->fetch_error set. */
+static int fetch(struct fog_sched_extender *e, struct fog_ext_nodes *ns)
 {
-	struct fog_ext_nodes ns = { 0 };
 	char q[6][320];
 	const size_t field[6] = {
 		offsetof(struct fog_ext_node, age_s), offsetof(struct fog_ext_node, cpu_util),
@@ -595,10 +623,8 @@ static void refresh(struct fog_sched_extender *e)
 	const unsigned int bit[6] = { FOG_EXT_AGE, FOG_EXT_CPU, FOG_EXT_RUNQ, FOG_EXT_PSI,
 				      FOG_EXT_MEM, 0 };
 	const char *l = e->label;
-	double now = mono_s();
+	int err;
 
-	if (!e->url[0] || (e->fetched_at && now - e->fetched_at < REFRESH_S))
-		return;
 	snprintf(q[0], sizeof(q[0]), "min by (%s) (time() - timestamp(fog_build_info))", l);
 	snprintf(q[1], sizeof(q[1]), "avg by (%s) (rate(fog_cpu_busy_seconds_total[1m]))", l);
 	snprintf(q[2], sizeof(q[2]), "histogram_quantile(0.99, sum by (%s, le) "
@@ -609,19 +635,62 @@ static void refresh(struct fog_sched_extender *e)
 		 "max by (%s) (fog_memory_total_bytes)", l, l);
 	snprintf(q[5], sizeof(q[5]), "max by (%s) (fog_memory_total_bytes) / 1048576", l);
 	e->fetch_error[0] = '\0';
-	for (int i = 0; i < 6; i++)
-		if (prom_query(e, q[i], field[i], bit[i], &ns)) {
+	for (int i = 0; i < 6; i++) {
+		err = prom_query(e, q[i], field[i], bit[i], ns);
+		if (err) {
+			fog_ext_nodes_free(ns);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The fetching thread: figures older than REFRESH_S are fetched again while
+ * routes are being asked (within IDLE_S), and once at start so the first
+ * answer has data; an idle extender sends Prometheus no queries.
+ */
+static void *refresher(void *arg)
+{
+	struct fog_sched_extender *e = arg;
+	struct fog_ext_nodes ns = { 0 }, old;
+	struct timespec until;
+	double now;
+	int err;
+
+	pthread_mutex_lock(&e->lock);
+	while (!e->stop) {
+		now = mono_s();
+		if (e->fetched_at && (now - e->fetched_at < REFRESH_S ||
+				      now - e->asked_at > IDLE_S)) {
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += (time_t)REFRESH_S;
+			pthread_cond_timedwait(&e->cond, &e->lock, &until);
+			continue;
+		}
+		pthread_mutex_unlock(&e->lock);
+		memset(&ns, 0, sizeof(ns));
+		err = fetch(e, &ns);
+		if (err && !e->stop)
 			fog_warnx("extender: node signals from prometheus: %s", e->fetch_error);
-			fog_ext_nodes_free(&ns);
+		pthread_mutex_lock(&e->lock);
+		now = mono_s();
+		if (err) {
 			/* keep the old figures: their age says how stale they are */
 			for (unsigned int k = 0; k < e->nodes.n; k++)
-				e->nodes.v[k].age_s += now - e->fetched_at;
-			e->fetched_at = now;
-			return;
+				e->nodes.v[k].age_s += now - (e->fetched_at ? e->fetched_at : now);
+		} else {
+			old = e->nodes;
+			e->nodes = ns;
+			ns = old;
 		}
-	fog_ext_nodes_free(&e->nodes);
-	e->nodes = ns;
-	e->fetched_at = now;
+		e->fetched_at = now;
+		pthread_mutex_unlock(&e->lock);
+		fog_ext_nodes_free(&ns);	/* the replaced figures, freed outside the lock */
+		pthread_mutex_lock(&e->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
 }
 
 /* ---- routes ---- */
@@ -630,6 +699,7 @@ static int answer(const struct fog_http_req *req, struct fog_http_resp *resp, vo
 		  bool filter)
 {
 	struct fog_sched_extender *e = ctx;
+	struct fog_ext_policy policy = e->policy;
 	char err[256];
 	json_error_t je;
 	json_t *args = json_loadb(req->body, req->body_len, 0, &je), *res;
@@ -639,9 +709,16 @@ static int answer(const struct fog_http_req *req, struct fog_http_resp *resp, vo
 			 je.text, je.line, je.column);
 		return fog_http_json(resp, 400, json_pack("{s:s}", "Error", err));
 	}
-	refresh(e);
-	res = filter ? fog_ext_filter(args, &e->nodes, &e->policy, err, sizeof(err)) :
-		       fog_ext_prioritize(args, &e->nodes, &e->policy, err, sizeof(err));
+	pthread_mutex_lock(&e->lock);
+	e->asked_at = mono_s();
+	if (e->fetched_at && e->asked_at - e->fetched_at >= REFRESH_S)
+		pthread_cond_signal(&e->cond);	/* fresher figures for the next call */
+	/* a node's age grew since the fetch: n->age_s + elapsed <= max_age_s */
+	if (e->fetched_at)
+		policy.max_age_s -= e->asked_at - e->fetched_at;
+	res = filter ? fog_ext_filter(args, &e->nodes, &policy, err, sizeof(err)) :
+		       fog_ext_prioritize(args, &e->nodes, &policy, err, sizeof(err));
+	pthread_mutex_unlock(&e->lock);
 	json_decref(args);
 	if (!res)
 		return fog_http_json(resp, 400, json_pack("{s:s}", "Error", err));
@@ -662,6 +739,7 @@ struct fog_sched_extender *fog_sched_extender__new(struct fog_http *h,
 						   const struct fog_sched_extender_opts *o)
 {
 	struct fog_sched_extender *e;
+	pthread_condattr_t ca;
 	const char *url = o->prometheus_url ? o->prometheus_url : "";
 	size_t n = strlen(url);
 	int err;
@@ -681,11 +759,23 @@ struct fog_sched_extender *fog_sched_extender__new(struct fog_http *h,
 	e->timeout_ms = (long)(o->timeout_s * 1e3);
 	fog_ext_policy_defaults(&e->policy);
 	e->policy.max_age_s = o->max_age_s;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	err = fog_http__route(h, "POST", "/scheduler/filter", post_filter, e);
 	if (!err)
 		err = fog_http__route(h, "POST", "/scheduler/prioritize", post_prioritize, e);
+	if (!err && e->url[0]) {
+		/* before the thread: libcurl's global set-up is not for concurrent callers */
+		err = curl_global_init(CURL_GLOBAL_DEFAULT) ? -EIO : 0;
+		if (!err)
+			err = -pthread_create(&e->thread, NULL, refresher, e);
+		e->thread_started = !err;
+	}
 	if (err) {
-		free(e);
+		fog_sched_extender__free(e);
 		errno = -err;
 		return NULL;
 	}
@@ -698,6 +788,16 @@ void fog_sched_extender__free(struct fog_sched_extender *e)
 {
 	if (!e)
 		return;
+	if (e->thread_started) {
+		pthread_mutex_lock(&e->lock);
+		e->stop = true;
+		pthread_cond_signal(&e->cond);
+		pthread_mutex_unlock(&e->lock);
+		pthread_join(e->thread, NULL);
+		curl_global_cleanup();
+	}
+	pthread_cond_destroy(&e->cond);
+	pthread_mutex_destroy(&e->lock);
 	fog_ext_nodes_free(&e->nodes);
 	free(e);
 }
