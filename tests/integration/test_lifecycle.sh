@@ -51,7 +51,7 @@ fogd_start -c "$T_DIR/fogd.ini"
 # after set-up fogd holds only what reloads and profiles need
 caps=$(api /api/v1/status | jq -r .capabilities)
 grep -q "bpf" <<<"$caps" && grep -q "perfmon" <<<"$caps" || t_fail "fogd dropped what it needs: $caps"
-for c in chown dac_override net_raw sys_module setuid kill; do
+for c in chown dac_override net_raw sys_module setuid kill sys_admin; do
 	grep -qw "$c" <<<"$caps" && t_fail "fogd still holds $c: $caps"
 done
 bnd=$(awk '/^CapBnd/ { print $2 }' "/proc/$FOGD_PID/status")
