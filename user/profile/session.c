@@ -147,6 +147,13 @@ int fog_prof_session__finish(struct fog_prof_session *s)
 	p->mem_psi_some_avg10 = mem_psi_some();
 	fog_prof_capture__free(s->cap);
 	s->cap = NULL;
+	/*
+	 * the profile holds its names now: the maps of every process seen, and
+	 * the references that pin their files in the cache, go (a finished
+	 * session is kept for a while, and a host-wide one saw many processes)
+	 */
+	fog_symbolizer__free(s->sym);
+	s->sym = NULL;
 	return err;
 }
 
