@@ -43,7 +43,7 @@ FUZZ_SRCS_prom := user/export/prom.c user/collect/hist.c user/agent/text.c
 FUZZ_SRCS_psi := user/collect/psi.c
 FUZZ_SRCS_meminfo := user/collect/meminfo.c
 FUZZ_SRCS_io_dev := user/collect/io_dev.c user/collect/hist.c
-FUZZ_SRCS_net_stats := user/collect/net_stats.c
+FUZZ_SRCS_net_stats := user/collect/net_stats.c user/agent/text.c
 FUZZ_SRCS_cgroup := user/collect/cgroup.c user/agent/log.c
 FUZZ_SRCS_elfsym := user/profile/elfsym.c
 # the profiler's HTTP handlers with routes and timers captured (--wrap) and the

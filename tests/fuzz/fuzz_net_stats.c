@@ -2,7 +2,7 @@
 /*
  * Names from outside in the net collector: interface and cgroup names of any
  * bytes through the name cache and the interface table, readlink paths
- * (fog_net_cgroup_rel) and their JSON (fog_net_json_text).
+ * (fog_net_cgroup_rel) and their JSON (fog_json_text).
  * Input: a control byte, then operations. The resolver answers from the input:
  * a name of arbitrary bytes, gone (-ENODEV), unknown (-EAGAIN) or an empty name.
  * Properties: the table stays sorted, bounded and findable; names stay
@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "agent/text.h"
 #include "collect/net_stats.h"
 #include "fuzz.h"
 
@@ -40,7 +41,7 @@ static int resolve(__u64 id, char *name, size_t len, void *ctx)
 
 static void check_json_text(const char *s)
 {
-	json_t *j = fog_net_json_text(s);
+	json_t *j = fog_json_text(s);
 
 	FUZZ_CHECK(j);
 	FUZZ_CHECK(s ? json_is_string(j) : json_is_null(j));

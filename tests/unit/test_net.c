@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "agent/text.h"
 #include "collect/net_stats.h"
 
 #define SEC_NS 1000000000ull
@@ -384,7 +385,7 @@ static void test_iface_json(void **state)
 	json_t *arr, *e;
 
 	fake_add(&f->sys, 9, "eth9");
-	fake_add(&f->sys, 3, "w\xff\xfe\x01name"); /* not UTF-8 */
+	fake_add(&f->sys, 3, "w\xff\xfe\x01name"); /* not UTF-8: the two bad bytes go */
 	f->sys.ifs[f->sys.n++] = (struct fake_if){ .ifindex = 5, .name = "x", .err = -EIO };
 	assert_int_equal(fog_net_ifaces__update(f->t, 9, &v, 1, SEC_NS, 2.0), 0);
 	assert_int_equal(fog_net_ifaces__update(f->t, 3, &v, 1, SEC_NS, 2.0), 0);
@@ -407,7 +408,7 @@ static void test_iface_json(void **state)
 	assert_int_equal(json_object_size(e), 8);
 
 	e = iface_json(arr, 3);
-	assert_string_equal(json_string_value(json_object_get(e, "name")), "w???name");
+	assert_string_equal(json_string_value(json_object_get(e, "name")), "w??\x01name");
 	e = iface_json(arr, 5);
 	assert_true(json_is_null(json_object_get(e, "name")));
 	json_decref(arr);
@@ -472,16 +473,16 @@ static void test_json_text(void **state)
 {
 	json_t *j;
 
-	j = fog_net_json_text("/system.slice/a b");
+	j = fog_json_text("/system.slice/a b");
 	assert_string_equal(json_string_value(j), "/system.slice/a b");
 	json_decref(j);
-	j = fog_net_json_text("caf\xc3\xa9"); /* valid UTF-8 stays as it is */
+	j = fog_json_text("caf\xc3\xa9"); /* valid UTF-8 stays as it is */
 	assert_string_equal(json_string_value(j), "caf\xc3\xa9");
 	json_decref(j);
-	j = fog_net_json_text("/bad\xc3(\x80\x1f");
-	assert_string_equal(json_string_value(j), "/bad?(??");
+	j = fog_json_text("/bad\xc3(\x80\x1f"); /* invalid bytes go, a control byte is JSON */
+	assert_string_equal(json_string_value(j), "/bad?(?\x1f");
 	json_decref(j);
-	j = fog_net_json_text(NULL);
+	j = fog_json_text(NULL);
 	assert_true(json_is_null(j));
 	json_decref(j);
 }

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/log.h"
+#include "agent/text.h"
 #include "collect/collector.h"
 #include "export/prom.h"
 #include "collect/net_stats.h"
@@ -430,7 +431,7 @@ static json_t *cgroups_json(const struct net_state *s)
 
 		json_array_append_new(items, json_pack("{s:I,s:o,s:I,s:I,s:I,s:I}", "cgroup_id",
 						       (json_int_t)g->id, "path",
-						       fog_net_json_text(path), "rx_bytes",
+						       fog_json_text(path), "rx_bytes",
 						       (json_int_t)g->total.rx_bytes, "tx_bytes",
 						       (json_int_t)g->total.tx_bytes, "rx_packets",
 						       (json_int_t)g->total.rx_packets, "tx_packets",

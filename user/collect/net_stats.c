@@ -6,6 +6,7 @@
 #include <string.h>
 #include <net/if.h>
 
+#include "agent/text.h"
 #include "collect/net_stats.h"
 
 double fog_net_rate(__u64 prev, __u64 cur, double seconds)
@@ -300,7 +301,7 @@ json_t *fog_net_ifaces__json(const struct fog_net_ifaces *t)
 
 		json_array_append_new(arr, json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:f,s:f}", "ifindex",
 						     (json_int_t)e->ifindex, "name",
-						     fog_net_json_text(e->name[0] ? e->name : NULL),
+						     fog_json_text(e->name[0] ? e->name : NULL),
 						     "rx_bytes", (json_int_t)e->total.rx_bytes,
 						     "tx_bytes", (json_int_t)e->total.tx_bytes,
 						     "rx_packets", (json_int_t)e->total.rx_packets,
@@ -362,25 +363,4 @@ int fog_net_cgroup_rel(const char *mount, const char *link, char *out, size_t le
 		return -ENAMETOOLONG;
 	strcpy(out, rel);
 	return 0;
-}
-
-json_t *fog_net_json_text(const char *text)
-{
-	json_t *j;
-	char *copy;
-
-	if (!text)
-		return json_null();
-	j = json_string(text);
-	if (j)
-		return j;
-	copy = strdup(text);
-	if (!copy)
-		return json_null();
-	for (unsigned char *p = (unsigned char *)copy; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			*p = '?';
-	j = json_string(copy);
-	free(copy);
-	return j ? j : json_null();
 }

@@ -108,11 +108,4 @@ unsigned int fog_net_cgroups_top(struct fog_net_cgroup *cg, unsigned int n, unsi
  */
 int fog_net_cgroup_rel(const char *mount, const char *link, char *out, size_t len);
 
-/*
- * A JSON string for text that comes from outside (interface and cgroup
- * names may hold any byte): when text is not valid UTF-8, the bytes that are
- * not printable ASCII become '?'. NULL gives null.
- */
-json_t *fog_net_json_text(const char *text);
-
 #endif /* FOG_NET_STATS_H */
