@@ -623,23 +623,42 @@ static int bad_release(struct fog_pool *pool, const struct fog_pool_slot *s, con
 	return err;
 }
 
-int fog_pool__put(struct fog_pool *pool, void *res)
+/*
+ * The held slot of res for a put or an invalidate, with the lock held and
+ * in_use already dropped; NULL (lock released, *err set) when res is not held.
+ */
+static struct fog_pool_slot *release_begin(struct fog_pool *pool, void *res, const char *what,
+					   int *err)
 {
 	struct fog_pool_slot *s;
 
-	if (!pool)
-		return -EINVAL;
 	pthread_mutex_lock(&pool->lock);
 	if (!res) {
 		pool->bad_puts++;
-		fog_pool_msg(pool, -EINVAL, "pool %s: put of NULL", pool->name);
+		fog_pool_msg(pool, -EINVAL, "pool %s: %s of NULL", pool->name, what);
 		pthread_mutex_unlock(&pool->lock);
-		return -EINVAL;
+		*err = -EINVAL;
+		return NULL;
 	}
 	s = table_find(pool, res);
-	if (!s || s->state != FOG_RES_IN_USE)
-		return bad_release(pool, s, res, "put");
+	if (!s || s->state != FOG_RES_IN_USE) {
+		*err = bad_release(pool, s, res, what);
+		return NULL;
+	}
 	pool->in_use--;
+	return s;
+}
+
+int fog_pool__put(struct fog_pool *pool, void *res)
+{
+	struct fog_pool_slot *s;
+	int err;
+
+	if (!pool)
+		return -EINVAL;
+	s = release_begin(pool, res, "put", &err);
+	if (!s)
+		return err;
 	if (pool->clock_idle)
 		s->idle_since = fog_pool_now_ns();
 	idle_push(pool, s);
@@ -652,20 +671,13 @@ int fog_pool__put(struct fog_pool *pool, void *res)
 int fog_pool__invalidate(struct fog_pool *pool, void *res)
 {
 	struct fog_pool_slot *s;
+	int err;
 
 	if (!pool)
 		return -EINVAL;
-	pthread_mutex_lock(&pool->lock);
-	if (!res) {
-		pool->bad_puts++;
-		fog_pool_msg(pool, -EINVAL, "pool %s: invalidate of NULL", pool->name);
-		pthread_mutex_unlock(&pool->lock);
-		return -EINVAL;
-	}
-	s = table_find(pool, res);
-	if (!s || s->state != FOG_RES_IN_USE)
-		return bad_release(pool, s, res, "invalidate");
-	pool->in_use--;
+	s = release_begin(pool, res, "invalidate", &err);
+	if (!s)
+		return err;
 	pool->invalidations++;
 	slot_destroy(pool, s);
 	pthread_mutex_unlock(&pool->lock);
