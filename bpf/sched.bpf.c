@@ -44,13 +44,32 @@ struct {
 	__type(value, struct fog_cpu_sched);
 } sched_cpu SEC(".maps");
 
-/* when a task last became runnable; lives and dies with the task */
+/*
+ * Per task, living and dying with it: the kernel's run_delay once the task
+ * last arrived on a CPU (see account_wait), or, on kernels without
+ * CONFIG_SCHED_INFO, when it last became runnable.
+ */
+struct fog_task_wait {
+	__u64 delay_seen;	/* sched_info.run_delay after the last arrival */
+	__u64 queued_ns;	/* fallback: wakeup or preemption time (ktime) */
+	__u64 seen;	/* delay_seen is set */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u64);
+	__type(value, struct fog_task_wait);
 } sched_queued SEC(".maps");
+
+/*
+ * The kernel stamps run-queue waits itself (CONFIG_SCHED_INFO), with the
+ * clock of the task's run queue, reached through its group's cfs_rq
+ * (CONFIG_FAIR_GROUP_SCHED; the per-CPU runqueues symbol needs KALLSYMS_ALL).
+ * user/collect/sched.c asks the same question to attach the fallback.
+ */
+#define HAVE_SCHED_INFO(t) (bpf_core_field_exists((t)->sched_info) && \
+			    bpf_core_field_exists((t)->se.cfs_rq))
 
 FOG_EVENT_MAPS(sched, 256 * 1024);
 
@@ -96,12 +115,56 @@ static __always_inline struct fog_cgroup_sched *cgroup_stats(__u64 cgid)
 	return bpf_map_lookup_elem(&sched_cgroups, &cgid);
 }
 
+/* Fallback only: the task becomes runnable now. */
 static __always_inline void mark_queued(struct task_struct *t, __u64 now)
 {
-	__u64 *ts = bpf_task_storage_get(&sched_queued, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct fog_task_wait *w = bpf_task_storage_get(&sched_queued, t, 0,
+						       BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (ts)
-		*ts = now;
+	if (w)
+		w->queued_ns = now;
+}
+
+/*
+ * How long next waited for this CPU; false when it did not wait. The kernel
+ * (CONFIG_SCHED_INFO, which /proc/PID/schedstat and delay accounting use)
+ * stamps sched_info.last_queued with the run queue's clock when a task is
+ * enqueued or preempted, and on arrival adds the wait to run_delay: this
+ * tracepoint fires just before that, with rq->clock already updated, so the
+ * wait is rq->clock - last_queued, the kernel's own figure. A wait spread
+ * over two CPUs (the task moved while queued) was added to run_delay when it
+ * left the first one: that part is run_delay's growth since the task last
+ * arrived. No wakeup hook is needed, which halves the cost per wait.
+ */
+static __always_inline bool wait_of(struct task_struct *next, __u64 now, __u64 *lat)
+{
+	struct fog_task_wait *w;
+
+	if (HAVE_SCHED_INFO(next)) {
+		__u64 queued = next->sched_info.last_queued;
+		__u64 delay = next->sched_info.run_delay, part = 0, cur = 0;
+		struct cfs_rq *cfs = next->se.cfs_rq;
+		__u64 clock = cfs && cfs->rq ? cfs->rq->clock : 0;
+
+		if (queued && clock > queued)
+			cur = clock - queued;
+		w = bpf_task_storage_get(&sched_queued, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!w)
+			return false;
+		/* a task first seen now: its run_delay holds waits from before fogd */
+		if (w->seen && delay > w->delay_seen)
+			part = delay - w->delay_seen;
+		w->delay_seen = delay + cur;
+		w->seen = 1;
+		*lat = part + cur;
+		return queued || part;
+	}
+	w = bpf_task_storage_get(&sched_queued, next, 0, 0);
+	if (!w || !w->queued_ns)
+		return false;
+	*lat = now - w->queued_ns;
+	w->queued_ns = 0;
+	return true;
 }
 
 /* Adds this CPU's pending on-CPU figures to their cgroup's entry. */
@@ -177,13 +240,10 @@ static __always_inline void account_wait(struct fog_cpu_sched *cpu, struct task_
 {
 	struct fog_task_sched *ts;
 	struct fog_ev_runq *ev;
-	__u64 *queued, lat, cgid, limit;
+	__u64 lat = 0, cgid, limit;
 
-	queued = bpf_task_storage_get(&sched_queued, next, 0, 0);
-	if (!queued || !*queued)
+	if (!wait_of(next, now, &lat))
 		return;
-	lat = now - *queued;
-	*queued = 0;
 
 	fog_hist_add(&cpu->runq, lat);
 	ts = task_stats(next);
@@ -240,14 +300,15 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 
 	if (!cfg_runqlat)
 		return 0;
-	/* a preempted task waits on the run queue from now on */
-	if (runnable && prev_pid)
+	/* fallback: a preempted task waits on the run queue from now on */
+	if (!HAVE_SCHED_INFO(prev) && runnable && prev_pid)
 		mark_queued(prev, now);
 	if (next_pid)
 		account_wait(cpu, next, now);
 	return 0;
 }
 
+/* Fallback only: attached when the kernel has no sched_info (see wait_of). */
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(handle_sched_wakeup, struct task_struct *p)
 {

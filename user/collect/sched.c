@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "agent/log.h"
@@ -570,15 +571,51 @@ static void schedlat_reconfigure(struct fog_collector *c, const struct fog_confi
 	state.skel->bss->cfg_runq_outlier_ns = (__u64)cfg->runq_outlier_us * 1000;
 }
 
+static bool has_member(const struct btf *btf, const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (unsigned int i = 0; m && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, m[i].name_off), member))
+			return true;
+	return false;
+}
+
+/*
+ * Whether the kernel stamps run-queue waits itself (task_struct.sched_info,
+ * CONFIG_SCHED_INFO) and sched_switch can reach the run queue's clock
+ * (sched_entity.cfs_rq): then bpf/sched.bpf.c, asking the same at load,
+ * reads each wait from the kernel's stamps and the wakeup hooks stay off.
+ */
+static bool kernel_has_sched_info(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has;
+
+	if (!btf)
+		return false;
+	has = has_member(btf, "task_struct", "sched_info") &&
+	      has_member(btf, "sched_entity", "cfs_rq");
+	btf__free(btf);
+	return has;
+}
+
 static int schedlat_start(struct fog_collector *c)
 {
 	int err = sched_get(c);
 
 	if (err)
 		return err;
-	state.wakeup_link = attach(c, state.skel->progs.handle_sched_wakeup, "sched_wakeup", &err);
-	state.wakeup_new_link = attach(c, state.skel->progs.handle_sched_wakeup_new,
-				       "sched_wakeup_new", &err);
+	if (!kernel_has_sched_info()) {
+		fog_info("schedlat: the kernel has no sched_info (CONFIG_SCHED_INFO): "
+			 "run-queue waits are timed from wakeups");
+		state.wakeup_link = attach(c, state.skel->progs.handle_sched_wakeup,
+					   "sched_wakeup", &err);
+		state.wakeup_new_link = attach(c, state.skel->progs.handle_sched_wakeup_new,
+					       "sched_wakeup_new", &err);
+	}
 	if (err) {
 		bpf_link__destroy(state.wakeup_link);
 		bpf_link__destroy(state.wakeup_new_link);

@@ -2,7 +2,9 @@
 /*
  * Two CPU-bound threads pinned to one CPU for a number of seconds, so each
  * waits on the run queue while the other runs; then sleeps until killed.
- * Prints "<pid>" when the busy phase is over.
+ * Prints "<pid> <ns>" when the busy phase is over: ns is the kernel's own
+ * run-queue wait (run_delay, /proc/thread-self/schedstat) of the three
+ * threads, each read at the end of its work.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -12,6 +14,21 @@
 #include <unistd.h>
 
 static double seconds;
+static unsigned long long delay_a, delay_b;
+
+/* The calling thread's run_delay: the second field of its schedstat, in ns. */
+static unsigned long long run_delay(void)
+{
+	unsigned long long run = 0, wait = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return wait;
+}
 
 static double now(void)
 {
@@ -21,13 +38,14 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void *spin(void *unused __attribute__((unused)))
+static void *spin(void *out)
 {
 	double end = now() + seconds;
 	volatile unsigned long x = 0;
 
 	while (now() < end)
 		x++;
+	*(unsigned long long *)out = run_delay();
 	return NULL;
 }
 
@@ -45,11 +63,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* threads inherit the affinity */
-	pthread_create(&a, NULL, spin, NULL);
-	pthread_create(&b, NULL, spin, NULL);
+	pthread_create(&a, NULL, spin, &delay_a);
+	pthread_create(&b, NULL, spin, &delay_b);
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
-	printf("%d\n", getpid());
+	printf("%d %llu\n", getpid(), delay_a + delay_b + run_delay());
 	fflush(stdout);
 	for (;;)
 		pause();
