@@ -3,14 +3,14 @@
 # make soak: fogd under mixed load for SOAK_MINUTES (default 30): stress-ng (CPU, context
 # switches, memory, forks), fio (random reads and writes, rate-limited), perf bench sched
 # messaging in a loop (hackbench: process churn), and every 10 s the API in use (/metrics,
-# status, processes, events, a task run by the placement engine; a 2 s host profile 10 s in
-# and then every 5 minutes). Every SOAK_INTERVAL_S (default 60) it samples fogd's RSS and
+# status, processes, events, a task run by the placement engine; a 2 s host profile each
+# minute of the warm-up and then every 5 minutes). Every SOAK_INTERVAL_S (default 60) it samples fogd's RSS and
 # open fd count (the fewest of 3 reads 1 s apart: a scrape or profile in flight holds some).
 # The warm-up is the first SOAK_WARMUP_MINUTES (default: a sixth of the run, at least 1).
 # fogd's process table is allocated up front but its pages are touched as pids hash into
-# them, and the profiler caches the symbols of what it saw: so the warm-up also churns
-# through many pids (hackbench with 10 groups) and profiles the host once, letting both
-# reach their working size. The largest RSS and fd count seen in the warm-up are the
+# them, and the profiler caches the symbols of what it saw (and keeps the last finished
+# profiles): so the warm-up also churns through many pids (hackbench) and profiles the host
+# each minute, letting both reach their working size. The largest RSS and fd count seen in the warm-up are the
 # baseline, and the soak fails when a later sample exceeds it by more than
 # SOAK_RSS_MARGIN_KB (default 4096) or SOAK_FD_MARGIN (default 2).
 # It also fails when fogd dies, stops answering, stops ticking, or does not exit cleanly.
@@ -99,7 +99,10 @@ LOADS+=($!)
 		api /metrics >/dev/null || true
 		api_post /api/v1/sched/tasks "{\"id\":\"soak-$i\",\"cpu_cores\":0.1,\"memory_mb\":16,\"command\":\"sleep 0.2\"}" \
 			>/dev/null || true
-		if [ $((i % 30)) -eq 1 ]; then
+		# a host profile each minute of the warm-up (the symbol cache meets the
+		# host's programs), then every 5 minutes
+		if [ $((i % 30)) -eq 1 ] || { [ $((i % 6)) -eq 1 ] &&
+			[ "$SECONDS" -lt $((WARMUP * 60 - 20)) ]; }; then
 			api_post /api/v1/profile '{"all": true, "seconds": 2}' >/dev/null || true
 		fi
 		i=$((i + 1))
