@@ -10,6 +10,8 @@ HELPERS="$OUTPUT/tests/helpers"
 T_DIR=$(mktemp -d /tmp/fogd-test.XXXXXX)
 FOG_SOCK="$T_DIR/fogd.sock"
 FOG_PINS="/sys/fs/bpf/fogd-test-$$"
+# the executor's cgroup folder, private too: fogds side by side must not remove each other's
+FOG_TASK_CG="fogd-tasks-test-$$"
 FOGD_PID=
 FOGD_LOG="$T_DIR/fogd.log"
 export FOGCTL_SOCKET="$FOG_SOCK"
@@ -46,8 +48,8 @@ t_require_root_btf() {
 # Starts fogd with a private socket and pin folder; extra arguments go to fogd.
 fogd_start() {
 	# no TCP listener unless a test asks for one (-o http.listen=... later wins)
-	"$FOGD" -o fogd.socket="$FOG_SOCK" -o fogd.pin_path="$FOG_PINS" -o http.listen=off "$@" \
-		>"$FOGD_LOG" 2>&1 &
+	"$FOGD" -o fogd.socket="$FOG_SOCK" -o fogd.pin_path="$FOG_PINS" -o http.listen=off \
+		-o sched.cgroup="$FOG_TASK_CG" "$@" >"$FOGD_LOG" 2>&1 &
 	FOGD_PID=$!
 	for _ in $(seq 1 100); do
 		if [ -S "$FOG_SOCK" ] && api /api/v1/status >/dev/null 2>&1; then

@@ -144,7 +144,7 @@ api /api/v1/sched/stats >"$T_DIR/stats.json"
 jq -e '.completed == 3 and .failed == 2 and .cancelled == 1 and .rejected == 3 and .pending == 0 and .active == 0 and .ml.observations == 5' \
 	"$T_DIR/stats.json" >/dev/null || t_fail "stats: $(cat "$T_DIR/stats.json")"
 own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$FOGD_PID/cgroup")
-group="/sys/fs/cgroup/memory${own%/}/fogd-tasks"
+group="/sys/fs/cgroup/memory${own%/}/$FOG_TASK_CG"
 [ "$cgv" = 1 ] && { [ -d "$group" ] || t_fail "executor cgroup $group not found while fogd runs"; }
 fogd_stop
 [ "$cgv" = 1 ] && [ -d "$group" ] && t_fail "executor cgroup $group left behind after fogd stopped"
