@@ -25,8 +25,9 @@ INSTALL ?= install
 
 FOG_VERSION_STR := $(shell sed -n 's/^\#define FOG_VERSION "\(.*\)"$$/\1/p' user/export/api.h)
 # What libfog.a's objects call: the Makefile's pkg-config packages, and the libraries it
-# links by flag (-lelf -lz, -lprotobuf-c from mk/profile.mk) under their pkg-config names.
-FOG_PC_REQUIRES := $(PKGS) libelf zlib libprotobuf-c
+# links by flag (-lelf -lz; -lprotobuf-c and -ldw from mk/profile.mk) under their pkg-config
+# names.
+FOG_PC_REQUIRES := $(PKGS) libelf zlib libprotobuf-c libdw
 FOG_PC_LIBS := -lpthread -lm
 FOG_PC := $(OUTPUT)/fog.pc
 

@@ -15,6 +15,8 @@ PROF_PB_O := $(PROF_PROTO_DIR)/profile.pb-c.o
 CFLAGS += -I$(PROF_PROTO_DIR)
 LIB_OBJS += $(PROF_PB_O)
 PKG_LIBS += -lprotobuf-c
+# source lines of profiled code (user/profile/elfsym.c)
+PKG_LIBS += -ldw
 
 $(PROF_PB_C) $(PROF_PB_H) &: user/profile/profile.proto
 	$(call msg,PROTOC,$@)

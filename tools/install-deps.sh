@@ -7,6 +7,8 @@ set -eu
 pkgs=(
 	make gcc clang llvm pkg-config bpftool
 	libbpf-dev libelf-dev zlib1g-dev
+	# source lines in profiles (user/profile/elfsym.c)
+	libdw-dev
 	libinih-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcap-ng-dev
 	libcmocka-dev
 	# clang's libFuzzer, ASan and UBSan runtimes (make fuzz)

@@ -31,6 +31,7 @@
 #include "fog/profiler.h"
 #include "profile/server.h"
 #include "profile/session.h"
+#include "profile/uprobe.h"
 #include "fuzz.h"
 
 #define MAX_ROUTES 8
@@ -148,6 +149,56 @@ void fog_prof_session__free(struct fog_prof_session *s)
 
 void fog_prof_session__poll(struct fog_prof_session *s)
 {
+}
+
+/*
+ * The uprobe memory mode, replaced: its options are checked as they reach it,
+ * and attaching fails as for a process without a C library, so the request's
+ * parsing and the error path are what is fuzzed.
+ */
+struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
+				       struct fog_elfcache *cache, char *err, size_t len)
+{
+	FUZZ_CHECK(o->pid >= 1 && o->pid <= 4194304);
+	FUZZ_CHECK(o->seconds <= FOG_MEMPROBE_MAX_SECONDS);
+	snprintf(err, len, "process %u: no C library to probe", o->pid);
+	errno = ENOENT;
+	return NULL;
+}
+
+void fog_memprobe__free(struct fog_memprobe *m)
+{
+	FUZZ_CHECK(!m);
+}
+
+bool fog_memprobe__poll(struct fog_memprobe *m)
+{
+	FUZZ_CHECK(!"no memprobe session exists");
+	return false;
+}
+
+int fog_memprobe__finish(struct fog_memprobe *m)
+{
+	FUZZ_CHECK(!"no memprobe session exists");
+	return -EINVAL;
+}
+
+const struct fog_prof *fog_memprobe__prof(const struct fog_memprobe *m, bool allocated)
+{
+	FUZZ_CHECK(!"no memprobe session exists");
+	return NULL;
+}
+
+__u64 fog_memprobe__samples(struct fog_memprobe *m)
+{
+	FUZZ_CHECK(!"no memprobe session exists");
+	return 0;
+}
+
+json_t *fog_memprobe__json(struct fog_memprobe *m)
+{
+	FUZZ_CHECK(!"no memprobe session exists");
+	return NULL;
 }
 
 /* The profile: frames named by the input's names, stacks of them with input values. */

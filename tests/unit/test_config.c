@@ -173,6 +173,7 @@ static void test_write_round_trip(void **state)
 	fog_config_defaults(&a);
 	assert_int_equal(fog_config_set(&a, "io.outlier_us=1234", err, sizeof(err)), 0);
 	assert_int_equal(fog_config_set(&a, "collectors.mem=off", err, sizeof(err)), 0);
+	assert_int_equal(fog_config_set(&a, "profile.max_bytes=5000000000", err, sizeof(err)), 0);
 	write_file("");
 	f = fopen(path, "w");
 	fog_config_write(&a, f);
@@ -181,6 +182,53 @@ static void test_write_round_trip(void **state)
 	assert_int_equal(fog_config_load(&b, path, err, sizeof(err)), 0);
 	memset(b.source, 0, sizeof(b.source));
 	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+/* [profile]: defaults, a 64-bit size, bounds and path checks, each error at its FILE:LINE. */
+static void test_profile_section(void **state)
+{
+	struct fog_config c;
+	char err[FOG_CONFIG_ERR_LEN], want[256];
+
+	fog_config_defaults(&c);
+	assert_false(c.prof_continuous);
+	assert_int_equal(c.prof_frequency, 19);
+	assert_true(c.prof_snapshot_s == 60);
+	assert_string_equal(c.prof_dir, "/var/lib/fogd/profiles");
+	assert_true(c.prof_max_bytes == 64ULL << 20);
+	assert_int_equal(fog_config_load(&c, write_file("[profile]\ncontinuous = on\n"
+							"frequency = 49\nsnapshot_s = 2.5\n"
+							"directory = /srv/p\nmax_bytes = 8589934592\n"
+							"max_age_s = 600\n"),
+					 err, sizeof(err)),
+			 0);
+	assert_true(c.prof_continuous);
+	assert_int_equal(c.prof_frequency, 49);
+	assert_true(c.prof_snapshot_s == 2.5);
+	assert_string_equal(c.prof_dir, "/srv/p");
+	assert_true(c.prof_max_bytes == 8ULL << 30);	/* beyond 32 bits */
+	assert_true(c.prof_max_age_s == 600);
+	assert_int_not_equal(fog_config_load(&c, write_file("[profile]\n\nfrequency = 0\n"), err,
+					     sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s:3: [profile] frequency: 0 is out of range 1..1000", path);
+	assert_string_equal(err, want);
+	assert_int_not_equal(fog_config_load(&c, write_file("[profile]\ndirectory = var/p\n"), err,
+					     sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2: [profile] directory: 'var/p' is not an absolute path"));
+	assert_int_not_equal(fog_config_set(&c, "profile.directory=/var/../etc", err, sizeof(err)),
+			     0);
+	assert_non_null(strstr(err, "'..' component"));
+	assert_int_equal(fog_config_set(&c, "profile.directory=/var/..x", err, sizeof(err)), 0);
+	assert_int_not_equal(fog_config_set(&c, "profile.max_bytes=1k", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "'1k' is not a whole number"));
+	assert_int_not_equal(fog_config_set(&c, "profile.max_bytes=100", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "100 is out of range 4096..1099511627776"));
+	assert_int_not_equal(fog_config_set(&c, "profile.max_bytes=99999999999999999999", err,
+					    sizeof(err)), 0);
+	assert_int_not_equal(fog_config_set(&c, "profile.snapshot_s=0.5", err, sizeof(err)), 0);
+	assert_int_not_equal(fog_config_set(&c, "profile.max_age_s=nan", err, sizeof(err)), 0);
+	assert_int_not_equal(fog_config_set(&c, "profile.continuous=sometimes", err, sizeof(err)),
+			     0);
 }
 
 int main(void)
@@ -196,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_too_long_string),
 		cmocka_unit_test_teardown(test_long_line_rejected, teardown),
 		cmocka_unit_test_teardown(test_write_round_trip, teardown),
+		cmocka_unit_test_teardown(test_profile_section, teardown),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -14,6 +14,7 @@ enum opt_type {
 	OPT_U32,
 	OPT_STR,
 	OPT_DOUBLE,
+	OPT_U64,
 };
 
 struct opt {
@@ -23,7 +24,7 @@ struct opt {
 	size_t offset;
 	size_t size;	/* OPT_STR: buffer size */
 	const char *def;
-	double min, max;	/* OPT_U32 and OPT_DOUBLE bounds */
+	double min, max;	/* OPT_U32, OPT_U64 and OPT_DOUBLE bounds */
 	const char *const *choices;	/* OPT_STR: allowed values, NULL for any */
 	const char *help;
 	/* OPT_STR: checks the value's form; writes what is wrong into err */
@@ -72,10 +73,29 @@ static int check_url(const char *v, char *err, size_t len)
 	  sizeof(((struct fog_config *)0)->field), d, 0, 0, ch, h }
 #define U32(sec, k, field, d, lo, hi, h)                                                           \
 	{ sec, k, OPT_U32, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
+#define U64(sec, k, field, d, lo, hi, h)                                                           \
+	{ sec, k, OPT_U64, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
 #define DBL(sec, k, field, d, lo, hi, h)                                                           \
 	{ sec, k, OPT_DOUBLE, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
 #define BOOL(sec, k, field, d, h)                                                                  \
 	{ sec, k, OPT_BOOL, offsetof(struct fog_config, field), 0, d, 0, 0, NULL, h }
+
+static int check_abspath(const char *v, char *err, size_t len)
+{
+	const char *c = v;
+
+	if (v[0] != '/') {
+		snprintf(err, len, "is not an absolute path");
+		return -EINVAL;
+	}
+	for (; c; c = strchr(c + 1, '/')) {	/* each component after a '/' */
+		if (!strncmp(c, "/..", 3) && (c[3] == '/' || !c[3])) {
+			snprintf(err, len, "must not hold a '..' component");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
 
 static int check_listen(const char *v, char *err, size_t len)
 {
@@ -167,6 +187,19 @@ static const struct opt opts[] = {
 	{ "sched", "node_label", OPT_STR, offsetof(struct fog_config, node_label),
 	  sizeof(((struct fog_config *)0)->node_label), "instance", 0, 0, NULL,
 	  "label naming a node in fogd's series", check_label },
+	BOOL("profile", "continuous", prof_continuous, "off",
+	     "always-on low-rate CPU sampling of the host, kept as pprof snapshots"),
+	U32("profile", "frequency", prof_frequency, "19", 1, 1000,
+	    "continuous samples per second per CPU"),
+	DBL("profile", "snapshot_s", prof_snapshot_s, "60", 1, 86400,
+	    "one gzipped pprof snapshot per this many seconds"),
+	{ "profile", "directory", OPT_STR, offsetof(struct fog_config, prof_dir),
+	  sizeof(((struct fog_config *)0)->prof_dir), "/var/lib/fogd/profiles", 0, 0, NULL,
+	  "folder of the snapshots (created with mode 0700)", check_abspath },
+	U64("profile", "max_bytes", prof_max_bytes, "67108864", 4096, 1099511627776.0,
+	    "total size of the snapshots kept; the oldest go first"),
+	DBL("profile", "max_age_s", prof_max_age_s, "86400", 60, 31536000,
+	    "snapshots older than this are removed"),
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -242,6 +275,7 @@ static int opt_apply(const struct opt *o, struct fog_config *cfg, const char *va
 		}
 		return 0;
 	case OPT_U32:
+	case OPT_U64:
 		errno = 0;
 		u = strtoull(value, &end, 10);
 		if (!*value || *end || errno || value[0] == '-') {
@@ -254,7 +288,10 @@ static int opt_apply(const struct opt *o, struct fog_config *cfg, const char *va
 				 o->key, u, o->min, o->max);
 			return -ERANGE;
 		}
-		*(__u32 *)dst = (__u32)u;
+		if (o->type == OPT_U64)
+			*(__u64 *)dst = (__u64)u;
+		else
+			*(__u32 *)dst = (__u32)u;
 		return 0;
 	case OPT_DOUBLE: {
 		double d;
@@ -452,6 +489,9 @@ void fog_config_write(const struct fog_config *cfg, FILE *f)
 			break;
 		case OPT_U32:
 			fprintf(f, "%s = %u\n", o->key, *(const __u32 *)p);
+			break;
+		case OPT_U64:
+			fprintf(f, "%s = %llu\n", o->key, (unsigned long long)*(const __u64 *)p);
 			break;
 		case OPT_STR:
 			fprintf(f, "%s = %s\n", o->key, p);

@@ -77,6 +77,14 @@ struct fog_config {
 	double prometheus_timeout_s;
 	double prometheus_max_age_s;
 	char node_label[64];	/* label naming a node in fogd's series */
+
+	/* [profile]: continuous profiling (user/profile/continuous.c) */
+	bool prof_continuous;	/* always-on low-rate CPU sampling with pprof snapshots */
+	__u32 prof_frequency;	/* samples per second per CPU */
+	double prof_snapshot_s;	/* one snapshot per this many seconds */
+	char prof_dir[200];	/* where snapshots are kept (created 0700) */
+	__u64 prof_max_bytes;	/* the snapshots' total size limit */
+	double prof_max_age_s;	/* snapshots older than this are removed */
 };
 
 /* Fills cfg with the built-in defaults. */

@@ -23,6 +23,7 @@
 #include "export/http.h"
 #include "export/metrics.h"
 #include "monitor/watch.h"
+#include "profile/continuous.h"
 #include "profile/server.h"
 #include "sched/api.h"
 
@@ -42,6 +43,7 @@ struct agent {
 	struct fog_http *http;
 	struct fog_watch *watch;	/* NULL when [monitor] enabled is off */
 	struct fog_profiler *prof;
+	struct fog_prof_continuous *cont;	/* [profile] continuous */
 	struct fog_sched_agent *sched;
 	int tick_timer;
 };
@@ -126,6 +128,7 @@ static void reload(struct agent *a)
 	fog_collect__reconfigure(a->collect, next);
 	if (a->watch)
 		fog_watch__reconfigure(a->watch, next);
+	fog_prof_continuous__reconfigure(a->cont, next);
 	if (next->tick_ms != cur->tick_ms)
 		fog_loop__set_timer(a->loop, a->tick_timer, next->tick_ms);
 	fog_info("configuration reloaded from %s", a->config_path ? a->config_path :
@@ -279,6 +282,10 @@ int main(int argc, char **argv)
 		rc = a.prof ? 0 : -errno;
 	}
 	if (!rc) {
+		a.cont = fog_prof_continuous__new(a.http, a.loop, cfg);
+		rc = a.cont ? 0 : -errno;
+	}
+	if (!rc) {
 		a.sched = fog_sched_agent__new(a.http, a.collect, a.loop, cfg);
 		rc = a.sched ? 0 : -errno;
 	}
@@ -328,6 +335,7 @@ int main(int argc, char **argv)
 		fog_warnx("event loop failed: %s", strerror(-rc));
 	fog_info("stopping: detaching programs and removing pins");
 out:
+	fog_prof_continuous__free(a.cont);
 	fog_profiler__free(a.prof);
 	fog_sched_agent__free(a.sched);
 	fog_http__free(a.http);

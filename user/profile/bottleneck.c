@@ -63,7 +63,8 @@ size_t fog_bottleneck_find(const struct fog_prof *p, const struct fog_bottleneck
 	size_t n = 0, nf = 0;
 	char stack[384];
 
-	fn = fog_prof_functions(p, true, &nf);
+	/* the rules speak of CPU seconds or bytes: blocked time (off-CPU) has none */
+	fn = p->kind == FOG_PROF_OFFCPU ? NULL : fog_prof_functions(p, true, &nf);
 	for (size_t i = 0; fn && i < nf && n < max; i++) {
 		double v = p->kind == FOG_PROF_CPU ? (double)fn[i].total * (double)p->period / 1e9 :
 						     (double)fn[i].total;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -7,11 +8,21 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <elfutils/libdw.h>
 
 #include "profile/elfsym.h"
 
 #define MAX_LOADS 16
 #define BUILD_ID_MAX 20	/* bytes; SHA-1 is the longest in use */
+#define MAX_LINE_ROWS (4u << 20)	/* 64 MiB of line table per file at most */
+#define DEBUG_DIR "/usr/lib/debug/.build-id"	/* where Debian's -dbgsym files go */
+
+/* One row of a DWARF line table: from addr on, code is of file:line (0: none) */
+struct line_row {
+	__u64 addr;
+	__u32 file;	/* offset in names */
+	__u32 line;
+};
 
 struct sym {
 	__u64 addr;
@@ -34,6 +45,11 @@ struct fog_elfsym {
 	unsigned int nloads;
 	char build_id[2 * BUILD_ID_MAX + 1];
 	bool symtab;
+	/* source lines, read from the DWARF at the first lookup */
+	int dwarf_fd;	/* the file itself when it has .debug_line, else -1 */
+	bool lines_read;
+	struct line_row *rows;	/* sorted by addr */
+	size_t nrows;
 	/* cache bookkeeping */
 	char key[96];
 	unsigned int refs;
@@ -140,7 +156,8 @@ struct fog_elfsym *fog_elfsym__read(int fd)
 	struct fog_elfsym *e;
 	Elf_Scn *scn = NULL, *dynsym = NULL;
 	GElf_Shdr sh, dynsh;
-	size_t nph = 0;
+	size_t nph = 0, shstrndx = 0;
+	bool debug_line = false;
 	Elf *elf;
 	int err = 0;
 
@@ -161,6 +178,9 @@ struct fog_elfsym *fog_elfsym__read(int fd)
 		errno = ENOMEM;
 		return NULL;
 	}
+	e->dwarf_fd = -1;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		shstrndx = 0;
 	for (size_t i = 0; i < nph && e->nloads < MAX_LOADS; i++) {
 		GElf_Phdr ph;
 
@@ -169,8 +189,13 @@ struct fog_elfsym *fog_elfsym__read(int fd)
 		e->loads[e->nloads++] = (struct load){ ph.p_vaddr, ph.p_offset, ph.p_filesz };
 	}
 	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
 		if (!gelf_getshdr(scn, &sh))
 			continue;
+		name = shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (name && !strcmp(name, ".debug_line") && sh.sh_type != SHT_NOBITS)
+			debug_line = true;
 		if (sh.sh_type == SHT_SYMTAB) {
 			err = read_syms(e, elf, scn, &sh);
 			e->symtab = true;
@@ -186,6 +211,9 @@ struct fog_elfsym *fog_elfsym__read(int fd)
 		err = read_syms(e, elf, dynsym, &dynsh);
 	read_build_id(e, elf);
 	elf_end(elf);
+	/* kept open for the line table, read only when lines are asked for */
+	if (!err && debug_line)
+		e->dwarf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (err) {
 		fog_elfsym__free(e);
 		errno = -err;
@@ -209,7 +237,139 @@ void fog_elfsym__free(struct fog_elfsym *e)
 		return;
 	free(e->syms);
 	free(e->names);
+	free(e->rows);
+	if (e->dwarf_fd >= 0)
+		close(e->dwarf_fd);
 	free(e);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct line_row *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* a sequence's end and the next one's start share an address: the start wins */
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Adds the rows of one compilation unit's line program. */
+static int add_cu_lines(struct fog_elfsym *e, Dwarf_Die *cu, size_t *cap_rows,
+			size_t *cap_names)
+{
+	const char *last_src = NULL;
+	__u32 last_off = 0;
+	Dwarf_Lines *lines;
+	size_t n;
+
+	if (dwarf_getsrclines(cu, &lines, &n))
+		return 0;	/* a unit without a line program */
+	for (size_t i = 0; i < n && e->nrows < MAX_LINE_ROWS; i++) {
+		Dwarf_Line *l = dwarf_onesrcline(lines, i);
+		Dwarf_Addr addr;
+		const char *src;
+		bool end = false;
+		int lineno = 0;
+
+		if (!l || dwarf_lineaddr(l, &addr) || dwarf_lineno(l, &lineno) ||
+		    dwarf_lineendsequence(l, &end))
+			continue;
+		src = dwarf_linesrc(l, NULL, NULL);
+		if (e->nrows == *cap_rows) {
+			size_t ncap = *cap_rows ? *cap_rows * 2 : 1024;
+			struct line_row *v = realloc(e->rows, ncap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			e->rows = v;
+			*cap_rows = ncap;
+		}
+		/* rows of one file follow each other: intern by the last name seen */
+		if (src && src != last_src) {
+			if (add_name(e, src, cap_names, &last_off))
+				return -ENOMEM;
+			last_src = src;
+		}
+		if (end || !src || lineno < 0)
+			lineno = 0;	/* no line from here on */
+		e->rows[e->nrows++] = (struct line_row){ addr, src ? last_off : 0, (__u32)lineno };
+	}
+	return 0;
+}
+
+/* Opens the separate debug file of a stripped binary, found by its build-id. */
+static int open_debug_file(const struct fog_elfsym *e)
+{
+	char path[sizeof(DEBUG_DIR) + 2 * BUILD_ID_MAX + 16];
+
+	if (strlen(e->build_id) < 4)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%.2s/%s.debug", DEBUG_DIR, e->build_id,
+		 e->build_id + 2);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Reads every compilation unit's line table into e->rows (bounded by MAX_LINE_ROWS). */
+static void read_lines(struct fog_elfsym *e)
+{
+	size_t cap_rows = 0, cap_names = e->names_len, hsize;
+	Dwarf_Off off = 0, next;
+	int fd = e->dwarf_fd;
+	Dwarf *dw;
+
+	e->lines_read = true;
+	if (fd < 0)
+		fd = open_debug_file(e);
+	if (fd < 0)
+		return;
+	dw = dwarf_begin(fd, DWARF_C_READ);
+	if (dw) {
+		while (!dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL)) {
+			Dwarf_Die cu;
+
+			if (dwarf_offdie(dw, off + hsize, &cu) &&
+			    add_cu_lines(e, &cu, &cap_rows, &cap_names))
+				break;
+			off = next;
+		}
+		dwarf_end(dw);
+	}
+	close(fd);
+	e->dwarf_fd = -1;
+	if (e->nrows)
+		qsort(e->rows, e->nrows, sizeof(*e->rows), cmp_row);
+}
+
+bool fog_elfsym__line(struct fog_elfsym *e, __u64 vaddr, const char **file, __u32 *line)
+{
+	size_t lo = 0, hi;
+	const struct line_row *r;
+
+	if (!e->lines_read)
+		read_lines(e);
+	hi = e->nrows;
+	while (lo < hi) {	/* first row above vaddr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (e->rows[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	r = &e->rows[lo - 1];
+	if (!r->line)	/* past a sequence's end, or code of no line */
+		return false;
+	*file = e->names + r->file;
+	if (line)
+		*line = r->line;
+	return true;
+}
+
+bool fog_elfsym__has_lines(const struct fog_elfsym *e)
+{
+	return e->dwarf_fd >= 0 || e->nrows;
 }
 
 bool fog_elfsym__off_to_vaddr(const struct fog_elfsym *e, __u64 off, __u64 *vaddr)

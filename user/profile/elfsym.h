@@ -25,6 +25,14 @@ void fog_elfsym__free(struct fog_elfsym *e);
 bool fog_elfsym__off_to_vaddr(const struct fog_elfsym *e, __u64 off, __u64 *vaddr);
 /* The function containing vaddr (honouring symbol sizes) or NULL; *start is its address. */
 const char *fog_elfsym__lookup(const struct fog_elfsym *e, __u64 vaddr, __u64 *start);
+/*
+ * The source file and line of vaddr from the file's DWARF line table (libdw),
+ * read at the first call; line may be NULL. False when the file has no debug
+ * information (or none for vaddr). The strings live as long as e.
+ */
+bool fog_elfsym__line(struct fog_elfsym *e, __u64 vaddr, const char **file, __u32 *line);
+/* Whether the file has a DWARF line table (.debug_line). */
+bool fog_elfsym__has_lines(const struct fog_elfsym *e);
 /* Hex build-id or "" */
 const char *fog_elfsym__build_id(const struct fog_elfsym *e);
 size_t fog_elfsym__nsyms(const struct fog_elfsym *e);

@@ -210,7 +210,8 @@ int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o
 		.scale = p->total ? (double)(width - 2 * PAD_SIDE) / (double)p->total : 0,
 		.min_width = o->min_width > 0 ? o->min_width : 0.1,
 		.height = PAD_TOP + PAD_BOTTOM + (t.depth + 1) * FRAME_H,
-		.unit = p->kind == FOG_PROF_CPU ? "samples" : "bytes",
+		.unit = p->kind == FOG_PROF_CPU ? "samples" : p->kind == FOG_PROF_OFFCPU ? "ns" :
+										  "bytes",
 	};
 	if (!o->inline_svg)
 		fputs("<?xml version=\"1.0\" standalone=\"no\"?>\n", f);
@@ -249,8 +250,12 @@ int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o
 
 int fog_flame_write_svg_default(const struct fog_prof *p, FILE *f)
 {
-	struct fog_flame_opts o = { .title = p->kind == FOG_PROF_CPU ? "CPU Flame Graph" :
-								      "Allocation Flame Graph" };
+	struct fog_flame_opts o = { .title = "Allocation Flame Graph" };
+
+	if (p->kind == FOG_PROF_CPU)
+		o.title = "CPU Flame Graph";
+	else if (p->kind == FOG_PROF_OFFCPU)
+		o.title = "Off-CPU Flame Graph";
 
 	return fog_flame_write_svg(p, &o, f);
 }

@@ -4,7 +4,8 @@
  * proto/profile.proto there and user/profile/profile.proto here), encoded with
  * protobuf-c and gzip-compressed with zlib, as `go tool pprof` and Go's
  * net/http/pprof expect it. Locations are the profile's frames, functions
- * are (name, module) pairs, mappings carry build-ids.
+ * are (name, module) pairs, or (name, source file) when source lines were
+ * resolved (Line.line then holds the line), mappings carry build-ids.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -161,7 +162,8 @@ static int build_functions(struct pb *b, const struct fog_prof *p, __u64 *frame_
 
 	for (size_t i = 0; i < p->nframes; i++) {
 		const struct fog_prof_frame *f = &p->frames[i];
-		int64_t name = strtab_id(&b->st, f->func), file = strtab_id(&b->st, f->module);
+		int64_t name = strtab_id(&b->st, f->func);
+		int64_t file = strtab_id(&b->st, f->func_file ? f->func_file : f->module);
 		size_t j;
 
 		if (name < 0 || file < 0)
@@ -189,7 +191,7 @@ static int build_functions(struct pb *b, const struct fog_prof *p, __u64 *frame_
 
 static int build(struct pb *b, const struct fog_prof *p)
 {
-	bool cpu = p->kind == FOG_PROF_CPU;
+	bool cpu = p->kind == FOG_PROF_CPU, off = p->kind == FOG_PROF_OFFCPU;
 	size_t nlocs = 0;
 	__u64 *frame_func;
 	int err;
@@ -223,10 +225,12 @@ static int build(struct pb *b, const struct fog_prof *p)
 	}
 	for (int i = 0; i < 2; i++) {
 		/* Go's names: heap profiles are alloc_* or inuse_* (objects, bytes) */
-		static const char *const names[3][2][2] = {
+		static const char *const names[4][2][2] = {
 			[FOG_PROF_CPU] = { { "samples", "count" }, { "cpu", "nanoseconds" } },
 			[FOG_PROF_ALLOC] = { { "alloc_objects", "count" }, { "alloc_space", "bytes" } },
 			[FOG_PROF_INUSE] = { { "inuse_objects", "count" }, { "inuse_space", "bytes" } },
+			[FOG_PROF_OFFCPU] = { { "switches", "count" },
+					      { "offcpu", "nanoseconds" } },
 		};
 		fogpprof__value_type__init(&b->types[i]);
 		b->types[i].type = strtab_id(&b->st, names[p->kind][i][0]);
@@ -236,8 +240,8 @@ static int build(struct pb *b, const struct fog_prof *p)
 	b->prof.n_sample_type = 2;
 	b->prof.sample_type = b->type_ptrs;
 	fogpprof__value_type__init(&b->period_type);
-	b->period_type.type = strtab_id(&b->st, cpu ? "cpu" : "space");
-	b->period_type.unit = strtab_id(&b->st, cpu ? "nanoseconds" : "bytes");
+	b->period_type.type = strtab_id(&b->st, cpu ? "cpu" : off ? "offcpu" : "space");
+	b->period_type.unit = strtab_id(&b->st, cpu || off ? "nanoseconds" : "bytes");
 	b->prof.period_type = &b->period_type;
 	b->prof.period = (int64_t)p->period;
 	b->prof.time_nanos = (int64_t)p->start_unix_ns;
@@ -267,6 +271,7 @@ static int build(struct pb *b, const struct fog_prof *p)
 		fogpprof__location__init(l);
 		fogpprof__line__init(&b->lines[i]);
 		b->lines[i].function_id = frame_func[i];
+		b->lines[i].line = p->frames[i].line;
 		b->line_ptrs[i] = &b->lines[i];
 		l->id = i + 1;
 		l->mapping_id = p->frames[i].mapping;

@@ -24,6 +24,8 @@ void fog_prof__free(struct fog_prof *p)
 	for (size_t i = 0; i < p->nframes; i++) {
 		free(p->frames[i].func);
 		free(p->frames[i].module);
+		free(p->frames[i].file);
+		free(p->frames[i].func_file);
 	}
 	for (size_t i = 0; i < p->nstacks; i++)
 		free(p->stacks[i].frames);
@@ -113,7 +115,7 @@ long fog_prof__frame(struct fog_prof *p, const char *func, const char *module, _
 	}
 	f = &p->frames[p->nframes];
 	*f = (struct fog_prof_frame){ strdup(func), module ? strdup(module) : NULL, addr, addr,
-				      mapping, kernel };
+				      mapping, kernel, 0, NULL, NULL };
 	if (!f->func || (module && !f->module)) {
 		free(f->func);
 		free(f->module);
@@ -121,6 +123,25 @@ long fog_prof__frame(struct fog_prof *p, const char *func, const char *module, _
 	}
 	p->hash[j] = (__u32)++p->nframes;
 	return (long)p->nframes - 1;
+}
+
+int fog_prof__frame_src(struct fog_prof *p, size_t frame, const char *file, __u32 line,
+			const char *func_file)
+{
+	struct fog_prof_frame *f = &p->frames[frame];
+	char *a = file ? strdup(file) : NULL, *b = func_file ? strdup(func_file) : NULL;
+
+	if ((file && !a) || (func_file && !b)) {
+		free(a);
+		free(b);
+		return -ENOMEM;
+	}
+	free(f->file);
+	free(f->func_file);
+	f->file = a;
+	f->func_file = b;
+	f->line = line;
+	return 0;
 }
 
 __u32 fog_prof__mapping(struct fog_prof *p, const char *file, __u64 start, __u64 limit,
@@ -285,6 +306,20 @@ fail:
 	return NULL;
 }
 
+/* "comm;outer (a.c:3);...;leaf (b.c:9)": the file's base name keeps frames short. */
+static void write_stack_lines(const struct fog_prof *p, const struct fog_prof_stack *s, FILE *f)
+{
+	fputs(s->comm[0] ? s->comm : FOG_PROF_UNKNOWN, f);
+	for (__u32 i = s->n; i-- > 0;) {
+		const struct fog_prof_frame *fr = &p->frames[s->frames[i]];
+		const char *base = fr->file ? strrchr(fr->file, '/') : NULL;
+
+		fprintf(f, ";%s", fr->func);
+		if (fr->file && fr->line)
+			fprintf(f, " (%s:%u)", base ? base + 1 : fr->file, fr->line);
+	}
+}
+
 int fog_prof_write_folded(const struct fog_prof *p, FILE *f)
 {
 	char *buf = malloc(65536);
@@ -292,6 +327,11 @@ int fog_prof_write_folded(const struct fog_prof *p, FILE *f)
 	if (!buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nstacks; i++) {
+		if (p->lines) {
+			write_stack_lines(p, &p->stacks[i], f);
+			fprintf(f, " %llu\n", (unsigned long long)p->stacks[i].value);
+			continue;
+		}
 		fog_prof_stack_name(p, &p->stacks[i], buf, 65536);
 		fprintf(f, "%s %llu\n", buf, (unsigned long long)p->stacks[i].value);
 	}
@@ -305,7 +345,7 @@ json_t *fog_prof_summary_json(const struct fog_prof *p, size_t top)
 	struct fog_prof_func *fn;
 	size_t n = 0;
 
-	static const char *const kinds[] = { "cpu", "alloc", "inuse" };
+	static const char *const kinds[] = { "cpu", "alloc", "inuse", "offcpu" };
 
 	json_object_set_new(j, "kind", json_string(kinds[p->kind]));
 	json_object_set_new(j, "target", json_string(p->target));
@@ -330,7 +370,7 @@ json_t *fog_prof_summary_json(const struct fog_prof *p, size_t top)
 	for (size_t i = 0; i < p->nnotes; i++)
 		json_array_append_new(notes, json_string(p->notes[i]));
 	json_object_set_new(j, "notes", notes);
-	if (p->kind != FOG_PROF_CPU) {
+	if (p->kind == FOG_PROF_ALLOC || p->kind == FOG_PROF_INUSE) {
 		json_t *leaks = json_array(), *growth = json_array();
 
 		for (size_t i = 0; i < p->nleaks; i++) {

@@ -23,6 +23,9 @@ struct fog_prof_frame {
 	__u64 ip;	/* a run-time address of it, inside its mapping */
 	__u32 mapping;	/* 1-based index into maps, 0 for none */
 	bool kernel;
+	__u32 line;	/* source line of addr (libdw), 0 when unknown */
+	char *file;	/* source file of addr, or NULL */
+	char *func_file;	/* source file of the function's entry, or NULL */
 };
 
 struct fog_prof_mapping {
@@ -57,6 +60,7 @@ enum fog_prof_kind {
 	FOG_PROF_CPU,
 	FOG_PROF_ALLOC,	/* bytes allocated (sampled), by stack */
 	FOG_PROF_INUSE,	/* bytes of sampled allocations still live, by stack */
+	FOG_PROF_OFFCPU,	/* nanoseconds blocked off the CPU, by stack */
 };
 
 /* A memory leak candidate: a stack whose sampled allocations are outstanding. */
@@ -79,11 +83,12 @@ struct fog_prof_point {
 
 struct fog_prof {
 	enum fog_prof_kind kind;
-	__u64 period;	/* CPU: ns per sample; memory: the sampling interval in bytes */
+	__u64 period;	/* CPU: ns per sample; memory: the sampling interval in bytes; off-CPU: 1 */
 	__u32 frequency;	/* CPU: samples per second per CPU */
 	__u64 start_unix_ns;
 	__u64 duration_ns;
 	char target[128];	/* "pid 123", "cgroup /x", "host" */
+	bool lines;	/* source lines were asked for: folded frames show them */
 	struct fog_prof_frame *frames;
 	size_t nframes, cap_frames;
 	__u32 *hash;	/* frame index + 1, open addressing */
@@ -109,6 +114,9 @@ void fog_prof__free(struct fog_prof *p);
 /* The index of a frame, interned by (func, module, addr); negative errno. */
 long fog_prof__frame(struct fog_prof *p, const char *func, const char *module, __u64 addr,
 		     bool kernel, __u32 mapping);
+/* Sets a frame's source file and line and its function's file (either file may be NULL). */
+int fog_prof__frame_src(struct fog_prof *p, size_t frame, const char *file, __u32 line,
+			const char *func_file);
 /* The 1-based index of a mapping, added once per (file, start); 0 on failure. */
 __u32 fog_prof__mapping(struct fog_prof *p, const char *file, __u64 start, __u64 limit,
 			__u64 offset, const char *build_id);
@@ -134,7 +142,10 @@ struct fog_prof_func *fog_prof_functions(const struct fog_prof *p, bool by_total
 
 /* ---- output formats ---- */
 
-/* Folded stacks, one "frame;frame;... value" line per stack (flamegraph.pl, speedscope). */
+/*
+ * Folded stacks, one "frame;frame;... value" line per stack (flamegraph.pl, speedscope);
+ * with p->lines, frames with a known line read "func (file.c:12)".
+ */
 int fog_prof_write_folded(const struct fog_prof *p, FILE *f);
 /* pprof's profile.proto, gzip-compressed; *out is malloc'd. */
 int fog_prof_pprof(const struct fog_prof *p, void **out, size_t *len);

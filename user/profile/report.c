@@ -72,9 +72,9 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 	struct fog_flame_opts fo = { .title = "Flame Graph", .inline_svg = true };
 	struct fog_finding found[MAX_FINDINGS];
 	struct fog_bottleneck_cfg cfg;
-	bool cpu = p->kind == FOG_PROF_CPU;
-	double scale = cpu ? (double)p->period / 1e9 : 1.0 / 1e6;
-	const char *unit = cpu ? "s" : "MB";
+	bool cpu = p->kind == FOG_PROF_CPU, off = p->kind == FOG_PROF_OFFCPU;
+	double scale = cpu ? (double)p->period / 1e9 : off ? 1e-9 : 1.0 / 1e6;
+	const char *unit = cpu || off ? "s" : "MB";
 	time_t start = (time_t)(p->start_unix_ns / 1000000000ULL);
 	char when[64] = "";
 	size_t nf;
@@ -98,6 +98,7 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 		   "<tr><th>started</th><td>%s</td></tr>"
 		   "<tr><th>duration</th><td>%.1f s</td></tr>",
 		cpu ? "CPU (on-CPU stack samples)" :
+		off ? "off-CPU (time blocked, by stack)" :
 		p->kind == FOG_PROF_INUSE ? "memory (live sampled allocations)" :
 					    "memory (sampled allocations)", when,
 		(double)p->duration_ns / 1e9);
@@ -105,6 +106,9 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 		fprintf(f, "<tr><th>frequency</th><td>%u Hz per CPU</td></tr>"
 			   "<tr><th>samples</th><td>%llu (%.2f s of CPU)</td></tr>",
 			p->frequency, (unsigned long long)p->total, (double)p->total * scale);
+	else if (off)
+		fprintf(f, "<tr><th>time blocked</th><td>%.3f s</td></tr>",
+			(double)p->total * scale);
 	else
 		fprintf(f, "<tr><th>sampled bytes</th><td>%.1f MB</td></tr>",
 			(double)p->total / 1e6);
@@ -143,7 +147,7 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 	if (err)
 		return err;
 	fputs("</div>\n", f);
-	if (!cpu)
+	if (!cpu && !off)
 		memory_section(p, f);
 	fputs("<h2>I/O and scheduling</h2>\n", f);
 	if (!p->nprocs) {

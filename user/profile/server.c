@@ -16,6 +16,7 @@
 #include "profile/render.h"
 #include "profile/server.h"
 #include "profile/session.h"
+#include "profile/uprobe.h"
 
 #define MAX_SESSIONS 8	/* running and finished, the oldest finished one goes first */
 #define MAX_RUNNING 4
@@ -35,6 +36,8 @@ struct session {
 	struct fog_prof_session *ps;	/* CPU */
 	struct fog_profile *mp;	/* memory (and I/O), through the library API */
 	struct fog_profile_result *mr;
+	struct fog_memprobe *up;	/* memory through uprobes (mem_source "uprobe") */
+	bool offcpu;	/* ps is an off-CPU profile (mode "offcpu") */
 	unsigned int seconds;
 	__u64 started_ns;	/* monotonic */
 	char target[128];
@@ -86,10 +89,32 @@ static void finish_memory(struct session *s)
 		 (unsigned long long)fog_profile_result_total(s->mr, FOG_PROFILE_VIEW_INUSE));
 }
 
+/* Detaches the uprobes and builds the memory profiles. */
+static void finish_uprobe(struct session *s)
+{
+	int err = fog_memprobe__finish(s->up);
+
+	if (err) {
+		s->state = S_FAILED;
+		snprintf(s->error, sizeof(s->error), "building the uprobe memory profile failed: %s",
+			 strerror(-err));
+		fog_warnx("profile %u: %s", s->id, s->error);
+		return;
+	}
+	s->state = S_DONE;
+	fog_info("uprobe memory profile %u of %s done: %llu samples, %llu bytes live (estimated)",
+		 s->id, s->target, (unsigned long long)fog_memprobe__samples(s->up),
+		 (unsigned long long)fog_memprobe__prof(s->up, false)->total);
+}
+
 static void finish(struct fog_profiler *pr, struct session *s)
 {
 	int err;
 
+	if (s->up) {
+		finish_uprobe(s);
+		return;
+	}
 	if (s->mp) {
 		finish_memory(s);
 		return;
@@ -122,6 +147,11 @@ static void on_timer(void *ctx)
 
 		if (!s->id || s->state != S_RUNNING)
 			continue;
+		if (s->up) {	/* its own clock: time limit, duty cycle, the process's exit */
+			if (fog_memprobe__poll(s->up))
+				finish(pr, s);
+			continue;
+		}
 		if (s->ps)
 			fog_prof_session__poll(s->ps);
 		if (now - s->started_ns >= (__u64)s->seconds * 1000000000ULL)
@@ -137,7 +167,14 @@ static json_t *session_json(struct session *s)
 			      names[s->state], "target", s->target, "seconds",
 			      (json_int_t)s->seconds);
 
-	json_object_set_new(j, "mode", json_string(s->ps ? "cpu" : "mem"));
+	json_object_set_new(j, "mode", json_string(s->ps ? (s->offcpu ? "offcpu" : "cpu") : "mem"));
+	if (!s->ps)
+		json_object_set_new(j, "mem_source", json_string(s->up ? "uprobe" : "preload"));
+	if (s->up) {
+		json_object_set_new(j, "uprobe", fog_memprobe__json(s->up));
+		json_object_set_new(j, "samples", json_integer((json_int_t)
+							       fog_memprobe__samples(s->up)));
+	}
 	if (s->state == S_RUNNING) {
 		json_object_set_new(j, "elapsed_seconds", json_real(elapsed));
 		if (s->ps)
@@ -154,6 +191,7 @@ static void session_clear(struct session *s)
 	fog_prof_session__free(s->ps);
 	fog_profile_stop(s->mp, NULL);
 	fog_profile_result__free(s->mr);
+	fog_memprobe__free(s->up);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -164,6 +202,8 @@ static const struct fog_prof *session_prof(struct session *s, const struct fog_h
 
 	if (s->ps)
 		return fog_prof_session__prof(s->ps);
+	if (s->up)
+		return fog_memprobe__prof(s->up, view && !strcmp(view, "alloc"));
 	if (!s->mr)
 		return NULL;
 	return fog_profile_result_prof(s->mr, view && !strcmp(view, "alloc") ?
@@ -256,12 +296,89 @@ static int get_uint(json_t *body, const char *key, unsigned int def, unsigned in
 	return 0;
 }
 
+/* Where a memory profile's samples come from. */
+enum mem_source { MEM_PRELOAD, MEM_UPROBE, MEM_AUTO };
+
+struct mem_req {
+	enum mem_source source;
+	struct fog_memprobe_opts uo;
+};
+
+/*
+ * "mem_source": "preload" (default: the process runs with libfogalloc.so),
+ * "uprobe" (any process, through uprobes on its libc) or "auto" (uprobes when
+ * the sampler is absent); "duty_on_ms" and "duty_off_ms" duty-cycle the uprobes.
+ */
+static int parse_mem_source(json_t *body, struct mem_req *mq, struct fog_http_resp *resp)
+{
+	json_t *src = json_object_get(body, "mem_source"), *secs = json_object_get(body, "seconds");
+	const char *v = src ? json_string_value(src) : "preload";
+	unsigned int on, off;
+
+	if (!v || (strcmp(v, "preload") && strcmp(v, "uprobe") && strcmp(v, "auto"))) {
+		fog_http_error(resp, 400, "\"mem_source\" must be \"preload\" (a process run with "
+			       "libfogalloc.so), \"uprobe\" (any process: uprobes on its libc, "
+			       "microseconds per allocation) or \"auto\"");
+		return -EINVAL;
+	}
+	mq->source = !strcmp(v, "uprobe") ? MEM_UPROBE : !strcmp(v, "auto") ? MEM_AUTO :
+									   MEM_PRELOAD;
+	if (get_uint(body, "duty_on_ms", 0, 3600000, &on, resp) ||
+	    get_uint(body, "duty_off_ms", 0, 3600000, &off, resp))
+		return -EINVAL;
+	if (!on != !off) {
+		fog_http_error(resp, 400, "give both \"duty_on_ms\" and \"duty_off_ms\", or neither");
+		return -EINVAL;
+	}
+	mq->uo.on_ms = on;
+	mq->uo.off_ms = off;
+	/* uprobes default to their own duration; the range of "seconds" is checked by the caller */
+	mq->uo.seconds = json_is_integer(secs) && json_integer_value(secs) > 0 ?
+				 (unsigned int)json_integer_value(secs) : 0;
+	return 0;
+}
+
+/* Starts a memory profile from the source asked for; 0, or 1 when resp holds the error. */
+static int start_memory(struct fog_profiler *pr, struct session *s, struct mem_req *mq, __u32 pid,
+			unsigned int *seconds, struct fog_http_resp *resp)
+{
+	char err[256];
+	int e;
+
+	if (mq->source != MEM_UPROBE) {
+		e = fog_profile_start((pid_t)pid, FOG_PROFILE_MEMORY | FOG_PROFILE_IO, NULL, &s->mp);
+		if (!e)
+			return 0;
+		if (e != -ENOENT || mq->source == MEM_PRELOAD) {
+			fog_http_error(resp, e == -ESRCH || e == -ENOENT ? 404 :
+					     e == -EACCES || e == -EPERM ? 403 : 500,
+				       "cannot start the profile: %s%s", fog_profile_strerror(),
+				       e == -ENOENT ? "; or profile it through uprobes on its libc "
+						      "(\"mem_source\": \"uprobe\", microseconds per "
+						      "allocation)" : "");
+			return 1;
+		}
+	}
+	mq->uo.pid = pid;
+	s->up = fog_memprobe__new(&mq->uo, pr->cache, err, sizeof(err));
+	if (!s->up) {
+		e = errno;
+		fog_http_error(resp, e == ESRCH ? 404 : e == ENOENT ? 422 : e == EINVAL ? 400 :
+				     e == EACCES || e == EPERM ? 403 : 500,
+			       "cannot start the uprobe memory profile: %s", err);
+		return 1;
+	}
+	*seconds = mq->uo.seconds ? mq->uo.seconds : FOG_MEMPROBE_DEFAULT_SECONDS;
+	return 0;
+}
+
 static int post_profile(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
 	struct fog_profiler *pr = ctx;
 	struct fog_prof_capture_opts o = { 0 };
+	struct mem_req mq = { 0 };
 	json_error_t jerr;
-	json_t *body, *mode, *kernel;
+	json_t *body, *mode, *kernel, *lines;
 	struct session *s;
 	unsigned int seconds, freq;
 	char target[128], err[256];
@@ -274,16 +391,27 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	}
 	mode = json_object_get(body, "mode");
 	kernel = json_object_get(body, "kernel");
+	lines = json_object_get(body, "lines");
 	if (mode && (!json_is_string(mode) || (strcmp(json_string_value(mode), "cpu") &&
-						strcmp(json_string_value(mode), "mem")))) {
+						strcmp(json_string_value(mode), "mem") &&
+						strcmp(json_string_value(mode), "offcpu")))) {
 		json_decref(body);
-		return fog_http_error(resp, 400, "\"mode\" must be \"cpu\" or \"mem\" (memory, "
-				      "for a process running with libfogalloc.so)");
+		return fog_http_error(resp, 400, "\"mode\" must be \"cpu\", \"offcpu\" (time "
+				      "blocked, by stack) or \"mem\" (memory, for a process "
+				      "running with libfogalloc.so)");
+	}
+	if (lines && !json_is_boolean(lines)) {
+		json_decref(body);
+		return fog_http_error(resp, 400, "\"lines\" must be true or false");
 	}
 	memory = mode && !strcmp(json_string_value(mode), "mem");
+	if (mode && !strcmp(json_string_value(mode), "offcpu"))
+		o.mode = FOG_PROF_CAPTURE_OFFCPU;
+	o.lines = json_is_true(lines);
 	if (parse_target(pr, body, &o, target, sizeof(target), resp) ||
 	    get_uint(body, "seconds", 10, MAX_SECONDS, &seconds, resp) ||
-	    get_uint(body, "frequency", 99, MAX_FREQUENCY, &freq, resp)) {
+	    get_uint(body, "frequency", 99, MAX_FREQUENCY, &freq, resp) ||
+	    (memory && parse_mem_source(body, &mq, resp))) {
 		json_decref(body);
 		return 0;
 	}
@@ -296,13 +424,8 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	if (!s)
 		return fog_http_error(resp, 429, "%d profiles are running already", MAX_RUNNING);
 	if (memory) {
-		int e = fog_profile_start((pid_t)o.pid, FOG_PROFILE_MEMORY | FOG_PROFILE_IO, NULL,
-					  &s->mp);
-
-		if (e)
-			return fog_http_error(resp, e == -ESRCH || e == -ENOENT ? 404 :
-						    e == -EACCES || e == -EPERM ? 403 : 500,
-					      "cannot start the profile: %s", fog_profile_strerror());
+		if (start_memory(pr, s, &mq, o.pid, &seconds, resp))
+			return 0;
 	} else {
 		s->ps = fog_prof_session__new(&o, target, pr->cache, err, sizeof(err));
 		if (!s->ps) {
@@ -314,12 +437,17 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 		fog_prof_session__procs(s->ps, agg_of(pr), false);
 	}
 	s->id = ++pr->next_id;
+	s->offcpu = o.mode == FOG_PROF_CAPTURE_OFFCPU;
 	s->state = S_RUNNING;
 	s->seconds = seconds;
 	s->started_ns = mono_ns();
 	snprintf(s->target, sizeof(s->target), "%s", target);
-	if (memory)
+	if (s->up)
+		fog_info("uprobe memory profile %u of %s started for %u s", s->id, target, seconds);
+	else if (memory)
 		fog_info("memory profile %u of %s started for %u s", s->id, target, seconds);
+	else if (s->offcpu)
+		fog_info("off-CPU profile %u of %s started for %u s", s->id, target, seconds);
 	else
 		fog_info("profile %u of %s started for %u s at %u Hz", s->id, target, seconds, freq);
 	return fog_http_json(resp, 202, session_json(s));
@@ -407,7 +535,7 @@ static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp,
 {
 	struct fog_profiler *pr = ctx;
 	struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST };
-	const char *arg = fog_http_arg(req, "seconds");
+	const char *arg = fog_http_arg(req, "seconds"), *lines = fog_http_arg(req, "lines");
 	struct pprof_wait *w = NULL;
 	unsigned long secs = PPROF_DEFAULT_SECONDS;
 	char err[256], *end;
@@ -418,6 +546,7 @@ static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp,
 			return fog_http_error(resp, 400, "seconds must be 1..%d (for longer "
 					      "profiles POST /api/v1/profile)", PPROF_MAX_SECONDS);
 	}
+	o.lines = lines && !strcmp(lines, "1");	/* source lines in Line.line */
 	for (int i = 0; i < MAX_PPROF && !w; i++)
 		if (!pr->pprof[i].ps)
 			w = &pr->pprof[i];

@@ -11,7 +11,9 @@
 json_t *fog_prof_speedscope(const struct fog_prof *p)
 {
 	json_t *root = json_object(), *frames = json_array(), *profiles = json_array();
-	bool cpu = p->kind == FOG_PROF_CPU;
+	bool cpu = p->kind == FOG_PROF_CPU || p->kind == FOG_PROF_OFFCPU;
+	/* off-CPU values are nanoseconds already: a period of 1 */
+	double period = p->kind == FOG_PROF_OFFCPU ? 1 : (double)p->period;
 
 	for (size_t i = 0; i < p->nframes; i++)
 		json_array_append_new(frames, json_pack("{s:s,s:s?}", "name", p->frames[i].func,
@@ -20,7 +22,7 @@ json_t *fog_prof_speedscope(const struct fog_prof *p)
 		__u32 pid = p->stacks[i].pid;
 		json_t *samples, *weights, *prof = NULL, *st;
 		char name[48];
-		double w = cpu ? (double)p->stacks[i].value * (double)p->period / 1e9 :
+		double w = cpu ? (double)p->stacks[i].value * period / 1e9 :
 				 (double)p->stacks[i].value;
 		size_t j;
 
@@ -42,7 +44,7 @@ json_t *fog_prof_speedscope(const struct fog_prof *p)
 			for (__u32 n = s->n; n-- > 0;)
 				json_array_append_new(st, json_integer(s->frames[n]));
 			json_array_append_new(samples, st);
-			w = cpu ? (double)s->value * (double)p->period / 1e9 : (double)s->value;
+			w = cpu ? (double)s->value * period / 1e9 : (double)s->value;
 			json_array_append_new(weights, json_real(w));
 			end += w;
 		}

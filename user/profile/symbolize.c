@@ -12,6 +12,7 @@
 
 #define MAX_PROCS 4096
 #define REREAD_NS 1000000000ULL	/* re-read a process's maps at most once a second on a miss */
+#define KALLSYMS_TTL_NS (600 * 1000000000ULL)	/* prune re-reads kallsyms when older */
 
 struct addr_sym {	/* perf-PID.map and kallsyms entries */
 	__u64 addr;
@@ -49,6 +50,8 @@ struct fog_symbolizer {
 	struct proc *procs;
 	size_t nprocs;
 	struct addr_table kallsyms;
+	__u64 kallsyms_ns;	/* when it was read */
+	bool lines;	/* resolve source lines of user addresses */
 };
 
 static __u64 mono_ns(void)
@@ -304,6 +307,35 @@ int fog_symbolizer__add_pid(struct fog_symbolizer *s, __u32 pid)
 	return read_maps(s, p);
 }
 
+void fog_symbolizer__set_lines(struct fog_symbolizer *s, bool on)
+{
+	s->lines = on;
+}
+
+void fog_symbolizer__prune(struct fog_symbolizer *s)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct proc *p = &s->procs[i];
+
+		if (p->exited || fog_proc_start_time(p->pid) != p->start_time) {
+			proc_clear(s, p);
+			continue;
+		}
+		s->procs[w++] = *p;
+	}
+	s->nprocs = w;
+	/* modules come and go; reading kallsyms costs ~0.1 s, so not at every prune */
+	if (s->kallsyms.loaded && mono_ns() - s->kallsyms_ns > KALLSYMS_TTL_NS)
+		table_free(&s->kallsyms);
+}
+
+size_t fog_symbolizer__procs(const struct fog_symbolizer *s)
+{
+	return s->nprocs;
+}
+
 bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid)
 {
 	struct proc *p = find_proc(s, pid);
@@ -391,6 +423,9 @@ int fog_symbolizer__user(struct fog_symbolizer *s, __u32 pid, __u64 ip, struct f
 		if (fog_elfsym__off_to_vaddr(m->elf, off, &vaddr)) {
 			out->addr = vaddr;
 			out->func = fog_elfsym__lookup(m->elf, vaddr, &start);
+			if (s->lines && fog_elfsym__line(m->elf, vaddr, &out->file, &out->line) &&
+			    out->func)
+				fog_elfsym__line(m->elf, start, &out->func_file, NULL);
 		} else {
 			out->addr = off;
 		}
@@ -417,6 +452,7 @@ static void load_kallsyms(struct fog_symbolizer *s)
 	FILE *f;
 
 	s->kallsyms.loaded = true;
+	s->kallsyms_ns = mono_ns();
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return;

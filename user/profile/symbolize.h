@@ -26,6 +26,9 @@ struct fog_sym {
 	__u64 map_start;	/* the mapping that holds the ip, 0 when none */
 	__u64 map_limit;
 	__u64 map_offset;
+	const char *file;	/* source file of addr (lines on, debug info found), or NULL */
+	__u32 line;	/* its line, 0 when unknown */
+	const char *func_file;	/* source file of the function's entry, or NULL */
 };
 
 /* cache is borrowed and may be shared by several symbolizers (not threads). */
@@ -40,6 +43,16 @@ int fog_symbolizer__add_pid(struct fog_symbolizer *s, __u32 pid);
 int fog_symbolizer__user(struct fog_symbolizer *s, __u32 pid, __u64 ip, struct fog_sym *out);
 /* The same for a kernel address. */
 int fog_symbolizer__kernel(struct fog_symbolizer *s, __u64 ip, struct fog_sym *out);
+/* Whether user lookups also resolve source files and lines (libdw); off by default. */
+void fog_symbolizer__set_lines(struct fog_symbolizer *s, bool on);
+/*
+ * Forgets processes that have exited and, every 10 minutes, /proc/kallsyms
+ * (read again at the next kernel lookup): for a symbolizer kept across many
+ * profiles (continuous mode).
+ */
+void fog_symbolizer__prune(struct fog_symbolizer *s);
+/* Processes held. */
+size_t fog_symbolizer__procs(const struct fog_symbolizer *s);
 /* Whether the snapshot of pid was taken from a process that has since exited. */
 bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid);
 /* Parses one /proc/PID/maps line; returns 0 or -EINVAL. path points into line. */

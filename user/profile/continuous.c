@@ -1,0 +1,785 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "agent/config.h"
+#include "agent/log.h"
+#include "agent/loop.h"
+#include "export/http.h"
+#include "export/metrics.h"
+#include "export/prom.h"
+#include "profile/capture.h"
+#include "profile/continuous.h"
+#include "profile/prof.h"
+#include "profile/symbolize.h"
+
+#define TICK_MS 1000	/* new processes are snapshotted for symbols this often */
+#define ELF_CACHE_FILES 128
+#define MAX_NEW_PIDS 512	/* processes read per tick: bounds the work of one tick */
+
+/* ---- the ring ---- */
+
+struct snap {
+	char name[48];
+	time_t t;
+	__u64 bytes;
+};
+
+struct fog_prof_ring {
+	char dir[256];
+	__u64 max_bytes;
+	double max_age_s;
+	struct snap *v;	/* oldest first */
+	size_t n, cap;
+	__u64 bytes;
+	__u64 removed;
+};
+
+time_t fog_prof_ring_name_time(const char *name)
+{
+	size_t pl = strlen(FOG_PROF_RING_PREFIX), sl = strlen(FOG_PROF_RING_SUFFIX);
+	size_t len = strlen(name);
+	struct tm tm = { 0 };
+	const char *p = name + pl, *end;
+
+	if (len < pl + 16 + sl || strncmp(name, FOG_PROF_RING_PREFIX, pl) ||
+	    strcmp(name + len - sl, FOG_PROF_RING_SUFFIX))
+		return -1;
+	end = strptime(p, "%Y%m%dT%H%M%SZ", &tm);
+	if (!end || end != p + 16)
+		return -1;
+	/* an optional -N (1..99) tells apart snapshots started in the same second */
+	if (end[0] == '-') {
+		if (end[1] < '1' || end[1] > '9')
+			return -1;
+		end += end[2] >= '0' && end[2] <= '9' ? 3 : 2;
+	}
+	if (strcmp(end, FOG_PROF_RING_SUFFIX))
+		return -1;
+	return timegm(&tm);
+}
+
+static int cmp_snap(const void *a, const void *b)
+{
+	const struct snap *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int ring_add(struct fog_prof_ring *r, const char *name, time_t t, __u64 bytes)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct snap *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n] = (struct snap){ .t = t, .bytes = bytes };
+	snprintf(r->v[r->n].name, sizeof(r->v[r->n].name), "%s", name);
+	r->n++;
+	r->bytes += bytes;
+	return 0;
+}
+
+/* Removes the oldest snapshot; its file may already be gone. */
+static void ring_drop_oldest(struct fog_prof_ring *r)
+{
+	char path[sizeof(r->dir) + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", r->dir, r->v[0].name);
+	if (unlink(path) && errno != ENOENT)
+		fog_warn("continuous profile: cannot remove %s", path);
+	r->bytes -= r->v[0].bytes;
+	r->removed++;
+	memmove(r->v, r->v + 1, (r->n - 1) * sizeof(*r->v));
+	r->n--;
+}
+
+/* mkdir -p: parents 0755, the folder itself 0700. */
+static int make_dir(const char *dir)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int ring_scan(struct fog_prof_ring *r, char *err, size_t len)
+{
+	DIR *d = opendir(r->dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d) {
+		rc = -errno;
+		snprintf(err, len, "cannot read %s: %s", r->dir, strerror(-rc));
+		return rc;
+	}
+	while ((de = readdir(d))) {
+		size_t nl = strlen(de->d_name);
+		struct stat st;
+		time_t t;
+
+		/* ".cpu-....pb.gz.tmp": a write that did not finish (fogd died) */
+		if (de->d_name[0] == '.' && nl > 5 && !strcmp(de->d_name + nl - 4, ".tmp") &&
+		    !strncmp(de->d_name + 1, FOG_PROF_RING_PREFIX, strlen(FOG_PROF_RING_PREFIX))) {
+			unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		t = fog_prof_ring_name_time(de->d_name);
+		if (t < 0 || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		rc = ring_add(r, de->d_name, t, (__u64)st.st_size);
+		if (rc) {
+			snprintf(err, len, "out of memory");
+			break;
+		}
+	}
+	closedir(d);
+	if (r->n)
+		qsort(r->v, r->n, sizeof(*r->v), cmp_snap);
+	return rc;
+}
+
+struct fog_prof_ring *fog_prof_ring__new(const char *dir, __u64 max_bytes, double max_age_s,
+					 char *err, size_t len)
+{
+	struct fog_prof_ring *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r) {
+		snprintf(err, len, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (dir[0] != '/' || strlen(dir) >= sizeof(r->dir)) {
+		snprintf(err, len, "%s: not an absolute path shorter than %zu bytes", dir,
+			 sizeof(r->dir));
+		rc = -EINVAL;
+		goto fail;
+	}
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	r->max_bytes = max_bytes;
+	r->max_age_s = max_age_s;
+	rc = make_dir(dir);
+	if (rc) {
+		snprintf(err, len, "cannot create %s: %s", dir, strerror(-rc));
+		goto fail;
+	}
+	rc = ring_scan(r, err, len);
+	if (rc)
+		goto fail;
+	return r;
+fail:
+	fog_prof_ring__free(r);
+	errno = -rc;
+	return NULL;
+}
+
+void fog_prof_ring__free(struct fog_prof_ring *r)
+{
+	if (!r)
+		return;
+	free(r->v);
+	free(r);
+}
+
+size_t fog_prof_ring__expire(struct fog_prof_ring *r, time_t now)
+{
+	size_t n = 0;
+
+	/* oldest first, while too old or (after a smaller max_bytes) too many bytes */
+	while (r->n && ((double)(now - r->v[0].t) > r->max_age_s || r->bytes > r->max_bytes)) {
+		ring_drop_oldest(r);
+		n++;
+	}
+	return n;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int fog_prof_ring__write(struct fog_prof_ring *r, time_t t, const void *buf, size_t n, time_t now,
+			 char *err, size_t len)
+{
+	char name[48], path[sizeof(r->dir) + 64], tmp[sizeof(r->dir) + 64], stamp[24];
+	struct tm tm;
+	int fd, rc;
+
+	if (n > r->max_bytes) {
+		snprintf(err, len, "a snapshot of %zu bytes is larger than max_bytes (%llu): "
+			 "not kept", n, (unsigned long long)r->max_bytes);
+		return -EFBIG;
+	}
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(name, sizeof(name), "%s%s%s", FOG_PROF_RING_PREFIX, stamp, FOG_PROF_RING_SUFFIX);
+	for (int k = 1; r->n && k < 100 && !strcmp(r->v[r->n - 1].name, name); k++)
+		snprintf(name, sizeof(name), "%s%s-%d%s", FOG_PROF_RING_PREFIX, stamp, k,
+			 FOG_PROF_RING_SUFFIX);
+	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", r->dir, name);
+	/* the folder may have gone (or never been creatable): try again each time */
+	rc = make_dir(r->dir);
+	if (rc) {
+		snprintf(err, len, "cannot create %s: %s", r->dir, strerror(-rc));
+		return rc;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, len, "cannot create %s: %s", tmp, strerror(-rc));
+		return rc;
+	}
+	rc = write_all(fd, buf, n);
+	if (!rc && fdatasync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		snprintf(err, len, "cannot write %s: %s", path, strerror(-rc));
+		unlink(tmp);
+		return rc;
+	}
+	rc = ring_add(r, name, t, n);
+	if (rc) {
+		snprintf(err, len, "out of memory");
+		return rc;
+	}
+	if (r->n > 1 && r->v[r->n - 1].t < r->v[r->n - 2].t)	/* the clock went back */
+		qsort(r->v, r->n, sizeof(*r->v), cmp_snap);
+	/* the one just written is the newest and fits by itself: older ones go first */
+	fog_prof_ring__expire(r, now);
+	return 0;
+}
+
+size_t fog_prof_ring__count(const struct fog_prof_ring *r)
+{
+	return r->n;
+}
+
+__u64 fog_prof_ring__bytes(const struct fog_prof_ring *r)
+{
+	return r->bytes;
+}
+
+__u64 fog_prof_ring__removed(const struct fog_prof_ring *r)
+{
+	return r->removed;
+}
+
+const char *fog_prof_ring__dir(const struct fog_prof_ring *r)
+{
+	return r->dir;
+}
+
+json_t *fog_prof_ring__json(const struct fog_prof_ring *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = r->n; a && i-- > 0;) {
+		char when[32];
+		struct tm tm;
+
+		gmtime_r(&r->v[i].t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I}", "name", r->v[i].name,
+						   "time", when, "unix", (json_int_t)r->v[i].t,
+						   "bytes", (json_int_t)r->v[i].bytes));
+	}
+	return a;
+}
+
+int fog_prof_ring__read(const struct fog_prof_ring *r, const char *name, void **buf, size_t *n)
+{
+	const struct snap *s = NULL;
+	char path[sizeof(r->dir) + 64];
+	struct stat st;
+	char *b;
+	int fd, rc = 0;
+	size_t got = 0;
+
+	if (!strcmp(name, "latest") && r->n)
+		s = &r->v[r->n - 1];
+	for (size_t i = 0; !s && i < r->n; i++)	/* only names of the ring: no paths */
+		if (!strcmp(r->v[i].name, name))
+			s = &r->v[i];
+	if (!s)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s", r->dir, s->name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size < 0 || (__u64)st.st_size > r->max_bytes) {
+		close(fd);
+		return -EFBIG;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t k = read(fd, b + got, (size_t)st.st_size - got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			rc = k < 0 ? -errno : -EIO;
+			break;
+		}
+		got += (size_t)k;
+	}
+	close(fd);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*buf = b;
+	*n = got;
+	return 0;
+}
+
+/* ---- the sampler ---- */
+
+struct fog_prof_continuous {
+	struct fog_loop *loop;
+	int timer;
+	/* settings */
+	bool on;
+	__u32 frequency;
+	double snapshot_s;
+	char dir[200];
+	__u64 max_bytes;
+	double max_age_s;
+	/* the window being sampled, and the last one's capture kept loaded for the next */
+	struct fog_prof_capture *cap;
+	struct fog_prof_capture *spare;
+	__u64 start_unix_ns;
+	__u64 start_mono_ns;
+	__u64 retry_ns;	/* the sampler failed to start: when to try again */
+	__u32 *seen;	/* processes snapshotted for symbols in this window */
+	size_t nseen, cap_seen;
+	/* kept across windows */
+	struct fog_elfcache *cache;
+	struct fog_symbolizer *sym;
+	struct fog_prof_ring *ring;	/* NULL while the folder cannot be used */
+	/* figures */
+	__u64 snapshots;	/* written */
+	__u64 errors;	/* snapshots lost: write, build or sampler failures */
+	__u64 samples;	/* in snapshots written */
+	double last_seconds;	/* building and writing the last snapshot took this long */
+	double max_seconds;
+	char last_error[512];
+};
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void fail(struct fog_prof_continuous *c, const char *msg)
+{
+	c->errors++;
+	snprintf(c->last_error, sizeof(c->last_error), "%s", msg);
+	fog_warnx("continuous profile: %s", msg);
+}
+
+static int start_window(struct fog_prof_continuous *c)
+{
+	struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST,
+					   .frequency = c->frequency };
+	char err[256];
+	int rc;
+
+	/* loading BPF takes 50-750 ms here: a window reuses the last one's programs */
+	if (c->spare) {
+		rc = fog_prof_capture__restart(c->spare, err, sizeof(err));
+		if (!rc) {
+			c->cap = c->spare;
+			c->spare = NULL;
+		} else {
+			fog_prof_capture__free(c->spare);
+			c->spare = NULL;
+		}
+	}
+	if (!c->cap)
+		c->cap = fog_prof_capture__new(&o, err, sizeof(err));
+	if (!c->cap) {
+		rc = -errno;
+		fail(c, err);
+		return rc;
+	}
+	c->start_unix_ns = clock_ns(CLOCK_REALTIME);
+	c->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	c->nseen = 0;
+	return 0;
+}
+
+/* Reads the maps of processes sampled for the first time in this window, so they resolve. */
+static void snapshot_new_pids(struct fog_prof_continuous *c)
+{
+	__u32 pids[MAX_NEW_PIDS];
+	size_t n;
+
+	if (!c->cap)
+		return;
+	n = fog_prof_capture__pids(c->cap, pids, MAX_NEW_PIDS);
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < c->nseen && c->seen[j] != pids[i]; j++)
+			;
+		if (j < c->nseen)
+			continue;
+		if (c->nseen == c->cap_seen) {
+			size_t cap = c->cap_seen ? c->cap_seen * 2 : 256;
+			__u32 *v = realloc(c->seen, cap * sizeof(*v));
+
+			if (!v)
+				return;
+			c->seen = v;
+			c->cap_seen = cap;
+		}
+		c->seen[c->nseen++] = pids[i];
+		fog_symbolizer__add_pid(c->sym, pids[i]);
+	}
+}
+
+static void open_ring(struct fog_prof_continuous *c)
+{
+	char err[256];
+
+	if (c->ring)
+		return;
+	c->ring = fog_prof_ring__new(c->dir, c->max_bytes, c->max_age_s, err, sizeof(err));
+	if (!c->ring)
+		fail(c, err);
+}
+
+/*
+ * Ends the window: the next one starts first (so sampling never pauses; the
+ * two overlap for the microseconds between attaching one and detaching the
+ * other), then the finished one is symbolized, encoded and written. restart
+ * false stops.
+ */
+static void end_window(struct fog_prof_continuous *c, bool restart)
+{
+	struct fog_prof_capture *old = c->cap;
+	__u64 t0 = clock_ns(CLOCK_MONOTONIC), start_unix = c->start_unix_ns;
+	__u64 dur = t0 - c->start_mono_ns;
+	struct fog_prof *p = NULL;
+	char err[512];
+	void *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!old)
+		return;
+	snapshot_new_pids(c);
+	fog_prof_capture__stop(old);
+	c->cap = NULL;
+	if (restart)
+		start_window(c);
+	p = fog_prof__new(FOG_PROF_CPU);
+	if (!p) {
+		fail(c, "out of memory");
+		goto out;
+	}
+	p->start_unix_ns = start_unix;
+	p->duration_ns = dur;
+	snprintf(p->target, sizeof(p->target), "host (continuous)");
+	rc = fog_prof_capture__build(old, c->sym, p);
+	if (!rc && !p->total && !restart)
+		goto out;	/* stopping right after a window began: nothing to keep */
+	if (!rc)
+		rc = fog_prof_pprof(p, &buf, &len);
+	if (rc) {
+		snprintf(err, sizeof(err), "building the snapshot failed: %s", strerror(-rc));
+		fail(c, err);
+		goto out;
+	}
+	open_ring(c);
+	if (!c->ring)
+		goto out;
+	rc = fog_prof_ring__write(c->ring, (time_t)(start_unix / 1000000000ULL), buf, len,
+				  (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL), err,
+				  sizeof(err));
+	if (rc) {
+		fail(c, err);
+		goto out;
+	}
+	c->snapshots++;
+	c->samples += p->total;
+out:
+	c->last_seconds = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	if (c->last_seconds > c->max_seconds)
+		c->max_seconds = c->last_seconds;
+	if (p)
+		fog_debug("continuous profile: %llu samples, %zu bytes, built and written in "
+			  "%.3f s", (unsigned long long)p->total, len, c->last_seconds);
+	free(buf);
+	fog_prof__free(p);
+	if (restart && !c->spare) {
+		c->spare = old;
+		old = NULL;
+	}
+	fog_prof_capture__free(old);
+	/* processes that exited are forgotten, the rest keep their symbols */
+	fog_symbolizer__prune(c->sym);
+}
+
+static void on_tick(void *ctx)
+{
+	struct fog_prof_continuous *c = ctx;
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
+
+	if (!c->on)
+		return;
+	if (!c->cap) {	/* the sampler failed to start: try again, once a window */
+		if (now < c->retry_ns)
+			return;
+		c->retry_ns = now + (__u64)(c->snapshot_s * 1e9);
+		if (start_window(c))
+			return;
+	}
+	snapshot_new_pids(c);
+	/* half a tick early rather than a whole tick late */
+	if ((double)(now - c->start_mono_ns) + TICK_MS * 1e6 / 2 >= c->snapshot_s * 1e9)
+		end_window(c, true);
+	else if (c->ring)
+		fog_prof_ring__expire(c->ring, (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+}
+
+static int get_list(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_prof_continuous *c = ctx;
+	json_t *j;
+
+	j = json_pack("{s:b,s:b,s:I,s:f,s:s,s:I,s:f,s:I,s:I,s:f,s:f}", "enabled", c->on, "sampling",
+		      c->cap != NULL, "frequency", (json_int_t)c->frequency, "snapshot_seconds",
+		      c->snapshot_s, "directory", c->dir, "max_bytes", (json_int_t)c->max_bytes,
+		      "max_age_seconds", c->max_age_s, "written", (json_int_t)c->snapshots,
+		      "errors", (json_int_t)c->errors, "last_build_seconds", c->last_seconds,
+		      "max_build_seconds", c->max_seconds);
+	if (!j)
+		return -ENOMEM;
+	json_object_set_new(j, "last_error", c->last_error[0] ? json_string(c->last_error) :
+								  json_null());
+	if (c->cap)
+		json_object_set_new(j, "window_seconds",
+				    json_real((double)(clock_ns(CLOCK_MONOTONIC) -
+						       c->start_mono_ns) / 1e9));
+	json_object_set_new(j, "bytes", json_integer(c->ring ? (json_int_t)
+						     fog_prof_ring__bytes(c->ring) : 0));
+	json_object_set_new(j, "removed", json_integer(c->ring ? (json_int_t)
+						       fog_prof_ring__removed(c->ring) : 0));
+	json_object_set_new(j, "snapshots", c->ring ? fog_prof_ring__json(c->ring) : json_array());
+	return fog_http_json(resp, 200, j);
+}
+
+static int get_snapshot(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_prof_continuous *c = ctx;
+	const char *name = req->path + strlen("/api/v1/profiles/continuous/");
+	void *buf;
+	size_t n;
+	int rc;
+
+	if (!c->ring)
+		return fog_http_error(resp, 404, "no snapshots: %s", c->on ?
+				      "none written yet" : "[profile] continuous is off");
+	rc = fog_prof_ring__read(c->ring, name, &buf, &n);
+	if (rc == -ENOENT)
+		return fog_http_error(resp, 404, "no snapshot '%.64s' (see /api/v1/profiles/"
+				      "continuous)", name);
+	if (rc)
+		return fog_http_error(resp, 500, "cannot read snapshot %.64s: %s", name,
+				      strerror(-rc));
+	resp->status = 200;
+	resp->content_type = "application/octet-stream";	/* gzipped pprof, as Go serves it */
+	resp->body = buf;
+	resp->len = n;
+	return 0;
+}
+
+static void metrics(void *ctx, struct fog_prom *w)
+{
+	struct fog_prof_continuous *c = ctx;
+
+	fog_prom__family(w, "fog_profile_continuous_enabled", FOG_PROM_GAUGE,
+			 "Whether continuous CPU profiling samples the host");
+	fog_prom__sample(w, NULL, c->on && c->cap);
+	fog_prom__family(w, "fog_profile_continuous_snapshots", FOG_PROM_COUNTER,
+			 "Continuous profile snapshots written");
+	fog_prom__sample(w, NULL, (double)c->snapshots);
+	fog_prom__family(w, "fog_profile_continuous_errors", FOG_PROM_COUNTER,
+			 "Continuous profile snapshots lost (full disk, unwritable folder)");
+	fog_prom__sample(w, NULL, (double)c->errors);
+	fog_prom__family(w, "fog_profile_continuous_samples", FOG_PROM_COUNTER,
+			 "CPU samples in the snapshots written");
+	fog_prom__sample(w, NULL, (double)c->samples);
+	fog_prom__family(w, "fog_profile_continuous_bytes", FOG_PROM_GAUGE,
+			 "Size of the snapshots kept on disk");
+	fog_prom__sample(w, NULL, c->ring ? (double)fog_prof_ring__bytes(c->ring) : 0);
+	fog_prom__family(w, "fog_profile_continuous_files", FOG_PROM_GAUGE,
+			 "Snapshots kept on disk");
+	fog_prom__sample(w, NULL, c->ring ? (double)fog_prof_ring__count(c->ring) : 0);
+	fog_prom__family(w, "fog_profile_continuous_removed", FOG_PROM_COUNTER,
+			 "Snapshots removed by the size and age limits");
+	fog_prom__sample(w, NULL, c->ring ? (double)fog_prof_ring__removed(c->ring) : 0);
+	fog_prom__family(w, "fog_profile_continuous_build_seconds", FOG_PROM_GAUGE,
+			 "Time the last snapshot took to symbolize, encode and write");
+	fog_prom__sample(w, NULL, c->last_seconds);
+}
+
+static void take_cfg(struct fog_prof_continuous *c, const struct fog_config *cfg)
+{
+	c->on = cfg->prof_continuous;
+	c->frequency = cfg->prof_frequency;
+	c->snapshot_s = cfg->prof_snapshot_s;
+	snprintf(c->dir, sizeof(c->dir), "%s", cfg->prof_dir);
+	c->max_bytes = cfg->prof_max_bytes;
+	c->max_age_s = cfg->prof_max_age_s;
+}
+
+static void start(struct fog_prof_continuous *c)
+{
+	open_ring(c);
+	if (c->ring)
+		fog_prof_ring__expire(c->ring, (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+	if (start_window(c))
+		return;
+	fog_info("continuous profile: sampling the host at %u Hz, a snapshot every %g s into %s",
+		 c->frequency, c->snapshot_s, c->dir);
+	/* the second capture is loaded now, not in the loop at the first window's end */
+	if (!c->spare) {
+		struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST,
+						   .frequency = c->frequency };
+		char err[256];
+
+		c->spare = fog_prof_capture__new(&o, err, sizeof(err));
+		fog_prof_capture__stop(c->spare);
+	}
+}
+
+struct fog_prof_continuous *fog_prof_continuous__new(struct fog_http *h, struct fog_loop *loop,
+						     const struct fog_config *cfg)
+{
+	struct fog_prof_continuous *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return NULL;
+	c->loop = loop;
+	c->timer = -1;
+	take_cfg(c, cfg);
+	c->cache = fog_elfcache__new(ELF_CACHE_FILES);
+	c->sym = c->cache ? fog_symbolizer__new(c->cache) : NULL;
+	if (!c->sym) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = fog_http__route(h, "GET", "/api/v1/profiles/continuous", get_list, c);
+	if (!err)
+		err = fog_http__route(h, "GET", "/api/v1/profiles/continuous/", get_snapshot, c);
+	if (!err)
+		err = fog_metrics_add(metrics, c);
+	if (err)
+		goto fail;
+	c->timer = fog_loop__add_timer(loop, TICK_MS, on_tick, c);
+	if (c->timer < 0) {
+		err = c->timer;
+		goto fail;
+	}
+	if (c->on)
+		start(c);
+	return c;
+fail:
+	fog_prof_continuous__free(c);
+	errno = -err;
+	return NULL;
+}
+
+void fog_prof_continuous__free(struct fog_prof_continuous *c)
+{
+	if (!c)
+		return;
+	if (c->timer >= 0)
+		fog_loop__del_timer(c->loop, c->timer);
+	end_window(c, false);	/* the last window is kept too */
+	fog_prof_capture__free(c->spare);
+	fog_prof_ring__free(c->ring);
+	fog_symbolizer__free(c->sym);
+	fog_elfcache__free(c->cache);
+	free(c->seen);
+	free(c);
+}
+
+void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struct fog_config *cfg)
+{
+	bool sampler = c->on != cfg->prof_continuous || c->frequency != cfg->prof_frequency;
+	bool ring = strcmp(c->dir, cfg->prof_dir) || c->max_bytes != cfg->prof_max_bytes ||
+		    c->max_age_s != cfg->prof_max_age_s;
+
+	if (sampler || ring) {
+		end_window(c, false);	/* written under the settings it was sampled with */
+		fog_prof_capture__free(c->spare);	/* it samples at the old frequency */
+		c->spare = NULL;
+	}
+	if (ring) {
+		fog_prof_ring__free(c->ring);
+		c->ring = NULL;
+	}
+	take_cfg(c, cfg);
+	if (!c->on) {
+		if (sampler)
+			fog_info("continuous profile: stopped");
+		return;
+	}
+	if (!c->cap)
+		start(c);
+	else if (c->ring)	/* a shorter max_age applies now */
+		fog_prof_ring__expire(c->ring, (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+}
