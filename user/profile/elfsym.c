@@ -16,6 +16,10 @@
 #define BUILD_ID_MAX 20	/* bytes; SHA-1 is the longest in use */
 #define MAX_LINE_ROWS (4u << 20)	/* 64 MiB of line table per file at most */
 #define DEBUG_DIR "/usr/lib/debug/.build-id"	/* where Debian's -dbgsym files go */
+#define ELFCACHE_MAX_BYTES (64u << 20)	/* symbols and lines one cache keeps */
+#define MAX_DWARF_FDS 64	/* files kept open for their line tables, all caches together */
+
+static int dwarf_fds;	/* how many are open */
 
 /* One row of a DWARF line table: from addr on, code is of file:line (0: none) */
 struct line_row {
@@ -211,9 +215,17 @@ struct fog_elfsym *fog_elfsym__read(int fd)
 		err = read_syms(e, elf, dynsym, &dynsh);
 	read_build_id(e, elf);
 	elf_end(elf);
-	/* kept open for the line table, read only when lines are asked for */
-	if (!err && debug_line)
-		e->dwarf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	/*
+	 * kept open for the line table, read only when lines are asked for; at
+	 * most MAX_DWARF_FDS such files at once (caches hold hundreds of files),
+	 * the others fall back to a debug file by build-id
+	 */
+	if (!err && debug_line) {
+		if (__atomic_add_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED) <= MAX_DWARF_FDS)
+			e->dwarf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (e->dwarf_fd < 0)
+			__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);
+	}
 	if (err) {
 		fog_elfsym__free(e);
 		errno = -err;
@@ -238,8 +250,10 @@ void fog_elfsym__free(struct fog_elfsym *e)
 	free(e->syms);
 	free(e->names);
 	free(e->rows);
-	if (e->dwarf_fd >= 0)
+	if (e->dwarf_fd >= 0) {
 		close(e->dwarf_fd);
+		__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);
+	}
 	free(e);
 }
 
@@ -318,7 +332,9 @@ static void read_lines(struct fog_elfsym *e)
 	Dwarf *dw;
 
 	e->lines_read = true;
-	if (fd < 0)
+	if (fd >= 0)
+		__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);	/* closed below */
+	else
 		fd = open_debug_file(e);
 	if (fd < 0)
 		return;
@@ -477,6 +493,22 @@ static int file_key(int fd, char *key, size_t len)
 	return 0;
 }
 
+/* Memory a cached file holds: its symbols, names and line table. */
+static size_t entry_bytes(const struct fog_elfsym *e)
+{
+	return sizeof(*e) + e->nsyms * sizeof(*e->syms) + e->names_len +
+	       e->nrows * sizeof(*e->rows);
+}
+
+static size_t cache_bytes(const struct fog_elfcache *c)
+{
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < c->n; i++)
+		n += entry_bytes(c->files[i]);
+	return n;
+}
+
 /* Frees the least recently used file nobody holds; false if all are held. */
 static bool evict_one(struct fog_elfcache *c)
 {
@@ -530,7 +562,11 @@ struct fog_elfsym *fog_elfcache__get(struct fog_elfcache *c, int fd)
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->refs = 1;
 	e->used = ++c->clock;
-	if (c->n == c->max && !evict_one(c)) {
+	/* bounded in files and in bytes (line tables grow an entry after it came in) */
+	while (c->n && (c->n == c->max || cache_bytes(c) + entry_bytes(e) > ELFCACHE_MAX_BYTES))
+		if (!evict_one(c))
+			break;
+	if (c->n == c->max) {
 		/* every slot is held: give the caller a private copy it frees on put */
 		e->key[0] = '\0';
 		return e;
