@@ -524,7 +524,8 @@ static const struct cmd {
 	{ "trends", do_trends, "trend per resource with its forecast" },
 	{ "recommend", do_recommend, "capacity recommendations with their evidence" },
 	{ "profile", do_profile,
-	  "profile -p PID|--cgroup PATH|--all [-d 10s] [-F HZ] -o out.html|.svg|.pb.gz|.folded" },
+	  "profile -p PID|--cgroup PATH|--all [-d 10s] [--mode cpu|offcpu|mem [--uprobe]]\n"
+	  "           [--lines] -o out.html|.svg|.pb.gz|.folded; profile continuous [NAME]" },
 	{ "sched", do_sched, "placement engine: submit|list|show|explain|cancel|workers|stats" },
 	{ "get", do_get, "any API path as JSON, e.g. fogctl get /api/v1/io" },
 };

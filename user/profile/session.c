@@ -143,7 +143,9 @@ int fog_prof_session__finish(struct fog_prof_session *s)
 		fog_prof__note(p, "more than %d processes sampled: later ones were not "
 			       "snapshotted and may show [unknown] frames", MAX_PIDS);
 	if (!p->total)
-		fog_prof__note(p, "no samples: the target did not run on a CPU during the profile");
+		fog_prof__note(p, p->kind == FOG_PROF_OFFCPU ?
+				  "no samples: the target did not block during the profile" :
+				  "no samples: the target did not run on a CPU during the profile");
 	p->mem_psi_some_avg10 = mem_psi_some();
 	fog_prof_capture__free(s->cap);
 	s->cap = NULL;
