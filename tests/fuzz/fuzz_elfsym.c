@@ -14,7 +14,7 @@
 #include "profile/elfsym.h"
 #include "fuzz.h"
 
-static void check(const struct fog_elfsym *e, const uint8_t *data, size_t size)
+static void check(struct fog_elfsym *e, const uint8_t *data, size_t size)
 {
 	const char *id = fog_elfsym__build_id(e);
 	struct fuzz_in in = { data, size };
@@ -33,6 +33,14 @@ static void check(const struct fog_elfsym *e, const uint8_t *data, size_t size)
 		}
 		if (fog_elfsym__off_to_vaddr(e, a, &vaddr))
 			(void)fog_elfsym__lookup(e, vaddr, NULL);
+		/* the line table: DWARF from a profiled binary is outside input too */
+		if (i < 4) {
+			const char *file = NULL;
+			__u32 line = 0;
+
+			if (fog_elfsym__line(e, a, &file, &line))
+				FUZZ_CHECK(file && file[0]);
+		}
 	}
 	FUZZ_CHECK(fog_elfsym__nsyms(e) || !fog_elfsym__lookup(e, 0x400000, NULL));
 }
