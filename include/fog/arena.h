@@ -12,10 +12,12 @@
  * runs and their blocks do not share cache lines. Page runs come from an
  * address-ordered first-fit page heap, which keeps free space in few pieces.
  *
- * The reservation is madvise(MADV_HUGEPAGE)d by default: fewer TLB misses
- * for big working sets, but each touched 2 MiB chunk then becomes resident
- * at once, and first touches cost a huge page clear. Small arenas that
- * count their resident set should pass FOG_ARENA_NO_HUGEPAGE.
+ * Committed chunks are madvise(MADV_HUGEPAGE)d by default, for fewer TLB
+ * misses with big working sets. They are advised only once their page
+ * tables exist, so first touches fault in 4 KiB pages (no allocation waits
+ * for a 2 MiB clear) and khugepaged collapses the chunks into huge pages in
+ * the background; a collapsed chunk is resident as a whole. Small arenas
+ * that count their resident set should pass FOG_ARENA_NO_HUGEPAGE.
  *
  * Every block has a state byte in a side table (never inside user memory),
  * so a double free, a pointer into the middle of a block or a pointer that
@@ -43,7 +45,7 @@
  * again for its records, and sends every allocation down the slow path.
  */
 #define FOG_ARENA_TRACK	      (1u << 0) /* record call site and size of each allocation */
-#define FOG_ARENA_NO_HUGEPAGE (1u << 1) /* no madvise(MADV_HUGEPAGE) */
+#define FOG_ARENA_NO_HUGEPAGE (1u << 1) /* no madvise(MADV_HUGEPAGE) of committed chunks */
 #define FOG_ARENA_NO_LARGE    (1u << 2) /* reject sizes above 64 KiB (E2BIG) */
 #define FOG_ARENA_STRICT      (1u << 3) /* atomic state change on free (see fog_arena__dealloc) */
 #define FOG_ARENA_NO_TCACHE   (1u << 4) /* no per-thread caches: every call takes a class lock */
@@ -73,7 +75,7 @@ struct fog_arena_stats {
 	double utilization;	/* in_use / committed, percent (0 when nothing is committed) */
 	double fragmentation;	/* tied_free / committed, percent */
 	unsigned int threads;	/* thread caches alive */
-	bool hugepages;		/* madvise(MADV_HUGEPAGE) was accepted */
+	bool hugepages;		/* THP advice is on and the kernel takes it */
 };
 
 struct fog_arena;

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "fog/arena.h"
@@ -824,6 +826,216 @@ static void test_bad_frees(void **state)
 	fog_arena__free(other);
 }
 
+/* A thread's cache holds freed blocks (cache_get pops them first): every way back is refused. */
+struct second_free {
+	struct fog_arena *a;
+	void *p;
+	int err;
+};
+
+static void *free_elsewhere(void *arg)
+{
+	struct second_free *f = arg;
+
+	f->err = fog_arena__dealloc(f->a, f->p);
+	return NULL;
+}
+
+static void test_double_free_through_cache(void **state)
+{
+	struct fog_arena *a = *state;
+	struct fog_arena_stats s;
+	struct second_free f;
+	enum { N = 200 }; /* more than a bin holds: frees flush older blocks to the runs */
+	void *p, *q, *v[N];
+	pthread_t t;
+
+	/* in this thread's cache; a second free from another thread (its own cache) */
+	p = fog_arena__alloc(a, 40);
+	assert_non_null(p);
+	assert_int_equal(fog_arena__dealloc(a, p), 0);
+	f = (struct second_free){.a = a, .p = p};
+	pthread_create(&t, NULL, free_elsewhere, &f);
+	pthread_join(t, NULL);
+	assert_int_equal(f.err, -EALREADY);
+	assert_int_equal(fog_arena__dealloc(a, p), -EALREADY);
+	/* handed out again (the cache is a stack): its new owner frees it once */
+	q = fog_arena__alloc(a, 33);
+	assert_ptr_equal(q, p);
+	assert_int_equal(fog_arena__dealloc(a, q), 0);
+	assert_int_equal(fog_arena__dealloc(a, q), -EALREADY);
+
+	/* p freed first, then enough of its class that the bin overflows and p leaves it */
+	p = fog_arena__alloc(a, 48);
+	for (int i = 0; i < N; i++)
+		v[i] = fog_arena__alloc(a, 48);
+	assert_int_equal(fog_arena__dealloc(a, p), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(fog_arena__dealloc(a, v[i]), 0);
+	fog_arena__stats(a, &s);
+	assert_true(s.cached < (N + 1) * 48); /* some went back to the runs, p among the oldest */
+	assert_int_equal(fog_arena__dealloc(a, p), -EALREADY);
+	for (int i = 0; i < N; i += 37)
+		assert_int_equal(fog_arena__dealloc(a, v[i]), -EALREADY);
+
+	fog_arena__stats(a, &s);
+	assert_int_equal(s.bad_frees, 4 + (N + 36) / 37);
+	assert_int_equal(s.frees, 2 + 1 + N);
+	assert_int_equal(s.allocs, s.frees);
+	assert_int_equal(s.in_use, 0);
+}
+
+/* Pointers that were never this arena's blocks, at the edges of the fast path's checks. */
+static void test_foreign_pointers(void **state)
+{
+	struct fog_arena *a = *state, *other = fog_arena__new(NULL);
+	struct fog_arena_stats s;
+	char *p = fog_arena__alloc(a, 96), *op, *lo, *hi;
+
+	assert_non_null(other);
+	assert_non_null(p);
+	op = fog_arena__alloc(other, 96);
+	assert_non_null(op);
+	/* another arena's block, live and then cached there: not ours either way */
+	assert_int_equal(fog_arena__dealloc(a, op), -EFAULT);
+	assert_int_equal(fog_arena__dealloc(other, op), 0);
+	assert_int_equal(fog_arena__dealloc(a, op), -EFAULT);
+	/* just outside the reservation, both ends, and the last granule inside it */
+	lo = p - ((uintptr_t)p & (FOG_ARENA_DEFAULT_CHUNK - 1)); /* the base is chunk-aligned */
+	assert_true(fog_arena__owns(a, lo));
+	assert_false(fog_arena__owns(a, lo - 16));
+	assert_int_equal(fog_arena__dealloc(a, lo - 16), -EFAULT);
+	hi = lo + FOG_ARENA_DEFAULT_RESERVE;
+	assert_false(fog_arena__owns(a, hi));
+	assert_int_equal(fog_arena__dealloc(a, hi), -EFAULT);
+	assert_int_equal(fog_arena__dealloc(a, hi - 16), -EFAULT);
+	assert_int_equal(fog_arena__dealloc(a, hi - 8), -EINVAL);
+	/* misaligned by each amount a rotated offset could hide */
+	for (int k = 1; k < 16; k++)
+		assert_int_equal(fog_arena__dealloc(a, p + k), -EINVAL);
+	assert_int_equal(fog_arena__dealloc(a, p + 32), -EINVAL); /* inside its block */
+	fog_arena__stats(a, &s);
+	assert_int_equal(s.bad_frees, 2 + 3 + 1 + 15 + 1);
+	assert_int_equal(s.frees, 0);
+	assert_int_equal(fog_arena__dealloc(a, p), 0);
+	fog_arena__free(other);
+}
+
+/* allocs and frees stay exact with the hot paths counting nothing: flushes, refills, reset. */
+static void *churn_and_exit(void *arg)
+{
+	struct fog_arena *a = arg;
+	void *v[300];
+
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 300; i++)
+			v[i] = fog_arena__alloc(a, 16 + (size_t)(i % 7) * 16);
+		for (int i = 0; i < 300; i++)
+			fog_arena__dealloc(a, v[i]);
+	}
+	return NULL; /* its cache goes back at thread exit, counters and all */
+}
+
+static void test_counts_exact(void **state)
+{
+	struct fog_arena *a = *state;
+	struct fog_arena_stats s;
+	enum { N = 5000 };
+	void **v = calloc(N, sizeof(void *));
+	uint64_t allocs = 0, frees = 0;
+	pthread_t t;
+
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < N; i++) {
+			v[i] = fog_arena__alloc(a, 1 + (size_t)((i * 7919) % 3000));
+			allocs++;
+		}
+		/* every other one back, then the rest: bins overflow and refill */
+		for (int i = 0; i < N; i += 2, frees++)
+			assert_int_equal(fog_arena__dealloc(a, v[i]), 0);
+		fog_arena__stats(a, &s);
+		assert_int_equal(s.allocs, allocs);
+		assert_int_equal(s.frees, frees);
+		for (int i = 1; i < N; i += 2, frees++)
+			assert_int_equal(fog_arena__dealloc(a, v[i]), 0);
+	}
+	pthread_create(&t, NULL, churn_and_exit, a);
+	pthread_join(t, NULL);
+	allocs += 900;
+	frees += 900;
+	fog_arena__stats(a, &s);
+	assert_int_equal(s.allocs, allocs);
+	assert_int_equal(s.frees, frees);
+	assert_int_equal(s.in_use, 0);
+	/* a reset frees the live ones without counting them: allocs stay, frees do not move */
+	for (int i = 0; i < 100; i++, allocs++)
+		v[i] = fog_arena__alloc(a, 200);
+	for (int i = 0; i < 50; i++, frees++)
+		assert_int_equal(fog_arena__dealloc(a, v[i]), 0);
+	assert_int_equal(fog_arena__reset(a), 0);
+	fog_arena__stats(a, &s);
+	assert_int_equal(s.allocs, allocs);
+	assert_int_equal(s.frees, frees);
+	assert_int_equal(s.in_use, 0);
+	assert_non_null(v[0] = fog_arena__alloc(a, 200));
+	assert_int_equal(fog_arena__dealloc(a, v[0]), 0);
+	fog_arena__stats(a, &s);
+	assert_int_equal(s.allocs, allocs + 1);
+	assert_int_equal(s.frees, frees + 1);
+	free(v);
+}
+
+/* THP is on for this arena, yet a first touch faults in 4 KiB, not a whole huge page. */
+static void test_hugepage_no_fault_in(void **state)
+{
+	struct fog_arena_opts o = {.reserve = 64 * MiB};
+	struct fog_arena *a = fog_arena__new(&o);
+	struct fog_arena_stats s;
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t n = FOG_ARENA_DEFAULT_CHUNK / (size_t)pg, resident = 0;
+	unsigned char *vec = calloc(n, 1);
+	char *p, *chunk;
+
+	assert_non_null(a);
+	p = fog_arena__alloc(a, 300000); /* a run of its own at the start of a fresh chunk */
+	assert_non_null(p);
+	fog_arena__stats(a, &s);
+	assert_int_equal(s.committed, FOG_ARENA_DEFAULT_CHUNK);
+	chunk = (char *)((uintptr_t)p & ~(uintptr_t)(FOG_ARENA_DEFAULT_CHUNK - 1));
+	p[12345] = 1;
+	assert_int_equal(mincore(chunk, FOG_ARENA_DEFAULT_CHUNK, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		resident += vec[i] & 1;
+	/*
+	 * A huge page on first touch would make all 512 pages resident; here the
+	 * touched page, and the zero page the arena mapped its page table with
+	 */
+	assert_true(resident >= 1);
+	assert_true(resident <= 2);
+	if (s.hugepages) {
+		/* the chunk itself is advised: khugepaged may collapse it later */
+		FILE *f = fopen("/proc/self/smaps", "re");
+		char line[256];
+		bool in = false, advised = false;
+
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long lo, hi;
+
+			if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+			    strchr(line, '-') < strchr(line, ' '))
+				in = lo <= (uintptr_t)chunk && (uintptr_t)chunk < hi;
+			else if (in && !strncmp(line, "VmFlags:", 8))
+				advised = strstr(line, " hg") != NULL;
+		}
+		fclose(f);
+		assert_true(advised);
+	}
+	free(vec);
+	assert_int_equal(fog_arena__dealloc(a, p), 0);
+	fog_arena__free(a);
+}
+
 /* A block written after its free, on a central list: the damage is contained. */
 static void test_use_after_free_contained(void **state)
 {
@@ -942,6 +1154,11 @@ int main(void)
 		cmocka_unit_test(test_bad_sizes),
 		cmocka_unit_test(test_full_arena),
 		cmocka_unit_test_setup_teardown(test_bad_frees, arena_setup, arena_teardown),
+		cmocka_unit_test_setup_teardown(test_double_free_through_cache, arena_setup,
+						arena_teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_pointers, arena_setup, arena_teardown),
+		cmocka_unit_test_setup_teardown(test_counts_exact, arena_setup, arena_teardown),
+		cmocka_unit_test(test_hugepage_no_fault_in),
 		cmocka_unit_test(test_use_after_free_contained),
 		cmocka_unit_test_setup_teardown(test_slices, arena_setup, arena_teardown),
 	};

@@ -10,7 +10,9 @@
  * static TLS than glibc reserves for dlopen, so the bench re-executes itself
  * once with GLIBC_TUNABLES=glibc.rtld.optional_static_tls raised.
  *
- * Usage: arena_bench [-r runs] [-s scale] [-t trace]   (defaults 5, 1.0, all traces)
+ * Usage: arena_bench [-r runs] [-s scale] [-t trace] [-a allocator]
+ * (defaults 5, 1.0, all traces, all allocators; -a takes an index into the
+ * table below, e.g. -a 0 for the arena alone under perf)
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -78,12 +80,26 @@ static bool is_arena(enum alloc_kind k)
 	return k == AK_ARENA || k == AK_ARENA_4K;
 }
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/*
+ * CPU time of the process, kernel time (page faults) included: on a busy
+ * host a one-thread run is then not charged for the time it sat preempted.
+ */
+static uint64_t cpu_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static uint64_t rng_next(uint64_t *s)
@@ -370,10 +386,10 @@ static struct result measure(enum alloc_kind k, const struct trace *t)
 		/* the first tenth fills the slots: not timed */
 		warm = t->nsteps / 10;
 		r.err = churn(k, t, live, 0, warm);
-		ns = now_ns();
+		ns = cpu_ns();
 		if (!r.err)
 			r.err = churn(k, t, live, warm, t->nsteps);
-		ns = now_ns() - ns;
+		ns = cpu_ns() - ns;
 		ops = t->nsteps - warm;
 		if (is_arena(k)) {
 			struct fog_arena_stats s;
@@ -474,27 +490,33 @@ int main(int argc, char **argv)
 	struct trace traces[4];
 	struct result res[4][AK_COUNT][MAX_RUNS];
 	double scale = 1.0;
-	int runs = 5, opt, ntraces = 4, only = -1;
+	int runs = 5, opt, ntraces = 4, only = -1, only_alloc = -1;
 	uint64_t t0 = now_ns();
 
 	reexec_with_tls(argv);
-	while ((opt = getopt(argc, argv, "r:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:t:a:")) != -1) {
 		if (opt == 'r') {
 			runs = atoi(optarg);
 		} else if (opt == 's') {
 			scale = atof(optarg);
 		} else if (opt == 't') {
 			only = atoi(optarg);
+		} else if (opt == 'a') {
+			only_alloc = atoi(optarg);
 		} else {
 			fprintf(stderr,
-				"usage: arena_bench [-r runs (1-%d)] [-s scale] [-t trace 0-3]\n",
-				MAX_RUNS);
+				"usage: arena_bench [-r runs (1-%d)] [-s scale] [-t trace 0-3] "
+				"[-a allocator 0-%d]\n",
+				MAX_RUNS, AK_COUNT - 1);
 			return 2;
 		}
 	}
-	if (runs < 1 || runs > MAX_RUNS || !(scale > 0 && scale <= 100) || only < -1 || only > 3) {
-		fprintf(stderr, "arena_bench: runs must be 1 to %d, scale 0 to 100, trace 0 to 3\n",
-			MAX_RUNS);
+	if (runs < 1 || runs > MAX_RUNS || !(scale > 0 && scale <= 100) || only < -1 || only > 3 ||
+	    only_alloc < -1 || only_alloc >= AK_COUNT) {
+		fprintf(stderr,
+			"arena_bench: runs must be 1 to %d, scale 0 to 100, trace 0 to 3, "
+			"allocator 0 to %d\n",
+			MAX_RUNS, AK_COUNT - 1);
 		return 2;
 	}
 	load(AK_MIMALLOC, "libmimalloc.so.2", "mi_malloc", "mi_free");
@@ -513,7 +535,8 @@ int main(int argc, char **argv)
 	for (int r = 0; r < runs; r++)
 		for (int t = 0; t < ntraces; t++)
 			for (int k = 0; k < AK_COUNT; k++)
-				if (allocs[k].ok && (only < 0 || only == t))
+				if (allocs[k].ok && (only < 0 || only == t) &&
+				    (only_alloc < 0 || only_alloc == k))
 					res[t][k][r] = run_child(k, &traces[t]);
 
 	printf("arena vs glibc malloc, mimalloc, jemalloc: medians of %d runs, each in a fresh "
@@ -550,6 +573,8 @@ int main(int argc, char **argv)
 		for (int k = 0; k < AK_COUNT; k++) {
 			char vs_glibc[16] = "-", vs_mi[16] = "-", com[24] = "";
 
+			if (only_alloc >= 0 && only_alloc != k)
+				continue;
 			if (!ns[k]) {
 				printf("%-28s %-10s %9s\n", k ? "" : traces[t].name, allocs[k].name,
 				       allocs[k].ok ? "failed" : "n/a");
@@ -572,7 +597,8 @@ int main(int argc, char **argv)
 			       ns[AK_ARENA] <= 1.10 * ns[AK_MIMALLOC] ? "yes" : "NO");
 	}
 	printf("ns/op: one free plus one allocation (cross-thread: allocation in one thread, "
-	       "free in the other)\n"
+	       "free in the other); one-thread traces in process CPU time, two-thread traces "
+	       "in wall time\n"
 	       "peak RSS: growth of the child's resident set; arena 4K: FOG_ARENA_NO_HUGEPAGE\n"
 	       "%.1f s in all\n",
 	       (double)(now_ns() - t0) / 1e9);

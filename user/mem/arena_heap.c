@@ -86,7 +86,28 @@ static void chunk_live_add(struct fog_arena *a, uint32_t pg, uint32_t n, int sig
 	}
 }
 
-/* Makes every chunk under [pg, pg + n) readable and writable. */
+/*
+ * Reads one byte in every huge-page frame of [p, p + len): each read maps
+ * the shared zero page (nothing resident) and, with it, a page table, so no
+ * later fault there can install a huge page in one go. Not instrumented:
+ * the bytes may be poisoned for ASan, and nothing is written.
+ */
+__attribute__((no_sanitize_address)) static void map_page_tables(char *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += ARENA_HUGE_SIZE)
+		(void)*(volatile char *)(p + off);
+}
+
+/*
+ * Makes every chunk under [pg, pg + n) readable and writable.
+ *
+ * Huge pages come in the background: the reservation is MADV_NOHUGEPAGE,
+ * and a chunk turns MADV_HUGEPAGE only once its page tables exist, so its
+ * first touches are 4 KiB faults and khugepaged collapses it into huge pages
+ * later. A huge page faulted in on first touch would stall that allocation
+ * for a 2 MiB clear (far longer on a guest whose free memory the host has
+ * reclaimed) and make the whole chunk resident at once.
+ */
 static int commit_range(struct fog_arena *a, uint32_t pg, uint32_t n)
 {
 	size_t first = ((size_t)pg << ARENA_PAGE_SHIFT) >> a->chunk_shift;
@@ -94,10 +115,17 @@ static int commit_range(struct fog_arena *a, uint32_t pg, uint32_t n)
 	size_t chunk = (size_t)1 << a->chunk_shift;
 
 	for (size_t c = first; c <= last; c++) {
+		char *p = a->base + (c << a->chunk_shift);
+
 		if (a->chunk_committed[c])
 			continue;
-		if (mprotect(a->base + (c << a->chunk_shift), chunk, PROT_READ | PROT_WRITE))
+		if (mprotect(p, chunk, PROT_READ | PROT_WRITE))
 			return -errno;
+		if (a->hugepages) {
+			map_page_tables(p, chunk);
+			/* advice only: a refusal leaves the chunk on 4 KiB pages */
+			madvise(p, chunk, MADV_HUGEPAGE);
+		}
 		a->chunk_committed[c] = 1;
 		a->committed += chunk;
 		if (a->committed > a->peak_committed)
@@ -190,6 +218,7 @@ static uint32_t run_new(struct fog_arena *a, struct arena_central *cl, unsigned 
 		p->kind = PG_SMALL;
 		p->cls = (uint8_t)c;
 		p->head = h;
+		a->page_cls[h + i] = (uint8_t)c;
 	}
 	a->pages[h].npages = n;
 	a->pages[h].nblocks = nblocks;
@@ -405,6 +434,9 @@ long fog_arena__trim(struct fog_arena *a)
 			err = -errno;
 			break;
 		}
+		/* page tables may go with the pages: no huge fault when recommitted */
+		if (a->hugepages)
+			madvise(p, len, MADV_NOHUGEPAGE);
 		for (size_t i = c; i <= end; i++)
 			a->chunk_committed[i] = 0;
 		a->committed -= len;

@@ -14,7 +14,8 @@
 #define ARENA_PAGE_SHIFT  16 /* FOG_ARENA_PAGE_SIZE */
 #define ARENA_GRAIN_SHIFT 4  /* one state byte per 16 bytes */
 #define ARENA_NONE	  UINT32_MAX
-#define ARENA_CAP_MAX	  64 /* most blocks a thread caches per class */
+#define ARENA_CAP_MAX	  64	     /* most blocks a thread caches per class */
+#define ARENA_HUGE_SIZE	  (2u << 20) /* x86-64 transparent huge page */
 
 /* State bytes, one per 16-byte granule; only a block's first granule matters. */
 enum {
@@ -61,13 +62,32 @@ struct arena_central {
 	uint64_t nruns;
 } __attribute__((aligned(64)));
 
+/*
+ * One class in a thread's cache: a stack of free blocks, slots[0, n). The
+ * count and the frees pushed so far share one word, n in the low 8 bits and
+ * the pushes above them: a free adds BIN_PUSH + 1, an allocation takes 1
+ * off, and neither path keeps a counter of its own. (A counter bumped on
+ * every call is a chain of read-modify-writes through memory, one link per
+ * call; it cost as much as the double-free check.) Allocations follow from
+ * the balance, nalloc = refilled + frees - flushed - cached: tcache_nalloc.
+ */
+#define BIN_NMASK 0xffu
+#define BIN_PUSH  (1ull << 8)
+
+struct arena_bin {
+	uint64_t w;   /* n | pushes * BIN_PUSH; read by stats from other threads */
+	uint64_t cap; /* fog_arena_ccap of the class, next to w for the free path */
+};
+
+_Static_assert(ARENA_CAP_MAX <= BIN_NMASK && BIN_NMASK == UINT8_MAX, "n is w's low byte");
+
 /* A thread's cache of free blocks for one arena. */
 struct arena_tcache {
-	uint32_t n[FOG_ARENA_NCLASSES];	  /* blocks cached per class */
+	struct arena_bin bin[FOG_ARENA_NCLASSES];
+	uint64_t refilled;		  /* blocks taken from the central lists; relaxed atomics */
+	uint64_t flushed;		  /* blocks given back to them, or dropped by a reset */
 	uint32_t own[FOG_ARENA_NCLASSES]; /* run each class refills from, ARENA_NONE */
-	uint64_t nalloc;		  /* read by stats from other threads: relaxed atomics */
-	uint64_t nfree;
-	struct arena_tcache *next; /* the arena's list, under tc_lock */
+	struct arena_tcache *next;	  /* the arena's list, under tc_lock */
 	struct arena_tcache *prev;
 	void *slots[FOG_ARENA_NCLASSES][ARENA_CAP_MAX];
 };
@@ -82,15 +102,25 @@ struct arena_rec {
 
 struct fog_arena {
 	/* read by every call, written only at creation */
-	char *base;		/* reserved range, aligned to the commit chunk */
-	uint8_t *state;		/* one byte per granule */
+	char *base;	/* reserved range, aligned to the commit chunk */
+	uint8_t *state; /* one byte per granule */
+	/*
+	 * pages[].cls again, one byte a page: the free path's class lookup then
+	 * stays in a few cache lines however big the arena grows. Written with
+	 * cls by run_new (heap_lock held); stale bytes (free or large pages)
+	 * never meet a state byte of class + 1, since a run is released only
+	 * when all its blocks came home.
+	 */
+	uint8_t *page_cls;
 	struct arena_rec *recs; /* FOG_ARENA_TRACK, else NULL */
 	size_t size;		/* bytes reserved */
 	uint64_t gen;		/* unique per arena, never 0: matches thread-local slots */
 	uint64_t fast_gen;	/* gen, or UINT64_MAX (held by no slot): always the slow path */
 	uint64_t free_gen;	/* gen, or UINT64_MAX with FOG_ARENA_STRICT */
 	uintptr_t state_bias;	/* state byte of p: state_bias + p / 16 */
+	uintptr_t ngrains;	/* size / 16: granules, and state bytes */
 	unsigned int slot;	/* thread-local slot, ARENA_TLS_SLOTS when none */
+	uintptr_t tls_off;	/* that slot's offset from the thread pointer */
 	unsigned int flags;
 
 	/* page heap, under heap_lock */
@@ -130,7 +160,7 @@ struct fog_arena {
 
 	struct arena_central central[FOG_ARENA_NCLASSES];
 	char name[32];
-	bool hugepages;
+	bool hugepages; /* chunks turn MADV_HUGEPAGE when committed (see commit_range) */
 };
 
 /* Class geometry, the same for every arena. */
@@ -163,6 +193,36 @@ static inline char *arena_page_addr(const struct fog_arena *a, uint32_t pg)
 static inline uint8_t *state_of(const struct fog_arena *a, const void *p)
 {
 	return &a->state[((uintptr_t)p - (uintptr_t)a->base) >> ARENA_GRAIN_SHIFT];
+}
+
+/* Blocks of class c cached in tc. */
+static inline uint32_t bin_cached(const struct arena_tcache *tc, unsigned int c)
+{
+	return (uint32_t)(RELAXED_LOAD(&tc->bin[c].w) & BIN_NMASK);
+}
+
+/* Frees into tc's bins; racy (but close) from another thread. */
+static inline uint64_t tcache_nfree(const struct arena_tcache *tc)
+{
+	uint64_t n = 0;
+
+	for (unsigned int c = 0; c < FOG_ARENA_NCLASSES; c++)
+		n += RELAXED_LOAD(&tc->bin[c].w) / BIN_PUSH;
+	return n;
+}
+
+/* Allocations from tc's bins: whatever came in and is neither cached nor flushed. */
+static inline uint64_t tcache_nalloc(const struct arena_tcache *tc)
+{
+	uint64_t in = RELAXED_LOAD(&tc->refilled), out = RELAXED_LOAD(&tc->flushed);
+
+	for (unsigned int c = 0; c < FOG_ARENA_NCLASSES; c++) {
+		uint64_t w = RELAXED_LOAD(&tc->bin[c].w);
+
+		in += w / BIN_PUSH;
+		out += w & BIN_NMASK;
+	}
+	return in > out ? in - out : 0;
 }
 
 static inline void peak_update(struct fog_arena *a, uint64_t held)

@@ -19,9 +19,9 @@ void fog_arena__stats(struct fog_arena *a, struct fog_arena_stats *out)
 	frees = a->dead_nfree;
 	for (struct arena_tcache *tc = a->tcs; tc; tc = tc->next) {
 		for (unsigned int c = 0; c < FOG_ARENA_NCLASSES; c++)
-			cached += (size_t)RELAXED_LOAD(&tc->n[c]) * fog_arena_csize[c];
-		allocs += RELAXED_LOAD(&tc->nalloc);
-		frees += RELAXED_LOAD(&tc->nfree);
+			cached += (size_t)bin_cached(tc, c) * fog_arena_csize[c];
+		allocs += tcache_nalloc(tc);
+		frees += tcache_nfree(tc);
 	}
 	out->threads = a->ntcs;
 	pthread_mutex_unlock(&a->tc_lock);
