@@ -145,6 +145,29 @@ static void usage(FILE *f)
 		   "            (gzipped pprof; default: stdout)\n");
 }
 
+/* GETs path into out (out_path NULL: stdout); 0, or 1 once the error is said. */
+static int save_output(const char *path, const char *what, int timeout, FILE *out,
+		       const char *out_path)
+{
+	struct fogctl_buf b = { 0 };
+	long status = fogctl_request("GET", path, NULL, &b, timeout);
+	int rc = 1;
+
+	if (status != 200) {
+		if (status > 0)
+			print_error(what, status, &b);
+	} else if (fwrite(b.p, 1, b.len, out) != b.len || fflush(out)) {
+		fprintf(stderr, "fogctl profile: writing %s: %s\n", out_path ? out_path : "stdout",
+			strerror(errno));
+	} else {
+		if (out_path)
+			fprintf(stderr, "fogctl profile: wrote %s (%zu bytes)\n", out_path, b.len);
+		rc = 0;
+	}
+	free(b.p);
+	return rc;
+}
+
 /* fogctl profile continuous [--json] | continuous NAME|latest [-o FILE] */
 static int continuous(int argc, char **argv)
 {
@@ -234,20 +257,7 @@ static int continuous(int argc, char **argv)
 		}
 	}
 	snprintf(path, sizeof(path), "/api/v1/profiles/continuous/%s", argv[optind]);
-	status = fogctl_request("GET", path, NULL, &b, 30);
-	if (status != 200) {
-		if (status > 0)
-			print_error("cannot fetch the snapshot", status, &b);
-		goto out;
-	}
-	if (fwrite(b.p, 1, b.len, out) != b.len || fflush(out)) {
-		fprintf(stderr, "fogctl profile: writing %s: %s\n", out_path ? out_path : "stdout",
-			strerror(errno));
-		goto out;
-	}
-	if (out_path)
-		fprintf(stderr, "fogctl profile: wrote %s (%zu bytes)\n", out_path, b.len);
-	rc = 0;
+	rc = save_output(path, "cannot fetch the snapshot", 30, out, out_path);
 out:
 	if (out != stdout && fclose(out) && !rc) {
 		fprintf(stderr, "fogctl profile: writing %s: %s\n", out_path, strerror(errno));
@@ -478,24 +488,9 @@ int fogctl_profile(int argc, char **argv)
 	}
 	if (tty)
 		fputs("\r\033[K", stderr);
-	free(b.p);
-	b = (struct fogctl_buf){ 0 };
 	snprintf(path, sizeof(path), "/api/v1/profile/%ld/%s%s", id, format,
 		 alloc_view ? "?view=alloc" : "");
-	status = fogctl_request("GET", path, NULL, &b, 60);
-	if (status != 200) {
-		if (status > 0)
-			print_error("cannot fetch the output", status, &b);
-		goto out;
-	}
-	if (fwrite(b.p, 1, b.len, out) != b.len || fflush(out)) {
-		fprintf(stderr, "fogctl profile: writing %s: %s\n", out_path ? out_path : "stdout",
-			strerror(errno));
-		goto out;
-	}
-	if (out_path)
-		fprintf(stderr, "fogctl profile: wrote %s (%zu bytes)\n", out_path, b.len);
-	rc = 0;
+	rc = save_output(path, "cannot fetch the output", 60, out, out_path);
 out:
 	if (out != stdout && fclose(out) && !rc) {
 		fprintf(stderr, "fogctl profile: writing %s: %s\n", out_path, strerror(errno));
