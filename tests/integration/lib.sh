@@ -110,3 +110,19 @@ t_free_port() {
 	done
 	t_fail "no free port found"
 }
+
+# Starts a real Prometheus on 127.0.0.1:$1 scraping fogd at $2 (host:port) every second;
+# sets PROM_PID (the caller kills it, e.g. in T_CLEANUP_EXTRA).
+t_prometheus_start() {
+	cat >"$T_DIR/prom.yml" <<YML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: fogd
+    static_configs:
+      - targets: ['$2']
+YML
+	prometheus --config.file="$T_DIR/prom.yml" --storage.tsdb.path="$T_DIR/tsdb" \
+		--web.listen-address=127.0.0.1:"$1" >"$T_DIR/prom.log" 2>&1 &
+	PROM_PID=$!
+}

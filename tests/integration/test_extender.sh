@@ -16,17 +16,8 @@ fogd_start -o http.listen="$NODE" -o sched.extender=on \
 	-o sched.prometheus_url="http://127.0.0.1:$PROM_PORT" -o sched.prometheus_timeout_s=2
 T_CLEANUP_EXTRA='[ -n "${prom:-}" ] && kill $prom 2>/dev/null; [ -n "${hang:-}" ] && kill $hang 2>/dev/null'
 
-cat >"$T_DIR/prom.yml" <<YML
-global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: fogd
-    static_configs:
-      - targets: ['$NODE']
-YML
-prometheus --config.file="$T_DIR/prom.yml" --storage.tsdb.path="$T_DIR/tsdb" \
-	--web.listen-address=127.0.0.1:"$PROM_PORT" >"$T_DIR/prom.log" 2>&1 &
-prom=$!
+t_prometheus_start "$PROM_PORT" "$NODE"
+prom=$PROM_PID
 
 total_mib=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo)
 pod() { # memory request in Mi

@@ -36,17 +36,8 @@ grep -qi '^content-type: application/openmetrics-text' "$T_DIR/om.hdr" || t_fail
 [ "$(tail -n 1 "$T_DIR/om.txt")" = "# EOF" ] || t_fail "OpenMetrics exposition does not end in # EOF"
 grep -q '^# TYPE fog_context_switches counter' "$T_DIR/om.txt" || t_fail "OpenMetrics counter family named wrong"
 
-cat >"$T_DIR/prom.yml" <<YML
-global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: fogd
-    static_configs:
-      - targets: ['127.0.0.1:$FOG_PORT']
-YML
-prometheus --config.file="$T_DIR/prom.yml" --storage.tsdb.path="$T_DIR/tsdb" \
-	--web.listen-address=127.0.0.1:"$PROM_PORT" >"$T_DIR/prom.log" 2>&1 &
-prom=$!
+t_prometheus_start "$PROM_PORT" "127.0.0.1:$FOG_PORT"
+prom=$PROM_PID
 q() { curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
 ok=0
 for _ in $(seq 1 60); do
