@@ -5,6 +5,8 @@
  *                       [--strategy S] [--wait] [...] [-- CMD ARGS...]
  *   fogctl sched list [--state S] | show TASK | explain TASK | cancel TASK
  *   fogctl sched workers | stats
+ *   fogctl sched claim WORKER [--max N]          (a remote runner takes its tasks)
+ *   fogctl sched report TASK --state S [...]     (and reports how each went)
  * Every command takes --json (or FOGCTL_JSON=1) to print fogd's JSON as is.
  */
 #include <errno.h>
@@ -271,9 +273,10 @@ static void show_workers(json_t *j)
 static void show_stats(json_t *j)
 {
 	json_t *ml = json_object_get(j, "ml"), *lat = json_object_get(j, "decision_latency");
-	static const char *const keys[] = { "submitted", "rejected", "pending", "active",
-					    "completed", "failed", "timed_out", "cancelled",
-					    "sla_violations", "decisions" };
+	static const char *const keys[] = { "submitted", "rejected", "pending", "placed",
+					    "running", "completed", "failed", "timed_out",
+					    "cancelled", "evicted", "sla_violations", "decisions",
+					    "retries" };
 
 	printf("strategy %s, %lld workers, %lld tasks running here (cgroup v%lld)\n",
 	       str(j, "strategy"), (long long)json_integer_value(json_object_get(j, "workers")),
@@ -282,6 +285,9 @@ static void show_stats(json_t *j)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		printf("  %-15s %lld\n", keys[i],
 		       (long long)json_integer_value(json_object_get(j, keys[i])));
+	printf("  %-15s %lld waiting\n", "runners",
+	       (long long)json_integer_value(json_object_get(json_object_get(j, "runners"),
+							     "idle")));
 	printf("  %-15s %.2f/s\n", "throughput", num(j, "throughput_per_s"));
 	printf("  %-15s p50 <= %.0f ns, p99 <= %.0f ns\n", "decision", num(lat, "p50_ns"),
 	       num(lat, "p99_ns"));
@@ -305,9 +311,10 @@ static void submit_usage(FILE *f)
 		"         [--priority low|medium|high|critical] [--deadline 30s] [--sla 500ms]\n"
 		"         [--strategy fifo|priority|sla|cost|affinity|ml_adaptive]\n"
 		"         [--type any|cpu|gpu] [--budget PER_HOUR] [--estimate 2s] [--class NAME]\n"
-		"         [--affinity LABEL]... [--anti-affinity LABEL]... [--wait] [--json]\n"
-		"         [-- CMD ARGS...]\n"
-		"  --wait   wait for the task to end; exit 0 only if it succeeded\n");
+		"         [--affinity LABEL]... [--anti-affinity LABEL]... [--timeout 10m]\n"
+		"         [--wait] [--json] [-- CMD ARGS...]\n"
+		"  --timeout  longest run; past it the task times out (and is killed here)\n"
+		"  --wait     wait for the task to end; exit 0 only if it succeeded\n");
 }
 
 static int do_submit(int argc, char **argv)
@@ -327,6 +334,7 @@ static int do_submit(int argc, char **argv)
 		{ "class", required_argument, NULL, 'C' },
 		{ "affinity", required_argument, NULL, 'a' },
 		{ "anti-affinity", required_argument, NULL, 'A' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -388,6 +396,7 @@ static int do_submit(int argc, char **argv)
 			break;
 		case 'S':
 		case 'e':
+		case 'T':
 			d = parse_duration(optarg);
 			if (d < 0) {
 				bad = "a duration (30s, 500ms, 2m, 1h)";
@@ -395,6 +404,9 @@ static int do_submit(int argc, char **argv)
 			}
 			if (opt == 'S')
 				json_object_set_new(req, "sla_ms", json_integer((json_int_t)(d * 1e3)));
+			else if (opt == 'T')
+				json_object_set_new(req, "timeout_ms",
+						    json_integer((json_int_t)(d * 1e3)));
 			else
 				json_object_set_new(req, "est_runtime_ms", json_real(d * 1e3));
 			break;
@@ -597,6 +609,170 @@ static int do_stats(int argc, char **argv)
 	return get_and_show("stats", "/api/v1/sched/stats", show_stats);
 }
 
+/* fogctl sched claim WORKER [--max N]: a remote runner on WORKER takes its placed tasks. */
+static int do_claim(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "max", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[256], body[64] = "";
+	json_t *j;
+	double d;
+	long st;
+	char *esc;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == 'j') {
+			json_out = true;
+		} else if (opt == 'm' && parse_number(optarg, &d) && d >= 1 && d <= 1e6 &&
+			   d == floor(d)) {
+			snprintf(body, sizeof(body), "{\"max\":%.0f}", d);
+		} else {
+			optind = -1;
+			break;
+		}
+	}
+	if (optind < 0 || optind + 1 != argc) {
+		fprintf(stderr, "usage: fogctl sched claim WORKER [--max N] [--json]\n");
+		return 2;
+	}
+	esc = curl_easy_escape(NULL, argv[optind], 0);
+	if (!esc)
+		return 1;
+	snprintf(path, sizeof(path), "/api/v1/sched/workers/%s/claim", esc);
+	curl_free(esc);
+	st = request("POST", path, body[0] ? body : NULL, &j);
+	if (st < 0)
+		return 1;
+	if (st != 200)
+		return api_error("claim", st, j);
+	if (json_out) {
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		show_list(j);
+	}
+	json_decref(j);
+	return 0;
+}
+
+static void report_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fogctl sched report TASK --state running|succeeded|failed\n"
+		"         [--exit-code N | --signal N] [--wall 2s] [--cpu-time 1.5s]\n"
+		"         [--peak-mb MIB] [--oom] [--worker ID] [--json]\n");
+}
+
+/* fogctl sched report TASK --state S [...]: a remote runner says how a claimed task went. */
+static int do_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "exit-code", required_argument, NULL, 'x' },
+		{ "signal", required_argument, NULL, 'g' },
+		{ "wall", required_argument, NULL, 'w' },
+		{ "cpu-time", required_argument, NULL, 'c' },
+		{ "peak-mb", required_argument, NULL, 'p' },
+		{ "oom", no_argument, NULL, 'o' },
+		{ "worker", required_argument, NULL, 'W' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *req = json_object(), *j = NULL;
+	char path[256], *body, *esc;
+	int opt, rc = 2;
+	double d;
+	long st;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		const char *bad = NULL;
+
+		switch (opt) {
+		case 's':
+			json_object_set_new(req, "state", json_string(optarg));
+			break;
+		case 'x':
+		case 'g':
+			if (!parse_number(optarg, &d) || d != floor(d) || fabs(d) > 1e9) {
+				bad = "a whole number";
+				break;
+			}
+			json_object_set_new(req, opt == 'x' ? "exit_code" : "signal",
+					    json_integer((json_int_t)d));
+			break;
+		case 'w':
+		case 'c':
+			d = parse_duration(optarg);
+			if (d < 0) {
+				bad = "a duration (30s, 500ms, 2m, 1h)";
+				break;
+			}
+			json_object_set_new(req, opt == 'w' ? "wall_s" : "cpu_s", json_real(d));
+			break;
+		case 'p':
+			if (!parse_number(optarg, &d)) {
+				bad = "a number";
+				break;
+			}
+			json_object_set_new(req, "peak_memory_mb", json_real(d));
+			break;
+		case 'o':
+			json_object_set_new(req, "oom_killed", json_true());
+			break;
+		case 'W':
+			json_object_set_new(req, "worker", json_string(optarg));
+			break;
+		case 'j':
+			json_out = true;
+			break;
+		default:
+			report_usage(stderr);
+			goto out;
+		}
+		if (bad) {
+			fprintf(stderr, "fogctl sched report: '%s' is not %s\n", optarg, bad);
+			goto out;
+		}
+	}
+	if (optind + 1 != argc || !json_object_get(req, "state")) {
+		report_usage(stderr);
+		goto out;
+	}
+	esc = curl_easy_escape(NULL, argv[optind], 0);
+	if (!esc)
+		goto out;
+	snprintf(path, sizeof(path), "/api/v1/sched/tasks/%s/status", esc);
+	curl_free(esc);
+	body = json_dumps(req, JSON_COMPACT);
+	st = request("POST", path, body, &j);
+	free(body);
+	rc = 1;
+	if (st < 0)
+		goto out;
+	if (st != 200) {
+		rc = api_error("report", st, j);
+		j = NULL;
+		goto out;
+	}
+	if (json_out) {
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		show_task(j);
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	json_decref(req);
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -609,6 +785,8 @@ static const struct {
 	{ "cancel", do_cancel, "TASK" },
 	{ "workers", do_workers, "workers, their allocations and live signals" },
 	{ "stats", do_stats, "counters, decision latency, learner figures" },
+	{ "claim", do_claim, "WORKER [--max N]: take the tasks placed on a remote worker" },
+	{ "report", do_report, "TASK --state running|succeeded|failed [...]: a runner's report" },
 };
 
 static void usage(FILE *f)

@@ -116,6 +116,7 @@ struct fog_task_spec {
 	unsigned int n_anti;
 	char task_class[FOG_SCHED_LABEL_LEN];	/* learner grouping, e.g. "train"; may be "" */
 	char command[FOG_SCHED_CMD_LEN];	/* sh -c command for the local executor; "" */
+	__u64 timeout_ms;	/* longest run: past it a running task times out; 0 none */
 };
 
 /* Why ML_ADAPTIVE chose a worker. */
@@ -174,6 +175,14 @@ struct fog_sched_stats {
 	double ml_mean_abs_err;	/* |predicted - actual| / actual over completions, EWMA */
 	__u64 ml_observations;
 	__u64 ml_changes;	/* workers whose speed changed (CUSUM alarms on residuals) */
+	/*
+	 * Attempts to place a task that had been tried before and still found no
+	 * room: kept out of decisions and the latency histogram, which count
+	 * choices made (placements, picks, and a task's first attempt).
+	 */
+	__u64 retries;
+	__u64 evicted;		/* ended tasks dropped from the table to make room */
+	__u64 placed, running;	/* tasks in those states now (active = placed + running) */
 };
 
 typedef __u64 (*fog_sched_clock_fn)(void *ctx);
@@ -240,6 +249,24 @@ void fog_sched__for_each_task(const struct fog_sched *s, fog_sched_task_fn fn, v
  */
 int fog_sched__schedule(struct fog_sched *s, unsigned int max);
 /*
+ * One placement decision for a task just submitted, without a pass over the
+ * queue: 1 placed, 0 it waits (no room now, or, under a strategy without
+ * backfill such as FIFO, other tasks wait ahead of it), -ENOENT, -EINVAL
+ * (not pending).
+ */
+int fog_sched__place(struct fog_sched *s, const char *id);
+/*
+ * Retries waiting tasks after room may have appeared (completions, cancels,
+ * worker registrations and updates): at most budget placement attempts, in the
+ * queue order of the engine's strategy, each task at most once per change of
+ * room; tasks that cannot fit on any worker's free room are skipped without an
+ * attempt. Returns how many were placed. Does nothing when nothing changed
+ * since the last complete pass; fog_sched__retry_due says whether one is due
+ * (more than budget tasks to try leaves it due).
+ */
+int fog_sched__retry(struct fog_sched *s, unsigned int budget);
+bool fog_sched__retry_due(const struct fog_sched *s);
+/*
  * Chooses a worker for a task now without queueing or reserving it (the
  * hot path the benchmark and the Kubernetes extender use): the worker's index
  * for fog_sched__worker_at, or a negative errno (-ENOSPC none fits).
@@ -255,7 +282,32 @@ int fog_sched__task_started(struct fog_sched *s, const char *id);
  */
 int fog_sched__task_finished(struct fog_sched *s, const char *id, enum fog_task_state state,
 			     int exit_status, bool oom_killed, double cpu_ms, double peak_mem_mb);
-/* Fails running tasks past their effective deadline as TIMED_OUT; returns how many. */
+
+/* How a task ended, as its runner saw it. */
+struct fog_task_result {
+	enum fog_task_state state;	/* SUCCEEDED, FAILED or TIMED_OUT */
+	int exit_status;	/* wait status; -1 unknown */
+	bool oom_killed;
+	double cpu_ms, peak_mem_mb;	/* 0: unknown */
+	double wall_ms;		/* run time the runner measured; 0: engine's start to now */
+};
+
+/* fog_sched__task_finished with the runner's own wall time (remote runners). */
+int fog_sched__task_report(struct fog_sched *s, const char *id, const struct fog_task_result *r);
+/*
+ * A runner elsewhere took a placed task (it is RUNNING from now): unless it
+ * reports the end within the task's timeout_ms, or default_timeout_ns when the
+ * task has none (0: no limit), fog_sched__expire marks it TIMED_OUT.
+ */
+int fog_sched__task_claimed(struct fog_sched *s, const char *id, __u64 default_timeout_ns);
+/* Calls fn for every task placed or running on worker id; -ENOENT unknown worker. */
+int fog_sched__for_each_worker_task(const struct fog_sched *s, const char *id,
+				    fog_sched_task_fn fn, void *ctx);
+/*
+ * Ends as TIMED_OUT every task past its effective deadline (pending, placed or
+ * running) or running past its timeout; returns how many. Cost: the expired
+ * tasks only (a heap of deadlines), not the table.
+ */
 int fog_sched__expire(struct fog_sched *s);
 
 void fog_sched__stats(const struct fog_sched *s, struct fog_sched_stats *out);
@@ -279,9 +331,25 @@ const char *fog_task_state_name(enum fog_task_state st);
  */
 struct fog_executor;
 
+#define FOG_EXEC_RUNNERS	4	/* pre-forked runners kept waiting, by default */
+#define FOG_EXEC_MAX_RUNNERS	64
+
+struct fog_executor_opts {
+	const char *group;	/* cgroup folder made beneath the caller's, e.g. "fogd-tasks" */
+	unsigned int runners;	/* pre-forked runners kept waiting; 0: FOG_EXEC_RUNNERS */
+};
+
+/*
+ * Tasks start from a pool of pre-forked runner processes (children of the
+ * caller that wait for a task, then move into its cgroup, drop every
+ * capability and exec it): the fork is off the placement path. A runner used
+ * or found dead is replaced on the next fog_executor__reap.
+ */
+struct fog_executor *fog_executor__new_opts(struct fog_sched *s,
+					    const struct fog_executor_opts *o);
 /* group: the name of the cgroup folder made beneath the caller's, e.g. "fogd-tasks". */
 struct fog_executor *fog_executor__new(struct fog_sched *s, const char *group);
-/* Kills every running task and removes its cgroups. */
+/* Kills every running task, removes its cgroups and ends the idle runners. */
 void fog_executor__free(struct fog_executor *x);
 /* Which cgroup version it uses: 1, 2, or 0 when no usable controllers were found. */
 int fog_executor__cgroup_version(const struct fog_executor *x);
@@ -291,5 +359,7 @@ int fog_executor__kill(struct fog_executor *x, const char *task_id);
 /* Reaps finished children, waiting up to timeout_ms (0: do not wait); returns how many. */
 int fog_executor__reap(struct fog_executor *x, int timeout_ms);
 unsigned int fog_executor__running(const struct fog_executor *x);
+/* Pids of the runners waiting for a task: fills up to n of pids, returns how many wait. */
+int fog_executor__idle_runners(const struct fog_executor *x, int *pids, unsigned int n);
 
 #endif /* FOG_SCHED_H */

@@ -34,6 +34,13 @@ t_cleanup() {
 		wait "$FOGD_PID" 2>/dev/null
 	fi
 	[ -n "${T_CLEANUP_EXTRA:-}" ] && eval "$T_CLEANUP_EXTRA"
+	# a v1 cpu folder of the executor outlives fogd where fogd's own folder is writable only
+	# with the capabilities it dropped (the hierarchy's root is mode 0555)
+	local h own
+	for h in cpu memory; do
+		own=$(awk -F: -v h="$h" '$2 ~ ("(^|,)" h "(,|$)") { print $3 }' /proc/self/cgroup)
+		[ -n "$own" ] && rmdir "/sys/fs/cgroup/$h${own%/}/$FOG_TASK_CG" 2>/dev/null
+	done
 	rm -rf "$FOG_PINS" 2>/dev/null
 	rm -rf "$T_DIR"
 }

@@ -146,6 +146,14 @@ jq -e '.completed == 3 and .failed == 2 and .cancelled == 1 and .rejected == 3 a
 own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$FOGD_PID/cgroup")
 group="/sys/fs/cgroup/memory${own%/}/$FOG_TASK_CG"
 [ "$cgv" = 1 ] && { [ -d "$group" ] || t_fail "executor cgroup $group not found while fogd runs"; }
+# the executor's folder removed behind fogd's back (another fogd's exit, an operator): the
+# next task creates it again and runs
+if [ "$cgv" = 1 ]; then
+	rmdir "$group" || t_fail "cannot remove the idle executor folder $group"
+	sched submit --id heal-1 --cpu 0.5 --mem 32 --wait -- true >/dev/null ||
+		t_fail "a task after its cgroup folder was removed: $(api /api/v1/sched/tasks/heal-1)"
+	[ -d "$group" ] || t_fail "executor cgroup $group was not created again"
+fi
 fogd_stop
 [ "$cgv" = 1 ] && [ -d "$group" ] && t_fail "executor cgroup $group left behind after fogd stopped"
 t_log "ok: success, exit code, OOM kill with control, 422 reasons, 400 fields, explain, cancel, workers, TCP"

@@ -524,6 +524,344 @@ static void test_expire(void **st)
 	fog_sched__free(s);
 }
 
+/* Counts of live tasks and the accounting identity every caller relies on. */
+static void assert_reconciles(struct fog_sched *s)
+{
+	struct fog_sched_stats ss;
+
+	fog_sched__stats(s, &ss);
+	assert_int_equal(ss.active, ss.placed + ss.running);
+	assert_int_equal(ss.submitted, ss.pending + ss.placed + ss.running + ss.completed +
+					       ss.failed + ss.timed_out + ss.cancelled);
+}
+
+/*
+ * Submission places only the new task; waiting tasks are retried when room
+ * appears, not on every submission, and their misses count as retries, not
+ * as decisions.
+ */
+static void test_place_new_and_retry(void **st)
+{
+	struct fog_sched *s = engine(FOG_STRAT_PRIORITY);
+	struct fog_task_spec big = task("big", 2, 10), small = task("small", 1, 10);
+	struct fog_task_spec x = task("x", 1, 10);
+	struct fog_sched_stats a, b;
+
+	add_worker(s, "w", 2, 100, 0, 1, NULL);
+	submit_ok(s, &x);
+	assert_int_equal(fog_sched__place(s, "x"), 1);
+	submit_ok(s, &big);
+	assert_int_equal(fog_sched__place(s, "big"), 0);	/* 1 core free: waits */
+	assert_int_equal(fog_sched__place(s, "x"), -EINVAL);	/* not pending */
+	assert_int_equal(fog_sched__place(s, "nope"), -ENOENT);
+	fog_sched__stats(s, &a);
+	assert_int_equal(a.decisions, 2);	/* both first attempts are decisions */
+	assert_int_equal(a.retries, 0);
+	/* the worker's registration was a change: one pass, which finds nothing to try */
+	assert_int_equal(fog_sched__retry(s, 64), 0);
+	assert_false(fog_sched__retry_due(s));
+	assert_int_equal(fog_sched__retry(s, 64), 0);
+	fog_sched__stats(s, &a);
+	assert_int_equal(a.retries, 0);
+	/* a new small task backfills beside x without touching big */
+	submit_ok(s, &small);
+	assert_int_equal(fog_sched__place(s, "small"), 1);
+	fog_sched__stats(s, &b);
+	assert_int_equal(b.decisions, 3);
+	assert_int_equal(b.retries, 0);
+	assert_int_equal(b.placed, 2);
+	assert_int_equal(b.pending, 1);
+	/* x ends: 1 core is free, less than big needs: skipped without an attempt */
+	finish_ok(s, "x");
+	assert_true(fog_sched__retry_due(s));
+	assert_int_equal(fog_sched__retry(s, 64), 0);
+	assert_false(fog_sched__retry_due(s));
+	fog_sched__stats(s, &b);
+	assert_int_equal(b.retries, 0);
+	assert_int_equal(b.decisions, 3);
+	/* small ends: now big fits, and its placement is a decision */
+	finish_ok(s, "small");
+	assert_int_equal(fog_sched__retry(s, 64), 1);
+	assert_int_equal(state_of(s, "big"), FOG_TASK_PLACED);
+	fog_sched__stats(s, &b);
+	assert_int_equal(b.decisions, 4);
+	assert_int_equal(b.retries, 0);
+	assert_reconciles(s);
+	fog_sched__free(s);
+}
+
+/*
+ * A waiting task that passes the free-room check but still fits nowhere
+ * (CPU free on one worker, memory on another) is a retry, not a decision.
+ */
+static void test_retry_counts(void **st)
+{
+	struct fog_sched *s = engine(FOG_STRAT_PRIORITY);
+	struct fog_task_spec cpu = task("cpu-hog", 1, 95), mem = task("mem-hog", 0.5, 10);
+	struct fog_task_spec t = task("t", 1, 50), u = task("u", 0.25, 1);
+	struct fog_sched_stats a, b;
+
+	/* w keeps 1 core and 5 MiB free, v 0.5 core and 990 MiB: t (1 core, 50 MiB) fits neither */
+	add_worker(s, "w", 2, 100, 0, 1, "on=w");
+	add_worker(s, "v", 1, 1000, 0, 1, "on=v");
+	snprintf(cpu.affinity[0], sizeof(cpu.affinity[0]), "on=w");
+	cpu.n_affinity = 1;
+	snprintf(mem.affinity[0], sizeof(mem.affinity[0]), "on=v");
+	mem.n_affinity = 1;
+	submit_ok(s, &cpu);
+	submit_ok(s, &mem);
+	assert_int_equal(fog_sched__schedule(s, 0), 2);
+	submit_ok(s, &t);
+	assert_int_equal(fog_sched__place(s, "t"), 0);	/* its first miss: a decision */
+	fog_sched__stats(s, &a);
+	/* u ends on some worker: room changed, t is tried again and misses */
+	submit_ok(s, &u);
+	assert_int_equal(fog_sched__place(s, "u"), 1);
+	assert_int_equal(fog_sched__task_started(s, "u"), 0);
+	assert_int_equal(fog_sched__task_finished(s, "u", FOG_TASK_SUCCEEDED, 0, false, 0, 0), 0);
+	assert_int_equal(fog_sched__retry(s, 64), 0);
+	fog_sched__stats(s, &b);
+	assert_int_equal(b.retries, a.retries + 1);
+	assert_int_equal(b.decisions, a.decisions + 1);	/* u's placement only */
+	assert_int_equal(state_of(s, "t"), FOG_TASK_PENDING);
+	assert_reconciles(s);
+	fog_sched__free(s);
+}
+
+/* FIFO: a new task does not overtake waiting ones, even when it would fit. */
+static void test_place_fifo_waits_in_line(void **st)
+{
+	struct fog_sched *s = engine(FOG_STRAT_FIFO);
+	struct fog_task_spec a = task("a", 1, 10), b = task("b", 2, 10), c = task("c", 1, 10);
+
+	add_worker(s, "w", 2, 100, 0, 1, NULL);
+	submit_ok(s, &a);
+	assert_int_equal(fog_sched__place(s, "a"), 1);
+	submit_ok(s, &b);
+	assert_int_equal(fog_sched__place(s, "b"), 0);
+	submit_ok(s, &c);
+	assert_int_equal(fog_sched__place(s, "c"), 0);	/* would fit: but b is first */
+	finish_ok(s, "a");
+	assert_int_equal(fog_sched__retry(s, 64), 1);	/* b; then c blocks behind it */
+	assert_int_equal(state_of(s, "b"), FOG_TASK_PLACED);
+	assert_int_equal(state_of(s, "c"), FOG_TASK_PENDING);
+	fog_sched__free(s);
+}
+
+/*
+ * A retry pass makes at most budget attempts, in queue order, and resumes
+ * where it stopped; tasks larger than any worker's free room cost no attempt.
+ */
+static void test_retry_budget(void **st)
+{
+	struct fog_sched *s = engine(FOG_STRAT_PRIORITY);
+	struct fog_task_spec fill = task("fill", 4, 10), t;
+	struct fog_sched_stats ss;
+	char id[16];
+
+	add_worker(s, "w", 4, 100, 0, 1, NULL);
+	add_worker(s, "v", 1, 100, 0, 1, NULL);
+	submit_ok(s, &fill);
+	assert_int_equal(fog_sched__place(s, "fill"), 1);
+	/* 6 waiting tasks of 2 cores (they fit only w), then 3 of 1 core */
+	for (int i = 0; i < 9; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		t = task(id, i < 6 ? 2 : 1, 10);
+		t.priority = i < 6 ? FOG_PRIO_HIGH : FOG_PRIO_LOW;
+		submit_ok(s, &t);
+	}
+	/* v holds a 1-core task placed by the first LOW one; make room on v only */
+	assert_int_equal(fog_sched__schedule(s, 0), 1);
+	assert_int_equal(state_of(s, "t6"), FOG_TASK_PLACED);
+	assert_int_equal(fog_sched__cancel(s, "t6"), 0);
+	fog_sched__stats(s, &ss);
+	__u64 r0 = ss.retries;
+	/* free room is 1 core on v: the 2-core tasks are skipped without an attempt */
+	assert_int_equal(fog_sched__retry(s, 1), 1);
+	assert_int_equal(state_of(s, "t7"), FOG_TASK_PLACED);
+	fog_sched__stats(s, &ss);
+	assert_int_equal(ss.retries, r0);
+	/* nothing is free: t8 misses once, within a budget of one */
+	assert_int_equal(fog_sched__cancel(s, "t7"), 0);
+	assert_int_equal(fog_sched__task_started(s, "fill"), 0);
+	assert_int_equal(fog_sched__retry(s, 1), 1);	/* t8 takes v */
+	assert_int_equal(state_of(s, "t8"), FOG_TASK_PLACED);
+	/* fill ends: 4 cores on w; budget 1 places one HIGH task per pass, in order */
+	assert_int_equal(fog_sched__task_finished(s, "fill", FOG_TASK_SUCCEEDED, 0, false, 0, 0),
+			 0);
+	assert_int_equal(fog_sched__retry(s, 1), 1);
+	assert_int_equal(state_of(s, "t0"), FOG_TASK_PLACED);
+	assert_true(fog_sched__retry_due(s));
+	assert_int_equal(fog_sched__retry(s, 1), 1);
+	assert_int_equal(state_of(s, "t1"), FOG_TASK_PLACED);
+	/* w is full now: no worker has 2 free cores, so no attempt is made */
+	assert_int_equal(fog_sched__retry(s, 1), 0);
+	assert_false(fog_sched__retry_due(s));
+	fog_sched__stats(s, &ss);
+	assert_int_equal(ss.retries, r0);
+	assert_int_equal(state_of(s, "t2"), FOG_TASK_PENDING);
+	assert_reconciles(s);
+	fog_sched__free(s);
+}
+
+/*
+ * A full table evicts the task that ended first, never a live one; every kept
+ * id stays findable through thousands of insertions and deletions.
+ */
+static void test_eviction_and_index(void **st)
+{
+	struct fog_sched_opts o = { .strategy = FOG_STRAT_FIFO, .clock = fake_clock,
+				    .max_tasks = 64 };
+	struct fog_sched *s = fog_sched__new(&o);
+	struct fog_sched_stats ss;
+	struct fog_task_info ti;
+	struct fog_task_spec t;
+	char id[32], err[256];
+	unsigned int kept = 0;
+
+	assert_non_null(s);
+	add_worker(s, "w", 1000, 100000, 0, 1, NULL);
+	/* 20 live tasks that stay, then 5,000 that are cancelled at once */
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "live-%d", i);
+		t = task(id, 1, 1);
+		submit_ok(s, &t);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "gone-%d", i);
+		t = task(id, 0.01, 1);
+		submit_ok(s, &t);
+		assert_int_equal(fog_sched__cancel(s, id), 0);
+	}
+	fog_sched__stats(s, &ss);
+	assert_int_equal(ss.submitted, 5020);
+	assert_int_equal(ss.evicted, 5020 - 64);
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "live-%d", i);
+		assert_int_equal(fog_sched__task(s, id, &ti), 0);
+	}
+	/* the 44 most recently ended are kept, every older one is gone */
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "gone-%d", i);
+		if (!fog_sched__task(s, id, &ti)) {
+			assert_true(i >= 5000 - 44);
+			kept++;
+		}
+	}
+	assert_int_equal(kept, 44);
+	/* only live tasks left: the table refuses instead of dropping one */
+	for (int i = 0; i < 44; i++) {
+		snprintf(id, sizeof(id), "more-%d", i);
+		t = task(id, 1, 1);
+		submit_ok(s, &t);
+	}
+	t = task("one-too-many", 1, 1);
+	assert_int_equal(fog_sched__submit(s, &t, err, sizeof(err)), -ENOMEM);
+	assert_non_null(strstr(err, "full"));
+	assert_reconciles(s);
+	fog_sched__free(s);
+}
+
+/*
+ * Run limits: a task's own timeout_ms, else the claim's default, time it out
+ * when no end is reported; a report with the runner's wall time is what the
+ * task's run time and the learner see.
+ */
+static void test_timeouts_and_reports(void **st)
+{
+	struct fog_sched *s = engine(FOG_STRAT_FIFO);
+	struct fog_task_spec a = task("a", 1, 10), b = task("b", 1, 10), c = task("c", 1, 10);
+	struct fog_task_result r = { .state = FOG_TASK_FAILED, .exit_status = 3 << 8,
+				     .cpu_ms = 40, .peak_mem_mb = 7, .wall_ms = 250 };
+	struct fog_task_info ti;
+	struct fog_sched_stats ss;
+
+	add_worker(s, "w", 4, 100, 0, 1, NULL);
+	a.timeout_ms = 1000;
+	submit_ok(s, &a);
+	submit_ok(s, &b);
+	submit_ok(s, &c);
+	assert_int_equal(fog_sched__schedule(s, 0), 3);
+	assert_int_equal(fog_sched__task_claimed(s, "a", 5 * SEC), 0);	/* its own 1 s wins */
+	assert_int_equal(fog_sched__task_claimed(s, "b", 2 * SEC), 0);
+	assert_int_equal(fog_sched__task_claimed(s, "b", 2 * SEC), -EINVAL);	/* running */
+	assert_int_equal(fog_sched__task_claimed(s, "c", 0), 0);	/* no limit at all */
+	fog_sched__stats(s, &ss);
+	assert_int_equal(ss.running, 3);
+	fake_now += 999 * MS;
+	assert_int_equal(fog_sched__expire(s), 0);
+	fake_now += 2 * MS;
+	assert_int_equal(fog_sched__expire(s), 1);
+	assert_int_equal(fog_sched__task(s, "a", &ti), 0);
+	assert_int_equal(ti.state, FOG_TASK_TIMED_OUT);
+	assert_non_null(strstr(ti.reason, "timeout of 1.000 s"));
+	/* b reports before its 2 s are up: the runner's 250 ms is its run time */
+	fake_now += 500 * MS;
+	assert_int_equal(fog_sched__task_report(s, "b", &r), 0);
+	assert_int_equal(fog_sched__task(s, "b", &ti), 0);
+	assert_int_equal(ti.state, FOG_TASK_FAILED);
+	assert_int_equal(ti.end_ns - ti.start_ns, 250 * MS);
+	assert_int_equal(ti.exit_status, 3 << 8);
+	assert_true(ti.cpu_ms == 40 && ti.peak_mem_mb == 7);
+	assert_int_equal(fog_sched__task_report(s, "b", &r), -EALREADY);
+	fake_now += 100 * SEC;
+	assert_int_equal(fog_sched__expire(s), 0);	/* c has no limit */
+	assert_int_equal(state_of(s, "c"), FOG_TASK_RUNNING);
+	r.wall_ms = -1;
+	assert_int_equal(fog_sched__task_report(s, "c", &r), -EINVAL);
+	fog_sched__stats(s, &ss);
+	assert_int_equal(ss.timed_out, 1);
+	assert_int_equal(ss.failed, 1);
+	assert_int_equal(ss.running, 1);
+	assert_int_equal(ss.ml_observations, 1);
+	assert_reconciles(s);
+	fog_sched__free(s);
+}
+
+static int n_seen;
+
+/* for_each_worker_task callback: every task must be on the worker ctx names. */
+static void count_on(struct fog_sched *x, const struct fog_task_info *ti, void *ctx)
+{
+	assert_string_equal(ti->worker, (const char *)ctx);
+	n_seen++;
+}
+
+/* Workers' task lists: per-worker iteration, and removal requeues placed tasks only. */
+static void test_worker_tasks(void **st)
+{
+	struct fog_sched *s = engine(FOG_STRAT_FIFO);
+	struct fog_task_spec t;
+	char id[16];
+
+	add_worker(s, "w1", 2, 100, 0, 1, NULL);
+	add_worker(s, "w2", 2, 100, 0, 1, NULL);
+	add_worker(s, "w3", 2, 100, 0, 1, NULL);
+	for (int i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		t = task(id, 1, 10);
+		submit_ok(s, &t);
+	}
+	assert_int_equal(fog_sched__schedule(s, 0), 6);
+	for (int w = 1; w <= 3; w++) {
+		snprintf(id, sizeof(id), "w%d", w);
+		n_seen = 0;
+		assert_int_equal(fog_sched__for_each_worker_task(s, id, count_on, id), 0);
+		assert_int_equal(n_seen, 2);
+	}
+	assert_int_equal(fog_sched__for_each_worker_task(s, "nope", count_on, NULL), -ENOENT);
+	/* removing w1 moves w3 into its slot: w3's tasks must follow it */
+	assert_int_equal(fog_sched__worker_remove(s, "w1"), 0);
+	assert_int_equal(state_of(s, "t0"), FOG_TASK_PENDING);	/* placed on w1: back in line */
+	n_seen = 0;
+	assert_int_equal(fog_sched__for_each_worker_task(s, "w3", count_on, "w3"), 0);
+	assert_int_equal(n_seen, 2);
+	assert_int_equal(fog_sched__worker_remove(s, "w3"), 0);
+	assert_int_equal(fog_sched__worker_remove(s, "w2"), 0);
+	assert_reconciles(s);
+	fog_sched__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +877,13 @@ int main(void)
 		cmocka_unit_test(test_unseen_estimates),
 		cmocka_unit_test(test_cancel_and_remove),
 		cmocka_unit_test(test_expire),
+		cmocka_unit_test(test_place_new_and_retry),
+		cmocka_unit_test(test_retry_counts),
+		cmocka_unit_test(test_place_fifo_waits_in_line),
+		cmocka_unit_test(test_retry_budget),
+		cmocka_unit_test(test_eviction_and_index),
+		cmocka_unit_test(test_timeouts_and_reports),
+		cmocka_unit_test(test_worker_tasks),
 	};
 
 	return cmocka_run_group_tests_name("sched_engine", tests, NULL, NULL);

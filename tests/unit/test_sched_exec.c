@@ -3,8 +3,10 @@
  * The local executor with real cgroups: exit statuses, a memory limit that the
  * OOM killer enforces (the task is reported failed and oom_killed), and a CPU
  * quota (a busy loop given 0.2 cores for 1 s uses about 200 ms of CPU, against
- * about 1 s unlimited). Needs root and a memory controller (v1 or v2); skips
- * otherwise.
+ * about 1 s unlimited); tasks start in pre-forked runners (the pid that runs a
+ * task existed before it was submitted), a killed idle runner is replaced, and
+ * freeing the executor ends the idle ones. Needs root and a memory controller
+ * (v1 or v2); skips otherwise.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +15,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -124,12 +128,107 @@ static void test_cpu_quota(void **st)
 	assert_true(free_run.cpu_ms > 600);
 }
 
+static bool has_pid(const int *pids, int n, int pid)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Reaps until the pool is back to its size without the runners in gone[]. */
+static int refilled(const int *gone, int n_gone, int *pids)
+{
+	int n = 0;
+
+	for (int i = 0; i < 100; i++) {
+		bool stale = false;
+
+		fog_executor__reap(x, 10);
+		n = fog_executor__idle_runners(x, pids, FOG_EXEC_MAX_RUNNERS);
+		for (int k = 0; k < n_gone; k++)
+			stale |= has_pid(pids, n < FOG_EXEC_MAX_RUNNERS ? n : FOG_EXEC_MAX_RUNNERS,
+					 gone[k]);
+		if (n == FOG_EXEC_RUNNERS && !stale)
+			break;
+		usleep(10000);
+	}
+	return n;
+}
+
+static void test_runner_pool(void **st)
+{
+	int before[FOG_EXEC_MAX_RUNNERS], after[FOG_EXEC_MAX_RUNNERS], victim, n, task_pid = 0;
+	char path[64], cmd[128];
+	struct fog_task_info ti;
+	FILE *f;
+
+	if (!usable())
+		skip();
+	n = fog_executor__idle_runners(x, before, FOG_EXEC_MAX_RUNNERS);
+	assert_int_equal(n, FOG_EXEC_RUNNERS);
+	/* the task's shell is one of the runners that waited before the submit */
+	snprintf(path, sizeof(path), "/tmp/fog-test-exec-%d.pid", getpid());
+	snprintf(cmd, sizeof(cmd), "echo $$ > %s", path);
+	ti = run("pid", cmd, 1, 64);
+	assert_int_equal(ti.state, FOG_TASK_SUCCEEDED);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &task_pid), 1);
+	fclose(f);
+	unlink(path);
+	assert_true(has_pid(before, n, task_pid));
+	/* it is replaced: the pool is full again, without it */
+	assert_int_equal(refilled(&task_pid, 1, after), FOG_EXEC_RUNNERS);
+	assert_false(has_pid(after, FOG_EXEC_RUNNERS, task_pid));
+	/* an idle runner killed from outside is reaped and replaced */
+	victim = after[0];
+	assert_int_equal(kill(victim, SIGKILL), 0);
+	assert_int_equal(refilled(&victim, 1, before), FOG_EXEC_RUNNERS);
+	assert_false(has_pid(before, FOG_EXEC_RUNNERS, victim));
+	assert_int_equal(kill(victim, 0), -1);	/* reaped, not a zombie */
+	assert_int_equal(errno, ESRCH);
+	/* the replacement runs tasks too */
+	ti = run("after-kill", "exit 0", 1, 64);
+	assert_int_equal(ti.state, FOG_TASK_SUCCEEDED);
+}
+
+/* Freeing the executor ends its idle runners (fogd's exit leaves none behind). */
+static void test_runners_end_with_executor(void **st)
+{
+	struct fog_sched_opts o = { .strategy = FOG_STRAT_FIFO };
+	struct fog_executor_opts eo = { .runners = 3 };
+	struct fog_sched *s2 = fog_sched__new(&o);
+	struct fog_executor *x2;
+	int pids[FOG_EXEC_MAX_RUNNERS];
+	char group[64];
+
+	if (!usable())
+		skip();
+	assert_non_null(s2);
+	snprintf(group, sizeof(group), "fog-test-exec2-%d", getpid());
+	eo.group = group;
+	x2 = fog_executor__new_opts(s2, &eo);
+	assert_non_null(x2);
+	assert_int_equal(fog_executor__idle_runners(x2, pids, FOG_EXEC_MAX_RUNNERS), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(kill(pids[i], 0), 0);
+	fog_executor__free(x2);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(kill(pids[i], 0), -1);
+		assert_int_equal(errno, ESRCH);
+	}
+	fog_sched__free(s2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_memory_limit_oom),
 		cmocka_unit_test(test_cpu_quota),
+		cmocka_unit_test(test_runner_pool),
+		cmocka_unit_test(test_runners_end_with_executor),
 	};
 
 	return cmocka_run_group_tests_name("sched_exec", tests, setup, teardown);

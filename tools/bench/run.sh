@@ -196,7 +196,8 @@ echo "== resource pool (libfog)"
 # the baselines, on the Alibaba GPU trace shapes (read from ../shared, skipped
 # when absent) and on a synthetic mix. Unprivileged, about 15 s.
 # Knobs: BENCH_SCHED_PICKS (timed decisions per strategy, default 50000),
-# BENCH_SCHED_SEED (simulator seed, default 1).
+# BENCH_SCHED_SEEDS (trace replay seeds, default "1 2 3 4 5"), BENCH_SCHED_SYNTH_SEEDS
+# (synthetic mix seeds, default "1 2 3").
 echo
 echo "== placement engine: decision cost (budget: p99 < 10 us at 1,000 workers, >= 1M/s at 100)"
 "$OUTPUT/bench/sched_bench" -w 1000 -r 100 -n "${BENCH_SCHED_PICKS:-50000}"
@@ -204,11 +205,15 @@ echo
 echo "== placement engine: simulator (budget: ML_ADAPTIVE accuracy >= 95% after warm-up)"
 TRACE=../shared/traces/alibaba-gpu-v2023
 if [ -r "$TRACE/openb_pod_list_default.csv" ]; then
-	"$OUTPUT/bench/sched_sim" --trace "$TRACE" --seed "${BENCH_SCHED_SEED:-1}" --tasks 4000
+	for seed in ${BENCH_SCHED_SEEDS:-1 2 3 4 5}; do
+		"$OUTPUT/bench/sched_sim" --trace "$TRACE" --seed "$seed" --tasks 4000
+	done
 else
 	echo "(trace not found at $TRACE: replay skipped)"
 fi
-"$OUTPUT/bench/sched_sim" --synthetic --seed "${BENCH_SCHED_SEED:-1}" --tasks 4000
+for seed in ${BENCH_SCHED_SYNTH_SEEDS:-1 2 3}; do
+	"$OUTPUT/bench/sched_sim" --synthetic --seed "$seed" --tasks 4000
+done
 
 # ---- memory arena vs other allocators (tools/bench/arena_bench.c, about 15 s) ----
 # Unprivileged; each measurement in a fresh child process, medians of 5 runs.
@@ -267,15 +272,20 @@ done
 printf 'baseline median %.3f s for 20M malloc+free; with the sampler / without: median %.4f (pairs: %s)\n' \
 	"$(median <"$DIR/alloc.base")" "$(median <"$DIR/alloc.ratios")" "$(tr '\n' ' ' <"$DIR/alloc.ratios" | sed 's/ $//')"
 
-# ---- load: HTTP and placement-engine submissions (tools/bench/sched_load.c, about 50 s) ----
+# ---- load: HTTP and placement-engine submissions (tools/bench/sched_load.c, about 120 s) ----
 # Loopback only. wrk against /metrics and /api/v1/processes on fogd's TCP listener while all
 # collectors run (requests/s, p99 from wrk --latency); then tools/bench/sched_load submits
-# tasks without a command (placed, never run) over one keep-alive connection to the Unix
-# socket for BENCH_LOAD_SECONDS (default 20), cancelling each after it is accepted so the
-# task table stays in steady state; every submission must be accounted for in
-# /api/v1/sched/stats (submitted == pending + active + completed + failed + timed_out +
-# cancelled, and equal to what the client saw accepted); decision p99 is the engine's own.
-# Knobs: BENCH_WRK_SECONDS (default 10 per URL), BENCH_LOAD_SECONDS (default 20).
+# tasks without a command (placed, never run) to the Unix socket, cancelling each after it
+# is accepted so the task table stays in steady state: one task per request over one
+# keep-alive connection for BENCH_LOAD_SECONDS (default 20), as fast as fogd answers; the
+# issue's load, 10,000 submissions/s for BENCH_SCHED_SECONDS (default 60), one task per
+# request over two connections; and BENCH_LOAD_SECONDS of tasks sent 100 to a request
+# (array bodies, and batch cancels) as fast as fogd answers. sched_load itself checks that
+# no task was lost (every cancel found its task; the last 1,000 are queried one by one),
+# that fogd's counts reconcile (submitted grew by what the client saw accepted, and
+# submitted == pending + placed + running + completed + failed + timed_out + cancelled) and
+# reads the decision latency of the run from fogd's histogram (retries counted apart).
+# Knobs: BENCH_WRK_SECONDS (default 10 per URL), BENCH_LOAD_SECONDS, BENCH_SCHED_SECONDS.
 echo
 echo "== load: wrk on fogd's TCP listener (all collectors on), placement-engine submissions"
 LOAD_S=${BENCH_LOAD_SECONDS:-20}
@@ -299,18 +309,41 @@ if command -v wrk >/dev/null; then
 else
 	echo "(wrk not installed: make deps)"
 fi
-st0=$(api /api/v1/sched/stats)
-"$OUTPUT/bench/sched_load" -s "$SOCK" -d "$LOAD_S" -p "bench-$$" >"$DIR/load.json" ||
-	echo "sched_load reported errors: $(cat "$DIR/load.json")"
-st1=$(api /api/v1/sched/stats)
+SCHED_S=${BENCH_SCHED_SECONDS:-60}
+sched_report() {
+	jq -r '"sched_load \(.label): \(.created) tasks in \(.seconds) s: \(.submissions_per_s | floor) submissions/s " +
+		"(\(.requests_per_s | floor) requests/s, each task also cancelled), round trip p50 <= \(.rtt_p50_us) us, " +
+		"p99 <= \(.rtt_p99_us) us; \(.refused) refused, \(.errors) transport errors\n" +
+		"  engine: submitted +\(.engine.submitted_delta) (client saw \(.created)), accounted \(.engine.accounted) = " +
+		"pending \(.engine.pending) + placed \(.engine.placed) + running \(.engine.running) + completed " +
+		"\(.engine.completed) + failed \(.engine.failed) + timed_out \(.engine.timed_out) + cancelled " +
+		"\(.engine.cancelled) of \(.engine.submitted); \(.lost) lost, \(.missing) of \(.checked) queried missing: " +
+		(if .lost == 0 and .missing == 0 and .engine.reconciled then "no task lost, counts reconcile"
+		 else "TASKS LOST OR MISCOUNTED" end) + "\n" +
+		"  decision latency p50 <= \(.engine.decision_p50_ns) ns, p99 <= \(.engine.decision_p99_ns) ns over " +
+		"\(.engine.decisions) decisions, \(.engine.retries) retries apart (budget p99 < 10 us)"' "$1"
+}
+"$OUTPUT/bench/sched_load" -s "$SOCK" -d "$LOAD_S" -c 1 -p "bench1-$$" >"$DIR/load1.json" ||
+	echo "sched_load (one task per request) reported a failure:"
+jq '. + {label: "one task per request, 1 connection"}' "$DIR/load1.json" >"$DIR/load1l.json" &&
+	sched_report "$DIR/load1l.json"
+"$OUTPUT/bench/sched_load" -s "$SOCK" -d "$SCHED_S" -c 2 -r 10000 -p "bench2-$$" \
+	>"$DIR/load2.json" || echo "sched_load (10,000/s) reported a failure:"
+jq '. + {label: "10,000/s for \(.seconds | floor) s, one task per request, 2 connections"}' \
+	"$DIR/load2.json" >"$DIR/load2l.json" && sched_report "$DIR/load2l.json"
+"$OUTPUT/bench/sched_load" -s "$SOCK" -d "$LOAD_S" -c 2 -b 100 -p "bench3-$$" >"$DIR/load3.json" ||
+	echo "sched_load (batches) reported a failure:"
+jq '. + {label: "100 tasks per request, 2 connections"}' "$DIR/load3.json" >"$DIR/load3l.json" &&
+	sched_report "$DIR/load3l.json"
 fogd_down
-jq -r '"sched_load: \(.created) tasks submitted in \(.seconds) s: \(.submissions_per_s | floor)/s (each also cancelled), round trip p50 <= \(.rtt_p50_us) us, p99 <= \(.rtt_p99_us) us; \(.refused) refused, \(.errors) transport errors"' "$DIR/load.json"
-jq -rn --argjson a "$st0" --argjson b "$st1" --slurpfile l "$DIR/load.json" '
-	($b.pending + $b.active + $b.completed + $b.failed + $b.timed_out + $b.cancelled) as $acc |
-	"engine: submitted \($b.submitted) (+\($b.submitted - $a.submitted), client saw \($l[0].created)), " +
-	"accounted \($acc) = pending \($b.pending) + active \($b.active) + completed \($b.completed) + " +
-	"failed \($b.failed) + timed_out \($b.timed_out) + cancelled \($b.cancelled); rejected \($b.rejected)\n" +
-	(if $acc == $b.submitted and ($b.submitted - $a.submitted) == $l[0].created
-	 then "no task lost" else "TASKS LOST OR MISCOUNTED" end) +
-	"; decision latency p50 \($b.decision_latency.p50_ns) ns, p99 \($b.decision_latency.p99_ns) ns " +
-	"over \($b.decisions) decisions (budget p99 < 10 us)"'
+
+# ---- profiler: uprobe memory mode (tools/bench/uprobe_bench.c, about 30 s) ----
+# What the uprobe memory mode (mem_source "uprobe") costs a process: a worker runs
+# malloc(64) + free pairs without probes and with the mode attached, in alternating A/B
+# rounds, wall and CPU time per pair (medians); the per-hit costs the mode measures for its
+# reports; the time of a process on the same libc that is not probed; attach and detach times.
+# Knobs: BENCH_UPROBE_PAIRS (malloc + free pairs per run, default 50000), BENCH_PROF_PAIRS.
+echo
+UPROBE_ROUNDS=${BENCH_PROF_PAIRS:-7}
+echo "== uprobe memory mode: cost per allocation, $UPROBE_ROUNDS A/B rounds"
+"$OUTPUT/bench/uprobe_bench" -n "${BENCH_UPROBE_PAIRS:-50000}" -r "$UPROBE_ROUNDS"

@@ -72,6 +72,8 @@ struct fog_config {
 	bool local_worker;	/* this host is the worker "local" */
 	double signal_ttl_s;	/* worker signals older than this are "no data" */
 	char task_cgroup[64];	/* the executor's cgroup folder beneath fogd's own */
+	__u32 task_runners;	/* pre-forked runners waiting for local tasks */
+	double remote_timeout_s;	/* a claimed remote task without a timeout must end within */
 	bool extender;	/* serve the Kubernetes scheduler extender routes */
 	char prometheus_url[200];	/* the extender's node signals, or off */
 	double prometheus_timeout_s;

@@ -3,7 +3,8 @@
  * The placement engine inside fogd (see api.h): the engine and its executor
  * driven by one timer of the event loop (placement passes, deadline expiry,
  * reaping finished children), the local host as the worker "local" whose live
- * signals are the collectors' host figures of each tick, and the HTTP routes.
+ * signals are the collectors' host figures of each tick, and the HTTP routes
+ * (those of remote runners are in api_runner.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -19,29 +20,20 @@
 #include "export/http.h"
 #include "fog/sched.h"
 #include "sched/api.h"
+#include "sched/api_int.h"
 #include "sched/api_json.h"
 #include "sched/extender.h"
 
-#define LOCAL_ID "local"
 #define TIMER_BUSY_MS 50	/* while tasks wait or run: how late a completion is seen */
 #define TIMER_IDLE_MS 1000
-#define ERR_LEN 256
-
-#define TASKS "/api/v1/sched/tasks"
-#define WORKERS "/api/v1/sched/workers"
-
-struct fog_sched_agent {
-	struct fog_sched_agent_opts o;
-	struct fog_sched *s;
-	struct fog_executor *x;
-	struct fog_collect *c;	/* borrowed; NULL: no host signals */
-	struct fog_loop *loop;
-	struct fog_sched_extender *ext;	/* NULL unless configured */
-	int timer;
-	unsigned int period_ms;
-	__u64 seen_tick;	/* c->ticks of the last signals sent */
-	bool local;	/* the worker "local" is registered */
-};
+/*
+ * Placement attempts per retry pass of the waiting queue (after a request
+ * freed room, and on each timer tick while more are due): bounds the work a
+ * single request can cause, whatever the backlog.
+ */
+#define RETRY_BUDGET 64
+#define BATCH_MAX 1000	/* tasks or ids in one batch body */
+#define CANCEL "/api/v1/sched/cancel"
 
 void fog_sched_agent_opts_defaults(struct fog_sched_agent_opts *o)
 {
@@ -55,6 +47,8 @@ void fog_sched_agent_opts_defaults(struct fog_sched_agent_opts *o)
 	o->prometheus_timeout_s = 2;
 	o->prometheus_max_age_s = 60;
 	snprintf(o->node_label, sizeof(o->node_label), "instance");
+	o->runners = FOG_EXEC_RUNNERS;
+	o->remote_timeout_s = 600;
 }
 
 /* ---- the local host as a worker ---- */
@@ -160,23 +154,41 @@ static void on_done(struct fog_sched *s, const struct fog_task_info *t, void *ct
 		fog_executor__kill(a->x, t->spec.id);
 }
 
-/* One round: signals, reaping, expiry, placement; the timer runs faster while busy. */
-static void run_once(struct fog_sched_agent *a)
+/* The timer runs fast while tasks wait or run (completions, expiry, retries), else slowly. */
+void fog_sched_agent_set_period(struct fog_sched_agent *a)
 {
 	struct fog_sched_stats st;
 	unsigned int want;
 
-	push_local_signals(a);
-	if (fog_executor__reap(a->x, 0) < 0)
-		fog_debug("sched: reaping failed");
-	fog_sched__expire(a->s);
-	fog_sched__schedule(a->s, 0);
 	fog_sched__stats(a->s, &st);
 	want = st.pending || st.active || fog_executor__running(a->x) ? TIMER_BUSY_MS :
 									 TIMER_IDLE_MS;
 	if (want != a->period_ms && a->timer >= 0 &&
 	    !fog_loop__set_timer(a->loop, a->timer, want))
 		a->period_ms = want;
+}
+
+/*
+ * After a request changed something: waiting tasks get a bounded retry pass
+ * when room may have appeared (the rest on the next ticks). Nothing here
+ * grows with the number of tasks kept.
+ */
+void fog_sched_agent_changed(struct fog_sched_agent *a)
+{
+	fog_sched__retry(a->s, RETRY_BUDGET);
+	if (a->period_ms != TIMER_BUSY_MS)
+		fog_sched_agent_set_period(a);
+}
+
+/* One tick: signals, reaping, expiry, a retry pass; the timer runs faster while busy. */
+static void run_once(struct fog_sched_agent *a)
+{
+	push_local_signals(a);
+	if (fog_executor__reap(a->x, 0) < 0)
+		fog_debug("sched: reaping failed");
+	fog_sched__expire(a->s);
+	fog_sched__retry(a->s, RETRY_BUDGET);
+	fog_sched_agent_set_period(a);
 }
 
 static void on_timer(void *ctx)
@@ -186,7 +198,7 @@ static void on_timer(void *ctx)
 
 /* ---- routes ---- */
 
-static json_t *parse_body(const struct fog_http_req *req, struct fog_http_resp *resp)
+json_t *fog_sched_agent_body(const struct fog_http_req *req, struct fog_http_resp *resp)
 {
 	json_error_t je;
 	json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
@@ -197,45 +209,123 @@ static json_t *parse_body(const struct fog_http_req *req, struct fog_http_resp *
 	return j;
 }
 
+/* HTTP status of a refused submission, from the engine's errno. */
+static int submit_status(int rc)
+{
+	switch (rc) {
+	case -EEXIST:	/* the engine's message names the id */
+	case -EINVAL:
+		return 400;
+	case -ENOSPC:
+	case -ETIME:
+		return 422;
+	case -ENOMEM:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+/*
+ * Parses, submits and places one task (only that task: waiting ones are
+ * retried when room appears, not on every submission). Returns the HTTP
+ * status, with the reason in err for a refusal.
+ */
+static int submit_one(struct fog_sched_agent *a, const json_t *j, struct fog_task_spec *t,
+		      char *err, size_t len)
+{
+	int rc = fog_sched_json_task(j, fog_sched__now(a->s), t, err, len);
+
+	if (rc)
+		return 400;
+	rc = fog_sched__submit(a->s, t, err, len);
+	if (rc) {
+		if (rc == -EEXIST || rc == -EINVAL) {
+			char msg[ERR_LEN];
+
+			snprintf(msg, sizeof(msg), "field 'id': %s", err);
+			snprintf(err, len, "%s", msg);
+		}
+		return submit_status(rc);
+	}
+	fog_debug("sched: task %s submitted (%s, %.3g cores, %llu MiB)", t->id,
+		  fog_task_priority_name(t->priority), t->cpu_cores,
+		  (unsigned long long)t->memory_mb);
+	fog_sched__place(a->s, t->id);	/* and started now when it has a command here */
+	return 201;
+}
+
+/*
+ * A batch: an array of up to BATCH_MAX task bodies, each submitted on its own
+ * (one refused task refuses only itself). 200 with one result per element,
+ * in order: {"id", "status": 201, "state", "worker"} or {"status", "error"}.
+ */
+static int post_tasks(struct fog_sched_agent *a, const json_t *arr, struct fog_http_resp *resp)
+{
+	json_t *results, *e;
+	size_t i, ok = 0;
+	char err[ERR_LEN];
+
+	if (json_array_size(arr) > BATCH_MAX)
+		return fog_http_error(resp, 400, "a batch holds at most %d tasks (got %zu)",
+				      BATCH_MAX, json_array_size(arr));
+	/* room freed since the last pass goes to the tasks already waiting first */
+	fog_sched__retry(a->s, RETRY_BUDGET);
+	results = json_array();
+	json_array_foreach(arr, i, e) {
+		struct fog_task_spec t;
+		struct fog_task_info ti;
+		int st = submit_one(a, e, &t, err, sizeof(err));
+
+		if (st == 201 && !fog_sched__task(a->s, t.id, &ti)) {
+			json_t *worker = ti.worker[0] ? json_string(ti.worker) : json_null();
+
+			ok++;
+			json_array_append_new(results, json_pack("{s:s,s:i,s:s,s:o}", "id", t.id,
+								 "status", 201, "state",
+								 fog_task_state_name(ti.state),
+								 "worker", worker));
+		} else {
+			json_array_append_new(results,
+					      json_pack("{s:o,s:i,s:s}", "id",
+							t.id[0] ? json_string(t.id) : json_null(),
+							"status", st, "error", err));
+		}
+	}
+	fog_sched_agent_changed(a);
+	return fog_http_json(resp, 200, json_pack("{s:I,s:I,s:o}", "submitted", (json_int_t)ok,
+						  "rejected", (json_int_t)(i - ok), "results",
+						  results));
+}
+
 static int post_task(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
 	struct fog_sched_agent *a = ctx;
 	struct fog_task_spec t;
 	struct fog_task_info ti;
 	char err[ERR_LEN];
-	json_t *j = parse_body(req, resp);
-	int rc;
+	json_t *j = fog_sched_agent_body(req, resp);
+	int st;
 
 	if (!j)
 		return 0;
-	rc = fog_sched_json_task(j, fog_sched__now(a->s), &t, err, sizeof(err));
-	json_decref(j);
-	if (rc)
-		return fog_http_error(resp, 400, "%s", err);
-	rc = fog_sched__submit(a->s, &t, err, sizeof(err));
-	switch (rc) {
-	case 0:
-		break;
-	case -EEXIST:	/* the engine's message names the id */
-	case -EINVAL:
-		return fog_http_error(resp, 400, "field 'id': %s", err);
-	case -ENOSPC:
-	case -ETIME:
-		return fog_http_error(resp, 422, "%s", err);
-	case -ENOMEM:
-		return fog_http_error(resp, 503, "%s", err);
-	default:
-		return fog_http_error(resp, 500, "%s", err);
+	if (json_is_array(j)) {
+		st = post_tasks(a, j, resp);
+		json_decref(j);
+		return st;
 	}
-	fog_info("sched: task %s submitted (%s, %.3g cores, %llu MiB)", t.id,
-		 fog_task_priority_name(t.priority), t.cpu_cores, (unsigned long long)t.memory_mb);
-	run_once(a);	/* placed (and started) now when there is room */
+	fog_sched__retry(a->s, RETRY_BUDGET);
+	st = submit_one(a, j, &t, err, sizeof(err));
+	json_decref(j);
+	if (st != 201)
+		return fog_http_error(resp, st, "%s", err);
+	fog_sched_agent_changed(a);
 	fog_sched__task(a->s, t.id, &ti);
 	return fog_http_json(resp, 201, fog_sched_task_json(&ti, fog_sched__now(a->s)));
 }
 
 /* The ID of PREFIX/ID[/rest]: copies ID, points *rest at what follows ("" none). */
-static int path_id(const char *path, const char *prefix, char *id, const char **rest)
+int fog_sched_agent_path_id(const char *path, const char *prefix, char *id, const char **rest)
 {
 	const char *p = path + strlen(prefix) + 1, *slash = strchr(p, '/');
 	size_t n = slash ? (size_t)(slash - p) : strlen(p);
@@ -256,7 +346,7 @@ static int delete_task(const struct fog_http_req *req, struct fog_http_resp *res
 	const char *rest;
 	int rc;
 
-	if (path_id(req->path, TASKS, id, &rest) || *rest)
+	if (fog_sched_agent_path_id(req->path, TASKS, id, &rest) || *rest)
 		return fog_http_error(resp, 404, "no such endpoint: %s", req->path);
 	rc = fog_sched__cancel(a->s, id);
 	if (rc == -ENOENT)
@@ -267,9 +357,64 @@ static int delete_task(const struct fog_http_req *req, struct fog_http_resp *res
 				      fog_task_state_name(ti.state));
 	if (rc)
 		return rc;
-	fog_info("sched: task %s cancelled", id);
-	run_once(a);	/* its room goes to waiting tasks now */
+	fog_debug("sched: task %s cancelled", id);
+	fog_sched_agent_changed(a);	/* its room goes to waiting tasks now */
+	fog_sched__task(a->s, id, &ti);
 	return fog_http_json(resp, 200, fog_sched_task_json(&ti, fog_sched__now(a->s)));
+}
+
+/*
+ * POST /api/v1/sched/cancel {"ids": [...]}: cancels up to BATCH_MAX tasks;
+ * one result per id, in order: {"id", "status": 200|404|409, "state"}.
+ */
+static int post_cancel(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_sched_agent *a = ctx;
+	json_t *j = fog_sched_agent_body(req, resp), *ids, *e, *results;
+	size_t i, done = 0;
+
+	if (!j)
+		return 0;
+	ids = json_object_get(j, "ids");
+	if (!json_is_object(j) || json_object_size(j) != 1 || !json_is_array(ids)) {
+		json_decref(j);
+		return fog_http_error(resp, 400, "the body must be {\"ids\": [task ids]}");
+	}
+	if (json_array_size(ids) > BATCH_MAX) {
+		i = json_array_size(ids);
+		json_decref(j);
+		return fog_http_error(resp, 400, "field 'ids': at most %d ids (got %zu)", BATCH_MAX,
+				      i);
+	}
+	json_array_foreach(ids, i, e) {
+		if (!json_is_string(e) || !fog_sched_id_ok(json_string_value(e))) {
+			json_decref(j);
+			return fog_http_error(resp, 400, "field 'ids[%zu]' is not a task id", i);
+		}
+	}
+	results = json_array();
+	json_array_foreach(ids, i, e) {
+		const char *id = json_string_value(e);
+		struct fog_task_info ti;
+		int rc = fog_sched__cancel(a->s, id), st = 200;
+
+		if (rc == -ENOENT)
+			st = 404;
+		else if (rc == -EALREADY)
+			st = 409;
+		else if (rc)
+			st = 500;
+		else
+			done++;
+		json_array_append_new(results,
+				      json_pack("{s:s,s:i,s:o}", "id", id, "status", st, "state",
+						fog_sched__task(a->s, id, &ti) ? json_null() :
+						json_string(fog_task_state_name(ti.state))));
+	}
+	json_decref(j);
+	fog_sched_agent_changed(a);
+	return fog_http_json(resp, 200, json_pack("{s:I,s:o}", "cancelled", (json_int_t)done,
+						  "results", results));
 }
 
 struct list_ctx {
@@ -314,7 +459,8 @@ static int get_task(const struct fog_http_req *req, struct fog_http_resp *resp, 
 	char id[FOG_SCHED_ID_LEN];
 	const char *rest;
 
-	if (path_id(req->path, TASKS, id, &rest) || (*rest && strcmp(rest, "/explain")))
+	if (fog_sched_agent_path_id(req->path, TASKS, id, &rest) ||
+	    (*rest && strcmp(rest, "/explain")))
 		return fog_http_error(resp, 404, "no such endpoint: %s", req->path);
 	if (fog_sched__task(a->s, id, &ti))
 		return fog_http_error(resp, 404, "no task %s", id);
@@ -331,7 +477,7 @@ static int post_worker(const struct fog_http_req *req, struct fog_http_resp *res
 	struct fog_worker_info wi;
 	char err[ERR_LEN];
 	bool has_sig, exists;
-	json_t *j = parse_body(req, resp);
+	json_t *j = fog_sched_agent_body(req, resp);
 	int rc;
 
 	if (!j)
@@ -355,10 +501,13 @@ static int post_worker(const struct fog_http_req *req, struct fog_http_resp *res
 		return fog_http_error(resp, 500, "%s", err);
 	if (has_sig && fog_sched__worker_signals(a->s, w.id, &sig))
 		return fog_http_error(resp, 400, "field 'signals': values out of range");
-	fog_info("sched: worker %s %s (%.3g cores, %llu MiB, %u GPUs)", w.id,
-		 exists ? "updated" : "registered", w.cpu_cores,
-		 (unsigned long long)w.memory_mb, w.gpu_count);
-	run_once(a);
+	/* runners re-post their signals often: only a registration is worth the log */
+	if (exists)
+		fog_debug("sched: worker %s updated", w.id);
+	else
+		fog_info("sched: worker %s registered (%.3g cores, %llu MiB, %u GPUs)", w.id,
+			 w.cpu_cores, (unsigned long long)w.memory_mb, w.gpu_count);
+	fog_sched_agent_changed(a);
 	fog_sched__worker(a->s, w.id, &wi);
 	return fog_http_json(resp, exists ? 200 : 201, fog_sched_worker_json(&wi));
 }
@@ -369,7 +518,7 @@ static int delete_worker(const struct fog_http_req *req, struct fog_http_resp *r
 	char id[FOG_SCHED_ID_LEN];
 	const char *rest;
 
-	if (path_id(req->path, WORKERS, id, &rest) || *rest)
+	if (fog_sched_agent_path_id(req->path, WORKERS, id, &rest) || *rest)
 		return fog_http_error(resp, 404, "no such endpoint: %s", req->path);
 	if (a->local && !strcmp(id, LOCAL_ID))
 		return fog_http_error(resp, 409, "worker %s is this host, managed by fogd itself",
@@ -377,7 +526,7 @@ static int delete_worker(const struct fog_http_req *req, struct fog_http_resp *r
 	if (fog_sched__worker_remove(a->s, id))
 		return fog_http_error(resp, 404, "no worker %s", id);
 	fog_info("sched: worker %s removed", id);
-	run_once(a);
+	fog_sched_agent_changed(a);
 	return fog_http_json(resp, 200, json_pack("{s:s}", "removed", id));
 }
 
@@ -396,12 +545,18 @@ static int get_stats(const struct fog_http_req *req, struct fog_http_resp *resp,
 {
 	struct fog_sched_agent *a = ctx;
 	struct fog_sched_stats st;
-	json_t *j;
+	int pids[FOG_EXEC_MAX_RUNNERS], n;
+	json_t *j, *idle = json_array();
 
 	fog_sched__stats(a->s, &st);
 	j = fog_sched_stats_json(&st, a->o.strategy);
 	json_object_set_new(j, "workers", json_integer(fog_sched__worker_count(a->s)));
 	json_object_set_new(j, "running_here", json_integer(fog_executor__running(a->x)));
+	n = fog_executor__idle_runners(a->x, pids, FOG_EXEC_MAX_RUNNERS);
+	for (int i = 0; i < n && i < FOG_EXEC_MAX_RUNNERS; i++)
+		json_array_append_new(idle, json_integer(pids[i]));
+	/* pre-forked processes waiting to become the next local tasks */
+	json_object_set_new(j, "runners", json_pack("{s:i,s:o}", "idle", n, "pids", idle));
 	json_object_set_new(j, "cgroup_version",
 			    json_integer(fog_executor__cgroup_version(a->x)));
 	return fog_http_json(resp, 200, j);
@@ -415,9 +570,13 @@ static int add_routes(struct fog_sched_agent *a, struct fog_http *h)
 	if (!err)
 		err = fog_http__route_local(h, "DELETE", TASKS "/", delete_task, a);
 	if (!err)
+		err = fog_http__route_local(h, "POST", CANCEL, post_cancel, a);
+	if (!err)
 		err = fog_http__route_local(h, "POST", WORKERS, post_worker, a);
 	if (!err)
 		err = fog_http__route_local(h, "DELETE", WORKERS "/", delete_worker, a);
+	if (!err)
+		err = fog_sched_runner_routes(a, h);
 	if (!err)
 		err = fog_http__route(h, "GET", TASKS, get_tasks, a);
 	if (!err)
@@ -440,7 +599,8 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 	int err;
 
 	if (!h || !loop || !o || o->strategy < 0 || o->strategy >= FOG_STRAT_COUNT ||
-	    !(o->signal_ttl_s > 0)) {
+	    !(o->signal_ttl_s > 0) || !o->runners || o->runners > FOG_EXEC_MAX_RUNNERS ||
+	    !(o->remote_timeout_s > 0) || o->remote_timeout_s > 365 * 86400.0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -460,7 +620,8 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 		fog_warnx("sched: cannot create the engine: %s", strerror(errno));
 		goto fail;
 	}
-	a->x = fog_executor__new(a->s, o->cgroup);
+	a->x = fog_executor__new_opts(a->s, &(struct fog_executor_opts){ .group = o->cgroup,
+									  .runners = o->runners });
 	if (!a->x) {
 		err = -errno;
 		fog_warnx("sched: cannot create the executor: %s", strerror(errno));
@@ -524,6 +685,8 @@ struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_coll
 	o.local_worker = cfg->local_worker;
 	o.signal_ttl_s = cfg->signal_ttl_s;
 	snprintf(o.cgroup, sizeof(o.cgroup), "%s", cfg->task_cgroup);
+	o.runners = cfg->task_runners;
+	o.remote_timeout_s = cfg->remote_timeout_s;
 	o.extender = cfg->extender;
 	if (strcmp(cfg->prometheus_url, "off"))
 		snprintf(o.prometheus_url, sizeof(o.prometheus_url), "%s", cfg->prometheus_url);

@@ -5,16 +5,25 @@
  * tasks with a command run by the local executor, and the JSON API:
  *
  *   Unix socket only (they change state):
- *   POST   /api/v1/sched/tasks            submit {"id": ..., "cpu_cores": ..., ...}
+ *   POST   /api/v1/sched/tasks            submit {"id": ..., "cpu_cores": ..., ...}, or a
+ *                                         batch: an array of up to 1,000 of them
  *   DELETE /api/v1/sched/tasks/ID         cancel
+ *   POST   /api/v1/sched/cancel           cancel a batch {"ids": [...]}
  *   POST   /api/v1/sched/workers          register or update {"id": ..., "cpu_cores": ...}
  *   DELETE /api/v1/sched/workers/ID       remove
+ *   POST   /api/v1/sched/workers/ID/claim a remote runner takes tasks placed on ID
+ *   POST   /api/v1/sched/tasks/ID/status  its report: running, succeeded or failed
  *   every listener (read-only):
  *   GET    /api/v1/sched/tasks[?state=S]  the tasks, oldest first
  *   GET    /api/v1/sched/tasks/ID         one task
  *   GET    /api/v1/sched/tasks/ID/explain why it was placed where it was
  *   GET    /api/v1/sched/workers          workers with their signals and their age
+ *   GET    /api/v1/sched/workers/ID/tasks tasks placed or running on ID
  *   GET    /api/v1/sched/stats            counters, decision latency, ML insights
+ *
+ *   A submission places only the new task; waiting tasks are retried when
+ *   room appears (a task ends or is cancelled, a worker registers or
+ *   changes) in passes of bounded work, continued on the timer.
  *   and, only when the operator turned it on, the Kubernetes scheduler
  *   extender (extender.h): POST /scheduler/filter, POST /scheduler/prioritize.
  */
@@ -41,6 +50,8 @@ struct fog_sched_agent_opts {
 	double prometheus_timeout_s;	/* per query */
 	double prometheus_max_age_s;	/* node samples older than this are "no data" */
 	char node_label[64];		/* label naming a node in fogd's series */
+	unsigned int runners;		/* pre-forked runners for local tasks, 1..64 */
+	double remote_timeout_s;	/* a claimed task without timeout_ms must end within */
 };
 
 void fog_sched_agent_opts_defaults(struct fog_sched_agent_opts *o);

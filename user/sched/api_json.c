@@ -93,6 +93,20 @@ static int get_uint(const char *key, const json_t *v, __u64 max, __u64 *out, cha
 	return 0;
 }
 
+int fog_sched_json_uint(const char *key, const json_t *v, __u64 min, __u64 max, __u64 *out,
+			char *err, size_t len)
+{
+	int rc = get_uint(key, v, max, out, err, len);
+
+	if (!rc && *out < min) {
+		set_err(err, len, "field '%s' must be in %llu..%llu (got %llu)", key,
+			(unsigned long long)min, (unsigned long long)max,
+			(unsigned long long)*out);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
 static int get_labels(const char *key, const json_t *v, char out[][FOG_SCHED_LABEL_LEN],
 		      unsigned int *n, char *err, size_t len)
 {
@@ -205,6 +219,8 @@ int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, cha
 			rc = get_str(key, v, t->task_class, sizeof(t->task_class), err, len);
 		} else if (!strcmp(key, "command")) {
 			rc = get_str(key, v, t->command, sizeof(t->command), err, len);
+		} else if (!strcmp(key, "timeout_ms")) {
+			rc = get_uint(key, v, 365 * 86400000ull, &t->timeout_ms, err, len);
 		} else {
 			set_err(err, len, "unknown field '%.64s'", key);
 			rc = -EINVAL;
@@ -216,6 +232,95 @@ int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, cha
 		set_err(err, len, "field 'id' is required");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int fog_sched_json_result(const json_t *j, struct fog_task_result *r, char *worker, char *err,
+			  size_t len)
+{
+	const char *key;
+	json_t *v;
+	char word[16];
+	__u64 code = 0, sig = 0;
+	double d;
+	bool has_state = false, has_code = false, has_sig = false;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->exit_status = -1;
+	worker[0] = '\0';
+	if (!json_is_object(j)) {
+		set_err(err, len, "the body must be a JSON object");
+		return -EINVAL;
+	}
+	json_object_foreach((json_t *)j, key, v) {
+		if (!strcmp(key, "state")) {
+			rc = get_str(key, v, word, sizeof(word), err, len);
+			if (!rc && !strcmp(word, "running"))
+				r->state = FOG_TASK_RUNNING;
+			else if (!rc && !strcmp(word, "succeeded"))
+				r->state = FOG_TASK_SUCCEEDED;
+			else if (!rc && !strcmp(word, "failed"))
+				r->state = FOG_TASK_FAILED;
+			else if (!rc) {
+				set_err(err, len, "field 'state' must be running, succeeded or "
+						  "failed (got '%s')", word);
+				rc = -EINVAL;
+			}
+			has_state = true;
+		} else if (!strcmp(key, "exit_code")) {
+			rc = get_uint(key, v, 255, &code, err, len);
+			has_code = true;
+		} else if (!strcmp(key, "signal")) {
+			rc = fog_sched_json_uint(key, v, 1, 64, &sig, err, len);
+			has_sig = true;
+		} else if (!strcmp(key, "wall_s")) {
+			rc = get_num(key, v, 0, 365 * 86400.0, &d, err, len);
+			r->wall_ms = d * 1e3;
+		} else if (!strcmp(key, "cpu_s")) {
+			rc = get_num(key, v, 0, 1e9, &d, err, len);
+			r->cpu_ms = d * 1e3;
+		} else if (!strcmp(key, "peak_memory_mb")) {
+			rc = get_num(key, v, 0, 1e12, &r->peak_mem_mb, err, len);
+		} else if (!strcmp(key, "oom_killed")) {
+			if (!json_is_boolean(v)) {
+				set_err(err, len, "field 'oom_killed' must be true or false");
+				rc = -EINVAL;
+			}
+			r->oom_killed = json_is_true(v);
+		} else if (!strcmp(key, "worker")) {
+			rc = get_id(key, v, worker, err, len);
+		} else {
+			set_err(err, len, "unknown field '%.64s'", key);
+			rc = -EINVAL;
+		}
+		if (rc)
+			return rc;
+	}
+	if (!has_state) {
+		set_err(err, len, "field 'state' is required");
+		return -EINVAL;
+	}
+	if (has_code && has_sig) {
+		set_err(err, len, "fields 'exit_code' and 'signal' exclude each other");
+		return -EINVAL;
+	}
+	if (r->state == FOG_TASK_RUNNING) {
+		if (has_code || has_sig || r->wall_ms || r->cpu_ms || r->peak_mem_mb ||
+		    r->oom_killed) {
+			set_err(err, len, "a running report carries no outcome fields");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (r->state == FOG_TASK_SUCCEEDED && (has_sig || code || r->oom_killed)) {
+		set_err(err, len, "a succeeded task has exit_code 0, no signal and no OOM kill");
+		return -EINVAL;
+	}
+	if (has_sig)
+		r->exit_status = (int)sig;	/* as waitpid reports a signal */
+	else if (has_code || r->state == FOG_TASK_SUCCEEDED)
+		r->exit_status = (int)code << 8;
 	return 0;
 }
 
@@ -374,6 +479,8 @@ json_t *fog_sched_task_json(const struct fog_task_info *t, __u64 now)
 	json_object_set_new(j, "type", json_string(type_name(s->type)));
 	json_object_set_new(j, "class", json_string(s->task_class));
 	json_object_set_new(j, "command", str_or_null(s->command));
+	json_object_set_new(j, "timeout_ms",
+			    s->timeout_ms ? json_integer((json_int_t)s->timeout_ms) : json_null());
 	json_object_set_new(j, "affinity", labels_json(s->affinity, s->n_affinity));
 	json_object_set_new(j, "anti_affinity", labels_json(s->anti_affinity, s->n_anti));
 	json_object_set_new(j, "submitted_at", unix_time(t->submit_ns, now));
@@ -511,6 +618,10 @@ json_t *fog_sched_stats_json(const struct fog_sched_stats *st, int strategy)
 	U(cancelled);
 	U(sla_violations);
 	U(decisions);
+	U(placed);
+	U(running);
+	U(retries);
+	U(evicted);
 #undef U
 	json_object_set_new(j, "throughput_per_s", json_real(st->throughput_per_s));
 	for (int i = 0; i < FOG_SCHED_LAT_BUCKETS; i++) {

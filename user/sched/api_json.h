@@ -31,6 +31,18 @@ int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, cha
 int fog_sched_json_worker(const json_t *j, __u64 now, struct fog_worker_spec *w,
 			  struct fog_worker_signals *sig, bool *has_sig, char *err, size_t len);
 
+/* An integer field in [min, max]; -EINVAL with err naming key otherwise. */
+int fog_sched_json_uint(const char *key, const json_t *v, __u64 min, __u64 max, __u64 *out,
+			char *err, size_t len);
+/*
+ * A remote runner's status report: {"state": "running"|"succeeded"|"failed",
+ * "exit_code", "signal", "wall_s", "cpu_s", "peak_memory_mb", "oom_killed",
+ * "worker"}; r->state is RUNNING for "running". worker gets the optional
+ * "worker" field ("" when absent), FOG_SCHED_ID_LEN bytes.
+ */
+int fog_sched_json_result(const json_t *j, struct fog_task_result *r, char *worker, char *err,
+			  size_t len);
+
 json_t *fog_sched_task_json(const struct fog_task_info *t, __u64 now);
 json_t *fog_sched_explain_json(const struct fog_task_info *t, __u64 now);
 json_t *fog_sched_worker_json(const struct fog_worker_info *w);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The placement engine: worker and task records, validation, submission with
- * rejection of requirements no worker can ever meet, scheduling passes, task
- * lifecycle and statistics. Strategies are in strategy.c, the queue order in
- * queue.c, the learner in learner.c.
+ * rejection of requirements no worker can ever meet, placement of a new task
+ * and scheduling passes, task lifecycle, run limits and statistics. The task
+ * table is in table.c, the queue order and retry passes in queue.c,
+ * strategies in strategy.c, the learner in learner.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,8 +15,6 @@
 #include <time.h>
 
 #include "sched/sched_int.h"
-
-static struct fog_task tombstone;	/* marks a deleted slot of the id index */
 
 static __u64 mono_ns(void *ctx)
 {
@@ -83,12 +82,13 @@ struct fog_sched *fog_sched__new(const struct fog_sched_opts *opts)
 		;
 	s->workers = calloc(o->max_workers, sizeof(*s->workers));
 	s->hot = calloc(o->max_workers, sizeof(*s->hot));
-	s->tasks = calloc(o->max_tasks, sizeof(*s->tasks));
 	s->index = calloc(s->index_size, sizeof(*s->index));
 	s->pending = calloc(o->max_tasks, sizeof(*s->pending));
 	s->order = calloc(o->max_tasks, sizeof(*s->order));
+	s->dl_heap = calloc(o->max_tasks, sizeof(*s->dl_heap));
 	s->learner = fog_learner__new(o->max_workers, o);
-	if (!s->workers || !s->hot || !s->tasks || !s->index || !s->pending || !s->order ||
+	s->cap_gen = s->retry_gen = 1;
+	if (!s->workers || !s->hot || !s->index || !s->pending || !s->order || !s->dl_heap ||
 	    !s->learner) {
 		fog_sched__free(s);
 		errno = ENOMEM;
@@ -101,15 +101,17 @@ void fog_sched__free(struct fog_sched *s)
 {
 	if (!s)
 		return;
-	for (unsigned int i = 0; i < s->n_tasks; i++)
-		free(s->tasks[i]);
+	for (struct fog_task *t = s->head, *next; t; t = next) {
+		next = t->next;
+		free(t);
+	}
 	fog_learner__free(s->learner);
 	free(s->workers);
 	free(s->hot);
-	free(s->tasks);
 	free(s->index);
 	free(s->pending);
 	free(s->order);
+	free(s->dl_heap);
 	free(s);
 }
 
@@ -121,77 +123,12 @@ void fog_sched__set_callbacks(struct fog_sched *s, fog_sched_task_fn on_placed,
 	s->opts.cb_ctx = ctx;
 }
 
-/* ---- id index: open addressing, FNV-1a ---- */
-
-static unsigned int id_hash(const char *id)
+/* The earlier of the task's effective deadline and its run limit (0 when neither). */
+static __u64 timeout_at(const struct fog_task *t)
 {
-	unsigned int h = 2166136261u;
+	__u64 a = t->info.eff_deadline_ns, b = t->run_limit_ns;
 
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h;
-}
-
-struct fog_task *fog_sched_find(const struct fog_sched *s, const char *id)
-{
-	unsigned int mask = s->index_size - 1, i = id_hash(id) & mask;
-
-	for (struct fog_task *t; (t = s->index[i]); i = (i + 1) & mask)
-		if (t != &tombstone && !strcmp(t->info.spec.id, id))
-			return t;
-	return NULL;
-}
-
-static void index_put(struct fog_sched *s, struct fog_task *t)
-{
-	unsigned int mask = s->index_size - 1, i = id_hash(t->info.spec.id) & mask;
-
-	while (s->index[i] && s->index[i] != &tombstone)
-		i = (i + 1) & mask;
-	s->index[i] = t;
-}
-
-/* Rebuilds the index without tombstones (after evictions). */
-static void index_rebuild(struct fog_sched *s)
-{
-	memset(s->index, 0, s->index_size * sizeof(*s->index));
-	for (unsigned int i = 0; i < s->n_tasks; i++)
-		index_put(s, s->tasks[i]);
-}
-
-static void index_del(struct fog_sched *s, struct fog_task *t)
-{
-	unsigned int mask = s->index_size - 1, i = id_hash(t->info.spec.id) & mask;
-
-	for (; s->index[i]; i = (i + 1) & mask)
-		if (s->index[i] == t) {
-			s->index[i] = &tombstone;
-			return;
-		}
-}
-
-static bool ended(enum fog_task_state st)
-{
-	return st >= FOG_TASK_SUCCEEDED;
-}
-
-/* Frees the oldest ended task to make room; false when every task is live. */
-static bool evict_one(struct fog_sched *s)
-{
-	for (unsigned int i = 0; i < s->n_tasks; i++) {
-		struct fog_task *t = s->tasks[i];
-
-		if (!ended(t->info.state))
-			continue;
-		index_del(s, t);
-		memmove(&s->tasks[i], &s->tasks[i + 1], (s->n_tasks - i - 1) * sizeof(s->tasks[0]));
-		s->n_tasks--;
-		free(t);
-		if (i == 0 || s->n_tasks % 64 == 0)
-			index_rebuild(s);
-		return true;
-	}
-	return false;
+	return !a ? b : !b ? a : a < b ? a : b;
 }
 
 /* ---- workers ---- */
@@ -315,6 +252,7 @@ int fog_sched__worker_add(struct fog_sched *s, const struct fog_worker_spec *spe
 	s->workers[wi].spec = *spec;
 	fog_learner__reset(s->learner, wi);
 	fog_worker_refresh(s, wi, fog_sched__now(s));
+	s->cap_gen++;
 	return 0;
 }
 
@@ -332,6 +270,7 @@ int fog_sched__worker_update(struct fog_sched *s, const struct fog_worker_spec *
 	}
 	s->workers[wi].spec = *spec;
 	fog_worker_refresh(s, (unsigned int)wi, fog_sched__now(s));
+	s->cap_gen++;
 	return 0;
 }
 
@@ -348,6 +287,7 @@ static void release(struct fog_sched *s, struct fog_task *t, __u64 now)
 	w->alloc_mem_mb -= t->info.spec.memory_mb;
 	w->alloc_gpu -= t->info.spec.gpu_count;
 	w->tasks--;
+	fog_worker_unlink(w, t);
 	if (w->unseen && t->info.place_ns > w->sig.at_ns) {
 		w->unseen--;
 		w->unseen_cpu -= t->info.spec.cpu_cores;
@@ -357,12 +297,23 @@ static void release(struct fog_sched *s, struct fog_task *t, __u64 now)
 	fog_worker_refresh(s, (unsigned int)t->worker, now);
 	t->worker = -1;
 	s->st.active--;
+	s->cap_gen++;	/* its room may let a waiting task in */
+}
+
+/* A pending task leaves the queue: under FIFO the next one may now be first in line. */
+static void unqueue(struct fog_sched *s, struct fog_task *t)
+{
+	fog_queue_del(s, t);
+	s->cap_gen++;
 }
 
 static void finish(struct fog_sched *s, struct fog_task *t, enum fog_task_state st, __u64 now)
 {
-	t->info.state = st;
+	fog_task_set_state(s, t, st);
 	t->info.end_ns = now;
+	t->run_limit_ns = 0;
+	fog_deadline_set(s, t, 0);
+	fog_table_ended(s, t);
 	if (t->info.eff_deadline_ns && now > t->info.eff_deadline_ns && !t->info.sla_violated &&
 	    st != FOG_TASK_CANCELLED) {
 		t->info.sla_violated = true;
@@ -392,9 +343,10 @@ static void finish(struct fog_sched *s, struct fog_task *t, enum fog_task_state 
 static void requeue(struct fog_sched *s, struct fog_task *t, __u64 now)
 {
 	release(s, t, now);
-	t->info.state = FOG_TASK_PENDING;
+	fog_task_set_state(s, t, FOG_TASK_PENDING);
 	t->info.worker[0] = '\0';
 	t->has_x = false;
+	t->tried = false;
 	fog_queue_add(s, t);
 }
 
@@ -406,11 +358,8 @@ int fog_sched__worker_remove(struct fog_sched *s, const char *id)
 
 	if (wi < 0)
 		return -ENOENT;
-	for (unsigned int i = 0; i < s->n_tasks; i++) {
-		struct fog_task *t = s->tasks[i];
-
-		if (t->worker != wi)
-			continue;
+	for (struct fog_task *t = s->workers[wi].task_head, *next; t; t = next) {
+		next = t->wnext;
 		if (t->info.state == FOG_TASK_PLACED) {
 			requeue(s, t, now);
 		} else {
@@ -425,11 +374,11 @@ int fog_sched__worker_remove(struct fog_sched *s, const char *id)
 		s->workers[wi] = s->workers[last];
 		s->hot[wi] = s->hot[last];
 		fog_learner__move(s->learner, last, (unsigned int)wi);
-		for (unsigned int i = 0; i < s->n_tasks; i++)
-			if (s->tasks[i]->worker == (int)last)
-				s->tasks[i]->worker = wi;
+		for (struct fog_task *t = s->workers[wi].task_head; t; t = t->wnext)
+			t->worker = wi;
 	}
 	s->n_workers--;
+	s->cap_gen++;
 	return 0;
 }
 
@@ -454,10 +403,8 @@ int fog_sched__worker_signals(struct fog_sched *s, const char *id,
 	/* tasks placed before these readings are in them now */
 	w->unseen = 0;
 	w->unseen_cpu = 0;
-	for (unsigned int i = 0; i < s->n_tasks && w->tasks; i++) {
-		struct fog_task *t = s->tasks[i];
-
-		if (t->worker == wi && t->info.place_ns > w->sig.at_ns) {
+	for (struct fog_task *t = w->task_head; t; t = t->wnext) {
+		if (t->info.place_ns > w->sig.at_ns) {
 			w->unseen++;
 			w->unseen_cpu += t->info.spec.cpu_cores;
 		}
@@ -678,7 +625,12 @@ int fog_sched__submit(struct fog_sched *s, const struct fog_task_spec *spec, cha
 		rc = -ETIME;
 		goto reject;
 	}
-	if (s->n_tasks == s->opts.max_tasks && !evict_one(s)) {
+	if (spec->timeout_ms > 365 * 86400000ull) {
+		set_err(err, err_len, "task %s: timeout_ms must be at most a year", spec->id);
+		rc = -EINVAL;
+		goto reject;
+	}
+	if (s->n_tasks == s->opts.max_tasks && !fog_table_evict(s)) {
 		set_err(err, err_len, "task table is full (%u tasks not finished)",
 			s->opts.max_tasks);
 		rc = -ENOMEM;
@@ -701,6 +653,7 @@ int fog_sched__submit(struct fog_sched *s, const struct fog_task_spec *spec, cha
 		t->info.eff_deadline_ns = now + spec->sla_ms * 1000000ull;
 	t->worker = -1;
 	t->seq = ++s->seq;
+	t->dl_idx = FOG_NO_DL;
 	if (fog_strategies[strat].admit) {
 		rc = fog_strategies[strat].admit(s, t, err, err_len);
 		if (rc) {
@@ -714,8 +667,9 @@ int fog_sched__submit(struct fog_sched *s, const struct fog_task_spec *spec, cha
 		set_err(err, err_len, "queue is full");
 		goto reject;
 	}
-	s->tasks[s->n_tasks++] = t;
-	index_put(s, t);
+	fog_table_add(s, t);
+	if (t->info.eff_deadline_ns)
+		fog_deadline_set(s, t, t->info.eff_deadline_ns);
 	s->st.submitted++;
 	return 0;
 reject:
@@ -737,11 +691,11 @@ static __u64 clock_ns(void)
 }
 
 /*
- * Signals expire with time, not with an event: refresh the loads now and then.
- * Only the load moves (nothing the worker reported or holds changed), so gen
- * stays; the learner checks freshness itself on every decision.
+ * Signals expire with time, not with an event: the loads are refreshed now and
+ * then. Only the load moves (nothing the worker reported or holds changed), so
+ * gen stays; the learner checks freshness itself on every decision.
  */
-static void refresh_if_stale(struct fog_sched *s, __u64 now)
+void fog_sched_refresh_loads(struct fog_sched *s, __u64 now)
 {
 	if (now - s->last_refresh_ns < 100000000ull)	/* 100 ms of engine time */
 		return;
@@ -762,7 +716,7 @@ int fog_sched__pick(struct fog_sched *s, const struct fog_task_spec *t,
 	/* one clock read for the decision's time and its latency when they are one clock */
 	t0 = clock_ns();
 	now = s->opts.clock == mono_ns ? t0 : fog_sched__now(s);
-	refresh_if_stale(s, now);
+	fog_sched_refresh_loads(s, now);
 	rc = fog_strategy_pick(s, strat, t, NULL, why, now);
 	note_latency(s, clock_ns() - t0);
 	return rc;
@@ -774,13 +728,14 @@ static void place(struct fog_sched *s, struct fog_task *t, int wi, __u64 now)
 
 	fog_queue_del(s, t);
 	t->worker = wi;
-	t->info.state = FOG_TASK_PLACED;
+	fog_task_set_state(s, t, FOG_TASK_PLACED);
 	t->info.place_ns = now;
 	snprintf(t->info.worker, sizeof(t->info.worker), "%s", w->spec.id);
 	w->alloc_cpu += t->info.spec.cpu_cores;
 	w->alloc_mem_mb += t->info.spec.memory_mb;
 	w->alloc_gpu += t->info.spec.gpu_count;
 	w->tasks++;
+	fog_worker_link(w, t);
 	if (w->sig.have) {
 		w->unseen++;
 		w->unseen_cpu += t->info.spec.cpu_cores;
@@ -796,36 +751,67 @@ static void place(struct fog_sched *s, struct fog_task *t, int wi, __u64 now)
 		s->opts.on_placed(s, &t->info, s->opts.cb_ctx);
 }
 
+bool fog_sched_attempt(struct fog_sched *s, struct fog_task *t, __u64 now)
+{
+	__u64 t0 = clock_ns(), dt;
+	int wi;
+
+	t->has_x = false;
+	wi = fog_strategy_pick(s, t->info.strategy, &t->info.spec, t, &t->info.explain, now);
+	dt = clock_ns() - t0;
+	if (wi >= 0 || !t->tried)
+		note_latency(s, dt);
+	else
+		s->st.retries++;
+	t->tried = true;
+	if (wi < 0) {
+		t->tried_gen = s->cap_gen;
+		snprintf(t->info.reason, sizeof(t->info.reason), "waiting: no worker has room now");
+		return false;
+	}
+	if (!t->info.at_risk)
+		t->info.reason[0] = '\0';
+	place(s, t, wi, now);
+	return true;
+}
+
 int fog_sched__schedule(struct fog_sched *s, unsigned int max)
 {
-	__u64 now = fog_sched__now(s);
+	__u64 now = fog_sched__now(s), gen = s->cap_gen;
 	const struct fog_strategy_ops *ops = &fog_strategies[s->opts.strategy];
-	unsigned int n, placed = 0;
+	unsigned int n, placed = 0, i;
 
-	refresh_if_stale(s, now);
+	fog_sched_refresh_loads(s, now);
 	n = fog_queue_sorted(s, s->opts.strategy, now);
-	for (unsigned int i = 0; i < n && (!max || placed < max); i++) {
-		struct fog_task *t = s->order[i];
-		__u64 t0 = clock_ns();
-		int wi;
-
-		t->has_x = false;
-		wi = fog_strategy_pick(s, t->info.strategy, &t->info.spec, t, &t->info.explain,
-				       now);
-		note_latency(s, clock_ns() - t0);
-		if (wi < 0) {
-			snprintf(t->info.reason, sizeof(t->info.reason),
-				 "waiting: no worker has room now");
-			if (!ops->backfill)
-				break;
-			continue;
-		}
-		if (!t->info.at_risk)
-			t->info.reason[0] = '\0';
-		place(s, t, wi, now);
-		placed++;
+	for (i = 0; i < n && (!max || placed < max); i++) {
+		if (fog_sched_attempt(s, s->order[i], now))
+			placed++;
+		else if (!ops->backfill)
+			break;
 	}
+	/* every waiting task was tried (or the head blocks the queue): no retry due */
+	if (i == n || !ops->backfill)
+		s->retry_gen = gen;
 	return (int)placed;
+}
+
+int fog_sched__place(struct fog_sched *s, const char *id)
+{
+	struct fog_task *t = fog_sched_find(s, id);
+	__u64 now;
+
+	if (!t)
+		return -ENOENT;
+	if (t->info.state != FOG_TASK_PENDING)
+		return -EINVAL;
+	if (!fog_strategies[s->opts.strategy].backfill && s->n_pending > 1) {
+		snprintf(t->info.reason, sizeof(t->info.reason), "waiting: %u tasks ahead of it",
+			 s->n_pending - 1);
+		return 0;
+	}
+	now = fog_sched__now(s);
+	fog_sched_refresh_loads(s, now);
+	return fog_sched_attempt(s, t, now) ? 1 : 0;
 }
 
 int fog_sched__cancel(struct fog_sched *s, const char *id)
@@ -835,11 +821,11 @@ int fog_sched__cancel(struct fog_sched *s, const char *id)
 
 	if (!t)
 		return -ENOENT;
-	if (ended(t->info.state))
+	if (fog_task_ended(t->info.state))
 		return -EALREADY;
 	now = fog_sched__now(s);
 	if (t->info.state == FOG_TASK_PENDING)
-		fog_queue_del(s, t);
+		unqueue(s, t);
 	else
 		release(s, t, now);
 	snprintf(t->info.reason, sizeof(t->info.reason), "cancelled");
@@ -859,11 +845,26 @@ int fog_sched__task(const struct fog_sched *s, const char *id, struct fog_task_i
 
 void fog_sched__for_each_task(const struct fog_sched *s, fog_sched_task_fn fn, void *ctx)
 {
-	for (unsigned int i = 0; i < s->n_tasks; i++)
-		fn((struct fog_sched *)s, &s->tasks[i]->info, ctx);
+	for (const struct fog_task *t = s->head; t; t = t->next)
+		fn((struct fog_sched *)s, &t->info, ctx);
 }
 
-int fog_sched__task_started(struct fog_sched *s, const char *id)
+int fog_sched__for_each_worker_task(const struct fog_sched *s, const char *id,
+				    fog_sched_task_fn fn, void *ctx)
+{
+	int wi = fog_sched_worker_index(s, id);
+
+	if (wi < 0)
+		return -ENOENT;
+	for (const struct fog_task *t = s->workers[wi].task_head, *next; t; t = next) {
+		next = t->wnext;
+		fn((struct fog_sched *)s, &t->info, ctx);
+	}
+	return 0;
+}
+
+/* PLACED -> RUNNING, with a run limit of timeout_ns when it is not 0. */
+static int start(struct fog_sched *s, const char *id, __u64 timeout_ns)
 {
 	struct fog_task *t = fog_sched_find(s, id);
 
@@ -871,32 +872,62 @@ int fog_sched__task_started(struct fog_sched *s, const char *id)
 		return -ENOENT;
 	if (t->info.state != FOG_TASK_PLACED)
 		return -EINVAL;
-	t->info.state = FOG_TASK_RUNNING;
+	fog_task_set_state(s, t, FOG_TASK_RUNNING);
 	t->info.start_ns = fog_sched__now(s);
+	if (timeout_ns) {
+		t->run_limit_ns = t->info.start_ns + timeout_ns;
+		fog_deadline_set(s, t, timeout_at(t));
+	}
 	return 0;
 }
 
-int fog_sched__task_finished(struct fog_sched *s, const char *id, enum fog_task_state st,
-			     int exit_status, bool oom_killed, double cpu_ms, double peak_mem_mb)
+int fog_sched__task_started(struct fog_sched *s, const char *id)
+{
+	struct fog_task *t = fog_sched_find(s, id);
+
+	return start(s, id, t ? t->info.spec.timeout_ms * 1000000ull : 0);
+}
+
+int fog_sched__task_claimed(struct fog_sched *s, const char *id, __u64 default_timeout_ns)
+{
+	struct fog_task *t = fog_sched_find(s, id);
+
+	if (!t)
+		return -ENOENT;
+	return start(s, id, t->info.spec.timeout_ms ? t->info.spec.timeout_ms * 1000000ull :
+						      default_timeout_ns);
+}
+
+int fog_sched__task_report(struct fog_sched *s, const char *id, const struct fog_task_result *r)
 {
 	struct fog_task *t = fog_sched_find(s, id);
 	__u64 now = fog_sched__now(s);
+	enum fog_task_state st = r->state;
 	int wi;
 
 	if (!t)
 		return -ENOENT;
 	if (st != FOG_TASK_SUCCEEDED && st != FOG_TASK_FAILED && st != FOG_TASK_TIMED_OUT)
 		return -EINVAL;
-	if (t->info.state != FOG_TASK_RUNNING && t->info.state != FOG_TASK_PLACED)
+	if (!isfinite(r->cpu_ms) || r->cpu_ms < 0 || !isfinite(r->peak_mem_mb) ||
+	    r->peak_mem_mb < 0 || !isfinite(r->wall_ms) || r->wall_ms < 0)
 		return -EINVAL;
+	if (t->info.state != FOG_TASK_RUNNING && t->info.state != FOG_TASK_PLACED)
+		return fog_task_ended(t->info.state) ? -EALREADY : -EINVAL;
 	wi = t->worker;
 	if (!t->info.start_ns)
 		t->info.start_ns = t->info.place_ns;
-	t->info.exit_status = exit_status;
-	t->info.oom_killed = oom_killed;
-	t->info.cpu_ms = cpu_ms;
-	t->info.peak_mem_mb = peak_mem_mb;
-	if (oom_killed)
+	if (r->wall_ms > 0) {
+		/* the runner's measure, without the transport delays; never before placement */
+		__u64 wall = (__u64)(r->wall_ms * 1e6);
+
+		t->info.start_ns = wall < now - t->info.place_ns ? now - wall : t->info.place_ns;
+	}
+	t->info.exit_status = r->exit_status;
+	t->info.oom_killed = r->oom_killed;
+	t->info.cpu_ms = r->cpu_ms;
+	t->info.peak_mem_mb = r->peak_mem_mb;
+	if (r->oom_killed)
 		snprintf(t->info.reason, sizeof(t->info.reason),
 			 "killed by the OOM killer at its memory limit of %llu MiB",
 			 (unsigned long long)t->info.spec.memory_mb);
@@ -923,24 +954,41 @@ int fog_sched__task_finished(struct fog_sched *s, const char *id, enum fog_task_
 	return 0;
 }
 
+int fog_sched__task_finished(struct fog_sched *s, const char *id, enum fog_task_state st,
+			     int exit_status, bool oom_killed, double cpu_ms, double peak_mem_mb)
+{
+	struct fog_task_result r = {
+		.state = st,
+		.exit_status = exit_status,
+		.oom_killed = oom_killed,
+		.cpu_ms = cpu_ms,
+		.peak_mem_mb = peak_mem_mb,
+	};
+
+	return fog_sched__task_report(s, id, &r);
+}
+
 int fog_sched__expire(struct fog_sched *s)
 {
 	__u64 now = fog_sched__now(s);
 	int n = 0;
 
-	for (unsigned int i = 0; i < s->n_tasks; i++) {
-		struct fog_task *t = s->tasks[i];
+	while (s->n_dl && s->dl_heap[0]->dl_ns < now) {
+		struct fog_task *t = s->dl_heap[0];
+		bool run_limit = t->run_limit_ns && t->dl_ns == t->run_limit_ns;
 
-		if (ended(t->info.state) || !t->info.eff_deadline_ns ||
-		    now <= t->info.eff_deadline_ns)
-			continue;
 		if (t->info.state == FOG_TASK_PENDING)
-			fog_queue_del(s, t);
+			unqueue(s, t);
 		else
 			release(s, t, now);
-		snprintf(t->info.reason, sizeof(t->info.reason), "deadline passed while %s",
-			 fog_task_state_name(t->info.state));
-		finish(s, t, FOG_TASK_TIMED_OUT, now);
+		if (run_limit)
+			snprintf(t->info.reason, sizeof(t->info.reason),
+				 "no end reported within its timeout of %.3f s",
+				 (double)(t->run_limit_ns - t->info.start_ns) / 1e9);
+		else
+			snprintf(t->info.reason, sizeof(t->info.reason), "deadline passed while %s",
+				 fog_task_state_name(t->info.state));
+		finish(s, t, FOG_TASK_TIMED_OUT, now);	/* takes it out of the heap */
 		n++;
 	}
 	return n;
@@ -970,6 +1018,8 @@ void fog_sched__stats(const struct fog_sched *s, struct fog_sched_stats *out)
 
 	*out = s->st;
 	out->pending = s->n_pending;
+	out->placed = s->live[FOG_TASK_PLACED];
+	out->running = s->live[FOG_TASK_RUNNING];
 	for (unsigned int i = 0; i < n; i++)
 		if (now - s->done_ring[i] <= 60000000000ull) {
 			k++;

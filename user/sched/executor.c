@@ -8,6 +8,15 @@
  * controllers are enabled for fogd's own cgroup; otherwise the v1 hierarchies
  * at /sys/fs/cgroup/{memory,cpu}/<fogd's path from /proc/self/cgroup>/.
  *
+ * Tasks start from a pool of pre-forked runners (libfog's pool manager,
+ * pool.h): a runner is a child of fogd that closed everything it inherited and
+ * waits on a socketpair; handed a task (its command and cgroup paths), it moves
+ * itself into the task's cgroups, drops every capability (fog_privs_child:
+ * none left, no_new_privs) and execs the command, so the fork is off the
+ * submission path. The pool forks a replacement on the next reap pass; a runner
+ * that died while idle fails the pool's validation and is replaced; freeing
+ * the executor (fogd's exit) ends the idle runners.
+ *
  * Children are watched through pidfds (pidfd_open), reaped with wait4 for
  * their CPU time; peak memory and OOM kills are read from the cgroup before it
  * is removed.
@@ -17,18 +26,22 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "agent/log.h"
 #include "agent/privs.h"
+#include "fog/pool.h"
 #include "sched/sched_int.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
@@ -47,6 +60,21 @@ struct child {
 	bool killed;		/* cancelled: report nothing more */
 };
 
+/* What a runner is sent: one message on its SOCK_SEQPACKET socketpair. */
+struct runner_msg {
+	char mem_cg[CG_LEN];
+	char cpu_cg[CG_LEN];
+	char command[FOG_SCHED_CMD_LEN];
+};
+
+/* A pre-forked runner, as the pool holds it. */
+struct runner {
+	pid_t pid;
+	int pidfd;
+	int sock;	/* fogd's end of the socketpair */
+	bool launched;	/* it took a task: it is that task now, not the pool's to end */
+};
+
 struct fog_executor {
 	struct fog_sched *s;
 	int version;	/* 1, 2, or 0: no limits can be applied */
@@ -54,6 +82,10 @@ struct fog_executor {
 	char cpu_base[BASE_LEN];
 	struct child run[MAX_RUN];
 	unsigned int n_run;
+	struct fog_pool *runners;
+	unsigned int n_runners;	/* the pool's size: runners kept waiting */
+	struct runner *live[FOG_EXEC_MAX_RUNNERS * 2];	/* runners the pool has made */
+	unsigned int n_live;
 };
 
 static int write_str(const char *dir, const char *file, const char *val)
@@ -148,6 +180,204 @@ static bool v2_usable(char *base, size_t len, const char *group)
 	return false;
 }
 
+/* ---- the pre-forked runners ---- */
+
+/*
+ * A runner's life: wait for one task, become it. Runs in the child after
+ * fork: no heap, no stdio, no return. Exit 126: the task could not be set up
+ * (cgroup, privileges); 127: the shell could not be run.
+ */
+static void __attribute__((noreturn)) runner_main(int sock, pid_t parent)
+{
+	struct runner_msg m;
+	sigset_t all;
+	char pid_s[32];
+	ssize_t n;
+	int null;
+
+	/* a clean slate: default signal actions, nothing blocked (fogd blocks its signals) */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* an idle runner must not outlive fogd */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(0);
+	/* nothing of fogd's stays open here: BPF links, listeners, the loop */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		_exit(126);
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (sock > 3)
+		close_range(3, (unsigned int)sock - 1, 0);
+	close_range((unsigned int)sock + 1, ~0u, 0);
+	setpgid(0, 0);	/* cancelling kills the task's whole group */
+	do
+		n = recv(sock, &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m))
+		_exit(0);	/* fogd closed the pool: an idle runner just leaves */
+	m.mem_cg[sizeof(m.mem_cg) - 1] = m.cpu_cg[sizeof(m.cpu_cg) - 1] = '\0';
+	m.command[sizeof(m.command) - 1] = '\0';
+	snprintf(pid_s, sizeof(pid_s), "%d", getpid());
+	if ((m.mem_cg[0] && write_str(m.mem_cg, "cgroup.procs", pid_s)) ||
+	    (m.cpu_cg[0] && write_str(m.cpu_cg, "cgroup.procs", pid_s)))
+		_exit(126);
+	/* a task runs with no capability, whatever fogd holds */
+	if (fog_privs_child())
+		_exit(126);
+	/* the task is not tied to fogd's life, as a child forked for it would not be */
+	prctl(PR_SET_PDEATHSIG, 0);
+	execl("/bin/sh", "sh", "-c", m.command, (char *)NULL);
+	_exit(127);
+}
+
+static int runner_new(void *ctx, void **res)
+{
+	struct fog_executor *x = ctx;
+	struct runner *r;
+	pid_t parent = getpid();
+	int sv[2], err;
+
+	if (x->n_live == sizeof(x->live) / sizeof(x->live[0]))
+		return -EAGAIN;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		err = -errno;
+		free(r);
+		return err;
+	}
+	r->pid = fork();
+	if (r->pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		free(r);
+		return err;
+	}
+	if (r->pid == 0) {
+		close(sv[0]);
+		runner_main(sv[1], parent);
+	}
+	close(sv[1]);
+	r->sock = sv[0];
+	r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+	x->live[x->n_live++] = r;
+	*res = r;
+	return 0;
+}
+
+static void runner_free(void *ctx, void *res)
+{
+	struct fog_executor *x = ctx;
+	struct runner *r = res;
+
+	for (unsigned int i = 0; i < x->n_live; i++)
+		if (x->live[i] == r) {
+			x->live[i] = x->live[--x->n_live];
+			break;
+		}
+	close(r->sock);
+	if (!r->launched) {
+		/* idle (or dead): it ends at EOF on its socket; SIGKILL makes sure */
+		kill(r->pid, SIGKILL);
+		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (r->pidfd >= 0)
+			close(r->pidfd);
+	}
+	free(r);
+}
+
+/*
+ * An idle runner is usable while it lives: asked without reaping it (WNOWAIT),
+ * so the destructor still finds it; ECHILD (reaped elsewhere) is dead too.
+ */
+static bool runner_alive(void *ctx, void *res)
+{
+	const struct runner *r = res;
+	siginfo_t si = { 0 };
+
+	return !waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) && !si.si_pid;
+}
+
+/*
+ * Replaces runners that died while idle: every idle one goes through the
+ * pool's validation (a dead one is destroyed, and reaped), then the pool is
+ * topped up to its size.
+ */
+static void sweep_runners(struct fog_executor *x)
+{
+	struct runner *held[FOG_EXEC_MAX_RUNNERS * 2];
+	struct fog_pool_stats ps;
+	unsigned int n = 0;
+	bool dead = false;
+
+	for (unsigned int i = 0; i < x->n_live && !dead; i++)
+		dead = !x->live[i]->launched && !runner_alive(x, x->live[i]);
+	if (dead && !fog_pool__stats(x->runners, &ps)) {
+		while (n < ps.idle && n < sizeof(held) / sizeof(held[0]) &&
+		       (held[n] = fog_pool__try_get(x->runners)))
+			n++;
+		while (n)
+			fog_pool__put(x->runners, held[--n]);
+	}
+	fog_pool__reap(x->runners, 0);
+}
+
+/* Hands the task's command and cgroups to an idle runner; its pid runs the task. */
+static int launch(struct fog_executor *x, struct child *c, const char *command)
+{
+	struct runner_msg *m = calloc(1, sizeof(*m));
+	int err = -EAGAIN;
+
+	if (!m)
+		return -ENOMEM;
+	snprintf(m->mem_cg, sizeof(m->mem_cg), "%s", c->mem_cg);
+	snprintf(m->cpu_cg, sizeof(m->cpu_cg), "%s", c->cpu_cg);
+	snprintf(m->command, sizeof(m->command), "%s", command);
+	/* a runner may have died since its validation: then the next one */
+	for (int tries = 0; tries < 3; tries++) {
+		struct runner *r = fog_pool__try_get(x->runners);
+
+		if (!r) {
+			err = -errno;
+			break;
+		}
+		if (send(r->sock, m, sizeof(*m), MSG_NOSIGNAL) == (ssize_t)sizeof(*m)) {
+			c->pid = r->pid;
+			c->pidfd = r->pidfd;
+			r->pidfd = -1;
+			r->launched = true;
+			fog_pool__invalidate(x->runners, r);	/* it is the task now */
+			err = 0;
+			break;
+		}
+		err = -errno;
+		fog_pool__invalidate(x->runners, r);
+	}
+	free(m);
+	return err;
+}
+
+int fog_executor__idle_runners(const struct fog_executor *x, int *pids, unsigned int n)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < x->n_live; i++) {
+		if (x->live[i]->launched)
+			continue;
+		if (k < n)
+			pids[k] = x->live[i]->pid;
+		k++;
+	}
+	return (int)k;
+}
+
 static void on_placed(struct fog_sched *s, const struct fog_task_info *t, void *ctx)
 {
 	struct fog_executor *x = ctx;
@@ -167,13 +397,18 @@ static void on_done(struct fog_sched *s, const struct fog_task_info *t, void *ct
 		fog_executor__kill(ctx, t->spec.id);
 }
 
-struct fog_executor *fog_executor__new(struct fog_sched *s, const char *group)
+struct fog_executor *fog_executor__new_opts(struct fog_sched *s,
+					    const struct fog_executor_opts *o)
 {
+	const char *group = o ? o->group : NULL;
+	struct fog_pool_opts po = { 0 };
 	struct fog_executor *x;
 	char own[OWN_LEN];
 	struct stat st;
+	int err;
 
-	if (!s || !group || !*group || strchr(group, '/') || strlen(group) > 64) {
+	if (!s || !group || !*group || strchr(group, '/') || strlen(group) > 64 ||
+	    o->runners > FOG_EXEC_MAX_RUNNERS) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -181,6 +416,22 @@ struct fog_executor *fog_executor__new(struct fog_sched *s, const char *group)
 	if (!x)
 		return NULL;
 	x->s = s;
+	x->n_runners = o->runners ?: FOG_EXEC_RUNNERS;
+	po.type = FOG_POOL_WORKER;
+	po.min_size = (int)x->n_runners;
+	/* a burst beyond the idle ones forks on demand, as many again at most at once */
+	po.max_size = (int)x->n_runners * 2;
+	po.factory = runner_new;
+	po.destroy = runner_free;
+	po.validate = runner_alive;
+	po.ctx = x;
+	x->runners = fog_pool__new("sched-runners", &po);
+	if (!x->runners) {
+		err = errno;
+		free(x);
+		errno = err;
+		return NULL;
+	}
 	if (!stat(CG_ROOT "/memory/memory.limit_in_bytes", &st) && !own_cgroup("memory", own,
 									sizeof(own))) {
 		x->version = 1;
@@ -207,6 +458,13 @@ struct fog_executor *fog_executor__new(struct fog_sched *s, const char *group)
 	return x;
 }
 
+struct fog_executor *fog_executor__new(struct fog_sched *s, const char *group)
+{
+	struct fog_executor_opts o = { .group = group };
+
+	return fog_executor__new_opts(s, &o);
+}
+
 int fog_executor__cgroup_version(const struct fog_executor *x)
 {
 	return x->version;
@@ -231,6 +489,22 @@ static void cg_name(const char *id, char *out, size_t len)
 	out[i] = '\0';
 }
 
+/*
+ * Creates a task's folder dir beneath base, and base again first when it has
+ * gone (another fogd's exit or an operator removed it): tasks go on running.
+ */
+static int mkdir_task(struct fog_executor *x, const char *dir, const char *base)
+{
+	if (!mkdir(dir, 0755) || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || (mkdir(base, 0755) && errno != EEXIST))
+		return -errno;
+	fog_warnx("executor: %s had gone: created it again", base);
+	if (x->version == 2)
+		write_str(base, "cgroup.subtree_control", "+memory +cpu");
+	return mkdir(dir, 0755) && errno != EEXIST ? -errno : 0;
+}
+
 static int make_cgroups(struct fog_executor *x, struct child *c, const struct fog_task_info *t)
 {
 	char name[FOG_SCHED_ID_LEN], val[64];
@@ -242,8 +516,8 @@ static int make_cgroups(struct fog_executor *x, struct child *c, const struct fo
 		return 0;
 	cg_name(t->spec.id, name, sizeof(name));
 	snprintf(c->mem_cg, sizeof(c->mem_cg), "%s/%s", x->mem_base, name);
-	if (mkdir(c->mem_cg, 0755) && errno != EEXIST) {
-		err = -errno;
+	err = mkdir_task(x, c->mem_cg, x->mem_base);
+	if (err) {
 		c->mem_cg[0] = '\0';
 		return err;
 	}
@@ -272,8 +546,8 @@ static int make_cgroups(struct fog_executor *x, struct child *c, const struct fo
 	}
 	if (x->cpu_base[0] && quota > 0) {
 		snprintf(c->cpu_cg, sizeof(c->cpu_cg), "%s/%s", x->cpu_base, name);
-		if (mkdir(c->cpu_cg, 0755) && errno != EEXIST) {
-			err = -errno;
+		err = mkdir_task(x, c->cpu_cg, x->cpu_base);
+		if (err) {
 			c->cpu_cg[0] = '\0';
 			return err;
 		}
@@ -306,8 +580,6 @@ int fog_executor__start(struct fog_executor *x, const char *task_id)
 {
 	struct fog_task_info t;
 	struct child *c;
-	char pid_s[32];
-	pid_t pid;
 	int err;
 
 	err = fog_sched__task(x->s, task_id, &t);
@@ -325,32 +597,11 @@ int fog_executor__start(struct fog_executor *x, const char *task_id)
 		fog_warnx("executor: task %s: cannot set up its cgroup: %s", task_id, strerror(-err));
 		goto fail;
 	}
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
+	err = launch(x, c, t.spec.command);
+	if (err) {
+		fog_warnx("executor: task %s: no runner to start it: %s", task_id, strerror(-err));
 		goto fail;
 	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		snprintf(pid_s, sizeof(pid_s), "%d", getpid());
-		if ((c->mem_cg[0] && write_str(c->mem_cg, "cgroup.procs", pid_s)) ||
-		    (c->cpu_cg[0] && write_str(c->cpu_cg, "cgroup.procs", pid_s)))
-			_exit(126);
-		setpgid(0, 0);
-		/* a task runs with no capability, whatever fogd holds */
-		if (fog_privs_child())
-			_exit(126);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		execl("/bin/sh", "sh", "-c", t.spec.command, (char *)NULL);
-		_exit(127);
-	}
-	c->pid = pid;
-	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	x->n_run++;
 	fog_sched__task_started(x->s, task_id);
 	return 0;
@@ -427,6 +678,7 @@ int fog_executor__reap(struct fog_executor *x, int timeout_ms)
 	struct pollfd pfd[MAX_RUN];
 	int n = 0;
 
+	sweep_runners(x);
 	if (!x->n_run)
 		return 0;
 	if (timeout_ms) {
@@ -454,6 +706,22 @@ int fog_executor__reap(struct fog_executor *x, int timeout_ms)
 	return n;
 }
 
+/*
+ * Removes an (empty) base folder at exit. Where fogd's own cgroup folder is
+ * not writable but by capability (a v1 hierarchy's root is mode 0555), it
+ * stays: the next start with the same name reuses it.
+ */
+static void remove_base(const char *base)
+{
+	if (!rmdir(base) || errno == ENOENT)
+		return;
+	if (errno == EACCES || errno == EPERM)
+		fog_info("executor: %s stays (its parent is not writable without the "
+			 "capabilities fogd dropped); the next start reuses it", base);
+	else
+		fog_warn("executor: cannot remove %s", base);
+}
+
 void fog_executor__free(struct fog_executor *x)
 {
 	if (!x)
@@ -467,9 +735,10 @@ void fog_executor__free(struct fog_executor *x)
 	while (x->n_run)
 		if (fog_executor__reap(x, 100) < 0)
 			break;
+	fog_pool__free(x->runners);	/* ends the idle runners */
 	if (x->version)
-		rmdir(x->mem_base);
+		remove_base(x->mem_base);
 	if (x->cpu_base[0])
-		rmdir(x->cpu_base);
+		remove_base(x->cpu_base);
 	free(x);
 }

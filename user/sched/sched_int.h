@@ -8,8 +8,8 @@
 
 #include "fog/sched.h"
 
-#define FOG_LEARN_ARM 4	/* per-worker features, see learner.c */
-#define FOG_LEARN_SIG 6	/* shared live-signal features */
+#define FOG_LEARN_ARM 1	/* per-worker features (the level), see learner.c */
+#define FOG_LEARN_SIG 9	/* shared features: live signals and the task's shape */
 #define FOG_LEARN_DIM (FOG_LEARN_ARM + FOG_LEARN_SIG)
 
 struct fog_learner;
@@ -47,6 +47,7 @@ struct fog_worker {
 	unsigned int unseen;	/* placed since the signals were last updated */
 	double unseen_cpu;	/* their CPU requirements, added to the measured load */
 	__u64 completed, failed;
+	struct fog_task *task_head;	/* its placed and running tasks (fog_task.wnext) */
 };
 
 struct fog_task {
@@ -58,7 +59,18 @@ struct fog_task {
 	double x[FOG_LEARN_DIM];	/* features at placement, for the learner */
 	bool has_x;
 	double nominal_ms;	/* the learner's scale for this task */
+	unsigned int hash;	/* of its id, for the index */
+	struct fog_task *prev, *next;	/* every kept task, in submission order */
+	struct fog_task *wprev, *wnext;	/* tasks placed or running on the same worker */
+	struct fog_task *end_next;	/* ended tasks, in the order they ended: evicted first */
+	unsigned int dl_idx;	/* position in the deadline heap; FOG_NO_DL when not in it */
+	__u64 dl_ns;	/* when it times out: min(effective deadline, start + run limit) */
+	__u64 run_limit_ns;	/* start + timeout while running with a timeout; 0 none */
+	__u64 tried_gen;	/* fog_sched.cap_gen of its last attempt that found no room */
+	bool tried;	/* had a placement attempt: later misses are retries, not decisions */
 };
+
+#define FOG_NO_DL (~0u)
 
 /* One strategy: queue order, admission and worker scoring. */
 struct fog_strategy_ops {
@@ -94,14 +106,26 @@ struct fog_sched {
 	unsigned int rr;	/* rotating scan start: spreads ties */
 	__u64 gen;		/* last fog_worker_hot.gen drawn */
 
-	struct fog_task **tasks;	/* every kept task, oldest first */
+	struct fog_task *head, *tail;	/* every kept task, oldest submission first */
 	unsigned int n_tasks;
-	struct fog_task **index;	/* open-addressing hash of tasks by id */
-	unsigned int index_size;	/* power of two */
+	struct fog_task *ended_head, *ended_tail;	/* ended tasks, oldest end first */
+	struct fog_task **index;	/* open addressing (linear probing) by id */
+	unsigned int index_size;	/* power of two, at least twice max_tasks */
 	struct fog_task **pending;
 	unsigned int n_pending;
 	struct fog_task **order;	/* scratch for one scheduling pass */
+	struct fog_task **dl_heap;	/* live tasks with a deadline or run limit, min-heap */
+	unsigned int n_dl;
 	__u64 seq;
+	unsigned int live[FOG_TASK_RUNNING + 1];	/* tasks pending, placed, running */
+	/*
+	 * Bumped whenever room may have appeared (a task released its
+	 * reservation, a worker came or changed, a waiting task left the queue):
+	 * a pending task whose last miss was at the current value waits for the
+	 * next bump instead of being tried again. retry_gen: the value the last
+	 * complete retry pass ran for.
+	 */
+	__u64 cap_gen, retry_gen;
 
 	struct fog_learner *learner;
 	__u64 rng;
@@ -125,6 +149,34 @@ __u64 fog_sched_rand(struct fog_sched *s);
 /* Recomputes worker wi's hot fields at engine time now and draws a new gen. */
 void fog_worker_refresh(struct fog_sched *s, unsigned int wi, __u64 now);
 
+/*
+ * One attempt to place a pending task; true when it was placed. Its latency
+ * goes into the histogram when it is a decision: a placement, or the task's
+ * first attempt. Another miss of a task that already waits is a retry.
+ */
+bool fog_sched_attempt(struct fog_sched *s, struct fog_task *t, __u64 now);
+/* Recomputes the loads of workers with signals, at most every 100 ms of engine time. */
+void fog_sched_refresh_loads(struct fog_sched *s, __u64 now);
+
+static inline bool fog_task_ended(enum fog_task_state st)
+{
+	return st >= FOG_TASK_SUCCEEDED;
+}
+
+/* table.c: the task table, its index and lists, the deadline heap */
+/* Links a new task (state set) at the end of the table and into the index. */
+void fog_table_add(struct fog_sched *s, struct fog_task *t);
+/* Appends an ended task to the eviction order. */
+void fog_table_ended(struct fog_sched *s, struct fog_task *t);
+/* Frees the task that ended first to make room; false when every task is live. */
+bool fog_table_evict(struct fog_sched *s);
+void fog_worker_link(struct fog_worker *w, struct fog_task *t);
+void fog_worker_unlink(struct fog_worker *w, struct fog_task *t);
+/* Puts t in the deadline heap at dl_ns (0: takes it out). */
+void fog_deadline_set(struct fog_sched *s, struct fog_task *t, __u64 dl_ns);
+/* Moves t to state st, keeping the counts of live tasks. */
+void fog_task_set_state(struct fog_sched *s, struct fog_task *t, enum fog_task_state st);
+
 /* queue.c */
 int fog_queue_add(struct fog_sched *s, struct fog_task *t);
 void fog_queue_del(struct fog_sched *s, struct fog_task *t);
@@ -140,7 +192,7 @@ int fog_strategy_pick(struct fog_sched *s, int strategy, const struct fog_task_s
 double fog_strategy_expected_ms(const struct fog_sched *s, const struct fog_task_spec *t,
 				unsigned int wi, __u64 now);
 
-/* learner.c: LinUCB over per-worker recursive least squares, see there */
+/* learner.c: LinUCB over per-worker levels and a shared RLS model, see there */
 struct fog_learner *fog_learner__new(unsigned int max_workers, const struct fog_sched_opts *o);
 void fog_learner__free(struct fog_learner *l);
 void fog_learner__reset(struct fog_learner *l, unsigned int wi);
