@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The executor's pre-forked runners in fogd: runners wait as children of fogd holding none of
-# its file descriptors (no BPF link, listener or map keeps living in them); a task's command
+# its file descriptors (no BPF link, listener or map keeps living in them) and no capability
+# (none effective, permitted or in the bounding set; no_new_privs); a task's command
 # runs in a runner that existed before the task was submitted; a used runner and an idle
 # runner killed from outside are both replaced (the dead one reaped, not left a zombie);
 # fogd's exit ends the idle runners.
@@ -20,6 +21,9 @@ for p in $before; do
 	n=$(ls "/proc/$p/fd" | wc -l)
 	[ "$n" = 4 ] || t_fail "runner $p holds $n fds: $(ls -l "/proc/$p/fd")"
 	readlink "/proc/$p/fd/1" | grep -q '^/dev/null$' || t_fail "runner $p's stdout is $(readlink "/proc/$p/fd/1")"
+	caps=$(awk '/^(CapEff|CapPrm|CapBnd|NoNewPrivs):/ { printf "%s %s ", $1, $2 }' "/proc/$p/status")
+	[ "$caps" = "CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1 " ] ||
+		t_fail "idle runner $p holds privileges: $caps"
 done
 
 # ---- a task runs in one of the runners that waited before it was submitted ----

@@ -9,10 +9,10 @@
  * at /sys/fs/cgroup/{memory,cpu}/<fogd's path from /proc/self/cgroup>/.
  *
  * Tasks start from a pool of pre-forked runners (libfog's pool manager,
- * pool.h): a runner is a child of fogd that closed everything it inherited and
+ * pool.h): a runner is a child of fogd that closed everything it inherited,
+ * dropped every capability (fog_privs_child: none left, no_new_privs) and
  * waits on a socketpair; handed a task (its command and cgroup paths), it moves
- * itself into the task's cgroups, drops every capability (fog_privs_child:
- * none left, no_new_privs) and execs the command, so the fork is off the
+ * itself into the task's cgroups and execs the command, so the fork is off the
  * submission path. The pool forks a replacement on the next reap pass; a runner
  * that died while idle fails the pool's validation and is replaced; freeing
  * the executor (fogd's exit) ends the idle runners.
@@ -193,7 +193,7 @@ static void __attribute__((noreturn)) runner_main(int sock, pid_t parent)
 	sigset_t all;
 	char pid_s[32];
 	ssize_t n;
-	int null;
+	int null, privs_err;
 
 	/* a clean slate: default signal actions, nothing blocked (fogd blocks its signals) */
 	for (int sig = 1; sig < NSIG; sig++)
@@ -214,6 +214,11 @@ static void __attribute__((noreturn)) runner_main(int sock, pid_t parent)
 		close_range(3, (unsigned int)sock - 1, 0);
 	close_range((unsigned int)sock + 1, ~0u, 0);
 	setpgid(0, 0);	/* cancelling kills the task's whole group */
+	/*
+	 * no capability from here on, while idle too (joining a cgroup takes
+	 * only uid 0's file permissions); a failure fails the task it gets
+	 */
+	privs_err = fog_privs_child();
 	do
 		n = recv(sock, &m, sizeof(m), 0);
 	while (n < 0 && errno == EINTR);
@@ -222,11 +227,9 @@ static void __attribute__((noreturn)) runner_main(int sock, pid_t parent)
 	m.mem_cg[sizeof(m.mem_cg) - 1] = m.cpu_cg[sizeof(m.cpu_cg) - 1] = '\0';
 	m.command[sizeof(m.command) - 1] = '\0';
 	snprintf(pid_s, sizeof(pid_s), "%d", getpid());
-	if ((m.mem_cg[0] && write_str(m.mem_cg, "cgroup.procs", pid_s)) ||
-	    (m.cpu_cg[0] && write_str(m.cpu_cg, "cgroup.procs", pid_s)))
-		_exit(126);
 	/* a task runs with no capability, whatever fogd holds */
-	if (fog_privs_child())
+	if (privs_err || (m.mem_cg[0] && write_str(m.mem_cg, "cgroup.procs", pid_s)) ||
+	    (m.cpu_cg[0] && write_str(m.cpu_cg, "cgroup.procs", pid_s)))
 		_exit(126);
 	/* the task is not tied to fogd's life, as a child forked for it would not be */
 	prctl(PR_SET_PDEATHSIG, 0);
