@@ -27,7 +27,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 	-I$(FUZZ_OUT)/proto
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
-	monitor sched_api
+	monitor sched_api extender
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (agent/heap.c) and what it is built on: arena, pool, metrics
@@ -46,6 +46,8 @@ FUZZ_SRCS_io_dev := user/collect/io_dev.c user/collect/hist.c
 FUZZ_SRCS_net_stats := user/collect/net_stats.c user/agent/text.c
 FUZZ_SRCS_cgroup := user/collect/cgroup.c user/agent/log.c
 FUZZ_SRCS_elfsym := user/profile/elfsym.c
+FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c \
+	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/table.c \
 	user/sched/queue.c user/sched/strategy.c user/sched/learner.c
 # the profiler's HTTP handlers with routes and timers captured (--wrap) and the
