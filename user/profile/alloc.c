@@ -404,7 +404,8 @@ int fog_alloc_build(const struct fog_alloc_snap *end, const struct fog_alloc_sna
 	free(oldest);
 	if (err)
 		return err;
-	qsort(p->leaks, p->nleaks, sizeof(*p->leaks), cmp_leak);
+	if (p->nleaks)
+		qsort(p->leaks, p->nleaks, sizeof(*p->leaks), cmp_leak);
 	while (p->nleaks > MAX_LEAKS) {
 		p->nleaks--;
 		free(p->leaks[p->nleaks].func);

@@ -24,7 +24,7 @@ static int dwarf_fds;	/* how many are open */
 /* One row of a DWARF line table: from addr on, code is of file:line (0: none) */
 struct line_row {
 	__u64 addr;
-	__u32 file;	/* offset in names */
+	__u32 file;	/* offset in files */
 	__u32 line;
 };
 
@@ -54,6 +54,12 @@ struct fog_elfsym {
 	bool lines_read;
 	struct line_row *rows;	/* sorted by addr */
 	size_t nrows;
+	/*
+	 * their source file names, apart from names: a symbol name handed out
+	 * must stay valid when the line table is read later
+	 */
+	char *files;
+	size_t files_len;
 	/* cache bookkeeping */
 	char key[96];
 	unsigned int refs;
@@ -70,23 +76,29 @@ static int cmp_sym(const void *a, const void *b)
 	return (x->size < y->size) - (x->size > y->size);
 }
 
-static int add_name(struct fog_elfsym *e, const char *name, size_t *cap, __u32 *off)
+/* Appends a NUL-terminated string to a growing buffer; *off is where it starts. */
+static int add_str(char **buf, size_t *used, size_t *cap, const char *str, __u32 *off)
 {
-	size_t len = strlen(name) + 1;
+	size_t len = strlen(str) + 1;
 
-	if (e->names_len + len > *cap) {
+	if (*used + len > *cap) {
 		size_t ncap = (*cap ? *cap * 2 : 4096) + len;
-		char *n = realloc(e->names, ncap);
+		char *n = realloc(*buf, ncap);
 
 		if (!n)
 			return -ENOMEM;
-		e->names = n;
+		*buf = n;
 		*cap = ncap;
 	}
-	memcpy(e->names + e->names_len, name, len);
-	*off = (__u32)e->names_len;
-	e->names_len += len;
+	memcpy(*buf + *used, str, len);
+	*off = (__u32)*used;
+	*used += len;
 	return 0;
+}
+
+static int add_name(struct fog_elfsym *e, const char *name, size_t *cap, __u32 *off)
+{
+	return add_str(&e->names, &e->names_len, cap, name, off);
 }
 
 /* Adds the function symbols of one symbol section; the section is checked by libelf. */
@@ -250,6 +262,7 @@ void fog_elfsym__free(struct fog_elfsym *e)
 	free(e->syms);
 	free(e->names);
 	free(e->rows);
+	free(e->files);
 	if (e->dwarf_fd >= 0) {
 		close(e->dwarf_fd);
 		__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);
@@ -269,7 +282,7 @@ static int cmp_row(const void *a, const void *b)
 
 /* Adds the rows of one compilation unit's line program. */
 static int add_cu_lines(struct fog_elfsym *e, Dwarf_Die *cu, size_t *cap_rows,
-			size_t *cap_names)
+			size_t *cap_files)
 {
 	const char *last_src = NULL;
 	__u32 last_off = 0;
@@ -300,7 +313,7 @@ static int add_cu_lines(struct fog_elfsym *e, Dwarf_Die *cu, size_t *cap_rows,
 		}
 		/* rows of one file follow each other: intern by the last name seen */
 		if (src && src != last_src) {
-			if (add_name(e, src, cap_names, &last_off))
+			if (add_str(&e->files, &e->files_len, cap_files, src, &last_off))
 				return -ENOMEM;
 			last_src = src;
 		}
@@ -326,7 +339,7 @@ static int open_debug_file(const struct fog_elfsym *e)
 /* Reads every compilation unit's line table into e->rows (bounded by MAX_LINE_ROWS). */
 static void read_lines(struct fog_elfsym *e)
 {
-	size_t cap_rows = 0, cap_names = e->names_len, hsize;
+	size_t cap_rows = 0, cap_files = 0, hsize;
 	Dwarf_Off off = 0, next;
 	int fd = e->dwarf_fd;
 	Dwarf *dw;
@@ -344,7 +357,7 @@ static void read_lines(struct fog_elfsym *e)
 			Dwarf_Die cu;
 
 			if (dwarf_offdie(dw, off + hsize, &cu) &&
-			    add_cu_lines(e, &cu, &cap_rows, &cap_names))
+			    add_cu_lines(e, &cu, &cap_rows, &cap_files))
 				break;
 			off = next;
 		}
@@ -377,7 +390,7 @@ bool fog_elfsym__line(struct fog_elfsym *e, __u64 vaddr, const char **file, __u3
 	r = &e->rows[lo - 1];
 	if (!r->line)	/* past a sequence's end, or code of no line */
 		return false;
-	*file = e->names + r->file;
+	*file = e->files + r->file;
 	if (line)
 		*line = r->line;
 	return true;
@@ -497,7 +510,7 @@ static int file_key(int fd, char *key, size_t len)
 static size_t entry_bytes(const struct fog_elfsym *e)
 {
 	return sizeof(*e) + e->nsyms * sizeof(*e->syms) + e->names_len +
-	       e->nrows * sizeof(*e->rows);
+	       e->nrows * sizeof(*e->rows) + e->files_len;
 }
 
 static size_t cache_bytes(const struct fog_elfcache *c)

@@ -381,7 +381,8 @@ static void load_perfmap(struct proc *p)
 	}
 	fclose(f);
 	free(line);
-	qsort(p->perfmap.v, p->perfmap.n, sizeof(*p->perfmap.v), cmp_addr);
+	if (p->perfmap.n)
+		qsort(p->perfmap.v, p->perfmap.n, sizeof(*p->perfmap.v), cmp_addr);
 }
 
 static const struct map *find_map(const struct proc *p, __u64 ip)
