@@ -225,8 +225,11 @@ echo "== memory arena vs glibc malloc, mimalloc, jemalloc"
 # CPU profiling at 99 Hz on a CPU-bound workload: each round runs the same fixed work plain,
 # profiling itself through libfog's API (the BPF sampler fogd uses, user stacks and kernel
 # stacks) and under `perf record -F 99 -g`, in rotating order; medians of the ratios.
-# Then the allocation sampler (LD_PRELOAD=libfogalloc.so, one sample per 512 KiB) on a
-# malloc-heavy workload, A/B pairs in alternating order. Knob: BENCH_PROF_PAIRS (default 7).
+# Then the allocation sampler (LD_PRELOAD=libfogalloc.so, one sample per 512 KiB), A/B pairs
+# in alternating order, on two malloc-heavy workloads: a bare malloc/free loop (the worst
+# case: nothing but allocations, ~20 ns each, so the interposed call shows whole) and
+# jansson JSON round trips (a program doing work with its allocations).
+# Knob: BENCH_PROF_PAIRS (default 7).
 PROF_PAIRS=${BENCH_PROF_PAIRS:-7}
 echo
 echo "== CPU profiling at 99 Hz, CPU-bound workload (budget < 1%), $PROF_PAIRS rounds, medians"
@@ -269,8 +272,24 @@ for i in $(seq 1 "$PROF_PAIRS"); do
 	echo "$a" >>"$DIR/alloc.base"
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f\n", b / a }' >>"$DIR/alloc.ratios"
 done
-printf 'baseline median %.3f s for 20M malloc+free; with the sampler / without: median %.4f (pairs: %s)\n' \
+printf 'bare loop (alloc_bench): baseline median %.3f s for 20M malloc+free; with the sampler / without: median %.4f (pairs: %s)\n' \
 	"$(median <"$DIR/alloc.base")" "$(median <"$DIR/alloc.ratios")" "$(tr '\n' ' ' <"$DIR/alloc.ratios" | sed 's/ $//')"
+# the same A/B on a program doing real work with its allocations (jansson round trips)
+: >"$DIR/json.base"
+: >"$DIR/json.ratios"
+"$OUTPUT/bench/alloc_json" >/dev/null # warm up
+for i in $(seq 1 "$PROF_PAIRS"); do
+	plain() { "$OUTPUT/bench/alloc_json" | awk '{ print $1 }'; }
+	sampled() {
+		LD_PRELOAD="$PWD/$OUTPUT/libfogalloc.so" FOG_ALLOC_DIR="$DIR" \
+			"$OUTPUT/bench/alloc_json" | awk '{ print $1 }'
+	}
+	if [ $((i % 2)) -eq 0 ]; then a=$(plain); b=$(sampled); else b=$(sampled); a=$(plain); fi
+	echo "$a" >>"$DIR/json.base"
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f\n", b / a }' >>"$DIR/json.ratios"
+done
+printf 'JSON round trips (alloc_json, ~1,400 allocations each): baseline median %.3f s; with the sampler / without: median %.4f (pairs: %s)\n' \
+	"$(median <"$DIR/json.base")" "$(median <"$DIR/json.ratios")" "$(tr '\n' ' ' <"$DIR/json.ratios" | sed 's/ $//')"
 
 # ---- load: HTTP and placement-engine submissions (tools/bench/sched_load.c, about 120 s) ----
 # Loopback only. wrk against /metrics and /api/v1/processes on fogd's TCP listener while all
