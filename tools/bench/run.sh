@@ -259,37 +259,31 @@ printf 'baseline median %.3f s; fogd sampler / plain: median %.4f (%s); perf rec
 
 echo
 echo "== allocation sampler (libfogalloc.so) on a malloc-heavy workload (budget < 5%), $PROF_PAIRS pairs"
-: >"$DIR/alloc.base"
-: >"$DIR/alloc.ratios"
-"$OUTPUT/bench/alloc_bench" >/dev/null # warm up
-for i in $(seq 1 "$PROF_PAIRS"); do
-	plain() { "$OUTPUT/bench/alloc_bench" | awk '{ print $1 }'; }
-	sampled() {
-		LD_PRELOAD="$PWD/$OUTPUT/libfogalloc.so" FOG_ALLOC_DIR="$DIR" \
-			"$OUTPUT/bench/alloc_bench" | awk '{ print $1 }'
-	}
-	if [ $((i % 2)) -eq 0 ]; then a=$(plain); b=$(sampled); else b=$(sampled); a=$(plain); fi
-	echo "$a" >>"$DIR/alloc.base"
-	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f\n", b / a }' >>"$DIR/alloc.ratios"
-done
-printf 'bare loop (alloc_bench): baseline median %.3f s for 20M malloc+free; with the sampler / without: median %.4f (pairs: %s)\n' \
-	"$(median <"$DIR/alloc.base")" "$(median <"$DIR/alloc.ratios")" "$(tr '\n' ' ' <"$DIR/alloc.ratios" | sed 's/ $//')"
-# the same A/B on a program doing real work with its allocations (jansson round trips)
-: >"$DIR/json.base"
-: >"$DIR/json.ratios"
-"$OUTPUT/bench/alloc_json" >/dev/null # warm up
-for i in $(seq 1 "$PROF_PAIRS"); do
-	plain() { "$OUTPUT/bench/alloc_json" | awk '{ print $1 }'; }
-	sampled() {
-		LD_PRELOAD="$PWD/$OUTPUT/libfogalloc.so" FOG_ALLOC_DIR="$DIR" \
-			"$OUTPUT/bench/alloc_json" | awk '{ print $1 }'
-	}
-	if [ $((i % 2)) -eq 0 ]; then a=$(plain); b=$(sampled); else b=$(sampled); a=$(plain); fi
-	echo "$a" >>"$DIR/json.base"
-	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f\n", b / a }' >>"$DIR/json.ratios"
-done
-printf 'JSON round trips (alloc_json, ~1,400 allocations each): baseline median %.3f s; with the sampler / without: median %.4f (pairs: %s)\n' \
-	"$(median <"$DIR/json.base")" "$(median <"$DIR/json.ratios")" "$(tr '\n' ' ' <"$DIR/json.ratios" | sed 's/ $//')"
+# A/B pairs of one workload without and with the sampler; files $DIR/$2.base, $2.ratios.
+sampler_pairs() {
+	local bin="$OUTPUT/bench/$1" a b
+	: >"$DIR/$2.base"
+	: >"$DIR/$2.ratios"
+	"$bin" >/dev/null # warm up
+	for i in $(seq 1 "$PROF_PAIRS"); do
+		plain() { "$bin" | awk '{ print $1 }'; }
+		sampled() {
+			LD_PRELOAD="$PWD/$OUTPUT/libfogalloc.so" FOG_ALLOC_DIR="$DIR" "$bin" |
+				awk '{ print $1 }'
+		}
+		if [ $((i % 2)) -eq 0 ]; then a=$(plain); b=$(sampled); else b=$(sampled); a=$(plain); fi
+		echo "$a" >>"$DIR/$2.base"
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f\n", b / a }' >>"$DIR/$2.ratios"
+	done
+	printf 'baseline median %.3f s; with the sampler / without: median %.4f (pairs: %s)\n' \
+		"$(median <"$DIR/$2.base")" "$(median <"$DIR/$2.ratios")" \
+		"$(tr '\n' ' ' <"$DIR/$2.ratios" | sed 's/ $//')"
+}
+printf 'bare loop (alloc_bench, 20M malloc+free): '
+sampler_pairs alloc_bench alloc
+# a program doing real work with its allocations
+printf 'JSON round trips (alloc_json, ~1,400 allocations each): '
+sampler_pairs alloc_json json
 
 # ---- load: HTTP and placement-engine submissions (tools/bench/sched_load.c, about 120 s) ----
 # Loopback only. wrk against /metrics and /api/v1/processes on fogd's TCP listener while all
