@@ -38,7 +38,7 @@ t_cleanup() {
 	# with the capabilities it dropped (the hierarchy's root is mode 0555)
 	local h own
 	for h in cpu memory; do
-		own=$(awk -F: -v h="$h" '$2 ~ ("(^|,)" h "(,|$)") { print $3 }' /proc/self/cgroup)
+		own=$(t_own_cgroup "$h" self)
 		[ -n "$own" ] && rmdir "/sys/fs/cgroup/$h${own%/}/$FOG_TASK_CG" 2>/dev/null
 	done
 	rm -rf "$FOG_PINS" 2>/dev/null
@@ -132,4 +132,18 @@ YML
 	prometheus --config.file="$T_DIR/prom.yml" --storage.tsdb.path="$T_DIR/tsdb" \
 		--web.listen-address=127.0.0.1:"$1" >"$T_DIR/prom.log" 2>&1 &
 	PROM_PID=$!
+}
+
+# The v1 cgroup of process $2 (a pid, or self) in hierarchy $1 (cpu, memory), "" if none.
+t_own_cgroup() {
+	awk -F: -v h="$1" '$2 ~ ("(^|,)" h "(,|$)") { print $3 }' "/proc/$2/cgroup"
+}
+
+# what fogd's threads were doing (runnable: starved by the load; sleeping: blocked) and the load
+fogd_state() {
+	local t
+	for t in /proc/"$FOGD_PID"/task/*; do
+		printf '%s %s %s; ' "$(cat "$t/comm")" "$(awk '{ print $3 }' "$t/stat")" "$(cat "$t/wchan")"
+	done 2>/dev/null
+	printf 'loadavg %s' "$(cut -d' ' -f1-3 /proc/loadavg)"
 }

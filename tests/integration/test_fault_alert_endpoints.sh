@@ -7,14 +7,6 @@
 # is still there and growing, and SIGTERM waits for a hung post no longer than its 3 s grace.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
-# what fogd's threads were doing (runnable: starved by the load; sleeping: blocked) and the load
-fogd_state() {
-	local t
-	for t in /proc/"$FOGD_PID"/task/*; do
-		printf '%s %s %s; ' "$(cat "$t/comm")" "$(awk '{ print $3 }' "$t/stat")" "$(cat "$t/wchan")"
-	done 2>/dev/null
-	printf 'loadavg %s' "$(cut -d' ' -f1-3 /proc/loadavg)"
-}
 command -v stress-ng >/dev/null || t_fail "stress-ng is not installed (tools/install-deps.sh)"
 HANG="$HELPERS/hang_server"
 [ -x "$HANG" ] || t_fail "$HANG not built"

@@ -9,14 +9,6 @@
 # still there afterwards and still growing.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
-# what fogd's threads were doing (runnable: starved by the load; sleeping: blocked) and the load
-fogd_state() {
-	local t
-	for t in /proc/"$FOGD_PID"/task/*; do
-		printf '%s %s %s; ' "$(cat "$t/comm")" "$(awk '{ print $3 }' "$t/stat")" "$(cat "$t/wchan")"
-	done 2>/dev/null
-	printf 'loadavg %s' "$(cut -d' ' -f1-3 /proc/loadavg)"
-}
 FLOOD_S=12
 API_BOUND_S=2	# worst single answer during the flood (every CPU saturated by the storm)
 RSS_MARGIN_KB=$((8 * 1024))

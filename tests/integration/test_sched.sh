@@ -143,7 +143,7 @@ tcp_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
 api /api/v1/sched/stats >"$T_DIR/stats.json"
 jq -e '.completed == 3 and .failed == 2 and .cancelled == 1 and .rejected == 3 and .pending == 0 and .active == 0 and .ml.observations == 5' \
 	"$T_DIR/stats.json" >/dev/null || t_fail "stats: $(cat "$T_DIR/stats.json")"
-own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$FOGD_PID/cgroup")
+own=$(t_own_cgroup memory "$FOGD_PID")
 group="/sys/fs/cgroup/memory${own%/}/$FOG_TASK_CG"
 [ "$cgv" = 1 ] && { [ -d "$group" ] || t_fail "executor cgroup $group not found while fogd runs"; }
 # the executor's folder removed behind fogd's back (another fogd's exit, an operator): the
