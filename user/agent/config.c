@@ -325,6 +325,12 @@ static int opt_apply(const struct opt *o, struct fog_config *cfg, const char *va
 			snprintf(err, errlen, "[%s] %s: value is empty", o->section, o->key);
 			return -EINVAL;
 		}
+		/* written back as "key = value", a leading ';' would read as a comment */
+		if (*value == ';') {
+			snprintf(err, errlen, "[%s] %s: value starts with ';', which begins a comment",
+				 o->section, o->key);
+			return -EINVAL;
+		}
 		if (o->check) {
 			char why[256];
 			int rc = o->check(value, why, sizeof(why));

@@ -190,6 +190,8 @@ int fog_ext_prom_vector(const char *body, const char *label, size_t field, unsig
 		if (!isfinite(v))	/* NaN: no data (e.g. a histogram without samples) */
 			continue;
 		node_name(label, who, name, sizeof(name));
+		if (!name[0])	/* an empty label (or "[]" / ":port"): no node to judge */
+			continue;
 		n = node_get(ns, name);
 		if (!n) {
 			set_err(err, len, "more than %d nodes", MAX_NODES);
