@@ -195,7 +195,12 @@ int fog_monitor_format_time(char *buf, size_t len, double t)
 	/* years 1970..9999 only: RFC 3339 has four-digit years */
 	if (!isfinite(t) || t < 0 || t >= 253402300800.0)
 		return -EINVAL;
-	ms = llround(t * 1000);
+	/*
+	 * Truncated, never rounded up: a time must not print later than it is.
+	 * A resolve's endsAt rounded 0.4 ms ahead reached Alertmanager within a
+	 * millisecond, still in its future, so it kept the firing endsAt.
+	 */
+	ms = (long long)floor(t * 1000);
 	sec = (time_t)(ms / 1000);
 	if (!gmtime_r(&sec, &tm))
 		return -EINVAL;
