@@ -86,8 +86,8 @@ int __wrap_fog_http__route_local(struct fog_http *h, const char *method, const c
 	return add(method, path, fn, ctx);
 }
 
-int __wrap_fog_loop__add_timer(struct fog_loop *loop, unsigned int period_ms, fog_loop_timer_fn fn,
-			       void *ctx)
+int __wrap_fog_loop__add_timer(struct fog_loop *loop, const char *name, unsigned int period_ms,
+			       fog_loop_timer_fn fn, void *ctx)
 {
 	timer_fn = fn;
 	timer_ctx = ctx;

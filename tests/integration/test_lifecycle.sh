@@ -54,6 +54,11 @@ grep -q "bpf" <<<"$caps" && grep -q "perfmon" <<<"$caps" || t_fail "fogd dropped
 for c in chown dac_override net_raw sys_module setuid kill sys_admin; do
 	grep -qw "$c" <<<"$caps" && t_fail "fogd still holds $c: $caps"
 done
+# fogctl status says what fogd holds and how its loop is doing
+st=$("$FOGCTL" status) || t_fail "fogctl status failed"
+grep -q "^capabilities: .*bpf" <<<"$st" || t_fail "fogctl status shows no capabilities: $st"
+grep -Eq "^loop: [0-9]+ callbacks, [0-9]+ stalls of 100 ms or more, longest [0-9.]+ ms \(" <<<"$st" ||
+	t_fail "fogctl status shows no loop line: $st"
 bnd=$(awk '/^CapBnd/ { print $2 }' "/proc/$FOGD_PID/status")
 [ "$bnd" != "000001ffffffffff" ] || t_fail "fogd's bounding set was not reduced"
 [ -e "$FOG_PINS/sched_tasks" ] || t_fail "no pin $FOG_PINS/sched_tasks"

@@ -157,7 +157,7 @@ int fog_heap_watch(struct fog_loop *loop)
 		fog_memopt__add_arena(memopt, arena);
 	fog_memopt__add_reclaim(memopt, reclaim_buffers, NULL);
 	fog_memopt__on_pressure(memopt, on_pressure, NULL);
-	err = fog_loop__add_fd(loop, fog_memopt__fd(memopt), EPOLLIN, on_memopt_fd, NULL);
+	err = fog_loop__add_fd(loop, "memory pressure", fog_memopt__fd(memopt), EPOLLIN, on_memopt_fd, NULL);
 	if (err) {
 		fog_memopt__free(memopt);
 		memopt = NULL;

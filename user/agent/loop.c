@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <sys/timerfd.h>
 
 #include "agent/log.h"
@@ -11,6 +13,9 @@
 
 #define LOOP_MAX_FDS 64
 #define LOOP_MAX_TIMERS 16
+/* a callback holding the loop this long is a stall: every answer waits for it */
+#define LOOP_STALL_NS 100000000ull
+#define LOOP_STALL_LOG_NS 10000000000ull	/* at most one stall warning per 10 s */
 
 struct loop_fd {
 	int fd;	/* -1: free slot */
@@ -18,6 +23,7 @@ struct loop_fd {
 	fog_loop_fd_fn fn;
 	fog_loop_timer_fn timer_fn;
 	void *ctx;
+	char name[sizeof(((struct fog_loop_stats *)0)->longest)];
 };
 
 struct fog_loop {
@@ -26,7 +32,39 @@ struct fog_loop {
 	fog_loop_pre_fn pre;	/* run before each wait */
 	void *pre_ctx;
 	struct loop_fd fds[LOOP_MAX_FDS];
+	struct fog_loop_stats stats;
+	uint64_t last_stall_log_ns;	/* 0: none logged yet */
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Accounts one callback that started at t0 and is named name. */
+static void account(struct fog_loop *loop, const char *name, uint64_t t0)
+{
+	uint64_t now = mono_ns(), took = now - t0;
+	struct fog_loop_stats *st = &loop->stats;
+
+	st->callbacks++;
+	if (took > st->longest_ns) {
+		st->longest_ns = took;
+		snprintf(st->longest, sizeof(st->longest), "%s", name);
+	}
+	if (took < LOOP_STALL_NS)
+		return;
+	st->stalls++;
+	if (loop->last_stall_log_ns && now - loop->last_stall_log_ns < LOOP_STALL_LOG_NS)
+		return;
+	loop->last_stall_log_ns = now;
+	fog_warnx("event loop: %s held the loop for %llu ms (%llu stalls of %llu ms or more so far)",
+		  name, (unsigned long long)(took / 1000000), (unsigned long long)st->stalls,
+		  LOOP_STALL_NS / 1000000);
+}
 
 struct fog_loop *fog_loop__new(void)
 {
@@ -75,10 +113,14 @@ static int slot_add(struct fog_loop *loop, int fd, uint32_t events, struct loop_
 	return -ENOSPC;
 }
 
-int fog_loop__add_fd(struct fog_loop *loop, int fd, uint32_t events, fog_loop_fd_fn fn, void *ctx)
+int fog_loop__add_fd(struct fog_loop *loop, const char *name, int fd, uint32_t events,
+		     fog_loop_fd_fn fn, void *ctx)
 {
 	struct loop_fd tmpl = { .fn = fn, .ctx = ctx };
-	int slot = slot_add(loop, fd, events, &tmpl);
+	int slot;
+
+	snprintf(tmpl.name, sizeof(tmpl.name), "%s", name);
+	slot = slot_add(loop, fd, events, &tmpl);
 
 	return slot < 0 ? slot : 0;
 }
@@ -109,12 +151,13 @@ int fog_loop__set_timer(struct fog_loop *loop, int id, unsigned int period_ms)
 	return 0;
 }
 
-int fog_loop__add_timer(struct fog_loop *loop, unsigned int period_ms, fog_loop_timer_fn fn,
-			void *ctx)
+int fog_loop__add_timer(struct fog_loop *loop, const char *name, unsigned int period_ms,
+			fog_loop_timer_fn fn, void *ctx)
 {
 	struct loop_fd tmpl = { .is_timer = true, .timer_fn = fn, .ctx = ctx };
 	int fd, id, err;
 
+	snprintf(tmpl.name, sizeof(tmpl.name), "%s", name);
 	if (!period_ms)
 		return -EINVAL;
 	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -149,6 +192,11 @@ void fog_loop__set_pre(struct fog_loop *loop, fog_loop_pre_fn fn, void *ctx)
 	loop->pre_ctx = ctx;
 }
 
+void fog_loop__stats(const struct fog_loop *loop, struct fog_loop_stats *st)
+{
+	*st = loop->stats;
+}
+
 void fog_loop__stop(struct fog_loop *loop)
 {
 	loop->stop = true;
@@ -162,8 +210,12 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 	while (!loop->stop) {
 		int n;
 
-		if (loop->pre)
+		if (loop->pre) {
+			uint64_t t0 = mono_ns();
+
 			loop->pre(loop, loop->pre_ctx);
+			account(loop, "signals", t0);
+		}
 		if (loop->stop)
 			break;
 		n = epoll_pwait(loop->epfd, evs, 16, -1, sigmask);
@@ -174,10 +226,14 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 		}
 		for (int i = 0; i < n; i++) {
 			struct loop_fd *s = &loop->fds[evs[i].data.u32];
-			uint64_t expirations;
+			uint64_t expirations, t0;
+			char name[sizeof(s->name)];
 
 			if (s->fd < 0)
 				continue; /* removed by an earlier callback in this batch */
+			/* the callback may free or reuse its slot: keep its name */
+			memcpy(name, s->name, sizeof(name));
+			t0 = mono_ns();
 			if (s->is_timer) {
 				if (read(s->fd, &expirations, sizeof(expirations)) < 0)
 					continue;
@@ -185,6 +241,7 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 			} else {
 				s->fn(s->fd, evs[i].events, s->ctx);
 			}
+			account(loop, name, t0);
 		}
 	}
 	return 0;

@@ -23,11 +23,21 @@ typedef void (*fog_loop_pre_fn)(struct fog_loop *loop, void *ctx);
 struct fog_loop *fog_loop__new(void);
 void fog_loop__free(struct fog_loop *loop);
 
-int fog_loop__add_fd(struct fog_loop *loop, int fd, uint32_t events, fog_loop_fd_fn fn, void *ctx);
+/* Time spent in callbacks, for fogd's status: a stall held every other fd waiting. */
+struct fog_loop_stats {
+	uint64_t callbacks;
+	uint64_t stalls;	/* callbacks that took 100 ms or more */
+	uint64_t longest_ns;
+	char longest[24];	/* the name given for the longest one */
+};
+
+/* name says what the fd is in fog_loop_stats and stall warnings. */
+int fog_loop__add_fd(struct fog_loop *loop, const char *name, int fd, uint32_t events,
+		     fog_loop_fd_fn fn, void *ctx);
 int fog_loop__del_fd(struct fog_loop *loop, int fd);
 /* A periodic timer; returns an id >= 0 for fog_loop__del_timer. */
-int fog_loop__add_timer(struct fog_loop *loop, unsigned int period_ms, fog_loop_timer_fn fn,
-			void *ctx);
+int fog_loop__add_timer(struct fog_loop *loop, const char *name, unsigned int period_ms,
+			fog_loop_timer_fn fn, void *ctx);
 int fog_loop__set_timer(struct fog_loop *loop, int id, unsigned int period_ms);
 int fog_loop__del_timer(struct fog_loop *loop, int id);
 void fog_loop__set_pre(struct fog_loop *loop, fog_loop_pre_fn fn, void *ctx);
@@ -35,5 +45,6 @@ void fog_loop__set_pre(struct fog_loop *loop, fog_loop_pre_fn fn, void *ctx);
 /* Runs until fog_loop__stop; sigmask is the mask in effect while waiting. */
 int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask);
 void fog_loop__stop(struct fog_loop *loop);
+void fog_loop__stats(const struct fog_loop *loop, struct fog_loop_stats *st);
 
 #endif /* FOG_LOOP_H */

@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 		}
 		fog_info("serving /metrics and the read-only API on http://%s", cfg->http_listen);
 	}
-	a.tick_timer = fog_loop__add_timer(a.loop, cfg->tick_ms, on_tick, &a);
+	a.tick_timer = fog_loop__add_timer(a.loop, "tick", cfg->tick_ms, on_tick, &a);
 	if (a.tick_timer < 0) {
 		rc = a.tick_timer;
 		fog_warnx("cannot create the tick timer: %s", strerror(-rc));

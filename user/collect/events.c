@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,12 +16,23 @@
 
 #define EVENTS_MAX_SOURCES 8
 #define EVENTS_MAX_SUBS 8
+/*
+ * Records one wake-up takes from a source before the loop serves anything
+ * else. libbpf keeps consuming while producers keep up, so without a bound a
+ * flood held the loop (and with it every HTTP answer) for seconds.
+ */
+#define EVENTS_BUDGET 4096
+/* a source being removed is drained of at most this many records */
+#define EVENTS_DRAIN_MAX (1u << 20)
 
 struct source {
 	struct fog_events *owner;
 	char name[32];
 	int ringbuf_fd;
 	int drops_fd;
+	struct ring_buffer *rb;	/* this source alone, so each is consumed within its budget */
+	int epfd;	/* rb's epoll fd as registered with the loop, -1 if none */
+	unsigned int left;	/* records this consume may still take */
 };
 
 struct sub {
@@ -30,8 +42,6 @@ struct sub {
 
 struct fog_events {
 	struct fog_loop *loop;
-	struct ring_buffer *rb;	/* all sources, rebuilt when one is removed */
-	int rb_epfd;	/* rb's epoll fd as registered with the loop, -1 if none */
 	struct source sources[EVENTS_MAX_SOURCES];
 	unsigned int n_sources;
 	struct sub subs[EVENTS_MAX_SUBS];
@@ -181,17 +191,20 @@ struct fog_events *fog_events__new(struct fog_loop *loop, unsigned int log_size)
 	}
 	e->log_size = log_size ? log_size : 1;
 	e->loop = loop;
-	e->rb_epfd = -1;
 	return e;
 }
 
 static void rb_unregister(struct fog_events *e)
 {
-	if (e->rb_epfd >= 0 && e->loop)
-		fog_loop__del_fd(e->loop, e->rb_epfd);
-	e->rb_epfd = -1;
-	ring_buffer__free(e->rb);
-	e->rb = NULL;
+	for (unsigned int i = 0; i < e->n_sources; i++) {
+		struct source *s = &e->sources[i];
+
+		if (s->epfd >= 0 && e->loop)
+			fog_loop__del_fd(e->loop, s->epfd);
+		s->epfd = -1;
+		ring_buffer__free(s->rb);
+		s->rb = NULL;
+	}
 }
 
 void fog_events__free(struct fog_events *e)
@@ -229,21 +242,38 @@ static int on_record(void *ctx, void *data, size_t len)
 	struct source *s = ctx;
 
 	fog_events__feed(s->owner, data, len);
-	return 0;
+	/* libbpf has already moved past this record: it is consumed exactly once */
+	return --s->left ? 0 : -EAGAIN;
+}
+
+/* Takes at most budget records from one source; true when it stopped at the budget. */
+static bool consume_source(struct source *s, unsigned int budget)
+{
+	int n;
+
+	if (!s->rb)
+		return false;
+	s->left = budget;
+	n = ring_buffer__consume(s->rb);
+	if (n == -EAGAIN)
+		return true;
+	if (n < 0)
+		fog_warnx("ring buffer %s: consume failed: %s", s->name, strerror(-n));
+	return false;
 }
 
 void fog_events__consume(struct fog_events *e)
 {
-	if (e->rb && ring_buffer__consume(e->rb) < 0)
-		fog_warnx("ring buffer consume failed");
+	for (unsigned int i = 0; i < e->n_sources; i++)
+		consume_source(&e->sources[i], EVENTS_BUDGET);
 }
 
 static void on_readable(int fd, uint32_t events, void *ctx)
 {
-	fog_events__consume(ctx);
+	consume_source(ctx, EVENTS_BUDGET);
 }
 
-/* (Re)creates the ring_buffer over every source and hands its epoll fd to the loop. */
+/* (Re)creates one ring_buffer per source and hands each epoll fd to the loop. */
 static int rb_build(struct fog_events *e)
 {
 	int err;
@@ -252,23 +282,19 @@ static int rb_build(struct fog_events *e)
 	for (unsigned int i = 0; i < e->n_sources; i++) {
 		struct source *s = &e->sources[i];
 
-		if (!e->rb) {
-			e->rb = ring_buffer__new(s->ringbuf_fd, on_record, s, NULL);
-			if (!e->rb)
-				return -errno;
+		s->rb = ring_buffer__new(s->ringbuf_fd, on_record, s, NULL);
+		if (!s->rb)
+			return -errno;
+		if (!e->loop)
 			continue;
-		}
-		err = ring_buffer__add(e->rb, s->ringbuf_fd, on_record, s);
-		if (err)
+		s->epfd = ring_buffer__epoll_fd(s->rb);
+		err = fog_loop__add_fd(e->loop, s->name, s->epfd, EPOLLIN, on_readable, s);
+		if (err) {
+			s->epfd = -1;
 			return err;
+		}
 	}
-	if (!e->rb || !e->loop)
-		return 0;
-	e->rb_epfd = ring_buffer__epoll_fd(e->rb);
-	err = fog_loop__add_fd(e->loop, e->rb_epfd, EPOLLIN, on_readable, e);
-	if (err)
-		e->rb_epfd = -1;
-	return err;
+	return 0;
 }
 
 int fog_events__add_source(struct fog_events *e, const char *name, int ringbuf_fd, int drops_fd)
@@ -283,8 +309,11 @@ int fog_events__add_source(struct fog_events *e, const char *name, int ringbuf_f
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->ringbuf_fd = ringbuf_fd;
 	s->drops_fd = drops_fd;
+	s->rb = NULL;
+	s->epfd = -1;
 	err = rb_build(e);
 	if (err) {
+		rb_unregister(e);
 		e->n_sources--;
 		rb_build(e);
 	}
@@ -297,11 +326,14 @@ void fog_events__remove_source(struct fog_events *e, const char *name)
 		if (strcmp(e->sources[i].name, name))
 			continue;
 		/* drain what is already there before the source goes away */
-		fog_events__consume(e);
+		if (consume_source(&e->sources[i], EVENTS_DRAIN_MAX))
+			fog_warnx("ring buffer %s: still busy after %u records, removed anyway",
+				  name, EVENTS_DRAIN_MAX);
+		rb_unregister(e);
 		memmove(&e->sources[i], &e->sources[i + 1],
 			(e->n_sources - i - 1) * sizeof(e->sources[0]));
 		e->n_sources--;
-		/* ring_buffer__add kept pointers to the moved entries: rebuild */
+		/* the ring buffers and the loop hold pointers to the moved entries: rebuild */
 		if (rb_build(e))
 			fog_warnx("cannot rebuild the event ring buffers after removing %s", name);
 		return;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/loop.h"
 #include "agent/privs.h"
 #include "collect/collector.h"
 #include "export/api.h"
@@ -47,6 +48,16 @@ static int get_status(const struct fog_http_req *req, struct fog_http_resp *resp
 	json_object_set_new(j, "uptime_seconds", json_integer(time(NULL) - started));
 	json_object_set_new(j, "config", json_string(c->cfg->source[0] ? c->cfg->source :
 									  "(built-in defaults)"));
+	if (c->loop) {
+		struct fog_loop_stats ls;
+
+		fog_loop__stats(c->loop, &ls);
+		json_object_set_new(j, "loop",
+				    json_pack("{s:I, s:I, s:f, s:s}", "callbacks",
+					      (json_int_t)ls.callbacks, "stalls",
+					      (json_int_t)ls.stalls, "longest_ms",
+					      (double)ls.longest_ns / 1e6, "longest", ls.longest));
+	}
 	return fog_http_json(resp, 200, j);
 }
 

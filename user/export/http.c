@@ -385,7 +385,7 @@ static int add_listener(struct fog_http *h, int sock, const char *unix_path)
 		return -EIO;
 	}
 	l->epfd = info->epoll_fd;
-	err = fog_loop__add_fd(h->loop, l->epfd, EPOLLIN, on_ready, l->d);
+	err = fog_loop__add_fd(h->loop, "http", l->epfd, EPOLLIN, on_ready, l->d);
 	if (err) {
 		MHD_stop_daemon(l->d);
 		return err;

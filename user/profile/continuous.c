@@ -728,7 +728,7 @@ struct fog_prof_continuous *fog_prof_continuous__new(struct fog_http *h, struct 
 		err = fog_metrics_add(metrics, c);
 	if (err)
 		goto fail;
-	c->timer = fog_loop__add_timer(loop, TICK_MS, on_tick, c);
+	c->timer = fog_loop__add_timer(loop, "continuous profile", TICK_MS, on_tick, c);
 	if (c->timer < 0) {
 		err = c->timer;
 		goto fail;

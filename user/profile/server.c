@@ -620,7 +620,7 @@ struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_collect *c
 		err = fog_http__route(h, "GET", "/debug/pprof/profile", get_pprof, pr);
 	if (err)
 		goto fail;
-	pr->timer = fog_loop__add_timer(c->loop, POLL_MS, on_timer, pr);
+	pr->timer = fog_loop__add_timer(c->loop, "profile sessions", POLL_MS, on_timer, pr);
 	if (pr->timer < 0) {
 		err = pr->timer;
 		goto fail;

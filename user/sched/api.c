@@ -658,7 +658,7 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 		}
 	}
 	a->period_ms = TIMER_IDLE_MS;
-	a->timer = fog_loop__add_timer(loop, a->period_ms, on_timer, a);
+	a->timer = fog_loop__add_timer(loop, "task timeouts", a->period_ms, on_timer, a);
 	if (a->timer < 0) {
 		err = a->timer;
 		fog_warnx("sched: cannot create its timer: %s", strerror(-err));
