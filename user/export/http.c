@@ -46,6 +46,11 @@ struct fog_http {
 	struct listener listeners[HTTP_MAX_LISTENERS];
 	unsigned int n_listeners;
 	struct pending *suspended;	/* deferred requests not yet answered */
+	/*
+	 * Set once teardown starts: the modules behind the routes may already be
+	 * freed, so requests MHD still reads are answered 503 without a handler.
+	 */
+	bool stopping;
 };
 
 /*
@@ -77,6 +82,7 @@ void fog_http__free(struct fog_http *h)
 {
 	if (!h)
 		return;
+	h->stopping = true;
 	/* MHD must not be stopped with suspended connections: answer them first */
 	while (h->suspended)
 		fog_http_finish((struct fog_http_later *)h->suspended, NULL);
@@ -285,6 +291,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (p->too_large) {
 		fog_http_error(&resp, 413, "request body over %d bytes", FOG_HTTP_MAX_BODY);
+		return send_resp(conn, &resp);
+	}
+	if (h->stopping) {
+		fog_http_error(&resp, 503, "fogd is stopping");
 		return send_resp(conn, &resp);
 	}
 	req = (struct fog_http_req){
