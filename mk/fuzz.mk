@@ -48,8 +48,8 @@ FUZZ_SRCS_cgroup := user/collect/cgroup.c user/agent/log.c
 FUZZ_SRCS_elfsym := user/profile/elfsym.c
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c \
 	$(FUZZ_HEAP_SRCS)
-FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/table.c \
-	user/sched/queue.c user/sched/strategy.c user/sched/learner.c
+FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/worker.c \
+	user/sched/table.c user/sched/queue.c user/sched/strategy.c user/sched/learner.c
 # the profiler's HTTP handlers with routes and timers captured (--wrap) and the
 # capture session replaced by the target, so no BPF program is loaded
 FUZZ_SRCS_profile_api := user/profile/server.c user/profile/prof.c user/profile/render.c \

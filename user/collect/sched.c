@@ -121,6 +121,9 @@ static int sched_get(struct fog_collector *c)
 		goto out_put;
 	}
 	state.skel->rodata->cfg_cgroup_mode = fog_collector_cgroup_mode(c);
+	/* an LRU map starts evicting well before it is full: twice the cgroups tracked */
+	if (state.max_cgroups > FOG_SCHED_MAX_CGROUPS / 2)
+		bpf_map__set_max_entries(state.skel->maps.sched_cgroups, 2 * state.max_cgroups);
 	err = sched_bpf__load(state.skel);
 	if (err) {
 		err = fog_collector_fail(c, err, "cannot load bpf object sched: %s (run with "

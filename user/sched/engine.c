@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The placement engine: worker and task records, validation, submission with
- * rejection of requirements no worker can ever meet, placement of a new task
- * and scheduling passes, task lifecycle, run limits and statistics. The task
- * table is in table.c, the queue order and retry passes in queue.c,
- * strategies in strategy.c, the learner in learner.c.
+ * The placement engine: task records, validation, submission with rejection
+ * of requirements no worker can ever meet, placement of a new task and
+ * scheduling passes, task lifecycle, run limits and statistics. Workers and
+ * their constraints are in worker.c, the task table in table.c, the queue
+ * order and retry passes in queue.c, strategies in strategy.c, the learner in
+ * learner.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -29,8 +30,7 @@ __u64 fog_sched__now(const struct fog_sched *s)
 	return s->opts.clock(s->opts.clock_ctx);
 }
 
-static void __attribute__((format(printf, 3, 4))) set_err(char *err, size_t len, const char *fmt,
-							  ...)
+void fog_sched_set_err(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -131,150 +131,9 @@ static __u64 timeout_at(const struct fog_task *t)
 	return !a ? b : !b ? a : a < b ? a : b;
 }
 
-/* ---- workers ---- */
+/* ---- task lifecycle ---- */
 
-int fog_sched_worker_index(const struct fog_sched *s, const char *id)
-{
-	for (unsigned int i = 0; i < s->n_workers; i++)
-		if (!strcmp(s->workers[i].spec.id, id))
-			return (int)i;
-	return -ENOENT;
-}
-
-bool fog_sched_signals_fresh(const struct fog_sched *s, const struct fog_worker *w, __u64 now)
-{
-	return w->sig.have && now - w->sig.at_ns <= s->opts.signal_ttl_ns;
-}
-
-/*
- * A worker's load, 0..1 (more when oversubscribed): the larger of what is
- * reserved on it and what its fresh signals measure plus the tasks placed since
- * they were taken (estimates, so a burst of placements is not invisible until
- * the next signal). Without fresh signals only reservations count.
- */
-static double worker_load(const struct fog_sched *s, const struct fog_worker *w, __u64 now)
-{
-	double cores = w->spec.cpu_cores, res = w->alloc_cpu / cores;
-	double mem = (double)w->alloc_mem_mb / (double)w->spec.memory_mb;
-
-	if (mem > res)
-		res = mem;
-	if (w->spec.gpu_count && (double)w->alloc_gpu / w->spec.gpu_count > res)
-		res = (double)w->alloc_gpu / w->spec.gpu_count;
-	if (fog_sched_signals_fresh(s, w, now)) {
-		double live = 0;
-
-		if (w->sig.have & FOG_SIG_CPU_UTIL)
-			live = w->sig.cpu_util;
-		if ((w->sig.have & FOG_SIG_LOAD) && w->sig.load / cores > live)
-			live = w->sig.load / cores;
-		live += w->unseen_cpu / cores;
-		if (live > res)
-			res = live;
-	}
-	return res;
-}
-
-void fog_worker_refresh(struct fog_sched *s, unsigned int wi, __u64 now)
-{
-	struct fog_worker *w = &s->workers[wi];
-	struct fog_worker_hot *h = &s->hot[wi];
-
-	h->free_cpu = w->spec.cpu_cores - w->alloc_cpu;
-	h->free_mem_mb = (__s64)w->spec.memory_mb - (__s64)w->alloc_mem_mb;
-	h->free_gpu = (__s32)w->spec.gpu_count - (__s32)w->alloc_gpu;
-	h->gpu = w->spec.gpu_count > 0;
-	h->has_sig = w->sig.have != 0;
-	h->sig_at_ns = w->sig.at_ns;
-	h->cost_per_hour = w->spec.cost_per_hour;
-	h->load = worker_load(s, w, now);
-	h->gen = ++s->gen;
-}
-
-static bool str_ok(const char *p, size_t size)
-{
-	return memchr(p, '\0', size) != NULL;
-}
-
-static int check_worker(const struct fog_worker_spec *w, char *err, size_t len)
-{
-	if (!str_ok(w->id, sizeof(w->id)) || !w->id[0]) {
-		set_err(err, len, "worker id must be 1..%d characters", FOG_SCHED_ID_LEN - 1);
-		return -EINVAL;
-	}
-	if (!isfinite(w->cpu_cores) || w->cpu_cores <= 0 || w->cpu_cores > 1e6) {
-		set_err(err, len, "worker %s: cpu_cores must be in (0, 1e6]", w->id);
-		return -EINVAL;
-	}
-	if (!w->memory_mb || w->memory_mb > (1ull << 40)) {
-		set_err(err, len, "worker %s: memory_mb must be in 1..2^40", w->id);
-		return -EINVAL;
-	}
-	if (w->gpu_count > 1024) {
-		set_err(err, len, "worker %s: gpu_count must be at most 1024", w->id);
-		return -EINVAL;
-	}
-	if (!isfinite(w->cost_per_hour) || w->cost_per_hour < 0) {
-		set_err(err, len, "worker %s: cost_per_hour must be a number >= 0", w->id);
-		return -EINVAL;
-	}
-	if (w->n_labels > FOG_SCHED_MAX_LABELS) {
-		set_err(err, len, "worker %s: at most %d labels", w->id, FOG_SCHED_MAX_LABELS);
-		return -EINVAL;
-	}
-	for (unsigned int i = 0; i < w->n_labels; i++)
-		if (!str_ok(w->labels[i], FOG_SCHED_LABEL_LEN) || !w->labels[i][0]) {
-			set_err(err, len, "worker %s: label %u must be 1..%d characters", w->id, i,
-				FOG_SCHED_LABEL_LEN - 1);
-			return -EINVAL;
-		}
-	return 0;
-}
-
-int fog_sched__worker_add(struct fog_sched *s, const struct fog_worker_spec *spec, char *err,
-			  size_t err_len)
-{
-	int rc = check_worker(spec, err, err_len);
-	unsigned int wi;
-
-	if (rc)
-		return rc;
-	if (fog_sched_worker_index(s, spec->id) >= 0) {
-		set_err(err, err_len, "worker %s is already registered", spec->id);
-		return -EEXIST;
-	}
-	if (s->n_workers == s->opts.max_workers) {
-		set_err(err, err_len, "worker table is full (%u)", s->opts.max_workers);
-		return -ENOSPC;
-	}
-	wi = s->n_workers++;
-	memset(&s->workers[wi], 0, sizeof(s->workers[wi]));
-	s->workers[wi].spec = *spec;
-	fog_learner__reset(s->learner, wi);
-	fog_worker_refresh(s, wi, fog_sched__now(s));
-	s->cap_gen++;
-	return 0;
-}
-
-int fog_sched__worker_update(struct fog_sched *s, const struct fog_worker_spec *spec, char *err,
-			     size_t err_len)
-{
-	int rc = check_worker(spec, err, err_len), wi;
-
-	if (rc)
-		return rc;
-	wi = fog_sched_worker_index(s, spec->id);
-	if (wi < 0) {
-		set_err(err, err_len, "unknown worker %s", spec->id);
-		return -ENOENT;
-	}
-	s->workers[wi].spec = *spec;
-	fog_worker_refresh(s, (unsigned int)wi, fog_sched__now(s));
-	s->cap_gen++;
-	return 0;
-}
-
-static void release(struct fog_sched *s, struct fog_task *t, __u64 now)
+void fog_sched_release(struct fog_sched *s, struct fog_task *t, __u64 now)
 {
 	struct fog_worker *w;
 
@@ -307,7 +166,7 @@ static void unqueue(struct fog_sched *s, struct fog_task *t)
 	s->cap_gen++;
 }
 
-static void finish(struct fog_sched *s, struct fog_task *t, enum fog_task_state st, __u64 now)
+void fog_sched_finish(struct fog_sched *s, struct fog_task *t, enum fog_task_state st, __u64 now)
 {
 	fog_task_set_state(s, t, st);
 	t->info.end_ns = now;
@@ -340,9 +199,9 @@ static void finish(struct fog_sched *s, struct fog_task *t, enum fog_task_state 
 		s->opts.on_done(s, &t->info, s->opts.cb_ctx);
 }
 
-static void requeue(struct fog_sched *s, struct fog_task *t, __u64 now)
+void fog_sched_requeue(struct fog_sched *s, struct fog_task *t, __u64 now)
 {
-	release(s, t, now);
+	fog_sched_release(s, t, now);
 	fog_task_set_state(s, t, FOG_TASK_PENDING);
 	t->info.worker[0] = '\0';
 	t->has_x = false;
@@ -350,243 +209,54 @@ static void requeue(struct fog_sched *s, struct fog_task *t, __u64 now)
 	fog_queue_add(s, t);
 }
 
-int fog_sched__worker_remove(struct fog_sched *s, const char *id)
-{
-	int wi = fog_sched_worker_index(s, id);
-	unsigned int last;
-	__u64 now = fog_sched__now(s);
-
-	if (wi < 0)
-		return -ENOENT;
-	for (struct fog_task *t = s->workers[wi].task_head, *next; t; t = next) {
-		next = t->wnext;
-		if (t->info.state == FOG_TASK_PLACED) {
-			requeue(s, t, now);
-		} else {
-			release(s, t, now);
-			snprintf(t->info.reason, sizeof(t->info.reason), "worker %s was removed",
-				 id);
-			finish(s, t, FOG_TASK_FAILED, now);
-		}
-	}
-	last = s->n_workers - 1;
-	if ((unsigned int)wi != last) {
-		s->workers[wi] = s->workers[last];
-		s->hot[wi] = s->hot[last];
-		fog_learner__move(s->learner, last, (unsigned int)wi);
-		for (struct fog_task *t = s->workers[wi].task_head; t; t = t->wnext)
-			t->worker = wi;
-	}
-	s->n_workers--;
-	s->cap_gen++;
-	return 0;
-}
-
-int fog_sched__worker_signals(struct fog_sched *s, const char *id,
-			      const struct fog_worker_signals *sig)
-{
-	int wi = fog_sched_worker_index(s, id);
-	struct fog_worker *w;
-	__u64 now = fog_sched__now(s);
-
-	if (wi < 0)
-		return -ENOENT;
-	if (!isfinite(sig->cpu_util) || !isfinite(sig->runq_p99_us) || !isfinite(sig->mem_psi) ||
-	    !isfinite(sig->io_p99_us) || !isfinite(sig->load) || sig->cpu_util < 0 ||
-	    sig->runq_p99_us < 0 || sig->mem_psi < 0 || sig->io_p99_us < 0 || sig->load < 0 ||
-	    sig->at_ns > now)
-		return -EINVAL;
-	w = &s->workers[wi];
-	w->sig = *sig;
-	if (!w->sig.at_ns)
-		w->sig.at_ns = now;
-	/* tasks placed before these readings are in them now */
-	w->unseen = 0;
-	w->unseen_cpu = 0;
-	for (struct fog_task *t = w->task_head; t; t = t->wnext) {
-		if (t->info.place_ns > w->sig.at_ns) {
-			w->unseen++;
-			w->unseen_cpu += t->info.spec.cpu_cores;
-		}
-	}
-	fog_worker_refresh(s, (unsigned int)wi, now);
-	return 0;
-}
-
-static void worker_info(const struct fog_sched *s, unsigned int wi, struct fog_worker_info *o)
-{
-	const struct fog_worker *w = &s->workers[wi];
-	__u64 now = fog_sched__now(s);
-
-	memset(o, 0, sizeof(*o));
-	o->spec = w->spec;
-	o->sig = w->sig;
-	o->signals_fresh = fog_sched_signals_fresh(s, w, now);
-	o->signal_age_ns = w->sig.have ? now - w->sig.at_ns : 0;
-	o->alloc_cpu = w->alloc_cpu;
-	o->alloc_mem_mb = w->alloc_mem_mb;
-	o->alloc_gpu = w->alloc_gpu;
-	o->tasks = w->tasks;
-	o->unseen = w->unseen;
-	o->completed = w->completed;
-	o->failed = w->failed;
-}
-
-int fog_sched__worker(const struct fog_sched *s, const char *id, struct fog_worker_info *out)
-{
-	int wi = fog_sched_worker_index(s, id);
-
-	if (wi < 0)
-		return -ENOENT;
-	worker_info(s, (unsigned int)wi, out);
-	return 0;
-}
-
-unsigned int fog_sched__worker_count(const struct fog_sched *s)
-{
-	return s->n_workers;
-}
-
-int fog_sched__worker_at(const struct fog_sched *s, unsigned int i, struct fog_worker_info *out)
-{
-	if (i >= s->n_workers)
-		return -ENOENT;
-	worker_info(s, i, out);
-	return 0;
-}
-
-/* ---- constraints ---- */
-
-static bool has_label(const struct fog_worker_spec *w, const char *label)
-{
-	for (unsigned int i = 0; i < w->n_labels; i++)
-		if (!strcmp(w->labels[i], label))
-			return true;
-	return false;
-}
-
-static bool labels_ok(const struct fog_worker_spec *w, const struct fog_task_spec *t)
-{
-	for (unsigned int i = 0; i < t->n_affinity; i++)
-		if (!has_label(w, t->affinity[i]))
-			return false;
-	for (unsigned int i = 0; i < t->n_anti; i++)
-		if (has_label(w, t->anti_affinity[i]))
-			return false;
-	return true;
-}
-
-bool fog_sched_could_fit(const struct fog_worker *w, const struct fog_task_spec *t)
-{
-	return w->spec.cpu_cores + 1e-9 >= t->cpu_cores && w->spec.memory_mb >= t->memory_mb &&
-	       w->spec.gpu_count >= t->gpu_count && labels_ok(&w->spec, t);
-}
-
-static bool fits_static(const struct fog_sched *s, int strategy, const struct fog_task_spec *t,
-			unsigned int wi)
-{
-	const struct fog_strategy_ops *ops = &fog_strategies[strategy];
-
-	return fog_sched_could_fit(&s->workers[wi], t) &&
-	       (!ops->allowed || ops->allowed(s, t, &s->workers[wi], &s->hot[wi]));
-}
-
-bool fog_sched_fits(const struct fog_sched *s, int strategy, const struct fog_task_spec *t,
-		    unsigned int wi)
-{
-	const struct fog_worker_hot *h = &s->hot[wi];
-	const struct fog_strategy_ops *ops = &fog_strategies[strategy];
-
-	if (h->free_cpu + 1e-9 < t->cpu_cores || h->free_mem_mb < (__s64)t->memory_mb ||
-	    h->free_gpu < (__s32)t->gpu_count)
-		return false;
-	if ((t->n_affinity || t->n_anti) && !labels_ok(&s->workers[wi].spec, t))
-		return false;
-	return !ops->allowed || ops->allowed(s, t, &s->workers[wi], h);
-}
-
-/* Why no worker can ever take t: names the first requirement out of reach. */
-static void never_fits_reason(const struct fog_sched *s, int strategy,
-			      const struct fog_task_spec *t, char *err, size_t len)
-{
-	double max_cpu = 0;
-	__u64 max_mem = 0;
-	__u32 max_gpu = 0;
-
-	if (!s->n_workers) {
-		set_err(err, len, "no workers are registered");
-		return;
-	}
-	for (unsigned int i = 0; i < s->n_workers; i++) {
-		const struct fog_worker_spec *w = &s->workers[i].spec;
-
-		max_cpu = fmax(max_cpu, w->cpu_cores);
-		max_mem = w->memory_mb > max_mem ? w->memory_mb : max_mem;
-		max_gpu = w->gpu_count > max_gpu ? w->gpu_count : max_gpu;
-	}
-	if (t->cpu_cores > max_cpu + 1e-9)
-		set_err(err, len, "no worker has %.3g cpu cores (the largest has %.3g)",
-			t->cpu_cores, max_cpu);
-	else if (t->memory_mb > max_mem)
-		set_err(err, len, "no worker has %llu MiB of memory (the largest has %llu)",
-			(unsigned long long)t->memory_mb, (unsigned long long)max_mem);
-	else if (t->gpu_count > max_gpu)
-		set_err(err, len, "no worker has %u GPUs (the most is %u)", t->gpu_count, max_gpu);
-	else
-		set_err(err, len,
-			"no worker meets cpu, memory, GPUs, labels and the %s strategy's "
-			"constraints (type, budget) together",
-			fog_sched_strategy_name(strategy));
-}
-
 /* ---- tasks ---- */
 
 static int check_task(const struct fog_task_spec *t, char *err, size_t len)
 {
-	if (!str_ok(t->id, sizeof(t->id)) || !t->id[0]) {
-		set_err(err, len, "task id must be 1..%d characters", FOG_SCHED_ID_LEN - 1);
+	if (!fog_sched_str_ok(t->id, sizeof(t->id)) || !t->id[0]) {
+		fog_sched_set_err(err, len, "task id must be 1..%d characters", FOG_SCHED_ID_LEN - 1);
 		return -EINVAL;
 	}
 	if ((unsigned int)t->priority >= FOG_PRIO_COUNT) {
-		set_err(err, len, "task %s: priority must be low, medium, high or critical", t->id);
+		fog_sched_set_err(err, len, "task %s: priority must be low, medium, high or critical", t->id);
 		return -EINVAL;
 	}
 	if (t->strategy < FOG_STRAT_DEFAULT || t->strategy >= FOG_STRAT_COUNT) {
-		set_err(err, len, "task %s: unknown strategy %d", t->id, t->strategy);
+		fog_sched_set_err(err, len, "task %s: unknown strategy %d", t->id, t->strategy);
 		return -EINVAL;
 	}
 	if (!isfinite(t->cpu_cores) || t->cpu_cores < 0 || t->cpu_cores > 1e6) {
-		set_err(err, len, "task %s: cpu_cores must be in [0, 1e6]", t->id);
+		fog_sched_set_err(err, len, "task %s: cpu_cores must be in [0, 1e6]", t->id);
 		return -EINVAL;
 	}
 	if (t->memory_mb > (1ull << 40) || t->gpu_count > 1024) {
-		set_err(err, len, "task %s: memory_mb or gpu_count out of range", t->id);
+		fog_sched_set_err(err, len, "task %s: memory_mb or gpu_count out of range", t->id);
 		return -EINVAL;
 	}
 	if ((unsigned int)t->type > FOG_TYPE_GPU) {
-		set_err(err, len, "task %s: type must be any, cpu or gpu", t->id);
+		fog_sched_set_err(err, len, "task %s: type must be any, cpu or gpu", t->id);
 		return -EINVAL;
 	}
 	if (!isfinite(t->budget_per_hour) || t->budget_per_hour < 0 ||
 	    !isfinite(t->est_runtime_ms) || t->est_runtime_ms < 0) {
-		set_err(err, len, "task %s: budget and estimated run time must be >= 0", t->id);
+		fog_sched_set_err(err, len, "task %s: budget and estimated run time must be >= 0", t->id);
 		return -EINVAL;
 	}
 	if (t->n_affinity > FOG_SCHED_MAX_LABELS || t->n_anti > FOG_SCHED_MAX_LABELS) {
-		set_err(err, len, "task %s: at most %d affinity labels each", t->id,
+		fog_sched_set_err(err, len, "task %s: at most %d affinity labels each", t->id,
 			FOG_SCHED_MAX_LABELS);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < t->n_affinity; i++)
-		if (!str_ok(t->affinity[i], FOG_SCHED_LABEL_LEN))
-			return set_err(err, len, "task %s: affinity label too long", t->id), -EINVAL;
+		if (!fog_sched_str_ok(t->affinity[i], FOG_SCHED_LABEL_LEN))
+			return fog_sched_set_err(err, len, "task %s: affinity label too long", t->id), -EINVAL;
 	for (unsigned int i = 0; i < t->n_anti; i++)
-		if (!str_ok(t->anti_affinity[i], FOG_SCHED_LABEL_LEN))
-			return set_err(err, len, "task %s: anti-affinity label too long", t->id),
+		if (!fog_sched_str_ok(t->anti_affinity[i], FOG_SCHED_LABEL_LEN))
+			return fog_sched_set_err(err, len, "task %s: anti-affinity label too long", t->id),
 			       -EINVAL;
-	if (!str_ok(t->task_class, sizeof(t->task_class)) ||
-	    !str_ok(t->command, sizeof(t->command))) {
-		set_err(err, len, "task %s: class or command too long", t->id);
+	if (!fog_sched_str_ok(t->task_class, sizeof(t->task_class)) ||
+	    !fog_sched_str_ok(t->command, sizeof(t->command))) {
+		fog_sched_set_err(err, len, "task %s: class or command too long", t->id);
 		return -EINVAL;
 	}
 	return 0;
@@ -608,37 +278,37 @@ int fog_sched__submit(struct fog_sched *s, const struct fog_task_spec *spec, cha
 	if (rc)
 		goto reject;
 	if (fog_sched_find(s, spec->id)) {
-		set_err(err, err_len, "task %s already exists", spec->id);
+		fog_sched_set_err(err, err_len, "task %s already exists", spec->id);
 		rc = -EEXIST;
 		goto reject;
 	}
 	strat = effective_strategy(s, spec);
 	for (unsigned int i = 0; i < s->n_workers && !any; i++)
-		any = fits_static(s, strat, spec, i);
+		any = fog_sched_fits_static(s, strat, spec, i);
 	if (!any) {
-		never_fits_reason(s, strat, spec, err, err_len);
+		fog_sched_never_fits_reason(s, strat, spec, err, err_len);
 		rc = -ENOSPC;
 		goto reject;
 	}
 	if (spec->deadline_ns && spec->deadline_ns <= now) {
-		set_err(err, err_len, "task %s: its deadline has already passed", spec->id);
+		fog_sched_set_err(err, err_len, "task %s: its deadline has already passed", spec->id);
 		rc = -ETIME;
 		goto reject;
 	}
 	if (spec->timeout_ms > 365 * 86400000ull) {
-		set_err(err, err_len, "task %s: timeout_ms must be at most a year", spec->id);
+		fog_sched_set_err(err, err_len, "task %s: timeout_ms must be at most a year", spec->id);
 		rc = -EINVAL;
 		goto reject;
 	}
 	if (s->n_tasks == s->opts.max_tasks && !fog_table_evict(s)) {
-		set_err(err, err_len, "task table is full (%u tasks not finished)",
+		fog_sched_set_err(err, err_len, "task table is full (%u tasks not finished)",
 			s->opts.max_tasks);
 		rc = -ENOMEM;
 		goto reject;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		set_err(err, err_len, "out of memory");
+		fog_sched_set_err(err, err_len, "out of memory");
 		rc = -ENOMEM;
 		goto reject;
 	}
@@ -664,7 +334,7 @@ int fog_sched__submit(struct fog_sched *s, const struct fog_task_spec *spec, cha
 	rc = fog_queue_add(s, t);
 	if (rc) {
 		free(t);
-		set_err(err, err_len, "queue is full");
+		fog_sched_set_err(err, err_len, "queue is full");
 		goto reject;
 	}
 	fog_table_add(s, t);
@@ -702,7 +372,7 @@ void fog_sched_refresh_loads(struct fog_sched *s, __u64 now)
 	s->last_refresh_ns = now;
 	for (unsigned int i = 0; i < s->n_workers; i++)
 		if (s->workers[i].sig.have)
-			s->hot[i].load = worker_load(s, &s->workers[i], now);
+			s->hot[i].load = fog_sched_worker_load(s, &s->workers[i], now);
 }
 
 int fog_sched__pick(struct fog_sched *s, const struct fog_task_spec *t,
@@ -827,9 +497,9 @@ int fog_sched__cancel(struct fog_sched *s, const char *id)
 	if (t->info.state == FOG_TASK_PENDING)
 		unqueue(s, t);
 	else
-		release(s, t, now);
+		fog_sched_release(s, t, now);
 	snprintf(t->info.reason, sizeof(t->info.reason), "cancelled");
-	finish(s, t, FOG_TASK_CANCELLED, now);
+	fog_sched_finish(s, t, FOG_TASK_CANCELLED, now);
 	return 0;
 }
 
@@ -949,8 +619,8 @@ int fog_sched__task_report(struct fog_sched *s, const char *id, const struct fog
 		fog_learner__observe(s, (unsigned int)wi, t->x, t->nominal_ms, actual,
 				     st == FOG_TASK_SUCCEEDED);
 	}
-	release(s, t, now);
-	finish(s, t, st, now);
+	fog_sched_release(s, t, now);
+	fog_sched_finish(s, t, st, now);
 	return 0;
 }
 
@@ -980,7 +650,7 @@ int fog_sched__expire(struct fog_sched *s)
 		if (t->info.state == FOG_TASK_PENDING)
 			unqueue(s, t);
 		else
-			release(s, t, now);
+			fog_sched_release(s, t, now);
 		if (run_limit)
 			snprintf(t->info.reason, sizeof(t->info.reason),
 				 "no end reported within its timeout of %.3f s",
@@ -988,7 +658,7 @@ int fog_sched__expire(struct fog_sched *s)
 		else
 			snprintf(t->info.reason, sizeof(t->info.reason), "deadline passed while %s",
 				 fog_task_state_name(t->info.state));
-		finish(s, t, FOG_TASK_TIMED_OUT, now);	/* takes it out of the heap */
+		fog_sched_finish(s, t, FOG_TASK_TIMED_OUT, now);	/* takes it out of the heap */
 		n++;
 	}
 	return n;

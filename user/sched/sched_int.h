@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Inside the placement engine: the engine, worker and task records shared by
- * engine.c, queue.c, strategy.c and learner.c. Not part of libfog's API.
+ * engine.c, worker.c, table.c, queue.c, strategy.c and learner.c. Not part of
+ * libfog's API.
  */
 #ifndef FOG_SCHED_INT_H
 #define FOG_SCHED_INT_H
+
+#include <stdbool.h>
+#include <string.h>
 
 #include "fog/sched.h"
 
@@ -145,9 +149,35 @@ bool fog_sched_could_fit(const struct fog_worker *w, const struct fog_task_spec 
 /* Whether w has room for t now and passes labels and the strategy's constraints. */
 bool fog_sched_fits(const struct fog_sched *s, int strategy, const struct fog_task_spec *t,
 		    unsigned int wi);
+/* Whether w could ever hold t under strategy's extra constraints (capacity, not room). */
+bool fog_sched_fits_static(const struct fog_sched *s, int strategy, const struct fog_task_spec *t,
+			   unsigned int wi);
+/* Why no worker can ever take t: names the first requirement out of reach. */
+void fog_sched_never_fits_reason(const struct fog_sched *s, int strategy,
+				 const struct fog_task_spec *t, char *err, size_t len);
 __u64 fog_sched_rand(struct fog_sched *s);
 /* Recomputes worker wi's hot fields at engine time now and draws a new gen. */
 void fog_worker_refresh(struct fog_sched *s, unsigned int wi, __u64 now);
+/* A worker's load, 0..1 (more when oversubscribed), at engine time now. */
+double fog_sched_worker_load(const struct fog_sched *s, const struct fog_worker *w, __u64 now);
+
+/* Formats an error for the caller's buffer (err may be NULL). */
+void fog_sched_set_err(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Whether a fixed-size string field is terminated within size. */
+static inline bool fog_sched_str_ok(const char *p, size_t size)
+{
+	return memchr(p, '\0', size) != NULL;
+}
+
+/* Task lifecycle steps shared by the engine and worker removal. */
+/* Gives back what a placed or running task holds on its worker. */
+void fog_sched_release(struct fog_sched *s, struct fog_task *t, __u64 now);
+/* Ends a task in st: statistics, SLA check, the on_done callback. */
+void fog_sched_finish(struct fog_sched *s, struct fog_task *t, enum fog_task_state st, __u64 now);
+/* A placed task goes back to the queue (its worker went away). */
+void fog_sched_requeue(struct fog_sched *s, struct fog_task *t, __u64 now);
 
 /*
  * One attempt to place a pending task; true when it was placed. Its latency

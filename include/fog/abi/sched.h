@@ -6,6 +6,7 @@
 #include "common.h"
 
 #define FOG_SCHED_MAX_TASKS 8192
+/* sched_cgroups at least; twice [fogd] max_cgroups when that is more (LRU headroom) */
 #define FOG_SCHED_MAX_CGROUPS 1024
 
 /* sched_tasks: per-CPU values keyed by tgid */
