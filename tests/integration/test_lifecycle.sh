@@ -45,8 +45,12 @@ progs_gone() {
 	return 1
 }
 
-cp "$T_DIR/good.ini" "$T_DIR/fogd.ini"
+# more cgroups tracked than the BPF map's default holds: the map grows to twice as many
+printf '[fogd]\ntick_ms = 500\nmax_cgroups = 600\n' >"$T_DIR/fogd.ini"
 fogd_start -c "$T_DIR/fogd.ini"
+t_require_collector cpu
+cgmax=$(bpftool -j map show pinned "$FOG_PINS/sched_cgroups" | jq .max_entries)
+[ "$cgmax" = 1200 ] || t_fail "sched_cgroups holds $cgmax entries with max_cgroups = 600, not 1200"
 [ "$(stat -c %a "$FOG_SOCK")" = 600 ] || t_fail "socket mode is $(stat -c %a "$FOG_SOCK"), not 600"
 # after set-up fogd holds only what reloads and profiles need
 caps=$(api /api/v1/status | jq -r .capabilities)
