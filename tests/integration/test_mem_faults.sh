@@ -4,7 +4,7 @@
 # byte to each page of 256 MiB of fresh anonymous memory (huge pages refused),
 # which costs one fault per page, and fogd must report at least that many
 # faults for the helper's pid, in the host total too, its resident set and
-# its memory cgroup's use.
+# its memory cgroup's use; once the helper unmaps it, its resident set falls.
 . "$(dirname "$0")/lib.sh"
 
 t_require_root_btf
@@ -70,6 +70,17 @@ if [ -n "$cg" ]; then
 else
 	t_log "no memory controller in fogd's cgroup hierarchy ($mode): cgroup use not checked"
 fi
+
+# it unmaps the memory: its resident set falls (the reading follows a process that ran)
+kill -USR1 "$helper"
+for _ in $(seq 1 50); do
+	grep -q '^freed' "$out" && break
+	sleep 0.1
+done
+grep -q '^freed' "$out" || t_fail "touch_mem did not free its memory: $(cat "$out")"
+t_wait_json /api/v1/processes '.processes[] | select(.pid == $pid) | .rss_bytes < $want' 10 \
+	--argjson pid "$helper" --argjson want "$((64 << 20))" ||
+	t_fail "fogd shows $(proc_json) for pid $helper after it unmapped 256 MiB, want rss_bytes < 64 MiB"
 
 kill "$helper"
 wait "$helper" 2>/dev/null

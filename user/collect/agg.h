@@ -43,6 +43,8 @@ struct fog_proc {
 	__u64 prev_oncpu_ns;
 	__u64 prev_faults;
 	__u64 prev_io_bytes;
+	__u64 rss_tick;	/* the collect tick rss_bytes was read at, 0: never */
+	__u64 rss_faults, rss_oncpu_ns;	/* faults and CPU time then */
 	struct fog_hist runq_prev;
 	bool used;
 };

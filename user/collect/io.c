@@ -16,6 +16,7 @@
 
 #include "agent/log.h"
 #include "collect/collector.h"
+#include "collect/mapwalk.h"
 #include "export/prom.h"
 #include "collect/hist.h"
 #include "collect/io_dev.h"
@@ -51,6 +52,7 @@ struct io_state {
 	struct io_device *devices;
 	unsigned int n_devices;
 	__u32 *doomed; /* keys to delete after an iteration */
+	struct fog_map_walk *tasks_walk; /* io_tasks, read in batches */
 	struct fog_io_counters counters;
 	unsigned int n_tasks; /* entries in io_tasks at the last tick */
 	__u64 alive_check_ns; /* when idle processes were last checked for exit */
@@ -75,6 +77,7 @@ static void io_free_state(struct io_state *s)
 	free(s->values);
 	free(s->devices);
 	free(s->doomed);
+	fog_map_walk__free(s->tasks_walk);
 	free(s);
 }
 
@@ -93,7 +96,9 @@ static int io_start(struct fog_collector *c)
 	s->values = calloc((size_t)o->ncpu, largest);
 	s->devices = calloc(FOG_IO_MAX_DEVICES, sizeof(*s->devices));
 	s->doomed = calloc(FOG_IO_MAX_TASKS, sizeof(*s->doomed));
-	if (!s->values || !s->devices || !s->doomed) {
+	s->tasks_walk = fog_map_walk__new(sizeof(__u32), sizeof(struct fog_io_task), o->ncpu, true,
+					  FOG_MAP_WALK_BATCH);
+	if (!s->values || !s->devices || !s->doomed || !s->tasks_walk) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_free;
 	}
@@ -270,59 +275,66 @@ static bool pid_alive(__u32 pid)
 	return access(path, F_OK) == 0;
 }
 
+struct tasks_walk {
+	struct fog_collect *o;
+	struct io_state *s;
+	bool check_idle;
+	unsigned int n, n_doomed;
+};
+
+static void task_entry(const void *k, const void *values, void *ctx)
+{
+	struct tasks_walk *tw = ctx;
+	struct fog_collect *o = tw->o;
+	struct io_state *s = tw->s;
+	struct fog_io_task sum;
+	struct fog_proc *p;
+	__u32 key;
+
+	memcpy(&key, k, sizeof(key));
+	tw->n++;
+	fog_percpu_sum(&sum, values, o->ncpu, sizeof(sum), offsetof(struct fog_io_task, comm));
+	p = fog_agg__proc(o->agg, key, false);
+	/*
+	 * An exited process must not be kept alive by its entry here: one
+	 * unknown to the aggregates, or one without new requests (checked every
+	 * few seconds), is looked up in /proc.
+	 */
+	if ((!p || (tw->check_idle && sum.read_ops == p->io_read_ops &&
+		    sum.write_ops == p->io_write_ops)) &&
+	    !pid_alive(key)) {
+		if (p)
+			fog_agg__remove(o->agg, key);
+		if (tw->n_doomed < FOG_IO_MAX_TASKS)
+			s->doomed[tw->n_doomed++] = key;
+		return;
+	}
+	if (!p) {
+		p = fog_agg__proc(o->agg, key, true);
+		if (!p)
+			return; /* table full: counted as an overflow */
+	}
+	p->io_read_ops = sum.read_ops;
+	p->io_write_ops = sum.write_ops;
+	p->io_read_bytes = sum.read_bytes;
+	p->io_write_bytes = sum.write_bytes;
+	if (!p->comm[0]) {
+		memcpy(p->comm, sum.comm, sizeof(p->comm));
+		p->comm[FOG_COMM_LEN - 1] = '\0';
+	}
+}
+
 static void io_read_tasks(struct fog_collector *c, struct io_state *s, __u64 now)
 {
-	struct fog_collect *o = c->owner;
 	int fd = bpf_map__fd(s->skel->maps.io_tasks);
-	bool check_idle = now - s->alive_check_ns >= IO_ALIVE_CHECK_NS;
-	unsigned int n_doomed = 0, n = 0;
-	__u32 key, next, *prev = NULL;
-	struct fog_io_task sum;
+	struct tasks_walk tw = { c->owner, s, now - s->alive_check_ns >= IO_ALIVE_CHECK_NS, 0, 0 };
 
-	if (check_idle)
+	if (tw.check_idle)
 		s->alive_check_ns = now;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct fog_proc *p;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, s->values))
-			continue;
-		n++;
-		fog_percpu_sum(&sum, s->values, o->ncpu, sizeof(sum),
-			       offsetof(struct fog_io_task, comm));
-		p = fog_agg__proc(o->agg, key, false);
-		/*
-		 * An exited process must not be kept alive by its entry here:
-		 * one unknown to the aggregates, or one without new requests
-		 * (checked every few seconds), is looked up in /proc.
-		 */
-		if ((!p || (check_idle && sum.read_ops == p->io_read_ops &&
-			    sum.write_ops == p->io_write_ops)) &&
-		    !pid_alive(key)) {
-			if (p)
-				fog_agg__remove(o->agg, key);
-			if (n_doomed < FOG_IO_MAX_TASKS)
-				s->doomed[n_doomed++] = key;
-			continue;
-		}
-		if (!p) {
-			p = fog_agg__proc(o->agg, key, true);
-			if (!p)
-				continue; /* table full: counted as an overflow */
-		}
-		p->io_read_ops = sum.read_ops;
-		p->io_write_ops = sum.write_ops;
-		p->io_read_bytes = sum.read_bytes;
-		p->io_write_bytes = sum.write_bytes;
-		if (!p->comm[0]) {
-			memcpy(p->comm, sum.comm, sizeof(p->comm));
-			p->comm[FOG_COMM_LEN - 1] = '\0';
-		}
-	}
-	for (unsigned int i = 0; i < n_doomed; i++)
+	fog_map_walk(s->tasks_walk, fd, task_entry, &tw);
+	for (unsigned int i = 0; i < tw.n_doomed; i++)
 		bpf_map_delete_elem(fd, &s->doomed[i]);
-	s->n_tasks = n - n_doomed;
+	s->n_tasks = tw.n - tw.n_doomed;
 }
 
 static void io_read_counters(struct fog_collector *c, struct io_state *s)

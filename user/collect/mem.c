@@ -24,6 +24,7 @@
 
 #include "agent/log.h"
 #include "collect/collector.h"
+#include "collect/mapwalk.h"
 #include "collect/mem.h"
 #include "mem.skel.h"
 
@@ -200,7 +201,7 @@ static void mem_free(struct fog_mem *m)
 	mem_bpf__destroy(m->skel);
 	free(m->cgroups);
 	free(m->cg_ids);
-	free(m->keys);
+	fog_map_walk__free(m->tasks_walk);
 	free(m->values);
 	free(m);
 }
@@ -234,13 +235,14 @@ static int mem_start(struct fog_collector *c)
 	if (!m)
 		return fog_collector_fail(c, -ENOMEM, "out of memory");
 	m->page_size = sysconf(_SC_PAGESIZE);
-	m->keys = calloc(FOG_MEM_MAX_TASKS, sizeof(*m->keys));
+	m->tasks_walk = fog_map_walk__new(sizeof(__u32), sizeof(struct fog_mem_task), o->ncpu,
+					  true, FOG_MAP_WALK_BATCH);
 	/* sized for every tracked process up front: no allocation while collecting */
 	m->cap_ids = m->cap_cgroups = o->cfg->max_processes;
 	m->cg_ids = calloc(m->cap_ids, sizeof(*m->cg_ids));
 	m->cgroups = calloc(m->cap_cgroups, sizeof(*m->cgroups));
 	m->values = calloc((size_t)o->ncpu, value_size);
-	if (!m->keys || !m->values || !m->cg_ids || !m->cgroups) {
+	if (!m->tasks_walk || !m->values || !m->cg_ids || !m->cgroups) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_free;
 	}
@@ -329,6 +331,11 @@ static void mem_stop(struct fog_collector *c)
 
 /* ---- reading, once per tick ---- */
 
+/* a process that neither ran nor faulted keeps its RSS reading this many ticks */
+#define MEM_RSS_REFRESH_TICKS 10
+/* how often a process without new faults is checked for having exited, in ticks */
+#define MEM_ALIVE_CHECK_TICKS 10
+
 /* Reads a small text file whole; returns its length or a negative errno. */
 static int read_text(const char *path, char *buf, size_t size)
 {
@@ -410,54 +417,80 @@ static void set_comm(struct fog_proc *p)
 	}
 }
 
+struct tasks_walk {
+	struct fog_collect *o;
+	int fd;
+};
+
+static void task_entry(const void *k, const void *values, void *ctx)
+{
+	const struct tasks_walk *tw = ctx;
+	struct fog_mem_task sum;
+	struct fog_proc *p;
+	__u32 key;
+
+	memcpy(&key, k, sizeof(key));
+	fog_percpu_sum(&sum, values, tw->o->ncpu, sizeof(sum),
+		       offsetof(struct fog_mem_task, cgroup_id));
+	p = fog_agg__proc(tw->o->agg, key, false);
+	/*
+	 * Exits remove entries as they come; one missed (events dropped) is
+	 * found here: a process unknown to the aggregates, or one without new
+	 * faults (checked every MEM_ALIVE_CHECK_TICKS), is looked up.
+	 */
+	if ((!p || (sum.faults == p->faults && tw->o->ticks % MEM_ALIVE_CHECK_TICKS == 0)) &&
+	    pid_gone(key)) {
+		if (p)
+			fog_agg__remove(tw->o->agg, key);
+		bpf_map_delete_elem(tw->fd, &key);
+		return;
+	}
+	if (!p)
+		p = fog_agg__proc(tw->o->agg, key, true);
+	if (!p)
+		return; /* table full: counted as an overflow */
+	p->faults = sum.faults;
+	if (!p->comm[0])
+		set_comm(p);
+	if (!p->cgroup_id)
+		p->cgroup_id = sum.cgroup_id;
+}
+
 /* Per-process faults into the aggregates; entries of processes that are gone are deleted. */
 static void read_tasks(struct fog_collector *c, struct fog_mem *m)
 {
-	struct fog_collect *o = c->owner;
-	int fd = bpf_map__fd(m->skel->maps.mem_tasks);
-	__u32 key, next, *prev = NULL;
-	unsigned int n = 0;
+	struct tasks_walk tw = { c->owner, bpf_map__fd(m->skel->maps.mem_tasks) };
 
-	/* keys first: deleting while walking would restart the walk */
-	while (n < FOG_MEM_MAX_TASKS && !bpf_map_get_next_key(fd, prev, &next)) {
-		m->keys[n++] = next;
-		key = next;
-		prev = &key;
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		struct fog_mem_task sum;
-		struct fog_proc *p;
-
-		key = m->keys[i];
-		if (bpf_map_lookup_elem(fd, &key, m->values))
-			continue; /* evicted meanwhile */
-		if (pid_gone(key)) {
-			bpf_map_delete_elem(fd, &key);
-			continue;
-		}
-		p = fog_agg__proc(o->agg, key, true);
-		if (!p)
-			continue; /* table full: counted as an overflow */
-		fog_percpu_sum(&sum, m->values, o->ncpu, sizeof(sum),
-			       offsetof(struct fog_mem_task, cgroup_id));
-		p->faults = sum.faults;
-		if (!p->comm[0])
-			set_comm(p);
-		if (!p->cgroup_id)
-			p->cgroup_id = sum.cgroup_id;
-	}
+	fog_map_walk(m->tasks_walk, tw.fd, task_entry, &tw);
 }
+
+struct rss_walk {
+	struct fog_mem *m;
+	__u64 tick;
+};
 
 static void read_rss(struct fog_proc *p, void *ctx)
 {
-	struct fog_mem *m = ctx;
+	const struct rss_walk *rw = ctx;
 	char path[40], text[256];
 	__u64 pages;
 
+	/*
+	 * A process grows its resident set by faulting pages in and shrinks it
+	 * by running (unmapping, freeing); one that did neither since the last
+	 * reading keeps it, bar reclaim, so it is read again only every
+	 * MEM_RSS_REFRESH_TICKS. Without CPU figures (cpu off) every tick.
+	 */
+	if (p->rss_tick && p->oncpu_ns && p->oncpu_ns == p->rss_oncpu_ns &&
+	    p->faults == p->rss_faults && rw->tick - p->rss_tick < MEM_RSS_REFRESH_TICKS)
+		return;
 	snprintf(path, sizeof(path), "/proc/%u/statm", p->pid);
 	if (read_text(path, text, sizeof(text)) < 0 || fog_statm_parse(text, &pages))
 		return; /* gone: the aggregates drop it at the end of the tick */
-	p->rss_bytes = pages * (__u64)m->page_size;
+	p->rss_bytes = pages * (__u64)rw->m->page_size;
+	p->rss_tick = rw->tick;
+	p->rss_faults = p->faults;
+	p->rss_oncpu_ns = p->oncpu_ns;
 }
 
 static void read_psi(struct fog_mem *m)
@@ -659,7 +692,7 @@ static void mem_tick(struct fog_collector *c, __u64 now_ns)
 	read_stats(c, m);
 	if (m->links[MEM_FAULTS])
 		read_tasks(c, m);
-	fog_agg__for_each(c->owner->agg, read_rss, m);
+	fog_agg__for_each(c->owner->agg, read_rss, &(struct rss_walk){ m, c->owner->ticks });
 	read_psi(m);
 	read_meminfo(m);
 	read_cgroups(c, m);

@@ -45,6 +45,8 @@ struct mem_cgroup {
 	bool has_limit;
 };
 
+struct fog_map_walk;
+
 struct fog_mem {
 	struct mem_bpf *skel;
 	struct bpf_link *links[MEM_N_PROGS];
@@ -76,7 +78,7 @@ struct fog_mem {
 	__u64 *cg_ids;		      /* scratch: the tracked processes' cgroup ids */
 	unsigned int n_ids, cap_ids;
 
-	__u32 *keys;  /* scratch: the keys of mem_tasks */
+	struct fog_map_walk *tasks_walk; /* mem_tasks, read in batches */
 	void *values; /* scratch: one per-CPU value of mem_tasks or mem_stats */
 };
 

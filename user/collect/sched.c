@@ -17,6 +17,7 @@
 #include "agent/log.h"
 #include "collect/collector.h"
 #include "collect/hist.h"
+#include "collect/mapwalk.h"
 #include "export/prom.h"
 #include "fog/abi/sched.h"
 #include "sched.skel.h"
@@ -55,7 +56,8 @@ struct sched_state {
 	struct bpf_link *exec_link, *exit_link;	/* cpu */
 	struct bpf_link *wakeup_link, *wakeup_new_link;	/* schedlat */
 	__u64 read_tick;	/* the tick whose maps were last read */
-	void *values;	/* scratch for one per-CPU lookup of sched_tasks or sched_cgroups */
+	void *values;	/* scratch for one per-CPU lookup of sched_cgroups */
+	struct fog_map_walk *tasks_walk;	/* sched_tasks, read in batches */
 	struct fog_cpu_sched *cpu_vals;	/* this tick's sched_cpu, one per CPU */
 	struct cpu_stat *cpus;
 	__u64 switches, prev_switches;
@@ -90,6 +92,7 @@ static void sched_put(struct fog_collector *c)
 	bpf_link__destroy(state.switch_link);
 	sched_bpf__destroy(state.skel);
 	free(state.values);
+	fog_map_walk__free(state.tasks_walk);
 	free(state.cpu_vals);
 	free(state.cpus);
 	free(state.cgroups);
@@ -110,7 +113,10 @@ static int sched_get(struct fog_collector *c)
 	state.cpus = calloc(o->ncpu, sizeof(*state.cpus));
 	state.max_cgroups = o->cfg->max_cgroups;
 	state.cgroups = calloc(state.max_cgroups, sizeof(*state.cgroups));
-	if (!state.values || !state.cpu_vals || !state.cpus || !state.cgroups) {
+	state.tasks_walk = fog_map_walk__new(sizeof(__u32), sizeof(struct fog_task_sched), o->ncpu,
+					     true, FOG_MAP_WALK_BATCH);
+	if (!state.values || !state.cpu_vals || !state.cpus || !state.cgroups ||
+	    !state.tasks_walk) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_put;
 	}
@@ -198,49 +204,57 @@ static void read_comm(__u32 pid, char *comm)
 	memcpy(comm, buf, FOG_COMM_LEN);
 }
 
+struct tasks_walk {
+	struct fog_collect *o;
+	int fd;
+	const __u64 *inflight_tgid, *inflight_ns;
+};
+
+static void task_entry(const void *k, const void *values, void *ctx)
+{
+	const struct tasks_walk *tw = ctx;
+	struct fog_collect *o = tw->o;
+	struct fog_task_sched sum;
+	struct fog_proc *p;
+	__u32 key;
+
+	memcpy(&key, k, sizeof(key));
+	p = fog_agg__proc(o->agg, key, false);
+	if (!p) {
+		/* a process that exited before fogd saw its exit */
+		if (!pid_alive(key)) {
+			bpf_map_delete_elem(tw->fd, &key);
+			return;
+		}
+		p = fog_agg__proc(o->agg, key, true);
+		if (!p)
+			return; /* table full: counted as an overflow */
+		read_comm(key, p->comm);
+	}
+	fog_percpu_sum(&sum, values, o->ncpu, sizeof(sum), offsetof(struct fog_task_sched, cgroup_id));
+	p->oncpu_ns = sum.oncpu_ns;
+	for (int c = 0; c < o->ncpu; c++)
+		if (tw->inflight_tgid[c] == key)
+			p->oncpu_ns += tw->inflight_ns[c];
+	/* a total never goes back, even if the map entry was evicted and re-created */
+	if (p->oncpu_ns < p->prev_oncpu_ns)
+		p->oncpu_ns = p->prev_oncpu_ns;
+	p->nvcsw = sum.nvcsw;
+	p->nivcsw = sum.nivcsw;
+	p->runq = sum.runq;
+	if (!p->comm[0])
+		memcpy(p->comm, sum.comm, sizeof(p->comm));
+	if (sum.cgroup_id)
+		p->cgroup_id = sum.cgroup_id;
+	p->comm[FOG_COMM_LEN - 1] = '\0';
+}
+
 static void read_tasks(struct fog_collect *o, const __u64 *inflight_tgid, const __u64 *inflight_ns)
 {
-	int fd = bpf_map__fd(state.skel->maps.sched_tasks);
-	struct fog_task_sched sum;
-	__u32 key, next, *prev = NULL;
+	struct tasks_walk tw = { o, bpf_map__fd(state.skel->maps.sched_tasks), inflight_tgid,
+				 inflight_ns };
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct fog_proc *p;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, state.values))
-			continue; /* deleted meanwhile */
-		p = fog_agg__proc(o->agg, key, false);
-		if (!p) {
-			/* a process that exited before fogd saw its exit */
-			if (!pid_alive(key)) {
-				bpf_map_delete_elem(fd, &key);
-				continue;
-			}
-			p = fog_agg__proc(o->agg, key, true);
-			if (!p)
-				continue; /* table full: counted as an overflow */
-			read_comm(key, p->comm);
-		}
-		fog_percpu_sum(&sum, state.values, o->ncpu, sizeof(sum),
-			       offsetof(struct fog_task_sched, cgroup_id));
-		p->oncpu_ns = sum.oncpu_ns;
-		for (int c = 0; c < o->ncpu; c++)
-			if (inflight_tgid[c] == key)
-				p->oncpu_ns += inflight_ns[c];
-		/* a total never goes back, even if the map entry was evicted and re-created */
-		if (p->oncpu_ns < p->prev_oncpu_ns)
-			p->oncpu_ns = p->prev_oncpu_ns;
-		p->nvcsw = sum.nvcsw;
-		p->nivcsw = sum.nivcsw;
-		p->runq = sum.runq;
-		if (!p->comm[0])
-			memcpy(p->comm, sum.comm, sizeof(p->comm));
-		if (sum.cgroup_id)
-			p->cgroup_id = sum.cgroup_id;
-		p->comm[FOG_COMM_LEN - 1] = '\0';
-	}
+	fog_map_walk(state.tasks_walk, tw.fd, task_entry, &tw);
 }
 
 static struct cg_stat *cgroup_slot(__u64 id, __u64 tick)

@@ -7,15 +7,24 @@
  *   touch_mem [-s MIB] [-v] [-w]
  *     -s MIB  how much to touch (default 256)
  *     -v      make this process the OOM killer's first choice (oom_score_adj 1000)
- *     -w      after touching, wait until killed instead of exiting
+ *     -w      after touching, wait until killed instead of exiting; SIGUSR1
+ *             then unmaps the memory and prints "freed"
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+
+static volatile sig_atomic_t free_asked;
+
+static void on_usr1(int sig __attribute__((unused)))
+{
+	free_asked = 1;
+}
 
 static int set_oom_victim(void)
 {
@@ -81,9 +90,21 @@ int main(int argc, char **argv)
 	}
 	for (unsigned long i = 0; i < pages; i++)
 		mem[i * page] = 1;
+	if (wait)
+		signal(SIGUSR1, on_usr1);
 	printf("touched %lu\n", pages);
 	fflush(stdout);
-	while (wait)
+	while (wait) {
 		pause();
+		if (free_asked && mem) {
+			if (munmap((void *)mem, pages * page)) {
+				perror("touch_mem: munmap");
+				return 1;
+			}
+			mem = NULL;
+			printf("freed\n");
+			fflush(stdout);
+		}
+	}
 	return 0;
 }
