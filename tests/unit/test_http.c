@@ -3,13 +3,17 @@
  * fogd's HTTP server over a real Unix socket: a request is answered by its
  * route; once teardown has begun (fog_http__free), a request MHD still reads
  * is answered 503 without calling the route, whose module may already be
- * freed (fogd frees the profiler and the scheduler before the server).
+ * freed (fogd frees the profiler and the scheduler before the server); a
+ * handler that holds the loop 100 ms or more is logged with its path, once
+ * per 10 s.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,15 @@ static int get_x(const struct fog_http_req *req, struct fog_http_resp *resp, voi
 	return fog_http_json(resp, 200, json_pack("{s:i}", "handled", handled));
 }
 
+static int get_slow(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct timespec ts = { 0, 150 * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return get_x(req, resp, ctx);
+}
+
 static struct fog_http *server(void)
 {
 	struct fog_http *h = fog_http__new(loop);
@@ -41,6 +54,7 @@ static struct fog_http *server(void)
 	assert_non_null(h);
 	assert_int_equal(fog_http__listen_unix(h, sock_path, 0600), 0);
 	assert_int_equal(fog_http__route(h, "GET", "/x", get_x, NULL), 0);
+	assert_int_equal(fog_http__route(h, "GET", "/slow", get_slow, NULL), 0);
 	return h;
 }
 
@@ -55,11 +69,18 @@ static int client(void)
 	return fd;
 }
 
+static void send_path(int fd, const char *path)
+{
+	char req[256];
+	int n = snprintf(req, sizeof(req),
+			 "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
+
+	assert_int_equal(write(fd, req, (size_t)n), (ssize_t)n);
+}
+
 static void send_get(int fd)
 {
-	static const char req[] = "GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-
-	assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+	send_path(fd, "/x");
 }
 
 /* Reads what the server sent until it closes, serving it with h meanwhile (if any). */
@@ -119,6 +140,56 @@ static void test_no_route_during_teardown(void **state)
 	close(fd);
 }
 
+/* Serves one GET of path with fd 2 sent to a file; returns what was logged. */
+static char *logged_by(struct fog_http *h, const char *path)
+{
+	char logpath[sizeof(dir) + 16], buf[4096];
+	int fd = client(), saved = dup(2), logfd;
+	char *text = calloc(1, 4096);
+	ssize_t n;
+
+	snprintf(logpath, sizeof(logpath), "%s/log", dir);
+	logfd = open(logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(logfd >= 0 && saved >= 0 && text);
+	fflush(stderr);
+	dup2(logfd, 2);
+	send_path(fd, path);
+	read_answer(fd, h, buf, sizeof(buf));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_non_null(strstr(buf, "HTTP/1.1 200"));
+	n = pread(logfd, text, 4095, 0);
+	assert_true(n >= 0);
+	close(logfd);
+	unlink(logpath);
+	close(fd);
+	return text;
+}
+
+static void test_slow_handler_logged(void **state)
+{
+	struct fog_http *h = server();
+	unsigned int ms = 0;
+	char *log, *line;
+
+	log = logged_by(h, "/x");
+	assert_null(strstr(log, "http: GET"));
+	free(log);
+	log = logged_by(h, "/slow");
+	line = strstr(log, "http: GET /slow took ");
+	assert_non_null(line);
+	/* it slept 150 ms: at least that, whatever the load */
+	assert_int_equal(sscanf(line, "http: GET /slow took %u ms", &ms), 1);
+	assert_true(ms >= 150);
+	free(log);
+	/* the next slow one within 10 s is counted by the loop, not logged again */
+	log = logged_by(h, "/slow");
+	assert_null(strstr(log, "http: GET"));
+	free(log);
+	fog_http__free(h);
+}
+
 static int setup(void **state)
 {
 	if (!mkdtemp(dir))
@@ -140,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answered_by_route),
 		cmocka_unit_test(test_no_route_during_teardown),
+		cmocka_unit_test(test_slow_handler_logged),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

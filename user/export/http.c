@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +22,8 @@
 
 #define HTTP_MAX_ROUTES 64
 #define HTTP_MAX_LISTENERS 4
+#define HTTP_SLOW_NS 100000000ull	/* a handler this slow is logged */
+#define HTTP_SLOW_LOG_NS 10000000000ull	/* at most one such line per 10 s */
 
 struct route {
 	const char *method;
@@ -51,6 +54,7 @@ struct fog_http {
 	 * freed, so requests MHD still reads are answered 503 without a handler.
 	 */
 	bool stopping;
+	__u64 slow_logged_ns;	/* when a slow handler was last logged, 0: never */
 };
 
 /*
@@ -245,6 +249,33 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct fog_http_re
 	return ret;
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/*
+ * A handler runs on fogd's loop: one that takes HTTP_SLOW_NS or more holds
+ * every other answer, so it is logged by name (at most one line per
+ * HTTP_SLOW_LOG_NS; the loop's own stall count says how often).
+ */
+static void note_slow(struct fog_http *h, const char *method, const char *url, __u64 took)
+{
+	__u64 now;
+
+	if (took < HTTP_SLOW_NS)
+		return;
+	now = mono_ns();
+	if (h->slow_logged_ns && now - h->slow_logged_ns < HTTP_SLOW_LOG_NS)
+		return;
+	h->slow_logged_ns = now;
+	fog_warnx("http: %s %.200s took %llu ms", method, url,
+		  (unsigned long long)(took / 1000000));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -256,6 +287,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct fog_http_req req;
 	const struct route *r;
 	bool known;
+	__u64 t0;
 	int err;
 
 	if (!p) {
@@ -322,7 +354,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			       url);
 		return send_resp(conn, &resp);
 	}
+	t0 = mono_ns();
 	err = r->fn(&req, &resp, r->ctx);
+	note_slow(h, method, url, mono_ns() - t0);
 	if (err == FOG_HTTP_DEFERRED && p->suspended) {
 		MHD_suspend_connection(conn);
 		p->next_suspended = h->suspended;
