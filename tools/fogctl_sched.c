@@ -56,24 +56,36 @@ static int api_error(const char *what, long status, json_t *j)
 	return 1;
 }
 
-/* GET path; prints the JSON with --json, else hands it to show(). */
-static int get_and_show(const char *what, const char *path, void (*show)(json_t *j))
+/* Prints j as JSON with --json, else hands it to show(). */
+static void output(json_t *j, void (*show)(json_t *j))
 {
-	json_t *j;
-	long st = request("GET", path, NULL, &j);
-
-	if (st < 0)
-		return 1;
-	if (st != 200)
-		return api_error(what, st, j);
 	if (json_out) {
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 	} else {
 		show(j);
 	}
+}
+
+/* One call answered 200 and shown by output(); 1 when it failed (message printed). */
+static int call_and_show(const char *what, const char *method, const char *path,
+			 const char *body, void (*show)(json_t *j))
+{
+	json_t *j;
+	long st = request(method, path, body, &j);
+
+	if (st < 0)
+		return 1;
+	if (st != 200)
+		return api_error(what, st, j);
+	output(j, show);
 	json_decref(j);
 	return 0;
+}
+
+static int get_and_show(const char *what, const char *path, void (*show)(json_t *j))
+{
+	return call_and_show(what, "GET", path, NULL, show);
 }
 
 /* "30", "30s", "500ms", "2m", "1h" -> seconds; < 0 when malformed. */
@@ -478,12 +490,7 @@ static int do_submit(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (json_out) {
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		putchar('\n');
-	} else {
-		show_task(j);
-	}
+	output(j, show_task);
 	rc = wait && strcmp(str(j, "state"), "succeeded") ? 1 : 0;
 out:
 	json_decref(j);
@@ -571,24 +578,10 @@ static int do_explain(int argc, char **argv)
 static int do_cancel(int argc, char **argv)
 {
 	char path[256];
-	json_t *j;
-	long st;
 
 	if (task_path(argc, argv, "", path, sizeof(path)))
 		return 2;
-	st = request("DELETE", path, NULL, &j);
-	if (st < 0)
-		return 1;
-	if (st != 200)
-		return api_error("cancel", st, j);
-	if (json_out) {
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		putchar('\n');
-	} else {
-		show_task(j);
-	}
-	json_decref(j);
-	return 0;
+	return call_and_show("cancel", "DELETE", path, NULL, show_task);
 }
 
 static int do_workers(int argc, char **argv)
@@ -618,9 +611,7 @@ static int do_claim(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char path[256], body[64] = "";
-	json_t *j;
 	double d;
-	long st;
 	char *esc;
 	int opt;
 
@@ -645,19 +636,7 @@ static int do_claim(int argc, char **argv)
 		return 1;
 	snprintf(path, sizeof(path), "/api/v1/sched/workers/%s/claim", esc);
 	curl_free(esc);
-	st = request("POST", path, body[0] ? body : NULL, &j);
-	if (st < 0)
-		return 1;
-	if (st != 200)
-		return api_error("claim", st, j);
-	if (json_out) {
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		putchar('\n');
-	} else {
-		show_list(j);
-	}
-	json_decref(j);
-	return 0;
+	return call_and_show("claim", "POST", path, body[0] ? body : NULL, show_list);
 }
 
 static void report_usage(FILE *f)
@@ -760,12 +739,7 @@ static int do_report(int argc, char **argv)
 		j = NULL;
 		goto out;
 	}
-	if (json_out) {
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		putchar('\n');
-	} else {
-		show_task(j);
-	}
+	output(j, show_task);
 	rc = 0;
 out:
 	json_decref(j);
