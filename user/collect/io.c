@@ -48,7 +48,7 @@ struct io_device {
 
 struct io_state {
 	struct io_bpf *skel;
-	void *values; /* scratch for one per-CPU lookup: ncpu values of the largest struct */
+	void *values; /* scratch for one per-CPU lookup of io_devices or io_counters */
 	struct io_device *devices;
 	unsigned int n_devices;
 	__u32 *doomed; /* keys to delete after an iteration */
@@ -88,8 +88,9 @@ static int io_start(struct fog_collector *c)
 	struct io_state *s;
 	int err;
 
-	if (sizeof(struct fog_io_task) > largest)
-		largest = sizeof(struct fog_io_task);
+	/* io_tasks has its own batch buffers (tasks_walk) */
+	if (sizeof(struct fog_io_counters) > largest)
+		largest = sizeof(struct fog_io_counters);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return fog_collector_fail(c, -ENOMEM, "out of memory");

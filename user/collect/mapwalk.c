@@ -14,7 +14,7 @@ struct fog_map_walk {
 	bool no_batch;	/* the kernel refused batch lookups: key by key */
 	void *keys;	/* batch keys */
 	void *values;	/* batch values */
-	void *token;	/* the kernel's position between batches (a key's size is enough) */
+	void *token;	/* the kernel's position between batches */
 	void *last;	/* the last key handed to fn */
 	void *next;
 };
@@ -36,7 +36,7 @@ struct fog_map_walk *fog_map_walk__new(size_t key_size, size_t value_size, int n
 	w->batch = batch;
 	w->keys = calloc(batch, key_size);
 	w->values = calloc(batch, w->value_size);
-	/* hash maps' batch token is a bucket index (4 bytes); the key size covers it */
+	/* a hash map's token is a 4-byte bucket index; other maps' tokens are keys */
 	w->token = calloc(1, key_size > 8 ? key_size : 8);
 	w->last = calloc(1, key_size);
 	w->next = calloc(1, key_size);

@@ -223,9 +223,6 @@ static void mem_on_event(const struct fog_event *ev, void *ctx)
 static int mem_start(struct fog_collector *c)
 {
 	struct fog_collect *o = c->owner;
-	size_t value_size = sizeof(struct fog_mem_stats) > sizeof(struct fog_mem_task)
-				    ? sizeof(struct fog_mem_stats)
-				    : sizeof(struct fog_mem_task);
 	bool skip[MEM_N_PROGS] = {false};
 	char missing[sizeof(c->error)] = "";
 	struct fog_mem *m;
@@ -241,7 +238,7 @@ static int mem_start(struct fog_collector *c)
 	m->cap_ids = m->cap_cgroups = o->cfg->max_processes;
 	m->cg_ids = calloc(m->cap_ids, sizeof(*m->cg_ids));
 	m->cgroups = calloc(m->cap_cgroups, sizeof(*m->cgroups));
-	m->values = calloc((size_t)o->ncpu, value_size);
+	m->values = calloc((size_t)o->ncpu, sizeof(struct fog_mem_stats)); /* mem_stats */
 	if (!m->tasks_walk || !m->values || !m->cg_ids || !m->cgroups) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_free;

@@ -106,9 +106,7 @@ static int sched_get(struct fog_collector *c)
 
 	if (state.users++ > 0)
 		return 0;
-	state.values = calloc(o->ncpu, sizeof(struct fog_task_sched) > sizeof(struct fog_cgroup_sched) ?
-						sizeof(struct fog_task_sched) :
-						sizeof(struct fog_cgroup_sched));
+	state.values = calloc(o->ncpu, sizeof(struct fog_cgroup_sched));
 	state.cpu_vals = calloc(o->ncpu, sizeof(*state.cpu_vals));
 	state.cpus = calloc(o->ncpu, sizeof(*state.cpus));
 	state.max_cgroups = o->cfg->max_cgroups;
