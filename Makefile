@@ -57,6 +57,9 @@ include mk/soak.mk
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+# keep the objects make would remove as intermediates (bpf objects, generated sources,
+# objects of programs), so that a second `make` finds them and does nothing
+.SECONDARY:
 .PHONY: all deps run test unit integration bench clean format
 
 all: $(FOGD) $(FOGCTL) $(UNIT_BINS) $(HELPER_BINS) $(PRELOAD_SOS) $(BENCH_BINS)

@@ -58,14 +58,15 @@ fogd_start() {
 	"$FOGD" -o fogd.socket="$FOG_SOCK" -o fogd.pin_path="$FOG_PINS" -o http.listen=off \
 		-o sched.cgroup="$FOG_TASK_CG" "$@" >"$FOGD_LOG" 2>&1 &
 	FOGD_PID=$!
-	for _ in $(seq 1 100); do
+	# generous: a sanitizer build on a loaded host loads its BPF programs slowly
+	for _ in $(seq 1 600); do
 		if [ -S "$FOG_SOCK" ] && api /api/v1/status >/dev/null 2>&1; then
 			return 0
 		fi
 		kill -0 "$FOGD_PID" 2>/dev/null || t_fail "fogd exited during start-up"
 		sleep 0.1
 	done
-	t_fail "fogd did not answer on $FOG_SOCK within 10 s"
+	t_fail "fogd did not answer on $FOG_SOCK within 60 s"
 }
 
 # Stops fogd with SIGTERM and checks it exits 0.

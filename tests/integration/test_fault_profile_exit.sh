@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# A profiled process that exits mid-profile: prof_hot burns CPU for 1 s of a 3 s profile of
+# A profiled process that exits mid-profile: prof_hot burns CPU for 1 s of a 6 s profile of
 # its pid, then exits. The profile completes (done, not failed) with the frames resolved
 # while it ran (prof_hot_leaf on top), says the process exited, and fogd goes on: it ticks,
 # answers, and a second profile works.
@@ -19,14 +19,14 @@ for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
 hot=$(cat "$T_DIR/hot.out")
 [ -n "$hot" ] && [ -d "/proc/$hot" ] || t_fail "prof_hot did not print its pid"
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
-t0=$(date +%s%N)
-r=$(api_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 3}")
+r=$(api_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 6}")
 id=$(jq -e '.id' <<<"$r") || t_fail "POST /api/v1/profile: $r"
 ticks0=$(api /api/v1/status | jq '.ticks')
 wait "$runner"
-exit_ms=$((($(date +%s%N) - t0) / 1000000))
-t_log "prof_hot $hot exited ${exit_ms} ms into the 3 s profile"
-[ "$exit_ms" -lt 2500 ] || t_fail "prof_hot ran $exit_ms ms: it did not exit mid-profile"
+# the profile must still be sampling when its process is gone (whatever the host's speed)
+state=$(api "/api/v1/profile/$id" | jq -r '.state')
+t_log "prof_hot $hot exited; the profile is $state"
+[ "$state" = running ] || t_fail "the profile is '$state' when prof_hot exited: it did not exit mid-profile"
 kill -0 "$hot" 2>/dev/null && t_fail "prof_hot still runs"
 t_wait_json "/api/v1/profile/$id" '.state != "running"' 10 ||
 	t_fail "profile $id still running: $(api "/api/v1/profile/$id" | jq -c .)"
