@@ -150,8 +150,10 @@ static int do_status(int argc, char **argv)
 	       json_integer_value(json_object_get(c, "dropped")));
 	c = json_object_get(j, "loop");
 	if (c)
-		printf("loop: %lld callbacks, %lld stalls of 100 ms or more, longest %.1f ms (%s)\n",
+		printf("loop: %lld callbacks, %lld of 50 ms or more, %lld stalls of 100 ms or more, "
+		       "longest %.1f ms (%s)\n",
 		       json_integer_value(json_object_get(c, "callbacks")),
+		       json_integer_value(json_object_get(c, "slow")),
 		       json_integer_value(json_object_get(c, "stalls")),
 		       json_number_value(json_object_get(c, "longest_ms")),
 		       json_string_value(json_object_get(c, "longest")) ?: "-");

@@ -61,7 +61,7 @@ done
 # fogctl status says what fogd holds and how its loop is doing
 st=$("$FOGCTL" status) || t_fail "fogctl status failed"
 grep -q "^capabilities: .*bpf" <<<"$st" || t_fail "fogctl status shows no capabilities: $st"
-grep -Eq "^loop: [0-9]+ callbacks, [0-9]+ stalls of 100 ms or more, longest [0-9.]+ ms \(" <<<"$st" ||
+grep -Eq "^loop: [0-9]+ callbacks, [0-9]+ of 50 ms or more, [0-9]+ stalls of 100 ms or more, longest [0-9.]+ ms \(" <<<"$st" ||
 	t_fail "fogctl status shows no loop line: $st"
 bnd=$(awk '/^CapBnd/ { print $2 }' "/proc/$FOGD_PID/status")
 [ "$bnd" != "000001ffffffffff" ] || t_fail "fogd's bounding set was not reduced"

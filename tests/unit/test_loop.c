@@ -94,6 +94,12 @@ static void test_stalls_are_named(void **state)
 	/* 1 slow + 1 fd + 3 fast callbacks */
 	assert_int_equal(st.callbacks, 5);
 	assert_int_equal(st.stalls, 1);
+	/* the 150 ms callback is slow too, and remembered with its name and length */
+	assert_int_equal(st.slow, 1);
+	assert_int_equal(st.nrecent, 1);
+	assert_true(st.recent[0].took_ns >= 150000000ull && st.recent[0].at_ns > 0);
+	assert_memory_equal(st.recent[0].name, "a name longer than the stats keep",
+			    sizeof(st.recent[0].name) - 1);
 	assert_true(st.longest_ns >= 150000000ull);
 	assert_true(st.longest_ns < 5000000000ull);
 	/* cut to the stats' size, never overrun */

@@ -360,3 +360,33 @@ echo
 UPROBE_ROUNDS=${BENCH_PROF_PAIRS:-7}
 echo "== uprobe memory mode: cost per allocation, $UPROBE_ROUNDS A/B rounds"
 "$OUTPUT/bench/uprobe_bench" -n "${BENCH_UPROBE_PAIRS:-50000}" -r "$UPROBE_ROUNDS"
+
+# ---- event-loop stalls caused by profiling (budget: none of 50 ms or more) ----
+# A host-wide CPU profile with source lines (the heaviest the profiler does: every process's
+# ELF files and DWARF are read) while a mixed load runs, twice: the first with a cold symbol
+# cache, the second warm. The loop counts its slow callbacks (50 ms or more) and remembers
+# the last 8 by name: the count's growth over a profile, and their names, are printed.
+# Knob: BENCH_STALL_SECONDS (profile length, default 10).
+STALL_S=${BENCH_STALL_SECONDS:-10}
+echo
+echo "== event-loop stalls during a host-wide profile with --lines (budget: none >= 50 ms), ${STALL_S} s each"
+fogd_up
+perf bench sched messaging -g 4 -l 100000 >/dev/null 2>&1 & stall_load=$!
+for round in cold warm; do
+	slow0=$(api /api/v1/status | jq '.loop.slow')
+	t0=$(date +%s%N)
+	"$OUTPUT/fogctl" --socket "$SOCK" profile --all -d "${STALL_S}s" --lines \
+		-o "$DIR/stall-$round.html" >"$DIR/stall-$round.out" 2>&1 ||
+		{ echo "$round: the profile failed: $(tail -n 2 "$DIR/stall-$round.out")"; continue; }
+	window=$(awk -v t0="$t0" -v t1="$(date +%s%N)" 'BEGIN { printf "%.1f", (t1 - t0) / 1e9 }')
+	api /api/v1/status >"$DIR/stall-$round.json"
+	jq -r --argjson s0 "$slow0" --argjson w "$window" '.loop |
+		"\("'"$round"'"): \(.slow - $s0) callbacks of 50 ms or more over the profile (\($w) s); " +
+		"longest since start \(.longest_ms | floor) ms (\(.longest)); " +
+		(.slow - $s0) as $d | .recent_slow | .[(length - ([$d, length] | min)):] |
+		map("\(.name) \(.ms | floor) ms") |
+		if length == 0 then "none: met" else "the last \(length): " + join(", ") + ": not met" end' \
+		"$DIR/stall-$round.json"
+done
+kill "$stall_load" 2>/dev/null; wait "$stall_load" 2>/dev/null || true
+fogd_down

@@ -55,6 +55,16 @@ static void account(struct fog_loop *loop, const char *name, uint64_t t0)
 		st->longest_ns = took;
 		snprintf(st->longest, sizeof(st->longest), "%s", name);
 	}
+	if (took < FOG_LOOP_SLOW_NS)
+		return;
+	st->slow++;
+	if (st->nrecent == FOG_LOOP_RECENT)
+		memmove(st->recent, st->recent + 1, sizeof(st->recent[0]) * (FOG_LOOP_RECENT - 1));
+	else
+		st->nrecent++;
+	st->recent[st->nrecent - 1].at_ns = now;
+	st->recent[st->nrecent - 1].took_ns = took;
+	snprintf(st->recent[st->nrecent - 1].name, sizeof(st->recent[0].name), "%s", name);
 	if (took < LOOP_STALL_NS)
 		return;
 	st->stalls++;

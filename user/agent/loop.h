@@ -24,11 +24,23 @@ struct fog_loop *fog_loop__new(void);
 void fog_loop__free(struct fog_loop *loop);
 
 /* Time spent in callbacks, for fogd's status: a stall held every other fd waiting. */
+#define FOG_LOOP_SLOW_NS 50000000ull	/* a callback this long is slow (the profiling budget) */
+#define FOG_LOOP_RECENT 8	/* slow callbacks remembered, newest last */
+
+struct fog_loop_slow {
+	uint64_t at_ns;	/* CLOCK_MONOTONIC when it ended */
+	uint64_t took_ns;
+	char name[24];
+};
+
 struct fog_loop_stats {
 	uint64_t callbacks;
+	uint64_t slow;	/* callbacks that took FOG_LOOP_SLOW_NS or more */
 	uint64_t stalls;	/* callbacks that took 100 ms or more */
 	uint64_t longest_ns;
 	char longest[24];	/* the name given for the longest one */
+	unsigned int nrecent;	/* entries in recent */
+	struct fog_loop_slow recent[FOG_LOOP_RECENT];	/* the last slow callbacks, oldest first */
 };
 
 /* name says what the fd is in fog_loop_stats and stall warnings. */

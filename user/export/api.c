@@ -50,13 +50,23 @@ static int get_status(const struct fog_http_req *req, struct fog_http_resp *resp
 									  "(built-in defaults)"));
 	if (c->loop) {
 		struct fog_loop_stats ls;
+		json_t *recent = json_array();
+		__u64 now = fog_now_ns();
 
 		fog_loop__stats(c->loop, &ls);
+		for (unsigned int i = 0; i < ls.nrecent; i++)
+			json_array_append_new(recent, json_pack("{s:s, s:f, s:f}", "name",
+								ls.recent[i].name, "ms",
+								(double)ls.recent[i].took_ns / 1e6,
+								"age_seconds",
+								(double)(now - ls.recent[i].at_ns) / 1e9));
 		json_object_set_new(j, "loop",
-				    json_pack("{s:I, s:I, s:f, s:s}", "callbacks",
-					      (json_int_t)ls.callbacks, "stalls",
+				    json_pack("{s:I, s:I, s:I, s:f, s:s, s:o}", "callbacks",
+					      (json_int_t)ls.callbacks, "slow",
+					      (json_int_t)ls.slow, "stalls",
 					      (json_int_t)ls.stalls, "longest_ms",
-					      (double)ls.longest_ns / 1e6, "longest", ls.longest));
+					      (double)ls.longest_ns / 1e6, "longest", ls.longest,
+					      "recent_slow", recent));
 	}
 	return fog_http_json(resp, 200, j);
 }
