@@ -37,7 +37,7 @@ FUZZ_HEAP_SRCS := user/agent/heap.c user/agent/log.c user/agent/text.c user/expo
 	user/mem/pool.c user/mem/pool_mgr.c user/mem/pool_stats.c user/mem/memopt.c \
 	user/mem/pressure.c user/mem/lazy.c user/collect/psi.c user/collect/meminfo.c \
 	user/collect/cgroup.c
-FUZZ_SRCS_config := user/agent/config.c
+FUZZ_SRCS_config := user/agent/config.c user/agent/text.c
 FUZZ_SRCS_events := user/collect/events.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_prom := user/export/prom.c user/collect/hist.c user/agent/text.c
 FUZZ_SRCS_psi := user/collect/psi.c
@@ -57,7 +57,7 @@ FUZZ_SRCS_profile_api := user/profile/server.c user/profile/prof.c user/profile/
 	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c \
 	user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_GEN_profile_api := $(FUZZ_OUT)/proto/profile.pb-c.o
-FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http__route_local \
+FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route \
 	-Wl,--wrap=fog_loop__add_timer,--wrap=fog_loop__del_timer,--wrap=clock_gettime
 FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monitor/format.c \
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \

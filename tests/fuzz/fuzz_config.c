@@ -30,7 +30,7 @@ static char *write_text(const struct fog_config *cfg, size_t *len)
 	FILE *f = open_memstream(&text, len);
 
 	FUZZ_CHECK(f);
-	fog_config_write(cfg, f);
+	fog_config_write_exact(cfg, f);
 	fclose(f);
 	return text;
 }

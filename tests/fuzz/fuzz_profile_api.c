@@ -75,13 +75,7 @@ static int add(const char *method, const char *path, fog_http_handler_fn fn, voi
 }
 
 int __wrap_fog_http__route(struct fog_http *h, const char *method, const char *path,
-			   fog_http_handler_fn fn, void *ctx)
-{
-	return add(method, path, fn, ctx);
-}
-
-int __wrap_fog_http__route_local(struct fog_http *h, const char *method, const char *path,
-				 fog_http_handler_fn fn, void *ctx)
+			   enum fog_http_where where, fog_http_handler_fn fn, void *ctx)
 {
 	return add(method, path, fn, ctx);
 }

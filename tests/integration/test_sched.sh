@@ -11,7 +11,7 @@
 t_require_root_btf
 
 PORT=$(t_free_port)
-fogd_start -o http.listen="127.0.0.1:$PORT"
+fogd_start -o http.listen="127.0.0.1:$PORT" -o http.tcp_api=on
 api_code() { curl -s -o "$T_DIR/body" -w '%{http_code}' --max-time 10 --unix-socket "$FOG_SOCK" "$@"; }
 sched() { "$FOGCTL" sched "$@"; }
 

@@ -10,7 +10,7 @@
 t_require_root_btf
 
 PORT=$(t_free_port)
-fogd_start -o http.listen="127.0.0.1:$PORT"
+fogd_start -o http.listen="127.0.0.1:$PORT" -o http.tcp_api=on
 sched() { "$FOGCTL" sched "$@"; }
 code_of() { curl -s -o "$T_DIR/body" -w '%{http_code}' --max-time 10 --unix-socket "$FOG_SOCK" "$@"; }
 post() { code_of -X POST -H 'Content-Type: application/json' -d "$2" "http://localhost$1"; }

@@ -176,7 +176,7 @@ static void test_write_round_trip(void **state)
 	assert_int_equal(fog_config_set(&a, "profile.max_bytes=5000000000", err, sizeof(err)), 0);
 	write_file("");
 	f = fopen(path, "w");
-	fog_config_write(&a, f);
+	fog_config_write_exact(&a, f);
 	fclose(f);
 	fog_config_defaults(&b);
 	assert_int_equal(fog_config_load(&b, path, err, sizeof(err)), 0);

@@ -52,9 +52,9 @@ static struct fog_http *server(void)
 	struct fog_http *h = fog_http__new(loop);
 
 	assert_non_null(h);
-	assert_int_equal(fog_http__listen_unix(h, sock_path, 0600), 0);
-	assert_int_equal(fog_http__route(h, "GET", "/x", get_x, NULL), 0);
-	assert_int_equal(fog_http__route(h, "GET", "/slow", get_slow, NULL), 0);
+	assert_int_equal(fog_http__listen_unix(h, sock_path, 0600, -1), 0);
+	assert_int_equal(fog_http__route(h, "GET", "/x", FOG_HTTP_TCP, get_x, NULL), 0);
+	assert_int_equal(fog_http__route(h, "GET", "/slow", FOG_HTTP_TCP, get_slow, NULL), 0);
 	return h;
 }
 

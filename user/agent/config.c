@@ -8,6 +8,7 @@
 #include <ini.h>
 
 #include "agent/config.h"
+#include "agent/text.h"
 
 enum opt_type {
 	OPT_BOOL,
@@ -25,6 +26,7 @@ struct opt {
 	size_t size;	/* OPT_STR: buffer size */
 	const char *def;
 	double min, max;	/* OPT_U32, OPT_U64 and OPT_DOUBLE bounds */
+	bool url;	/* OPT_STR: a URL, shown with its credentials redacted */
 	const char *const *choices;	/* OPT_STR: allowed values, NULL for any */
 	const char *help;
 	/* OPT_STR: checks the value's form; writes what is wrong into err */
@@ -70,15 +72,19 @@ static int check_url(const char *v, char *err, size_t len)
 
 #define STR(sec, k, field, d, ch, h)                                                               \
 	{ sec, k, OPT_STR, offsetof(struct fog_config, field),                                     \
-	  sizeof(((struct fog_config *)0)->field), d, 0, 0, ch, h }
+	  sizeof(((struct fog_config *)0)->field), d, 0, 0, false, ch, h }
+/* a URL setting, or off: shown redacted */
+#define URL(sec, k, field, h)                                                                      \
+	{ sec, k, OPT_STR, offsetof(struct fog_config, field),                                     \
+	  sizeof(((struct fog_config *)0)->field), "off", 0, 0, true, NULL, h, check_url }
 #define U32(sec, k, field, d, lo, hi, h)                                                           \
-	{ sec, k, OPT_U32, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
+	{ sec, k, OPT_U32, offsetof(struct fog_config, field), 0, d, lo, hi, false, NULL, h }
 #define U64(sec, k, field, d, lo, hi, h)                                                           \
-	{ sec, k, OPT_U64, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
+	{ sec, k, OPT_U64, offsetof(struct fog_config, field), 0, d, lo, hi, false, NULL, h }
 #define DBL(sec, k, field, d, lo, hi, h)                                                           \
-	{ sec, k, OPT_DOUBLE, offsetof(struct fog_config, field), 0, d, lo, hi, NULL, h }
+	{ sec, k, OPT_DOUBLE, offsetof(struct fog_config, field), 0, d, lo, hi, false, NULL, h }
 #define BOOL(sec, k, field, d, h)                                                                  \
-	{ sec, k, OPT_BOOL, offsetof(struct fog_config, field), 0, d, 0, 0, NULL, h }
+	{ sec, k, OPT_BOOL, offsetof(struct fog_config, field), 0, d, 0, 0, false, NULL, h }
 
 static int check_abspath(const char *v, char *err, size_t len)
 {
@@ -91,6 +97,33 @@ static int check_abspath(const char *v, char *err, size_t len)
 	for (; c; c = strchr(c + 1, '/')) {	/* each component after a '/' */
 		if (!strncmp(c, "/..", 3) && (c[3] == '/' || !c[3])) {
 			snprintf(err, len, "must not hold a '..' component");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* off, or a group name (it must exist when fogd starts) */
+static int check_group(const char *v, char *err, size_t len)
+{
+	for (const char *p = v; *p; p++) {
+		if (!(*p == '_' || *p == '-' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
+			snprintf(err, len, "is not a group name");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Host names: letters, digits, '.', '-', ':', '[', ']', separated by commas or spaces */
+static int check_hosts(const char *v, char *err, size_t len)
+{
+	for (const char *p = v; *p; p++) {
+		if (!(*p == '.' || *p == '-' || *p == ':' || *p == '[' || *p == ']' || *p == ',' ||
+		      *p == ' ' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
+			snprintf(err, len, "holds '%c': not a list of host names", *p);
 			return -EINVAL;
 		}
 	}
@@ -110,6 +143,10 @@ static int check_listen(const char *v, char *err, size_t len)
 /* The one table of options and their defaults. */
 static const struct opt opts[] = {
 	STR("fogd", "socket", socket_path, "/run/fogd/fogd.sock", NULL, "local API socket"),
+	{ "fogd", "socket_group", OPT_STR, offsetof(struct fog_config, socket_group),
+	  sizeof(((struct fog_config *)0)->socket_group), "off", 0, 0, false, NULL,
+	  "group whose members the socket serves besides root (socket mode 0660), or off (0600)",
+	  check_group },
 	STR("fogd", "pin_path", pin_path, "/sys/fs/bpf/fogd", NULL, "bpffs folder for pins"),
 	STR("fogd", "log_level", log_level, "info", log_levels, "error, warn, info or debug"),
 	U32("fogd", "tick_ms", tick_ms, "1000", 100, 60000, "map read interval"),
@@ -119,8 +156,17 @@ static const struct opt opts[] = {
 	U32("fogd", "max_cgroups", max_cgroups, "512", 8, 1 << 16, "cgroups tracked"),
 	U32("fogd", "event_log_size", event_log_size, "1024", 16, 1 << 20, "events kept"),
 	{ "http", "listen", OPT_STR, offsetof(struct fog_config, http_listen),
-	  sizeof(((struct fog_config *)0)->http_listen), "127.0.0.1:9477", 0, 0, NULL,
-	  "numeric host:port ([v6]:port) of /metrics and the read-only API, or off", check_listen },
+	  sizeof(((struct fog_config *)0)->http_listen), "127.0.0.1:9477", 0, 0, false, NULL,
+	  "numeric host:port ([v6]:port) of /metrics (and what tcp_api and tcp_pprof open), or off",
+	  check_listen },
+	BOOL("http", "tcp_api", tcp_api, "off",
+	     "serve the JSON API's reads (/api/v1/...) on TCP too, not only on the socket"),
+	BOOL("http", "tcp_pprof", tcp_pprof, "off",
+	     "serve profiles and /debug/pprof on TCP too (kernel addresses zeroed there)"),
+	{ "http", "allowed_hosts", OPT_STR, offsetof(struct fog_config, allowed_hosts),
+	  sizeof(((struct fog_config *)0)->allowed_hosts), "localhost", 0, 0, false, NULL,
+	  "Host header names TCP answers (comma separated) besides its address and localhost",
+	  check_hosts },
 	U32("export", "top_processes", top_processes, "20", 0, 1000,
 	    "busiest processes exported with their own series"),
 	U32("export", "top_cgroups", top_cgroups, "20", 0, 10000,
@@ -135,7 +181,7 @@ static const struct opt opts[] = {
 	U32("io", "outlier_us", io_outlier_us, "500000", 0, 600000000,
 	    "block requests slower than this become events; 0 turns them off"),
 	{ "mem", "psi_window_s", OPT_U32, offsetof(struct fog_config, psi_window_s), 0, "10", 10, 300,
-	  psi_windows, "PSI average window: 10, 60 or 300" },
+	  false, psi_windows, "PSI average window: 10, 60 or 300" },
 	BOOL("net", "cgroup_skb", net_cgroup_skb, "on", "per-cgroup traffic via cgroup_skb"),
 	BOOL("monitor", "enabled", monitor, "on", "threshold alerts, trends, recommendations"),
 	DBL("monitor", "cpu_warning", cpu_warning, "0.85", 0, 1, "CPU busy fraction"),
@@ -152,14 +198,11 @@ static const struct opt opts[] = {
 	DBL("monitor", "hysteresis", hysteresis, "0.05", 0, 0.5,
 	    "a level clears this fraction of its threshold below it"),
 	DBL("monitor", "trend_window_s", trend_window_s, "900", 10, 86400, "trend fitting window"),
-	{ "monitor", "alertmanager", OPT_STR, offsetof(struct fog_config, alertmanager),
-	  sizeof(((struct fog_config *)0)->alertmanager), "off", 0, 0, NULL,
-	  "Alertmanager base URL (alerts go to /api/v2/alerts), or off", check_url },
+	URL("monitor", "alertmanager", alertmanager,
+	    "Alertmanager base URL (alerts go to /api/v2/alerts), or off"),
 	DBL("monitor", "alertmanager_resend_s", alertmanager_resend_s, "60", 1, 3600,
 	    "firing alerts are re-sent this often"),
-	{ "monitor", "webhook", OPT_STR, offsetof(struct fog_config, webhook),
-	  sizeof(((struct fog_config *)0)->webhook), "off", 0, 0, NULL,
-	  "URL alerts are POSTed to as JSON, or off", check_url },
+	URL("monitor", "webhook", webhook, "URL alerts are POSTed to as JSON, or off"),
 	STR("monitor", "hook", hook, "off", NULL,
 	    "absolute path of a program run per alert (JSON on stdin), or off"),
 	DBL("monitor", "hook_timeout_s", hook_timeout_s, "10", 0.1, 3600, "hook run time limit"),
@@ -173,7 +216,7 @@ static const struct opt opts[] = {
 	DBL("sched", "signal_ttl_s", signal_ttl_s, "30", 0.1, 86400,
 	    "worker signals older than this count as no data"),
 	{ "sched", "cgroup", OPT_STR, offsetof(struct fog_config, task_cgroup),
-	  sizeof(((struct fog_config *)0)->task_cgroup), "fogd-tasks", 0, 0, NULL,
+	  sizeof(((struct fog_config *)0)->task_cgroup), "fogd-tasks", 0, 0, false, NULL,
 	  "the task executor's cgroup folder beneath fogd's own", check_dirname },
 	U32("sched", "runners", task_runners, "4", 1, 64,
 	    "pre-forked runners waiting to start local tasks"),
@@ -181,15 +224,14 @@ static const struct opt opts[] = {
 	    "a task claimed by a remote runner, without a timeout of its own, ends within"),
 	BOOL("sched", "extender", extender, "off",
 	     "serve the Kubernetes scheduler extender on the listeners"),
-	{ "sched", "prometheus_url", OPT_STR, offsetof(struct fog_config, prometheus_url),
-	  sizeof(((struct fog_config *)0)->prometheus_url), "off", 0, 0, NULL,
-	  "Prometheus the extender reads node signals from, or off", check_url },
+	URL("sched", "prometheus_url", prometheus_url,
+	    "Prometheus the extender reads node signals from, or off"),
 	DBL("sched", "prometheus_timeout_s", prometheus_timeout_s, "2", 0.1, 60,
 	    "timeout of each Prometheus query"),
 	DBL("sched", "prometheus_max_age_s", prometheus_max_age_s, "60", 1, 86400,
 	    "node samples older than this count as no data"),
 	{ "sched", "node_label", OPT_STR, offsetof(struct fog_config, node_label),
-	  sizeof(((struct fog_config *)0)->node_label), "instance", 0, 0, NULL,
+	  sizeof(((struct fog_config *)0)->node_label), "instance", 0, 0, false, NULL,
 	  "label naming a node in fogd's series", check_label },
 	BOOL("profile", "continuous", prof_continuous, "off",
 	     "always-on low-rate CPU sampling of the host, kept as pprof snapshots"),
@@ -198,7 +240,7 @@ static const struct opt opts[] = {
 	DBL("profile", "snapshot_s", prof_snapshot_s, "60", 1, 86400,
 	    "one gzipped pprof snapshot per this many seconds"),
 	{ "profile", "directory", OPT_STR, offsetof(struct fog_config, prof_dir),
-	  sizeof(((struct fog_config *)0)->prof_dir), "/var/lib/fogd/profiles", 0, 0, NULL,
+	  sizeof(((struct fog_config *)0)->prof_dir), "/var/lib/fogd/profiles", 0, 0, false, NULL,
 	  "folder of the snapshots (created with mode 0700)", check_abspath },
 	U64("profile", "max_bytes", prof_max_bytes, "67108864", 4096, 1099511627776.0,
 	    "total size of the snapshots kept; the oldest go first"),
@@ -480,9 +522,21 @@ int fog_config_load(struct fog_config *cfg, const char *path, char *err, size_t 
 	return 0;
 }
 
-void fog_config_write(const struct fog_config *cfg, FILE *f)
+char *fog_config_fmt_double(char *buf, size_t len, double d)
+{
+	/* 17 significant digits always read back; fewer often do, and read as written */
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	return buf;
+}
+
+static void write_ini(const struct fog_config *cfg, FILE *f, bool redact)
 {
 	const char *section = "";
+	char shown[512];
 
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt *o = &opts[i];
@@ -504,13 +558,25 @@ void fog_config_write(const struct fog_config *cfg, FILE *f)
 			fprintf(f, "%s = %llu\n", o->key, (unsigned long long)*(const __u64 *)p);
 			break;
 		case OPT_STR:
-			fprintf(f, "%s = %s\n", o->key, p);
+			fprintf(f, "%s = %s\n", o->key,
+				redact && o->url ? fog_url_redact(shown, sizeof(shown), p) : p);
 			break;
 		case OPT_DOUBLE:
-			fprintf(f, "%s = %.17g\n", o->key, *(const double *)p);
+			fprintf(f, "%s = %s\n", o->key,
+				fog_config_fmt_double(shown, sizeof(shown), *(const double *)p));
 			break;
 		}
 	}
+}
+
+void fog_config_write(const struct fog_config *cfg, FILE *f)
+{
+	write_ini(cfg, f, true);
+}
+
+void fog_config_write_exact(const struct fog_config *cfg, FILE *f)
+{
+	write_ini(cfg, f, false);
 }
 
 int fog_config_parse_listen(const char *v, char *host, size_t hostlen, unsigned int *port,

@@ -18,7 +18,8 @@ struct fog_config {
 	char source[256];	/* file the values came from, "" for defaults only */
 
 	/* [fogd] */
-	char socket_path[108];	/* Unix socket of the local API (mode 0600) */
+	char socket_path[108];	/* Unix socket of the local API (mode 0600, 0660 with a group) */
+	char socket_group[32];	/* group whose members the socket serves besides root, or off */
 	char pin_path[200];	/* bpffs folder for map pins */
 	char log_level[8];	/* error, warn, info, debug */
 	__u32 tick_ms;	/* how often maps are read into the aggregates */
@@ -28,7 +29,10 @@ struct fog_config {
 	__u32 event_log_size;	/* recent events kept for the API */
 
 	/* [http] */
-	char http_listen[64];	/* host:port for /metrics and the read-only API, or "off" */
+	char http_listen[64];	/* host:port for /metrics (and what tcp_* open), or "off" */
+	bool tcp_api;	/* serve the JSON API's reads on TCP too */
+	bool tcp_pprof;	/* serve profiles and /debug/pprof on TCP too (no kernel addresses) */
+	char allowed_hosts[256];	/* Host names TCP answers besides its address and localhost */
 	/* [export] */
 	__u32 top_processes;	/* processes with their own series in /metrics */
 	__u32 top_cgroups;	/* cgroups with their own series in /metrics */
@@ -110,7 +114,18 @@ int fog_config_set_kv(struct fog_config *cfg, const char *section, const char *k
 int fog_config_parse_listen(const char *v, char *host, size_t hostlen, unsigned int *port,
 			    char *err, size_t errlen);
 
-/* Writes the effective configuration as an INI file. */
+/*
+ * Writes the effective configuration as an INI file to be shown (fogd -n,
+ * /api/v1/config): credentials in URLs are redacted (fog_url_redact).
+ */
 void fog_config_write(const struct fog_config *cfg, FILE *f);
+/* The same with every value as it is, credentials too: reads back to cfg. */
+void fog_config_write_exact(const struct fog_config *cfg, FILE *f);
+
+/*
+ * Formats d in the shortest of %.15g, %.16g and %.17g that strtod reads back
+ * to d exactly (0.85, not 0.84999999999999998). Returns buf.
+ */
+char *fog_config_fmt_double(char *buf, size_t len, double d);
 
 #endif /* FOG_CONFIG_H */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,28 @@ static void apply_log_level(const struct fog_config *cfg, bool verbose)
 	fog_log_set_level(verbose ? FOG_LOG_DEBUG : level);
 }
 
+/*
+ * What TCP serves beyond /metrics and who the socket serves, from cfg; err
+ * says what is wrong (a socket_group that does not exist).
+ */
+static int http_policy(const struct fog_config *cfg, struct fog_http_policy *p, char *err,
+		       size_t len)
+{
+	*p = (struct fog_http_policy){ .tcp_api = cfg->tcp_api, .tcp_pprof = cfg->tcp_pprof };
+	snprintf(p->allowed_hosts, sizeof(p->allowed_hosts), "%s", cfg->allowed_hosts);
+	if (strcmp(cfg->socket_group, "off")) {
+		struct group *g = getgrnam(cfg->socket_group);
+
+		if (!g) {
+			snprintf(err, len, "[fogd] socket_group: no group '%s'", cfg->socket_group);
+			return -ENOENT;
+		}
+		p->have_group = true;
+		p->group = g->gr_gid;
+	}
+	return 0;
+}
+
 static void on_tick(void *ctx)
 {
 	struct agent *a = ctx;
@@ -114,17 +137,23 @@ static void reload(struct agent *a)
 	struct fog_config *next = &a->cfgs[!a->cur];
 	const struct fog_config *cur = &a->cfgs[a->cur];
 	char err[FOG_CONFIG_ERR_LEN];
+	struct fog_http_policy policy;
 
 	if (build_config(a, next, err, sizeof(err))) {
 		fog_warnx("reload failed, keeping the running configuration: %s", err);
 		return;
 	}
-	if (strcmp(next->socket_path, cur->socket_path) || strcmp(next->pin_path, cur->pin_path))
-		fog_warnx("reload: socket and pin_path changes take effect at the next start");
+	if (strcmp(next->socket_path, cur->socket_path) || strcmp(next->pin_path, cur->pin_path) ||
+	    strcmp(next->socket_group, cur->socket_group))
+		fog_warnx("reload: socket, socket_group and pin_path changes take effect at the next "
+			  "start");
 	memcpy(next->socket_path, cur->socket_path, sizeof(next->socket_path));
+	memcpy(next->socket_group, cur->socket_group, sizeof(next->socket_group));
 	memcpy(next->pin_path, cur->pin_path, sizeof(next->pin_path));
 	a->cur = !a->cur;
 	apply_log_level(next, false);
+	if (!http_policy(next, &policy, err, sizeof(err)))
+		fog_http__set_policy(a->http, &policy);
 	fog_collect__reconfigure(a->collect, next);
 	if (a->watch)
 		fog_watch__reconfigure(a->watch, next);
@@ -182,6 +211,7 @@ int main(int argc, char **argv)
 	bool check = false, verbose = false;
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	struct fog_config *cfg;
+	struct fog_http_policy policy;
 	int opt, rc, running;
 
 	while ((opt = getopt_long(argc, argv, "c:o:nvh", longopts, NULL)) != -1) {
@@ -218,6 +248,8 @@ int main(int argc, char **argv)
 	}
 	cfg = &a.cfgs[0];
 	if (build_config(&a, cfg, err, sizeof(err)))
+		fog_fatalx("bad configuration: %s", err);
+	if (http_policy(cfg, &policy, err, sizeof(err)))
 		fog_fatalx("bad configuration: %s", err);
 	if (check) {
 		printf("; configuration ok: %s\n", a.config_path ? a.config_path : "built-in defaults");
@@ -271,6 +303,7 @@ int main(int argc, char **argv)
 	a.http = fog_http__new(a.loop);
 	if (!a.http)
 		fog_fatalx("out of memory");
+	fog_http__set_policy(a.http, &policy);
 	if (cfg->monitor) {
 		a.watch = fog_watch__new(cfg, a.collect);
 		if (!a.watch)
@@ -298,12 +331,14 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = fog_metrics_add(fog_heap_metrics, NULL);
 	if (!rc)
-		rc = fog_http__listen_unix(a.http, cfg->socket_path, 0600);
+		rc = fog_http__listen_unix(a.http, cfg->socket_path, policy.have_group ? 0660 : 0600,
+					   policy.have_group ? (int)policy.group : -1);
 	if (rc) {
 		fog_warnx("cannot serve the API on %s: %s", cfg->socket_path, strerror(-rc));
 		goto out;
 	}
-	fog_info("serving the API on %s", cfg->socket_path);
+	fog_info("serving the API on %s to root%s%s", cfg->socket_path,
+		 policy.have_group ? " and group " : "", policy.have_group ? cfg->socket_group : "");
 	if (strcmp(cfg->http_listen, "off")) {
 		char host[64];
 		unsigned int port;
@@ -316,7 +351,8 @@ int main(int argc, char **argv)
 			fog_warnx("cannot listen on %s: %s", cfg->http_listen, strerror(-rc));
 			goto out;
 		}
-		fog_info("serving /metrics and the read-only API on http://%s", cfg->http_listen);
+		fog_info("serving /metrics%s%s on http://%s", cfg->tcp_api ? ", the API's reads" : "",
+			 cfg->tcp_pprof ? ", profiles and pprof" : "", cfg->http_listen);
 	}
 	a.tick_timer = fog_loop__add_timer(a.loop, "tick", cfg->tick_ms, on_tick, &a);
 	if (a.tick_timer < 0) {

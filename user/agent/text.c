@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/text.h"
 
@@ -74,4 +76,91 @@ json_t *fog_json_text(const char *s)
 	j = json_string(copy);
 	free(copy);
 	return j ? j : json_null();
+}
+
+/* Appends n bytes of s to dst at *at, truncating at len - 1. */
+static void put(char *dst, size_t len, size_t *at, const char *s, size_t n)
+{
+	if (*at + 1 >= len)
+		return;
+	if (n > len - 1 - *at)
+		n = len - 1 - *at;
+	memcpy(dst + *at, s, n);
+	*at += n;
+	dst[*at] = '\0';
+}
+
+static bool secret_name(const char *name, size_t n)
+{
+	/* "pass" covers password and passwd, "sig" signature, "key" api_key */
+	static const char *const words[] = { "token", "pass",	    "key", "secret",
+					     "auth",  "credential", "sig", NULL };
+
+	for (int i = 0; words[i]; i++) {
+		size_t w = strlen(words[i]);
+
+		for (size_t k = 0; k + w <= n; k++)
+			if (!strncasecmp(name + k, words[i], w))
+				return true;
+	}
+	return false;
+}
+
+char *fog_url_redact(char *dst, size_t len, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *auth, *auth_end, *at, *colon, *q, *frag;
+	size_t o = 0;
+
+	if (!len)
+		return dst;
+	dst[0] = '\0';
+	if (!scheme) {
+		put(dst, len, &o, url, strlen(url));
+		return dst;
+	}
+	auth = scheme + 3;
+	auth_end = auth + strcspn(auth, "/?#");
+	put(dst, len, &o, url, (size_t)(auth - url));
+	/* the last '@' of the authority ends the user information */
+	at = NULL;
+	for (const char *c = auth; c < auth_end; c++)
+		if (*c == '@')
+			at = c;
+	if (at) {
+		colon = memchr(auth, ':', (size_t)(at - auth));
+		if (colon) {
+			put(dst, len, &o, auth, (size_t)(colon + 1 - auth));
+			put(dst, len, &o, FOG_REDACTED, strlen(FOG_REDACTED));
+		} else {
+			put(dst, len, &o, FOG_REDACTED, strlen(FOG_REDACTED));
+		}
+		auth = at;
+	}
+	q = strchr(auth_end, '?');
+	frag = strchr(auth_end, '#');
+	if (!q || (frag && frag < q)) {
+		put(dst, len, &o, auth, strlen(auth));
+		return dst;
+	}
+	put(dst, len, &o, auth, (size_t)(q + 1 - auth));
+	for (const char *p = q + 1; *p && *p != '#';) {
+		size_t n = strcspn(p, "&;#");
+		const char *eq = memchr(p, '=', n);
+
+		if (eq && secret_name(p, (size_t)(eq - p))) {
+			put(dst, len, &o, p, (size_t)(eq + 1 - p));
+			put(dst, len, &o, FOG_REDACTED, strlen(FOG_REDACTED));
+		} else {
+			put(dst, len, &o, p, n);
+		}
+		p += n;
+		if (*p == '&' || *p == ';')
+			put(dst, len, &o, p++, 1);
+		if (*p == '#')
+			break;
+	}
+	frag = strchr(q, '#');
+	if (frag)
+		put(dst, len, &o, frag, strlen(frag));
+	return dst;
 }

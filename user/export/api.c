@@ -228,7 +228,8 @@ int fog_api_register(struct fog_http *h, struct fog_collect *collect)
 
 	started = time(NULL);
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		err = fog_http__route(h, "GET", routes[i].path, routes[i].fn, collect);
+		err = fog_http__route(h, "GET", routes[i].path, FOG_HTTP_TCP_API, routes[i].fn,
+				      collect);
 		if (err)
 			return err;
 	}

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -24,10 +26,12 @@
 #define HTTP_MAX_LISTENERS 4
 #define HTTP_SLOW_NS 100000000ull	/* a handler this slow is logged */
 #define HTTP_SLOW_LOG_NS 10000000000ull	/* at most one such line per 10 s */
+#define HTTP_REFUSED_LOG_NS 10000000000ull	/* refusals: one line per kind per 10 s */
+#define HTTP_MAX_PEER_GROUPS 4096
 
 struct route {
 	const char *method;
-	bool local_only;	/* served on Unix sockets only */
+	enum fog_http_where where;
 	char path[96];
 	bool prefix;
 	fog_http_handler_fn fn;
@@ -40,6 +44,15 @@ struct listener {
 	int epfd;
 	int sock;
 	char unix_path[108];	/* "" for TCP */
+	char tcp_host[64];	/* TCP: the numeric address it is bound to */
+	unsigned int tcp_port;
+};
+
+/* Requests refused at the trust boundary, counted and logged rate-limited. */
+struct refusals {
+	unsigned long long n;
+	__u64 logged_ns;	/* when one was last logged, 0: never */
+	unsigned long long n_logged;	/* n at that time */
 };
 
 struct fog_http {
@@ -55,6 +68,8 @@ struct fog_http {
 	 */
 	bool stopping;
 	__u64 slow_logged_ns;	/* when a slow handler was last logged, 0: never */
+	struct fog_http_policy policy;
+	struct refusals peer, host, scope;	/* Unix peer check, Host check, route scope */
 };
 
 /*
@@ -65,6 +80,8 @@ struct pending {
 	char *body;
 	size_t len;
 	bool too_large;
+	bool peer_refused;	/* the Unix peer is neither root nor in socket_group */
+	unsigned int peer_uid, peer_gid;
 	struct listener *l;
 	struct MHD_Connection *conn;
 	bool suspended;
@@ -105,15 +122,17 @@ void fog_http__free(struct fog_http *h)
 	free(h);
 }
 
-static int add_route(struct fog_http *h, const char *method, const char *path,
-		     fog_http_handler_fn fn, void *ctx, bool local_only)
+int fog_http__route(struct fog_http *h, const char *method, const char *path,
+		    enum fog_http_where where, fog_http_handler_fn fn, void *ctx)
 {
 	struct route *r;
 
+	if ((unsigned int)where > FOG_HTTP_TCP_PPROF)
+		return -EINVAL;
 	if (h->n_routes == HTTP_MAX_ROUTES || strlen(path) >= sizeof(r->path))
 		return -ENOSPC;
 	r = &h->routes[h->n_routes++];
-	r->local_only = local_only;
+	r->where = where;
 	r->method = method;
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->prefix = strlen(path) > 1 && path[strlen(path) - 1] == '/';
@@ -122,17 +141,158 @@ static int add_route(struct fog_http *h, const char *method, const char *path,
 	return 0;
 }
 
-int fog_http__route(struct fog_http *h, const char *method, const char *path,
-		    fog_http_handler_fn fn, void *ctx)
+void fog_http__set_policy(struct fog_http *h, const struct fog_http_policy *p)
 {
-	return add_route(h, method, path, fn, ctx, false);
+	h->policy = *p;
 }
 
-int fog_http__route_local(struct fog_http *h, const char *method, const char *path,
-			  fog_http_handler_fn fn, void *ctx)
+void fog_http__refused(const struct fog_http *h, unsigned long long *peer,
+		       unsigned long long *host, unsigned long long *scope)
 {
-	return add_route(h, method, path, fn, ctx, true);
+	*peer = h->peer.n;
+	*host = h->host.n;
+	*scope = h->scope.n;
 }
+
+const char *fog_http_where_hint(enum fog_http_where where)
+{
+	switch (where) {
+	case FOG_HTTP_TCP_API:
+		return "served on fogd's Unix socket; to serve it on TCP too, set [http] "
+		       "tcp_api = on";
+	case FOG_HTTP_TCP_PPROF:
+		return "served on fogd's Unix socket; to serve it on TCP too, set [http] "
+		       "tcp_pprof = on";
+	case FOG_HTTP_UNIX:
+		return "only served on fogd's Unix socket";
+	case FOG_HTTP_TCP:
+		break;
+	}
+	return "served on TCP";
+}
+
+static bool served_on_tcp(const struct fog_http *h, enum fog_http_where where)
+{
+	switch (where) {
+	case FOG_HTTP_TCP:
+		return true;
+	case FOG_HTTP_TCP_API:
+		return h->policy.tcp_api;
+	case FOG_HTTP_TCP_PPROF:
+		return h->policy.tcp_pprof;
+	case FOG_HTTP_UNIX:
+		break;
+	}
+	return false;
+}
+
+/* Splits a Host value into name and port (0: none); false when it has no such form. */
+static bool split_host(const char *v, char *name, size_t len, unsigned int *port)
+{
+	const char *end, *colon;
+	size_t n;
+
+	*port = 0;
+	if (v[0] == '[') {
+		end = strchr(v, ']');
+		if (!end)
+			return false;
+		v++;
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon)
+			return false;
+	} else {
+		colon = strchr(v, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return false;	/* a bare IPv6 address needs brackets */
+		end = colon ? colon : v + strlen(v);
+	}
+	n = (size_t)(end - v);
+	if (!n || n >= len)
+		return false;
+	memcpy(name, v, n);
+	name[n] = '\0';
+	if (colon) {
+		unsigned long p = 0;
+		const char *c = colon + 1;
+
+		if (!*c || strlen(c) > 5)
+			return false;
+		for (; *c; c++) {
+			if (*c < '0' || *c > '9')
+				return false;
+			p = p * 10 + (unsigned long)(*c - '0');
+		}
+		if (!p || p > 65535)
+			return false;
+		*port = (unsigned int)p;
+	}
+	return true;
+}
+
+/* Both numeric addresses of one family and equal (so "::1" names "0::1"). */
+static bool same_address(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && !memcmp(x, y, 4);
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 && !memcmp(x, y, 16);
+	return false;
+}
+
+static bool is_ip_literal(const char *s)
+{
+	unsigned char x[16];
+
+	return inet_pton(AF_INET, s, x) == 1 || inet_pton(AF_INET6, s, x) == 1;
+}
+
+static bool in_allowed(const char *name, unsigned int port, const char *allowed)
+{
+	char entry[256], ename[256];
+	unsigned int eport;
+
+	while (allowed && *allowed) {
+		size_t n = strcspn(allowed, ", \t");
+
+		if (n && n < sizeof(entry)) {
+			memcpy(entry, allowed, n);
+			entry[n] = '\0';
+			if (split_host(entry, ename, sizeof(ename), &eport) &&
+			    (!eport || eport == port) &&
+			    (!strcasecmp(ename, name) || same_address(ename, name)))
+				return true;
+		}
+		allowed += n;
+		allowed += strspn(allowed, ", \t");
+	}
+	return false;
+}
+
+bool fog_http_host_ok(const char *host, const char *listen_host, unsigned int port,
+		      const char *allowed)
+{
+	char name[256];
+	unsigned int hport;
+
+	if (!host || !split_host(host, name, sizeof(name), &hport))
+		return false;
+	if (hport && hport != port)
+		return false;
+	if (!strcasecmp(name, "localhost") || same_address(name, listen_host))
+		return true;
+	/* a wildcard listener is named by any of the host's addresses */
+	if ((!strcmp(listen_host, "0.0.0.0") || same_address(listen_host, "::")) &&
+	    is_ip_literal(name))
+		return true;
+	return in_allowed(name, hport ? hport : port, allowed);
+}
+
+/* Counts one refusal; logs it unless one of its kind was logged in the last 10 s. */
+static void note_refused(struct refusals *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 const char *fog_http_arg(const struct fog_http_req *req, const char *key)
 {
@@ -276,6 +436,71 @@ static void note_slow(struct fog_http *h, const char *method, const char *url, _
 		  (unsigned long long)(took / 1000000));
 }
 
+static void note_refused(struct refusals *r, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+	__u64 now = mono_ns();
+
+	r->n++;
+	if (r->logged_ns && now - r->logged_ns < HTTP_REFUSED_LOG_NS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fog_warnx("http: refused %s (%llu refused in all, %llu since the last such line)", msg,
+		  r->n, r->n - r->n_logged);
+	r->logged_ns = now;
+	r->n_logged = r->n;
+}
+
+static bool peer_in_group(int fd, unsigned int group, gid_t primary)
+{
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = primary == group;
+
+	if (found)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		if (errno != ERANGE || len > HTTP_MAX_PEER_GROUPS * sizeof(gid_t))
+			return false;
+		groups = malloc(len);
+		if (!groups || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+			free(groups);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t) && !found; i++)
+		found = groups[i] == group;
+	if (groups != small)
+		free(groups);
+	return found;
+}
+
+/*
+ * The Unix socket serves root and, with [fogd] socket_group, that group's
+ * members (the socket file is then 0660 in that group): the kernel's
+ * credentials of the peer (SO_PEERCRED, SO_PEERGROUPS, taken at connect)
+ * decide, so a socket file left reachable by mistake still serves no one else.
+ */
+static bool peer_allowed(const struct fog_http *h, struct MHD_Connection *conn,
+			 struct pending *p)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc, &len))
+		return false;
+	p->peer_uid = uc.uid;
+	p->peer_gid = uc.gid;
+	if (uc.uid == 0)
+		return true;
+	return h->policy.have_group && peer_in_group(ci->connect_fd, h->policy.group, uc.gid);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -297,6 +522,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		p->l = l;
 		p->conn = conn;
 		*con_cls = p;
+		if (l->unix_path[0] && !peer_allowed(h, conn, p))
+			p->peer_refused = true;
 		return MHD_YES;
 	}
 	if (p->answered) {
@@ -306,7 +533,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*upload_size) {
 		/* bounded: a body over the limit is discarded and answered with 413 */
-		if (p->too_large || p->len + *upload_size > FOG_HTTP_MAX_BODY) {
+		if (p->peer_refused || p->too_large || p->len + *upload_size > FOG_HTTP_MAX_BODY) {
 			p->too_large = true;
 		} else {
 			char *nb = realloc(p->body, p->len + *upload_size + 1);
@@ -320,6 +547,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (p->peer_refused) {
+		note_refused(&h->peer, "uid %u gid %u on %s: neither root nor in [fogd] socket_group",
+			     p->peer_uid, p->peer_gid, l->unix_path);
+		fog_http_error(&resp, 403, "fogd's socket serves root%s only",
+			       h->policy.have_group ? " and members of [fogd] socket_group" : "");
+		return send_resp(conn, &resp);
+	}
+	if (!l->unix_path[0]) {
+		const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+
+		if (!host && !strcmp(version, MHD_HTTP_VERSION_1_1)) {
+			note_refused(&h->host, "%s %.100s without a Host header", method, url);
+			fog_http_error(&resp, 400, "HTTP/1.1 request without a Host header");
+			return send_resp(conn, &resp);
+		}
+		if (host && !fog_http_host_ok(host, l->tcp_host, l->tcp_port,
+					      h->policy.allowed_hosts)) {
+			note_refused(&h->host, "%s %.100s for Host '%.100s'", method, url, host);
+			fog_http_error(&resp, 421, "Host '%.100s' does not name this listener (%s "
+				       "port %u, localhost, or [http] allowed_hosts)", host,
+				       l->tcp_host, l->tcp_port);
+			return send_resp(conn, &resp);
+		}
 	}
 	if (p->too_large) {
 		fog_http_error(&resp, 413, "request body over %d bytes", FOG_HTTP_MAX_BODY);
@@ -349,9 +600,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			fog_http_error(&resp, 404, "no such endpoint: %s", url);
 		return send_resp(conn, &resp);
 	}
-	if (r->local_only && !req.local) {
-		fog_http_error(&resp, 403, "%s %s is only served on fogd's Unix socket", method,
-			       url);
+	if (!req.local && !served_on_tcp(h, r->where)) {
+		h->scope.n++;
+		fog_http_error(&resp, 403, "%s %s is %s", method, url, fog_http_where_hint(r->where));
 		return send_resp(conn, &resp);
 	}
 	t0 = mono_ns();
@@ -402,7 +653,8 @@ static void on_ready(int fd, uint32_t events, void *ctx)
 	}
 }
 
-static int add_listener(struct fog_http *h, int sock, const char *unix_path)
+static int add_listener(struct fog_http *h, int sock, const char *unix_path,
+			const char *tcp_host, unsigned int tcp_port)
 {
 	struct listener *l;
 	const union MHD_DaemonInfo *info;
@@ -414,6 +666,8 @@ static int add_listener(struct fog_http *h, int sock, const char *unix_path)
 	l->owner = h;
 	l->sock = sock;
 	snprintf(l->unix_path, sizeof(l->unix_path), "%s", unix_path ? unix_path : "");
+	snprintf(l->tcp_host, sizeof(l->tcp_host), "%s", tcp_host ? tcp_host : "");
+	l->tcp_port = tcp_port;
 	l->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
 				NULL, NULL, on_request, l,
 				MHD_OPTION_LISTEN_SOCKET, sock, MHD_OPTION_NOTIFY_COMPLETED,
@@ -438,7 +692,7 @@ static int add_listener(struct fog_http *h, int sock, const char *unix_path)
 	return 0;
 }
 
-int fog_http__listen_unix(struct fog_http *h, const char *path, unsigned int mode)
+int fog_http__listen_unix(struct fog_http *h, const char *path, unsigned int mode, int gid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t old;
@@ -455,12 +709,15 @@ int fog_http__listen_unix(struct fog_http *h, const char *path, unsigned int mod
 	old = umask(~mode & 0777);
 	err = bind(sock, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(old);
+	/* the group before the mode, so the group's bits never apply to root's group */
+	if (!err && gid >= 0 && chown(path, (uid_t)-1, (gid_t)gid))
+		err = -errno;
 	if (!err && chmod(path, mode))
 		err = -errno;
 	if (!err && listen(sock, 64))
 		err = -errno;
 	if (!err)
-		err = add_listener(h, sock, path);
+		err = add_listener(h, sock, path, NULL, 0);
 	if (err) {
 		close(sock);
 		unlink(path);
@@ -495,7 +752,7 @@ int fog_http__listen_tcp(struct fog_http *h, const char *host, unsigned int port
 	if (!err && listen(sock, 128))
 		err = -errno;
 	if (!err)
-		err = add_listener(h, sock, NULL);
+		err = add_listener(h, sock, NULL, host, port);
 	if (err)
 		close(sock);
 	return err;

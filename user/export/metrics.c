@@ -216,5 +216,5 @@ int fog_metrics_register(struct fog_http *h, struct fog_collect *collect)
 			return -ENOMEM;
 	}
 	mctx.collect = collect;
-	return fog_http__route(h, "GET", "/metrics", get_metrics, &mctx);
+	return fog_http__route(h, "GET", "/metrics", FOG_HTTP_TCP, get_metrics, &mctx);
 }

@@ -9,6 +9,7 @@
 
 #include "agent/config.h"
 #include "agent/log.h"
+#include "agent/text.h"
 #include "collect/collector.h"
 #include "export/http.h"
 #include "export/prom.h"
@@ -72,6 +73,7 @@ static int thresholds(struct fog_monitor *mon, const struct fog_config *cfg)
 static int actions(struct fog_watch *w, const struct fog_config *cfg)
 {
 	enum fog_alert_level min = FOG_ALERT_WARNING;
+	char shown[256];
 	int err;
 
 	fog_alert_level_parse(cfg->action_level, &min);
@@ -79,7 +81,8 @@ static int actions(struct fog_watch *w, const struct fog_config *cfg)
 		err = fog_monitor__add_alertmanager(w->mon, cfg->alertmanager,
 						    cfg->alertmanager_resend_s, min);
 		if (err) {
-			fog_warnx("monitor: alertmanager %s: %s", cfg->alertmanager,
+			fog_warnx("monitor: alertmanager %s: %s",
+				  fog_url_redact(shown, sizeof(shown), cfg->alertmanager),
 				  fog_monitor_errmsg());
 			return err;
 		}
@@ -87,7 +90,9 @@ static int actions(struct fog_watch *w, const struct fog_config *cfg)
 	if (strcmp(cfg->webhook, "off")) {
 		err = fog_monitor__add_webhook(w->mon, cfg->webhook, min);
 		if (err) {
-			fog_warnx("monitor: webhook %s: %s", cfg->webhook, fog_monitor_errmsg());
+			fog_warnx("monitor: webhook %s: %s",
+				  fog_url_redact(shown, sizeof(shown), cfg->webhook),
+				  fog_monitor_errmsg());
 			return err;
 		}
 	}
@@ -205,13 +210,14 @@ int fog_watch__register(struct fog_watch *w, struct fog_http *h)
 {
 	int err;
 
-	err = fog_http__route(h, "GET", "/api/v1/alerts", get_alerts, w);
+	err = fog_http__route(h, "GET", "/api/v1/alerts", FOG_HTTP_TCP_API, get_alerts, w);
 	if (!err)
-		err = fog_http__route(h, "GET", "/api/v1/trends", get_trends, w);
+		err = fog_http__route(h, "GET", "/api/v1/trends", FOG_HTTP_TCP_API, get_trends, w);
 	if (!err)
-		err = fog_http__route(h, "GET", "/api/v1/recommendations", get_recommendations, w);
+		err = fog_http__route(h, "GET", "/api/v1/recommendations", FOG_HTTP_TCP_API,
+				      get_recommendations, w);
 	if (!err)
-		err = fog_http__route(h, "GET", "/api/v1/metrics", get_metrics, w);
+		err = fog_http__route(h, "GET", "/api/v1/metrics", FOG_HTTP_TCP_API, get_metrics, w);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "agent/log.h"
+#include "agent/text.h"
 #include "monitor/clock.h"
 #include "monitor/webhook.h"
 
@@ -18,6 +19,7 @@
 
 struct fog_webhook {
 	char *url;
+	char shown[256];	/* url with its credentials redacted, for the log */
 	struct fog_webhook_opts opts;
 	char name[32];
 	pthread_t thread;
@@ -49,6 +51,7 @@ static void curl_init(void)
 int fog_webhook_check_url(const char *url, char *err, size_t errlen)
 {
 	char *scheme = NULL, *host = NULL;
+	char shown[256];
 	CURLU *u;
 	int ret = 0;
 
@@ -56,6 +59,7 @@ int fog_webhook_check_url(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "empty URL");
 		return -EINVAL;
 	}
+	fog_url_redact(shown, sizeof(shown), url);
 	u = curl_url();
 	if (!u) {
 		snprintf(err, errlen, "out of memory");
@@ -64,13 +68,13 @@ int fog_webhook_check_url(const char *url, char *err, size_t errlen)
 	if (curl_url_set(u, CURLUPART_URL, url, 0) ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0)) {
-		snprintf(err, errlen, "'%s' is not a valid URL", url);
+		snprintf(err, errlen, "'%s' is not a valid URL", shown);
 		ret = -EINVAL;
 	} else if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")) {
-		snprintf(err, errlen, "URL '%s' is not http or https", url);
+		snprintf(err, errlen, "URL '%s' is not http or https", shown);
 		ret = -EINVAL;
 	} else if (!*host) {
-		snprintf(err, errlen, "URL '%s' has no host", url);
+		snprintf(err, errlen, "URL '%s' has no host", shown);
 		ret = -EINVAL;
 	}
 	curl_free(scheme);
@@ -212,14 +216,14 @@ static void *worker(void *arg)
 			pop(wh);
 			break;
 		case REJECTED:
-			fog_warnx("%s %s rejected a post, dropping it: %s", wh->name, wh->url, why);
+			fog_warnx("%s %s rejected a post, dropping it: %s", wh->name, wh->shown, why);
 			wh->stats.failed++;
 			pop(wh);
 			break;
 		case RETRY:
 			if (++wh->attempts >= wh->opts.max_attempts) {
 				fog_warnx("%s %s: giving up after %u attempts: %s", wh->name,
-					  wh->url, wh->attempts, why);
+					  wh->shown, wh->attempts, why);
 				wh->stats.failed++;
 				pop(wh);
 				break;
@@ -229,10 +233,10 @@ static void *worker(void *arg)
 				       fog_backoff_delay(wh->attempts, wh->opts.retry_seconds,
 							 wh->opts.retry_max_seconds, uniform(wh));
 			if (wh->attempts == 1)
-				fog_warnx("%s %s: %s; retrying with backoff", wh->name, wh->url,
+				fog_warnx("%s %s: %s; retrying with backoff", wh->name, wh->shown,
 					  why);
 			else
-				fog_debug("%s %s: attempt %u: %s", wh->name, wh->url, wh->attempts,
+				fog_debug("%s %s: attempt %u: %s", wh->name, wh->shown, wh->attempts,
 					  why);
 			break;
 		case STOPPED:
@@ -266,6 +270,7 @@ struct fog_webhook *fog_webhook__new(const char *url, const struct fog_webhook_o
 	snprintf(wh->name, sizeof(wh->name), "%s", opts->name ? opts->name : "webhook");
 	wh->opts.name = wh->name;
 	wh->url = strdup(url);
+	fog_url_redact(wh->shown, sizeof(wh->shown), url);
 	wh->queue = calloc(opts->queue_len, sizeof(*wh->queue));
 	wh->curl = curl_easy_init();
 	wh->headers = curl_slist_append(NULL, "Content-Type: application/json");

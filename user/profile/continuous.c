@@ -721,9 +721,11 @@ struct fog_prof_continuous *fog_prof_continuous__new(struct fog_http *h, struct 
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = fog_http__route(h, "GET", "/api/v1/profiles/continuous", get_list, c);
+	err = fog_http__route(h, "GET", "/api/v1/profiles/continuous", FOG_HTTP_UNIX,
+			      get_list, c);
 	if (!err)
-		err = fog_http__route(h, "GET", "/api/v1/profiles/continuous/", get_snapshot, c);
+		err = fog_http__route(h, "GET", "/api/v1/profiles/continuous/",
+				      FOG_HTTP_UNIX, get_snapshot, c);
 	if (!err)
 		err = fog_metrics_add(metrics, c);
 	if (err)

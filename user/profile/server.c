@@ -611,13 +611,16 @@ struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_collect *c
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = fog_http__route_local(h, "POST", "/api/v1/profile", post_profile, pr);
+	err = fog_http__route(h, "POST", "/api/v1/profile", FOG_HTTP_UNIX, post_profile, pr);
 	if (!err)
-		err = fog_http__route(h, "GET", "/api/v1/profile", list_profiles, pr);
+		err = fog_http__route(h, "GET", "/api/v1/profile", FOG_HTTP_TCP_PPROF,
+				      list_profiles, pr);
 	if (!err)
-		err = fog_http__route(h, "GET", "/api/v1/profile/", get_profile, pr);
+		err = fog_http__route(h, "GET", "/api/v1/profile/", FOG_HTTP_TCP_PPROF,
+				      get_profile, pr);
 	if (!err)
-		err = fog_http__route(h, "GET", "/debug/pprof/profile", get_pprof, pr);
+		err = fog_http__route(h, "GET", "/debug/pprof/profile", FOG_HTTP_TCP_PPROF,
+				      get_pprof, pr);
 	if (err)
 		goto fail;
 	pr->timer = fog_loop__add_timer(c->loop, "profile sessions", POLL_MS, on_timer, pr);

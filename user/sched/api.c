@@ -566,25 +566,26 @@ static int add_routes(struct fog_sched_agent *a, struct fog_http *h)
 {
 	int err;
 
-	err = fog_http__route_local(h, "POST", TASKS, post_task, a);
+	err = fog_http__route(h, "POST", TASKS, FOG_HTTP_UNIX, post_task, a);
 	if (!err)
-		err = fog_http__route_local(h, "DELETE", TASKS "/", delete_task, a);
+		err = fog_http__route(h, "DELETE", TASKS "/", FOG_HTTP_UNIX, delete_task, a);
 	if (!err)
-		err = fog_http__route_local(h, "POST", CANCEL, post_cancel, a);
+		err = fog_http__route(h, "POST", CANCEL, FOG_HTTP_UNIX, post_cancel, a);
 	if (!err)
-		err = fog_http__route_local(h, "POST", WORKERS, post_worker, a);
+		err = fog_http__route(h, "POST", WORKERS, FOG_HTTP_UNIX, post_worker, a);
 	if (!err)
-		err = fog_http__route_local(h, "DELETE", WORKERS "/", delete_worker, a);
+		err = fog_http__route(h, "DELETE", WORKERS "/", FOG_HTTP_UNIX, delete_worker, a);
 	if (!err)
 		err = fog_sched_runner_routes(a, h);
 	if (!err)
-		err = fog_http__route(h, "GET", TASKS, get_tasks, a);
+		err = fog_http__route(h, "GET", TASKS, FOG_HTTP_TCP_API, get_tasks, a);
 	if (!err)
-		err = fog_http__route(h, "GET", TASKS "/", get_task, a);
+		err = fog_http__route(h, "GET", TASKS "/", FOG_HTTP_TCP_API, get_task, a);
 	if (!err)
-		err = fog_http__route(h, "GET", WORKERS, get_workers, a);
+		err = fog_http__route(h, "GET", WORKERS, FOG_HTTP_TCP_API, get_workers, a);
 	if (!err)
-		err = fog_http__route(h, "GET", "/api/v1/sched/stats", get_stats, a);
+		err = fog_http__route(h, "GET", "/api/v1/sched/stats", FOG_HTTP_TCP_API,
+				      get_stats, a);
 	return err;
 }
 

@@ -198,10 +198,11 @@ int fog_sched_runner_routes(struct fog_sched_agent *a, struct fog_http *h)
 {
 	int err;
 
-	err = fog_http__route_local(h, "POST", TASKS "/", post_task_sub, a);
+	err = fog_http__route(h, "POST", TASKS "/", FOG_HTTP_UNIX, post_task_sub, a);
 	if (!err)
-		err = fog_http__route_local(h, "POST", WORKERS "/", post_claim, a);
+		err = fog_http__route(h, "POST", WORKERS "/", FOG_HTTP_UNIX, post_claim, a);
 	if (!err)
-		err = fog_http__route(h, "GET", WORKERS "/", get_worker_tasks, a);
+		err = fog_http__route(h, "GET", WORKERS "/", FOG_HTTP_TCP_API, get_worker_tasks,
+				      a);
 	return err;
 }

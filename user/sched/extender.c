@@ -34,6 +34,7 @@
 #include <curl/curl.h>
 
 #include "agent/log.h"
+#include "agent/text.h"
 #include "export/http.h"
 #include "sched/extender.h"
 
@@ -564,7 +565,7 @@ static int prom_query(struct fog_sched_extender *e, const char *q, size_t field,
 {
 	CURL *c = curl_easy_init();
 	struct buf b = { 0 };
-	char *esc, *url;
+	char *esc, *url, shown[256];
 	long status = 0;
 	CURLcode rc;
 	int err = -EIO;
@@ -589,12 +590,14 @@ static int prom_query(struct fog_sched_extender *e, const char *q, size_t field,
 	rc = curl_easy_perform(c);
 	if (!rc)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	/* the error is logged and shown: without the URL's credentials */
+	fog_url_redact(shown, sizeof(shown), e->url);
 	if (rc)
-		snprintf(e->fetch_error, sizeof(e->fetch_error), "%.200s: %s", e->url,
+		snprintf(e->fetch_error, sizeof(e->fetch_error), "%.200s: %s", shown,
 			 curl_easy_strerror(rc));
 	else if (!b.p)
 		snprintf(e->fetch_error, sizeof(e->fetch_error), "%.200s: empty answer (HTTP %ld)",
-			 e->url, status);
+			 shown, status);
 	else
 		err = fog_ext_prom_vector(b.p, e->label, field, bit, ns, e->fetch_error,
 					  sizeof(e->fetch_error));
@@ -766,9 +769,10 @@ struct fog_sched_extender *fog_sched_extender__new(struct fog_http *h,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&e->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	err = fog_http__route(h, "POST", "/scheduler/filter", post_filter, e);
+	err = fog_http__route(h, "POST", "/scheduler/filter", FOG_HTTP_TCP, post_filter, e);
 	if (!err)
-		err = fog_http__route(h, "POST", "/scheduler/prioritize", post_prioritize, e);
+		err = fog_http__route(h, "POST", "/scheduler/prioritize", FOG_HTTP_TCP,
+				      post_prioritize, e);
 	if (!err && e->url[0]) {
 		/* before the thread: libcurl's global set-up is not for concurrent callers */
 		err = curl_global_init(CURL_GLOBAL_DEFAULT) ? -EIO : 0;
