@@ -107,7 +107,11 @@ void fog_profile_result__free(struct fog_profile_result *r);
 unsigned int fog_profile_result_modes(const struct fog_profile_result *r);
 /* CPU: samples; ALLOC and INUSE: estimated bytes. 0 when the view is absent. */
 __u64 fog_profile_result_total(const struct fog_profile_result *r, enum fog_profile_view v);
-/* The function with the most value as a leaf (self) in a view, or NULL. */
+/*
+ * The user function with the most value as the innermost user frame (self, which
+ * includes the kernel time its calls caused) in a view, or NULL. Kernel time is in
+ * the "json" summary's "kernel" object.
+ */
 const char *fog_profile_result_top(const struct fog_profile_result *r, enum fog_profile_view v,
 				   __u64 *self);
 /* -ENOENT when the I/O mode was not asked for. */

@@ -25,7 +25,6 @@ t_log "fog_example took $took s (status $rc)"
 sed 's/^/  | /' "$T_DIR/out" >&2
 [ -s "$T_DIR/err" ] && sed 's/^/  ! /' "$T_DIR/err" >&2
 [ "$rc" -eq 0 ] || t_fail "fog_example exited with status $rc"
-[ "$took" -le 30 ] || t_fail "fog_example took $took s (budget 30 s)"
 
 cgv=$(sed -n 's/^tasks in their own cgroup: [0-9]* (cgroup v\([0-9]\))$/\1/p' "$T_DIR/out")
 [ "$cgv" = 1 ] || [ "$cgv" = 2 ] ||

@@ -15,6 +15,12 @@
 #include <jansson.h>
 
 #define FOG_PROF_UNKNOWN "[unknown]"
+/*
+ * Names (functions, modules, files, comm) are cleaned once, where frames and stacks
+ * are made: valid UTF-8 (an invalid byte becomes U+FFFD), control characters '?',
+ * at most this many bytes (cut at a character boundary). Every output relies on it.
+ */
+#define FOG_PROF_NAME_MAX 1024
 
 struct fog_prof_frame {
 	char *func;	/* function name, or "[unknown]" / "[vdso]" / "[uprobes]" ... */
@@ -107,6 +113,22 @@ struct fog_prof {
 	size_t nleaks;
 	struct fog_prof_point *growth;	/* memory profiles: live bytes over time, oldest first */
 	size_t ngrowth;
+	__u64 gen;	/* bumped by every fog_prof__ change: renders cached under it */
+	struct fog_prof_render_cache *cache;	/* render.c's, freed with the profile */
+};
+
+/* Rendered outputs of a profile by format, valid while nothing in it changes. */
+#define FOG_PROF_CACHE_FORMATS 8
+struct fog_prof_render_cache {
+	struct {
+		const char *format;	/* a static name, NULL when the slot is free */
+		char *body;
+		size_t len;
+		const char *content_type;
+		__u64 stamp[12];	/* the profile's state when rendered */
+	} e[FOG_PROF_CACHE_FORMATS];
+	unsigned long renders;	/* renders made */
+	unsigned long hits;	/* renders answered from the cache */
 };
 
 struct fog_prof *fog_prof__new(enum fog_prof_kind kind);
@@ -129,16 +151,56 @@ void fog_prof__note(struct fog_prof *p, const char *fmt, ...) __attribute__((for
 size_t fog_prof_stack_name(const struct fog_prof *p, const struct fog_prof_stack *s, char *buf,
 			   size_t len);
 
-/* One function's totals, for the reports and the bottleneck rules. */
+/*
+ * Writes s cleaned (see FOG_PROF_NAME_MAX) into dst of cap bytes (cap >= 4), NUL
+ * terminated; returns its length. With sep set, ';' (the folded format's frame
+ * separator) becomes ':' too.
+ */
+size_t fog_prof_clean_name(char *dst, size_t cap, const char *s, bool sep);
+
+/*
+ * One function's totals, for the reports and the bottleneck rules. A user
+ * function's self is the value of stacks whose innermost user frame it is, so
+ * it includes the kernel time its calls caused (in_kernel of it); a kernel
+ * function's self is the value where it is the leaf. An interrupt delivered
+ * in a kernel frame therefore never hides the user function that was running.
+ */
 struct fog_prof_func {
 	const char *func;
 	const char *module;
-	__u64 self;	/* value where it is the leaf */
+	bool kernel;
+	__u64 self;
+	__u64 in_kernel;	/* user functions: the part of self with kernel frames on top */
 	__u64 total;	/* value of stacks it appears in (counted once per stack) */
+	size_t heaviest;	/* the heaviest stack it appears in, an index into stacks */
+};
+
+enum fog_prof_side {
+	FOG_PROF_FUNCS_ALL,
+	FOG_PROF_FUNCS_USER,
+	FOG_PROF_FUNCS_KERNEL,
 };
 
 /* Functions sorted by self (by_total false) or total value; caller frees the array. */
 struct fog_prof_func *fog_prof_functions(const struct fog_prof *p, bool by_total, size_t *n);
+/* The same, user or kernel functions only (or all). */
+struct fog_prof_func *fog_prof_functions_of(const struct fog_prof *p, bool by_total,
+					    enum fog_prof_side side, size_t *n);
+
+/* Kernel time of a profile, reported apart from the user functions. */
+struct fog_prof_kernel_time {
+	__u64 value;	/* value of stacks with a kernel frame */
+	__u64 kernel_only;	/* of it, stacks without any user frame */
+	const char *func;	/* the hottest kernel function (as the leaf), or NULL */
+	const char *module;
+	__u64 func_self;
+	char path[512];	/* the heaviest kernel path, "outer;...;leaf" (kernel frames only) */
+	__u64 path_value;
+	const char *user_func;	/* the innermost user frame under that path, or NULL */
+};
+
+/* Fills k; 0 or -ENOMEM. */
+int fog_prof_kernel_time(const struct fog_prof *p, struct fog_prof_kernel_time *k);
 
 /* ---- output formats ---- */
 

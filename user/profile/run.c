@@ -460,7 +460,7 @@ const char *fog_profile_result_top(const struct fog_profile_result *r, enum fog_
 		*self = 0;
 	if (!p)
 		return NULL;
-	fn = fog_prof_functions(p, false, &n);
+	fn = fog_prof_functions_of(p, false, FOG_PROF_FUNCS_USER, &n);	/* not a kernel leaf */
 	if (fn && n && fn[0].self) {
 		name = fn[0].func;	/* points into p's frames */
 		if (self)
