@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -10,6 +11,8 @@
 #include <sys/stat.h>
 #include <elfutils/libdw.h>
 
+#include "agent/log.h"
+#include "agent/safe_open.h"
 #include "profile/elfsym.h"
 
 #define MAX_LOADS 16
@@ -18,6 +21,58 @@
 #define DEBUG_DIR "/usr/lib/debug/.build-id"	/* where Debian's -dbgsym files go */
 #define ELFCACHE_MAX_BYTES (64u << 20)	/* symbols and lines one cache keeps */
 #define MAX_DWARF_FDS 64	/* files kept open for their line tables, all caches together */
+/*
+ * Bounds on what one file may cost (issue 12): files are read as a bounded
+ * copy, never mapped, so an owner truncating one cannot raise SIGBUS; the
+ * symbols, names and sections kept stay a small multiple of the file's size.
+ */
+#define ELF_MAX_BYTES (512ull << 20)	/* larger files are not read */
+#define MAX_SECTIONS 65536u	/* section headers looked at */
+#define MAX_SYMS (4u << 20)	/* function symbols kept per file */
+#define MAX_NAME_BYTES 4096u	/* a longer symbol name is cut there */
+#define MAX_FILE_NAME_BYTES (64ull << 20)	/* name bytes per file, and at most 2x its size */
+
+static const char *const symerr_names[FOG_SYMERR_N] = {
+	[FOG_SYMERR_NOT_REGULAR] = "not_regular",
+	[FOG_SYMERR_TOO_LARGE] = "too_large",
+	[FOG_SYMERR_SECTIONS] = "sections",
+	[FOG_SYMERR_SYMBOLS] = "symbols",
+	[FOG_SYMERR_NAME_BYTES] = "name_bytes",
+	[FOG_SYMERR_PERFMAP] = "perfmap",
+	[FOG_SYMERR_MAPS] = "maps",
+	[FOG_SYMERR_DEBUG_FILE] = "debug_file",
+	[FOG_SYMERR_READ] = "read",
+};
+static __u64 symerr_counts[FOG_SYMERR_N];
+static int symerr_logged[FOG_SYMERR_N];
+
+void fog_symerr(enum fog_symerr reason, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if ((unsigned int)reason >= FOG_SYMERR_N)
+		return;
+	__atomic_add_fetch(&symerr_counts[reason], 1, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&symerr_logged[reason], 1, __ATOMIC_RELAXED))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fog_warnx("symbolizer refused input (%s, logged once): %s", symerr_names[reason], msg);
+}
+
+__u64 fog_symerr_count(enum fog_symerr reason)
+{
+	if ((unsigned int)reason >= FOG_SYMERR_N)
+		return 0;
+	return __atomic_load_n(&symerr_counts[reason], __ATOMIC_RELAXED);
+}
+
+const char *fog_symerr_name(enum fog_symerr reason)
+{
+	return (unsigned int)reason < FOG_SYMERR_N ? symerr_names[reason] : "?";
+}
 
 static int dwarf_fds;	/* how many are open */
 
@@ -51,6 +106,8 @@ struct fog_elfsym {
 	bool symtab;
 	/* source lines, read from the DWARF at the first lookup */
 	int dwarf_fd;	/* the file itself when it has .debug_line, else -1 */
+	bool dwarf_separate;	/* dwarf_fd is a debug file found by build-id: check it */
+	size_t file_size;	/* bytes of the file read */
 	bool lines_read;
 	struct line_row *rows;	/* sorted by addr */
 	size_t nrows;
@@ -61,7 +118,7 @@ struct fog_elfsym {
 	char *files;
 	size_t files_len;
 	/* cache bookkeeping */
-	char key[96];
+	char key[160];
 	unsigned int refs;
 	__u64 used;	/* LRU stamp */
 };
@@ -105,12 +162,22 @@ static int add_name(struct fog_elfsym *e, const char *name, size_t *cap, __u32 *
 static int read_syms(struct fog_elfsym *e, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t cap_names = e->names_len, n, cap;
+	size_t cap_names = e->names_len, n, cap, name_budget;
+	char cut[MAX_NAME_BYTES + 1];
 	struct sym *s;
 
 	if (!data || !sh->sh_entsize || sh->sh_entsize > data->d_size)
 		return 0;
 	n = data->d_size / sh->sh_entsize;
+	if (e->nsyms + n > MAX_SYMS) {
+		fog_symerr(FOG_SYMERR_SYMBOLS, "an ELF file of %zu bytes lists %zu symbols, "
+			   "reading %u", e->file_size, n, MAX_SYMS);
+		n = e->nsyms < MAX_SYMS ? MAX_SYMS - e->nsyms : 0;
+	}
+	/* names are copied: many symbols naming one long string must not multiply it */
+	name_budget = 2 * e->file_size + 4096;
+	if (name_budget > MAX_FILE_NAME_BYTES)
+		name_budget = MAX_FILE_NAME_BYTES;
 	cap = e->nsyms + n;
 	s = realloc(e->syms, (cap ? cap : 1) * sizeof(*s));
 	if (!s)
@@ -119,6 +186,7 @@ static int read_syms(struct fog_elfsym *e, Elf *elf, Elf_Scn *scn, const GElf_Sh
 	for (size_t i = 0; i < n; i++) {
 		GElf_Sym sym;
 		const char *name;
+		size_t len;
 		int type;
 
 		if (!gelf_getsym(data, (int)i, &sym))
@@ -130,6 +198,21 @@ static int read_syms(struct fog_elfsym *e, Elf *elf, Elf_Scn *scn, const GElf_Sh
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
+		len = strnlen(name, MAX_NAME_BYTES + 1);
+		if (len > MAX_NAME_BYTES) {
+			fog_symerr(FOG_SYMERR_NAME_BYTES, "a symbol name longer than %u bytes, "
+				   "cut", MAX_NAME_BYTES);
+			memcpy(cut, name, MAX_NAME_BYTES);
+			cut[MAX_NAME_BYTES] = '\0';
+			name = cut;
+			len = MAX_NAME_BYTES;
+		}
+		if (e->names_len + len + 1 > name_budget) {
+			fog_symerr(FOG_SYMERR_NAME_BYTES, "an ELF file of %zu bytes names more "
+				   "than %zu bytes of symbols, reading no more", e->file_size,
+				   name_budget);
+			break;
+		}
 		if (add_name(e, name, &cap_names, &e->syms[e->nsyms].name))
 			return -ENOMEM;
 		e->syms[e->nsyms].addr = sym.st_value;
@@ -139,12 +222,13 @@ static int read_syms(struct fog_elfsym *e, Elf *elf, Elf_Scn *scn, const GElf_Sh
 	return 0;
 }
 
-static void read_build_id(struct fog_elfsym *e, Elf *elf)
+static void read_build_id(char *build_id, Elf *elf)
 {
+	unsigned int nscn = 0;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 
-	while ((scn = elf_nextscn(elf, scn))) {
+	while ((scn = elf_nextscn(elf, scn)) && nscn++ < MAX_SECTIONS) {
 		Elf_Data *data;
 		GElf_Nhdr nh;
 		size_t off = 0, name_off, desc_off;
@@ -160,41 +244,120 @@ static void read_build_id(struct fog_elfsym *e, Elf *elf)
 			    nh.n_descsz > BUILD_ID_MAX)
 				continue;
 			for (size_t i = 0; i < nh.n_descsz; i++)
-				sprintf(e->build_id + 2 * i, "%02x",
+				sprintf(build_id + 2 * i, "%02x",
 					((unsigned char *)data->d_buf)[desc_off + i]);
 			return;
 		}
 	}
 }
 
-struct fog_elfsym *fog_elfsym__read(int fd)
+/*
+ * A bounded copy of the ELF file on fd (never a mapping: its owner may truncate
+ * it), opened with libelf; *buf is freed by the caller after elf_end. NULL and
+ * errno when the file is refused or not ELF.
+ */
+static Elf *elf_copy(int fd, char **buf, size_t *len)
+{
+	struct stat st;
+	Elf *elf;
+	int err;
+
+	*buf = NULL;
+	if (fstat(fd, &st)) {
+		err = errno;
+		fog_symerr(FOG_SYMERR_READ, "fstat of an ELF file: %s", strerror(err));
+		errno = err;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fog_symerr(FOG_SYMERR_NOT_REGULAR, "an ELF file that is not a regular file "
+			   "(mode 0%o)", (unsigned int)st.st_mode);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((unsigned long long)st.st_size > ELF_MAX_BYTES) {
+		fog_symerr(FOG_SYMERR_TOO_LARGE, "an ELF file of %lld bytes (at most %llu read)",
+			   (long long)st.st_size, ELF_MAX_BYTES);
+		errno = EFBIG;
+		return NULL;
+	}
+	err = fog_safe_read_fd(fd, ELF_MAX_BYTES, buf, len, NULL);
+	if (err) {
+		if (err != -ENOMEM)
+			fog_symerr(FOG_SYMERR_READ, "reading an ELF file: %s", strerror(-err));
+		errno = -err;
+		return NULL;
+	}
+	elf_version(EV_CURRENT);
+	elf = elf_memory(*buf, *len);
+	if (!elf) {
+		free(*buf);
+		*buf = NULL;
+		errno = EINVAL;
+		return NULL;
+	}
+	if (elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		free(*buf);
+		*buf = NULL;
+		errno = ENOEXEC;
+		return NULL;
+	}
+	return elf;
+}
+
+/* Opens the separate debug file of a stripped binary inside root_fd, found by its build-id. */
+static int open_debug_file(const char *build_id, int root_fd)
+{
+	char path[sizeof(DEBUG_DIR) + 2 * BUILD_ID_MAX + 16];
+	int root = root_fd, fd;
+
+	if (strlen(build_id) < 4)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%.2s/%s.debug", DEBUG_DIR, build_id, build_id + 2);
+	if (root < 0) {
+		root = fog_safe_root(0);
+		if (root < 0)
+			return -1;
+	}
+	fd = fog_safe_openat(root, path, (off_t)ELF_MAX_BYTES);
+	if (root != root_fd)
+		close(root);
+	if (fd == -EFBIG || fd == -EINVAL || fd == -ELOOP)
+		fog_symerr(FOG_SYMERR_DEBUG_FILE, "debug file %s refused: %s", path,
+			   strerror(-fd));
+	return fd < 0 ? -1 : fd;
+}
+
+struct fog_elfsym *fog_elfsym__read_in(int fd, int root_fd)
 {
 	struct fog_elfsym *e;
 	Elf_Scn *scn = NULL, *dynsym = NULL;
 	GElf_Shdr sh, dynsh;
-	size_t nph = 0, shstrndx = 0;
-	bool debug_line = false;
+	size_t nph = 0, shstrndx = 0, len = 0, nscn = 0;
+	bool debug_line = false, extra = false;
+	char *buf;
 	Elf *elf;
 	int err = 0;
 
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf) {
-		errno = EINVAL;
+	elf = elf_copy(fd, &buf, &len);
+	if (!elf)
 		return NULL;
-	}
-	if (elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph)) {
+	if (elf_getphdrnum(elf, &nph)) {
 		elf_end(elf);
+		free(buf);
 		errno = ENOEXEC;
 		return NULL;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		elf_end(elf);
+		free(buf);
 		errno = ENOMEM;
 		return NULL;
 	}
 	e->dwarf_fd = -1;
+	e->file_size = len;
 	if (elf_getshdrstrndx(elf, &shstrndx))
 		shstrndx = 0;
 	for (size_t i = 0; i < nph && e->nloads < MAX_LOADS; i++) {
@@ -207,34 +370,57 @@ struct fog_elfsym *fog_elfsym__read(int fd)
 	while ((scn = elf_nextscn(elf, scn))) {
 		const char *name;
 
+		if (++nscn > MAX_SECTIONS) {
+			fog_symerr(FOG_SYMERR_SECTIONS, "an ELF file with more than %u sections",
+				   MAX_SECTIONS);
+			break;
+		}
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		name = shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
 		if (name && !strcmp(name, ".debug_line") && sh.sh_type != SHT_NOBITS)
 			debug_line = true;
-		if (sh.sh_type == SHT_SYMTAB) {
+		/*
+		 * one symbol table of each kind, as linkers write: more section
+		 * headers describing symbols would multiply the work and memory
+		 */
+		if (sh.sh_type == SHT_SYMTAB && !e->symtab) {
 			err = read_syms(e, elf, scn, &sh);
 			e->symtab = true;
-		} else if (sh.sh_type == SHT_DYNSYM) {
+		} else if (sh.sh_type == SHT_DYNSYM && !dynsym) {
 			dynsym = scn;
 			dynsh = sh;
+		} else if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
+			extra = true;
 		}
 		if (err)
 			break;
 	}
+	if (extra)
+		fog_symerr(FOG_SYMERR_SECTIONS, "an ELF file of %zu bytes with more than one "
+			   "symbol table of a kind: the first is read", len);
 	/* a stripped file still names its exported functions in .dynsym */
 	if (!err && !e->symtab && dynsym)
 		err = read_syms(e, elf, dynsym, &dynsh);
-	read_build_id(e, elf);
+	read_build_id(e->build_id, elf);
 	elf_end(elf);
+	free(buf);
 	/*
 	 * kept open for the line table, read only when lines are asked for; at
 	 * most MAX_DWARF_FDS such files at once (caches hold hundreds of files),
-	 * the others fall back to a debug file by build-id
+	 * the others go without lines. A stripped file's debug file is looked
+	 * up by build-id inside the process's own root, and its build-id is
+	 * checked when it is read.
 	 */
-	if (!err && debug_line) {
-		if (__atomic_add_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED) <= MAX_DWARF_FDS)
-			e->dwarf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (!err) {
+		if (__atomic_add_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED) <= MAX_DWARF_FDS) {
+			if (debug_line) {
+				e->dwarf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+			} else if (e->build_id[0]) {
+				e->dwarf_fd = open_debug_file(e->build_id, root_fd);
+				e->dwarf_separate = true;
+			}
+		}
 		if (e->dwarf_fd < 0)
 			__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);
 	}
@@ -253,6 +439,11 @@ struct fog_elfsym *fog_elfsym__read(int fd)
 		e->nsyms = w;
 	}
 	return e;
+}
+
+struct fog_elfsym *fog_elfsym__read(int fd)
+{
+	return fog_elfsym__read_in(fd, -1);
 }
 
 void fog_elfsym__free(struct fog_elfsym *e)
@@ -324,34 +515,63 @@ static int add_cu_lines(struct fog_elfsym *e, Dwarf_Die *cu, size_t *cap_rows,
 	return 0;
 }
 
-/* Opens the separate debug file of a stripped binary, found by its build-id. */
-static int open_debug_file(const struct fog_elfsym *e)
+/* Whether an ELF's compressed sections would inflate past the bound (a zip bomb). */
+static bool inflates_too_much(Elf *elf)
 {
-	char path[sizeof(DEBUG_DIR) + 2 * BUILD_ID_MAX + 16];
+	unsigned long long total = 0;
+	unsigned int nscn = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
 
-	if (strlen(e->build_id) < 4)
-		return -1;
-	snprintf(path, sizeof(path), "%s/%.2s/%s.debug", DEBUG_DIR, e->build_id,
-		 e->build_id + 2);
-	return open(path, O_RDONLY | O_CLOEXEC);
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Chdr ch;
+
+		if (++nscn > MAX_SECTIONS)
+			return true;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_COMPRESSED))
+			continue;
+		if (!gelf_getchdr(scn, &ch))
+			continue;
+		total += ch.ch_size;
+		if (total > ELF_MAX_BYTES)
+			return true;
+	}
+	return false;
 }
 
 /* Reads every compilation unit's line table into e->rows (bounded by MAX_LINE_ROWS). */
 static void read_lines(struct fog_elfsym *e)
 {
-	size_t cap_rows = 0, cap_files = 0, hsize;
+	size_t cap_rows = 0, cap_files = 0, hsize, len = 0;
+	char id[2 * BUILD_ID_MAX + 1] = "", *buf = NULL;
 	Dwarf_Off off = 0, next;
 	int fd = e->dwarf_fd;
-	Dwarf *dw;
+	Dwarf *dw = NULL;
+	Elf *elf;
 
 	e->lines_read = true;
-	if (fd >= 0)
-		__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);	/* closed below */
-	else
-		fd = open_debug_file(e);
 	if (fd < 0)
 		return;
-	dw = dwarf_begin(fd, DWARF_C_READ);
+	__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);	/* closed below */
+	e->dwarf_fd = -1;
+	elf = elf_copy(fd, &buf, &len);
+	close(fd);
+	if (!elf)
+		return;
+	if (e->dwarf_separate) {
+		read_build_id(id, elf);
+		if (strcmp(id, e->build_id)) {
+			fog_symerr(FOG_SYMERR_DEBUG_FILE, "a debug file found by build-id %s has "
+				   "build-id %s", e->build_id, id[0] ? id : "(none)");
+			goto out;
+		}
+	}
+	if (inflates_too_much(elf)) {
+		fog_symerr(FOG_SYMERR_TOO_LARGE, "an ELF file's compressed sections inflate past "
+			   "%llu bytes", ELF_MAX_BYTES);
+		goto out;
+	}
+	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (dw) {
 		while (!dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL)) {
 			Dwarf_Die cu;
@@ -363,8 +583,9 @@ static void read_lines(struct fog_elfsym *e)
 		}
 		dwarf_end(dw);
 	}
-	close(fd);
-	e->dwarf_fd = -1;
+out:
+	elf_end(elf);
+	free(buf);
 	if (e->nrows)
 		qsort(e->rows, e->nrows, sizeof(*e->rows), cmp_row);
 }
@@ -491,18 +712,24 @@ void fog_elfcache__free(struct fog_elfcache *c)
 }
 
 /*
- * The identity of a file before it is parsed: device, inode, size and mtime.
- * Two paths to the same file (map_files, /proc/PID/root) give the same key.
+ * The identity of a file before it is parsed: device, inode, size and mtime,
+ * and the root its debug file would be looked up in. Two paths to the same
+ * file (map_files, /proc/PID/root) give the same key; a container's copy of a
+ * host library, even with the host's build-id, never shares the host's entry,
+ * so nothing a container writes becomes the symbols of a host process.
  */
-static int file_key(int fd, char *key, size_t len)
+static int file_key(int fd, int root_fd, char *key, size_t len)
 {
-	struct stat st;
+	struct stat st, rs = { 0 };
 
 	if (fstat(fd, &st))
 		return -errno;
-	snprintf(key, len, "f:%llx:%llx:%llx:%llx.%09ld", (unsigned long long)st.st_dev,
-		 (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
-		 (unsigned long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	if (root_fd >= 0 && fstat(root_fd, &rs))
+		return -errno;
+	snprintf(key, len, "f:%llx:%llx:%llx:%llx.%09ld:r:%llx:%llx",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec, (unsigned long long)rs.st_dev, (unsigned long long)rs.st_ino);
 	return 0;
 }
 
@@ -538,13 +765,13 @@ static bool evict_one(struct fog_elfcache *c)
 	return true;
 }
 
-struct fog_elfsym *fog_elfcache__get(struct fog_elfcache *c, int fd)
+struct fog_elfsym *fog_elfcache__get_in(struct fog_elfcache *c, int fd, int root_fd)
 {
 	struct fog_elfsym *e;
-	char key[96];
+	char key[160];
 	int err;
 
-	err = file_key(fd, key, sizeof(key));
+	err = file_key(fd, root_fd, key, sizeof(key));
 	if (err) {
 		errno = -err;
 		return NULL;
@@ -558,20 +785,10 @@ struct fog_elfsym *fog_elfcache__get(struct fog_elfcache *c, int fd)
 			return e;
 		}
 	}
-	e = fog_elfsym__read(fd);
+	e = fog_elfsym__read_in(fd, root_fd);
 	if (!e)
 		return NULL;
 	c->reads++;
-	/* the same build seen through another inode (a copy, a container layer) */
-	for (unsigned int i = 0; e->build_id[0] && i < c->n; i++) {
-		if (!strcmp(c->files[i]->build_id, e->build_id)) {
-			fog_elfsym__free(e);
-			e = c->files[i];
-			e->refs++;
-			e->used = ++c->clock;
-			return e;
-		}
-	}
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->refs = 1;
 	e->used = ++c->clock;
@@ -586,6 +803,11 @@ struct fog_elfsym *fog_elfcache__get(struct fog_elfcache *c, int fd)
 	}
 	c->files[c->n++] = e;
 	return e;
+}
+
+struct fog_elfsym *fog_elfcache__get(struct fog_elfcache *c, int fd)
+{
+	return fog_elfcache__get_in(c, fd, -1);
 }
 
 void fog_elfcache__put(struct fog_elfcache *c, struct fog_elfsym *e)

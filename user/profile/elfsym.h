@@ -2,8 +2,14 @@
 /*
  * Function symbols of one ELF file (.symtab, else .dynsym), its PT_LOAD
  * segments for address translation and its GNU build-id, read with libelf.
- * Files are cached by build-id (or device, inode, size and mtime when there is
- * none) in a bounded cache that outlives single profiles.
+ * Files are cached by device, inode, size, mtime and the root they were seen
+ * in, in a bounded cache that outlives single profiles.
+ *
+ * Files come from tenants (issue 12): each is read as a bounded copy (at most
+ * 512 MiB, never mapped, so truncation cannot raise SIGBUS); at most 65536
+ * section headers are looked at, one .symtab and one .dynsym, 4 Mi symbols,
+ * 4096 bytes per name (cut), and name bytes up to twice the file's size
+ * (64 MiB at most). Each refusal is counted by reason and logged once.
  */
 #ifndef FOG_PROF_ELFSYM_H
 #define FOG_PROF_ELFSYM_H
@@ -17,6 +23,11 @@ struct fog_elfcache;
 
 /* Reads an ELF file from an open fd (not taken); NULL and errno on a bad file. */
 struct fog_elfsym *fog_elfsym__read(int fd);
+/*
+ * The same; a separate debug file (by build-id, under /usr/lib/debug) is
+ * looked up inside root_fd (fog_safe_root), -1 for the host's root.
+ */
+struct fog_elfsym *fog_elfsym__read_in(int fd, int root_fd);
 void fog_elfsym__free(struct fog_elfsym *e);
 /*
  * Translates a file offset (from a mapping: ip - start + pgoff) to the ELF's
@@ -47,9 +58,31 @@ void fog_elfcache__free(struct fog_elfcache *c);
  * a reference until fog_elfcache__put. NULL and errno when unreadable.
  */
 struct fog_elfsym *fog_elfcache__get(struct fog_elfcache *c, int fd);
+/* The same, the file seen inside root_fd (see fog_elfsym__read_in). */
+struct fog_elfsym *fog_elfcache__get_in(struct fog_elfcache *c, int fd, int root_fd);
 void fog_elfcache__put(struct fog_elfcache *c, struct fog_elfsym *e);
 unsigned int fog_elfcache__size(const struct fog_elfcache *c);
 /* Lookups answered from the cache and files read. */
 void fog_elfcache__stats(const struct fog_elfcache *c, __u64 *hits, __u64 *reads);
+
+/* Why the symbolizer refused (part of) an input; counted and logged once each. */
+enum fog_symerr {
+	FOG_SYMERR_NOT_REGULAR,	/* a FIFO, device, socket, directory or symlink */
+	FOG_SYMERR_TOO_LARGE,	/* over a size bound: refused or read up to it */
+	FOG_SYMERR_SECTIONS,	/* too many section headers, duplicate symbol tables */
+	FOG_SYMERR_SYMBOLS,	/* too many symbols */
+	FOG_SYMERR_NAME_BYTES,	/* a name or a file's names too long */
+	FOG_SYMERR_PERFMAP,	/* a perf-PID.map over its line or byte bounds */
+	FOG_SYMERR_MAPS,	/* /proc/PID/maps over its bounds */
+	FOG_SYMERR_DEBUG_FILE,	/* a debug file refused or of another build */
+	FOG_SYMERR_READ,	/* an I/O error */
+	FOG_SYMERR_N
+};
+
+/* Counts a refusal; the first of each reason is logged with the message. */
+void fog_symerr(enum fog_symerr reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+__u64 fog_symerr_count(enum fog_symerr reason);
+/* The reason's label in /metrics ("not_regular", ...). */
+const char *fog_symerr_name(enum fog_symerr reason);
 
 #endif /* FOG_PROF_ELFSYM_H */
