@@ -45,7 +45,7 @@ FUZZ_SRCS_meminfo := user/collect/meminfo.c
 FUZZ_SRCS_io_dev := user/collect/io_dev.c user/collect/hist.c
 FUZZ_SRCS_net_stats := user/collect/net_stats.c user/agent/text.c
 FUZZ_SRCS_cgroup := user/collect/cgroup.c user/agent/log.c
-FUZZ_SRCS_elfsym := user/profile/elfsym.c
+FUZZ_SRCS_elfsym := user/profile/elfsym.c user/agent/safe_open.c user/agent/log.c
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c \
 	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/worker.c \
@@ -54,7 +54,7 @@ FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/work
 # capture session replaced by the target, so no BPF program is loaded
 FUZZ_SRCS_profile_api := user/profile/server.c user/profile/prof.c user/profile/render.c \
 	user/profile/flame.c user/profile/report.c user/profile/bottleneck.c \
-	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c \
+	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c user/agent/safe_open.c \
 	user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_GEN_profile_api := $(FUZZ_OUT)/proto/profile.pb-c.o
 FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route \
@@ -63,7 +63,7 @@ FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monito
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \
 	user/monitor/series.c user/monitor/trend.c user/monitor/actions.c user/monitor/alert.c \
 	user/monitor/alertmanager.c user/monitor/hook.c user/monitor/webhook.c \
-	user/agent/log.c
+	user/agent/log.c user/agent/text.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 fuzz_obj = $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(1))

@@ -134,6 +134,11 @@ static void test_set_assignment(void **state)
 	assert_int_not_equal(fog_config_set(&c, "socket=/x", err, sizeof(err)), 0);
 	assert_int_not_equal(fog_config_set(&c, "fogd.socket=", err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "value is empty"));
+	/* written back, " ;" would begin a comment and cut the value */
+	assert_int_not_equal(fog_config_set(&c, "fogd.socket=/tmp/a ;b", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "begins a comment"));
+	assert_string_equal(c.socket_path, "/tmp/x.sock");
+	assert_int_equal(fog_config_set(&c, "fogd.socket=/tmp/a;b", err, sizeof(err)), 0);
 }
 
 static void test_too_long_string(void **state)

@@ -373,6 +373,15 @@ static int opt_apply(const struct opt *o, struct fog_config *cfg, const char *va
 				 o->section, o->key);
 			return -EINVAL;
 		}
+		/* and " ;" anywhere begins an inline comment: the rest would be lost */
+		for (const char *c = strchr(value, ';'); c; c = strchr(c + 1, ';')) {
+			if (c > value && (c[-1] == ' ' || c[-1] == '\t')) {
+				snprintf(err, errlen,
+					 "[%s] %s: value holds ' ;', which begins a comment in the file",
+					 o->section, o->key);
+				return -EINVAL;
+			}
+		}
 		if (o->check) {
 			char why[256];
 			int rc = o->check(value, why, sizeof(why));
