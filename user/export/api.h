@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The read-only JSON API (/api/v1/...), served on every HTTP listener. */
+/* The read-only JSON API (/api/v1/...): the Unix socket, and TCP with [http] tcp_api = on. */
 #ifndef FOG_API_H
 #define FOG_API_H
 
