@@ -27,6 +27,17 @@ pkgs=(
 # the profiler's tests decode pprof with an npm package: Node.js from Debian when absent
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 
+# tasks and alert hooks run as this unprivileged user and group ([fogd] run_user, run_group)
+if ! getent passwd fogd-task >/dev/null; then
+	if [ "$(id -u)" -eq 0 ]; then
+		useradd --system --user-group --no-create-home --home-dir / \
+			--shell /usr/sbin/nologin fogd-task
+		echo "install-deps: created the system user fogd-task (tasks and hooks run as it)"
+	else
+		echo "install-deps: no user fogd-task; run as root to create it" >&2
+	fi
+fi
+
 missing=()
 for p in "${pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* What the monitor watches; higher is worse for every resource. */
 enum fog_monitor_resource {
@@ -243,6 +244,12 @@ int fog_monitor__on_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void
  */
 int fog_monitor__add_hook(struct fog_monitor *mon, const char *const argv[], double timeout_seconds,
 			  enum fog_alert_level min_level);
+/*
+ * Hooks run as uid:gid (not 0) with no supplementary group, no capability and
+ * no_new_privs, from the next one started; -EPERM for uid or gid 0. Without
+ * it hooks keep the caller's ids.
+ */
+int fog_monitor__set_hook_user(struct fog_monitor *mon, uid_t uid, gid_t gid);
 
 /* POSTs each such change as JSON to url (http or https), retried with backoff. */
 int fog_monitor__add_webhook(struct fog_monitor *mon, const char *url,

@@ -334,16 +334,28 @@ struct fog_executor;
 #define FOG_EXEC_RUNNERS	4	/* pre-forked runners kept waiting, by default */
 #define FOG_EXEC_MAX_RUNNERS	64
 
+#define FOG_EXEC_USER		"fogd-task"	/* tasks' user and group, by default */
+#define FOG_EXEC_PIDS_MAX	1024	/* a task's processes and threads at most, by default */
+#define FOG_EXEC_DEFAULT_CPU	1.0	/* cores of a task that asks for none */
+#define FOG_EXEC_DEFAULT_MEM_MB	1024	/* memory of a task that asks for none */
+
 struct fog_executor_opts {
 	const char *group;	/* cgroup folder made beneath the caller's, e.g. "fogd-tasks" */
 	unsigned int runners;	/* pre-forked runners kept waiting; 0: FOG_EXEC_RUNNERS */
+	const char *user;	/* tasks run as this user; NULL: FOG_EXEC_USER */
+	const char *user_group;	/* and this group; NULL: the user's name */
+	unsigned int pids_max;	/* pids.max of a task; 0: FOG_EXEC_PIDS_MAX */
+	double default_cpu;	/* cores of a task without cpu_cores; 0: FOG_EXEC_DEFAULT_CPU */
+	__u64 default_mem_mb;	/* MiB of a task without memory_mb; 0: FOG_EXEC_DEFAULT_MEM_MB */
 };
 
 /*
  * Tasks start from a pool of pre-forked runner processes (children of the
- * caller that wait for a task, then move into its cgroup, drop every
- * capability and exec it): the fork is off the placement path. A runner used
- * or found dead is replaced on the next fog_executor__reap.
+ * caller that become the task user without any capability, wait for a task,
+ * are moved into its cgroup by the caller and exec it): the fork is off the
+ * placement path. A runner used or found dead is replaced on the next
+ * fog_executor__reap. A task user that does not exist (or is root) is logged
+ * here and fails every task (fog_executor__user_error says why).
  */
 struct fog_executor *fog_executor__new_opts(struct fog_sched *s,
 					    const struct fog_executor_opts *o);
@@ -359,6 +371,10 @@ int fog_executor__kill(struct fog_executor *x, const char *task_id);
 /* Reaps finished children, waiting up to timeout_ms (0: do not wait); returns how many. */
 int fog_executor__reap(struct fog_executor *x, int timeout_ms);
 unsigned int fog_executor__running(const struct fog_executor *x);
+/* Ended tasks whose cgroups still held processes: retried on each reap, DRAIN_TRIES times. */
+unsigned int fog_executor__draining(const struct fog_executor *x);
+/* Why no task can run (the task user is missing), or NULL. */
+const char *fog_executor__user_error(const struct fog_executor *x);
 /* Pids of the runners waiting for a task: fills up to n of pids, returns how many wait. */
 int fog_executor__idle_runners(const struct fog_executor *x, int *pids, unsigned int n);
 

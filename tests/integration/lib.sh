@@ -14,6 +14,16 @@ FOG_PINS="/sys/fs/bpf/fogd-test-$$"
 FOG_TASK_CG="fogd-tasks-test-$$"
 FOGD_PID=
 FOGD_LOG="$T_DIR/fogd.log"
+# tasks run as the unprivileged [fogd] run_user (fogd-task): what they write and run lives in
+# T_TASK_DIR, which t_task_dir makes theirs (T_DIR itself stays root's, 0711)
+T_TASK_USER=fogd-task
+T_TASK_DIR="$T_DIR/task"
+t_task_dir() {
+	getent passwd "$T_TASK_USER" >/dev/null || t_fail "no user $T_TASK_USER (make deps creates it)"
+	chmod 0711 "$T_DIR"
+	mkdir -p "$T_TASK_DIR"
+	chown "$T_TASK_USER:$T_TASK_USER" "$T_TASK_DIR"
+}
 export FOGCTL_SOCKET="$FOG_SOCK"
 
 t_log() { printf '  %s\n' "$*" >&2; }

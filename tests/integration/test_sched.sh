@@ -28,15 +28,18 @@ api /api/v1/sched/workers | jq -e --argjson cpus "$(nproc)" --argjson mb $((mem_
 t_wait_json /api/v1/sched/workers '.workers[0].signals | .state == "fresh" and .age_s < 5 and (.cpu_util | type) == "number"' 10 ||
 	t_fail "local worker has no fresh signals: $(api /api/v1/sched/workers)"
 
+t_task_dir
+cp "$HELPERS/touch_mem" "$T_TASK_DIR/touch_mem"
+
 # ---- a real command to success ----
-out="$T_DIR/ok.out"
+out="$T_TASK_DIR/ok.out"
 sched submit --id ok-1 --cpu 1 --mem 64 --priority high --wait --json -- \
 	sh -c 'echo "ran as $$" > "$1"; exit 0' sh "$out" >"$T_DIR/ok.json" ||
 	t_fail "fogctl sched submit --wait of a succeeding task failed: $(cat "$T_DIR/ok.json")"
 grep -q '^ran as [0-9][0-9]*$' "$out" || t_fail "the task's command did not run (no $out)"
 
 # a task holds no capability, though fogd runs as root
-caps="$T_DIR/caps.out"
+caps="$T_TASK_DIR/caps.out"
 sched submit --id caps-1 --cpu 1 --mem 64 --wait -- \
 	sh -c 'grep -E "^Cap(Eff|Prm|Bnd|Amb)|^NoNewPrivs" /proc/self/status > "$1"' sh "$caps" >/dev/null ||
 	t_fail "the capability probe task failed"
@@ -44,6 +47,33 @@ for f in CapEff CapPrm CapBnd CapAmb; do
 	grep -q "^$f:[[:space:]]*0000000000000000$" "$caps" || t_fail "task has $f: $(cat "$caps")"
 done
 grep -q "^NoNewPrivs:[[:space:]]*1$" "$caps" || t_fail "task may gain privileges: $(cat "$caps")"
+
+# ---- a task runs as the task user: root's files, fogd's socket and fogd itself are out of reach ----
+ids="$T_TASK_DIR/ids.out"
+victim="/etc/fogd-test-task-$$"
+sched submit --id ids-1 --cpu 0.5 --mem 32 --wait -- sh -c '
+	echo "uid $(id -u) gid $(id -g) groups $(id -G)" > "$1"
+	touch "$2" 2>/dev/null && echo wrote-etc >> "$1"
+	kill -0 "$3" 2>/dev/null && echo signals-fogd >> "$1"
+	[ -w "$4" ] && echo socket-writable >> "$1"
+	exit 0' sh "$ids" "$victim" "$FOGD_PID" "$FOG_SOCK" >/dev/null || t_fail "the id probe task failed"
+want_uid=$(id -u "$T_TASK_USER")
+want_gid=$(id -g "$T_TASK_USER")
+grep -qx "uid $want_uid gid $want_gid groups $want_gid" "$ids" ||
+	t_fail "task not run as $T_TASK_USER ($want_uid:$want_gid, no other group): $(cat "$ids")"
+[ ! -e "$victim" ] || { rm -f "$victim"; t_fail "a task created $victim"; }
+! grep -q "wrote-etc\|signals-fogd\|socket-writable" "$ids" || t_fail "task reached root's things: $(cat "$ids")"
+
+# ---- a task ends as a whole: a child it left behind dies with it ----
+bgpid="$T_TASK_DIR/bg.pid"
+sched submit --id bg-1 --cpu 0.5 --mem 32 --wait -- \
+	sh -c 'sleep 300 & echo $! > "$1"; exit 0' sh "$bgpid" >/dev/null || t_fail "the daemonising task failed"
+[ -s "$bgpid" ] || t_fail "the daemonising task wrote no pid"
+left=$(cat "$bgpid")
+for _ in $(seq 1 100); do kill -0 "$left" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$left" 2>/dev/null || t_fail "the task succeeded but its child sleep ($left) still runs: $(ps -o pid,user,cmd -p "$left")"
+api /api/v1/sched/tasks/bg-1 | jq -e '.state == "succeeded"' >/dev/null ||
+	t_fail "task bg-1: $(api /api/v1/sched/tasks/bg-1)"
 jq -e '.state == "succeeded" and .exit_code == 0 and .worker == "local" and .priority == "high" and .oom_killed == false' \
 	"$T_DIR/ok.json" >/dev/null || t_fail "task ok-1 not reported succeeded: $(cat "$T_DIR/ok.json")"
 
@@ -54,7 +84,7 @@ api /api/v1/sched/tasks/exit-3 | jq -e '.state == "failed" and .exit_code == 3 a
 	t_fail "task exit-3: $(api /api/v1/sched/tasks/exit-3)"
 
 # ---- the memory limit: OOM-killed under 64 MiB, fine under 512 MiB ----
-sched submit --id oom-1 --cpu 1 --mem 64 --wait -- "$HELPERS/touch_mem" -s 256 >"$T_DIR/oom.txt" &&
+sched submit --id oom-1 --cpu 1 --mem 64 --wait -- "$T_TASK_DIR/touch_mem" -s 256 >"$T_DIR/oom.txt" &&
 	t_fail "a task touching 256 MiB under a 64 MiB limit succeeded: $(cat "$T_DIR/oom.txt")"
 api /api/v1/sched/tasks/oom-1 >"$T_DIR/oom.json"
 jq -e '.state == "failed" and .oom_killed == true and .signal == 9 and (.reason | test("OOM"))' "$T_DIR/oom.json" >/dev/null ||
@@ -62,7 +92,7 @@ jq -e '.state == "failed" and .oom_killed == true and .signal == 9 and (.reason 
 jq -e '.peak_memory_mb > 48 and .peak_memory_mb <= 65' "$T_DIR/oom.json" >/dev/null ||
 	t_fail "task oom-1 peak memory not at its 64 MiB limit: $(jq .peak_memory_mb "$T_DIR/oom.json")"
 grep -q "OOM-killed" "$T_DIR/oom.txt" || t_fail "fogctl does not say OOM-killed: $(cat "$T_DIR/oom.txt")"
-sched submit --id oom-control --cpu 1 --mem 512 --wait -- "$HELPERS/touch_mem" -s 256 >/dev/null ||
+sched submit --id oom-control --cpu 1 --mem 512 --wait -- "$T_TASK_DIR/touch_mem" -s 256 >/dev/null ||
 	t_fail "the same program under 512 MiB failed: $(api /api/v1/sched/tasks/oom-control)"
 api /api/v1/sched/tasks/oom-control | jq -e '.peak_memory_mb >= 256' >/dev/null ||
 	t_fail "oom-control peak memory below the 256 MiB it touched: $(api /api/v1/sched/tasks/oom-control)"
@@ -106,7 +136,7 @@ sched explain ok-1 | grep -q "placed on local" || t_fail "fogctl sched explain: 
 [ "$(api_code http://localhost/api/v1/sched/tasks/nope/explain)" = 404 ] || t_fail "explain of an unknown task is not 404"
 
 # ---- cancel: the process goes away ----
-pidf="$T_DIR/long.pid"
+pidf="$T_TASK_DIR/long.pid"
 sched submit --id long-1 --cpu 0.5 --mem 32 -- sh -c 'echo $$ > "$1"; exec sleep 60' sh "$pidf" >/dev/null ||
 	t_fail "submit long-1"
 for _ in $(seq 1 50); do [ -s "$pidf" ] && break; sleep 0.1; done
@@ -141,7 +171,7 @@ tcp_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
 
 # ---- stats agree with what happened ----
 api /api/v1/sched/stats >"$T_DIR/stats.json"
-jq -e '.completed == 3 and .failed == 2 and .cancelled == 1 and .rejected == 3 and .pending == 0 and .active == 0 and .ml.observations == 5' \
+jq -e '.completed == 5 and .failed == 2 and .cancelled == 1 and .rejected == 3 and .pending == 0 and .active == 0 and .ml.observations == 7' \
 	"$T_DIR/stats.json" >/dev/null || t_fail "stats: $(cat "$T_DIR/stats.json")"
 own=$(t_own_cgroup memory "$FOGD_PID")
 group="/sys/fs/cgroup/memory${own%/}/$FOG_TASK_CG"

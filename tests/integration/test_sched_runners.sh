@@ -24,10 +24,14 @@ for p in $before; do
 	caps=$(awk '/^(CapEff|CapPrm|CapBnd|NoNewPrivs):/ { printf "%s %s ", $1, $2 }' "/proc/$p/status")
 	[ "$caps" = "CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1 " ] ||
 		t_fail "idle runner $p holds privileges: $caps"
+	uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$p/status")
+	want=$(id -u "$T_TASK_USER")
+	[ "$uids" = "$want $want $want $want" ] || t_fail "idle runner $p is not $T_TASK_USER: Uid $uids"
 done
 
 # ---- a task runs in one of the runners that waited before it was submitted ----
-out="$T_DIR/pid.out"
+t_task_dir
+out="$T_TASK_DIR/pid.out"
 # fogctl makes the command "exec sh -c ...": the runner's own pid runs it, so $$ is the runner
 sched submit --id pid-1 --cpu 0.5 --mem 32 --wait -- sh -c 'echo $$ > "$1"' sh "$out" >/dev/null ||
 	t_fail "task pid-1 failed: $(api /api/v1/sched/tasks/pid-1)"

@@ -392,6 +392,44 @@ static void test_exit_status_counted(void **state)
 	fog_hook_runner__free(r);
 }
 
+/* a hook given a user runs as that user: no root, no other group, no capability */
+static void test_runs_as_user(void **state)
+{
+	char tmp[] = "/tmp/fog-test-hook-user.XXXXXX", out[64], buf[512];
+	const char *argv[] = { "/bin/sh", "-c",
+			       "{ id -u; id -G; grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status; "
+			       "} > \"$1\"",
+			       "sh", out, NULL };
+	struct fog_hook_runner *r;
+	struct fog_hook_stats st;
+	ssize_t n;
+	int fd;
+
+	if (geteuid() != 0)
+		skip();	/* changing ids takes root */
+	assert_non_null(mkdtemp(tmp));
+	assert_int_equal(chmod(tmp, 0777), 0);
+	snprintf(out, sizeof(out), "%s/ids", tmp);
+	r = fog_hook_runner__new(4, 2);
+	assert_non_null(r);
+	fog_hook_runner__set_user(r, 65534, 65534);
+	assert_int_equal(fog_hook_runner__submit(r, argv, NULL, "", 10), 0);
+	assert_int_equal(fog_hook_runner__drain(r, 10), 0);
+	fog_hook_runner__stats(r, &st);
+	assert_int_equal(st.failed, 0);
+	fog_hook_runner__free(r);
+	fd = open(out, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_string_equal(buf, "65534\n65534\nCapEff:\t0000000000000000\n"
+				 "CapBnd:\t0000000000000000\nNoNewPrivs:\t1\n");
+	unlink(out);
+	rmdir(tmp);
+}
+
 static void test_queue_full_drops(void **state)
 {
 	char pidfile[PATH_MAX];
@@ -471,6 +509,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_timeout_escalates_to_sigkill),
 		cmocka_unit_test(test_timeout_kills_children),
 		cmocka_unit_test(test_exit_status_counted),
+		cmocka_unit_test(test_runs_as_user),
 		cmocka_unit_test(test_queue_full_drops),
 		cmocka_unit_test(test_free_kills_running),
 		cmocka_unit_test(test_check_argv),

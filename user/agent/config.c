@@ -103,15 +103,19 @@ static int check_abspath(const char *v, char *err, size_t len)
 	return 0;
 }
 
-/* off, or a group name (it must exist when fogd starts) */
-static int check_group(const char *v, char *err, size_t len)
+/* a user or group name, or off (a name must exist when fogd starts) */
+static int check_name(const char *v, char *err, size_t len)
 {
 	for (const char *p = v; *p; p++) {
 		if (!(*p == '_' || *p == '-' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
-			snprintf(err, len, "is not a group name");
+			snprintf(err, len, "is not a user or group name");
 			return -EINVAL;
 		}
+	}
+	if (!strcmp(v, "root")) {
+		snprintf(err, len, "is root");
+		return -EPERM;
 	}
 	return 0;
 }
@@ -146,8 +150,15 @@ static const struct opt opts[] = {
 	{ "fogd", "socket_group", OPT_STR, offsetof(struct fog_config, socket_group),
 	  sizeof(((struct fog_config *)0)->socket_group), "off", 0, 0, false, NULL,
 	  "group whose members the socket serves besides root (socket mode 0660), or off (0600)",
-	  check_group },
+	  check_name },
 	STR("fogd", "pin_path", pin_path, "/sys/fs/bpf/fogd", NULL, "bpffs folder for pins"),
+	{ "fogd", "run_user", OPT_STR, offsetof(struct fog_config, run_user),
+	  sizeof(((struct fog_config *)0)->run_user), "fogd-task", 0, 0, false, NULL,
+	  "user that tasks and alert hooks run as, never root (make install creates fogd-task)",
+	  check_name },
+	{ "fogd", "run_group", OPT_STR, offsetof(struct fog_config, run_group),
+	  sizeof(((struct fog_config *)0)->run_group), "fogd-task", 0, 0, false, NULL,
+	  "group that tasks and alert hooks run in", check_name },
 	STR("fogd", "log_level", log_level, "info", log_levels, "error, warn, info or debug"),
 	U32("fogd", "tick_ms", tick_ms, "1000", 100, 60000, "map read interval"),
 	STR("fogd", "cgroup_mode", cgroup_mode, "auto", cgroup_modes,
@@ -220,6 +231,8 @@ static const struct opt opts[] = {
 	  "the task executor's cgroup folder beneath fogd's own", check_dirname },
 	U32("sched", "runners", task_runners, "4", 1, 64,
 	    "pre-forked runners waiting to start local tasks"),
+	U32("sched", "pids_max", task_pids_max, "1024", 8, 4194304,
+	    "processes and threads one task may have at once (pids controller)"),
 	DBL("sched", "remote_timeout_s", remote_timeout_s, "600", 1, 31536000,
 	    "a task claimed by a remote runner, without a timeout of its own, ends within"),
 	BOOL("sched", "extender", extender, "off",

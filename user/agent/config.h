@@ -21,6 +21,8 @@ struct fog_config {
 	char socket_path[108];	/* Unix socket of the local API (mode 0600, 0660 with a group) */
 	char socket_group[32];	/* group whose members the socket serves besides root, or off */
 	char pin_path[200];	/* bpffs folder for map pins */
+	char run_user[32];	/* user tasks and alert hooks run as (never root) */
+	char run_group[32];	/* and their group */
 	char log_level[8];	/* error, warn, info, debug */
 	__u32 tick_ms;	/* how often maps are read into the aggregates */
 	char cgroup_mode[16];	/* auto, v2, v1-memory, v1-cpu */
@@ -77,6 +79,7 @@ struct fog_config {
 	double signal_ttl_s;	/* worker signals older than this are "no data" */
 	char task_cgroup[64];	/* the executor's cgroup folder beneath fogd's own */
 	__u32 task_runners;	/* pre-forked runners waiting for local tasks */
+	__u32 task_pids_max;	/* processes and threads of one task at most */
 	double remote_timeout_s;	/* a claimed remote task without a timeout must end within */
 	bool extender;	/* serve the Kubernetes scheduler extender routes */
 	char prometheus_url[200];	/* the extender's node signals, or off */

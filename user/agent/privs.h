@@ -4,6 +4,7 @@
 #define FOG_PRIVS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Checks the effective capabilities fogd needs; on a miss returns -EPERM and
@@ -21,6 +22,18 @@ int fog_privs_drop(void);
  * Returns 0 or a negative errno.
  */
 int fog_privs_child(void);
+/*
+ * The same, and before the sets are cleared: no supplementary groups, then
+ * every gid and uid set to gid and uid ((uid_t)-1: ids kept). Only system
+ * calls (safe after fork in a threaded process). 0 or a negative errno.
+ */
+int fog_privs_child_as(uid_t uid, gid_t gid);
+/*
+ * The uid and gid of user (group: its primary group when NULL or ""); refuses
+ * uid or gid 0. -ENOENT, -EPERM or -EINVAL with a message naming what is wrong.
+ */
+int fog_privs_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid, char *err,
+		     size_t len);
 /* Names of this process's effective capabilities, comma-separated, into buf. */
 void fog_privs_describe(char *buf, size_t len);
 

@@ -108,6 +108,8 @@ int fog_monitor__add_hook(struct fog_monitor *mon, const char *const argv[], dou
 		if (!mon->runner)
 			err = fog_monitor_fail(-errno, "cannot start the hook runner: %s",
 					       strerror(errno));
+		else if (mon->hook_as_user)
+			fog_hook_runner__set_user(mon->runner, mon->hook_uid, mon->hook_gid);
 	}
 	if (!err)
 		mon->hooks[mon->nhooks++] = (struct hook){ copy, timeout_seconds, min_level };
@@ -118,6 +120,20 @@ int fog_monitor__add_hook(struct fog_monitor *mon, const char *const argv[], dou
 		free(copy);
 	}
 	return err;
+}
+
+int fog_monitor__set_hook_user(struct fog_monitor *mon, uid_t uid, gid_t gid)
+{
+	if (!uid || !gid)
+		return fog_monitor_fail(-EPERM, "hooks must not run as uid or gid 0");
+	pthread_mutex_lock(&mon->lock);
+	mon->hook_as_user = true;
+	mon->hook_uid = uid;
+	mon->hook_gid = gid;
+	if (mon->runner)
+		fog_hook_runner__set_user(mon->runner, uid, gid);
+	pthread_mutex_unlock(&mon->lock);
+	return 0;
 }
 
 static struct fog_webhook_opts post_opts(const struct fog_monitor *mon, const char *name)

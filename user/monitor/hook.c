@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/log.h"
+#include "agent/privs.h"
 #include "monitor/clock.h"
 #include "monitor/hook.h"
 
@@ -48,6 +49,9 @@ struct fog_hook_runner {
 	unsigned int queue_len, head, count;
 	unsigned int active; /* jobs taken off the queue and not yet finished */
 	struct fog_hook_stats stats;
+	bool as_user;	/* hooks run as uid:gid, without capabilities */
+	uid_t uid;
+	gid_t gid;
 	/* owned by the worker thread */
 	struct hook_child *children;
 	struct pollfd *pfd; /* the wake fd and one pidfd per child */
@@ -177,12 +181,16 @@ static void feed_stdin(int fd, const char *input, const char *prog)
 }
 
 /* Runs in the child between fork and execve: async-signal-safe calls only. */
-static void __attribute__((noreturn)) exec_child(int in_fd, const struct hook_job *j)
+static void __attribute__((noreturn)) exec_child(int in_fd, const struct hook_job *j,
+						  bool as_user, uid_t uid, gid_t gid)
 {
 	sigset_t none;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 
 	setpgid(0, 0);
+	/* the hook user, no capability, no way back; a failure runs nothing */
+	if (as_user && (fog_privs_child_as(uid, gid) || chdir("/")))
+		_exit(126);
 	if (dup2(in_fd, STDIN_FILENO) < 0)
 		_exit(126);
 	close_range(3, ~0U, 0);
@@ -197,8 +205,17 @@ static void __attribute__((noreturn)) exec_child(int in_fd, const struct hook_jo
 static void spawn(struct fog_hook_runner *r, struct hook_job *j)
 {
 	struct hook_child *c = &r->children[r->nchildren];
+	bool as_user;
+	uid_t uid;
+	gid_t gid;
 	int fds[2];
 	pid_t pid;
+
+	pthread_mutex_lock(&r->lock);
+	as_user = r->as_user;
+	uid = r->uid;
+	gid = r->gid;
+	pthread_mutex_unlock(&r->lock);
 
 	if (pipe2(fds, O_CLOEXEC)) {
 		fog_warn("hook %s: pipe", j->argv[0]);
@@ -212,7 +229,7 @@ static void spawn(struct fog_hook_runner *r, struct hook_job *j)
 		goto out_failed;
 	}
 	if (pid == 0)
-		exec_child(fds[0], j);
+		exec_child(fds[0], j, as_user, uid, gid);
 	close(fds[0]);
 	/* also here, so the group exists before any kill (EACCES once it has exec'd) */
 	setpgid(pid, pid);
@@ -373,6 +390,15 @@ static void *worker(void *arg)
 	}
 	r->nchildren = 0;
 	return NULL;
+}
+
+void fog_hook_runner__set_user(struct fog_hook_runner *r, uid_t uid, gid_t gid)
+{
+	pthread_mutex_lock(&r->lock);
+	r->as_user = true;
+	r->uid = uid;
+	r->gid = gid;
+	pthread_mutex_unlock(&r->lock);
 }
 
 struct fog_hook_runner *fog_hook_runner__new(unsigned int queue_len, unsigned int max_running)

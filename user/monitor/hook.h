@@ -29,6 +29,12 @@ int fog_hook_check_argv(const char *const argv[], char *err, size_t errlen);
 struct fog_hook_runner *fog_hook_runner__new(unsigned int queue_len, unsigned int max_running);
 /* Kills running hooks (SIGKILL), reaps them and drops queued ones; NULL is fine. */
 void fog_hook_runner__free(struct fog_hook_runner *r);
+/*
+ * Hooks started from now on run as uid:gid with no supplementary group, no
+ * capability and no_new_privs (fogd's hooks never run as root). Without it
+ * they keep the caller's ids.
+ */
+void fog_hook_runner__set_user(struct fog_hook_runner *r, uid_t uid, gid_t gid);
 
 /*
  * Queues a run of argv with exactly the environment envp and stdin_data on

@@ -63,6 +63,9 @@ struct fog_monitor {
 	struct hook hooks[MAX_HOOKS];
 	unsigned int nhooks;
 	struct fog_hook_runner *runner; /* made with the first hook */
+	bool hook_as_user;	/* hooks run as hook_uid:hook_gid */
+	uid_t hook_uid;
+	gid_t hook_gid;
 	struct target webhooks[MAX_WEBHOOKS];
 	unsigned int nwebhooks;
 	struct am_target ams[MAX_ALERTMANAGERS];

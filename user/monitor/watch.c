@@ -9,6 +9,7 @@
 
 #include "agent/config.h"
 #include "agent/log.h"
+#include "agent/privs.h"
 #include "agent/text.h"
 #include "collect/collector.h"
 #include "export/http.h"
@@ -98,6 +99,20 @@ static int actions(struct fog_watch *w, const struct fog_config *cfg)
 	}
 	if (strcmp(cfg->hook, "off")) {
 		const char *argv[] = { cfg->hook, NULL };
+		char why[160] = "";
+		uid_t uid;
+		gid_t gid;
+
+		/* a hook is tenant-reachable code run on every alert: never as root */
+		err = fog_privs_lookup(cfg->run_user, cfg->run_group, &uid, &gid, why,
+				       sizeof(why));
+		if (!err)
+			err = fog_monitor__set_hook_user(w->mon, uid, gid);
+		if (err) {
+			fog_warnx("monitor: hook %s cannot run: [fogd] run_user/run_group: %s",
+				  cfg->hook, why);
+			return err;
+		}
 
 		err = fog_monitor__add_hook(w->mon, argv, cfg->hook_timeout_s, min);
 		if (err) {

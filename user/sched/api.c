@@ -48,6 +48,9 @@ void fog_sched_agent_opts_defaults(struct fog_sched_agent_opts *o)
 	o->prometheus_max_age_s = 60;
 	snprintf(o->node_label, sizeof(o->node_label), "instance");
 	o->runners = FOG_EXEC_RUNNERS;
+	snprintf(o->user, sizeof(o->user), "%s", FOG_EXEC_USER);
+	snprintf(o->group, sizeof(o->group), "%s", FOG_EXEC_USER);
+	o->pids_max = FOG_EXEC_PIDS_MAX;
 	o->remote_timeout_s = 600;
 }
 
@@ -621,8 +624,12 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 		fog_warnx("sched: cannot create the engine: %s", strerror(errno));
 		goto fail;
 	}
-	a->x = fog_executor__new_opts(a->s, &(struct fog_executor_opts){ .group = o->cgroup,
-									  .runners = o->runners });
+	a->x = fog_executor__new_opts(a->s, &(struct fog_executor_opts){
+						 .group = o->cgroup,
+						 .runners = o->runners,
+						 .user = o->user,
+						 .user_group = o->group,
+						 .pids_max = o->pids_max });
 	if (!a->x) {
 		err = -errno;
 		fog_warnx("sched: cannot create the executor: %s", strerror(errno));
@@ -687,6 +694,9 @@ struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_coll
 	o.signal_ttl_s = cfg->signal_ttl_s;
 	snprintf(o.cgroup, sizeof(o.cgroup), "%s", cfg->task_cgroup);
 	o.runners = cfg->task_runners;
+	snprintf(o.user, sizeof(o.user), "%s", cfg->run_user);
+	snprintf(o.group, sizeof(o.group), "%s", cfg->run_group);
+	o.pids_max = cfg->task_pids_max;
 	o.remote_timeout_s = cfg->remote_timeout_s;
 	o.extender = cfg->extender;
 	if (strcmp(cfg->prometheus_url, "off"))

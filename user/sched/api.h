@@ -51,6 +51,9 @@ struct fog_sched_agent_opts {
 	double prometheus_max_age_s;	/* node samples older than this are "no data" */
 	char node_label[64];		/* label naming a node in fogd's series */
 	unsigned int runners;		/* pre-forked runners for local tasks, 1..64 */
+	char user[32];			/* tasks run as this user and group (not root) */
+	char group[32];
+	unsigned int pids_max;		/* a task's processes and threads; 0: the default */
 	double remote_timeout_s;	/* a claimed task without timeout_ms must end within */
 };
 

@@ -20,6 +20,23 @@
  * Children are watched through pidfds (pidfd_open), reaped with wait4 for
  * their CPU time; peak memory and OOM kills are read from the cgroup before it
  * is removed.
+ *
+ * Tenants' code runs in tasks, so a task is as unprivileged as fogd can make
+ * it: the runner drops every capability (all sets, bounding and ambient too),
+ * sets no_new_privs and becomes the task user and group ([fogd] run_user,
+ * run_group) with no supplementary groups, while it is idle, so nothing of
+ * fogd's (uid 0, its socket, its files, its signals) is in reach when the
+ * command starts. fogd itself moves the runner into the task's cgroups before
+ * handing it the command; their folders and limit files stay root's.
+ *
+ * A task ends as a whole cgroup: when its main process exits, times out or is
+ * cancelled, every member dies (cgroup.kill on v2; on v1 the freezer cgroup is
+ * frozen, each member in cgroup.procs gets SIGKILL, then it is thawed), so a
+ * double fork or a daemonised child does not outlive it. A cgroup that is not
+ * empty yet is retried on the next reap passes (the agent's timer), never
+ * waited for; after DRAIN_TRIES it is logged and left. A pids limit
+ * (pids.max, v1 pids hierarchy or v2 pids controller) contains fork bombs;
+ * tasks without CPU or memory requirements get the configured defaults.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +55,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/types.h>
 
 #include "agent/log.h"
 #include "agent/privs.h"
@@ -50,20 +68,30 @@
 #define OWN_LEN 1024	/* a cgroup path of fogd's own */
 #define BASE_LEN (OWN_LEN + 128)	/* hierarchy + own path + group */
 #define CG_LEN (BASE_LEN + FOG_SCHED_ID_LEN + 2)
+#define DRAIN_TRIES 100	/* reap passes a non-empty cgroup of an ended task is retried */
+
+/* A task's cgroup folders, one per hierarchy; v2 uses CG_MEM only. */
+enum { CG_MEM, CG_CPU, CG_PIDS, CG_FRZ, CG_N };
+
+static const char *const cg_hier[CG_N] = { "memory", "cpu", "pids", "freezer" };
 
 struct child {
 	char id[FOG_SCHED_ID_LEN];
 	pid_t pid;
 	int pidfd;
-	char mem_cg[CG_LEN];	/* v1 memory or v2 cgroup folder; "" none */
-	char cpu_cg[CG_LEN];	/* v1 cpu folder; "" none */
+	char cg[CG_N][CG_LEN];	/* v1 folders, or v2's in cg[CG_MEM]; "" none */
 	bool killed;		/* cancelled: report nothing more */
+};
+
+/* An ended task whose cgroup still held processes: killed again and removed later. */
+struct drain {
+	char id[FOG_SCHED_ID_LEN];
+	char cg[CG_N][CG_LEN];
+	unsigned int tries;
 };
 
 /* What a runner is sent: one message on its SOCK_SEQPACKET socketpair. */
 struct runner_msg {
-	char mem_cg[CG_LEN];
-	char cpu_cg[CG_LEN];
 	char command[FOG_SCHED_CMD_LEN];
 };
 
@@ -78,10 +106,18 @@ struct runner {
 struct fog_executor {
 	struct fog_sched *s;
 	int version;	/* 1, 2, or 0: no limits can be applied */
-	char mem_base[BASE_LEN];	/* <hierarchy>/<own path>/<group> */
-	char cpu_base[BASE_LEN];
+	char base[CG_N][BASE_LEN];	/* <hierarchy>/<own path>/<group>; "" none */
+	bool v2_pids;	/* v2: the pids controller is enabled too */
 	struct child run[MAX_RUN];
 	unsigned int n_run;
+	struct drain drain[MAX_RUN];
+	unsigned int n_drain;
+	uid_t uid;	/* the task user's, and the task group's gid */
+	gid_t gid;
+	char user_err[320];	/* why no task can run (the task user is missing); "" none */
+	unsigned int pids_max;
+	double default_cpu;	/* limits of a task that asks for none */
+	__u64 default_mem_mb;
 	struct fog_pool *runners;
 	unsigned int n_runners;	/* the pool's size: runners kept waiting */
 	struct runner *live[FOG_EXEC_MAX_RUNNERS * 2];	/* runners the pool has made */
@@ -160,7 +196,7 @@ static int own_cgroup(const char *ctl, char *out, size_t len)
 	return rc;
 }
 
-static bool v2_usable(char *base, size_t len, const char *group)
+static bool v2_usable(char *base, size_t len, const char *group, bool *pids)
 {
 	static const char *const roots[] = { CG_ROOT, CG_ROOT "/unified" };
 	char own[OWN_LEN], dir[OWN_LEN + 32], ctl[512];
@@ -175,6 +211,7 @@ static bool v2_usable(char *base, size_t len, const char *group)
 			continue;
 		if (snprintf(base, len, "%s/%.64s", dir, group) >= (int)len)
 			return false;
+		*pids = strstr(ctl, "pids") != NULL;
 		return true;
 	}
 	return false;
@@ -187,11 +224,11 @@ static bool v2_usable(char *base, size_t len, const char *group)
  * fork: no heap, no stdio, no return. Exit 126: the task could not be set up
  * (cgroup, privileges); 127: the shell could not be run.
  */
-static void __attribute__((noreturn)) runner_main(int sock, pid_t parent)
+static void __attribute__((noreturn)) runner_main(int sock, pid_t parent, const struct
+							 fog_executor *x)
 {
 	struct runner_msg m;
 	sigset_t all;
-	char pid_s[32];
 	ssize_t n;
 	int null, privs_err;
 
@@ -214,22 +251,25 @@ static void __attribute__((noreturn)) runner_main(int sock, pid_t parent)
 		close_range(3, (unsigned int)sock - 1, 0);
 	close_range((unsigned int)sock + 1, ~0u, 0);
 	setpgid(0, 0);	/* cancelling kills the task's whole group */
+	if (chdir("/"))
+		_exit(126);
 	/*
-	 * no capability from here on, while idle too (joining a cgroup takes
-	 * only uid 0's file permissions); a failure fails the task it gets
+	 * the task user, no capability, no_new_privs from here on, while idle
+	 * too (fogd moves it into the task's cgroups); a failure, or no task
+	 * user, fails the task it gets
 	 */
-	privs_err = fog_privs_child();
+	privs_err = x->user_err[0] ? -ENOENT : fog_privs_child_as(x->uid, x->gid);
+	/* a change of ids clears the parent-death signal: set it again */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(0);
 	do
 		n = recv(sock, &m, sizeof(m), 0);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(m))
 		_exit(0);	/* fogd closed the pool: an idle runner just leaves */
-	m.mem_cg[sizeof(m.mem_cg) - 1] = m.cpu_cg[sizeof(m.cpu_cg) - 1] = '\0';
 	m.command[sizeof(m.command) - 1] = '\0';
-	snprintf(pid_s, sizeof(pid_s), "%d", getpid());
-	/* a task runs with no capability, whatever fogd holds */
-	if (privs_err || (m.mem_cg[0] && write_str(m.mem_cg, "cgroup.procs", pid_s)) ||
-	    (m.cpu_cg[0] && write_str(m.cpu_cg, "cgroup.procs", pid_s)))
+	/* a task runs as the task user with no capability, whatever fogd holds */
+	if (privs_err)
 		_exit(126);
 	/* the task is not tied to fogd's life, as a child forked for it would not be */
 	prctl(PR_SET_PDEATHSIG, 0);
@@ -264,7 +304,7 @@ static int runner_new(void *ctx, void **res)
 	}
 	if (r->pid == 0) {
 		close(sv[0]);
-		runner_main(sv[1], parent);
+		runner_main(sv[1], parent, x);
 	}
 	close(sv[1]);
 	r->sock = sv[0];
@@ -332,7 +372,24 @@ static void sweep_runners(struct fog_executor *x)
 	fog_pool__reap(x->runners, 0);
 }
 
-/* Hands the task's command and cgroups to an idle runner; its pid runs the task. */
+/* Moves pid into every cgroup folder of the task (fogd does it: the runner is unprivileged). */
+static int join_cgroups(const struct child *c, pid_t pid)
+{
+	char pid_s[32];
+	int err;
+
+	snprintf(pid_s, sizeof(pid_s), "%d", pid);
+	for (int i = 0; i < CG_N; i++) {
+		if (!c->cg[i][0])
+			continue;
+		err = write_str(c->cg[i], "cgroup.procs", pid_s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Moves an idle runner into the task's cgroups, then hands it the command; its pid runs the task. */
 static int launch(struct fog_executor *x, struct child *c, const char *command)
 {
 	struct runner_msg *m = calloc(1, sizeof(*m));
@@ -340,8 +397,6 @@ static int launch(struct fog_executor *x, struct child *c, const char *command)
 
 	if (!m)
 		return -ENOMEM;
-	snprintf(m->mem_cg, sizeof(m->mem_cg), "%s", c->mem_cg);
-	snprintf(m->cpu_cg, sizeof(m->cpu_cg), "%s", c->cpu_cg);
 	snprintf(m->command, sizeof(m->command), "%s", command);
 	/* a runner may have died since its validation: then the next one */
 	for (int tries = 0; tries < 3; tries++) {
@@ -349,6 +404,13 @@ static int launch(struct fog_executor *x, struct child *c, const char *command)
 
 		if (!r) {
 			err = -errno;
+			break;
+		}
+		err = join_cgroups(c, r->pid);
+		if (err) {
+			fog_pool__invalidate(x->runners, r);
+			if (err == -ESRCH)
+				continue;	/* it had died: the next one */
 			break;
 		}
 		if (send(r->sock, m, sizeof(*m), MSG_NOSIGNAL) == (ssize_t)sizeof(*m)) {
@@ -400,18 +462,50 @@ static void on_done(struct fog_sched *s, const struct fog_task_info *t, void *ct
 		fog_executor__kill(ctx, t->spec.id);
 }
 
+/* The v1 hierarchy of controller ctl, at name's folder beneath fogd's own; false if absent. */
+static bool v1_base(const char *ctl, const char *probe, const char *group, char *out, size_t len)
+{
+	char own[OWN_LEN], path[OWN_LEN + 64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), CG_ROOT "/%s/%s", ctl, probe);
+	if (stat(path, &st) || own_cgroup(ctl, own, sizeof(own)))
+		return false;
+	return snprintf(out, len, CG_ROOT "/%s%s/%.64s", ctl, own, group) < (int)len;
+}
+
+/* The controllers a v2 task folder's parent hands down. */
+static const char *v2_controllers(const struct fog_executor *x)
+{
+	return x->v2_pids ? "+memory +cpu +pids" : "+memory +cpu";
+}
+
+/* The task user and group: looked up once; missing, tasks fail with this reason. */
+static void set_user(struct fog_executor *x, const struct fog_executor_opts *o)
+{
+	const char *user = o && o->user && *o->user ? o->user : FOG_EXEC_USER;
+	const char *group = o && o->user_group && *o->user_group ? o->user_group : user;
+	char why[160];
+
+	if (!fog_privs_lookup(user, group, &x->uid, &x->gid, why, sizeof(why)))
+		return;
+	snprintf(x->user_err, sizeof(x->user_err),
+		 "%s (make install creates user and group %s; or set [fogd] run_user and "
+		 "run_group)", why, FOG_EXEC_USER);
+	fog_warnx("executor: no task can run: %s", x->user_err);
+}
+
 struct fog_executor *fog_executor__new_opts(struct fog_sched *s,
 					    const struct fog_executor_opts *o)
 {
 	const char *group = o ? o->group : NULL;
 	struct fog_pool_opts po = { 0 };
 	struct fog_executor *x;
-	char own[OWN_LEN];
-	struct stat st;
 	int err;
 
 	if (!s || !group || !*group || strchr(group, '/') || strlen(group) > 64 ||
-	    o->runners > FOG_EXEC_MAX_RUNNERS) {
+	    o->runners > FOG_EXEC_MAX_RUNNERS || !(o->default_cpu >= 0) ||
+	    o->default_cpu > 1e6) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -420,6 +514,11 @@ struct fog_executor *fog_executor__new_opts(struct fog_sched *s,
 		return NULL;
 	x->s = s;
 	x->n_runners = o->runners ?: FOG_EXEC_RUNNERS;
+	x->pids_max = o->pids_max ?: FOG_EXEC_PIDS_MAX;
+	x->default_cpu = o->default_cpu > 0 ? o->default_cpu : FOG_EXEC_DEFAULT_CPU;
+	x->default_mem_mb = o->default_mem_mb ?: FOG_EXEC_DEFAULT_MEM_MB;
+	/* before the first runner forks: runners become this user */
+	set_user(x, o);
 	po.type = FOG_POOL_WORKER;
 	po.min_size = (int)x->n_runners;
 	/* a burst beyond the idle ones forks on demand, as many again at most at once */
@@ -435,28 +534,39 @@ struct fog_executor *fog_executor__new_opts(struct fog_sched *s,
 		errno = err;
 		return NULL;
 	}
-	if (!stat(CG_ROOT "/memory/memory.limit_in_bytes", &st) && !own_cgroup("memory", own,
-									sizeof(own))) {
+	if (v1_base("memory", "memory.limit_in_bytes", group, x->base[CG_MEM], BASE_LEN)) {
 		x->version = 1;
-		snprintf(x->mem_base, sizeof(x->mem_base), CG_ROOT "/memory%s/%.64s", own,
-			 group);
-		if (!own_cgroup("cpu", own, sizeof(own)) &&
-		    !stat(CG_ROOT "/cpu/cpu.cfs_quota_us", &st))
-			snprintf(x->cpu_base, sizeof(x->cpu_base), CG_ROOT "/cpu%s/%.64s", own,
-				 group);
-	} else if (v2_usable(x->mem_base, sizeof(x->mem_base), group)) {
+		if (!v1_base("cpu", "cpu.cfs_quota_us", group, x->base[CG_CPU], BASE_LEN))
+			x->base[CG_CPU][0] = '\0';
+		if (!v1_base("pids", "cgroup.procs", group, x->base[CG_PIDS], BASE_LEN))
+			x->base[CG_PIDS][0] = '\0';
+		if (!v1_base("freezer", "cgroup.procs", group, x->base[CG_FRZ], BASE_LEN))
+			x->base[CG_FRZ][0] = '\0';
+	} else if (v2_usable(x->base[CG_MEM], BASE_LEN, group, &x->v2_pids)) {
 		x->version = 2;
 	}
-	if (x->version && mkdir(x->mem_base, 0755) && errno != EEXIST) {
-		fog_warn("executor: cannot create %s, tasks run without limits", x->mem_base);
+	if (x->version && mkdir(x->base[CG_MEM], 0755) && errno != EEXIST) {
+		fog_warn("executor: cannot create %s, tasks run without limits", x->base[CG_MEM]);
 		x->version = 0;
+		x->base[CG_MEM][0] = '\0';
 	}
-	if (x->version == 1 && x->cpu_base[0] && mkdir(x->cpu_base, 0755) && errno != EEXIST) {
-		fog_warn("executor: cannot create %s, tasks run without a cpu quota", x->cpu_base);
-		x->cpu_base[0] = '\0';
+	for (int i = CG_CPU; x->version == 1 && i < CG_N; i++) {
+		if (!x->base[i][0] || !mkdir(x->base[i], 0755) || errno == EEXIST)
+			continue;
+		fog_warn("executor: cannot create %s, tasks run without the %s controller",
+			 x->base[i], cg_hier[i]);
+		x->base[i][0] = '\0';
 	}
+	for (int i = CG_CPU; x->version != 1 && i < CG_N; i++)
+		x->base[i][0] = '\0';
 	if (x->version == 2)	/* let children use the controllers */
-		write_str(x->mem_base, "cgroup.subtree_control", "+memory +cpu");
+		write_str(x->base[CG_MEM], "cgroup.subtree_control", v2_controllers(x));
+	if (x->version && !x->base[CG_PIDS][0] && !x->v2_pids)
+		fog_warnx("executor: no pids controller (v1 or v2): a task's processes are not "
+			  "limited in number");
+	if (x->version == 1 && !x->base[CG_FRZ][0])
+		fog_info("executor: no v1 freezer: an ended task's cgroup is emptied by killing "
+			 "its members until none is left");
 	fog_sched__set_callbacks(s, on_placed, on_done, x);
 	return x;
 }
@@ -478,6 +588,16 @@ unsigned int fog_executor__running(const struct fog_executor *x)
 	return x->n_run;
 }
 
+unsigned int fog_executor__draining(const struct fog_executor *x)
+{
+	return x->n_drain;
+}
+
+const char *fog_executor__user_error(const struct fog_executor *x)
+{
+	return x->user_err[0] ? x->user_err : NULL;
+}
+
 /* Folder name for a task id: anything but [A-Za-z0-9._-] becomes '_'. */
 static void cg_name(const char *id, char *out, size_t len)
 {
@@ -495,6 +615,8 @@ static void cg_name(const char *id, char *out, size_t len)
 /*
  * Creates a task's folder dir beneath base, and base again first when it has
  * gone (another fogd's exit or an operator removed it): tasks go on running.
+ * Mode 0755, owned by root: the task user can neither make sub-cgroups there
+ * nor write a limit or cgroup.procs.
  */
 static int mkdir_task(struct fog_executor *x, const char *dir, const char *base)
 {
@@ -504,71 +626,146 @@ static int mkdir_task(struct fog_executor *x, const char *dir, const char *base)
 		return -errno;
 	fog_warnx("executor: %s had gone: created it again", base);
 	if (x->version == 2)
-		write_str(base, "cgroup.subtree_control", "+memory +cpu");
+		write_str(base, "cgroup.subtree_control", v2_controllers(x));
 	return mkdir(dir, 0755) && errno != EEXIST ? -errno : 0;
 }
 
 static int make_cgroups(struct fog_executor *x, struct child *c, const struct fog_task_info *t)
 {
 	char name[FOG_SCHED_ID_LEN], val[64];
-	unsigned long long bytes = (unsigned long long)t->spec.memory_mb << 20;
-	long quota = (long)(t->spec.cpu_cores * CFS_PERIOD_US);
+	__u64 mem_mb = t->spec.memory_mb ?: x->default_mem_mb;
+	unsigned long long bytes = (unsigned long long)mem_mb << 20;
+	double cores = t->spec.cpu_cores > 0 ? t->spec.cpu_cores : x->default_cpu;
+	long quota = (long)(cores * CFS_PERIOD_US);
 	int err;
 
 	if (!x->version)
 		return 0;
+	if (quota < 1000)
+		quota = 1000;
 	cg_name(t->spec.id, name, sizeof(name));
-	snprintf(c->mem_cg, sizeof(c->mem_cg), "%s/%s", x->mem_base, name);
-	err = mkdir_task(x, c->mem_cg, x->mem_base);
-	if (err) {
-		c->mem_cg[0] = '\0';
-		return err;
+	for (int i = 0; i < CG_N; i++) {
+		if (!x->base[i][0])
+			continue;
+		snprintf(c->cg[i], sizeof(c->cg[i]), "%s/%s", x->base[i], name);
+		err = mkdir_task(x, c->cg[i], x->base[i]);
+		if (err) {
+			c->cg[i][0] = '\0';
+			return err;
+		}
 	}
+	snprintf(val, sizeof(val), "%llu", bytes);
 	if (x->version == 2) {
-		if (bytes) {
-			snprintf(val, sizeof(val), "%llu", bytes);
-			err = write_str(c->mem_cg, "memory.max", val);
-			if (err)
-				return err;
-			write_str(c->mem_cg, "memory.swap.max", "0");
-		}
-		if (quota > 0) {
-			snprintf(val, sizeof(val), "%ld %d", quota < 1000 ? 1000 : quota,
-				 CFS_PERIOD_US);
-			return write_str(c->mem_cg, "cpu.max", val);
-		}
-		return 0;
-	}
-	if (bytes) {
-		snprintf(val, sizeof(val), "%llu", bytes);
-		err = write_str(c->mem_cg, "memory.limit_in_bytes", val);
+		err = write_str(c->cg[CG_MEM], "memory.max", val);
 		if (err)
 			return err;
-		/* with swap accounting, the same limit for memory + swap */
-		write_str(c->mem_cg, "memory.memsw.limit_in_bytes", val);
-	}
-	if (x->cpu_base[0] && quota > 0) {
-		snprintf(c->cpu_cg, sizeof(c->cpu_cg), "%s/%s", x->cpu_base, name);
-		err = mkdir_task(x, c->cpu_cg, x->cpu_base);
-		if (err) {
-			c->cpu_cg[0] = '\0';
+		write_str(c->cg[CG_MEM], "memory.swap.max", "0");
+		snprintf(val, sizeof(val), "%ld %d", quota, CFS_PERIOD_US);
+		err = write_str(c->cg[CG_MEM], "cpu.max", val);
+		if (err)
 			return err;
-		}
+		snprintf(val, sizeof(val), "%u", x->pids_max);
+		return x->v2_pids ? write_str(c->cg[CG_MEM], "pids.max", val) : 0;
+	}
+	err = write_str(c->cg[CG_MEM], "memory.limit_in_bytes", val);
+	if (err)
+		return err;
+	/* with swap accounting, the same limit for memory + swap */
+	write_str(c->cg[CG_MEM], "memory.memsw.limit_in_bytes", val);
+	if (c->cg[CG_CPU][0]) {
 		snprintf(val, sizeof(val), "%d", CFS_PERIOD_US);
-		write_str(c->cpu_cg, "cpu.cfs_period_us", val);
-		snprintf(val, sizeof(val), "%ld", quota < 1000 ? 1000 : quota);
-		return write_str(c->cpu_cg, "cpu.cfs_quota_us", val);
+		write_str(c->cg[CG_CPU], "cpu.cfs_period_us", val);
+		snprintf(val, sizeof(val), "%ld", quota);
+		err = write_str(c->cg[CG_CPU], "cpu.cfs_quota_us", val);
+		if (err)
+			return err;
+	}
+	if (c->cg[CG_PIDS][0]) {
+		snprintf(val, sizeof(val), "%u", x->pids_max);
+		return write_str(c->cg[CG_PIDS], "pids.max", val);
 	}
 	return 0;
 }
 
+/* SIGKILL to every pid listed in dir/cgroup.procs; how many were listed. */
+static unsigned int kill_members(const char *dir)
+{
+	char path[CG_LEN + 32], buf[4096];
+	unsigned int n = 0;
+	long pid = -1;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* a number may span two reads: the digits carry over */
+	while ((len = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < len; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				pid = (pid < 0 ? 0 : pid * 10) + (buf[i] - '0');
+				continue;
+			}
+			if (pid > 0) {
+				kill((pid_t)pid, SIGKILL);
+				n++;
+			}
+			pid = -1;
+		}
+	}
+	if (pid > 0) {
+		kill((pid_t)pid, SIGKILL);
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
+/*
+ * Kills every process in the task's cgroups, at once: v2's cgroup.kill; on
+ * v1 the freezer folder is frozen first (a frozen process cannot fork while
+ * its siblings are killed; SIGKILL takes effect at the thaw), else members
+ * are killed as listed, and a child forked meanwhile is left to the next try.
+ */
+static void cg_kill(const struct fog_executor *x, char cg[CG_N][CG_LEN])
+{
+	bool frozen = false;
+
+	if (x->version == 2 && cg[CG_MEM][0] && !write_str(cg[CG_MEM], "cgroup.kill", "1"))
+		return;
+	if (cg[CG_FRZ][0])
+		frozen = !write_str(cg[CG_FRZ], "freezer.state", "FROZEN");
+	for (int i = 0; i < CG_N; i++)
+		if (cg[i][0])
+			kill_members(cg[i]);
+	if (frozen)
+		write_str(cg[CG_FRZ], "freezer.state", "THAWED");
+}
+
+/* Removes the task's folders that are empty; true when none is left. */
+static bool cg_remove(char cg[CG_N][CG_LEN])
+{
+	bool all = true;
+
+	for (int i = 0; i < CG_N; i++) {
+		if (!cg[i][0])
+			continue;
+		if (!rmdir(cg[i]) || errno == ENOENT)
+			cg[i][0] = '\0';
+		else
+			all = false;
+	}
+	return all;
+}
+
 static void remove_cgroups(struct child *c)
 {
-	if (c->mem_cg[0] && rmdir(c->mem_cg) && errno != ENOENT)
-		fog_warn("executor: cannot remove %s", c->mem_cg);
-	if (c->cpu_cg[0] && rmdir(c->cpu_cg) && errno != ENOENT)
-		fog_warn("executor: cannot remove %s", c->cpu_cg);
-	c->mem_cg[0] = c->cpu_cg[0] = '\0';
+	for (int i = 0; i < CG_N; i++) {
+		if (c->cg[i][0] && rmdir(c->cg[i]) && errno != ENOENT)
+			fog_warn("executor: cannot remove %s", c->cg[i]);
+		c->cg[i][0] = '\0';
+	}
 }
 
 static struct child *find(struct fog_executor *x, const char *id)
@@ -595,6 +792,11 @@ int fog_executor__start(struct fog_executor *x, const char *task_id)
 	c = &x->run[x->n_run];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->id, sizeof(c->id), "%s", task_id);
+	if (x->user_err[0]) {
+		err = -ENOENT;
+		fog_warnx("executor: task %s cannot run: %s", task_id, x->user_err);
+		goto fail;
+	}
 	err = make_cgroups(x, c, &t);
 	if (err) {
 		fog_warnx("executor: task %s: cannot set up its cgroup: %s", task_id, strerror(-err));
@@ -622,6 +824,7 @@ int fog_executor__kill(struct fog_executor *x, const char *task_id)
 	if (!c)
 		return -ENOENT;
 	c->killed = true;
+	cg_kill(x, c->cg);
 	kill(-c->pid, SIGKILL);
 	kill(c->pid, SIGKILL);
 	return 0;
@@ -632,15 +835,16 @@ static void cg_outcome(const struct fog_executor *x, const struct child *c, doub
 		       bool *oom)
 {
 	char buf[4096], *p;
+	const char *mem = c->cg[CG_MEM];
 
 	*peak_mb = 0;
 	*oom = false;
-	if (!c->mem_cg[0])
+	if (!mem[0])
 		return;
-	if (!read_str(c->mem_cg, x->version == 2 ? "memory.peak" : "memory.max_usage_in_bytes",
-		      buf, sizeof(buf)))
+	if (!read_str(mem, x->version == 2 ? "memory.peak" : "memory.max_usage_in_bytes", buf,
+		      sizeof(buf)))
 		*peak_mb = (double)strtoull(buf, NULL, 10) / (1 << 20);
-	if (!read_str(c->mem_cg, x->version == 2 ? "memory.events" : "memory.oom_control", buf,
+	if (!read_str(mem, x->version == 2 ? "memory.events" : "memory.oom_control", buf,
 		      sizeof(buf)) &&
 	    (p = strstr(buf, "oom_kill ")))
 		*oom = strtoull(p + strlen("oom_kill "), NULL, 10) > 0;
@@ -663,17 +867,39 @@ static void reap_one(struct fog_executor *x, unsigned int i, int status, const s
 	}
 	if (c->pidfd >= 0)
 		close(c->pidfd);
-	/* the cgroup may briefly still hold the exiting process */
-	for (int k = 0; k < 50; k++) {
-		if ((!c->mem_cg[0] || !rmdir(c->mem_cg) || errno == ENOENT) &&
-		    (!c->cpu_cg[0] || !rmdir(c->cpu_cg) || errno == ENOENT)) {
-			c->mem_cg[0] = c->cpu_cg[0] = '\0';
-			break;
-		}
-		usleep(2000);
+	/* the task is over: so is everything it started */
+	cg_kill(x, c->cg);
+	if (!cg_remove(c->cg)) {
+		/* dying members still hold it: later passes remove it, never waited for here */
+		struct drain *d = &x->drain[x->n_drain++];
+
+		memcpy(d->id, c->id, sizeof(d->id));
+		memcpy(d->cg, c->cg, sizeof(d->cg));
+		d->tries = 0;
 	}
-	remove_cgroups(c);
 	x->run[i] = x->run[--x->n_run];
+}
+
+/* One pass over the ended tasks' cgroups that still held processes. */
+static void drain_pass(struct fog_executor *x)
+{
+	for (unsigned int i = 0; i < x->n_drain;) {
+		struct drain *d = &x->drain[i];
+
+		cg_kill(x, d->cg);
+		if (!cg_remove(d->cg) && ++d->tries < DRAIN_TRIES) {
+			i++;
+			continue;
+		}
+		if (d->tries >= DRAIN_TRIES) {
+			for (int k = 0; k < CG_N; k++)
+				if (d->cg[k][0])
+					fog_warnx("executor: task %s ended but %s still holds "
+						  "processes after %d kills: left in place",
+						  d->id, d->cg[k], DRAIN_TRIES);
+		}
+		x->drain[i] = x->drain[--x->n_drain];
+	}
 }
 
 int fog_executor__reap(struct fog_executor *x, int timeout_ms)
@@ -682,6 +908,7 @@ int fog_executor__reap(struct fog_executor *x, int timeout_ms)
 	int n = 0;
 
 	sweep_runners(x);
+	drain_pass(x);
 	if (!x->n_run)
 		return 0;
 	if (timeout_ms) {
@@ -693,8 +920,11 @@ int fog_executor__reap(struct fog_executor *x, int timeout_ms)
 	for (unsigned int i = 0; i < x->n_run;) {
 		struct rusage ru;
 		int status;
-		pid_t r = wait4(x->run[i].pid, &status, WNOHANG, &ru);
+		pid_t r;
 
+		if (x->n_drain == MAX_RUN)
+			break;	/* room for one more draining cgroup first */
+		r = wait4(x->run[i].pid, &status, WNOHANG, &ru);
 		if (r == x->run[i].pid || (r < 0 && errno == ECHILD)) {
 			if (r < 0) {
 				status = -1;
@@ -732,16 +962,26 @@ void fog_executor__free(struct fog_executor *x)
 	fog_sched__set_callbacks(x->s, NULL, NULL, NULL);
 	for (unsigned int i = 0; i < x->n_run; i++) {
 		x->run[i].killed = true;
+		cg_kill(x, x->run[i].cg);
 		kill(-x->run[i].pid, SIGKILL);
 		kill(x->run[i].pid, SIGKILL);
 	}
 	while (x->n_run)
 		if (fog_executor__reap(x, 100) < 0)
 			break;
+	/* at exit, not on a loop: a bounded wait for the last members to die */
+	for (int k = 0; k < 50 && x->n_drain; k++) {
+		usleep(10000);
+		drain_pass(x);
+	}
+	for (unsigned int i = 0; i < x->n_drain; i++)
+		for (int k = 0; k < CG_N; k++)
+			if (x->drain[i].cg[k][0])
+				fog_warnx("executor: %s still holds processes at exit: left in "
+					  "place", x->drain[i].cg[k]);
 	fog_pool__free(x->runners);	/* ends the idle runners */
-	if (x->version)
-		remove_base(x->mem_base);
-	if (x->cpu_base[0])
-		remove_base(x->cpu_base);
+	for (int i = 0; i < CG_N; i++)
+		if (x->base[i][0])
+			remove_base(x->base[i]);
 	free(x);
 }
