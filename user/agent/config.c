@@ -173,7 +173,7 @@ static const struct opt opts[] = {
 	BOOL("http", "tcp_api", tcp_api, "off",
 	     "serve the JSON API's reads (/api/v1/...) on TCP too, not only on the socket"),
 	BOOL("http", "tcp_pprof", tcp_pprof, "off",
-	     "serve profiles and /debug/pprof on TCP too (kernel addresses zeroed there)"),
+	     "serve profiles and /debug/pprof on TCP too (no profile holds kernel addresses)"),
 	{ "http", "allowed_hosts", OPT_STR, offsetof(struct fog_config, allowed_hosts),
 	  sizeof(((struct fog_config *)0)->allowed_hosts), "localhost", 0, 0, false, NULL,
 	  "Host header names TCP answers (comma separated) besides its address and localhost",

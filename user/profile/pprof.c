@@ -275,7 +275,8 @@ static int build(struct pb *b, const struct fog_prof *p)
 		b->line_ptrs[i] = &b->lines[i];
 		l->id = i + 1;
 		l->mapping_id = p->frames[i].mapping;
-		l->address = p->frames[i].ip;
+		/* kernel frames are named here already; their addresses (KASLR) never leave */
+		l->address = p->frames[i].kernel ? 0 : p->frames[i].ip;
 		l->n_line = 1;
 		l->line = &b->line_ptrs[i];
 		b->loc_ptrs[i] = l;
