@@ -342,7 +342,7 @@ struct fog_executor;
 struct fog_executor_opts {
 	const char *group;	/* cgroup folder made beneath the caller's, e.g. "fogd-tasks" */
 	unsigned int runners;	/* pre-forked runners kept waiting; 0: FOG_EXEC_RUNNERS */
-	const char *user;	/* tasks run as this user; NULL: FOG_EXEC_USER */
+	const char *user;	/* root callers run tasks as this user; NULL: FOG_EXEC_USER (others: as themselves) */
 	const char *user_group;	/* and this group; NULL: the user's name */
 	unsigned int pids_max;	/* pids.max of a task; 0: FOG_EXEC_PIDS_MAX */
 	double default_cpu;	/* cores of a task without cpu_cores; 0: FOG_EXEC_DEFAULT_CPU */

@@ -52,10 +52,11 @@ t_require_collector cpu
 cgmax=$(bpftool -j map show pinned "$FOG_PINS/sched_cgroups" | jq .max_entries)
 [ "$cgmax" = 1200 ] || t_fail "sched_cgroups holds $cgmax entries with max_cgroups = 600, not 1200"
 [ "$(stat -c %a "$FOG_SOCK")" = 600 ] || t_fail "socket mode is $(stat -c %a "$FOG_SOCK"), not 600"
-# after set-up fogd holds only what reloads and profiles need
+# after set-up fogd holds only what reloads, profiles and tasks need (setuid, setgid and kill
+# start tasks and hooks as [fogd] run_user and end them)
 caps=$(api /api/v1/status | jq -r .capabilities)
 grep -q "bpf" <<<"$caps" && grep -q "perfmon" <<<"$caps" || t_fail "fogd dropped what it needs: $caps"
-for c in chown dac_override net_raw sys_module setuid kill sys_admin; do
+for c in chown dac_override fowner net_raw sys_module sys_admin sys_resource; do
 	grep -qw "$c" <<<"$caps" && t_fail "fogd still holds $c: $caps"
 done
 # fogctl status says what fogd holds and how its loop is doing

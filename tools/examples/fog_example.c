@@ -23,6 +23,7 @@
  * bad usage.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
@@ -817,11 +818,24 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	snprintf(ex.work, sizeof(ex.work), "%s/fog_example-work.%d", ex.dir, (int)getpid());
-	if (strlen(ex.work) > 200 || mkdir(ex.work, 0755)) {
-		fprintf(stderr, "fog_example: cannot create %s: %s\n", ex.work,
-			strlen(ex.work) > 200 ? "path too long" : strerror(errno));
+	/*
+	 * task files live where the tasks can reach them: run as root, the
+	 * executor starts them as FOG_EXEC_USER, who may not enter ex.dir
+	 */
+	snprintf(ex.work, sizeof(ex.work), "/tmp/fog_example-work.XXXXXX");
+	if (!mkdtemp(ex.work) || chmod(ex.work, 0755)) {
+		fprintf(stderr, "fog_example: cannot create %s: %s\n", ex.work, strerror(errno));
 		return 1;
+	}
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam(FOG_EXEC_USER);
+
+		if (!pw || chown(ex.work, pw->pw_uid, pw->pw_gid)) {
+			fprintf(stderr, "fog_example: tasks run as %s: %s\n", FOG_EXEC_USER,
+				pw ? strerror(errno) : "no such user (make deps creates it)");
+			rmdir(ex.work);
+			return 1;
+		}
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

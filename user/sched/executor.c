@@ -487,6 +487,12 @@ static void set_user(struct fog_executor *x, const struct fog_executor_opts *o)
 	const char *group = o && o->user_group && *o->user_group ? o->user_group : user;
 	char why[160];
 
+	/* a caller that is not root runs tasks as itself: it has no ids to give away */
+	if (geteuid() != 0) {
+		x->uid = (uid_t)-1;
+		x->gid = (gid_t)-1;
+		return;
+	}
 	if (!fog_privs_lookup(user, group, &x->uid, &x->gid, why, sizeof(why)))
 		return;
 	snprintf(x->user_err, sizeof(x->user_err),
