@@ -33,7 +33,8 @@ enum state { S_RUNNING, S_DONE, S_FAILED };
 struct session {
 	unsigned int id;	/* 0: slot free */
 	enum state state;
-	struct fog_prof_session *ps;	/* CPU */
+	struct fog_prof_session *ps;	/* CPU: runs on its own thread (run_async) */
+	struct fog_elfcache *cache;	/* ps's own: its thread reads the ELF files */
 	struct fog_profile *mp;	/* memory (and I/O), through the library API */
 	struct fog_profile_result *mr;
 	struct fog_memprobe *up;	/* memory through uprobes (mem_source "uprobe") */
@@ -46,7 +47,8 @@ struct session {
 
 /* A /debug/pprof/profile request waiting for its samples. */
 struct pprof_wait {
-	struct fog_prof_session *ps;	/* NULL: slot free */
+	struct fog_prof_session *ps;	/* NULL: slot free; runs and renders on its thread */
+	struct fog_elfcache *cache;	/* ps's own */
 	struct fog_http_later *later;
 	__u64 until_ns;	/* monotonic */
 };
@@ -54,7 +56,7 @@ struct pprof_wait {
 struct fog_profiler {
 	struct fog_collect *c;
 	struct pprof_wait pprof[MAX_PPROF];
-	struct fog_elfcache *cache;
+	struct fog_elfcache *cache;	/* the uprobe memory profiles' (on the loop) */
 	int timer;
 	unsigned int next_id;
 	struct session sessions[MAX_SESSIONS];
@@ -109,18 +111,15 @@ static void finish_uprobe(struct session *s)
 
 static void finish(struct fog_profiler *pr, struct session *s)
 {
-	int err;
-
-	if (s->up) {
+	if (s->up)
 		finish_uprobe(s);
-		return;
-	}
-	if (s->mp) {
+	else if (s->mp)
 		finish_memory(s);
-		return;
-	}
-	err = fog_prof_session__finish(s->ps);
+}
 
+/* A CPU session whose thread has built the profile: the collectors' figures, then done. */
+static void cpu_done(struct fog_profiler *pr, struct session *s, int err)
+{
 	fog_prof_session__procs(s->ps, agg_of(pr), true);
 	if (err) {
 		s->state = S_FAILED;
@@ -152,8 +151,13 @@ static void on_timer(void *ctx)
 				finish(pr, s);
 			continue;
 		}
-		if (s->ps)
-			fog_prof_session__poll(s->ps);
+		if (s->ps) {	/* its thread samples, snapshots and builds */
+			int err;
+
+			if (fog_prof_session__async_done(s->ps, &err))
+				cpu_done(pr, s, err);
+			continue;
+		}
 		if (now - s->started_ns >= (__u64)s->seconds * 1000000000ULL)
 			finish(pr, s);
 	}
@@ -188,7 +192,8 @@ static json_t *session_json(struct session *s)
 
 static void session_clear(struct session *s)
 {
-	fog_prof_session__free(s->ps);
+	fog_prof_session__free(s->ps);	/* stops and joins its thread */
+	fog_elfcache__free(s->cache);
 	fog_profile_stop(s->mp, NULL);
 	fog_profile_result__free(s->mr);
 	fog_memprobe__free(s->up);
@@ -427,14 +432,25 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 		if (start_memory(pr, s, &mq, o.pid, &seconds, resp))
 			return 0;
 	} else {
-		s->ps = fog_prof_session__new(&o, target, pr->cache, err, sizeof(err));
-		if (!s->ps) {
-			int e = errno;
+		int e;
 
+		s->cache = fog_elfcache__new(ELF_CACHE_FILES);
+		if (!s->cache)
+			return fog_http_error(resp, 500, "cannot start the profile: out of memory");
+		s->ps = fog_prof_session__new(&o, target, s->cache, err, sizeof(err));
+		if (!s->ps) {
+			e = errno;
+			session_clear(s);
 			return fog_http_error(resp, e == ESRCH ? 404 : e == EACCES || e == EPERM ?
 						    403 : 500, "cannot start the profile: %s", err);
 		}
 		fog_prof_session__procs(s->ps, agg_of(pr), false);
+		e = fog_prof_session__run_async(s->ps, seconds, POLL_MS, NULL);
+		if (e) {
+			session_clear(s);
+			return fog_http_error(resp, 500, "cannot start the profile's thread: %s",
+					      strerror(-e));
+		}
 	}
 	s->id = ++pr->next_id;
 	s->offcpu = o.mode == FOG_PROF_CAPTURE_OFFCPU;
@@ -539,6 +555,7 @@ static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp,
 	struct pprof_wait *w = NULL;
 	unsigned long secs = PPROF_DEFAULT_SECONDS;
 	char err[256], *end;
+	int rc;
 
 	if (arg) {
 		secs = strtoul(arg, &end, 10);
@@ -553,10 +570,24 @@ static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp,
 	if (!w)
 		return fog_http_error(resp, 429, "%d pprof profiles are running already",
 				      MAX_PPROF);
-	w->ps = fog_prof_session__new(&o, "host", pr->cache, err, sizeof(err));
-	if (!w->ps)
+	w->cache = fog_elfcache__new(ELF_CACHE_FILES);
+	w->ps = w->cache ? fog_prof_session__new(&o, "host", w->cache, err, sizeof(err)) : NULL;
+	if (!w->ps) {
+		if (!w->cache)
+			snprintf(err, sizeof(err), "out of memory");
+		fog_elfcache__free(w->cache);
+		memset(w, 0, sizeof(*w));
 		return fog_http_error(resp, 500, "cannot start the profile: %s", err);
-	fog_prof_session__procs(w->ps, agg_of(pr), false);
+	}
+	/* sampled, symbolized and encoded on its own thread; the loop only hands it over */
+	rc = fog_prof_session__run_async(w->ps, (double)secs, POLL_MS, "pprof");
+	if (rc) {
+		fog_prof_session__free(w->ps);
+		fog_elfcache__free(w->cache);
+		memset(w, 0, sizeof(*w));
+		return fog_http_error(resp, 500, "cannot start the profile's thread: %s",
+				      strerror(-rc));
+	}
 	w->until_ns = mono_ns() + secs * 1000000000ULL;
 	w->later = fog_http_defer(req);
 	return FOG_HTTP_DEFERRED;
@@ -566,12 +597,19 @@ static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp,
 static void pprof_finish(struct fog_profiler *pr, struct pprof_wait *w, bool abort)
 {
 	struct fog_http_resp resp = { 0 };
-	int rc = abort ? -ECANCELED : fog_prof_session__finish(w->ps);
+	struct fog_prof_output out;
+	int rc = -ECANCELED;
 
 	if (!abort) {
-		fog_prof_session__procs(w->ps, agg_of(pr), true);
+		fog_prof_session__async_done(w->ps, &rc);
 		if (!rc)
-			rc = send_output(fog_prof_session__prof(w->ps), "pprof", &resp);
+			rc = fog_prof_session__take_output(w->ps, &out);
+		if (!rc) {
+			resp.status = 200;
+			resp.content_type = out.content_type;
+			resp.body = out.body;
+			resp.len = out.len;
+		}
 		if (rc) {
 			fog_heap_buf_put(resp.body);
 			resp = (struct fog_http_resp){ 0 };
@@ -580,7 +618,8 @@ static void pprof_finish(struct fog_profiler *pr, struct pprof_wait *w, bool abo
 		}
 	}
 	fog_http_finish(w->later, abort ? NULL : &resp);
-	fog_prof_session__free(w->ps);
+	fog_prof_session__free(w->ps);	/* stops and joins its thread */
+	fog_elfcache__free(w->cache);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -591,8 +630,7 @@ static void pprof_poll(struct fog_profiler *pr, __u64 now)
 
 		if (!w->ps)
 			continue;
-		fog_prof_session__poll(w->ps);
-		if (now >= w->until_ns)
+		if (fog_prof_session__async_done(w->ps, NULL))
 			pprof_finish(pr, w, false);
 	}
 }

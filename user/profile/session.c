@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "collect/agg.h"
+#include "profile/render.h"
 #include "profile/session.h"
 
 #define MAX_PIDS 4096
@@ -26,6 +29,19 @@ struct fog_prof_session {
 	size_t npids;
 	struct proc_start *starts;
 	size_t nstarts;
+	/* fog_prof_session__run_async: the thread owns everything above until done */
+	bool threaded, joined;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* stop asked */
+	bool stop;	/* under lock */
+	__u64 until_ns;	/* monotonic */
+	unsigned int poll_ms;
+	char format[16];	/* rendered by the thread when set */
+	struct fog_prof_output out;
+	int err;	/* the build's, then the render's */
+	atomic_bool done;
+	_Atomic __u64 samples;	/* while the thread runs */
 };
 
 static __u64 clock_ns(clockid_t id)
@@ -83,6 +99,15 @@ void fog_prof_session__free(struct fog_prof_session *s)
 {
 	if (!s)
 		return;
+	if (s->threaded && !s->joined) {
+		fog_prof_session__stop_async(s);
+		pthread_join(s->thread, NULL);
+	}
+	if (s->threaded) {
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->wake);
+	}
+	free(s->out.body);
 	fog_prof_capture__free(s->cap);
 	fog_symbolizer__free(s->sym);
 	fog_prof__free(s->prof);
@@ -176,6 +201,8 @@ __u64 fog_prof_session__samples(struct fog_prof_session *s)
 {
 	struct fog_prof_stats st;
 
+	if (s->threaded && !s->joined)
+		return atomic_load(&s->samples);
 	if (!s->cap)
 		return s->prof ? s->prof->total : 0;
 	fog_prof_capture__stats(s->cap, &st);
@@ -233,4 +260,107 @@ void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bo
 		o->rss_bytes = pr->rss_bytes;
 		p->nprocs++;
 	}
+}
+
+/*
+ * The session's thread: snapshots new processes every poll_ms until the
+ * deadline or a stop, then stops the capture, builds (symbolizes) the
+ * profile and renders it when asked. Nothing here touches the loop's data.
+ */
+static void *session_thread(void *arg)
+{
+	struct fog_prof_session *s = arg;
+	struct fog_prof_stats st;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		__u64 now = clock_ns(CLOCK_MONOTONIC), next;
+		struct timespec ts;
+
+		if (s->stop || now >= s->until_ns)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		fog_prof_session__poll(s);
+		fog_prof_capture__stats(s->cap, &st);
+		atomic_store(&s->samples, st.samples);
+		pthread_mutex_lock(&s->lock);
+		next = now + (__u64)s->poll_ms * 1000000ULL;
+		if (next > s->until_ns)
+			next = s->until_ns;
+		ts.tv_sec = (time_t)(next / 1000000000ULL);
+		ts.tv_nsec = (long)(next % 1000000000ULL);
+		if (!s->stop)
+			pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+	}
+	pthread_mutex_unlock(&s->lock);
+	s->err = fog_prof_session__finish(s);
+	if (!s->err && s->format[0])
+		s->err = fog_prof_render(s->prof, s->format, &s->out);
+	atomic_store_explicit(&s->done, true, memory_order_release);
+	return NULL;
+}
+
+int fog_prof_session__run_async(struct fog_prof_session *s, double seconds, unsigned int poll_ms,
+				const char *format)
+{
+	pthread_condattr_t ca;
+	int err;
+
+	if (s->threaded || !s->cap || !(seconds > 0) || !poll_ms ||
+	    (format && strlen(format) >= sizeof(s->format)))
+		return -EINVAL;
+	s->until_ns = clock_ns(CLOCK_MONOTONIC) + (__u64)(seconds * 1e9);
+	s->poll_ms = poll_ms;
+	snprintf(s->format, sizeof(s->format), "%s", format ? format : "");
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&s->lock, NULL);
+	err = pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	if (err) {
+		pthread_mutex_destroy(&s->lock);
+		return -err;
+	}
+	err = pthread_create(&s->thread, NULL, session_thread, s);
+	if (err) {
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->wake);
+		return -err;
+	}
+	s->threaded = true;
+	return 0;
+}
+
+void fog_prof_session__stop_async(struct fog_prof_session *s)
+{
+	if (!s->threaded || s->joined)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool fog_prof_session__async_done(struct fog_prof_session *s, int *err)
+{
+	if (!s->threaded)
+		return false;
+	if (!s->joined) {
+		if (!atomic_load_explicit(&s->done, memory_order_acquire))
+			return false;
+		pthread_join(s->thread, NULL);
+		s->joined = true;
+	}
+	if (err)
+		*err = s->err;
+	return true;
+}
+
+int fog_prof_session__take_output(struct fog_prof_session *s, struct fog_prof_output *out)
+{
+	if (!s->joined || !s->out.body)
+		return -ENODATA;
+	*out = s->out;
+	s->out = (struct fog_prof_output){ 0 };
+	return 0;
 }

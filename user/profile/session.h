@@ -35,4 +35,23 @@ struct fog_prof *fog_prof_session__take(struct fog_prof_session *s);
 void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bool end);
 __u64 fog_prof_session__samples(struct fog_prof_session *s);
 
+struct fog_prof_output;
+/*
+ * Runs the session on a thread of its own for seconds: it snapshots the
+ * sampled processes every poll_ms (reading their maps and ELF files), then
+ * finishes (fog_prof_session__finish) and, with format, renders the profile
+ * (fog_prof_render), all off the caller's event loop. Until
+ * fog_prof_session__async_done says true, the caller touches nothing of the
+ * session but fog_prof_session__samples, __stop_async and __free (which
+ * stops and joins), and the cache it was made with is the thread's.
+ */
+int fog_prof_session__run_async(struct fog_prof_session *s, double seconds, unsigned int poll_ms,
+				const char *format);
+/* Asks the thread to end the capture now (it then builds); does not wait. */
+void fog_prof_session__stop_async(struct fog_prof_session *s);
+/* Whether the thread has finished (joined then); err gets the build's or render's result. */
+bool fog_prof_session__async_done(struct fog_prof_session *s, int *err);
+/* Moves the rendered output out (after async_done); -ENODATA without one. */
+int fog_prof_session__take_output(struct fog_prof_session *s, struct fog_prof_output *out);
+
 #endif /* FOG_PROF_SESSION_H */
