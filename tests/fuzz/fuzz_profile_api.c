@@ -29,6 +29,7 @@
 #include "collect/collector.h"
 #include "export/http.h"
 #include "fog/profiler.h"
+#include "profile/render.h"
 #include "profile/server.h"
 #include "profile/session.h"
 #include "profile/uprobe.h"
@@ -100,7 +101,21 @@ int __wrap_fog_loop__del_timer(struct fog_loop *loop, int id)
 struct fog_prof_session {
 	struct fog_prof_capture_opts o;
 	struct fog_prof *prof;
+	/* run_async: due at until_ns of the wrapped clock, built on the next check then */
+	bool async, built;
+	__u64 until_ns;
+	int err;
+	char format[16];
+	struct fog_prof_output out;
 };
+
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
 
 struct fog_prof_session *fog_prof_session__new(const struct fog_prof_capture_opts *o,
 					       const char *target, struct fog_elfcache *cache,
@@ -138,7 +153,49 @@ void fog_prof_session__free(struct fog_prof_session *s)
 	if (!s)
 		return;
 	fog_prof__free(s->prof);
+	free(s->out.body);
 	free(s);
+}
+
+int fog_prof_session__run_async(struct fog_prof_session *s, double seconds, unsigned int poll_ms,
+				const char *format)
+{
+	FUZZ_CHECK(!s->async && seconds > 0 && seconds <= 3600 && poll_ms);
+	s->async = true;
+	s->until_ns = mono_now() + (__u64)(seconds * 1e9);
+	snprintf(s->format, sizeof(s->format), "%s", format ? format : "");
+	return 0;
+}
+
+void fog_prof_session__stop_async(struct fog_prof_session *s)
+{
+	s->until_ns = 0;
+}
+
+bool fog_prof_session__async_done(struct fog_prof_session *s, int *err)
+{
+	if (!s->async)
+		return false;
+	if (!s->built) {
+		if (mono_now() < s->until_ns)
+			return false;
+		s->built = true;
+		s->err = fog_prof_session__finish(s);
+		if (!s->err && s->format[0])
+			s->err = fog_prof_render(s->prof, s->format, &s->out);
+	}
+	if (err)
+		*err = s->err;
+	return true;
+}
+
+int fog_prof_session__take_output(struct fog_prof_session *s, struct fog_prof_output *out)
+{
+	if (!s->built || !s->out.body)
+		return -ENODATA;
+	*out = s->out;
+	s->out = (struct fog_prof_output){ 0 };
+	return 0;
 }
 
 void fog_prof_session__poll(struct fog_prof_session *s)
