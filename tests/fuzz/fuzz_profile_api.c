@@ -301,6 +301,10 @@ void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bo
 {
 }
 
+void fog_prof_session__mark_end(struct fog_prof_session *s, struct fog_agg *agg)
+{
+}
+
 __u64 fog_prof_session__samples(struct fog_prof_session *s)
 {
 	return 0;

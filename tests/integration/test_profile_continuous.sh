@@ -78,8 +78,9 @@ done
 cont | jq -e '.errors == 0 and .bytes > 0' >/dev/null || t_fail "errors: $(cont | jq -c 'del(.snapshots)')"
 
 # ---- fogctl lists and fetches ----
-"$FOGCTL" profile continuous >"$T_DIR/list" || t_fail "fogctl profile continuous failed"
+# the newest first: a snapshot written between the two reads is then only missing from $newest
 newest=$(cont | jq -r '.snapshots[0].name')
+"$FOGCTL" profile continuous >"$T_DIR/list" || t_fail "fogctl profile continuous failed"
 grep -q "^$newest " "$T_DIR/list" || t_fail "fogctl does not list $newest: $(head -3 "$T_DIR/list")"
 "$FOGCTL" profile continuous "$newest" -o "$T_DIR/got.pb.gz" 2>/dev/null || t_fail "fetch failed"
 cmp -s "$T_DIR/got.pb.gz" "$RING/$newest" || t_fail "fetched snapshot differs from $RING/$newest"

@@ -154,6 +154,11 @@ static void on_timer(void *ctx)
 		if (s->ps) {	/* its thread samples, snapshots and builds */
 			int err;
 
+			/* the end is the loop's: the collectors' figures at the same moment */
+			if (now - s->started_ns >= (__u64)s->seconds * 1000000000ULL) {
+				fog_prof_session__mark_end(s->ps, agg_of(pr));
+				fog_prof_session__stop_async(s->ps);
+			}
 			if (fog_prof_session__async_done(s->ps, &err))
 				cpu_done(pr, s, err);
 			continue;
@@ -445,7 +450,8 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 						    403 : 500, "cannot start the profile: %s", err);
 		}
 		fog_prof_session__procs(s->ps, agg_of(pr), false);
-		e = fog_prof_session__run_async(s->ps, seconds, POLL_MS, NULL);
+		/* the loop stops it on time (on_timer); its own deadline is a backstop */
+		e = fog_prof_session__run_async(s->ps, seconds + 5.0, POLL_MS, NULL);
 		if (e) {
 			session_clear(s);
 			return fog_http_error(resp, 500, "cannot start the profile's thread: %s",
@@ -580,7 +586,7 @@ static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp,
 		return fog_http_error(resp, 500, "cannot start the profile: %s", err);
 	}
 	/* sampled, symbolized and encoded on its own thread; the loop only hands it over */
-	rc = fog_prof_session__run_async(w->ps, (double)secs, POLL_MS, "pprof");
+	rc = fog_prof_session__run_async(w->ps, (double)secs + 5.0, POLL_MS, "pprof");
 	if (rc) {
 		fog_prof_session__free(w->ps);
 		fog_elfcache__free(w->cache);
@@ -630,6 +636,8 @@ static void pprof_poll(struct fog_profiler *pr, __u64 now)
 
 		if (!w->ps)
 			continue;
+		if (now >= w->until_ns)
+			fog_prof_session__stop_async(w->ps);
 		if (fog_prof_session__async_done(w->ps, NULL))
 			pprof_finish(pr, w, false);
 	}

@@ -20,6 +20,14 @@ struct proc_start {
 	__u64 write_bytes;
 };
 
+/* A process's figures when the capture ended (fog_prof_session__mark_end). */
+struct proc_end {
+	struct proc_start at;
+	char comm[16];
+	__u64 runq_p99_ns;
+	__u64 rss_bytes;
+};
+
 struct fog_prof_session {
 	struct fog_prof_capture *cap;
 	struct fog_symbolizer *sym;
@@ -29,6 +37,9 @@ struct fog_prof_session {
 	size_t npids;
 	struct proc_start *starts;
 	size_t nstarts;
+	struct proc_end *ends;	/* the caller's, taken when the capture ends */
+	size_t nends;
+	bool have_ends;
 	/* fog_prof_session__run_async: the thread owns everything above until done */
 	bool threaded, joined;
 	pthread_t thread;
@@ -108,6 +119,7 @@ void fog_prof_session__free(struct fog_prof_session *s)
 		pthread_cond_destroy(&s->wake);
 	}
 	free(s->out.body);
+	free(s->ends);
 	fog_prof_capture__free(s->cap);
 	fog_symbolizer__free(s->sym);
 	fog_prof__free(s->prof);
@@ -224,40 +236,70 @@ static void take_start(struct fog_proc *pr, void *ctx)
 						       pr->io_write_bytes };
 }
 
+static void take_end(struct fog_proc *pr, void *ctx)
+{
+	struct fog_prof_session *s = ctx;
+	struct proc_end *v;
+
+	if (s->nends % 256 == 0) {
+		v = realloc(s->ends, (s->nends + 256) * sizeof(*v));
+		if (!v)
+			return;
+		s->ends = v;
+	}
+	v = &s->ends[s->nends++];
+	v->at = (struct proc_start){ pr->pid, pr->oncpu_ns, pr->io_read_bytes, pr->io_write_bytes };
+	memcpy(v->comm, pr->comm, sizeof(v->comm));
+	v->comm[sizeof(v->comm) - 1] = '\0';
+	v->runq_p99_ns = pr->runq_p99_ns;
+	v->rss_bytes = pr->rss_bytes;
+}
+
+void fog_prof_session__mark_end(struct fog_prof_session *s, struct fog_agg *agg)
+{
+	if (!agg || s->have_ends)
+		return;
+	fog_agg__for_each(agg, take_end, s);
+	s->have_ends = true;
+}
+
 void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bool end)
 {
 	struct fog_prof *p = s->prof;
 	double secs;
 
-	if (!agg || !p)
+	if (!p || (!agg && !(end && s->have_ends)))
 		return;
 	if (!end) {
 		fog_agg__for_each(agg, take_start, s);
 		return;
 	}
+	fog_prof_session__mark_end(s, agg);
 	secs = p->duration_ns ? (double)p->duration_ns / 1e9 : 1;
 	free(p->procs);
 	p->procs = calloc(s->npids + 1, sizeof(*p->procs));
 	p->nprocs = 0;
 	for (size_t i = 0; p->procs && i < s->npids; i++) {
-		struct fog_proc *pr = fog_agg__proc(agg, s->pids[i], false);
+		const struct proc_end *e = NULL;
 		struct fog_prof_proc *o = &p->procs[p->nprocs];
 		struct proc_start st = { 0 };
 
-		if (!pr)
+		for (size_t j = 0; j < s->nends && !e; j++)
+			if (s->ends[j].at.pid == s->pids[i])
+				e = &s->ends[j];
+		if (!e)
 			continue;
 		for (size_t j = 0; j < s->nstarts; j++)
-			if (s->starts[j].pid == pr->pid)
+			if (s->starts[j].pid == e->at.pid)
 				st = s->starts[j];
-		o->pid = pr->pid;
-		memcpy(o->comm, pr->comm, sizeof(o->comm));
-		o->comm[sizeof(o->comm) - 1] = '\0';
+		o->pid = e->at.pid;
+		memcpy(o->comm, e->comm, sizeof(o->comm));
 		/* a process first seen during the profile counts from zero */
-		o->cpu_seconds = (double)(pr->oncpu_ns - st.oncpu_ns) / 1e9;
-		o->io_read_bytes_per_s = (double)(pr->io_read_bytes - st.read_bytes) / secs;
-		o->io_write_bytes_per_s = (double)(pr->io_write_bytes - st.write_bytes) / secs;
-		o->runq_p99_ns = pr->runq_p99_ns;
-		o->rss_bytes = pr->rss_bytes;
+		o->cpu_seconds = (double)(e->at.oncpu_ns - st.oncpu_ns) / 1e9;
+		o->io_read_bytes_per_s = (double)(e->at.read_bytes - st.read_bytes) / secs;
+		o->io_write_bytes_per_s = (double)(e->at.write_bytes - st.write_bytes) / secs;
+		o->runq_p99_ns = e->runq_p99_ns;
+		o->rss_bytes = e->rss_bytes;
 		p->nprocs++;
 	}
 }

@@ -31,8 +31,15 @@ int fog_prof_session__finish(struct fog_prof_session *s);
 struct fog_prof *fog_prof_session__prof(struct fog_prof_session *s);
 /* Moves the finished profile out (the caller frees it). */
 struct fog_prof *fog_prof_session__take(struct fog_prof_session *s);
-/* Takes the per-process figures from agg (borrowed; NULL: none) at start or end. */
+/*
+ * Takes the per-process figures from agg (borrowed; NULL: none) at start or
+ * end. At the end, figures taken by fog_prof_session__mark_end come first:
+ * an async session's caller takes them when the capture ends and applies
+ * them (agg NULL) once the thread has built the profile.
+ */
 void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bool end);
+/* Takes the per-process end figures from agg now (the caller's data only); once. */
+void fog_prof_session__mark_end(struct fog_prof_session *s, struct fog_agg *agg);
 __u64 fog_prof_session__samples(struct fog_prof_session *s);
 
 struct fog_prof_output;
