@@ -6,7 +6,9 @@
 # - Each target compiles the user/*.c files it exercises itself (FUZZ_SRCS_<target>),
 #   so they carry the fuzzing and sanitizer instrumentation; libfog.a is not used.
 # - tests/fuzz/corpus/<target>/ holds hand-made seeds and every crasher found so far;
-#   tests/fuzz/fuzz_<target>.dict, when there, is a libFuzzer dictionary.
+#   tests/fuzz/fuzz_<target>.dict, when there, is a libFuzzer dictionary;
+#   tests/fuzz/fuzz_<target>.flags, when there, adds flags to that target's runs (later
+#   flags win: a tighter memory bound for the ELF target).
 # `make fuzz FUZZ_SECONDS=N` runs each target N seconds (10 by default); new inputs go
 # to build-fuzz/corpus/<target>/, crashers to build-fuzz/crash/<target>/.
 # `make fuzz-smoke` (CI) replays every seed, then fuzzes each target FUZZ_SMOKE_SECONDS.
@@ -27,7 +29,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 	-I$(FUZZ_OUT)/proto
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
-	monitor sched_api extender
+	monitor sched_api extender perfmap maps
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (agent/heap.c) and what it is built on: arena, pool, metrics
@@ -46,6 +48,10 @@ FUZZ_SRCS_io_dev := user/collect/io_dev.c user/collect/hist.c
 FUZZ_SRCS_net_stats := user/collect/net_stats.c user/agent/text.c
 FUZZ_SRCS_cgroup := user/collect/cgroup.c user/agent/log.c
 FUZZ_SRCS_elfsym := user/profile/elfsym.c user/agent/safe_open.c user/agent/log.c
+# the symbolizer's text parsers (perf maps, kallsyms, /proc/PID/maps lines)
+FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/agent/safe_open.c \
+	user/agent/log.c
+FUZZ_SRCS_maps := $(FUZZ_SRCS_perfmap)
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c \
 	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/worker.c \

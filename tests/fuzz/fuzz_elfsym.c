@@ -6,7 +6,12 @@
  * Properties: a bad file is NULL with errno set, never a crash; a symbol found
  * has a non-empty name and starts at or below the address; the build-id is
  * hex; the cache gives the same symbols for the same file and frees them.
+ * Then the file cut short (as its owner may truncate it) at a length taken from
+ * the input: read again, a bad file is NULL with errno, never a crash. Run with
+ * a memory bound (fuzz_elfsym.flags): the limits on sections, symbols and name
+ * bytes keep what a small file costs small.
  */
+#include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -68,6 +73,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fog_elfcache__put(c, a);
 		fog_elfcache__put(c, b);
 		fog_elfcache__free(c);
+		fog_elfsym__free(e);
+	}
+	if (size > 1) {
+		size_t cut = (size_t)data[size - 1] * size / 256;
+
+		FUZZ_CHECK(!ftruncate(fd, (off_t)cut));
+		errno = 0;
+		e = fog_elfsym__read(fd);
+		if (e)
+			check(e, data, cut);
+		else
+			FUZZ_CHECK(errno != 0);
 		fog_elfsym__free(e);
 	}
 	close(fd);

@@ -24,12 +24,14 @@ for t in "$@"; do
 	bin=$out/fuzz_$t
 	seeds=tests/fuzz/corpus/$t
 	dict=tests/fuzz/fuzz_$t.dict
+	tflags=$flags
+	[ -f "tests/fuzz/fuzz_$t.flags" ] && tflags="$flags $(cat "tests/fuzz/fuzz_$t.flags")"
 	log=$out/log/$t.log
 	mkdir -p "$out/corpus/$t" "$out/crash/$t" "$out/log"
 	if [ "${FUZZ_REPLAY:-0}" = 1 ]; then
 		mapfile -t files < <(find "$seeds" "tests/fuzz/pending/$t" -type f 2>/dev/null | sort)
 		if [ ${#files[@]} -gt 0 ] &&
-		   ! "$bin" $flags "${files[@]}" >"$out/log/$t.replay.log" 2>&1; then
+		   ! "$bin" $tflags "${files[@]}" >"$out/log/$t.replay.log" 2>&1; then
 			echo "fuzz: $t: a seed fails (see $out/log/$t.replay.log):" >&2
 			grep -E '^(Running|==[0-9]+==ERROR|SUMMARY)' "$out/log/$t.replay.log" |
 				tail -n 5 >&2
@@ -43,7 +45,7 @@ for t in "$@"; do
 	[ -d "$seeds" ] && dirs+=("$seeds")
 	printf '  %-8s %s (%ss)\n' FUZZ "$t" "$seconds"
 	# shellcheck disable=SC2086 # flags are separate words
-	if "$bin" $flags "${args[@]}" "${dirs[@]}" >"$log" 2>&1; then
+	if "$bin" $tflags "${args[@]}" "${dirs[@]}" >"$log" 2>&1; then
 		grep -E '^stat::number_of_executed_units|^Done [0-9]+ runs' "$log" | tail -n 1 |
 			sed "s/^/           /"
 	else

@@ -3,16 +3,19 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/safe_open.h"
 #include "profile/alloc.h"
 #include "profile/symbolize.h"
 
 #define READ_TRIES 64
+#define COPY_TRIES 8	/* whole-file copies of a file whose seqlock keeps moving */
 #define MAX_LEAKS 20
 #define STACK_BUF 4096
 
@@ -175,14 +178,48 @@ static __u32 ns_pid(__u32 pid)
 	return v;
 }
 
+/* The header's seqlock word as the file holds it now; 1 (odd: retry) when unreadable. */
+static __u64 file_seq(int fd)
+{
+	__u64 seq;
+
+	if (pread(fd, &seq, sizeof(seq), (off_t)offsetof(struct fog_alloc_header, seq)) !=
+	    sizeof(seq))
+		return 1;
+	return __atomic_load_n(&seq, __ATOMIC_RELAXED);
+}
+
+/*
+ * A bounded copy of the sampler file (pread, never a mapping), retried while
+ * the writer's seqlock moved during the copy; *torn when it never held still.
+ */
+static int read_copy(int fd, char **m, size_t *mlen, bool *torn)
+{
+	int err = 0;
+
+	*m = NULL;
+	*torn = true;
+	for (int i = 0; i < COPY_TRIES && *torn; i++) {
+		__u64 s1 = file_seq(fd), s2;
+
+		free(*m);
+		err = fog_safe_read_fd(fd, FOG_ALLOC_FILE_SIZE, m, mlen, NULL);
+		if (err)
+			return err;
+		s2 = file_seq(fd);
+		*torn = s1 != s2 || (s1 & 1);
+	}
+	return 0;
+}
+
 struct fog_alloc_snap *fog_alloc_snap__read(__u32 pid, char *err, size_t len)
 {
 	char dir[256], path[512];
 	struct fog_alloc_snap *s;
 	__u64 started = fog_proc_start_time(pid);
-	struct stat st;
-	bool preloaded;
-	void *m;
+	bool preloaded, torn;
+	size_t mlen;
+	char *m;
 	int fd, e;
 
 	if (!started) {
@@ -191,36 +228,47 @@ struct fog_alloc_snap *fog_alloc_snap__read(__u32 pid, char *err, size_t len)
 		return NULL;
 	}
 	target_env(pid, dir, sizeof(dir), &preloaded);
-	snprintf(path, sizeof(path), "/proc/%u/root%s/" FOG_ALLOC_PREFIX "%u", pid, dir,
-		 ns_pid(pid));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/*
+	 * The file is the tenant's, inside its root: opened with
+	 * fog_safe_open_in_root (a FIFO, a device or a link out of the root is
+	 * refused) and read as a bounded copy, never mapped: a mapping of a file
+	 * its owner truncates would raise SIGBUS in fogd.
+	 */
+	snprintf(path, sizeof(path), "%s/" FOG_ALLOC_PREFIX "%u", dir, ns_pid(pid));
+	fd = fog_safe_open_in_root((pid_t)pid, path, (off_t)FOG_ALLOC_FILE_SIZE);
 	if (fd < 0) {
-		e = errno;
+		e = -fd;
 		if (e == ENOENT && !preloaded)
 			snprintf(err, len, "process %u does not run with the allocation sampler: "
 				 "start it with LD_PRELOAD=/path/to/libfogalloc.so", pid);
+		else if (e == EINVAL || e == ELOOP || e == EFBIG)
+			snprintf(err, len, "process %u: %s is not an allocation sampler file "
+				 "(not a regular file of %llu bytes)", pid, path,
+				 (unsigned long long)FOG_ALLOC_FILE_SIZE);
 		else
 			snprintf(err, len, "process %u: cannot open %s: %s", pid, path, strerror(e));
-		errno = e;
+		errno = e == EFBIG || e == ELOOP || e == EINVAL ? EPROTO : e;
 		return NULL;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (__u64)st.st_size != FOG_ALLOC_FILE_SIZE) {
-		snprintf(err, len, "%s is not an allocation sampler file", path);
-		close(fd);
-		errno = EPROTO;
-		return NULL;
-	}
-	m = mmap(NULL, FOG_ALLOC_FILE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-	e = errno;
+	e = read_copy(fd, &m, &mlen, &torn);
 	close(fd);
-	if (m == MAP_FAILED) {
-		snprintf(err, len, "cannot map %s: %s", path, strerror(e));
-		errno = e;
+	if (e) {
+		snprintf(err, len, "process %u: cannot read %s: %s", pid, path, strerror(-e));
+		errno = -e;
+		return NULL;
+	}
+	if (mlen != FOG_ALLOC_FILE_SIZE) {	/* truncated before or while it was read */
+		snprintf(err, len, "process %u: %s is not an allocation sampler file (%zu bytes, "
+			 "not %llu)", pid, path, mlen, (unsigned long long)FOG_ALLOC_FILE_SIZE);
+		free(m);
+		errno = EPROTO;
 		return NULL;
 	}
 	s = fog_alloc_snap__parse(m, FOG_ALLOC_FILE_SIZE, pid, err, len);
 	e = errno;
-	munmap(m, FOG_ALLOC_FILE_SIZE);
+	free(m);
+	if (s && torn)
+		s->torn = true;
 	if (s) {
 		FILE *f;
 

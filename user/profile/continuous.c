@@ -672,6 +672,13 @@ static void metrics(void *ctx, struct fog_prom *w)
 	fog_prom__family(w, "fog_profile_continuous_build_seconds", FOG_PROM_GAUGE,
 			 "Time the last snapshot took to symbolize, encode and write");
 	fog_prom__sample(w, NULL, c->last_seconds);
+	/* every symbolizer's refusals (elfsym.c), for on-demand and continuous profiles alike */
+	fog_prom__family(w, "fog_profile_symbolize_errors", FOG_PROM_COUNTER,
+			 "Symbolizer inputs refused or cut short, by reason (files, perf maps, "
+			 "maps of profiled processes)");
+	for (int r = 0; r < FOG_SYMERR_N; r++)
+		fog_prom__sample(w, (const char *[]){ "reason", fog_symerr_name(r), NULL },
+				 (double)fog_symerr_count(r));
 }
 
 static void take_cfg(struct fog_prof_continuous *c, const struct fog_config *cfg)

@@ -8,9 +8,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/safe_open.h"
 #include "profile/symbolize.h"
 
 #define MAX_PROCS 4096
+#define MAPS_MAX_BYTES (16u << 20)	/* /proc/PID/maps read at most */
+#define MAPS_MAX_LINES 65536	/* the kernel's default vm.max_map_count */
+#define MAPS_LINE_MAX 8192	/* "start-end perms off dev ino " and a PATH_MAX path */
+#define STATUS_MAX_BYTES (64u << 10)
+#define PERFMAP_MAX_BYTES (32u << 20)	/* of a perf-PID.map, read at most */
+#define KALLSYMS_MAX_BYTES (256u << 20)
+#define KALLSYMS_MAX_LINES (8u << 20)
 #define REREAD_NS 1000000000ULL	/* re-read a process's maps at most once a second on a miss */
 #define KALLSYMS_TTL_NS (600 * 1000000000ULL)	/* prune re-reads kallsyms when older */
 
@@ -198,40 +206,79 @@ int fog_maps_parse_line(char *line, __u64 *start, __u64 *end, __u64 *pgoff, bool
 	return 0;
 }
 
-/* Opens a mapped file as the process sees it. */
-static int open_mapped(__u32 pid, const struct map *m)
+/*
+ * Opens a mapped file as the process sees it: through /proc/PID/map_files (the
+ * very file mapped), else its path inside the process's root (root_fd), both
+ * with fog_safe_open*: regular files only, opened non-blocking, so a FIFO or a
+ * device put where a library was is refused, never read. The size bound is
+ * elfsym's, which counts it.
+ */
+static int open_mapped(__u32 pid, int root_fd, const struct map *m)
 {
-	char path[4200];
+	char path[96];
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
+	fd = fog_safe_open_proc(path, 0);
+	if (fd >= 0 || fd == -EINVAL || fd == -ELOOP || root_fd < 0)
 		return fd;
-	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
-	return open(path, O_RDONLY | O_CLOEXEC);
+	return fog_safe_openat(root_fd, m->path, 0);
+}
+
+/* One line of buf (NUL-terminated in place) or NULL at its end; see symbolize.h. */
+char *fog_text_next_line(char **pos, char *end, size_t max_line, bool *too_long)
+{
+	char *l, *nl;
+
+	*too_long = false;
+	if (*pos >= end)
+		return NULL;
+	l = *pos;
+	nl = memchr(l, '\n', (size_t)(end - l));
+	if (!nl)
+		nl = end;	/* the buffer ends in a NUL written by the reader */
+	*pos = nl < end ? nl + 1 : end;
+	*nl = '\0';
+	if ((size_t)(nl - l) > max_line)
+		*too_long = true;
+	return l;
 }
 
 static int read_maps(struct fog_symbolizer *s, struct proc *p)
 {
-	char path[64], *line = NULL;
-	size_t cap = 0, mcap = 0;
-	FILE *f;
-	int err = 0;
+	char path[64], *buf = NULL, *pos, *line;
+	size_t len, mcap = 0, nlines = 0, longl = 0;
+	bool truncated, too_long;
+	int err, root_fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
+	err = fog_safe_read_proc(path, MAPS_MAX_BYTES, &buf, &len, &truncated);
+	if (err)
+		return err;
 	proc_clear(s, p);
-	while (getline(&line, &cap, f) > 0) {
+	if (truncated)
+		fog_symerr(FOG_SYMERR_MAPS, "/proc/%u/maps is longer than %u bytes (read up to "
+			   "that)", p->pid, MAPS_MAX_BYTES);
+	/* debug files of a process in a container are looked up inside its root */
+	root_fd = fog_safe_root((pid_t)p->pid);
+	pos = buf;
+	while ((line = fog_text_next_line(&pos, buf + len, MAPS_LINE_MAX, &too_long))) {
 		__u64 start, end, pgoff;
 		const char *name;
 		struct map *m;
 		bool exec;
 		int fd;
 
+		if (++nlines > MAPS_MAX_LINES) {
+			fog_symerr(FOG_SYMERR_MAPS, "/proc/%u/maps has more than %u lines (read "
+				   "up to that)", p->pid, MAPS_MAX_LINES);
+			break;
+		}
+		if (too_long) {
+			longl++;
+			continue;
+		}
 		if (fog_maps_parse_line(line, &start, &end, &pgoff, &exec, &name) || !exec)
 			continue;
 		if (p->nmaps == mcap) {
@@ -254,14 +301,21 @@ static int read_maps(struct fog_symbolizer *s, struct proc *p)
 		p->nmaps++;
 		if (name[0] != '/')
 			continue;
-		fd = open_mapped(p->pid, m);
+		fd = open_mapped(p->pid, root_fd, m);
+		if (fd == -EINVAL || fd == -ELOOP)
+			fog_symerr(FOG_SYMERR_NOT_REGULAR, "process %u maps %s, which is not a "
+				   "regular file", p->pid, m->path);
 		if (fd < 0)
 			continue;
-		m->elf = fog_elfcache__get(s->cache, fd);
+		m->elf = fog_elfcache__get_in(s->cache, fd, root_fd);
 		close(fd);
 	}
-	free(line);
-	fclose(f);
+	if (longl)
+		fog_symerr(FOG_SYMERR_MAPS, "/proc/%u/maps has %zu lines longer than %u bytes "
+			   "(skipped)", p->pid, longl, MAPS_LINE_MAX);
+	if (root_fd >= 0)
+		close(root_fd);
+	free(buf);
 	p->read_ns = mono_ns();
 	return err;
 }
@@ -345,42 +399,121 @@ bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid)
 	return !p || p->exited;
 }
 
-/* perf-PID.map of a JIT: "START SIZE name" lines in hex, read from the process's /tmp. */
+int fog_perfmap_parse_line(char *line, __u64 *addr, __u64 *size, const char **name)
+{
+	unsigned long long a, sz;
+	int n = 0;
+
+	if (sscanf(line, "%llx %llx %n", &a, &sz, &n) != 2 || !n || !line[n])
+		return -EINVAL;
+	if (a + (sz ? sz : 1) < a)	/* wraps around the address space */
+		return -EINVAL;
+	*addr = a;
+	*size = sz ? sz : 1;
+	*name = line + n;
+	return 0;
+}
+
+int fog_perfmap_parse(char *buf, size_t len, fog_perfmap_fn fn, void *ctx, size_t *skipped)
+{
+	char *pos = buf, *line;
+	size_t nlines = 0;
+	bool too_long;
+
+	*skipped = 0;
+	while ((line = fog_text_next_line(&pos, buf + len, FOG_PERFMAP_LINE_MAX, &too_long))) {
+		const char *name;
+		__u64 a, sz;
+		int err;
+
+		if (too_long || ++nlines > FOG_PERFMAP_MAX_LINES) {
+			(*skipped)++;
+			continue;
+		}
+		if (fog_perfmap_parse_line(line, &a, &sz, &name))
+			continue;
+		err = fn(ctx, a, sz, name);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+struct perfmap_ctx {
+	struct addr_table *t;
+	size_t cap;
+};
+
+static int perfmap_add(void *ctx, __u64 addr, __u64 size, const char *name)
+{
+	struct perfmap_ctx *c = ctx;
+
+	return table_add(c->t, &c->cap, addr, size, name, NULL);
+}
+
+/* The pid the process sees itself as (the last NSpid of /proc/PID/status). */
+static __u32 ns_pid(__u32 pid)
+{
+	char path[64], *buf, *l, *pos;
+	size_t len;
+	__u32 v = pid;
+	bool too_long;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	if (fog_safe_read_proc(path, STATUS_MAX_BYTES, &buf, &len, NULL))
+		return pid;
+	pos = buf;
+	while ((l = fog_text_next_line(&pos, buf + len, STATUS_MAX_BYTES, &too_long)))
+		if (!strncmp(l, "NSpid:", 6) && (l = strrchr(l, '\t')))
+			v = (__u32)strtoul(l + 1, NULL, 10);
+	free(buf);
+	return v ? v : pid;
+}
+
+/*
+ * perf-PID.map of a JIT: "START SIZE name" lines in hex, in the process's /tmp
+ * seen through its root. The file is the tenant's: it is opened with
+ * fog_safe_open_in_root (a FIFO, a device or a link out of the root is refused
+ * without blocking) and read up to PERFMAP_MAX_BYTES, FOG_PERFMAP_MAX_LINES
+ * lines of at most FOG_PERFMAP_LINE_MAX bytes (a sparse 100 GiB file costs
+ * one bounded read).
+ */
 static void load_perfmap(struct proc *p)
 {
-	char path[128], nspid[32] = "", *line = NULL, *l;
-	size_t cap = 0, tcap = 0;
-	FILE *f;
+	struct perfmap_ctx c = { &p->perfmap, 0 };
+	char path[64], *buf;
+	size_t len, skipped;
+	bool truncated;
+	int fd, err;
 
 	p->perfmap.loaded = true;
-	snprintf(path, sizeof(path), "/proc/%u/status", p->pid);
-	f = fopen(path, "re");
-	if (f) {	/* the file is named with the pid the process sees */
-		while (getline(&line, &cap, f) > 0)
-			if (!strncmp(line, "NSpid:", 6) && (l = strrchr(line, '\t')))
-				snprintf(nspid, sizeof(nspid), "%u", (unsigned int)atoi(l + 1));
-		fclose(f);
-	}
-	if (!nspid[0])
-		snprintf(nspid, sizeof(nspid), "%u", p->pid);
-	snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%s.map", p->pid, nspid);
-	f = fopen(path, "re");
-	if (!f) {
-		free(line);
+	snprintf(path, sizeof(path), "/tmp/perf-%u.map", ns_pid(p->pid));
+	fd = fog_safe_open_in_root((pid_t)p->pid, path, 0);
+	if (fd < 0) {
+		if (fd == -EINVAL || fd == -ELOOP)
+			fog_symerr(FOG_SYMERR_NOT_REGULAR, "process %u: %s is not a regular file "
+				   "(refused)", p->pid, path);
+		else if (fd != -ENOENT && fd != -ESRCH)
+			fog_symerr(FOG_SYMERR_READ, "process %u: cannot open %s: %s", p->pid, path,
+				   strerror(-fd));
 		return;
 	}
-	while (getline(&line, &cap, f) > 0) {
-		unsigned long long a, sz;
-		int n = 0;
-
-		if (sscanf(line, "%llx %llx %n", &a, &sz, &n) != 2 || !n)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		if (table_add(&p->perfmap, &tcap, a, sz ? sz : 1, line + n, NULL))
-			break;
+	err = fog_safe_read_fd(fd, PERFMAP_MAX_BYTES, &buf, &len, &truncated);
+	close(fd);
+	if (err) {
+		fog_symerr(FOG_SYMERR_READ, "process %u: reading %s: %s", p->pid, path,
+			   strerror(-err));
+		return;
 	}
-	fclose(f);
-	free(line);
+	if (truncated)
+		fog_symerr(FOG_SYMERR_PERFMAP, "process %u: %s is larger than %u bytes (read up "
+			   "to that)", p->pid, path, PERFMAP_MAX_BYTES);
+	fog_perfmap_parse(buf, len, perfmap_add, &c, &skipped);
+	if (skipped)
+		fog_symerr(FOG_SYMERR_PERFMAP, "process %u: %s has %zu lines over %u bytes or "
+			   "past line %u (skipped)", p->pid, path, skipped, FOG_PERFMAP_LINE_MAX,
+			   FOG_PERFMAP_MAX_LINES);
+	free(buf);
 	if (p->perfmap.n)
 		qsort(p->perfmap.v, p->perfmap.n, sizeof(*p->perfmap.v), cmp_addr);
 }
@@ -446,33 +579,52 @@ int fog_symbolizer__user(struct fog_symbolizer *s, __u32 pid, __u64 ip, struct f
 	return -ENOENT;
 }
 
+int fog_kallsyms_parse_line(const char *line, __u64 *addr, char *name, size_t name_len,
+			    char *module, size_t module_len)
+{
+	char n[256], mod[128] = "";
+	unsigned long long a;
+	char type;
+	int k;
+
+	k = sscanf(line, "%llx %c %255s %127s", &a, &type, n, mod);
+	if (k < 3 || !a)	/* zero addresses: kptr_restrict hides them */
+		return -EINVAL;
+	if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+		return -ENOENT;
+	*addr = a;
+	snprintf(name, name_len, "%s", n);
+	snprintf(module, module_len, "%s", k == 4 ? mod : "");
+	return 0;
+}
+
+/* /proc/kallsyms, read as a bounded copy (the kernel's, but parsed all the same). */
 static void load_kallsyms(struct fog_symbolizer *s)
 {
-	char *line = NULL, name[256], mod[128];
-	size_t cap = 0, tcap = 0;
-	FILE *f;
+	char *buf, *pos, *line, name[256], mod[128];
+	size_t len, tcap = 0, nlines = 0;
+	bool truncated, too_long;
 
 	s->kallsyms.loaded = true;
 	s->kallsyms_ns = mono_ns();
-	f = fopen("/proc/kallsyms", "re");
-	if (!f)
+	if (fog_safe_read_proc("/proc/kallsyms", KALLSYMS_MAX_BYTES, &buf, &len, &truncated))
 		return;
-	while (getline(&line, &cap, f) > 0) {
-		unsigned long long a;
-		char type;
-		int n;
+	if (truncated)
+		fog_symerr(FOG_SYMERR_TOO_LARGE, "/proc/kallsyms is larger than %u bytes (read "
+			   "up to that)", KALLSYMS_MAX_BYTES);
+	pos = buf;
+	while ((line = fog_text_next_line(&pos, buf + len, 1024, &too_long))) {
+		__u64 a;
 
-		mod[0] = '\0';
-		n = sscanf(line, "%llx %c %255s %127s", &a, &type, name, mod);
-		if (n < 3 || !a)	/* zero addresses: kptr_restrict hides them */
+		if (++nlines > KALLSYMS_MAX_LINES)
+			break;
+		if (too_long || fog_kallsyms_parse_line(line, &a, name, sizeof(name), mod,
+							 sizeof(mod)))
 			continue;
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
-		if (table_add(&s->kallsyms, &tcap, a, 0, name, n == 4 ? mod : NULL))
+		if (table_add(&s->kallsyms, &tcap, a, 0, name, mod[0] ? mod : NULL))
 			break;
 	}
-	fclose(f);
-	free(line);
+	free(buf);
 	if (s->kallsyms.n)
 		qsort(s->kallsyms.v, s->kallsyms.n, sizeof(*s->kallsyms.v), cmp_addr);
 }

@@ -59,6 +59,36 @@ bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid);
 int fog_maps_parse_line(char *line, __u64 *start, __u64 *end, __u64 *pgoff, bool *exec,
 			const char **path);
 
+/* Bounds on a perf-PID.map (a tenant's file): lines read, bytes per line. */
+#define FOG_PERFMAP_MAX_LINES (1u << 20)
+#define FOG_PERFMAP_LINE_MAX 4096
+/*
+ * Parses one perf-PID.map line "START SIZE name" (hex; a size of 0 counts as
+ * 1); returns 0 or -EINVAL (also for a range that wraps). name points into line.
+ */
+int fog_perfmap_parse_line(char *line, __u64 *addr, __u64 *size, const char **name);
+typedef int (*fog_perfmap_fn)(void *ctx, __u64 addr, __u64 size, const char *name);
+/*
+ * Parses a perf map of len bytes in buf (buf[len] must be NUL; lines are cut
+ * in place), calling fn for each valid line; lines longer than
+ * FOG_PERFMAP_LINE_MAX or past FOG_PERFMAP_MAX_LINES are counted in *skipped.
+ * Returns 0 or fn's first error.
+ */
+int fog_perfmap_parse(char *buf, size_t len, fog_perfmap_fn fn, void *ctx, size_t *skipped);
+/*
+ * Parses one /proc/kallsyms line; 0 for a function symbol (name and module,
+ * "" for the kernel, copied and cut to their buffers), -ENOENT for another
+ * type, -EINVAL for a bad line or a hidden (zero) address.
+ */
+int fog_kallsyms_parse_line(const char *line, __u64 *addr, char *name, size_t name_len,
+			    char *module, size_t module_len);
+/*
+ * Returns the next line of the text between *pos and end (end[0] must be a
+ * NUL), cut in place at its newline, and advances *pos; NULL at the end.
+ * *too_long says the line is longer than max_line bytes.
+ */
+char *fog_text_next_line(char **pos, char *end, size_t max_line, bool *too_long);
+
 /* The start time of pid in clock ticks (field 22 of /proc/PID/stat), or 0 when it is gone. */
 __u64 fog_proc_start_time(__u32 pid);
 

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "fog/abi/memprobe.h"
+#include "agent/safe_open.h"
 #include "profile/alloc.h"
 #include "profile/symbolize.h"
 #include "profile/uprobe.h"
@@ -161,21 +162,28 @@ static void set_multi(struct memprobe_bpf *skel)
 					      FOG_BPF_TRACE_UPROBE_MULTI);
 }
 
+#define PROBE_ELF_MAX (512ull << 20)	/* a libc read at most, as elfsym reads ELF files */
+
 /*
- * File offsets of the named functions of an ELF file (.symtab, else .dynsym),
- * through its PT_LOAD segments; an offset stays 0 when the name is not found.
+ * File offsets of the named functions of the ELF file open on fd (.symtab,
+ * else .dynsym), through its PT_LOAD segments; an offset stays 0 when the name
+ * is not found. The file is the tenant's: it is read as a bounded copy (never
+ * mapped, so truncating it cannot raise SIGBUS here) and only the first symbol
+ * table of each type is looked at.
  */
-static int func_offsets(const char *path, const char *const *names, int n, __u64 *offs)
+static int func_offsets(int fd, const char *const *names, int n, __u64 *offs)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0, err = 0;
-	size_t nph = 0;
-	Elf *elf;
+	int found = 0, err = 0;
+	size_t nph = 0, len;
+	char *buf = NULL;
+	Elf *elf = NULL;
 
 	memset(offs, 0, (size_t)n * sizeof(*offs));
-	if (fd < 0)
-		return -errno;
+	err = fog_safe_read_fd(fd, PROBE_ELF_MAX, &buf, &len, NULL);
+	if (err)
+		return err;
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
+	elf = elf_memory(buf, len);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph)) {
 		err = -ENOEXEC;
 		goto out;
@@ -191,7 +199,7 @@ static int func_offsets(const char *path, const char *const *names, int n, __u64
 			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB))
 				continue;
 			d = elf_getdata(scn, NULL);
-			for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			for (size_t i = 0; d && i < d->d_size / sh.sh_entsize; i++) {
 				const char *name;
 				GElf_Sym sym;
 
@@ -205,6 +213,7 @@ static int func_offsets(const char *path, const char *const *names, int n, __u64
 						found++;
 					}
 			}
+			break;	/* one table of each type: no amplification by copies */
 		}
 	}
 	/* virtual addresses to file offsets */
@@ -223,6 +232,30 @@ static int func_offsets(const char *path, const char *const *names, int n, __u64
 out:
 	if (elf)
 		elf_end(elf);
+	free(buf);
+	return err;
+}
+
+/*
+ * Opens the file the probes go on: a map_files link (the mapped file itself)
+ * or the libc path inside the process's root, with fog_safe_open_*: regular
+ * files only, non-blocking, within PROBE_ELF_MAX.
+ */
+static int open_probe_file(const struct fog_memprobe *m)
+{
+	if (strstr(m->probe_path, "/map_files/"))
+		return fog_safe_open_proc(m->probe_path, (off_t)PROBE_ELF_MAX);
+	return fog_safe_open_in_root((pid_t)m->pid, m->libc, (off_t)PROBE_ELF_MAX);
+}
+
+static int func_offsets_path(const struct fog_memprobe *m, const char *const *names, int n,
+			     __u64 *offs)
+{
+	int fd = m ? open_probe_file(m) : fog_safe_open_proc("/proc/self/exe", 0), err;
+
+	if (fd < 0)
+		return fd;
+	err = func_offsets(fd, names, n, offs);
 	close(fd);
 	return err;
 }
@@ -347,7 +380,7 @@ static int calibrate(struct memprobe_bpf *skel, struct fog_memprobe_cost *c)
 	__u64 offs[3];
 
 	/* the executable of this process, which holds libfog */
-	err = func_offsets("/proc/self/exe", names, 3, offs);
+	err = func_offsets_path(NULL, names, 3, offs);
 	if (!err && (!offs[0] || !offs[1]))
 		err = -ENOENT;	/* a stripped executable */
 	if (!err) {
@@ -506,11 +539,11 @@ static int find_libc(struct fog_memprobe *m, __u64 *lo, __u64 *hi)
 static int place_probes(struct fog_memprobe *m)
 {
 	static const __u8 test_rdi[3] = { 0x48, 0x85, 0xff };
-	int fd = open(m->probe_path, O_RDONLY | O_CLOEXEC);
+	int fd = open_probe_file(m);
 	__u8 c[16];
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (int p = 0; p < NPROBES; p++) {
 		if (pread(fd, c, sizeof(c), (off_t)m->offs[p]) != sizeof(c)) {
 			close(fd);
@@ -855,7 +888,7 @@ struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
 	rc = find_libc(m, &lo, &hi);
 	if (rc)
 		goto fail;
-	rc = func_offsets(m->probe_path, probe_names, NPROBES, m->offs);
+	rc = func_offsets_path(m, probe_names, NPROBES, m->offs);
 	for (int p = 0; !rc && p < NPROBES; p++)
 		if (!m->offs[p]) {
 			rc = -ENOENT;
