@@ -71,6 +71,7 @@ static void test_stalls_are_named(void **state)
 {
 	struct run r = { 0 };
 	struct fog_loop_stats st;
+	const struct fog_loop_slow *found;
 	uint64_t one = 1;
 	sigset_t mask;
 
@@ -93,13 +94,21 @@ static void test_stalls_are_named(void **state)
 	assert_int_equal(r.fast_runs, 3);
 	/* 1 slow + 1 fd + 3 fast callbacks */
 	assert_int_equal(st.callbacks, 5);
-	assert_int_equal(st.stalls, 1);
-	/* the 150 ms callback is slow too, and remembered with its name and length */
-	assert_int_equal(st.slow, 1);
-	assert_int_equal(st.nrecent, 1);
-	assert_true(st.recent[0].took_ns >= 150000000ull && st.recent[0].at_ns > 0);
-	assert_memory_equal(st.recent[0].name, "a name longer than the stats keep",
-			    sizeof(st.recent[0].name) - 1);
+	/*
+	 * the 150 ms callback is a stall and slow, remembered with its name and
+	 * length (on a loaded host the others may be slow too: at least it)
+	 */
+	assert_true(st.stalls >= 1 && st.slow >= st.stalls);
+	assert_int_equal(st.nrecent, st.slow);
+	found = NULL;
+	for (unsigned int i = 0; i < st.nrecent; i++)
+		if (!memcmp(st.recent[i].name, "a name longer than the stats keep",
+			    sizeof(st.recent[i].name) - 1))
+			found = &st.recent[i];
+	assert_non_null(found);
+	assert_true(found->took_ns >= 150000000ull && found->at_ns > 0);
+	/* it slept: its thread ran on a CPU for less than it lasted */
+	assert_true(found->cpu_ns < found->took_ns);
 	assert_true(st.longest_ns >= 150000000ull);
 	assert_true(st.longest_ns < 5000000000ull);
 	/* cut to the stats' size, never overrun */

@@ -365,7 +365,9 @@ echo "== uprobe memory mode: cost per allocation, $UPROBE_ROUNDS A/B rounds"
 # A host-wide CPU profile with source lines (the heaviest the profiler does: every process's
 # ELF files and DWARF are read) while a mixed load runs, twice: the first with a cold symbol
 # cache, the second warm. The loop counts its slow callbacks (50 ms or more) and remembers
-# the last 8 by name: the count's growth over a profile, and their names, are printed.
+# the last 8 by name: the count's growth over a profile, and their names, are printed, each
+# with the CPU time the loop's thread got during it (much less than its length: the loop
+# waited for a CPU, starved by the load, rather than doing the work).
 # Knob: BENCH_STALL_SECONDS (profile length, default 10).
 STALL_S=${BENCH_STALL_SECONDS:-10}
 echo
@@ -384,7 +386,7 @@ for round in cold warm; do
 		"\("'"$round"'"): \(.slow - $s0) callbacks of 50 ms or more over the profile (\($w) s); " +
 		"longest since start \(.longest_ms | floor) ms (\(.longest)); " +
 		(.slow - $s0) as $d | .recent_slow | .[(length - ([$d, length] | min)):] |
-		map("\(.name) \(.ms | floor) ms") |
+		map("\(.name) \(.ms | floor) ms (\(.cpu_ms | floor) on a CPU)") |
 		if length == 0 then "none: met" else "the last \(length): " + join(", ") + ": not met" end' \
 		"$DIR/stall-$round.json"
 done

@@ -44,8 +44,17 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Accounts one callback that started at t0 and is named name. */
-static void account(struct fog_loop *loop, const char *name, uint64_t t0)
+/* CPU time of the loop's thread: a slow callback that used little was starved, not busy. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Accounts one callback that started at t0 (its thread's CPU clock at cpu0), named name. */
+static void account(struct fog_loop *loop, const char *name, uint64_t t0, uint64_t cpu0)
 {
 	uint64_t now = mono_ns(), took = now - t0;
 	struct fog_loop_stats *st = &loop->stats;
@@ -64,6 +73,7 @@ static void account(struct fog_loop *loop, const char *name, uint64_t t0)
 		st->nrecent++;
 	st->recent[st->nrecent - 1].at_ns = now;
 	st->recent[st->nrecent - 1].took_ns = took;
+	st->recent[st->nrecent - 1].cpu_ns = cpu_ns() - cpu0;
 	snprintf(st->recent[st->nrecent - 1].name, sizeof(st->recent[0].name), "%s", name);
 	if (took < LOOP_STALL_NS)
 		return;
@@ -221,10 +231,10 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 		int n;
 
 		if (loop->pre) {
-			uint64_t t0 = mono_ns();
+			uint64_t t0 = mono_ns(), cpu0 = cpu_ns();
 
 			loop->pre(loop, loop->pre_ctx);
-			account(loop, "signals", t0);
+			account(loop, "signals", t0, cpu0);
 		}
 		if (loop->stop)
 			break;
@@ -236,7 +246,7 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 		}
 		for (int i = 0; i < n; i++) {
 			struct loop_fd *s = &loop->fds[evs[i].data.u32];
-			uint64_t expirations, t0;
+			uint64_t expirations, t0, cpu0;
 			char name[sizeof(s->name)];
 
 			if (s->fd < 0)
@@ -244,6 +254,7 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 			/* the callback may free or reuse its slot: keep its name */
 			memcpy(name, s->name, sizeof(name));
 			t0 = mono_ns();
+			cpu0 = cpu_ns();
 			if (s->is_timer) {
 				if (read(s->fd, &expirations, sizeof(expirations)) < 0)
 					continue;
@@ -251,7 +262,7 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 			} else {
 				s->fn(s->fd, evs[i].events, s->ctx);
 			}
-			account(loop, name, t0);
+			account(loop, name, t0, cpu0);
 		}
 	}
 	return 0;

@@ -30,6 +30,7 @@ void fog_loop__free(struct fog_loop *loop);
 struct fog_loop_slow {
 	uint64_t at_ns;	/* CLOCK_MONOTONIC when it ended */
 	uint64_t took_ns;
+	uint64_t cpu_ns;	/* of it the loop's thread ran on a CPU (less: it waited for one) */
 	char name[24];
 };
 

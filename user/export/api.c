@@ -55,9 +55,11 @@ static int get_status(const struct fog_http_req *req, struct fog_http_resp *resp
 
 		fog_loop__stats(c->loop, &ls);
 		for (unsigned int i = 0; i < ls.nrecent; i++)
-			json_array_append_new(recent, json_pack("{s:s, s:f, s:f}", "name",
+			json_array_append_new(recent, json_pack("{s:s, s:f, s:f, s:f}", "name",
 								ls.recent[i].name, "ms",
 								(double)ls.recent[i].took_ns / 1e6,
+								"cpu_ms",
+								(double)ls.recent[i].cpu_ns / 1e6,
 								"age_seconds",
 								(double)(now - ls.recent[i].at_ns) / 1e9));
 		json_object_set_new(j, "loop",
