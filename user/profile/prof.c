@@ -14,7 +14,6 @@ struct fog_prof *fog_prof__new(enum fog_prof_kind kind)
 		return NULL;
 	p->kind = kind;
 	p->mem_psi_some_avg10 = -1;
-	p->cache = calloc(1, sizeof(*p->cache));	/* without it, renders are not cached */
 	return p;
 }
 
@@ -46,9 +45,6 @@ void fog_prof__free(struct fog_prof *p)
 	free(p->leaks);
 	free(p->growth);
 	free(p->procs);
-	for (int i = 0; p->cache && i < FOG_PROF_CACHE_FORMATS; i++)
-		free(p->cache->e[i].body);
-	free(p->cache);
 	free(p);
 }
 
@@ -210,7 +206,6 @@ long fog_prof__frame(struct fog_prof *p, const char *func, const char *module, _
 		return -ENOMEM;
 	}
 	p->hash[j] = (__u32)++p->nframes;
-	p->gen++;
 	return (long)p->nframes - 1;
 }
 
@@ -230,7 +225,6 @@ int fog_prof__frame_src(struct fog_prof *p, size_t frame, const char *file, __u3
 	f->file = a;
 	f->func_file = b;
 	f->line = line;
-	p->gen++;
 	return 0;
 }
 
@@ -250,7 +244,6 @@ __u32 fog_prof__mapping(struct fog_prof *p, const char *file, __u64 start, __u64
 	*v = (struct fog_prof_mapping){ start, limit, offset, clean_dup(file ? file : "") };
 	if (!v->file)
 		return 0;
-	p->gen++;
 	snprintf(v->build_id, sizeof(v->build_id), "%s", build_id ? build_id : "");
 	return (__u32)++p->nmaps;
 }
@@ -267,7 +260,6 @@ int fog_prof__add_stack(struct fog_prof *p, __u32 pid, const char *comm, const _
 			s->value += value;
 			s->count += count;
 			p->total += value;
-			p->gen++;
 			return 0;
 		}
 		if (p->nstacks - i > 64)	/* merging is best effort: bounded work */
@@ -291,7 +283,6 @@ int fog_prof__add_stack(struct fog_prof *p, __u32 pid, const char *comm, const _
 	memcpy(s->frames, frames, n * sizeof(*frames));
 	p->nstacks++;
 	p->total += value;
-	p->gen++;
 	return 0;
 }
 
@@ -314,7 +305,6 @@ void fog_prof__note(struct fog_prof *p, const char *fmt, ...)
 	v[p->nnotes] = strdup(buf);
 	if (v[p->nnotes]) {
 		p->nnotes++;
-		p->gen++;
 	}
 }
 
