@@ -303,9 +303,8 @@ void fog_prof__note(struct fog_prof *p, const char *fmt, ...)
 		return;
 	p->notes = v;
 	v[p->nnotes] = strdup(buf);
-	if (v[p->nnotes]) {
+	if (v[p->nnotes])
 		p->nnotes++;
-	}
 }
 
 /* Appends ";name" to buf at o with ';' in the name replaced; returns the new length. */
@@ -316,6 +315,12 @@ static size_t append_frame(char *buf, size_t len, size_t o, const char *name)
 	buf[o++] = ';';
 	for (; *name && o + 1 < len; name++)
 		buf[o++] = *name == ';' ? ':' : *name;
+	/* cut short: never in the middle of a UTF-8 sequence */
+	if (*name && (*name & 0xc0) == 0x80)
+		while (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+			o--;
+	if (*name && o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0xc0)
+		o--;
 	buf[o] = '\0';
 	return o;
 }
@@ -541,8 +546,11 @@ out:
 	return err;
 }
 
-/* "comm;outer (a.c:3);...;leaf (b.c:9)": the file's base name keeps frames short. */
-static void write_stack_lines(const struct fog_prof *p, const struct fog_prof_stack *s, FILE *f)
+/*
+ * One folded line's frames, "comm;outer;...;leaf", with p->lines "func (file.c:12)"
+ * (the file's base name keeps frames short). Written name by name: no stack is cut.
+ */
+static void write_stack(const struct fog_prof *p, const struct fog_prof_stack *s, FILE *f)
 {
 	char buf[FOG_PROF_NAME_MAX];
 
@@ -554,7 +562,7 @@ static void write_stack_lines(const struct fog_prof *p, const struct fog_prof_st
 
 		fog_prof_clean_name(buf, sizeof(buf), fr->func, true);
 		fprintf(f, ";%s", buf);
-		if (fr->file && fr->line) {
+		if (p->lines && fr->file && fr->line) {
 			fog_prof_clean_name(buf, sizeof(buf), base ? base + 1 : fr->file, true);
 			fprintf(f, " (%s:%u)", buf, fr->line);
 		}
@@ -563,20 +571,10 @@ static void write_stack_lines(const struct fog_prof *p, const struct fog_prof_st
 
 int fog_prof_write_folded(const struct fog_prof *p, FILE *f)
 {
-	char *buf = malloc(65536);
-
-	if (!buf)
-		return -ENOMEM;
 	for (size_t i = 0; i < p->nstacks; i++) {
-		if (p->lines) {
-			write_stack_lines(p, &p->stacks[i], f);
-			fprintf(f, " %llu\n", (unsigned long long)p->stacks[i].value);
-			continue;
-		}
-		fog_prof_stack_name(p, &p->stacks[i], buf, 65536);
-		fprintf(f, "%s %llu\n", buf, (unsigned long long)p->stacks[i].value);
+		write_stack(p, &p->stacks[i], f);
+		fprintf(f, " %llu\n", (unsigned long long)p->stacks[i].value);
 	}
-	free(buf);
 	return ferror(f) ? -EIO : 0;
 }
 
