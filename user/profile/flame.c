@@ -133,8 +133,20 @@ static int build_tree(const struct fog_prof *p, struct tree *t)
 	return 0;
 }
 
-void fog_xml_escape(FILE *f, const char *s)
+void fog_xml_escape(FILE *f, const char *raw)
 {
+	/*
+	 * Valid UTF-8 whatever the string's origin (a comm from the collectors, a
+	 * note): invalid bytes become U+FFFD, control characters '?'.
+	 */
+	size_t cap = strlen(raw) * 3 + 4;
+	char *buf = malloc(cap);
+	const char *s = raw;
+
+	if (buf) {
+		fog_prof_clean_name(buf, cap, raw, false);
+		s = buf;
+	}
 	for (; *s; s++) {
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;
@@ -147,6 +159,7 @@ void fog_xml_escape(FILE *f, const char *s)
 			fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
 		}
 	}
+	free(buf);
 }
 
 /* A stable warm colour per name; kernel frames orange, unknown ones grey. */
