@@ -123,6 +123,31 @@ static const char *format_of(const char *path)
 	return NULL;
 }
 
+/* CPU and off-CPU: the hottest user function and the kernel share, from the API's summary. */
+static void print_summary(const json_t *s)
+{
+	const json_t *hot = json_object_get(s, "hot_user_function");
+	const json_t *k = json_object_get(s, "kernel");
+	double total = (double)json_integer_value(json_object_get(s, "total"));
+	const char *kf = json_string_value(json_object_get(k, "hottest_function"));
+
+	if (!s || total <= 0)
+		return;
+	if (json_is_object(hot))
+		fprintf(stderr, "fogctl profile: hot user function %s: %.1f%% of samples incl. "
+			"kernel time it caused (%.1f%% in the kernel)\n",
+			json_string_value(json_object_get(hot, "function")) ?: "?",
+			100.0 * (double)json_integer_value(json_object_get(hot, "self")) / total,
+			100.0 * (double)json_integer_value(json_object_get(hot, "self_in_kernel")) /
+				total);
+	else
+		fprintf(stderr, "fogctl profile: no user function in the samples\n");
+	if (json_is_object(k))
+		fprintf(stderr, "fogctl profile: kernel: %.1f%% of samples%s%s\n",
+			100.0 * json_real_value(json_object_get(k, "share")),
+			kf ? ", hottest kernel function " : "", kf ? kf : "");
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fogctl profile (-p PID | --cgroup PATH | --all) [-d DURATION] [-F HZ]\n"
@@ -292,7 +317,7 @@ int fogctl_profile(int argc, char **argv)
 	bool uprobe = false, seconds_given = false;
 	unsigned int duty_on = 0, duty_off = 0;
 	struct fogctl_buf b = { 0 };
-	json_t *req = json_object(), *j;
+	json_t *req = json_object(), *j, *summary = NULL;
 	char path[128], *body;
 	FILE *out = stdout;
 	long status, id;
@@ -456,6 +481,8 @@ int fogctl_profile(int argc, char **argv)
 						"profile failed");
 			if (done)
 				print_uprobe_cost(json_object_get(j, "uprobe"), tty);
+			if (done && (!strcmp(mode, "cpu") || !strcmp(mode, "offcpu")))
+				summary = json_incref(json_object_get(j, "summary"));
 			json_decref(j);
 			if (!done)
 				goto out;
@@ -488,6 +515,8 @@ int fogctl_profile(int argc, char **argv)
 	}
 	if (tty)
 		fputs("\r\033[K", stderr);
+	print_summary(summary);
+	json_decref(summary);
 	snprintf(path, sizeof(path), "/api/v1/profile/%ld/%s%s", id, format,
 		 alloc_view ? "?view=alloc" : "");
 	rc = save_output(path, "cannot fetch the output", 60, out, out_path);

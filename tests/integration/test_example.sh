@@ -79,7 +79,7 @@ else
 	[ "$report" = "$T_DIR/fog_example.html" ] || t_fail "no profile report line (got '$report')"
 	[ -s "$report" ] || t_fail "report $report is missing or empty"
 	grep -q '<html' "$report" || t_fail "$report is not HTML"
-	hot=$(sed -n 's/^profile: [0-9]* samples, hot function \([^ ]*\) .*/\1/p' "$T_DIR/out")
+	hot=$(sed -n 's/^profile: [0-9]* samples, hot user function \([^ ]*\) .*/\1/p' "$T_DIR/out")
 	[ "$hot" = "$HOT" ] || t_fail "hot function '$hot', want $HOT (the checksum loop)"
 	grep -q "$HOT" "$report" || t_fail "report $report does not mention $HOT"
 fi

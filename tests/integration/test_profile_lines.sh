@@ -26,6 +26,11 @@ total=$(awk '{ s += $NF } END { printf "%.0f\n", s }' "$T_DIR/lines.folded")
 good=$(awk -v w="$want" 'index($0, w) { s += $NF } END { printf "%.0f\n", s }' "$T_DIR/lines.folded")
 t_log "$good of $total samples under '$want'"
 [ "$total" -ge 30 ] || t_fail "only $total samples"
+# fogctl names the hot user function (lines_hot burns the CPU) and the kernel share apart
+grep -q '^fogctl profile: hot user function lines_hot: [0-9.]*% of samples incl. kernel time' \
+	"$T_DIR/fogctl.err" || t_fail "fogctl names no hot user function: $(cat "$T_DIR/fogctl.err")"
+grep -q '^fogctl profile: kernel: [0-9.]*% of samples' "$T_DIR/fogctl.err" ||
+	t_fail "fogctl shows no kernel share: $(cat "$T_DIR/fogctl.err")"
 [ $((good * 100)) -ge $((total * 80)) ] ||
 	t_fail "'$want' has $good of $total samples: $(sort -t' ' -k2 -n "$T_DIR/lines.folded" | tail -3)"
 grep -q ';main (prof_lines.c:[0-9]*);lines_caller' "$T_DIR/lines.folded" ||

@@ -287,6 +287,13 @@ sampler_pairs alloc_bench alloc
 printf 'JSON round trips (alloc_json, ~1,400 allocations each): '
 sampler_pairs alloc_json json
 
+# Rendering in distinct functions (tools/bench/render_bench.c, about 5 s): one CPU profile of
+# BENCH_RENDER_FUNCS (default 50000) distinct leaf functions rendered in every format (median
+# of 3). Was quadratic in distinct functions (issue 12: 20,000 took 1.34 s per render).
+echo
+echo "== profile rendering, ${BENCH_RENDER_FUNCS:-50000} distinct functions (render_bench)"
+"$OUTPUT/bench/render_bench" -n "${BENCH_RENDER_FUNCS:-50000}" -r 3
+
 # ---- load: HTTP and placement-engine submissions (tools/bench/sched_load.c, about 120 s) ----
 # Loopback only. wrk against /metrics and /api/v1/processes on fogd's TCP listener while all
 # collectors run (requests/s, p99 from wrk --latency); then tools/bench/sched_load submits

@@ -668,7 +668,8 @@ static void finish_profile(struct example *ex, struct fog_profile_result **res)
 	else
 		printf("profile report: %s\n", path);
 	top = fog_profile_result_top(*res, FOG_PROFILE_VIEW_CPU, &self);
-	printf("profile: %llu samples, hot function %s (%llu samples as the leaf)\n",
+	printf("profile: %llu samples, hot user function %s (%llu samples incl. kernel time it "
+	       "caused)\n",
 	       (unsigned long long)fog_profile_result_total(*res, FOG_PROFILE_VIEW_CPU),
 	       top ? top : "(none)", (unsigned long long)self);
 }

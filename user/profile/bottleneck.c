@@ -35,25 +35,39 @@ static enum fog_severity grade(double figure, double threshold)
 	return figure >= 2 * threshold ? FOG_SEV_CRITICAL : FOG_SEV_WARNING;
 }
 
-/* The heaviest stack that holds the function, as "outer;...;leaf". */
-static void heaviest_stack(const struct fog_prof *p, const char *func, char *buf, size_t len)
+static double pct(__u64 v, __u64 total)
 {
-	const struct fog_prof_stack *best = NULL;
+	return total ? 100.0 * (double)v / (double)total : 0;
+}
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < p->nstacks; i++) {
-		const struct fog_prof_stack *s = &p->stacks[i];
+/*
+ * Kernel hot spot: the hottest kernel function as the leaf, over the CPU
+ * budget. A warning at most: where an interrupt is delivered (irq re-enable
+ * on some hypervisors) is not the work itself, the user finding names that.
+ */
+static size_t kernel_finding(const struct fog_prof *p, const struct fog_bottleneck_cfg *cfg,
+			     struct fog_finding *f)
+{
+	struct fog_prof_kernel_time k;
+	double v;
 
-		if (best && s->value <= best->value)
-			continue;
-		for (__u32 k = 0; k < s->n; k++)
-			if (!strcmp(p->frames[s->frames[k]].func, func)) {
-				best = s;
-				break;
-			}
-	}
-	if (best)
-		fog_prof_stack_name(p, best, buf, len);
+	if (fog_prof_kernel_time(p, &k) || !k.func)
+		return 0;
+	v = (double)k.func_self * (double)p->period / 1e9;
+	if (v <= cfg->func_seconds)
+		return 0;
+	*f = (struct fog_finding){ .severity = FOG_SEV_WARNING, .rule = "cpu_kernel", .figure = v,
+				   .threshold = cfg->func_seconds };
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "kernel: %.100s %.1f%% of samples (%.2f s as the leaf), %.1f%% of samples in the "
+		 "kernel; hottest kernel path %.200s%s%.100s", k.func, pct(k.func_self, p->total), v,
+		 pct(k.value, p->total), k.path, k.user_func ? ", under user function " : "",
+		 k.user_func ? k.user_func : "");
+	snprintf(f->action, sizeof(f->action),
+		 "make fewer or larger system calls from %.100s; a leaf where interrupts are "
+		 "re-enabled is where the timer lands, not the work itself",
+		 k.user_func ? k.user_func : "the program");
+	return 1;
 }
 
 size_t fog_bottleneck_find(const struct fog_prof *p, const struct fog_bottleneck_cfg *cfg,
@@ -64,7 +78,8 @@ size_t fog_bottleneck_find(const struct fog_prof *p, const struct fog_bottleneck
 	char stack[384];
 
 	/* the rules speak of CPU seconds or bytes: blocked time (off-CPU) has none */
-	fn = p->kind == FOG_PROF_OFFCPU ? NULL : fog_prof_functions(p, true, &nf);
+	fn = p->kind == FOG_PROF_OFFCPU ? NULL :
+					  fog_prof_functions_of(p, true, FOG_PROF_FUNCS_USER, &nf);
 	for (size_t i = 0; fn && i < nf && n < max; i++) {
 		double v = p->kind == FOG_PROF_CPU ? (double)fn[i].total * (double)p->period / 1e9 :
 						     (double)fn[i].total;
@@ -76,16 +91,17 @@ size_t fog_bottleneck_find(const struct fog_prof *p, const struct fog_bottleneck
 		/* a function whose own share is tiny is only on the path: report where time is spent */
 		if ((double)fn[i].self < 0.05 * (double)fn[i].total && i + 1 < nf)
 			continue;
-		heaviest_stack(p, fn[i].func, stack, sizeof(stack));
+		fog_prof_stack_name(p, &p->stacks[fn[i].heaviest], stack, sizeof(stack));
 		*f = (struct fog_finding){ .severity = grade(v, limit), .figure = v,
 					   .threshold = limit };
 		if (p->kind == FOG_PROF_CPU) {
 			f->rule = "cpu_function";
 			snprintf(f->evidence, sizeof(f->evidence),
-				 "%s used %.2f s of CPU (%.1f%% of samples, %.1f%% in itself); "
-				 "heaviest stack %s", fn[i].func, v,
-				 p->total ? 100.0 * (double)fn[i].total / (double)p->total : 0,
-				 p->total ? 100.0 * (double)fn[i].self / (double)p->total : 0, stack);
+				 "%.100s used %.2f s of CPU (%.1f%% of samples with "
+				 "callees, %.1f%% in this user function itself incl. the kernel time "
+				 "it caused, %.1f%% in the kernel); heaviest stack %.250s", fn[i].func, v,
+				 pct(fn[i].total, p->total), pct(fn[i].self, p->total),
+				 pct(fn[i].in_kernel, p->total), stack);
 			snprintf(f->action, sizeof(f->action),
 				 "optimise %s or call it less often; look at its callers in the "
 				 "flame graph", fn[i].func);
@@ -100,6 +116,8 @@ size_t fog_bottleneck_find(const struct fog_prof *p, const struct fog_bottleneck
 		n++;
 	}
 	free(fn);
+	if (p->kind == FOG_PROF_CPU && n < max)
+		n += kernel_finding(p, cfg, &out[n]);
 	for (size_t i = 0; i < p->nleaks && n < max; i++) {
 		const struct fog_prof_leak *l = &p->leaks[i];
 

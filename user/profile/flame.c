@@ -16,45 +16,97 @@ struct node {
 	__u64 value;
 	__u32 child;	/* first child + 1 */
 	__u32 next;	/* next sibling + 1 */
+	__u32 last;	/* last child (an index), valid when child is set */
 };
 
 struct tree {
 	struct node *v;
 	size_t n, cap;
 	unsigned int depth;
+	__u32 *hash;	/* node index + 1 by (parent, name), open addressing */
+	size_t hcap;
+	__u32 *parent;	/* each node's parent, for the hash */
 };
 
+static size_t node_hash(__u32 parent, const char *name, size_t hcap)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ ((__u64)parent * 0x9e3779b97f4a7c15ULL);
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 29)) & (hcap - 1);
+}
+
+static int tree_grow(struct tree *t)
+{
+	size_t cap = t->cap * 2, hcap = t->hcap * 2;
+	struct node *v = realloc(t->v, cap * sizeof(*v));
+	__u32 *par = v ? realloc(t->parent, cap * sizeof(*par)) : NULL;
+	__u32 *h = par ? calloc(hcap, sizeof(*h)) : NULL;
+
+	if (v)
+		t->v = v;
+	if (par)
+		t->parent = par;
+	if (!h)
+		return -ENOMEM;
+	t->cap = cap;
+	for (size_t i = 1; i < t->n; i++) {
+		size_t j = node_hash(t->parent[i], t->v[i].name, hcap);
+
+		while (h[j])
+			j = (j + 1) & (hcap - 1);
+		h[j] = (__u32)i + 1;
+	}
+	free(t->hash);
+	t->hash = h;
+	t->hcap = hcap;
+	return 0;
+}
+
+/* The child of parent named name, made when new (children kept in insertion order). */
 static long add_node(struct tree *t, __u32 parent, const char *name, bool kernel)
 {
+	size_t j = node_hash(parent, name, t->hcap);
 	struct node *pn;
 	__u32 *link;
 
-	for (link = &t->v[parent].child; *link; link = &t->v[*link - 1].next)
-		if (!strcmp(t->v[*link - 1].name, name))
-			return (long)*link - 1;
-	if (t->n == t->cap) {
-		size_t cap = t->cap * 2;
-		struct node *v = realloc(t->v, cap * sizeof(*v));
+	for (; t->hash[j]; j = (j + 1) & (t->hcap - 1)) {
+		__u32 i = t->hash[j] - 1;
 
-		if (!v)
+		if (t->parent[i] == parent && !strcmp(t->v[i].name, name))
+			return (long)i;
+	}
+	if (t->n == t->cap) {
+		if (tree_grow(t))
 			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-		/* link pointed into the old array: find the end again */
-		for (link = &t->v[parent].child; *link; link = &t->v[*link - 1].next)
+		for (j = node_hash(parent, name, t->hcap); t->hash[j]; j = (j + 1) & (t->hcap - 1))
 			;
 	}
 	pn = &t->v[t->n];
 	*pn = (struct node){ name, kernel, 0, 0, 0 };
-	*link = (__u32)++t->n;
+	t->parent[t->n] = parent;
+	t->hash[j] = (__u32)t->n + 1;
+	/* append after the last child: the parent keeps its last child's index */
+	if (!t->v[parent].child) {
+		t->v[parent].child = (__u32)t->n + 1;
+	} else {
+		link = &t->v[t->v[parent].last].next;
+		*link = (__u32)t->n + 1;
+	}
+	t->v[parent].last = (__u32)t->n;
+	t->n++;
 	return (long)t->n - 1;
 }
 
 static int build_tree(const struct fog_prof *p, struct tree *t)
 {
 	t->cap = 1024;
+	t->hcap = 2048;	/* twice cap: at most half full */
 	t->v = calloc(t->cap, sizeof(*t->v));
-	if (!t->v)
+	t->parent = calloc(t->cap, sizeof(*t->parent));
+	t->hash = calloc(t->hcap, sizeof(*t->hash));
+	if (!t->v || !t->parent || !t->hash)
 		return -ENOMEM;
 	t->v[0] = (struct node){ "all", false, p->total, 0, 0 };
 	t->n = 1;
@@ -81,8 +133,20 @@ static int build_tree(const struct fog_prof *p, struct tree *t)
 	return 0;
 }
 
-void fog_xml_escape(FILE *f, const char *s)
+void fog_xml_escape(FILE *f, const char *raw)
 {
+	/*
+	 * Valid UTF-8 whatever the string's origin (a comm from the collectors, a
+	 * note): invalid bytes become U+FFFD, control characters '?'.
+	 */
+	size_t cap = strlen(raw) * 3 + 4;
+	char *buf = malloc(cap);
+	const char *s = raw;
+
+	if (buf) {
+		fog_prof_clean_name(buf, cap, raw, false);
+		s = buf;
+	}
 	for (; *s; s++) {
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;
@@ -95,6 +159,7 @@ void fog_xml_escape(FILE *f, const char *s)
 			fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
 		}
 	}
+	free(buf);
 }
 
 /* A stable warm colour per name; kernel frames orange, unknown ones grey. */
@@ -201,6 +266,8 @@ int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o
 	err = build_tree(p, &t);
 	if (err) {
 		free(t.v);
+		free(t.parent);
+		free(t.hash);
 		return err;
 	}
 	e = (struct emit){
@@ -245,6 +312,8 @@ int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o
 	fprintf(f, "<script type=\"text/javascript\"><![CDATA[\n%s]]></script>\n</svg>\n",
 		flame_js);
 	free(t.v);
+	free(t.parent);
+	free(t.hash);
 	return ferror(f) ? -EIO : 0;
 }
 

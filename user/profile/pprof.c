@@ -155,23 +155,37 @@ static void pb_free(struct pb *b)
 	free(b->st.hash);
 }
 
-/* Functions by (name, module): ids are 1-based; frame_func maps each frame to one. */
+/*
+ * Functions by (name, module): ids are 1-based; frame_func maps each frame to
+ * one. Equal strings have equal ids, so functions are found by the pair of
+ * ids in a hash (linear in frames).
+ */
 static int build_functions(struct pb *b, const struct fog_prof *p, __u64 *frame_func)
 {
-	size_t n = 0;
+	size_t n = 0, cap = 16;
+	__u32 *h;	/* function index + 1 */
 
+	while (cap < 2 * p->nframes + 2)
+		cap *= 2;
+	h = calloc(cap, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
 	for (size_t i = 0; i < p->nframes; i++) {
 		const struct fog_prof_frame *f = &p->frames[i];
 		int64_t name = strtab_id(&b->st, f->func);
 		int64_t file = strtab_id(&b->st, f->func_file ? f->func_file : f->module);
 		size_t j;
 
-		if (name < 0 || file < 0)
+		if (name < 0 || file < 0) {
+			free(h);
 			return -ENOMEM;
-		for (j = 0; j < n; j++)	/* ids of equal strings are equal */
-			if (b->funcs[j].name == name && b->funcs[j].filename == file)
+		}
+		j = (((__u64)name * 0x9e3779b97f4a7c15ULL) ^ ((__u64)file * 0xc2b2ae3d27d4eb4fULL)) >>
+		    17;
+		for (j &= cap - 1; h[j]; j = (j + 1) & (cap - 1))
+			if (b->funcs[h[j] - 1].name == name && b->funcs[h[j] - 1].filename == file)
 				break;
-		if (j == n) {
+		if (!h[j]) {
 			Fogpprof__Function init = FOGPPROF__FUNCTION__INIT;
 
 			b->funcs[n] = init;
@@ -180,10 +194,11 @@ static int build_functions(struct pb *b, const struct fog_prof *p, __u64 *frame_
 			b->funcs[n].system_name = name;
 			b->funcs[n].filename = file;
 			b->func_ptrs[n] = &b->funcs[n];
-			n++;
+			h[j] = (__u32)++n;
 		}
-		frame_func[i] = j + 1;
+		frame_func[i] = h[j];
 	}
+	free(h);
 	b->prof.n_function = n;
 	b->prof.function = b->func_ptrs;
 	return 0;

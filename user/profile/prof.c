@@ -14,7 +14,6 @@ struct fog_prof *fog_prof__new(enum fog_prof_kind kind)
 		return NULL;
 	p->kind = kind;
 	p->mem_psi_some_avg10 = -1;
-	p->cache = calloc(1, sizeof(*p->cache));	/* without it, renders are not cached */
 	return p;
 }
 
@@ -46,9 +45,6 @@ void fog_prof__free(struct fog_prof *p)
 	free(p->leaks);
 	free(p->growth);
 	free(p->procs);
-	for (int i = 0; p->cache && i < FOG_PROF_CACHE_FORMATS; i++)
-		free(p->cache->e[i].body);
-	free(p->cache);
 	free(p);
 }
 
@@ -210,7 +206,6 @@ long fog_prof__frame(struct fog_prof *p, const char *func, const char *module, _
 		return -ENOMEM;
 	}
 	p->hash[j] = (__u32)++p->nframes;
-	p->gen++;
 	return (long)p->nframes - 1;
 }
 
@@ -230,7 +225,6 @@ int fog_prof__frame_src(struct fog_prof *p, size_t frame, const char *file, __u3
 	f->file = a;
 	f->func_file = b;
 	f->line = line;
-	p->gen++;
 	return 0;
 }
 
@@ -250,7 +244,6 @@ __u32 fog_prof__mapping(struct fog_prof *p, const char *file, __u64 start, __u64
 	*v = (struct fog_prof_mapping){ start, limit, offset, clean_dup(file ? file : "") };
 	if (!v->file)
 		return 0;
-	p->gen++;
 	snprintf(v->build_id, sizeof(v->build_id), "%s", build_id ? build_id : "");
 	return (__u32)++p->nmaps;
 }
@@ -267,7 +260,6 @@ int fog_prof__add_stack(struct fog_prof *p, __u32 pid, const char *comm, const _
 			s->value += value;
 			s->count += count;
 			p->total += value;
-			p->gen++;
 			return 0;
 		}
 		if (p->nstacks - i > 64)	/* merging is best effort: bounded work */
@@ -291,7 +283,6 @@ int fog_prof__add_stack(struct fog_prof *p, __u32 pid, const char *comm, const _
 	memcpy(s->frames, frames, n * sizeof(*frames));
 	p->nstacks++;
 	p->total += value;
-	p->gen++;
 	return 0;
 }
 
@@ -312,10 +303,8 @@ void fog_prof__note(struct fog_prof *p, const char *fmt, ...)
 		return;
 	p->notes = v;
 	v[p->nnotes] = strdup(buf);
-	if (v[p->nnotes]) {
+	if (v[p->nnotes])
 		p->nnotes++;
-		p->gen++;
-	}
 }
 
 /* Appends ";name" to buf at o with ';' in the name replaced; returns the new length. */
@@ -326,6 +315,12 @@ static size_t append_frame(char *buf, size_t len, size_t o, const char *name)
 	buf[o++] = ';';
 	for (; *name && o + 1 < len; name++)
 		buf[o++] = *name == ';' ? ':' : *name;
+	/* cut short: never in the middle of a UTF-8 sequence */
+	if (*name && (*name & 0xc0) == 0x80)
+		while (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+			o--;
+	if (*name && o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0xc0)
+		o--;
 	buf[o] = '\0';
 	return o;
 }
@@ -551,8 +546,11 @@ out:
 	return err;
 }
 
-/* "comm;outer (a.c:3);...;leaf (b.c:9)": the file's base name keeps frames short. */
-static void write_stack_lines(const struct fog_prof *p, const struct fog_prof_stack *s, FILE *f)
+/*
+ * One folded line's frames, "comm;outer;...;leaf", with p->lines "func (file.c:12)"
+ * (the file's base name keeps frames short). Written name by name: no stack is cut.
+ */
+static void write_stack(const struct fog_prof *p, const struct fog_prof_stack *s, FILE *f)
 {
 	char buf[FOG_PROF_NAME_MAX];
 
@@ -564,7 +562,7 @@ static void write_stack_lines(const struct fog_prof *p, const struct fog_prof_st
 
 		fog_prof_clean_name(buf, sizeof(buf), fr->func, true);
 		fprintf(f, ";%s", buf);
-		if (fr->file && fr->line) {
+		if (p->lines && fr->file && fr->line) {
 			fog_prof_clean_name(buf, sizeof(buf), base ? base + 1 : fr->file, true);
 			fprintf(f, " (%s:%u)", buf, fr->line);
 		}
@@ -573,20 +571,10 @@ static void write_stack_lines(const struct fog_prof *p, const struct fog_prof_st
 
 int fog_prof_write_folded(const struct fog_prof *p, FILE *f)
 {
-	char *buf = malloc(65536);
-
-	if (!buf)
-		return -ENOMEM;
 	for (size_t i = 0; i < p->nstacks; i++) {
-		if (p->lines) {
-			write_stack_lines(p, &p->stacks[i], f);
-			fprintf(f, " %llu\n", (unsigned long long)p->stacks[i].value);
-			continue;
-		}
-		fog_prof_stack_name(p, &p->stacks[i], buf, 65536);
-		fprintf(f, "%s %llu\n", buf, (unsigned long long)p->stacks[i].value);
+		write_stack(p, &p->stacks[i], f);
+		fprintf(f, " %llu\n", (unsigned long long)p->stacks[i].value);
 	}
-	free(buf);
 	return ferror(f) ? -EIO : 0;
 }
 

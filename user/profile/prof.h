@@ -113,22 +113,6 @@ struct fog_prof {
 	size_t nleaks;
 	struct fog_prof_point *growth;	/* memory profiles: live bytes over time, oldest first */
 	size_t ngrowth;
-	__u64 gen;	/* bumped by every fog_prof__ change: renders cached under it */
-	struct fog_prof_render_cache *cache;	/* render.c's, freed with the profile */
-};
-
-/* Rendered outputs of a profile by format, valid while nothing in it changes. */
-#define FOG_PROF_CACHE_FORMATS 8
-struct fog_prof_render_cache {
-	struct {
-		const char *format;	/* a static name, NULL when the slot is free */
-		char *body;
-		size_t len;
-		const char *content_type;
-		__u64 stamp[12];	/* the profile's state when rendered */
-	} e[FOG_PROF_CACHE_FORMATS];
-	unsigned long renders;	/* renders made */
-	unsigned long hits;	/* renders answered from the cache */
 };
 
 struct fog_prof *fog_prof__new(enum fog_prof_kind kind);

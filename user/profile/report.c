@@ -10,29 +10,83 @@
 #define TOP 25
 #define MAX_FINDINGS 32
 
-static void top_table(const struct fog_prof *p, FILE *f, bool by_total, double unit_scale,
-		      const char *unit)
+static double pct(__u64 v, __u64 total)
 {
+	return total ? 100.0 * (double)v / (double)total : 0;
+}
+
+/*
+ * A table of functions of one side (user or kernel). A user function's self
+ * holds the kernel time its calls caused (shown apart); a kernel function's
+ * self is where it was the leaf.
+ */
+static void top_table(const struct fog_prof *p, FILE *f, bool by_total, enum fog_prof_side side,
+		      double unit_scale, const char *unit)
+{
+	bool user = side == FOG_PROF_FUNCS_USER;
 	struct fog_prof_func *fn;
 	size_t n = 0;
 
-	fn = fog_prof_functions(p, by_total, &n);
-	fprintf(f, "<h3>Top functions by %s</h3>\n<table><tr><th>function</th><th>module</th>"
-		   "<th>self</th><th>self %%</th><th>total</th><th>total %%</th></tr>\n",
-		by_total ? "total (with callees)" : "self");
+	fn = fog_prof_functions_of(p, by_total, side, &n);
+	fprintf(f, "<h3>Top %s functions by %s</h3>\n<table><tr><th>function</th><th>module</th>"
+		   "<th>self%s</th><th>self %%</th>%s<th>total</th><th>total %%</th></tr>\n",
+		user ? "user" : "kernel", by_total ? "total (with callees)" : "self",
+		user ? " (incl. kernel time it caused)" : " (as the leaf)",
+		user ? "<th>of it in the kernel</th>" : "");
 	for (size_t i = 0; fn && i < n && i < TOP; i++) {
 		fputs("<tr><td>", f);
 		fog_xml_escape(f, fn[i].func);
 		fputs("</td><td>", f);
 		fog_xml_escape(f, fn[i].module ? fn[i].module : "");
-		fprintf(f, "</td><td>%.3f %s</td><td>%.1f</td><td>%.3f %s</td><td>%.1f</td></tr>\n",
-			(double)fn[i].self * unit_scale, unit,
-			p->total ? 100.0 * (double)fn[i].self / (double)p->total : 0,
-			(double)fn[i].total * unit_scale, unit,
-			p->total ? 100.0 * (double)fn[i].total / (double)p->total : 0);
+		fprintf(f, "</td><td>%.3f %s</td><td>%.1f</td>", (double)fn[i].self * unit_scale,
+			unit, pct(fn[i].self, p->total));
+		if (user)
+			fprintf(f, "<td>%.3f %s</td>", (double)fn[i].in_kernel * unit_scale, unit);
+		fprintf(f, "<td>%.3f %s</td><td>%.1f</td></tr>\n", (double)fn[i].total * unit_scale,
+			unit, pct(fn[i].total, p->total));
 	}
+	if (!n)
+		fprintf(f, "<tr><td colspan=\"%d\">no %s frames</td></tr>\n", user ? 7 : 6,
+			user ? "user" : "kernel");
 	fputs("</table>\n", f);
 	free(fn);
+}
+
+/* Summary rows: the hottest user function by name, and kernel time apart. */
+static void summary_hot(const struct fog_prof *p, FILE *f)
+{
+	struct fog_prof_kernel_time k;
+	struct fog_prof_func *fn;
+	size_t n = 0;
+
+	fn = fog_prof_functions_of(p, false, FOG_PROF_FUNCS_USER, &n);
+	fputs("<tr><th>hottest user function</th><td>", f);
+	if (fn && n && fn[0].self) {
+		fog_xml_escape(f, fn[0].func);
+		fprintf(f, ", %.1f%% of samples incl. kernel time it caused (%.1f%% in the kernel)",
+			pct(fn[0].self, p->total), pct(fn[0].in_kernel, p->total));
+	} else {
+		fputs("none (no user frames)", f);
+	}
+	fputs("</td></tr>", f);
+	free(fn);
+	if (fog_prof_kernel_time(p, &k))
+		return;
+	fprintf(f, "<tr><th>kernel time</th><td>%.1f%% of samples in the kernel (%.1f%% with no "
+		   "user frame)</td></tr>", pct(k.value, p->total), pct(k.kernel_only, p->total));
+	if (!k.func)
+		return;
+	fputs("<tr><th>hottest kernel function</th><td>", f);
+	fog_xml_escape(f, k.func);
+	fprintf(f, ", %.1f%% of samples as the leaf</td></tr><tr><th>hottest kernel path</th><td>",
+		pct(k.func_self, p->total));
+	fog_xml_escape(f, k.path);
+	fprintf(f, ", %.1f%% of samples", pct(k.path_value, p->total));
+	if (k.user_func) {
+		fputs(", under user function ", f);
+		fog_xml_escape(f, k.user_func);
+	}
+	fputs("</td></tr>", f);
 }
 
 /* Leak candidates and the live-bytes series of a memory profile. */
@@ -112,7 +166,9 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 	else
 		fprintf(f, "<tr><th>sampled bytes</th><td>%.1f MB</td></tr>",
 			(double)p->total / 1e6);
-	fprintf(f, "<tr><th>distinct stacks</th><td>%zu</td></tr></table>\n", p->nstacks);
+	fprintf(f, "<tr><th>distinct stacks</th><td>%zu</td></tr>", p->nstacks);
+	summary_hot(p, f);
+	fputs("</table>\n", f);
 	if (p->nnotes) {
 		fputs("<h3>What is missing</h3><ul class=\"note\">", f);
 		for (size_t i = 0; i < p->nnotes; i++) {
@@ -140,8 +196,9 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 	if (nf)
 		fputs("</table>\n", f);
 	fputs("<h2>Functions</h2>\n", f);
-	top_table(p, f, false, scale, unit);
-	top_table(p, f, true, scale, unit);
+	top_table(p, f, false, FOG_PROF_FUNCS_USER, scale, unit);
+	top_table(p, f, true, FOG_PROF_FUNCS_USER, scale, unit);
+	top_table(p, f, false, FOG_PROF_FUNCS_KERNEL, scale, unit);
 	fputs("<h2>Flame graph</h2>\n<div id=\"flame\">\n", f);
 	err = fog_flame_write_svg(p, &fo, f);
 	if (err)
