@@ -29,7 +29,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 	-I$(FUZZ_OUT)/proto
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
-	monitor sched_api extender perfmap maps
+	monitor sched_api extender perfmap maps elfblob
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (agent/heap.c) and what it is built on: arena, pool, metrics
@@ -48,6 +48,8 @@ FUZZ_SRCS_io_dev := user/collect/io_dev.c user/collect/hist.c
 FUZZ_SRCS_net_stats := user/collect/net_stats.c user/agent/text.c
 FUZZ_SRCS_cgroup := user/collect/cgroup.c user/agent/log.c
 FUZZ_SRCS_elfsym := user/profile/elfsym.c user/agent/safe_open.c user/agent/log.c
+# what fogd takes from its symbol helper
+FUZZ_SRCS_elfblob := $(FUZZ_SRCS_elfsym)
 # the symbolizer's text parsers (perf maps, kallsyms, /proc/PID/maps lines)
 FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/agent/safe_open.c \
 	user/agent/log.c

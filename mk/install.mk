@@ -68,10 +68,12 @@ install: $(FOGD) $(FOGCTL) $(LIBFOG) $(INSTALL_ALLOC) $(MAN8) install-pc
 		-e 's|/usr/local/share/doc/fogd|$(DOCDIR)|g' deploy/systemd/fogd.service \
 		> $(DESTDIR)$(SYSTEMDUNITDIR)/fogd.service
 	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/fogd.service
-	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && ! getent passwd fogd-task >/dev/null; then \
-		useradd --system --user-group --no-create-home --home-dir / \
-			--shell /usr/sbin/nologin fogd-task; \
-	fi
+	$(Q)for u in fogd-task fogd-sym; do \
+		if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && ! getent passwd $$u >/dev/null; then \
+			useradd --system --user-group --no-create-home --home-dir / \
+				--shell /usr/sbin/nologin $$u; \
+		fi; \
+	done
 	$(Q)if [ ! -e $(DESTDIR)$(SYSCONFDIR)/fogd/fogd.ini ]; then \
 		{ echo '; fogd configuration: every setting at its default, see fogd(8)'; \
 		  $(FOGD) -n | sed 1d; } > $(DESTDIR)$(SYSCONFDIR)/fogd/fogd.ini && \

@@ -27,16 +27,18 @@ pkgs=(
 # the profiler's tests decode pprof with an npm package: Node.js from Debian when absent
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 
-# tasks and alert hooks run as this unprivileged user and group ([fogd] run_user, run_group)
-if ! getent passwd fogd-task >/dev/null; then
+# tasks and alert hooks run as fogd-task ([fogd] run_user, run_group); the symbol helper,
+# which parses profiled programs' ELF and DWARF files, as fogd-sym ([fogd] helper_user)
+for user in fogd-task fogd-sym; do
+	getent passwd "$user" >/dev/null && continue
 	if [ "$(id -u)" -eq 0 ]; then
 		useradd --system --user-group --no-create-home --home-dir / \
-			--shell /usr/sbin/nologin fogd-task
-		echo "install-deps: created the system user fogd-task (tasks and hooks run as it)"
+			--shell /usr/sbin/nologin "$user"
+		echo "install-deps: created the system user $user"
 	else
-		echo "install-deps: no user fogd-task; run as root to create it" >&2
+		echo "install-deps: no user $user; run as root to create it" >&2
 	fi
-fi
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -159,6 +159,11 @@ static const struct opt opts[] = {
 	{ "fogd", "run_group", OPT_STR, offsetof(struct fog_config, run_group),
 	  sizeof(((struct fog_config *)0)->run_group), "fogd-task", 0, 0, false, NULL,
 	  "group that tasks and alert hooks run in", check_name },
+	{ "fogd", "helper_user", OPT_STR, offsetof(struct fog_config, helper_user),
+	  sizeof(((struct fog_config *)0)->helper_user), "fogd-sym", 0, 0, false, NULL,
+	  "user the symbol helper (the process that parses profiled programs' ELF and DWARF) "
+	  "runs as, never root (make install creates fogd-sym); off parses in fogd itself",
+	  check_name },
 	STR("fogd", "log_level", log_level, "info", log_levels, "error, warn, info or debug"),
 	U32("fogd", "tick_ms", tick_ms, "1000", 100, 60000, "map read interval"),
 	STR("fogd", "cgroup_mode", cgroup_mode, "auto", cgroup_modes,

@@ -23,6 +23,7 @@ struct fog_config {
 	char pin_path[200];	/* bpffs folder for map pins */
 	char run_user[32];	/* user tasks and alert hooks run as (never root) */
 	char run_group[32];	/* and their group */
+	char helper_user[32];	/* user the symbol helper runs as, or "off" */
 	char log_level[8];	/* error, warn, info, debug */
 	__u32 tick_ms;	/* how often maps are read into the aggregates */
 	char cgroup_mode[16];	/* auto, v2, v1-memory, v1-cpu */

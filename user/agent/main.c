@@ -16,6 +16,7 @@
 
 #include "agent/config.h"
 #include "agent/heap.h"
+#include "agent/helper.h"
 #include "agent/log.h"
 #include "agent/loop.h"
 #include "agent/privs.h"
@@ -214,6 +215,9 @@ int main(int argc, char **argv)
 	struct fog_http_policy policy;
 	int opt, rc, running;
 
+	/* fogd run again by itself as its symbol helper (helper.c): nothing else here */
+	if (argc == 2 && !strcmp(argv[1], FOG_HELPER_ARG))
+		fog_helper_main(3);
 	while ((opt = getopt_long(argc, argv, "c:o:nvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -261,6 +265,16 @@ int main(int argc, char **argv)
 
 	if (fog_privs_check(err, sizeof(err)))
 		fog_fatalx("missing capabilities: %s; run fogd as root", err);
+	if (!strcmp(cfg->helper_user, "off")) {
+		fog_warnx("[fogd] helper_user is off: profiled programs' ELF and DWARF files are "
+			  "parsed in fogd itself, as root");
+	} else if (fog_helper_setup(cfg->helper_user, err, sizeof(err))) {
+		fog_warnx("symbol helper: %s; profiled programs' ELF and DWARF files are parsed in "
+			  "fogd itself, as root (make install creates the user fogd-sym)", err);
+	} else {
+		fog_info("profiled programs' ELF and DWARF files are parsed by a helper running "
+			 "as %s", cfg->helper_user);
+	}
 	if (fog_mounts_ensure())
 		fog_fatalx("bpffs is needed on /sys/fs/bpf");
 	setrlimit(RLIMIT_MEMLOCK, &unlimited); /* older kernels charge BPF maps to memlock */
@@ -331,6 +345,8 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = fog_metrics_add(fog_heap_metrics, NULL);
 	if (!rc)
+		rc = fog_metrics_add(fog_helper_metrics, NULL);
+	if (!rc)
 		rc = fog_http__listen_unix(a.http, cfg->socket_path, policy.have_group ? 0660 : 0600,
 					   policy.have_group ? (int)policy.group : -1);
 	if (rc) {
@@ -377,6 +393,7 @@ out:
 	fog_http__free(a.http);
 	fog_watch__free(a.watch);
 	fog_collect__free(a.collect);
+	fog_helper_shutdown();
 	fog_pins_cleanup(a.cfgs[a.cur].pin_path);
 	fog_heap_fini(); /* takes its pressure fd out of the loop: before the loop goes */
 	fog_loop__free(a.loop);

@@ -45,6 +45,10 @@ static const char *const symerr_names[FOG_SYMERR_N] = {
 };
 static __u64 symerr_counts[FOG_SYMERR_N];
 static int symerr_logged[FOG_SYMERR_N];
+/* in the symbol helper: refusals are kept for the reply instead of logged */
+static bool symerr_capture;
+static __u64 symerr_taken[FOG_SYMERR_N];
+static char symerr_msgs[FOG_SYMERR_N][FOG_SYMERR_MSG_LEN];
 
 void fog_symerr(enum fog_symerr reason, const char *fmt, ...)
 {
@@ -54,12 +58,46 @@ void fog_symerr(enum fog_symerr reason, const char *fmt, ...)
 	if ((unsigned int)reason >= FOG_SYMERR_N)
 		return;
 	__atomic_add_fetch(&symerr_counts[reason], 1, __ATOMIC_RELAXED);
+	if (symerr_capture) {
+		if (!symerr_msgs[reason][0]) {
+			va_start(ap, fmt);
+			vsnprintf(symerr_msgs[reason], sizeof(symerr_msgs[reason]), fmt, ap);
+			va_end(ap);
+		}
+		return;
+	}
 	if (__atomic_exchange_n(&symerr_logged[reason], 1, __ATOMIC_RELAXED))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fog_warnx("symbolizer refused input (%s, logged once): %s", symerr_names[reason], msg);
+}
+
+void fog_symerr_capture(bool on)
+{
+	symerr_capture = on;
+}
+
+void fog_symerr_take(__u64 counts[FOG_SYMERR_N], char msgs[FOG_SYMERR_N][FOG_SYMERR_MSG_LEN])
+{
+	for (int r = 0; r < FOG_SYMERR_N; r++) {
+		counts[r] = symerr_counts[r] - symerr_taken[r];
+		symerr_taken[r] = symerr_counts[r];
+		memcpy(msgs[r], symerr_msgs[r], FOG_SYMERR_MSG_LEN);
+		symerr_msgs[r][0] = '\0';
+	}
+}
+
+void fog_symerr_add(enum fog_symerr reason, __u64 n, const char *msg)
+{
+	if ((unsigned int)reason >= FOG_SYMERR_N || !n)
+		return;
+	__atomic_add_fetch(&symerr_counts[reason], n, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&symerr_logged[reason], 1, __ATOMIC_RELAXED))
+		return;
+	fog_warnx("symbolizer refused input (%s, logged once): %s", symerr_names[reason],
+		  msg && *msg ? msg : "(no detail)");
 }
 
 __u64 fog_symerr_count(enum fog_symerr reason)
@@ -75,6 +113,15 @@ const char *fog_symerr_name(enum fog_symerr reason)
 }
 
 static int dwarf_fds;	/* how many are open */
+static struct fog_elfsym_remote remote;	/* the symbol helper, when fogd runs one */
+
+void fog_elfsym_set_remote(const struct fog_elfsym_remote *r)
+{
+	if (r)
+		remote = *r;
+	else
+		memset(&remote, 0, sizeof(remote));
+}
 
 /* One row of a DWARF line table: from addr on, code is of file:line (0: none) */
 struct line_row {
@@ -329,7 +376,12 @@ static int open_debug_file(const char *build_id, int root_fd)
 	return fd < 0 ? -1 : fd;
 }
 
-struct fog_elfsym *fog_elfsym__read_in(int fd, int root_fd)
+/*
+ * Parses the symbols, segments and build-id of the ELF file on fd (the part an
+ * ELF file's author can attack: in fogd it runs in the symbol helper);
+ * *debug_line says whether the file has a line table of its own.
+ */
+static struct fog_elfsym *parse_symbols(int fd, bool *out_debug_line)
 {
 	struct fog_elfsym *e;
 	Elf_Scn *scn = NULL, *dynsym = NULL;
@@ -405,25 +457,6 @@ struct fog_elfsym *fog_elfsym__read_in(int fd, int root_fd)
 	read_build_id(e->build_id, elf);
 	elf_end(elf);
 	free(buf);
-	/*
-	 * kept open for the line table, read only when lines are asked for; at
-	 * most MAX_DWARF_FDS such files at once (caches hold hundreds of files),
-	 * the others go without lines. A stripped file's debug file is looked
-	 * up by build-id inside the process's own root, and its build-id is
-	 * checked when it is read.
-	 */
-	if (!err) {
-		if (__atomic_add_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED) <= MAX_DWARF_FDS) {
-			if (debug_line) {
-				e->dwarf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-			} else if (e->build_id[0]) {
-				e->dwarf_fd = open_debug_file(e->build_id, root_fd);
-				e->dwarf_separate = true;
-			}
-		}
-		if (e->dwarf_fd < 0)
-			__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);
-	}
 	if (err) {
 		fog_elfsym__free(e);
 		errno = -err;
@@ -438,6 +471,56 @@ struct fog_elfsym *fog_elfsym__read_in(int fd, int root_fd)
 				e->syms[w++] = e->syms[i];
 		e->nsyms = w;
 	}
+	*out_debug_line = debug_line;
+	return e;
+}
+
+struct fog_elfsym *fog_elfsym__read_in(int fd, int root_fd)
+{
+	struct fog_elfsym *e;
+	bool debug_line = false;
+
+	if (remote.symbols) {
+		char *blob = NULL;
+		size_t len = 0;
+		int err = remote.symbols(remote.ctx, fd, &blob, &len);
+
+		if (err) {
+			errno = -err;
+			return NULL;
+		}
+		e = fog_elfsym__from_blob(blob, len, &debug_line);
+		err = errno;
+		free(blob);
+		if (!e) {
+			if (err == EPROTO && remote.bad_reply)
+				remote.bad_reply(remote.ctx);
+			errno = err;
+			return NULL;
+		}
+	} else {
+		e = parse_symbols(fd, &debug_line);
+		if (!e)
+			return NULL;
+	}
+	/*
+	 * kept open for the line table, read only when lines are asked for; at
+	 * most MAX_DWARF_FDS such files at once (caches hold hundreds of files),
+	 * the others go without lines. A stripped file's debug file is looked
+	 * up by build-id inside the process's own root, and its build-id is
+	 * checked when it is read. fogd opens these files; the helper only
+	 * parses what it is handed.
+	 */
+	if (__atomic_add_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED) <= MAX_DWARF_FDS) {
+		if (debug_line) {
+			e->dwarf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		} else if (e->build_id[0]) {
+			e->dwarf_fd = open_debug_file(e->build_id, root_fd);
+			e->dwarf_separate = true;
+		}
+	}
+	if (e->dwarf_fd < 0)
+		__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);
 	return e;
 }
 
@@ -503,6 +586,12 @@ static int add_cu_lines(struct fog_elfsym *e, Dwarf_Die *cu, size_t *cap_rows,
 			*cap_rows = ncap;
 		}
 		/* rows of one file follow each other: intern by the last name seen */
+		if (src && src != last_src && e->files_len + strnlen(src, MAX_NAME_BYTES) + 1 >
+						      MAX_FILE_NAME_BYTES) {
+			fog_symerr(FOG_SYMERR_NAME_BYTES, "a line table names more than %llu "
+				   "bytes of source files, reading no more", MAX_FILE_NAME_BYTES);
+			return 0;
+		}
 		if (src && src != last_src) {
 			if (add_str(&e->files, &e->files_len, cap_files, src, &last_off))
 				return -ENOMEM;
@@ -539,30 +628,28 @@ static bool inflates_too_much(Elf *elf)
 	return false;
 }
 
-/* Reads every compilation unit's line table into e->rows (bounded by MAX_LINE_ROWS). */
-static void read_lines(struct fog_elfsym *e)
+/*
+ * Reads every compilation unit's line table of the file on fd into e->rows
+ * (bounded by MAX_LINE_ROWS); want_id, when set, is the build-id the file must
+ * have (a separate debug file). The part a file's author can attack: in fogd
+ * it runs in the symbol helper.
+ */
+static void parse_lines(struct fog_elfsym *e, int fd, const char *want_id)
 {
 	size_t cap_rows = 0, cap_files = 0, hsize, len = 0;
 	char id[2 * BUILD_ID_MAX + 1] = "", *buf = NULL;
 	Dwarf_Off off = 0, next;
-	int fd = e->dwarf_fd;
 	Dwarf *dw = NULL;
 	Elf *elf;
 
-	e->lines_read = true;
-	if (fd < 0)
-		return;
-	__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);	/* closed below */
-	e->dwarf_fd = -1;
 	elf = elf_copy(fd, &buf, &len);
-	close(fd);
 	if (!elf)
 		return;
-	if (e->dwarf_separate) {
+	if (want_id && *want_id) {
 		read_build_id(id, elf);
-		if (strcmp(id, e->build_id)) {
+		if (strcmp(id, want_id)) {
 			fog_symerr(FOG_SYMERR_DEBUG_FILE, "a debug file found by build-id %s has "
-				   "build-id %s", e->build_id, id[0] ? id : "(none)");
+				   "build-id %s", want_id, id[0] ? id : "(none)");
 			goto out;
 		}
 	}
@@ -588,6 +675,31 @@ out:
 	free(buf);
 	if (e->nrows)
 		qsort(e->rows, e->nrows, sizeof(*e->rows), cmp_row);
+}
+
+/* Reads the line table at the first lookup: through the helper when fogd runs one. */
+static void read_lines(struct fog_elfsym *e)
+{
+	int fd = e->dwarf_fd;
+
+	e->lines_read = true;
+	if (fd < 0)
+		return;
+	__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);	/* closed below */
+	e->dwarf_fd = -1;
+	if (remote.lines) {
+		char *blob = NULL;
+		size_t len = 0;
+
+		if (!remote.lines(remote.ctx, fd, e->dwarf_separate ? e->build_id : NULL, &blob,
+				  &len) &&
+		    fog_elfsym__lines_from_blob(e, blob, len) == -EPROTO && remote.bad_reply)
+			remote.bad_reply(remote.ctx);
+		free(blob);
+	} else {
+		parse_lines(e, fd, e->dwarf_separate ? e->build_id : NULL);
+	}
+	close(fd);
 }
 
 bool fog_elfsym__line(struct fog_elfsym *e, __u64 vaddr, const char **file, __u32 *line)
@@ -672,6 +784,235 @@ size_t fog_elfsym__nsyms(const struct fog_elfsym *e)
 bool fog_elfsym__has_symtab(const struct fog_elfsym *e)
 {
 	return e->symtab;
+}
+
+/*
+ * ---- what the symbol helper hands back ----
+ *
+ * A file's symbols as one flat blob: a header, the PT_LOAD segments, the
+ * symbols (sorted, one per address) and their names. fogd trusts none of it:
+ * every count is bounded, every name offset lands inside the names, which end
+ * with a NUL, and the order that lookups rely on is checked.
+ */
+#define BLOB_SYMS_MAGIC 0x424d5953u	/* "SYMB" */
+#define BLOB_LINES_MAGIC 0x454e494cu	/* "LINE" */
+#define BLOB_VERSION 1u
+#define BLOB_F_SYMTAB 1u
+#define BLOB_F_DEBUG_LINE 2u
+
+struct blob_syms {
+	__u32 magic;
+	__u32 version;
+	__u32 nloads;
+	__u32 flags;
+	__u64 nsyms;
+	__u64 names_len;
+	__u64 file_size;
+	char build_id[48];
+};
+
+struct blob_lines {
+	__u32 magic;
+	__u32 version;
+	__u64 nrows;
+	__u64 files_len;
+};
+
+static int blob_put(char **blob, size_t *len, size_t total, const void *hdr, size_t hdr_len)
+{
+	*blob = malloc(total);
+	if (!*blob)
+		return -ENOMEM;
+	memcpy(*blob, hdr, hdr_len);
+	*len = total;
+	return 0;
+}
+
+int fog_elfsym__serve_symbols(int fd, char **blob, size_t *len)
+{
+	struct blob_syms h = { .magic = BLOB_SYMS_MAGIC, .version = BLOB_VERSION };
+	bool debug_line = false;
+	struct fog_elfsym *e;
+	size_t total, off;
+	int err;
+
+	*blob = NULL;
+	*len = 0;
+	e = parse_symbols(fd, &debug_line);
+	if (!e)
+		return errno ? -errno : -EINVAL;
+	h.nloads = e->nloads;
+	h.flags = (e->symtab ? BLOB_F_SYMTAB : 0) | (debug_line ? BLOB_F_DEBUG_LINE : 0);
+	h.nsyms = e->nsyms;
+	h.names_len = e->names_len;
+	h.file_size = e->file_size;
+	snprintf(h.build_id, sizeof(h.build_id), "%s", e->build_id);
+	total = sizeof(h) + e->nloads * sizeof(struct load) + e->nsyms * sizeof(struct sym) +
+		e->names_len;
+	err = blob_put(blob, len, total, &h, sizeof(h));
+	if (!err) {
+		off = sizeof(h);
+		memcpy(*blob + off, e->loads, e->nloads * sizeof(struct load));
+		off += e->nloads * sizeof(struct load);
+		if (e->nsyms)
+			memcpy(*blob + off, e->syms, e->nsyms * sizeof(struct sym));
+		off += e->nsyms * sizeof(struct sym);
+		if (e->names_len)
+			memcpy(*blob + off, e->names, e->names_len);
+	}
+	fog_elfsym__free(e);
+	return err;
+}
+
+int fog_elfsym__serve_lines(int fd, const char *build_id, char **blob, size_t *len)
+{
+	struct blob_lines h = { .magic = BLOB_LINES_MAGIC, .version = BLOB_VERSION };
+	struct fog_elfsym e = { .dwarf_fd = -1 };
+	size_t total;
+	int err;
+
+	*blob = NULL;
+	*len = 0;
+	parse_lines(&e, fd, build_id);
+	h.nrows = e.nrows;
+	h.files_len = e.files_len;
+	total = sizeof(h) + e.nrows * sizeof(struct line_row) + e.files_len;
+	err = blob_put(blob, len, total, &h, sizeof(h));
+	if (!err) {
+		if (e.nrows)
+			memcpy(*blob + sizeof(h), e.rows, e.nrows * sizeof(struct line_row));
+		if (e.files_len)
+			memcpy(*blob + sizeof(h) + e.nrows * sizeof(struct line_row), e.files,
+			       e.files_len);
+	}
+	free(e.rows);
+	free(e.files);
+	return err;
+}
+
+static bool hex_id(const char *id, size_t max)
+{
+	size_t n = strnlen(id, max);
+
+	if (n == max || n > 2 * BUILD_ID_MAX || n % 2)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return true;
+}
+
+struct fog_elfsym *fog_elfsym__from_blob(const char *blob, size_t len, bool *debug_line)
+{
+	struct blob_syms h;
+	struct fog_elfsym *e;
+	const char *p;
+	size_t need;
+
+	errno = EPROTO;
+	if (!blob || len < sizeof(h))
+		return NULL;
+	memcpy(&h, blob, sizeof(h));
+	if (h.magic != BLOB_SYMS_MAGIC || h.version != BLOB_VERSION || h.nloads > MAX_LOADS ||
+	    h.nsyms > MAX_SYMS || h.names_len > MAX_FILE_NAME_BYTES ||
+	    h.file_size > ELF_MAX_BYTES || (h.flags & ~(BLOB_F_SYMTAB | BLOB_F_DEBUG_LINE)) ||
+	    !hex_id(h.build_id, sizeof(h.build_id)))
+		return NULL;
+	need = sizeof(h) + h.nloads * sizeof(struct load) + h.nsyms * sizeof(struct sym) +
+	       h.names_len;
+	if (len != need || (h.nsyms && !h.names_len))
+		return NULL;
+	p = blob + sizeof(h);
+	if (h.names_len && p[len - sizeof(h) - 1] != '\0')
+		return NULL;	/* the last name ends inside the blob */
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->dwarf_fd = -1;
+	e->nloads = h.nloads;
+	memcpy(e->loads, p, h.nloads * sizeof(struct load));
+	p += h.nloads * sizeof(struct load);
+	for (unsigned int i = 0; i < e->nloads; i++)
+		if (e->loads[i].offset + e->loads[i].filesz < e->loads[i].offset)
+			goto bad;
+	e->nsyms = h.nsyms;
+	e->names_len = h.names_len;
+	e->syms = malloc(h.nsyms ? h.nsyms * sizeof(struct sym) : 1);
+	e->names = malloc(h.names_len ? h.names_len : 1);
+	if (!e->syms || !e->names) {
+		fog_elfsym__free(e);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (h.nsyms)
+		memcpy(e->syms, p, h.nsyms * sizeof(struct sym));
+	p += h.nsyms * sizeof(struct sym);
+	if (h.names_len)
+		memcpy(e->names, p, h.names_len);
+	for (size_t i = 0; i < e->nsyms; i++)	/* names inside, addresses strictly rising */
+		if (e->syms[i].name >= e->names_len ||
+		    (i && e->syms[i].addr <= e->syms[i - 1].addr))
+			goto bad;
+	e->symtab = h.flags & BLOB_F_SYMTAB;
+	e->file_size = h.file_size;
+	memcpy(e->build_id, h.build_id, sizeof(e->build_id) - 1);
+	e->build_id[sizeof(e->build_id) - 1] = '\0';
+	*debug_line = h.flags & BLOB_F_DEBUG_LINE;
+	errno = 0;
+	return e;
+bad:
+	fog_elfsym__free(e);
+	errno = EPROTO;
+	return NULL;
+}
+
+int fog_elfsym__lines_from_blob(struct fog_elfsym *e, const char *blob, size_t len)
+{
+	struct blob_lines h;
+	struct line_row *rows;
+	const char *p;
+	char *files;
+	size_t need;
+
+	if (!blob || len < sizeof(h))
+		return -EPROTO;
+	memcpy(&h, blob, sizeof(h));
+	if (h.magic != BLOB_LINES_MAGIC || h.version != BLOB_VERSION ||
+	    h.nrows > MAX_LINE_ROWS || h.files_len > MAX_FILE_NAME_BYTES)
+		return -EPROTO;
+	need = sizeof(h) + h.nrows * sizeof(struct line_row) + h.files_len;
+	if (len != need)
+		return -EPROTO;
+	p = blob + sizeof(h);
+	if (h.files_len && p[len - sizeof(h) - 1] != '\0')
+		return -EPROTO;
+	rows = malloc(h.nrows ? h.nrows * sizeof(*rows) : 1);
+	files = malloc(h.files_len ? h.files_len : 1);
+	if (!rows || !files) {
+		free(rows);
+		free(files);
+		return -ENOMEM;
+	}
+	if (h.nrows)
+		memcpy(rows, p, h.nrows * sizeof(*rows));
+	if (h.files_len)
+		memcpy(files, p + h.nrows * sizeof(*rows), h.files_len);
+	for (size_t i = 0; i < h.nrows; i++)	/* a row with a line names a file; sorted */
+		if ((rows[i].line && rows[i].file >= h.files_len) ||
+		    (i && cmp_row(&rows[i - 1], &rows[i]) > 0)) {
+			free(rows);
+			free(files);
+			return -EPROTO;
+		}
+	free(e->rows);
+	free(e->files);
+	e->rows = rows;
+	e->nrows = h.nrows;
+	e->files = files;
+	e->files_len = h.files_len;
+	return 0;
 }
 
 /* ---- the cache ---- */

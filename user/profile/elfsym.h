@@ -50,6 +50,38 @@ size_t fog_elfsym__nsyms(const struct fog_elfsym *e);
 /* Whether the symbols came from .symtab (not stripped). */
 bool fog_elfsym__has_symtab(const struct fog_elfsym *e);
 
+/*
+ * Parsing in another process (fogd's symbol helper, user/agent/helper.c).
+ * When set, the ELF and DWARF of every file are parsed there: symbols gives
+ * the blob of fog_elfsym__serve_symbols for the file on fd, lines that of
+ * fog_elfsym__serve_lines (build_id: what the file must have, or NULL). Both
+ * return 0 or a negative errno (the file is then read as having no symbols or
+ * lines); a blob that fails its checks is reported through bad_reply.
+ * Without it, files are parsed in the calling thread.
+ */
+struct fog_elfsym_remote {
+	int (*symbols)(void *ctx, int fd, char **blob, size_t *len);
+	int (*lines)(void *ctx, int fd, const char *build_id, char **blob, size_t *len);
+	void (*bad_reply)(void *ctx);
+	void *ctx;
+};
+/* Set once at start-up, before any thread reads a file; NULL goes back to local parsing. */
+void fog_elfsym_set_remote(const struct fog_elfsym_remote *r);
+/*
+ * The helper's side: parses the file on fd and returns its symbols, or its
+ * line table, as a malloc'd blob. 0 or a negative errno.
+ */
+int fog_elfsym__serve_symbols(int fd, char **blob, size_t *len);
+int fog_elfsym__serve_lines(int fd, const char *build_id, char **blob, size_t *len);
+/*
+ * fogd's side: checks a symbols blob (bounds, names inside and NUL-ended,
+ * addresses rising) and makes the file's symbols from it; NULL and errno
+ * EPROTO when it fails a check. *debug_line: the file has its own lines.
+ */
+struct fog_elfsym *fog_elfsym__from_blob(const char *blob, size_t len, bool *debug_line);
+/* The same for a line table blob, kept in e; 0 or -EPROTO. */
+int fog_elfsym__lines_from_blob(struct fog_elfsym *e, const char *blob, size_t len);
+
 /* Keeps at most max files; entries in use are never evicted. */
 struct fog_elfcache *fog_elfcache__new(unsigned int max);
 void fog_elfcache__free(struct fog_elfcache *c);
@@ -81,6 +113,13 @@ enum fog_symerr {
 
 /* Counts a refusal; the first of each reason is logged with the message. */
 void fog_symerr(enum fog_symerr reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define FOG_SYMERR_MSG_LEN 160
+/* In the symbol helper: refusals are kept for the reply (fog_symerr_take), not logged. */
+void fog_symerr_capture(bool on);
+/* The refusals counted since the last take, and the first message of each reason. */
+void fog_symerr_take(__u64 counts[FOG_SYMERR_N], char msgs[FOG_SYMERR_N][FOG_SYMERR_MSG_LEN]);
+/* In fogd: adds n refusals the helper reported; the first of each reason is logged. */
+void fog_symerr_add(enum fog_symerr reason, __u64 n, const char *msg);
 __u64 fog_symerr_count(enum fog_symerr reason);
 /* The reason's label in /metrics ("not_regular", ...). */
 const char *fog_symerr_name(enum fog_symerr reason);

@@ -33,6 +33,7 @@ struct fog_prof_session {
 	struct fog_symbolizer *sym;
 	struct fog_prof *prof;
 	__u64 start_mono_ns;
+	__u32 first_pid;	/* the named process, read at the first poll (off the loop) */
 	__u32 *pids;	/* seen so far */
 	size_t npids;
 	struct proc_start *starts;
@@ -83,14 +84,18 @@ struct fog_prof_session *fog_prof_session__new(const struct fog_prof_capture_opt
 		goto fail;
 	}
 	snprintf(s->prof->target, sizeof(s->prof->target), "%s", target);
-	/* a named process is read now: if it exits before its first sample, names still resolve */
+	/*
+	 * a named process is read at the first poll, before its first sample is
+	 * taken apart (so names resolve if it exits early), on the session's
+	 * thread: its files are the tenant's and are not read on the caller's loop
+	 */
 	if (o->target == FOG_PROF_TARGET_PID) {
-		e = -fog_symbolizer__add_pid(s->sym, o->pid);
-		if (e) {
-			snprintf(err, len, "process %u: %s", o->pid,
-				 e == ESRCH ? "no such process" : strerror(e));
+		if (!fog_proc_start_time(o->pid)) {
+			snprintf(err, len, "process %u: no such process", o->pid);
+			e = ESRCH;
 			goto fail;
 		}
+		s->first_pid = o->pid;
 	}
 	s->prof->start_unix_ns = clock_ns(CLOCK_REALTIME);
 	s->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
@@ -135,6 +140,11 @@ void fog_prof_session__poll(struct fog_prof_session *s)
 
 	if (!s->cap)
 		return;
+	if (s->first_pid) {
+		s->pids[s->npids++] = s->first_pid;
+		fog_symbolizer__add_pid(s->sym, s->first_pid);
+		s->first_pid = 0;
+	}
 	n = fog_prof_capture__pids(s->cap, now, sizeof(now) / sizeof(now[0]));
 	for (size_t i = 0; i < n; i++) {
 		size_t j;
