@@ -9,7 +9,9 @@
 #     crash is counted, the program's frames stay unresolved, fogd answers meanwhile;
 #  4. the next profile of the same program resolves again (a new helper);
 #  5. the helper hangs (stopped) while it parses: fogd answers meanwhile, kills it when its
-#     time is up, counts a timeout and finishes the profile.
+#     time is up, counts a timeout and finishes the profile;
+#  6. the same in continuous mode (one snapshot a second): /metrics answers all along, the
+#     timeout is counted, and snapshots are written again once a new helper serves.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 id fogd-sym >/dev/null 2>&1 || t_fail "no user fogd-sym: make deps creates it"
@@ -134,4 +136,32 @@ start_profile 2
 wait_profile 60
 [ "$(metric fog_profile_helper_failures_total 'reason="timeout"')" = 1 ] || t_fail "timeout not counted"
 ! kill -0 "$hp2" 2>/dev/null || t_fail "the hung helper $hp2 is still there"
+fogd_stop
+
+# ---- 6. continuous mode: its worker waits for the helper, the loop does not ----
+printf '[profile]\ncontinuous = on\nfrequency = 49\nsnapshot_s = 1\ndirectory = %s\n' \
+	"$T_DIR/ring" >"$T_DIR/cont.ini"
+fogd_start -c "$T_DIR/cont.ini"
+written() { api /api/v1/profiles/continuous | jq -e '.written'; }
+deadline=$((SECONDS + 30))
+until [ "$(written)" -ge 2 ] && [ -n "$(helper_pid)" ]; do
+	[ "$SECONDS" -lt "$deadline" ] || t_fail "continuous mode wrote no snapshot: $(api /api/v1/profiles/continuous)"
+	sleep 0.5
+done
+hp3=$(helper_pid)
+kill -STOP "$hp3"
+start_hot hot4	# a new file for the stopped helper
+w0=$(written)
+deadline=$((SECONDS + 60))
+while [ "$(metric fog_profile_helper_failures_total 'reason="timeout"')" != 1 ]; do
+	[ "$SECONDS" -lt "$deadline" ] || t_fail "no timeout counted in continuous mode"
+	# each answer within the bound, while the worker waits 20 s for the helper
+	curl -sf --max-time 5 --unix-socket "$FOG_SOCK" http://localhost/metrics >/dev/null ||
+		t_fail "fogd did not answer /metrics in 5 s while the helper hung"
+	sleep 0.5
+done
+w1=$(written)
+t_wait_json /api/v1/profiles/continuous ".written >= $((w1 + 2))" 30 ||
+	t_fail "no snapshots after the hung helper was replaced: $(api /api/v1/profiles/continuous)"
+t_log "continuous: $w0 snapshots before the hang, $w1 when it was killed, more after"
 fogd_stop

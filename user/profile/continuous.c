@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #define TICK_MS 1000	/* new processes are snapshotted for symbols this often */
 #define ELF_CACHE_FILES 128
 #define MAX_NEW_PIDS 512	/* processes read per tick: bounds the work of one tick */
+#define MAX_JOBS 64	/* the worker's queue: a worker this far behind loses new work */
 
 /* ---- the ring ---- */
 
@@ -398,7 +400,29 @@ struct fog_prof_continuous {
 	__u64 retry_ns;	/* the sampler failed to start: when to try again */
 	__u32 *seen;	/* processes snapshotted for symbols in this window */
 	size_t nseen, cap_seen;
-	/* kept across windows */
+	/*
+	 * The worker thread owns the symbolizer: it reads the new processes'
+	 * files and builds, encodes and writes each finished window, so nothing
+	 * a profiled process controls is read on the loop. The loop queues jobs;
+	 * lock guards the queue, the ring and the figures below.
+	 */
+	pthread_t worker;
+	bool have_worker;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* a job or quit */
+	pthread_cond_t idle;	/* the queue ran empty */
+	struct job {
+		struct fog_prof_capture *cap;	/* a window to build, or NULL */
+		__u32 *pids;	/* else processes to read */
+		size_t npids;
+		__u64 start_unix_ns, duration_ns;
+		bool keep_empty;
+	} jobs[MAX_JOBS];
+	unsigned int job_head, njobs;
+	bool busy, quit;
+	struct fog_prof_capture *returned;	/* built: the loop keeps it as its spare */
+	__u64 dropped;	/* jobs lost to a full queue */
+	/* kept across windows; the worker's */
 	struct fog_elfcache *cache;
 	struct fog_symbolizer *sym;
 	struct fog_prof_ring *ring;	/* NULL while the folder cannot be used */
@@ -419,6 +443,7 @@ static __u64 clock_ns(clockid_t id)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+/* Under c->lock. */
 static void fail(struct fog_prof_continuous *c, const char *msg)
 {
 	c->errors++;
@@ -448,7 +473,9 @@ static int start_window(struct fog_prof_continuous *c)
 		c->cap = fog_prof_capture__new(&o, err, sizeof(err));
 	if (!c->cap) {
 		rc = -errno;
+		pthread_mutex_lock(&c->lock);
 		fail(c, err);
+		pthread_mutex_unlock(&c->lock);
 		return rc;
 	}
 	c->start_unix_ns = clock_ns(CLOCK_REALTIME);
@@ -457,15 +484,50 @@ static int start_window(struct fog_prof_continuous *c)
 	return 0;
 }
 
-/* Reads the maps of processes sampled for the first time in this window, so they resolve. */
+/* Queues a job for the worker; false (and the job's pids freed) when the queue is full. */
+static bool enqueue(struct fog_prof_continuous *c, const struct job *j)
+{
+	bool ok;
+
+	pthread_mutex_lock(&c->lock);
+	ok = c->njobs < MAX_JOBS;
+	if (ok) {
+		c->jobs[(c->job_head + c->njobs) % MAX_JOBS] = *j;
+		c->njobs++;
+		pthread_cond_signal(&c->wake);
+	} else {
+		c->dropped++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!ok)
+		free(j->pids);
+	return ok;
+}
+
+/* Waits until the worker has done everything queued (reconfiguration, shutdown). */
+static void drain(struct fog_prof_continuous *c)
+{
+	pthread_mutex_lock(&c->lock);
+	while (c->have_worker && (c->njobs || c->busy))
+		pthread_cond_wait(&c->idle, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Queues the processes sampled for the first time in this window: the worker
+ * reads their maps and files, so they resolve.
+ */
 static void snapshot_new_pids(struct fog_prof_continuous *c)
 {
-	__u32 pids[MAX_NEW_PIDS];
-	size_t n;
+	__u32 pids[MAX_NEW_PIDS], *fresh;
+	size_t n, nfresh = 0;
 
 	if (!c->cap)
 		return;
 	n = fog_prof_capture__pids(c->cap, pids, MAX_NEW_PIDS);
+	fresh = n ? malloc(n * sizeof(*fresh)) : NULL;
+	if (!fresh)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		size_t j;
 
@@ -483,10 +545,16 @@ static void snapshot_new_pids(struct fog_prof_continuous *c)
 			c->cap_seen = cap;
 		}
 		c->seen[c->nseen++] = pids[i];
-		fog_symbolizer__add_pid(c->sym, pids[i]);
+		fresh[nfresh++] = pids[i];
 	}
+	if (!nfresh) {
+		free(fresh);
+		return;
+	}
+	enqueue(c, &(struct job){ .pids = fresh, .npids = nfresh });
 }
 
+/* Under c->lock. */
 static void open_ring(struct fog_prof_continuous *c)
 {
 	char err[256];
@@ -499,42 +567,32 @@ static void open_ring(struct fog_prof_continuous *c)
 }
 
 /*
- * Ends the window: the next one starts first (so sampling never pauses; the
- * two overlap for the microseconds between attaching one and detaching the
- * other), then the finished one is symbolized, encoded and written. restart
- * false stops.
+ * The worker's half of a window's end: symbolizes, encodes and writes it,
+ * then hands the capture back for the next window (or frees it).
  */
-static void end_window(struct fog_prof_continuous *c, bool restart)
+static void build_window(struct fog_prof_continuous *c, struct job *j)
 {
-	struct fog_prof_capture *old = c->cap;
-	__u64 t0 = clock_ns(CLOCK_MONOTONIC), start_unix = c->start_unix_ns;
-	__u64 dur = t0 - c->start_mono_ns;
-	struct fog_prof *p = NULL;
+	__u64 t0 = clock_ns(CLOCK_MONOTONIC);
+	struct fog_prof *p = fog_prof__new(FOG_PROF_CPU);
 	char err[512];
 	void *buf = NULL;
 	size_t len = 0;
-	int rc;
+	int rc = -ENOMEM;
 
-	if (!old)
-		return;
-	snapshot_new_pids(c);
-	fog_prof_capture__stop(old);
-	c->cap = NULL;
-	if (restart)
-		start_window(c);
-	p = fog_prof__new(FOG_PROF_CPU);
-	if (!p) {
-		fail(c, "out of memory");
-		goto out;
+	if (p) {
+		p->start_unix_ns = j->start_unix_ns;
+		p->duration_ns = j->duration_ns;
+		snprintf(p->target, sizeof(p->target), "host (continuous)");
+		rc = fog_prof_capture__build(j->cap, c->sym, p);
 	}
-	p->start_unix_ns = start_unix;
-	p->duration_ns = dur;
-	snprintf(p->target, sizeof(p->target), "host (continuous)");
-	rc = fog_prof_capture__build(old, c->sym, p);
-	if (!rc && !p->total && !restart)
+	pthread_mutex_lock(&c->lock);
+	if (!rc && !p->total && !j->keep_empty)
 		goto out;	/* stopping right after a window began: nothing to keep */
-	if (!rc)
+	if (!rc) {
+		pthread_mutex_unlock(&c->lock);
 		rc = fog_prof_pprof(p, &buf, &len);
+		pthread_mutex_lock(&c->lock);
+	}
 	if (rc) {
 		snprintf(err, sizeof(err), "building the snapshot failed: %s", strerror(-rc));
 		fail(c, err);
@@ -543,7 +601,7 @@ static void end_window(struct fog_prof_continuous *c, bool restart)
 	open_ring(c);
 	if (!c->ring)
 		goto out;
-	rc = fog_prof_ring__write(c->ring, (time_t)(start_unix / 1000000000ULL), buf, len,
+	rc = fog_prof_ring__write(c->ring, (time_t)(j->start_unix_ns / 1000000000ULL), buf, len,
 				  (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL), err,
 				  sizeof(err));
 	if (rc) {
@@ -559,15 +617,93 @@ out:
 	if (p)
 		fog_debug("continuous profile: %llu samples, %zu bytes, built and written in "
 			  "%.3f s", (unsigned long long)p->total, len, c->last_seconds);
+	if (j->keep_empty && !c->returned) {
+		c->returned = j->cap;
+		j->cap = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
 	free(buf);
 	fog_prof__free(p);
-	if (restart && !c->spare) {
-		c->spare = old;
-		old = NULL;
-	}
-	fog_prof_capture__free(old);
+	fog_prof_capture__free(j->cap);
 	/* processes that exited are forgotten, the rest keep their symbols */
 	fog_symbolizer__prune(c->sym);
+}
+
+static void *worker_main(void *arg)
+{
+	struct fog_prof_continuous *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		struct job j;
+
+		while (!c->njobs && !c->quit)
+			pthread_cond_wait(&c->wake, &c->lock);
+		if (!c->njobs)
+			break;	/* quit, with nothing left to do */
+		j = c->jobs[c->job_head];
+		c->job_head = (c->job_head + 1) % MAX_JOBS;
+		c->njobs--;
+		c->busy = true;
+		pthread_mutex_unlock(&c->lock);
+		if (j.cap) {
+			build_window(c, &j);
+		} else {
+			for (size_t i = 0; i < j.npids; i++)
+				fog_symbolizer__add_pid(c->sym, j.pids[i]);
+			free(j.pids);
+		}
+		pthread_mutex_lock(&c->lock);
+		c->busy = false;
+		if (!c->njobs)
+			pthread_cond_broadcast(&c->idle);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/*
+ * Ends the window: the next one starts first (so sampling never pauses; the
+ * two overlap for the microseconds between attaching one and detaching the
+ * other), then the finished one goes to the worker. restart false stops.
+ */
+static void end_window(struct fog_prof_continuous *c, bool restart)
+{
+	struct fog_prof_capture *old = c->cap;
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	struct job j;
+
+	if (!old)
+		return;
+	snapshot_new_pids(c);
+	fog_prof_capture__stop(old);
+	j = (struct job){ .cap = old, .start_unix_ns = c->start_unix_ns,
+			  .duration_ns = now - c->start_mono_ns, .keep_empty = restart };
+	c->cap = NULL;
+	if (restart)
+		start_window(c);
+	if (!enqueue(c, &j)) {
+		pthread_mutex_lock(&c->lock);
+		fail(c, "the snapshot worker is behind (a symbol helper that does not answer?): "
+			"a window is lost");
+		pthread_mutex_unlock(&c->lock);
+		fog_prof_capture__free(old);
+	}
+}
+
+/* The capture the worker is done with becomes the spare the next window starts from. */
+static void take_returned(struct fog_prof_continuous *c)
+{
+	struct fog_prof_capture *r;
+
+	pthread_mutex_lock(&c->lock);
+	r = c->returned;
+	c->returned = NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (r && !c->spare)
+		c->spare = r;
+	else
+		fog_prof_capture__free(r);
 }
 
 static void on_tick(void *ctx)
@@ -575,6 +711,7 @@ static void on_tick(void *ctx)
 	struct fog_prof_continuous *c = ctx;
 	__u64 now = clock_ns(CLOCK_MONOTONIC);
 
+	take_returned(c);
 	if (!c->on)
 		return;
 	if (!c->cap) {	/* the sampler failed to start: try again, once a window */
@@ -586,10 +723,15 @@ static void on_tick(void *ctx)
 	}
 	snapshot_new_pids(c);
 	/* half a tick early rather than a whole tick late */
-	if ((double)(now - c->start_mono_ns) + TICK_MS * 1e6 / 2 >= c->snapshot_s * 1e9)
+	if ((double)(now - c->start_mono_ns) + TICK_MS * 1e6 / 2 >= c->snapshot_s * 1e9) {
 		end_window(c, true);
-	else if (c->ring)
-		fog_prof_ring__expire(c->ring, (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+	} else {
+		pthread_mutex_lock(&c->lock);
+		if (c->ring)
+			fog_prof_ring__expire(c->ring,
+					      (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+		pthread_mutex_unlock(&c->lock);
+	}
 }
 
 static int get_list(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
@@ -597,14 +739,17 @@ static int get_list(const struct fog_http_req *req, struct fog_http_resp *resp, 
 	struct fog_prof_continuous *c = ctx;
 	json_t *j;
 
+	pthread_mutex_lock(&c->lock);
 	j = json_pack("{s:b,s:b,s:I,s:f,s:s,s:I,s:f,s:I,s:I,s:f,s:f}", "enabled", c->on, "sampling",
 		      c->cap != NULL, "frequency", (json_int_t)c->frequency, "snapshot_seconds",
 		      c->snapshot_s, "directory", c->dir, "max_bytes", (json_int_t)c->max_bytes,
 		      "max_age_seconds", c->max_age_s, "written", (json_int_t)c->snapshots,
 		      "errors", (json_int_t)c->errors, "last_build_seconds", c->last_seconds,
 		      "max_build_seconds", c->max_seconds);
-	if (!j)
+	if (!j) {
+		pthread_mutex_unlock(&c->lock);
 		return -ENOMEM;
+	}
 	json_object_set_new(j, "last_error", c->last_error[0] ? json_string(c->last_error) :
 								  json_null());
 	if (c->cap)
@@ -616,6 +761,8 @@ static int get_list(const struct fog_http_req *req, struct fog_http_resp *resp, 
 	json_object_set_new(j, "removed", json_integer(c->ring ? (json_int_t)
 						       fog_prof_ring__removed(c->ring) : 0));
 	json_object_set_new(j, "snapshots", c->ring ? fog_prof_ring__json(c->ring) : json_array());
+	json_object_set_new(j, "lost_jobs", json_integer((json_int_t)c->dropped));
+	pthread_mutex_unlock(&c->lock);
 	return fog_http_json(resp, 200, j);
 }
 
@@ -627,10 +774,12 @@ static int get_snapshot(const struct fog_http_req *req, struct fog_http_resp *re
 	size_t n;
 	int rc;
 
-	if (!c->ring)
+	pthread_mutex_lock(&c->lock);
+	rc = c->ring ? fog_prof_ring__read(c->ring, name, &buf, &n) : -ENODATA;
+	pthread_mutex_unlock(&c->lock);
+	if (rc == -ENODATA)
 		return fog_http_error(resp, 404, "no snapshots: %s", c->on ?
 				      "none written yet" : "[profile] continuous is off");
-	rc = fog_prof_ring__read(c->ring, name, &buf, &n);
 	if (rc == -ENOENT)
 		return fog_http_error(resp, 404, "no snapshot '%.64s' (see /api/v1/profiles/"
 				      "continuous)", name);
@@ -648,6 +797,7 @@ static void metrics(void *ctx, struct fog_prom *w)
 {
 	struct fog_prof_continuous *c = ctx;
 
+	pthread_mutex_lock(&c->lock);
 	fog_prom__family(w, "fog_profile_continuous_enabled", FOG_PROM_GAUGE,
 			 "Whether continuous CPU profiling samples the host");
 	fog_prom__sample(w, NULL, c->on && c->cap);
@@ -672,6 +822,7 @@ static void metrics(void *ctx, struct fog_prom *w)
 	fog_prom__family(w, "fog_profile_continuous_build_seconds", FOG_PROM_GAUGE,
 			 "Time the last snapshot took to symbolize, encode and write");
 	fog_prom__sample(w, NULL, c->last_seconds);
+	pthread_mutex_unlock(&c->lock);
 	/* every symbolizer's refusals (elfsym.c), for on-demand and continuous profiles alike */
 	fog_prom__family(w, "fog_profile_symbolize_errors", FOG_PROM_COUNTER,
 			 "Symbolizer inputs refused or cut short, by reason (files, perf maps, "
@@ -693,9 +844,11 @@ static void take_cfg(struct fog_prof_continuous *c, const struct fog_config *cfg
 
 static void start(struct fog_prof_continuous *c)
 {
+	pthread_mutex_lock(&c->lock);
 	open_ring(c);
 	if (c->ring)
 		fog_prof_ring__expire(c->ring, (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+	pthread_mutex_unlock(&c->lock);
 	if (start_window(c))
 		return;
 	fog_info("continuous profile: sampling the host at %u Hz, a snapshot every %g s into %s",
@@ -721,6 +874,9 @@ struct fog_prof_continuous *fog_prof_continuous__new(struct fog_http *h, struct 
 		return NULL;
 	c->loop = loop;
 	c->timer = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
+	pthread_cond_init(&c->idle, NULL);
 	take_cfg(c, cfg);
 	c->cache = fog_elfcache__new(ELF_CACHE_FILES);
 	c->sym = c->cache ? fog_symbolizer__new(c->cache) : NULL;
@@ -728,6 +884,10 @@ struct fog_prof_continuous *fog_prof_continuous__new(struct fog_http *h, struct 
 		err = -ENOMEM;
 		goto fail;
 	}
+	err = -pthread_create(&c->worker, NULL, worker_main, c);
+	if (err)
+		goto fail;
+	c->have_worker = true;
 	err = fog_http__route(h, "GET", "/api/v1/profiles/continuous", FOG_HTTP_UNIX,
 			      get_list, c);
 	if (!err)
@@ -757,11 +917,24 @@ void fog_prof_continuous__free(struct fog_prof_continuous *c)
 		return;
 	if (c->timer >= 0)
 		fog_loop__del_timer(c->loop, c->timer);
-	end_window(c, false);	/* the last window is kept too */
+	if (c->have_worker) {
+		end_window(c, false);	/* the last window is kept too */
+		pthread_mutex_lock(&c->lock);
+		c->quit = true;
+		pthread_cond_signal(&c->wake);
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->worker, NULL);	/* after the jobs queued */
+	} else {
+		fog_prof_capture__free(c->cap);
+	}
+	fog_prof_capture__free(c->returned);
 	fog_prof_capture__free(c->spare);
 	fog_prof_ring__free(c->ring);
 	fog_symbolizer__free(c->sym);
 	fog_elfcache__free(c->cache);
+	pthread_cond_destroy(&c->idle);
+	pthread_cond_destroy(&c->wake);
+	pthread_mutex_destroy(&c->lock);
 	free(c->seen);
 	free(c);
 }
@@ -774,12 +947,16 @@ void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struc
 
 	if (sampler || ring) {
 		end_window(c, false);	/* written under the settings it was sampled with */
+		drain(c);
+		take_returned(c);
 		fog_prof_capture__free(c->spare);	/* it samples at the old frequency */
 		c->spare = NULL;
 	}
 	if (ring) {
+		pthread_mutex_lock(&c->lock);
 		fog_prof_ring__free(c->ring);
 		c->ring = NULL;
+		pthread_mutex_unlock(&c->lock);
 	}
 	take_cfg(c, cfg);
 	if (!c->on) {
@@ -787,8 +964,12 @@ void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struc
 			fog_info("continuous profile: stopped");
 		return;
 	}
-	if (!c->cap)
+	if (!c->cap) {
 		start(c);
-	else if (c->ring)	/* a shorter max_age applies now */
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (c->ring)	/* a shorter max_age applies now */
 		fog_prof_ring__expire(c->ring, (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+	pthread_mutex_unlock(&c->lock);
 }
