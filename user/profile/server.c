@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +36,20 @@ struct session {
 	unsigned int id;	/* 0: slot free */
 	enum state state;
 	struct fog_prof_session *ps;	/* CPU: runs on its own thread (run_async) */
-	struct fog_elfcache *cache;	/* ps's own: its thread reads the ELF files */
+	struct fog_elfcache *cache;	/* ps's or up's own: their threads read the ELF files */
 	struct fog_profile *mp;	/* memory (and I/O), through the library API */
 	struct fog_profile_result *mr;
 	struct fog_memprobe *up;	/* memory through uprobes (mem_source "uprobe") */
 	bool offcpu;	/* ps is an off-CPU profile (mode "offcpu") */
+	/*
+	 * a memory profile's end (detaching, reading the sampler's file or the
+	 * uprobes' maps, symbolizing) runs on a thread of its own; until it is
+	 * done the loop reads nothing of mp, mr or up
+	 */
+	pthread_t finisher;
+	bool finishing;
+	atomic_bool finished;
+	int finish_err;
 	unsigned int seconds;
 	__u64 started_ns;	/* monotonic */
 	char target[128];
@@ -56,7 +67,6 @@ struct pprof_wait {
 struct fog_profiler {
 	struct fog_collect *c;
 	struct pprof_wait pprof[MAX_PPROF];
-	struct fog_elfcache *cache;	/* the uprobe memory profiles' (on the loop) */
 	int timer;
 	unsigned int next_id;
 	struct session sessions[MAX_SESSIONS];
@@ -75,11 +85,8 @@ static struct fog_agg *agg_of(struct fog_profiler *pr)
 	return pr->c ? pr->c->agg : NULL;
 }
 
-static void finish_memory(struct session *s)
+static void finish_memory(struct session *s, int err)
 {
-	int err = fog_profile_stop(s->mp, &s->mr);
-
-	s->mp = NULL;
 	if (err) {
 		s->state = S_FAILED;
 		snprintf(s->error, sizeof(s->error), "%s", fog_profile_strerror());
@@ -91,11 +98,8 @@ static void finish_memory(struct session *s)
 		 (unsigned long long)fog_profile_result_total(s->mr, FOG_PROFILE_VIEW_INUSE));
 }
 
-/* Detaches the uprobes and builds the memory profiles. */
-static void finish_uprobe(struct session *s)
+static void finish_uprobe(struct session *s, int err)
 {
-	int err = fog_memprobe__finish(s->up);
-
 	if (err) {
 		s->state = S_FAILED;
 		snprintf(s->error, sizeof(s->error), "building the uprobe memory profile failed: %s",
@@ -109,12 +113,52 @@ static void finish_uprobe(struct session *s)
 		 (unsigned long long)fog_memprobe__prof(s->up, false)->total);
 }
 
-static void finish(struct fog_profiler *pr, struct session *s)
+/* The finisher: detaches the uprobes and builds the memory profiles, or stops the preload's. */
+static void *finish_thread(void *arg)
+{
+	struct session *s = arg;
+
+	if (s->up) {
+		s->finish_err = fog_memprobe__finish(s->up);
+	} else if (s->mp) {
+		s->finish_err = fog_profile_stop(s->mp, &s->mr);
+		s->mp = NULL;
+	}
+	atomic_store_explicit(&s->finished, true, memory_order_release);
+	return NULL;
+}
+
+/* The loop's half, once the finisher is done: the state and the log line. */
+static void finished(struct session *s)
 {
 	if (s->up)
-		finish_uprobe(s);
-	else if (s->mp)
-		finish_memory(s);
+		finish_uprobe(s, s->finish_err);
+	else
+		finish_memory(s, s->finish_err);
+}
+
+static void finish(struct fog_profiler *pr, struct session *s)
+{
+	(void)pr;
+	if (!s->up && !s->mp)
+		return;
+	atomic_store(&s->finished, false);
+	s->finishing = !pthread_create(&s->finisher, NULL, finish_thread, s);
+	if (!s->finishing) {	/* no thread to be had: here, then */
+		finish_thread(s);
+		finished(s);
+	}
+}
+
+/* Joins a finisher that is done (or, wait true, waits for it). */
+static void join_finisher(struct session *s, bool wait)
+{
+	if (!s->finishing ||
+	    (!wait && !atomic_load_explicit(&s->finished, memory_order_acquire)))
+		return;
+	pthread_join(s->finisher, NULL);
+	s->finishing = false;
+	finished(s);
 }
 
 /* A CPU session whose thread has built the profile: the collectors' figures, then done. */
@@ -146,6 +190,10 @@ static void on_timer(void *ctx)
 
 		if (!s->id || s->state != S_RUNNING)
 			continue;
+		if (s->finishing) {
+			join_finisher(s, false);
+			continue;
+		}
 		if (s->up) {	/* its own clock: time limit, duty cycle, the process's exit */
 			if (fog_memprobe__poll(s->up))
 				finish(pr, s);
@@ -179,7 +227,9 @@ static json_t *session_json(struct session *s)
 	json_object_set_new(j, "mode", json_string(s->ps ? (s->offcpu ? "offcpu" : "cpu") : "mem"));
 	if (!s->ps)
 		json_object_set_new(j, "mem_source", json_string(s->up ? "uprobe" : "preload"));
-	if (s->up) {
+	if (s->finishing)
+		json_object_set_new(j, "finishing", json_true());
+	else if (s->up) {
 		json_object_set_new(j, "uprobe", fog_memprobe__json(s->up));
 		json_object_set_new(j, "samples", json_integer((json_int_t)
 							       fog_memprobe__samples(s->up)));
@@ -197,6 +247,7 @@ static json_t *session_json(struct session *s)
 
 static void session_clear(struct session *s)
 {
+	join_finisher(s, true);
 	fog_prof_session__free(s->ps);	/* stops and joins its thread */
 	fog_elfcache__free(s->cache);
 	fog_profile_stop(s->mp, NULL);
@@ -370,7 +421,11 @@ static int start_memory(struct fog_profiler *pr, struct session *s, struct mem_r
 		}
 	}
 	mq->uo.pid = pid;
-	s->up = fog_memprobe__new(&mq->uo, pr->cache, err, sizeof(err));
+	/* its own cache: its finisher thread reads it */
+	s->cache = fog_elfcache__new(ELF_CACHE_FILES);
+	s->up = s->cache ? fog_memprobe__new(&mq->uo, s->cache, err, sizeof(err)) : NULL;
+	if (!s->cache)
+		snprintf(err, sizeof(err), "out of memory");
 	if (!s->up) {
 		e = errno;
 		fog_http_error(resp, e == ESRCH ? 404 : e == ENOENT ? 422 : e == EINVAL ? 400 :
@@ -652,11 +707,6 @@ struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_collect *c
 		return NULL;
 	pr->c = c;
 	pr->timer = -1;
-	pr->cache = fog_elfcache__new(ELF_CACHE_FILES);
-	if (!pr->cache) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	err = fog_http__route(h, "POST", "/api/v1/profile", FOG_HTTP_UNIX, post_profile, pr);
 	if (!err)
 		err = fog_http__route(h, "GET", "/api/v1/profile", FOG_HTTP_TCP_PPROF,
@@ -692,6 +742,5 @@ void fog_profiler__free(struct fog_profiler *pr)
 	for (int i = 0; i < MAX_PPROF; i++)
 		if (pr->pprof[i].ps)
 			pprof_finish(pr, &pr->pprof[i], true);
-	fog_elfcache__free(pr->cache);
 	free(pr);
 }
