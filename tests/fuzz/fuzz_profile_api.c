@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
@@ -415,9 +416,39 @@ static void check_escaped(const struct fog_http_resp *resp, const char *format)
 	}
 }
 
+/*
+ * Renders answer later, from the timer, once their thread is done (server.c):
+ * the token and the answer are captured here and request() waits for it.
+ */
+static bool deferred, answered;
+static struct fog_http_resp answer;
+
+struct fog_http_later *__wrap_fog_http_defer(const struct fog_http_req *req)
+{
+	static int token;
+
+	(void)req;
+	FUZZ_CHECK(!deferred);
+	deferred = true;
+	answered = false;
+	return (struct fog_http_later *)&token;
+}
+
+void __wrap_fog_http_finish(struct fog_http_later *later, struct fog_http_resp *resp)
+{
+	FUZZ_CHECK(deferred && later);
+	deferred = false;
+	answered = true;
+	answer = (struct fog_http_resp){ 0 };
+	if (resp)
+		answer = *resp;
+	else
+		fog_http_error(&answer, 503, "fogd is stopping");
+}
+
 static void request(const char *method, const char *path, const char *body, size_t body_len)
 {
-	static const int statuses[] = { 200, 202, 400, 404, 409, 429, 501 };
+	static const int statuses[] = { 200, 202, 400, 404, 409, 429, 501, 503 };
 	struct fog_http_req req = { .method = method, .path = path, .body = body,
 				    .body_len = body_len, .accept = "", .local = true };
 	struct fog_http_resp resp = { 0 };
@@ -429,6 +460,16 @@ static void request(const char *method, const char *path, const char *body, size
 	if (!r)
 		return;
 	rc = r->fn(&req, &resp, r->ctx);
+	if (rc == FOG_HTTP_DEFERRED) {	/* a render on its thread: the timer answers */
+		for (int i = 0; !answered && i < 200000; i++) {
+			timer_fn(timer_ctx);
+			if (!answered)
+				usleep(50);
+		}
+		FUZZ_CHECK(answered);
+		resp = answer;
+		rc = 0;
+	}
 	if (rc)
 		fprintf(stderr, "fuzz: %s %s answered %d (a 500)\n", method, path, rc);
 	/* every answer is a documented status: request bytes echoed in errors stay valid UTF-8 */

@@ -11,7 +11,9 @@ command -v stress-ng >/dev/null || t_fail "stress-ng is not installed (tools/ins
 HANG="$HELPERS/hang_server"
 [ -x "$HANG" ] || t_fail "$HANG not built"
 WATCH_S=13	# a hung post times out after 5 s: two attempts at least
-API_BOUND_S=1
+# bounds against the fault's own time scale, not the host's speed: an answer or a tick held by
+# a hung post would wait for its 5 s timeout; load alone has made answers take over 1 s here
+API_BOUND_S=4
 
 "$HANG" >"$T_DIR/hang.out" 2>&1 &
 hang=$!
@@ -64,8 +66,9 @@ round() {
 		"slowest ${worst} s; monitor $stats"
 	awk -v w="$worst" -v b="$API_BOUND_S" 'BEGIN { exit !(w <= b) }' ||
 		t_fail "an API answer took $worst s (bound $API_BOUND_S s)"
-	# 500 ms ticks: at least 80% of them while posts hang and fail
-	[ $((ticks1 - ticks0)) -ge $((el * 2 * 8 / 10)) ] ||
+	# 500 ms ticks: at least half of them while posts hang and fail (a loop held by each 5 s
+	# post would lose most)
+	[ $((ticks1 - ticks0)) -ge $((el * 2 / 2)) ] ||
 		t_fail "only $((ticks1 - ticks0)) ticks in $el s at 500 ms"
 	jq -e --argjson o "$obs0" '.observations > $o' <<<"$stats" >/dev/null ||
 		t_fail "the monitor stopped observing: $obs0 -> $stats"
@@ -88,7 +91,8 @@ round() {
 	fogd_stop
 	t=$((($(date +%s%N) - t0) / 1000000))
 	t_log "SIGTERM to exit: $t ms"
-	[ "$t" -lt 4500 ] || t_fail "fogd took $t ms to stop with a hung post"
+	# 3 s of grace, then the transfer is aborted: no wait for further retries (each 5 s)
+	[ "$t" -lt 8000 ] || t_fail "fogd took $t ms to stop with a hung post"
 }
 
 round alertmanager webhook

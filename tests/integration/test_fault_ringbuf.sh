@@ -10,7 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 FLOOD_S=12
-API_BOUND_S=2	# worst single answer during the flood (every CPU saturated by the storm)
+# worst single answer during the flood (every CPU saturated by the storm): a consumer that
+# drained without bound would hold the loop for the whole 12 s flood; load alone, seconds
+API_BOUND_S=5
 RSS_MARGIN_KB=$((8 * 1024))
 
 port=$(t_free_port)
@@ -106,7 +108,8 @@ awk -v m="$m_drop" -v s="$st_drop" 'BEGIN { exit !(m >= s) }' ||
 
 # the tick kept its pace (500 ms) while the ring buffer overflowed
 ticks1=$(api /api/v1/status | jq '.ticks')
-[ $((ticks1 - ticks0)) -ge $((elapsed * 2 * 6 / 10)) ] ||
+# (at least a third of them: a consumer holding the loop for the flood would lose nearly all)
+[ $((ticks1 - ticks0)) -ge $((elapsed * 2 / 3)) ] ||
 	t_fail "only $((ticks1 - ticks0)) ticks in $elapsed s at 500 ms"
 
 # nothing collected before the flood is lost, and collection goes on afterwards

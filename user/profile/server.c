@@ -29,6 +29,9 @@
 #define MAX_PPROF 2	/* /debug/pprof/profile requests sampling at once */
 #define POLL_MS 250
 #define ELF_CACHE_FILES 256
+#define MAX_RENDERS 4	/* GET .../FORMAT rendering at once, each on its own thread */
+#define MAX_CACHED 8	/* renders kept per profile */
+#define CACHE_MAX_BODY (32u << 20)	/* a larger render is sent, not kept */
 
 enum state { S_RUNNING, S_DONE, S_FAILED };
 
@@ -50,6 +53,15 @@ struct session {
 	bool finishing;
 	atomic_bool finished;
 	int finish_err;
+	/* renders of the finished profile, by format and view, newest last */
+	struct cached {
+		char key[32];
+		char *body;
+		size_t len;
+		const char *content_type;
+	} cached[MAX_CACHED];
+	unsigned int ncached;
+	unsigned int rendering;	/* render threads reading the profile */
 	unsigned int seconds;
 	__u64 started_ns;	/* monotonic */
 	char target[128];
@@ -64,8 +76,22 @@ struct pprof_wait {
 	__u64 until_ns;	/* monotonic */
 };
 
+/* A GET .../FORMAT rendering on its own thread; the loop answers when it is done. */
+struct render {
+	struct session *s;	/* NULL: slot free */
+	const struct fog_prof *p;
+	char format[16];
+	char key[32];
+	struct fog_http_later *later;
+	pthread_t thread;
+	atomic_bool done;
+	int err;
+	struct fog_prof_output out;
+};
+
 struct fog_profiler {
 	struct fog_collect *c;
+	struct render renders[MAX_RENDERS];
 	struct pprof_wait pprof[MAX_PPROF];
 	int timer;
 	unsigned int next_id;
@@ -178,6 +204,7 @@ static void cpu_done(struct fog_profiler *pr, struct session *s, int err)
 }
 
 static void pprof_poll(struct fog_profiler *pr, __u64 now);
+static void renders_poll(struct fog_profiler *pr, bool wait);
 
 static void on_timer(void *ctx)
 {
@@ -185,6 +212,7 @@ static void on_timer(void *ctx)
 	__u64 now = mono_ns();
 
 	pprof_poll(pr, now);
+	renders_poll(pr, false);
 	for (int i = 0; i < MAX_SESSIONS; i++) {
 		struct session *s = &pr->sessions[i];
 
@@ -248,6 +276,8 @@ static json_t *session_json(struct session *s)
 static void session_clear(struct session *s)
 {
 	join_finisher(s, true);
+	for (unsigned int i = 0; i < s->ncached; i++)
+		free(s->cached[i].body);
 	fog_prof_session__free(s->ps);	/* stops and joins its thread */
 	fog_elfcache__free(s->cache);
 	fog_profile_stop(s->mp, NULL);
@@ -283,7 +313,7 @@ static struct session *free_slot(struct fog_profiler *pr)
 			return s;
 		if (s->state == S_RUNNING)
 			running++;
-		else if (!oldest || s->id < oldest->id)
+		else if (!s->rendering && (!oldest || s->id < oldest->id))
 			oldest = s;
 	}
 	if (running >= MAX_RUNNING || !oldest)
@@ -541,14 +571,21 @@ static int list_profiles(const struct fog_http_req *req, struct fog_http_resp *r
 	return fog_http_json(resp, 200, json_pack("{s:o}", "profiles", a));
 }
 
-static int send_output(const struct fog_prof *p, const char *format, struct fog_http_resp *resp)
+static bool known_format(const char *format)
 {
-	struct fog_prof_output out;
-	int err;
+	static const char *const formats[] = { "folded", "pprof", "speedscope", "svg", "html",
+					       "json" };
 
-	if (!p)
-		return fog_http_error(resp, 404, "the profile has no such view");
-	err = fog_prof_render(p, format, &out);
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcmp(format, formats[i]))
+			return true;
+	return false;
+}
+
+/* The answer to a render: the output (taken) or the error. */
+static int render_answer(int err, struct fog_prof_output *out, const char *format,
+			 struct fog_http_resp *resp)
+{
 	if (err == -EINVAL)
 		return fog_http_error(resp, 404, "no format '%.32s': use folded, pprof, speedscope, "
 				      "svg, html or json", format);
@@ -557,10 +594,131 @@ static int send_output(const struct fog_prof *p, const char *format, struct fog_
 	if (err)
 		return err;
 	resp->status = 200;
-	resp->content_type = out.content_type;
-	resp->body = out.body;
-	resp->len = out.len;
+	resp->content_type = out->content_type;
+	resp->body = out->body;
+	resp->len = out->len;
+	out->body = NULL;
 	return 0;
+}
+
+/* Keeps a copy of a render for the next GET of the same format and view. */
+static void cache_render(struct session *s, const char *key, const struct fog_http_resp *resp)
+{
+	struct cached *c;
+	char *copy;
+
+	if (resp->status != 200 || resp->len > CACHE_MAX_BODY)
+		return;
+	copy = malloc(resp->len ? resp->len : 1);
+	if (!copy)
+		return;
+	memcpy(copy, resp->body, resp->len);
+	if (s->ncached == MAX_CACHED) {	/* the oldest goes */
+		free(s->cached[0].body);
+		memmove(&s->cached[0], &s->cached[1], (MAX_CACHED - 1) * sizeof(s->cached[0]));
+		s->ncached--;
+	}
+	c = &s->cached[s->ncached++];
+	snprintf(c->key, sizeof(c->key), "%s", key);
+	c->body = copy;
+	c->len = resp->len;
+	c->content_type = resp->content_type;
+}
+
+static void *render_thread(void *arg)
+{
+	struct render *r = arg;
+
+	r->err = fog_prof_render(r->p, r->format, &r->out);
+	atomic_store_explicit(&r->done, true, memory_order_release);
+	return NULL;
+}
+
+/* Answers the renders that are done (wait: every one, at shutdown). */
+static void renders_poll(struct fog_profiler *pr, bool wait)
+{
+	for (int i = 0; i < MAX_RENDERS; i++) {
+		struct render *r = &pr->renders[i];
+		struct fog_http_resp resp = { 0 };
+
+		if (!r->s || (!wait && !atomic_load_explicit(&r->done, memory_order_acquire)))
+			continue;
+		pthread_join(r->thread, NULL);
+		if (render_answer(r->err, &r->out, r->format, &resp)) {
+			fog_http_finish(r->later, NULL);
+		} else {
+			cache_render(r->s, r->key, &resp);
+			fog_http_finish(r->later, &resp);
+		}
+		free(r->out.body);
+		r->s->rendering--;
+		memset(r, 0, sizeof(*r));
+	}
+}
+
+/*
+ * GET .../FORMAT of a finished profile: from the profile's renders when one is
+ * kept, else rendered on a thread (the answer follows from the loop), or here
+ * when no thread can be had.
+ */
+static int send_output(struct fog_profiler *pr, struct session *s, const struct fog_prof *p,
+		       const char *format, const struct fog_http_req *req,
+		       struct fog_http_resp *resp)
+{
+	const char *view = fog_http_arg(req, "view");
+	struct fog_prof_output out = { 0 };
+	struct render *r = NULL;
+	char key[32];
+	int rc;
+
+	if (!p)
+		return fog_http_error(resp, 404, "the profile has no such view");
+	if (!known_format(format))
+		return render_answer(-EINVAL, &out, format, resp);
+	snprintf(key, sizeof(key), "%s:%s", format, view && !strcmp(view, "alloc") ? "alloc" : "");
+	for (unsigned int i = 0; i < s->ncached; i++) {
+		const struct cached *c = &s->cached[i];
+
+		if (strcmp(c->key, key))
+			continue;
+		resp->body = malloc(c->len ? c->len : 1);
+		if (!resp->body)
+			return -ENOMEM;
+		memcpy(resp->body, c->body, c->len);
+		resp->len = c->len;
+		resp->content_type = c->content_type;
+		resp->status = 200;
+		return 0;
+	}
+	for (int i = 0; i < MAX_RENDERS && !r; i++)
+		if (!pr->renders[i].s)
+			r = &pr->renders[i];
+	if (r) {
+		*r = (struct render){ .s = s, .p = p };
+		snprintf(r->format, sizeof(r->format), "%s", format);
+		snprintf(r->key, sizeof(r->key), "%s", key);
+		if (pthread_create(&r->thread, NULL, render_thread, r)) {
+			memset(r, 0, sizeof(*r));
+		} else {
+			r->later = fog_http_defer(req);
+			if (r->later) {
+				s->rendering++;
+				return FOG_HTTP_DEFERRED;
+			}
+			pthread_join(r->thread, NULL);	/* no deferring here: answer now */
+			rc = render_answer(r->err, &r->out, format, resp);
+			free(r->out.body);
+			memset(r, 0, sizeof(*r));
+			if (!rc)
+				cache_render(s, key, resp);
+			return rc;
+		}
+	}
+	rc = render_answer(fog_prof_render(p, format, &out), &out, format, resp);
+	free(out.body);
+	if (!rc)
+		cache_render(s, key, resp);
+	return rc;
 }
 
 /* GET /api/v1/profile/ID[/FORMAT] */
@@ -589,7 +747,7 @@ static int get_profile(const struct fog_http_req *req, struct fog_http_resp *res
 			return fog_http_error(resp, 409, "profile %lu is %s", id,
 					      s->state == S_RUNNING ? "still running" :
 								      "failed");
-		return send_output(session_prof(s, req), end + 1, resp);
+		return send_output(pr, s, session_prof(s, req), end + 1, req, resp);
 	}
 	j = session_json(s);
 	if (s->state == S_DONE && session_prof(s, req)) {
@@ -737,6 +895,7 @@ void fog_profiler__free(struct fog_profiler *pr)
 		return;
 	if (pr->timer >= 0)
 		fog_loop__del_timer(pr->c->loop, pr->timer);
+	renders_poll(pr, true);	/* before the profiles they read go */
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		session_clear(&pr->sessions[i]);
 	for (int i = 0; i < MAX_PPROF; i++)
