@@ -81,6 +81,10 @@ inside=$(awk -v r="$ran" -v a="$w0" -v b="$w1" 'BEGIN { x = r - ((b - a) - 3); i
 want=$(awk -v r="$inside" 'BEGIN { printf "%d", r * 99 * 0.8 }')
 
 api "/api/v1/profile/$id/folded" >"$T_DIR/p.folded" || t_fail "no folded output"
+# renders are kept per profile and format: a second GET is served from what was kept
+api "/api/v1/profile/$id/folded" | cmp -s - "$T_DIR/p.folded" || t_fail "a second folded GET differs"
+api "/api/v1/profile/$id" | jq -e '.renders_kept == 1' >/dev/null ||
+	t_fail "folded twice: want 1 render kept: $(api "/api/v1/profile/$id" | jq -c '{renders_kept}')"
 total=$(awk '{ s += $NF } END { print s + 0 }' "$T_DIR/p.folded")
 hotn=$(awk '{ n = split($1, f, ";"); if (f[n] == "prof_hot_leaf") s += $NF } END { print s + 0 }' "$T_DIR/p.folded")
 t_log "folded: $hotn of $total samples have prof_hot_leaf as leaf"

@@ -270,6 +270,8 @@ static json_t *session_json(struct session *s)
 	}
 	if (s->state == S_FAILED)
 		json_object_set_new(j, "error", json_string(s->error));
+	if (s->state == S_DONE)
+		json_object_set_new(j, "renders_kept", json_integer(s->ncached));
 	return j;
 }
 
