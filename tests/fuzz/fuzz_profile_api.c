@@ -229,6 +229,11 @@ bool fog_memprobe__poll(struct fog_memprobe *m)
 	return false;
 }
 
+void fog_memprobe__read_target(struct fog_memprobe *m)
+{
+	FUZZ_CHECK(m);
+}
+
 int fog_memprobe__finish(struct fog_memprobe *m)
 {
 	FUZZ_CHECK(!"no memprobe session exists");

@@ -184,6 +184,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		att[r] = (t1 - t0) / 1e6;
+		fog_memprobe__read_target(m);
 		probed[r] = run(&w, &cprobed[r]);
 		other1[r] = run(&bystander, NULL);
 		fog_memprobe__poll(m);

@@ -31,6 +31,7 @@
 #define HELPER_MAGIC 0x46474850u	/* "PHGF" */
 #define OP_SYMBOLS 1u
 #define OP_LINES 2u
+#define OP_OFFSETS 3u	/* functions' file offsets, for uprobes */
 #define SYMBOLS_TIMEOUT_MS 20000	/* a 512 MiB file's symbols take about 2 s */
 #define LINES_TIMEOUT_MS 60000	/* its line table up to about 10 s */
 #define MAX_REPLY_BYTES (256ull << 20)	/* the largest blob elfsym.c accepts, and some */
@@ -47,6 +48,8 @@ struct req {
 	__u32 magic;
 	__u32 op;
 	char build_id[48];	/* OP_LINES: what the file must have, or "" */
+	__u32 nnames;	/* OP_OFFSETS: names, each NUL-ended, one after the other */
+	char names[256];
 };
 
 struct rep {
@@ -56,6 +59,7 @@ struct rep {
 	__u32 pad;
 	__u64 counts[FOG_SYMERR_N];	/* refusals while parsing */
 	char msgs[FOG_SYMERR_N][FOG_SYMERR_MSG_LEN];
+	__u64 offs[FOG_ELFSYM_MAX_NAMES];	/* OP_OFFSETS, with no memfd */
 };
 
 static const char *const failure_names[FOG_HELPER_N] = {
@@ -280,30 +284,34 @@ static void take_refusals(struct rep *r)
 	}
 }
 
-static int call(__u32 op, int fd, const char *build_id, char **blob, size_t *len)
+/*
+ * One request: q with fd; the answer in *r, and its blob (OP_SYMBOLS,
+ * OP_LINES) in *blob. 0, the helper's own error, or -EIO when it failed.
+ */
+static int call(struct req *q, int fd, struct rep *out, char **blob, size_t *len)
 {
-	struct req q = { .magic = HELPER_MAGIC, .op = op };
 	struct rep r;
+	__u32 op = q->op;
+	bool want_blob = op != OP_OFFSETS;
 	int rc, err, blob_fd = -1;
 	bool truncated = false;
 
 	*blob = NULL;
 	*len = 0;
-	if (build_id)
-		snprintf(q.build_id, sizeof(q.build_id), "%s", build_id);
+	q->magic = HELPER_MAGIC;
 	pthread_mutex_lock(&h.lock);
 	__atomic_add_fetch(&h.requests, 1, __ATOMIC_RELAXED);
 	if (h.pid <= 0 && (err = start())) {
 		pthread_mutex_unlock(&h.lock);
 		return err;
 	}
-	err = send_req(&q, fd);
+	err = send_req(q, fd);
 	if (err) {
 		/* it ended while idle (its CPU limit, a signal): once more with a new one */
 		stop();
 		err = start();
 		if (!err)
-			err = send_req(&q, fd);
+			err = send_req(q, fd);
 		if (err) {
 			note_failure(FOG_HELPER_CRASH, "it cannot be reached");
 			stop();
@@ -312,9 +320,9 @@ static int call(__u32 op, int fd, const char *build_id, char **blob, size_t *len
 		}
 	}
 	rc = recv_rep(&r, op == OP_LINES ? LINES_TIMEOUT_MS : SYMBOLS_TIMEOUT_MS, &blob_fd);
-	if (!rc && (r.op != op || (!r.err && blob_fd < 0)))
+	if (!rc && (r.op != op || (!r.err && want_blob != (blob_fd >= 0))))
 		rc = FAILED(FOG_HELPER_BAD_REPLY);
-	if (!rc && !r.err) {
+	if (!rc && !r.err && want_blob) {
 		err = fog_safe_read_fd(blob_fd, MAX_REPLY_BYTES, blob, len, &truncated);
 		if (err || truncated) {
 			free(*blob);
@@ -337,6 +345,7 @@ static int call(__u32 op, int fd, const char *build_id, char **blob, size_t *len
 	}
 	take_refusals(&r);
 	pthread_mutex_unlock(&h.lock);
+	*out = r;
 	if (r.err)
 		return r.err < 0 && r.err > -4096 ? r.err : -EINVAL;
 	return 0;
@@ -344,14 +353,49 @@ static int call(__u32 op, int fd, const char *build_id, char **blob, size_t *len
 
 static int remote_symbols(void *ctx, int fd, char **blob, size_t *len)
 {
+	struct req q = { .op = OP_SYMBOLS };
+	struct rep r;
+
 	(void)ctx;
-	return call(OP_SYMBOLS, fd, NULL, blob, len);
+	return call(&q, fd, &r, blob, len);
 }
 
 static int remote_lines(void *ctx, int fd, const char *build_id, char **blob, size_t *len)
 {
+	struct req q = { .op = OP_LINES };
+	struct rep r;
+
 	(void)ctx;
-	return call(OP_LINES, fd, build_id, blob, len);
+	if (build_id)
+		snprintf(q.build_id, sizeof(q.build_id), "%s", build_id);
+	return call(&q, fd, &r, blob, len);
+}
+
+static int remote_offsets(void *ctx, int fd, const char *const *names, int n, __u64 *offs)
+{
+	struct req q = { .op = OP_OFFSETS };
+	size_t used = 0, len;
+	struct rep r;
+	char *blob;
+	int err;
+
+	(void)ctx;
+	if (n < 0 || n > FOG_ELFSYM_MAX_NAMES)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		len = strlen(names[i]) + 1;
+		if (used + len > sizeof(q.names))
+			return -ENAMETOOLONG;
+		memcpy(q.names + used, names[i], len);
+		used += len;
+	}
+	q.nnames = (__u32)n;
+	err = call(&q, fd, &r, &blob, &len);
+	free(blob);
+	if (err)
+		return err;
+	memcpy(offs, r.offs, (size_t)n * sizeof(*offs));
+	return 0;
 }
 
 /* A blob that parsed as a reply but failed elfsym.c's checks: the helper is not trusted again. */
@@ -369,6 +413,7 @@ int fog_helper_setup(const char *user, char *err, size_t len)
 	static const struct fog_elfsym_remote r = {
 		.symbols = remote_symbols,
 		.lines = remote_lines,
+		.offsets = remote_offsets,
 		.bad_reply = remote_bad_reply,
 	};
 	int rc;
@@ -502,6 +547,25 @@ static int recv_req(int sock, struct req *q, int *fd)
 	return 0;
 }
 
+/* OP_OFFSETS: the names are checked to lie inside the request. */
+static int serve_offsets(int fd, struct req *q, __u64 *offs)
+{
+	const char *names[FOG_ELFSYM_MAX_NAMES];
+	size_t pos = 0;
+
+	if (q->nnames > FOG_ELFSYM_MAX_NAMES)
+		return -EINVAL;
+	for (__u32 i = 0; i < q->nnames; i++) {
+		size_t len = strnlen(q->names + pos, sizeof(q->names) - pos);
+
+		if (pos + len >= sizeof(q->names))
+			return -EINVAL;
+		names[i] = q->names + pos;
+		pos += len + 1;
+	}
+	return fog_elfsym__serve_func_offsets(fd, names, (int)q->nnames, offs);
+}
+
 static int blob_memfd(const char *blob, size_t len)
 {
 	int fd = memfd_create("fogd-symbols", MFD_CLOEXEC);
@@ -525,7 +589,7 @@ static int blob_memfd(const char *blob, size_t len)
 	return fd;
 }
 
-static void reply(int sock, __u32 op, int err, int blob_fd)
+static void reply(int sock, __u32 op, int err, int blob_fd, const __u64 *offs)
 {
 	static struct rep r;
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
@@ -537,6 +601,8 @@ static void reply(int sock, __u32 op, int err, int blob_fd)
 	r.op = op;
 	r.err = err;
 	fog_symerr_take(r.counts, r.msgs);
+	if (offs)
+		memcpy(r.offs, offs, sizeof(r.offs));
 	if (blob_fd >= 0) {
 		struct cmsghdr *c;
 
@@ -567,6 +633,7 @@ void fog_helper_main(int sock)
 		char *blob = NULL;
 		size_t len = 0;
 		int fd, rc, err, blob_fd = -1;
+		__u64 offs[FOG_ELFSYM_MAX_NAMES] = { 0 };
 
 		rc = recv_req(sock, &q, &fd);
 		if (rc < 0)
@@ -578,18 +645,20 @@ void fog_helper_main(int sock)
 		} else if (q.op == OP_LINES) {
 			err = fog_elfsym__serve_lines(fd, q.build_id[0] ? q.build_id : NULL, &blob,
 						      &len);
+		} else if (q.op == OP_OFFSETS) {
+			err = serve_offsets(fd, &q, offs);
 		} else {
 			err = -EPROTO;
 		}
 		if (fd >= 0)
 			close(fd);
-		if (!err) {
+		if (!err && q.op != OP_OFFSETS) {
 			blob_fd = blob_memfd(blob, len);
 			if (blob_fd < 0)
 				err = blob_fd;
 		}
 		free(blob);
-		reply(sock, q.op, err, blob_fd);
+		reply(sock, q.op, err, blob_fd, q.op == OP_OFFSETS ? offs : NULL);
 		if (blob_fd >= 0)
 			close(blob_fd);
 	}

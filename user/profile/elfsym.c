@@ -787,6 +787,95 @@ bool fog_elfsym__has_symtab(const struct fog_elfsym *e)
 }
 
 /*
+ * File offsets of the named functions of the ELF file open on fd (.symtab,
+ * else .dynsym), through its PT_LOAD segments; an offset stays 0 when the name
+ * is not found. The file is the tenant's: it is read as a bounded copy (never
+ * mapped, so truncating it cannot raise SIGBUS here) and only the first symbol
+ * table of each type is looked at.
+ */
+static int parse_func_offsets(int fd, const char *const *names, int n, __u64 *offs)
+{
+	int found = 0, err = 0;
+	size_t nph = 0, len;
+	char *buf = NULL;
+	Elf *elf = NULL;
+
+	memset(offs, 0, (size_t)n * sizeof(*offs));
+	err = fog_safe_read_fd(fd, ELF_MAX_BYTES, &buf, &len, NULL);
+	if (err)
+		return err;
+	elf_version(EV_CURRENT);
+	elf = elf_memory(buf, len);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph)) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	for (int pass = 0; pass < 2 && found < n; pass++) {
+		Elf_Scn *scn = NULL;
+
+		while ((scn = elf_nextscn(elf, scn))) {
+			Elf_Data *d;
+			GElf_Shdr sh;
+
+			if (!gelf_getshdr(scn, &sh) || !sh.sh_entsize ||
+			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB))
+				continue;
+			d = elf_getdata(scn, NULL);
+			for (size_t i = 0; d && i < d->d_size / sh.sh_entsize; i++) {
+				const char *name;
+				GElf_Sym sym;
+
+				if (!gelf_getsym(d, (int)i, &sym) || !sym.st_value ||
+				    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+					continue;
+				name = elf_strptr(elf, sh.sh_link, sym.st_name);
+				for (int j = 0; name && j < n; j++)
+					if (!offs[j] && !strcmp(name, names[j])) {
+						offs[j] = sym.st_value;
+						found++;
+					}
+			}
+			break;	/* one table of each type: no amplification by copies */
+		}
+	}
+	/* virtual addresses to file offsets */
+	for (int j = 0; j < n; j++) {
+		__u64 va = offs[j];
+
+		offs[j] = 0;
+		for (size_t i = 0; va && i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+			    va >= ph.p_vaddr && va < ph.p_vaddr + ph.p_filesz)
+				offs[j] = va - ph.p_vaddr + ph.p_offset;
+		}
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	free(buf);
+	return err;
+}
+
+
+int fog_elfsym__func_offsets(int fd, const char *const *names, int n, __u64 *offs)
+{
+	if (n < 0 || n > FOG_ELFSYM_MAX_NAMES)
+		return -EINVAL;
+	if (remote.offsets)
+		return remote.offsets(remote.ctx, fd, names, n, offs);
+	return parse_func_offsets(fd, names, n, offs);
+}
+
+int fog_elfsym__serve_func_offsets(int fd, const char *const *names, int n, __u64 *offs)
+{
+	if (n < 0 || n > FOG_ELFSYM_MAX_NAMES)
+		return -EINVAL;
+	return parse_func_offsets(fd, names, n, offs);
+}
+
+/*
  * ---- what the symbol helper hands back ----
  *
  * A file's symbols as one flat blob: a header, the PT_LOAD segments, the

@@ -62,6 +62,7 @@ bool fog_elfsym__has_symtab(const struct fog_elfsym *e);
 struct fog_elfsym_remote {
 	int (*symbols)(void *ctx, int fd, char **blob, size_t *len);
 	int (*lines)(void *ctx, int fd, const char *build_id, char **blob, size_t *len);
+	int (*offsets)(void *ctx, int fd, const char *const *names, int n, __u64 *offs);
 	void (*bad_reply)(void *ctx);
 	void *ctx;
 };
@@ -81,6 +82,17 @@ int fog_elfsym__serve_lines(int fd, const char *build_id, char **blob, size_t *l
 struct fog_elfsym *fog_elfsym__from_blob(const char *blob, size_t len, bool *debug_line);
 /* The same for a line table blob, kept in e; 0 or -EPROTO. */
 int fog_elfsym__lines_from_blob(struct fog_elfsym *e, const char *blob, size_t len);
+
+/*
+ * File offsets of the named functions (STT_FUNC in .symtab, else .dynsym) of
+ * the ELF file on fd, for uprobes; an offset stays 0 when the name is not
+ * found. At most FOG_ELFSYM_MAX_NAMES names. Through the helper when set.
+ * 0 or a negative errno.
+ */
+#define FOG_ELFSYM_MAX_NAMES 8
+int fog_elfsym__func_offsets(int fd, const char *const *names, int n, __u64 *offs);
+/* The helper's side: the same, parsed here. */
+int fog_elfsym__serve_func_offsets(int fd, const char *const *names, int n, __u64 *offs);
 
 /* Keeps at most max files; entries in use are never evicted. */
 struct fog_elfcache *fog_elfcache__new(unsigned int max);

@@ -49,6 +49,8 @@ struct session {
 	 * uprobes' maps, symbolizing) runs on a thread of its own; until it is
 	 * done the loop reads nothing of mp, mr or up
 	 */
+	pthread_t reader;	/* up's: reads the target's files at the start */
+	bool reading;
 	pthread_t finisher;
 	bool finishing;
 	atomic_bool finished;
@@ -139,11 +141,26 @@ static void finish_uprobe(struct session *s, int err)
 		 (unsigned long long)fog_memprobe__prof(s->up, false)->total);
 }
 
+static void *read_target_thread(void *arg)
+{
+	fog_memprobe__read_target(((struct session *)arg)->up);
+	return NULL;
+}
+
+/* Joins the thread that read the target's files at the start, if any. */
+static void join_reader(struct session *s)
+{
+	if (s->reading)
+		pthread_join(s->reader, NULL);
+	s->reading = false;
+}
+
 /* The finisher: detaches the uprobes and builds the memory profiles, or stops the preload's. */
 static void *finish_thread(void *arg)
 {
 	struct session *s = arg;
 
+	join_reader(s);
 	if (s->up) {
 		s->finish_err = fog_memprobe__finish(s->up);
 	} else if (s->mp) {
@@ -278,6 +295,7 @@ static json_t *session_json(struct session *s)
 static void session_clear(struct session *s)
 {
 	join_finisher(s, true);
+	join_reader(s);
 	for (unsigned int i = 0; i < s->ncached; i++)
 		free(s->cached[i].body);
 	fog_prof_session__free(s->ps);	/* stops and joins its thread */
@@ -465,6 +483,10 @@ static int start_memory(struct fog_profiler *pr, struct session *s, struct mem_r
 			       "cannot start the uprobe memory profile: %s", err);
 		return 1;
 	}
+	/* the target's files are the tenant's: read on a thread, joined before the end */
+	s->reading = !pthread_create(&s->reader, NULL, read_target_thread, s);
+	if (!s->reading)
+		fog_memprobe__read_target(s->up);
 	*seconds = mq->uo.seconds ? mq->uo.seconds : FOG_MEMPROBE_DEFAULT_SECONDS;
 	return 0;
 }

@@ -17,14 +17,13 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "fog/abi/memprobe.h"
 #include "agent/safe_open.h"
 #include "profile/alloc.h"
+#include "profile/elfsym.h"
 #include "profile/symbolize.h"
 #include "profile/uprobe.h"
 #include "memprobe.skel.h"
@@ -165,78 +164,6 @@ static void set_multi(struct memprobe_bpf *skel)
 #define PROBE_ELF_MAX (512ull << 20)	/* a libc read at most, as elfsym reads ELF files */
 
 /*
- * File offsets of the named functions of the ELF file open on fd (.symtab,
- * else .dynsym), through its PT_LOAD segments; an offset stays 0 when the name
- * is not found. The file is the tenant's: it is read as a bounded copy (never
- * mapped, so truncating it cannot raise SIGBUS here) and only the first symbol
- * table of each type is looked at.
- */
-static int func_offsets(int fd, const char *const *names, int n, __u64 *offs)
-{
-	int found = 0, err = 0;
-	size_t nph = 0, len;
-	char *buf = NULL;
-	Elf *elf = NULL;
-
-	memset(offs, 0, (size_t)n * sizeof(*offs));
-	err = fog_safe_read_fd(fd, PROBE_ELF_MAX, &buf, &len, NULL);
-	if (err)
-		return err;
-	elf_version(EV_CURRENT);
-	elf = elf_memory(buf, len);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph)) {
-		err = -ENOEXEC;
-		goto out;
-	}
-	for (int pass = 0; pass < 2 && found < n; pass++) {
-		Elf_Scn *scn = NULL;
-
-		while ((scn = elf_nextscn(elf, scn))) {
-			Elf_Data *d;
-			GElf_Shdr sh;
-
-			if (!gelf_getshdr(scn, &sh) || !sh.sh_entsize ||
-			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB))
-				continue;
-			d = elf_getdata(scn, NULL);
-			for (size_t i = 0; d && i < d->d_size / sh.sh_entsize; i++) {
-				const char *name;
-				GElf_Sym sym;
-
-				if (!gelf_getsym(d, (int)i, &sym) || !sym.st_value ||
-				    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
-					continue;
-				name = elf_strptr(elf, sh.sh_link, sym.st_name);
-				for (int j = 0; name && j < n; j++)
-					if (!offs[j] && !strcmp(name, names[j])) {
-						offs[j] = sym.st_value;
-						found++;
-					}
-			}
-			break;	/* one table of each type: no amplification by copies */
-		}
-	}
-	/* virtual addresses to file offsets */
-	for (int j = 0; j < n; j++) {
-		__u64 va = offs[j];
-
-		offs[j] = 0;
-		for (size_t i = 0; va && i < nph; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
-			    va >= ph.p_vaddr && va < ph.p_vaddr + ph.p_filesz)
-				offs[j] = va - ph.p_vaddr + ph.p_offset;
-		}
-	}
-out:
-	if (elf)
-		elf_end(elf);
-	free(buf);
-	return err;
-}
-
-/*
  * Opens the file the probes go on: a map_files link (the mapped file itself)
  * or the libc path inside the process's root, with fog_safe_open_*: regular
  * files only, non-blocking, within PROBE_ELF_MAX.
@@ -255,7 +182,7 @@ static int func_offsets_path(const struct fog_memprobe *m, const char *const *na
 
 	if (fd < 0)
 		return fd;
-	err = func_offsets(fd, names, n, offs);
+	err = fog_elfsym__func_offsets(fd, names, n, offs);
 	close(fd);
 	return err;
 }
@@ -912,8 +839,6 @@ struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
 		snprintf(m->err, sizeof(m->err), "out of memory");
 		goto fail;
 	}
-	/* maps are read now: a process that exits during the profile still resolves */
-	fog_symbolizer__add_pid(m->sym, m->pid);
 	m->snap.pid = m->pid;
 	m->snap.hdr.magic = FOG_ALLOC_MAGIC;
 	m->snap.hdr.version = FOG_ALLOC_VERSION;
@@ -1121,6 +1046,11 @@ static struct fog_prof *build(struct fog_memprobe *m, enum fog_prof_kind kind, i
 		fog_prof__note(p, "%llu samples or frees did not fit in the ring buffer",
 			       (unsigned long long)st.lost_events);
 	return p;
+}
+
+void fog_memprobe__read_target(struct fog_memprobe *m)
+{
+	fog_symbolizer__add_pid(m->sym, m->pid);
 }
 
 int fog_memprobe__finish(struct fog_memprobe *m)

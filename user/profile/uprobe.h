@@ -49,6 +49,12 @@ struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
 /* Detaches (if still attached) and frees; accepts NULL. */
 void fog_memprobe__free(struct fog_memprobe *m);
 /*
+ * Reads the target's maps and files for its names (the tenant's files: call
+ * it off the loop, soon after new, so a process that exits during the
+ * profile still resolves); before finish, from one thread at a time.
+ */
+void fog_memprobe__read_target(struct fog_memprobe *m);
+/*
  * Reads the samples so far and moves the duty cycle; call every few hundred
  * ms. Returns true when the profile is over: its time is up or the process exited.
  */
