@@ -2,20 +2,25 @@
 /*
  * A CPU-bound program with a known profile: prof_hot_leaf gets about 80% of
  * the CPU time (called through prof_hot_caller), prof_cold_leaf about 20%.
- * Usage: prof_hot SECONDS. Prints its pid, then burns CPU for SECONDS.
+ * Usage: prof_hot SECONDS[c]. Prints its pid, then burns CPU for SECONDS of
+ * wall time, or with "c" until it has used SECONDS of CPU time (on a loaded
+ * host, that takes longer).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static volatile unsigned long sink;
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock_id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -47,6 +52,8 @@ int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 5, end;
 
+	if (argc > 1 && strchr(argv[1], 'c'))
+		clock_id = CLOCK_PROCESS_CPUTIME_ID;
 	printf("%d\n", (int)getpid());
 	fflush(stdout);
 	end = now() + secs;
