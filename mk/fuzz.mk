@@ -45,7 +45,7 @@ FUZZ_SRCS_prom := user/export/prom.c user/collect/hist.c user/agent/text.c
 FUZZ_SRCS_psi := user/collect/psi.c
 FUZZ_SRCS_meminfo := user/collect/meminfo.c
 FUZZ_SRCS_io_dev := user/collect/io_dev.c user/collect/hist.c
-FUZZ_SRCS_net_stats := user/collect/net_stats.c user/agent/text.c
+FUZZ_SRCS_net_stats := user/collect/net_stats.c user/agent/text.c user/agent/sort.c
 FUZZ_SRCS_cgroup := user/collect/cgroup.c user/agent/log.c
 FUZZ_SRCS_elfsym := user/profile/elfsym.c user/agent/safe_open.c user/agent/log.c
 # what fogd takes from its symbol helper
@@ -69,7 +69,7 @@ FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http_defer,--w
 	-Wl,--wrap=fog_loop__add_timer,--wrap=fog_loop__del_timer,--wrap=clock_gettime
 FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monitor/format.c \
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \
-	user/monitor/series.c user/monitor/trend.c user/monitor/actions.c user/monitor/alert.c \
+	user/monitor/series.c user/agent/sort.c user/monitor/trend.c user/monitor/actions.c user/monitor/alert.c \
 	user/monitor/alertmanager.c user/monitor/hook.c user/monitor/webhook.c \
 	user/agent/log.c user/agent/text.c user/agent/privs_child.c
 

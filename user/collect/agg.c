@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/sort.h"
 #include "agent/text.h"
 #include "collect/agg.h"
 #include "collect/hist.h"
@@ -272,7 +273,7 @@ json_t *fog_agg__json(struct fog_agg *a, const char *sort, unsigned int limit)
 		if (a->procs[e].used)
 			v[n++] = &a->procs[e];
 	sort_by = sort && *sort ? sort[0] : 'c';
-	qsort(v, n, sizeof(*v), cmp_proc);
+	fog_sort(v, n, sizeof(*v), cmp_proc);
 	for (unsigned int i = 0; i < n && (!limit || i < limit); i++)
 		json_array_append_new(arr, fog_proc_json(v[i]));
 	free(v);

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/log.h"
+#include "agent/sort.h"
 #include "collect/collector.h"
 #include "collect/mapwalk.h"
 #include "collect/mem.h"
@@ -632,7 +633,7 @@ static void read_cgroups(struct fog_collector *c, struct fog_mem *m)
 	fog_agg__for_each(o->agg, collect_cgroup_id, m);
 	if (!m->n_ids)
 		return;
-	qsort(m->cg_ids, m->n_ids, sizeof(*m->cg_ids), cmp_u64);
+	fog_sort(m->cg_ids, m->n_ids, sizeof(*m->cg_ids), cmp_u64);
 	for (unsigned int i = 0; i < m->n_ids; i++)
 		n += !i || m->cg_ids[i] != m->cg_ids[i - 1];
 	if (n > m->cap_cgroups) {
@@ -650,7 +651,7 @@ static void read_cgroups(struct fog_collector *c, struct fog_mem *m)
 		}
 		m->cgroups[m->n_cgroups++] = (struct mem_cgroup){.id = m->cg_ids[i], .procs = 1};
 	}
-	qsort(m->cgroups, m->n_cgroups, sizeof(*m->cgroups), cmp_cgroup_procs);
+	fog_sort(m->cgroups, m->n_cgroups, sizeof(*m->cgroups), cmp_cgroup_procs);
 	if (m->n_cgroups > max) {
 		m->cgroups_omitted = m->n_cgroups - max;
 		m->n_cgroups = max;

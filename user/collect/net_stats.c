@@ -6,6 +6,7 @@
 #include <string.h>
 #include <net/if.h>
 
+#include "agent/sort.h"
 #include "agent/text.h"
 #include "collect/net_stats.h"
 
@@ -331,7 +332,7 @@ unsigned int fog_net_cgroups_top(struct fog_net_cgroup *cg, unsigned int n, unsi
 {
 	if (!cg || !n)
 		return 0;
-	qsort(cg, n, sizeof(*cg), cmp_cg_bytes);
+	fog_sort(cg, n, sizeof(*cg), cmp_cg_bytes);
 	return n < limit ? n : limit;
 }
 

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/log.h"
+#include "agent/sort.h"
 #include "collect/collector.h"
 #include "collect/hist.h"
 #include "collect/mapwalk.h"
@@ -485,7 +486,7 @@ static json_t *cpu_json(struct fog_collector *c)
 	sorted = malloc((state.n_cgroups ? state.n_cgroups : 1) * sizeof(*sorted));
 	if (sorted) {
 		memcpy(sorted, state.cgroups, state.n_cgroups * sizeof(*sorted));
-		qsort(sorted, state.n_cgroups, sizeof(*sorted), cmp_cg_cpu);
+		fog_sort(sorted, state.n_cgroups, sizeof(*sorted), cmp_cg_cpu);
 		for (unsigned int i = 0; i < state.n_cgroups; i++) {
 			json_t *e = cgroup_base(o, &sorted[i]);
 
@@ -529,7 +530,7 @@ static struct cg_stat *top_cgroups(struct fog_collect *o, unsigned int *n)
 	if (!sorted)
 		return NULL;
 	memcpy(sorted, state.cgroups, state.n_cgroups * sizeof(*sorted));
-	qsort(sorted, state.n_cgroups, sizeof(*sorted), cmp_cg_cpu);
+	fog_sort(sorted, state.n_cgroups, sizeof(*sorted), cmp_cg_cpu);
 	*n = state.n_cgroups < o->cfg->top_cgroups ? state.n_cgroups : o->cfg->top_cgroups;
 	return sorted;
 }

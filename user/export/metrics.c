@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/heap.h"
+#include "agent/sort.h"
 #include "collect/collector.h"
 #include "export/api.h"
 #include "export/http.h"
@@ -114,7 +115,7 @@ static void process_metrics(struct fog_collect *c, struct fog_prom *w)
 		return;
 	end = v;
 	fog_agg__for_each(c->agg, collect_proc, &end);
-	qsort(v, total, sizeof(*v), cmp_proc_cpu);
+	fog_sort(v, total, sizeof(*v), cmp_proc_cpu);
 	if (n > total)
 		n = total;
 	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/sort.h"
 #include "monitor/series.h"
 
 int fog_series_init(struct fog_series *s, size_t cap)
@@ -79,7 +80,7 @@ double fog_quantile(double *v, size_t n, double q)
 
 	if (!n || !(q > 0 && q <= 1))
 		return NAN;
-	qsort(v, n, sizeof(*v), cmp_double);
+	fog_sort(v, n, sizeof(*v), cmp_double);
 	h = (double)(n - 1) * q;
 	i = (size_t)floor(h);
 	lo = v[i];
