@@ -39,6 +39,11 @@ struct fog_proc {
 	double io_bytes_per_s;
 
 	/* internal */
+	__u64 start_ns;	/* the kernel's start time of the process, 0: not read */
+	__u64 acc_tick;	/* the tick acc sums the threads of (user/collect/tasks.c) */
+	struct {
+		__u64 runtime_ns, nvcsw, nivcsw, faults, read_bytes, write_bytes;
+	} acc;
 	__u64 seen_tick;
 	__u64 prev_oncpu_ns;
 	__u64 prev_faults;

@@ -19,7 +19,6 @@ struct mem_bpf;
 enum mem_prog {
 	MEM_PAGE_ALLOC,
 	MEM_PAGE_FREE,
-	MEM_FAULTS,
 	MEM_DIRECT_BEGIN,
 	MEM_DIRECT_END,
 	MEM_MEMCG_BEGIN,
@@ -45,8 +44,6 @@ struct mem_cgroup {
 	bool has_limit;
 };
 
-struct fog_map_walk;
-
 struct fog_mem {
 	struct mem_bpf *skel;
 	struct bpf_link *links[MEM_N_PROGS];
@@ -61,6 +58,10 @@ struct fog_mem {
 	double page_alloc_per_s;
 	double page_free_per_s;
 	double faults_per_s;
+	__u64 faults, prev_faults; /* /proc/vmstat pgfault */
+	bool have_faults;	   /* faults holds a reading */
+	bool have_fault_rate;	   /* and prev_faults one a tick earlier */
+	bool tasks;		   /* per-process faults come from the task iterator */
 	__u64 oom_kills;
 	bool stats_warned;
 
@@ -78,8 +79,7 @@ struct fog_mem {
 	__u64 *cg_ids;		      /* scratch: the tracked processes' cgroup ids */
 	unsigned int n_ids, cap_ids;
 
-	struct fog_map_walk *tasks_walk; /* mem_tasks, read in batches */
-	void *values; /* scratch: one per-CPU value of mem_tasks or mem_stats */
+	void *values; /* scratch: one per-CPU value of mem_stats */
 };
 
 json_t *fog_mem_json(struct fog_collector *c);

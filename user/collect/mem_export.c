@@ -63,10 +63,13 @@ json_t *fog_mem_json(struct fog_collector *c)
 			    count_json(m, m->links[MEM_PAGE_ALLOC], m->now.page_alloc));
 	json_object_set_new(j, "pages_freed",
 			    count_json(m, m->links[MEM_PAGE_FREE], m->now.page_free));
-	json_object_set_new(j, "faults_total", count_json(m, m->links[MEM_FAULTS], m->now.faults));
+	json_object_set_new(j, "faults_total",
+			    m->have_faults ? json_integer((json_int_t)m->faults) : json_null());
+	/* the kernel counts every task's faults: none escape the per-process figures */
 	json_object_set_new(j, "faults_untracked_per_process",
-			    count_json(m, m->links[MEM_FAULTS], m->now.task_full));
-	json_object_set_new(j, "faults_per_s", rate_json(m, MEM_FAULTS, m->faults_per_s));
+			    m->tasks ? json_integer(0) : json_null());
+	json_object_set_new(j, "faults_per_s",
+			    m->have_fault_rate ? json_real(m->faults_per_s) : json_null());
 	json_object_set_new(j, "direct_reclaim",
 			    reclaim_json(m, both_attached(m, MEM_DIRECT_BEGIN, MEM_DIRECT_END),
 					 m->now.direct_reclaim, m->now.direct_reclaim_ns));
@@ -107,9 +110,9 @@ void fog_mem_metrics(struct fog_collector *c, struct fog_prom *w)
 	if (m->have_stats && m->links[MEM_PAGE_FREE])
 		family(w, "fog_memory_page_frees", FOG_PROM_COUNTER,
 		       "pages given back to the page allocator", (double)m->now.page_free);
-	if (m->have_stats && m->links[MEM_FAULTS])
-		family(w, "fog_page_faults", FOG_PROM_COUNTER, "page faults taken in user mode",
-		       (double)m->now.faults);
+	if (m->have_faults)
+		family(w, "fog_page_faults", FOG_PROM_COUNTER,
+		       "page faults on user memory (the kernel's pgfault count)", (double)m->faults);
 	if (m->have_stats && both_attached(m, MEM_DIRECT_BEGIN, MEM_DIRECT_END)) {
 		family(w, "fog_direct_reclaim_stalls", FOG_PROM_COUNTER,
 		       "direct reclaim stalls that ended", (double)m->now.direct_reclaim);
