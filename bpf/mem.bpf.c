@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Memory accounting for the mem collector: page allocator traffic, reclaim
- * stalls and OOM kills. The hot paths (page allocation and free) only bump
- * per-CPU counters; OOM kills are rare and go to the ring buffer one record
- * each. Page faults are not hooked: the kernel counts them per task (read by
- * the task iterator, bpf/tasks.bpf.c) and host-wide (/proc/vmstat).
+ * Memory accounting for the mem collector: reclaim stalls and OOM kills, which
+ * the kernel does not time or report by itself. OOM kills are rare and go to
+ * the ring buffer one record each. Page allocator traffic and page faults are
+ * not hooked: the kernel counts them, host-wide in /proc/vmstat and faults
+ * per task too (read by the task iterator, bpf/tasks.bpf.c).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -37,29 +37,6 @@ static __always_inline struct fog_mem_stats *stats(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&mem_stats, &zero);
-}
-
-SEC("tp_btf/mm_page_alloc")
-int BPF_PROG(handle_mm_page_alloc, struct page *page, unsigned int order)
-{
-	struct fog_mem_stats *st;
-
-	if (!page) /* the tracepoint also fires for failed allocations */
-		return 0;
-	st = stats();
-	if (st)
-		st->page_alloc += 1ull << (order & 63);
-	return 0;
-}
-
-SEC("tp_btf/mm_page_free")
-int BPF_PROG(handle_mm_page_free, struct page *page, unsigned int order)
-{
-	struct fog_mem_stats *st = stats();
-
-	if (st)
-		st->page_free += 1ull << (order & 63);
-	return 0;
 }
 
 static __always_inline struct fog_mem_reclaim *reclaim_ts(bool create)

@@ -34,6 +34,8 @@ int dump_tasks(struct bpf_iter__task *ctx)
 	if (bpf_core_field_exists(t->ioac)) {
 		r.read_bytes = t->ioac.read_bytes;
 		r.write_bytes = t->ioac.write_bytes;
+		r.syscr = t->ioac.syscr;
+		r.syscw = t->ioac.syscw;
 	}
 	if (t->pid == t->tgid) {
 		r.flags = FOG_TASK_LEADER;
@@ -48,6 +50,8 @@ int dump_tasks(struct bpf_iter__task *ctx)
 			if (bpf_core_field_exists(sig->ioac)) {
 				r.read_bytes += sig->ioac.read_bytes;
 				r.write_bytes += sig->ioac.write_bytes;
+				r.syscr += sig->ioac.syscr;
+				r.syscw += sig->ioac.syscw;
 			}
 		}
 		r.start_ns = t->start_time;

@@ -38,8 +38,6 @@ static const struct {
 	unsigned int args; /* tracepoint arguments the program reads */
 	const char *feeds; /* the figure lost without it */
 } mem_progs[MEM_N_PROGS] = {
-	[MEM_PAGE_ALLOC] = {"handle_mm_page_alloc", "mm_page_alloc", 2, "page_alloc_per_s"},
-	[MEM_PAGE_FREE] = {"handle_mm_page_free", "mm_page_free", 2, "page_free_per_s"},
 	[MEM_DIRECT_BEGIN] = {"handle_direct_reclaim_begin", "mm_vmscan_direct_reclaim_begin", 0,
 			      "direct_reclaim"},
 	[MEM_DIRECT_END] = {"handle_direct_reclaim_end", "mm_vmscan_direct_reclaim_end", 0,
@@ -386,30 +384,44 @@ static void read_stats(struct fog_collector *c, struct fog_mem *m)
 	m->have_stats = true;
 	if (!m->have_rates)
 		return;
-	m->page_alloc_per_s = rate(m->now.page_alloc, m->prev.page_alloc, o->tick_seconds);
-	m->page_free_per_s = rate(m->now.page_free, m->prev.page_free, o->tick_seconds);
 }
 
-/* The host's page faults: the kernel's own count, pgfault in /proc/vmstat. */
-static void read_faults(struct fog_collector *c, struct fog_mem *m)
+/* Page faults and page allocator traffic: the kernel's own counts in /proc/vmstat. */
+static void read_vmstat(struct fog_collector *c, struct fog_mem *m)
 {
-	char text[8192];
-	const char *line;
-	__u64 v;
-	int n;
+	struct mem_vmstat v = {};
+	char text[16384], *line, *save = NULL;
+	unsigned long long n;
+	bool faults = false;
+	int len;
 
-	n = read_text("/proc/vmstat", text, sizeof(text));
-	line = n > 0 ? strstr(text, "\npgfault ") : NULL;
-	if (!line || sscanf(line + 9, "%llu", (unsigned long long *)&v) != 1) {
+	len = read_text("/proc/vmstat", text, sizeof(text));
+	for (line = len > 0 ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "pgfault %llu", &n) == 1) {
+			v.faults = n;
+			faults = true;
+		} else if (!strncmp(line, "pgalloc_", 8) && sscanf(strchr(line, ' ') ?: "", " %llu", &n) == 1) {
+			v.page_alloc += n; /* one line per zone type */
+		} else if (sscanf(line, "pgfree %llu", &n) == 1) {
+			v.page_free = n;
+		}
+	}
+	if (!faults) {
+		if (m->have_faults)
+			fog_warnx("mem: no pgfault in /proc/vmstat: no host fault and page figures");
 		m->have_faults = m->have_fault_rate = false;
 		return;
 	}
-	m->prev_faults = m->faults;
-	m->faults = v;
+	m->prev_vm = m->vm;
+	m->vm = v;
 	m->have_fault_rate = m->have_faults;
 	m->have_faults = true;
-	if (m->have_fault_rate)
-		m->faults_per_s = rate(m->faults, m->prev_faults, c->owner->tick_seconds);
+	if (!m->have_fault_rate)
+		return;
+	m->faults_per_s = rate(v.faults, m->prev_vm.faults, c->owner->tick_seconds);
+	m->page_alloc_per_s = rate(v.page_alloc, m->prev_vm.page_alloc, c->owner->tick_seconds);
+	m->page_free_per_s = rate(v.page_free, m->prev_vm.page_free, c->owner->tick_seconds);
 }
 
 struct rss_walk {
@@ -638,7 +650,7 @@ static void mem_tick(struct fog_collector *c, __u64 now_ns)
 	if (!m)
 		return;
 	read_stats(c, m);
-	read_faults(c, m);
+	read_vmstat(c, m);
 	if (m->tasks)
 		fog_tasks__read(c->owner);
 	fog_agg__for_each(c->owner->agg, read_rss, &(struct rss_walk){ m, c->owner->ticks });

@@ -17,8 +17,6 @@ struct fog_prom;
 struct mem_bpf;
 
 enum mem_prog {
-	MEM_PAGE_ALLOC,
-	MEM_PAGE_FREE,
 	MEM_DIRECT_BEGIN,
 	MEM_DIRECT_END,
 	MEM_MEMCG_BEGIN,
@@ -58,9 +56,13 @@ struct fog_mem {
 	double page_alloc_per_s;
 	double page_free_per_s;
 	double faults_per_s;
-	__u64 faults, prev_faults; /* /proc/vmstat pgfault */
-	bool have_faults;	   /* faults holds a reading */
-	bool have_fault_rate;	   /* and prev_faults one a tick earlier */
+	struct mem_vmstat {
+		__u64 faults;	  /* pgfault */
+		__u64 page_alloc; /* pgalloc_*: pages handed out, 1 << order each */
+		__u64 page_free;  /* pgfree */
+	} vm, prev_vm;		  /* /proc/vmstat now and a tick earlier */
+	bool have_faults;	   /* vm holds a reading */
+	bool have_fault_rate;	   /* and prev_vm one a tick earlier */
 	bool tasks;		   /* per-process faults come from the task iterator */
 	__u64 oom_kills;
 	bool stats_warned;

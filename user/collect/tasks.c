@@ -122,6 +122,8 @@ static void add_record(struct fog_collect *o, const struct fog_task_rec *r)
 	p->acc.faults += r->min_flt + r->maj_flt;
 	p->acc.read_bytes += r->read_bytes;
 	p->acc.write_bytes += r->write_bytes;
+	p->acc.syscr += r->syscr;
+	p->acc.syscw += r->syscw;
 	if (r->flags & FOG_TASK_LEADER) {
 		memcpy(p->comm, r->comm, sizeof(p->comm));
 		p->comm[FOG_COMM_LEN - 1] = '\0';
@@ -153,6 +155,8 @@ static void commit(struct fog_proc *p, void *ctx)
 	if (tasks.figures & FOG_TASKS_IO) {
 		keep_max(&p->io_read_bytes, p->acc.read_bytes);
 		keep_max(&p->io_write_bytes, p->acc.write_bytes);
+		keep_max(&p->io_read_ops, p->acc.syscr);
+		keep_max(&p->io_write_ops, p->acc.syscw);
 	}
 }
 

@@ -7,8 +7,6 @@
 
 /* mem_stats: one per-CPU entry, index 0; every field is a counter */
 struct fog_mem_stats {
-	__u64 page_alloc;	 /* pages handed out by the page allocator, 1 << order each */
-	__u64 page_free;	 /* pages given back to it */
 	__u64 direct_reclaim;	 /* direct reclaim stalls that ended */
 	__u64 direct_reclaim_ns; /* time tasks spent in them */
 	__u64 memcg_reclaim;	 /* reclaim stalls at a memory cgroup's limit that ended */

@@ -26,6 +26,8 @@ struct fog_task_rec {
 	__u64 maj_flt;		/* page faults that read from storage */
 	__u64 read_bytes;	/* ioac: bytes this task caused to be read from storage */
 	__u64 write_bytes;	/* ioac: bytes it caused to be written (dirtied or direct) */
+	__u64 syscr;		/* ioac: read system calls */
+	__u64 syscw;		/* ioac: write system calls */
 	/* leader records only: */
 	__u64 start_ns;		/* when the process started (boot-based): tells a reused pid */
 	__u64 cgroup_id;	/* in the hierarchy fogd names cgroups by */
