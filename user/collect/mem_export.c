@@ -91,7 +91,6 @@ static void family(struct fog_prom *w, const char *name, enum fog_prom_type type
 void fog_mem_metrics(struct fog_collector *c, struct fog_prom *w)
 {
 	struct fog_mem *m = c->priv;
-	char buf[48];
 
 	if (!m)
 		return;
@@ -154,12 +153,9 @@ void fog_mem_metrics(struct fog_collector *c, struct fog_prom *w)
 		const struct mem_cgroup *cg = &m->cgroups[i];
 		const char *label = cg->path;
 
-		if (cg->usage == ~0ull)
+		/* an id that did not resolve is not exported under a made-up name */
+		if (cg->usage == ~0ull || !cg->resolved)
 			continue;
-		if (!cg->resolved) {
-			snprintf(buf, sizeof(buf), "unresolved:%llu", (unsigned long long)cg->id);
-			label = buf;
-		}
 		fog_prom__sample(w, (const char *[]){ "cgroup", label, NULL }, (double)cg->usage);
 	}
 }

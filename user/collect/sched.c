@@ -28,6 +28,9 @@ _Static_assert(sizeof(struct fog_cgroup_sched) % 8 == 0, "fog_cgroup_sched is no
 
 struct cg_stat {
 	__u64 id;
+	char path[256];	/* relative to the hierarchy's mount, while resolved */
+	bool resolved;	/* path holds the cgroup's path from while it lived */
+	__u64 miss_tick;	/* the first tick its id did not resolve, 0: it did */
 	__u64 oncpu_ns, prev_oncpu_ns;
 	__u64 nvcsw, nivcsw;
 	double cpu_share;
@@ -64,6 +67,9 @@ struct sched_state {
 	struct cg_stat *cgroups;
 	unsigned int n_cgroups, max_cgroups;
 	__u64 cgroups_overflow;
+	__u64 dead[64];	/* cgroups removed lately: pending per-CPU figures do not revive them */
+	unsigned int dead_next;
+	__u64 cgroups_removed;	/* removed cgroups whose series were dropped */
 };
 
 static struct sched_state state;
@@ -198,10 +204,20 @@ static void read_runq(struct fog_collect *o)
 	close(fd);
 }
 
+static bool cgroup_dead(__u64 id)
+{
+	for (unsigned int i = 0; i < sizeof(state.dead) / sizeof(state.dead[0]); i++)
+		if (state.dead[i] == id)
+			return true;
+	return false;
+}
+
 static struct cg_stat *cgroup_slot(__u64 id, __u64 tick)
 {
 	struct cg_stat *oldest = NULL;
 
+	if (cgroup_dead(id))
+		return NULL;
 	for (unsigned int i = 0; i < state.n_cgroups; i++) {
 		if (state.cgroups[i].id == id)
 			return &state.cgroups[i];
@@ -267,6 +283,52 @@ static void update_cgroup(struct fog_collect *o, __u64 id, const struct fog_cgro
 	s->seen_tick = o->ticks;
 }
 
+/*
+ * Whether the cgroup of a slot still lives: its folder is there with the same
+ * id (a removed cgroup's id never comes back; its path may, for a new one).
+ * An id that never resolved is given two ticks (the cache rescans at most
+ * once a second) and then dropped without a name.
+ */
+static bool cgroup_alive(struct fog_collect *o, struct cg_stat *s)
+{
+	char dir[sizeof(o->cgroup.mount) + sizeof(s->path)];
+	const char *path;
+
+	if (!s->resolved) {
+		path = fog_collect__cgroup_path(o, s->id);
+		if (path && strlen(path) < sizeof(s->path)) {
+			strcpy(s->path, path);
+			s->resolved = true;
+			s->miss_tick = 0;
+		} else {
+			if (!s->miss_tick)
+				s->miss_tick = o->ticks;
+			return o->ticks - s->miss_tick < 2;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s%s", o->cgroup.mount, strcmp(s->path, "/") ? s->path : "");
+	return fog_cgroup_id_of(dir) == s->id;
+}
+
+/* Drops the series of removed cgroups and their map entries. */
+static void reap_cgroups(struct fog_collect *o)
+{
+	int fd = bpf_map__fd(state.skel->maps.sched_cgroups);
+
+	for (unsigned int i = 0; i < state.n_cgroups;) {
+		struct cg_stat *s = &state.cgroups[i];
+
+		if (cgroup_alive(o, s)) {
+			i++;
+			continue;
+		}
+		bpf_map_delete_elem(fd, &s->id);
+		state.dead[state.dead_next++ % (sizeof(state.dead) / sizeof(state.dead[0]))] = s->id;
+		state.cgroups_removed++;
+		*s = state.cgroups[--state.n_cgroups];
+	}
+}
+
 static void read_cgroups(struct fog_collect *o)
 {
 	int fd = bpf_map__fd(state.skel->maps.sched_cgroups);
@@ -298,6 +360,7 @@ static void read_cgroups(struct fog_collect *o)
 			update_cgroup(o, id, &sum);
 		}
 	}
+	reap_cgroups(o);
 }
 
 static void read_all(struct fog_collect *o, __u64 now)
@@ -368,10 +431,8 @@ static void sched_tick(struct fog_collector *c, __u64 now)
 
 static json_t *cgroup_base(struct fog_collect *o, const struct cg_stat *s)
 {
-	const char *path = fog_collect__cgroup_path(o, s->id);
-
 	return json_pack("{s:I,s:o}", "cgroup_id", (json_int_t)s->id, "path",
-			 path ? json_string(path) : json_null());
+			 s->resolved ? json_string(s->path) : json_null());
 }
 
 static int cmp_cg_cpu(const void *a, const void *b)
@@ -455,20 +516,10 @@ static json_t *cpu_json(struct fog_collector *c)
 	json_object_set_new(j, "cpus", cpus);
 	json_object_set_new(j, "cgroups", cgs);
 	json_object_set_new(j, "cgroups_overflow", json_integer((json_int_t)state.cgroups_overflow));
+	json_object_set_new(j, "cgroups_removed", json_integer((json_int_t)state.cgroups_removed));
 	json_object_set_new(j, "switches_untracked_per_process",
 			    json_integer((json_int_t)state.tasks_full));
 	return j;
-}
-
-/* The label of a cgroup: its path, or "unresolved:ID" when the id has no path. */
-static const char *cgroup_label(struct fog_collect *o, __u64 id, char *buf, size_t len)
-{
-	const char *path = fog_collect__cgroup_path(o, id);
-
-	if (path)
-		return path;
-	snprintf(buf, len, "unresolved:%llu", (unsigned long long)id);
-	return buf;
 }
 
 /* The busiest cgroups by CPU share, at most cfg top_cgroups; caller frees. */
@@ -479,9 +530,13 @@ static struct cg_stat *top_cgroups(struct fog_collect *o, unsigned int *n)
 	*n = 0;
 	if (!sorted)
 		return NULL;
-	memcpy(sorted, state.cgroups, state.n_cgroups * sizeof(*sorted));
-	qsort(sorted, state.n_cgroups, sizeof(*sorted), cmp_cg_cpu);
-	*n = state.n_cgroups < o->cfg->top_cgroups ? state.n_cgroups : o->cfg->top_cgroups;
+	/* only cgroups with a name: an id that never resolved is not exported */
+	for (unsigned int i = 0; i < state.n_cgroups; i++)
+		if (state.cgroups[i].resolved)
+			sorted[(*n)++] = state.cgroups[i];
+	qsort(sorted, *n, sizeof(*sorted), cmp_cg_cpu);
+	if (*n > o->cfg->top_cgroups)
+		*n = o->cfg->top_cgroups;
 	return sorted;
 }
 
@@ -490,7 +545,7 @@ static void cpu_metrics(struct fog_collector *c, struct fog_prom *w)
 	struct fog_collect *o = c->owner;
 	struct cg_stat *top;
 	unsigned int n;
-	char num[16], buf[48];
+	char num[16];
 
 	fog_prom__family(w, "fog_cpu_busy_seconds", FOG_PROM_COUNTER,
 			 "time each CPU ran tasks other than its idle task");
@@ -508,9 +563,7 @@ static void cpu_metrics(struct fog_collector *c, struct fog_prom *w)
 			 "on-CPU time of the tasks of a cgroup (busiest cgroups only)");
 	for (unsigned int i = 0; i < n; i++)
 		fog_prom__sample(w,
-				 (const char *[]){ "cgroup",
-						   cgroup_label(o, top[i].id, buf, sizeof(buf)),
-						   NULL },
+				 (const char *[]){ "cgroup", top[i].path, NULL },
 				 top[i].oncpu_ns / 1e9);
 	free(top);
 }
@@ -649,7 +702,6 @@ static void schedlat_metrics(struct fog_collector *c, struct fog_prom *w)
 	struct fog_collect *o = c->owner;
 	struct cg_stat *top;
 	unsigned int n;
-	char buf[48];
 
 	fog_prom__family(w, "fog_runqueue_latency_seconds", FOG_PROM_HISTOGRAM,
 			 "time runnable tasks waited for a CPU, wakeup to switch-in, all CPUs");
@@ -661,8 +713,7 @@ static void schedlat_metrics(struct fog_collector *c, struct fog_prom *w)
 			 "run-queue wait of the tasks of a cgroup (busiest cgroups only)");
 	for (unsigned int i = 0; i < n; i++)
 		fog_prom__hist(w,
-			       (const char *[]){ "cgroup", cgroup_label(o, top[i].id, buf, sizeof(buf)),
-						 NULL },
+			       (const char *[]){ "cgroup", top[i].path, NULL },
 			       &top[i].runq);
 	free(top);
 }
