@@ -87,7 +87,7 @@ one() {
 		END { printf "%d %d %d %d %d\n", total, sw, nsw, io, nio }' "$DIR/before" "$DIR/after"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 sysctl -qw kernel.bpf_stats_enabled=1
 if [ -z "$ANCH" ]; then
@@ -107,28 +107,34 @@ for wl in "$@"; do
 		*) tools="floor runqlat fogd" ;;
 		esac
 	fi
+	# rounds: each runs every tool once, so that a ratio compares runs under the same
+	# conditions (the messaging load switches 40,000 to 800,000 times a run on a busy host)
+	for tool in $tools; do : >"$DIR/runs.$tool"; done
+	for _ in $(seq 1 "$REPS"); do
+		for tool in $tools; do one "$wl" "$tool" >>"$DIR/runs.$tool"; done
+	done
 	for tool in $tools; do
-		: >"$DIR/runs"
-		for _ in $(seq 1 "$REPS"); do one "$wl" "$tool" >>"$DIR/runs"; done
-		ms=$(awk '{ print $1 / 1e6 }' "$DIR/runs" | median)
-		sw=$(awk '$3 > 0 { print $2 / $3 }' "$DIR/runs" | median)
-		io=$(awk '$5 > 0 { print $4 / $5 }' "$DIR/runs" | median)
+		ms=$(awk '{ print $1 / 1e6 }' "$DIR/runs.$tool" | median)
+		sw=$(awk '$3 > 0 { print $2 / $3 }' "$DIR/runs.$tool" | median)
+		io=$(awk '$5 > 0 { print $4 / $5 }' "$DIR/runs.$tool" | median)
 		printf '%-10s %-11s %10.1f %16s %14s\n' "$wl" "$tool" "$ms" "${sw:+$(printf %.0f "$sw")}" \
 			"${io:+$(printf %.0f "$io")}"
-		echo "$wl $tool $ms ${sw:-0} ${io:-0}" >>"$DIR/table"
 	done
+	[ -n "$ANCH" ] || continue
+	anchor=runqlat
+	[ "$wl" = fio ] && anchor=biolatency
+	# per round: fogd's figure over the anchor's; the median of those
+	paste -d' ' "$DIR/runs.fogd" "$DIR/runs.$anchor" | awk -v wl="$wl" '{
+		if ($3 > 0 && $8 > 0 && $7 > 0) print wl, "sw", ($2 / $3) / ($7 / $8)
+		if ($5 > 0 && $10 > 0 && $9 > 0) print wl, "io", ($4 / $5) / ($9 / $10)
+		if ($6 > 0) print wl, "ms", $1 / $6 }' >>"$DIR/ratios"
 done
 if [ -n "$ANCH" ]; then
-	echo "fogd / anchor in this run (budget <= 0.5 per event; messaging BPF ms below runqlat's):"
-	awk '{ ms[$1, $2] = $3; sw[$1, $2] = $4; io[$1, $2] = $5 }
-		END {
-			if (("pipe", "fogd") in sw && sw["pipe", "runqlat"] > 0)
-				printf "  pipe       per switch %.2f\n", sw["pipe", "fogd"] / sw["pipe", "runqlat"]
-			if (("messaging", "fogd") in sw && sw["messaging", "runqlat"] > 0)
-				printf "  messaging  per switch %.2f, BPF ms %.2f\n",
-					sw["messaging", "fogd"] / sw["messaging", "runqlat"],
-					ms["messaging", "fogd"] / ms["messaging", "runqlat"]
-			if (("fio", "fogd") in io && io["fio", "biolatency"] > 0)
-				printf "  fio        per I/O %.2f\n", io["fio", "fogd"] / io["fio", "biolatency"]
-		}' "$DIR/table"
+	echo "fogd / anchor, median of the rounds' ratios (budget <= 0.5 per event; messaging BPF ms < 1):"
+	for key in "pipe sw per switch" "messaging sw per switch" "messaging ms BPF ms" "fio io per I/O"; do
+		set -- $key
+		r=$(awk -v w="$1" -v k="$2" '$1 == w && $2 == k { print $3 }' "$DIR/ratios" 2>/dev/null | median)
+		[ -n "$r" ] && printf '  %-10s %-10s %.2f  (rounds: %s)\n' "$1" "$3 $4" "$r" \
+			"$(awk -v w="$1" -v k="$2" '$1 == w && $2 == k { printf "%.2f ", $3 }' "$DIR/ratios")"
+	done
 fi
