@@ -25,9 +25,9 @@ _Static_assert(sizeof(struct fog_task_rec) % 8 == 0, "fog_task_rec is not 8-byte
 static struct {
 	struct tasks_bpf *skel;
 	struct bpf_link *link;
-	unsigned int users[3];	/* collectors taking each figure, by bit */
-	unsigned int figures;	/* bits with users */
-	__u64 read_tick;	/* the tick last read, 0: none */
+	unsigned int users[3]; /* collectors taking each figure, by bit */
+	unsigned int figures;  /* bits with users */
+	__u64 read_tick;       /* the tick last read, 0: none */
 	unsigned int threads;
 	struct fog_task_rec *buf;
 } tasks;

@@ -14,9 +14,9 @@ struct fog_collector;
 struct fog_collect;
 
 /* the figures a collector takes */
-#define FOG_TASKS_CPU 1u	/* oncpu_ns, nvcsw, nivcsw */
-#define FOG_TASKS_FAULTS 2u	/* faults: minor + major */
-#define FOG_TASKS_IO 4u		/* io_read_bytes, io_write_bytes */
+#define FOG_TASKS_CPU	 1u /* oncpu_ns, nvcsw, nivcsw */
+#define FOG_TASKS_FAULTS 2u /* faults: minor + major */
+#define FOG_TASKS_IO	 4u /* io_read_bytes, io_write_bytes */
 
 /* Loads the iterator on first use; on failure fills c->error and returns a negative errno. */
 int fog_tasks__get(struct fog_collector *c, unsigned int figures);

@@ -18,19 +18,19 @@
  */
 struct fog_task_rec {
 	__u32 tgid;
-	__u32 flags;		/* FOG_TASK_* */
-	__u64 runtime_ns;	/* se.sum_exec_runtime: on-CPU time charged by the scheduler */
-	__u64 nvcsw;		/* voluntary switches: the task blocked */
-	__u64 nivcsw;		/* involuntary switches: preempted while runnable */
-	__u64 min_flt;		/* page faults served without I/O */
-	__u64 maj_flt;		/* page faults that read from storage */
-	__u64 read_bytes;	/* ioac: bytes this task caused to be read from storage */
-	__u64 write_bytes;	/* ioac: bytes it caused to be written (dirtied or direct) */
-	__u64 syscr;		/* ioac: read system calls */
-	__u64 syscw;		/* ioac: write system calls */
+	__u32 flags;	   /* FOG_TASK_* */
+	__u64 runtime_ns;  /* se.sum_exec_runtime: on-CPU time charged by the scheduler */
+	__u64 nvcsw;	   /* voluntary switches: the task blocked */
+	__u64 nivcsw;	   /* involuntary switches: preempted while runnable */
+	__u64 min_flt;	   /* page faults served without I/O */
+	__u64 maj_flt;	   /* page faults that read from storage */
+	__u64 read_bytes;  /* ioac: bytes this task caused to be read from storage */
+	__u64 write_bytes; /* ioac: bytes it caused to be written (dirtied or direct) */
+	__u64 syscr;	   /* ioac: read system calls */
+	__u64 syscw;	   /* ioac: write system calls */
 	/* leader records only: */
-	__u64 start_ns;		/* when the process started (boot-based): tells a reused pid */
-	__u64 cgroup_id;	/* in the hierarchy fogd names cgroups by */
+	__u64 start_ns;	 /* when the process started (boot-based): tells a reused pid */
+	__u64 cgroup_id; /* in the hierarchy fogd names cgroups by */
 	char comm[FOG_COMM_LEN];
 };
 
