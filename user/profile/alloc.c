@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
@@ -339,6 +340,14 @@ static __u64 sub(__u64 a, __u64 b)
 	return a > b ? a - b : 0;
 }
 
+/* live - before as a signed change, saturated: the file's counts can be any 64-bit value. */
+static __s64 growth(__u64 live, __u64 before)
+{
+	if (live >= before)
+		return live - before > (__u64)INT64_MAX ? INT64_MAX : (__s64)(live - before);
+	return before - live > (__u64)INT64_MAX ? INT64_MIN : -(__s64)(before - live);
+}
+
 static int cmp_leak(const void *a, const void *b)
 {
 	const struct fog_prof_leak *x = a, *y = b;
@@ -434,11 +443,11 @@ int fog_alloc_build(const struct fog_alloc_snap *end, const struct fog_alloc_sna
 			err = fog_prof__add_stack(p, end->pid, comm, frames, n, value, count);
 		if (!err && live) {
 			struct fog_prof_stack tmp = { .pid = end->pid, .n = n, .frames = frames };
-			__s64 before = s0 ? (__s64)sub(s0->alloc_bytes, s0->free_bytes) : 0;
+			__u64 before = s0 ? sub(s0->alloc_bytes, s0->free_bytes) : 0;
 			struct fog_prof_leak l = {
 				.live_bytes = live,
 				.live_objects = objs,
-				.growth_bytes = start ? (__s64)live - before : 0,
+				.growth_bytes = start ? growth(live, before) : 0,
 				.big = st->big,
 			};
 
