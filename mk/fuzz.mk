@@ -29,7 +29,8 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 	-I$(FUZZ_OUT)/proto
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
-	monitor sched_api extender perfmap maps allocfile
+	monitor sched_api extender perfmap maps allocfile \
+	procfiles
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (agent/heap.c) and what it is built on: arena, pool, metrics
@@ -54,6 +55,10 @@ FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/agent/s
 FUZZ_SRCS_maps := $(FUZZ_SRCS_perfmap)
 # the allocation sampler's shared file and the memory profiles built from it
 FUZZ_SRCS_allocfile := user/profile/alloc.c user/profile/prof.c $(FUZZ_SRCS_perfmap)
+# every parser of /proc/PID/stat and status text (run.c's with its library API around it;
+# the target stands in for the CPU session and rendering, which need BPF)
+FUZZ_SRCS_procfiles := user/profile/run.c $(FUZZ_SRCS_allocfile)
+FUZZ_LDFLAGS_procfiles := -Wl,--wrap=open
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c \
 	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/worker.c \

@@ -159,22 +159,31 @@ static void target_env(__u32 pid, char *dir, size_t len, bool *preloaded)
 	fclose(f);
 }
 
+__u32 fog_alloc_status_ns_pid(FILE *f, __u32 pid)
+{
+	char *line = NULL, *l;
+	size_t cap = 0;
+	__u32 v = pid;
+
+	while (getline(&line, &cap, f) > 0)
+		if (!strncmp(line, "NSpid:", 6) && (l = strrchr(line, '\t')))
+			v = (__u32)strtoul(l + 1, NULL, 10);
+	free(line);
+	return v;
+}
+
 /* The pid the process sees itself as (the last NSpid), which names its file. */
 static __u32 ns_pid(__u32 pid)
 {
-	char path[64], *line = NULL, *l;
-	size_t cap = 0;
-	__u32 v = pid;
+	char path[64];
+	__u32 v;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return pid;
-	while (getline(&line, &cap, f) > 0)
-		if (!strncmp(line, "NSpid:", 6) && (l = strrchr(line, '\t')))
-			v = (__u32)strtoul(l + 1, NULL, 10);
-	free(line);
+	v = fog_alloc_status_ns_pid(f, pid);
 	fclose(f);
 	return v;
 }

@@ -10,6 +10,7 @@
 #define FOG_PROF_ALLOC_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include "profile/allocfile.h"
@@ -37,6 +38,12 @@ struct fog_alloc_snap *fog_alloc_snap__read(__u32 pid, char *err, size_t len);
 struct fog_alloc_snap *fog_alloc_snap__parse(const void *buf, size_t len, __u32 pid, char *err,
 					     size_t errlen);
 void fog_alloc_snap__free(struct fog_alloc_snap *s);
+/*
+ * The pid a process sees itself as (the last NSpid of its /proc/PID/status,
+ * read from f), which names its sampler file; pid when there is none. Exposed
+ * for fuzzing (symbolize.c holds a second parser of the same line).
+ */
+__u32 fog_alloc_status_ns_pid(FILE *f, __u32 pid);
 
 /*
  * Fills p (kind FOG_PROF_INUSE or FOG_PROF_ALLOC) from end, and from what

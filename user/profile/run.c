@@ -19,6 +19,7 @@
 #include "fog/profiler.h"
 #include "profile/alloc.h"
 #include "profile/render.h"
+#include "profile/run.h"
 #include "profile/session.h"
 
 #define ELF_CACHE_FILES 64
@@ -96,8 +97,8 @@ static bool may_profile_cpu(void)
 
 static int read_io(pid_t pid, struct proc_io *io)
 {
-	char path[64], line[128], buf[1024], *p;
-	unsigned long long ut = 0, st = 0, v;
+	char path[64], line[128], buf[1024];
+	unsigned long long v;
 	ssize_t n;
 	FILE *f;
 	int fd;
@@ -129,10 +130,21 @@ static int read_io(pid_t pid, struct proc_io *io)
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	p = strrchr(buf, ')');
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
-		io->cpu_ticks = ut + st;
+	fog_profile_stat_cpu_ticks(buf, &io->cpu_ticks);
 	return 0;
+}
+
+bool fog_profile_stat_cpu_ticks(const char *stat, __u64 *ticks)
+{
+	unsigned long long ut, st;
+	const char *p = strrchr(stat, ')');	/* comm may hold spaces and parentheses */
+
+	/* after ") " come fields 3..; a text that ends at the ')' has none */
+	if (!p || p[1] != ' ' ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return false;
+	*ticks = ut + st;
+	return true;
 }
 
 void fog_profile_result__free(struct fog_profile_result *r)
