@@ -47,6 +47,8 @@ time_t fog_prof_ring_name_time(const char *name)
 	size_t len = strlen(name);
 	struct tm tm = { 0 };
 	const char *p = name + pl, *end;
+	char stamp[24];
+	time_t t;
 
 	if (len < pl + 16 + sl || strncmp(name, FOG_PROF_RING_PREFIX, pl) ||
 	    strcmp(name + len - sl, FOG_PROF_RING_SUFFIX))
@@ -62,7 +64,16 @@ time_t fog_prof_ring_name_time(const char *name)
 	}
 	if (strcmp(end, FOG_PROF_RING_SUFFIX))
 		return -1;
-	return timegm(&tm);
+	/*
+	 * only the stamp the ring writes for that time: strptime also takes
+	 * spaces for digits, February 31 and second 60, which name other times
+	 * (and would make a file the ring does not own one of its snapshots)
+	 */
+	t = timegm(&tm);
+	if (t < 0 || !gmtime_r(&t, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) ||
+	    strncmp(stamp, p, 16))
+		return -1;
+	return t;
 }
 
 static int cmp_snap(const void *a, const void *b)
