@@ -83,7 +83,7 @@ static struct fog_alloc_snap *parse(void)
 	for (size_t i = 0; i < FOG_ALLOC_STACKS; i++)
 		FUZZ_CHECK(s->stacks[i].depth <= FOG_ALLOC_DEPTH);
 	for (size_t i = 0; i < FOG_ALLOC_LIVE; i++)
-		FUZZ_CHECK(s->live[i].ptr == 0 || s->live[i].stack < FOG_ALLOC_STACKS);
+		FUZZ_CHECK(s->live[i].ptr <= 1 || s->live[i].stack < FOG_ALLOC_STACKS);
 	return s;
 }
 

@@ -40,4 +40,6 @@ NOT_REACHED(fog_symbolizer__new)
 NOT_REACHED(fog_symbolizer__prune)
 NOT_REACHED(fog_symerr_count)
 NOT_REACHED(fog_symerr_name)
+NOT_REACHED(fog_alloc_err_count)
+NOT_REACHED(fog_alloc_err_name)
 

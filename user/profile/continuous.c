@@ -14,6 +14,7 @@
 #include "export/http.h"
 #include "export/metrics.h"
 #include "export/prom.h"
+#include "profile/alloc.h"
 #include "profile/capture.h"
 #include "profile/continuous.h"
 #include "profile/prof.h"
@@ -690,6 +691,13 @@ static void metrics(void *ctx, struct fog_prom *w)
 	for (int r = 0; r < FOG_SYMERR_N; r++)
 		fog_prom__sample(w, (const char *[]){ "reason", fog_symerr_name(r), NULL },
 				 (double)fog_symerr_count(r));
+	/* the allocation sampler's files (alloc.c), read by memory profiles */
+	fog_prom__family(w, "fog_profile_sampler_errors", FOG_PROM_COUNTER,
+			 "Allocation sampler files refused or repaired, by reason (not a regular "
+			 "file, wrong size, bad format, counts past their tables, I/O error)");
+	for (int r = 0; r < FOG_ALLOC_ERR_N; r++)
+		fog_prom__sample(w, (const char *[]){ "reason", fog_alloc_err_name(r), NULL },
+				 (double)fog_alloc_err_count(r));
 }
 
 static void take_cfg(struct fog_prof_continuous *c, const struct fog_config *cfg)

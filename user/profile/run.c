@@ -324,14 +324,22 @@ static struct fog_prof *memory_view(struct fog_profile *p, const struct fog_allo
 static int stop_memory(struct fog_profile *p, struct fog_profile_result *r)
 {
 	struct fog_alloc_snap *end;
-	char msg[256];
+	char msg[256], why[400] = "";
 	int err;
 
 	end = fog_alloc_snap__read((__u32)p->pid, msg, sizeof(msg));
 	if (!end) {
-		/* the process exited (its file went with it): the start copy is what is left */
-		if (errno != ESRCH && errno != ENOENT)
-			return fail(-errno, "memory profile of %s: %s", p->target, msg);
+		/*
+		 * the process exited (its file went with it), or the file is no
+		 * longer one (its owner replaced, truncated or filled it: counted
+		 * and logged by alloc.c): the start copy is what is left
+		 */
+		if (errno == ESRCH || errno == ENOENT)
+			snprintf(why, sizeof(why), "the process exited during the profile: memory "
+				 "figures are those at the start");
+		else
+			snprintf(why, sizeof(why), "the sampler file could not be read at the end "
+				 "(%s): memory figures are those at the start", msg);
 		end = p->mem0;
 		p->mem0 = NULL;
 	}
@@ -339,9 +347,6 @@ static int stop_memory(struct fog_profile *p, struct fog_profile_result *r)
 	if (r->alloc)
 		r->inuse = memory_view(p, end, FOG_PROF_INUSE, &err);
 	if (!p->mem0) {
-		const char *why = "the process exited during the profile: memory figures are "
-				  "those at the start";
-
 		if (r->alloc)
 			fog_prof__note(r->alloc, "%s", why);
 		if (r->inuse)
