@@ -72,7 +72,7 @@ FUZZ_SRCS_profile_api := user/profile/server.c user/profile/prof.c user/profile/
 	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c user/agent/safe_open.c \
 	user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_GEN_profile_api := $(FUZZ_OUT)/proto/profile.pb-c.o
-FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route \
+FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http_arg \
 	-Wl,--wrap=fog_loop__add_timer,--wrap=fog_loop__del_timer,--wrap=clock_gettime
 FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monitor/format.c \
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \
