@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Block I/O for the io collector. block_io_start records which process
- * submitted a request, block_rq_issue when it went to the driver (and, on
- * kernels without block_io_start, which process was current then); block_rq_complete turns that
- * into per-device counts and latency and per-process counts. Requests are
+ * Block I/O for the io collector. block_rq_issue records when a request went
+ * to the driver and which process was current then (for outlier events);
+ * block_rq_complete turns that into per-device counts and latency. Per
+ * process, the kernel's own I/O accounting is read by the task iterator
+ * (bpf/tasks.bpf.c) instead of a hash lookup per request. Requests are
  * counted once, at their final completion, so that a request the driver
  * requeues and issues again is not counted twice. Only requests slower than
  * cfg_io_outlier_ns go to the ring buffer.
@@ -41,7 +42,28 @@ struct io_start {
 	__u32 done_bytes; /* bytes of partial completions so far, without error */
 };
 
-/* keyed by the struct request pointer; the kernel reuses requests, so stale keys get overwritten */
+/*
+ * Requests in flight, in a table indexed by what names a request while it is
+ * in flight: its queue, hardware context and driver tag. An array element is
+ * reached without hashing or locking, which costs a fraction of a hash map
+ * update and delete per request. The element also holds the request pointer
+ * (the owner) and the full name, so that an index shared by two names (the
+ * table folds them) is noticed: the second request then goes to io_start.
+ */
+struct io_slot {
+	__u64 rq;	/* the request in flight here, 0: none */
+	__u64 name;	/* queue id << 40 | hardware context << 20 | tag */
+	struct io_start st;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FOG_IO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct io_slot);
+} io_slots SEC(".maps");
+
+/* the rest, keyed by the struct request pointer; stale keys get overwritten */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FOG_IO_MAX_INFLIGHT);
@@ -57,14 +79,6 @@ struct {
 } io_devices SEC(".maps");
 
 struct {
-	/* not LRU: LRU maps evict before they are full; user space deletes exited tgids */
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, FOG_IO_MAX_TASKS);
-	__type(key, __u32);
-	__type(value, struct fog_io_task);
-} io_tasks SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -78,7 +92,6 @@ extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
 static const struct fog_io_dev zero_dev;
-static const struct fog_io_task zero_task;
 
 /* kernels before 5.17 kept the disk in the request itself */
 struct request___old {
@@ -151,20 +164,6 @@ static __always_inline void tgid_comm(__u32 tgid, char *comm)
 	bpf_task_release(t);
 }
 
-static __always_inline struct fog_io_task *task_stats(__u32 tgid)
-{
-	struct fog_io_task *st;
-
-	st = bpf_map_lookup_elem(&io_tasks, &tgid);
-	if (st)
-		return st;
-	bpf_map_update_elem(&io_tasks, &tgid, &zero_task, BPF_NOEXIST);
-	st = bpf_map_lookup_elem(&io_tasks, &tgid);
-	if (st)
-		tgid_comm(tgid, st->comm);
-	return st;
-}
-
 /* The submitting process, or 0 when a kernel thread is current. */
 static __always_inline __u32 current_tgid(void)
 {
@@ -173,40 +172,41 @@ static __always_inline __u32 current_tgid(void)
 	return t->flags & PF_KTHREAD ? 0 : t->tgid;
 }
 
-/*
- * block_io_start (Linux 6.5+) fires in the submitter's context when a bio
- * becomes a request; by issue time a kworker may be current (the block layer
- * runs hardware queues asynchronously), so the submitter is remembered here.
- */
-SEC("tp_btf/block_io_start")
-int BPF_PROG(handle_block_io_start, struct request *rq)
+/* The slot of a request that has a driver tag, NULL without; *name gets its name. */
+static __always_inline struct io_slot *request_slot(struct request *rq, __u64 *name)
 {
-	struct io_start st = { .tgid = current_tgid() };
-	__u64 key = (__u64)rq;
+	struct blk_mq_hw_ctx *hctx = rq->mq_hctx;
+	int tag = rq->tag;
+	__u32 qid, hw, idx;
 
-	bpf_map_update_elem(&io_start, &key, &st, BPF_ANY);
-	return 0;
+	if (tag < 0 || !hctx || !rq->q)
+		return NULL;
+	qid = rq->q->id;
+	hw = hctx->queue_num;
+	*name = (__u64)qid << 40 | (__u64)(hw & 0xfffff) << 20 | (tag & 0xfffff);
+	idx = ((__u32)tag + hw * 1031 + qid * 4099) & (FOG_IO_SLOTS - 1);
+	return bpf_map_lookup_elem(&io_slots, &idx);
 }
 
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(handle_block_rq_issue, struct request *rq)
 {
+	struct io_start st = { .ts_ns = bpf_ktime_get_ns(), .tgid = current_tgid() };
 	struct fog_io_counters *cnt;
-	struct io_start st = {}, *known;
-	__u64 key = (__u64)rq;
+	__u64 key = (__u64)rq, name = 0;
+	struct io_slot *slot = request_slot(rq, &name);
 
-	st.ts_ns = bpf_ktime_get_ns();
-	known = bpf_map_lookup_elem(&io_start, &key);
-	if (known) {
-		/*
-		 * seen by block_io_start (the submitter is known), or requeued and
-		 * issued again: its latency starts over
-		 */
-		known->ts_ns = st.ts_ns;
-		known->done_bytes = 0;
+	/*
+	 * Free, or named as this request is: a tag is given to one request at a
+	 * time, so whoever held it has completed. A request requeued and issued
+	 * again starts over.
+	 */
+	if (slot && (!slot->rq || slot->name == name || slot->rq == key)) {
+		slot->st = st;
+		slot->name = name;
+		slot->rq = key;
 		return 0;
 	}
-	st.tgid = current_tgid();
 	if (bpf_map_update_elem(&io_start, &key, &st, BPF_ANY)) {
 		cnt = counters();
 		if (cnt)
@@ -242,12 +242,16 @@ int BPF_PROG(handle_block_rq_complete, struct request *rq, blk_status_t error,
 {
 	struct fog_io_counters *cnt;
 	struct fog_io_dev *ds;
-	struct fog_io_task *ts;
 	struct io_start *found, st;
-	__u64 key = (__u64)rq, lat, bytes, limit;
+	__u64 key = (__u64)rq, lat, bytes, limit, name = 0;
+	struct io_slot *slot = request_slot(rq, &name);
+	bool in_slot = slot && slot->rq == key;
 	__u32 dev, class;
 
-	found = bpf_map_lookup_elem(&io_start, &key);
+	if (slot && in_slot)
+		found = &slot->st;
+	else
+		found = bpf_map_lookup_elem(&io_start, &key);
 	if (!found) {
 		cnt = counters();
 		if (cnt)
@@ -268,7 +272,10 @@ int BPF_PROG(handle_block_rq_complete, struct request *rq, blk_status_t error,
 	}
 	/* copy before delete: another CPU may reuse the element at once */
 	st = *found;
-	bpf_map_delete_elem(&io_start, &key);
+	if (slot && in_slot)
+		slot->rq = 0;
+	else
+		bpf_map_delete_elem(&io_start, &key);
 
 	lat = bpf_ktime_get_ns() - st.ts_ns;
 	bytes = st.done_bytes + (error ? 0 : nr_bytes);
@@ -304,23 +311,6 @@ int BPF_PROG(handle_block_rq_complete, struct request *rq, blk_status_t error,
 		if (error)
 			ds->errors++;
 		fog_hist_add(&ds->latency, lat);
-	}
-
-	if (st.tgid && (class == FOG_IO_READ || class == FOG_IO_WRITE)) {
-		ts = task_stats(st.tgid);
-		if (!ts) {
-			cnt = counters();
-			if (cnt)
-				cnt->task_full++;
-		} else {
-			if (class == FOG_IO_READ) {
-				ts->read_ops++;
-				ts->read_bytes += bytes;
-			} else {
-				ts->write_ops++;
-				ts->write_bytes += bytes;
-			}
-		}
 	}
 
 	limit = cfg_io_outlier_ns;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Memory accounting for the mem collector: page allocator traffic, user page
- * faults (host-wide and per tgid), reclaim stalls and OOM kills. The hot paths
- * (page allocation and free, faults) only bump per-CPU counters; OOM kills are
- * rare and go to the ring buffer one record each.
+ * Memory accounting for the mem collector: reclaim stalls and OOM kills, which
+ * the kernel does not time or report by itself. OOM kills are rare and go to
+ * the ring buffer one record each. Page allocator traffic and page faults are
+ * not hooked: the kernel counts them, host-wide in /proc/vmstat and faults
+ * per task too (read by the task iterator, bpf/tasks.bpf.c).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,14 +22,6 @@ struct {
 	__type(value, struct fog_mem_stats);
 } mem_stats SEC(".maps");
 
-struct {
-	/* not LRU: LRU maps evict before they are full; user space deletes exited tgids */
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, FOG_MEM_MAX_TASKS);
-	__type(key, __u32);
-	__type(value, struct fog_mem_task);
-} mem_tasks SEC(".maps");
-
 /* when a task entered reclaim; lives and dies with the task */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -44,61 +37,6 @@ static __always_inline struct fog_mem_stats *stats(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&mem_stats, &zero);
-}
-
-SEC("tp_btf/mm_page_alloc")
-int BPF_PROG(handle_mm_page_alloc, struct page *page, unsigned int order)
-{
-	struct fog_mem_stats *st;
-
-	if (!page) /* the tracepoint also fires for failed allocations */
-		return 0;
-	st = stats();
-	if (st)
-		st->page_alloc += 1ull << (order & 63);
-	return 0;
-}
-
-SEC("tp_btf/mm_page_free")
-int BPF_PROG(handle_mm_page_free, struct page *page, unsigned int order)
-{
-	struct fog_mem_stats *st = stats();
-
-	if (st)
-		st->page_free += 1ull << (order & 63);
-	return 0;
-}
-
-/* fires in the faulting task's context: current is the task that faulted */
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(handle_page_fault_user, unsigned long address, struct pt_regs *regs,
-	     unsigned long error_code)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct fog_mem_stats *st = stats();
-	struct fog_mem_task *t, init;
-	struct task_struct *task;
-
-	if (st)
-		st->faults++;
-	t = bpf_map_lookup_elem(&mem_tasks, &tgid);
-	if (t) {
-		t->faults++;
-		return 0;
-	}
-	task = bpf_get_current_task_btf();
-	__builtin_memset(&init, 0, sizeof(init));
-	init.faults = 1;
-	init.cgroup_id = fog_task_cgroup_id(task);
-	if (!bpf_map_update_elem(&mem_tasks, &tgid, &init, BPF_NOEXIST))
-		return 0;
-	/* another thread of the tgid created the entry in between, or the table is full */
-	t = bpf_map_lookup_elem(&mem_tasks, &tgid);
-	if (t)
-		t->faults++;
-	else if (st)
-		st->task_full++;
-	return 0;
 }
 
 static __always_inline struct fog_mem_reclaim *reclaim_ts(bool create)

@@ -2,8 +2,12 @@
 /*
  * Scheduler accounting for the cpu and schedlat collectors. One handler per hot
  * tracepoint: sched_switch does both on-CPU accounting and run-queue latency, so
- * the cost per switch is paid once. Everything aggregates in per-CPU maps; only
- * rare events (exec, exit, latency outliers) go to the ring buffer.
+ * the cost per switch is paid once. Nothing here looks a task up in a hash map:
+ * per-process on-CPU time and switch counts are the kernel's own, read by the
+ * task iterator of bpf/tasks.bpf.c once per tick; per-process run-queue waits
+ * go to the group leader's task storage, read by dump_runq below. Host and
+ * cgroup figures aggregate in per-CPU maps; only rare events (exec, exit,
+ * latency outliers) go to the ring buffer.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,14 +26,6 @@ volatile __u32 cfg_cpu;	/* on-CPU accounting and exec/exit events */
 volatile __u32 cfg_runqlat;	/* run-queue latency */
 volatile __u64 cfg_runq_outlier_ns;	/* waits above this become events; 0: none */
 
-/* not LRU: LRU maps evict before they are full; exits delete entries */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, FOG_SCHED_MAX_TASKS);
-	__type(key, __u32);
-	__type(value, struct fog_task_sched);
-} sched_tasks SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, FOG_SCHED_MAX_CGROUPS);
@@ -47,12 +43,16 @@ struct {
 /*
  * Per task, living and dying with it: the kernel's run_delay once the task
  * last arrived on a CPU (see account_wait), or, on kernels without
- * CONFIG_SCHED_INFO, when it last became runnable.
+ * CONFIG_SCHED_INFO, when it last became runnable; in a group leader's, the
+ * waits of the whole process (a zombie leader stays until its last thread
+ * is reaped, so the process's figure lives exactly as long as the process).
  */
 struct fog_task_wait {
 	__u64 delay_seen;	/* sched_info.run_delay after the last arrival */
 	__u64 queued_ns;	/* fallback: wakeup or preemption time (ktime) */
 	__u64 seen;	/* delay_seen is set */
+	__u64 pad;
+	struct fog_hist runq;	/* leaders: the process's waits, added atomically */
 };
 
 struct {
@@ -75,34 +75,7 @@ FOG_EVENT_MAPS(sched, 256 * 1024);
 
 #define PF_EXITING 0x00000004
 
-static const struct fog_task_sched zero_task;
 static const struct fog_cgroup_sched zero_cgroup;
-
-static __always_inline struct fog_task_sched *task_stats(struct task_struct *t)
-{
-	__u32 tgid = t->tgid;
-	struct fog_task_sched *st;
-
-	st = bpf_map_lookup_elem(&sched_tasks, &tgid);
-	if (st)
-		return st;
-	/* an exiting task's last switch must not bring back the entry its exit removed */
-	if (t->flags & PF_EXITING)
-		return NULL;
-	bpf_map_update_elem(&sched_tasks, &tgid, &zero_task, BPF_NOEXIST);
-	st = bpf_map_lookup_elem(&sched_tasks, &tgid);
-	if (!st) {
-		__u32 zero = 0;
-		struct fog_cpu_sched *cpu = bpf_map_lookup_elem(&sched_cpu, &zero);
-
-		if (cpu)
-			cpu->tasks_full++;
-	} else {
-		st->cgroup_id = fog_task_cgroup_id(t);
-		BPF_CORE_READ_STR_INTO(&st->comm, t, group_leader, comm);
-	}
-	return st;
-}
 
 static __always_inline struct fog_cgroup_sched *cgroup_stats(__u64 cgid)
 {
@@ -136,7 +109,8 @@ static __always_inline void mark_queued(struct task_struct *t, __u64 now)
  * left the first one: that part is run_delay's growth since the task last
  * arrived. No wakeup hook is needed, which halves the cost per wait.
  */
-static __always_inline bool wait_of(struct task_struct *next, __u64 now, __u64 *lat)
+static __always_inline bool wait_of(struct task_struct *next, __u64 now, __u64 *lat,
+				    struct fog_task_wait **wp)
 {
 	struct fog_task_wait *w;
 
@@ -157,6 +131,7 @@ static __always_inline bool wait_of(struct task_struct *next, __u64 now, __u64 *
 		w->delay_seen = delay + cur;
 		w->seen = 1;
 		*lat = part + cur;
+		*wp = w;
 		return queued || part;
 	}
 	w = bpf_task_storage_get(&sched_queued, next, 0, 0);
@@ -164,6 +139,7 @@ static __always_inline bool wait_of(struct task_struct *next, __u64 now, __u64 *
 		return false;
 	*lat = now - w->queued_ns;
 	w->queued_ns = 0;
+	*wp = w;
 	return true;
 }
 
@@ -211,50 +187,61 @@ static __always_inline void flush_runq(struct fog_cpu_sched *cpu)
 static __always_inline void account_oncpu(struct fog_cpu_sched *cpu, struct task_struct *prev,
 					  bool involuntary, __u64 busy, __u64 ran)
 {
-	struct fog_task_sched *ts;
-	__u64 cgid, delta = ran;
+	__u64 cgid = fog_task_cgroup_id(prev);
 
 	cpu->busy_ns += busy;
-	ts = task_stats(prev);
-	if (ts) {
-		ts->oncpu_ns += delta;
-		if (involuntary)
-			ts->nivcsw++;
-		else
-			ts->nvcsw++;
-	}
-	cgid = fog_task_cgroup_id(prev);
 	if (cgid != cpu->pend_cpu_cgid) {
 		flush_cpu(cpu);
 		cpu->pend_cpu_cgid = cgid;
 	}
-	cpu->pend.oncpu_ns += delta;
+	cpu->pend.oncpu_ns += ran;
 	if (involuntary)
 		cpu->pend.nivcsw++;
 	else
 		cpu->pend.nvcsw++;
 }
 
+/* Adds one wait to the process's histogram; threads on other CPUs add to it too. */
+static __always_inline void proc_wait(struct fog_cpu_sched *cpu, struct task_struct *next,
+				      struct fog_task_wait *w, __u32 slot, __u64 lat)
+{
+	struct task_struct *leader = next->group_leader;
+
+	if (leader && leader != next)
+		w = bpf_task_storage_get(&sched_queued, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w) {
+		cpu->tasks_full++;
+		return;
+	}
+	if (slot < FOG_HIST_SLOTS)
+		__sync_fetch_and_add(&w->runq.slots[slot], 1);
+	__sync_fetch_and_add(&w->runq.sum_ns, lat);
+}
+
 static __always_inline void account_wait(struct fog_cpu_sched *cpu, struct task_struct *next,
 					 __u64 now)
 {
-	struct fog_task_sched *ts;
+	struct fog_task_wait *w = NULL;
 	struct fog_ev_runq *ev;
 	__u64 lat = 0, cgid, limit;
+	__u32 slot;
 
-	if (!wait_of(next, now, &lat))
+	if (!wait_of(next, now, &lat, &w))
 		return;
 
-	fog_hist_add(&cpu->runq, lat);
-	ts = task_stats(next);
-	if (ts)
-		fog_hist_add(&ts->runq, lat);
+	slot = fog_hist_slot(lat);
+	if (slot < FOG_HIST_SLOTS)
+		cpu->runq.slots[slot]++;
+	cpu->runq.sum_ns += lat;
+	proc_wait(cpu, next, w, slot, lat);
 	cgid = fog_task_cgroup_id(next);
 	if (cgid != cpu->pend_runq_cgid) {
 		flush_runq(cpu);
 		cpu->pend_runq_cgid = cgid;
 	}
-	fog_hist_add(&cpu->pend.runq, lat);
+	if (slot < FOG_HIST_SLOTS)
+		cpu->pend.runq.slots[slot]++;
+	cpu->pend.runq.sum_ns += lat;
 
 	limit = cfg_runq_outlier_ns;
 	if (!limit || lat < limit)
@@ -352,4 +339,27 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_sched_process_exit, struct task_struct *p)
 {
 	return emit_proc(p, FOG_EV_EXIT);
+}
+
+/*
+ * One record per process whose leader holds waits: the per-process run-queue
+ * histograms, read once per tick by user/collect/sched.c.
+ */
+SEC("iter/task")
+int dump_runq(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct fog_task_wait *w;
+	struct fog_proc_runq r;
+
+	if (!t || t->pid != t->tgid || !t->tgid)
+		return 0;
+	w = bpf_task_storage_get(&sched_queued, t, 0, 0);
+	if (!w || !w->runq.sum_ns)
+		return 0;
+	r.tgid = t->tgid;
+	r.pad = 0;
+	__builtin_memcpy(&r.runq, &w->runq, sizeof(r.runq));
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
 }

@@ -29,7 +29,8 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 	-I$(FUZZ_OUT)/proto
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
-	monitor sched_api extender perfmap maps elfblob
+	monitor sched_api extender perfmap maps elfblob allocfile \
+	procfiles ring
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (agent/heap.c) and what it is built on: arena, pool, metrics
@@ -54,6 +55,14 @@ FUZZ_SRCS_elfblob := $(FUZZ_SRCS_elfsym)
 FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/agent/safe_open.c \
 	user/agent/log.c
 FUZZ_SRCS_maps := $(FUZZ_SRCS_perfmap)
+# the allocation sampler's shared file and the memory profiles built from it
+FUZZ_SRCS_allocfile := user/profile/alloc.c user/profile/prof.c $(FUZZ_SRCS_perfmap)
+# every parser of /proc/PID/stat and status text (run.c's with its library API around it;
+# the target stands in for the CPU session and rendering, which need BPF)
+FUZZ_SRCS_procfiles := user/profile/run.c $(FUZZ_SRCS_allocfile)
+FUZZ_LDFLAGS_procfiles := -Wl,--wrap=open
+# continuous-profile snapshot names: the ring's folder listing and reads by name
+FUZZ_SRCS_ring := user/profile/continuous.c user/agent/log.c tests/fuzz/ring_unreached.c
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c \
 	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/worker.c \
@@ -65,7 +74,8 @@ FUZZ_SRCS_profile_api := user/profile/server.c user/profile/prof.c user/profile/
 	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c user/agent/safe_open.c \
 	user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_GEN_profile_api := $(FUZZ_OUT)/proto/profile.pb-c.o
-FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http_defer,--wrap=fog_http_finish \
+FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http_arg \
+	-Wl,--wrap=fog_http_defer,--wrap=fog_http_finish \
 	-Wl,--wrap=fog_loop__add_timer,--wrap=fog_loop__del_timer,--wrap=clock_gettime
 FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monitor/format.c \
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \

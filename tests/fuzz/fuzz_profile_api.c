@@ -10,8 +10,11 @@
  * its profile from the input, so no BPF program is loaded. CLOCK_MONOTONIC is
  * wrapped so that a timer operation can make running profiles due.
  *
- * Input: operations, each an op byte then its operands: a body, a path or a
- * name up to a NUL, or for "time passes" a length and that many bytes of stacks.
+ * Query arguments (?view=...) come through a wrapped fog_http_arg.
+ *
+ * Input: operations, each an op byte then its operands: a body, a path (with a
+ * query after '?') or a name up to a NUL, or for "time passes" a length and that
+ * many bytes of stacks.
  * Properties: every request is answered (handler returns 0) with a status the
  * API documents; JSON bodies parse; options reaching the session are in range;
  * in SVG and HTML every '<' and '&' opens markup (names are escaped).
@@ -57,6 +60,32 @@ static struct fog_collect collect;
 static struct fuzz_in *cur_in;
 static char *names[MAX_NAMES];
 static unsigned int n_names;
+
+/*
+ * Query arguments of the request under way ("k=v&k2=v2", any bytes but NUL:
+ * libmicrohttpd has percent-decoded them before a handler asks), found by the
+ * wrapped fog_http_arg as MHD finds them (the first with that key).
+ */
+static char *cur_query;
+
+const char *__wrap_fog_http_arg(const struct fog_http_req *req, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (char *p = cur_query; p && *p;) {
+		char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+			static char val[512];
+
+			snprintf(val, sizeof(val), "%.*s", (int)(len - kl - 1), p + kl + 1);
+			return val;
+		}
+		p += len + (amp ? 1 : 0);
+	}
+	return NULL;
+}
 
 int __real_clock_gettime(clockid_t clk, struct timespec *ts);
 
@@ -552,12 +581,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			request("POST", "/api/v1/profile", s, strlen(s));
 			free(s);
 			break;
-		case 1: /* a path below /api/v1/profile/ */
+		case 1: { /* a path below /api/v1/profile/, query arguments after a '?' */
+			char *q;
+
 			s = fuzz_str(&in);
+			q = strchr(s, '?');
+			if (q)
+				*q++ = '\0';
 			snprintf(path, sizeof(path), "/api/v1/profile/%s", s);
+			cur_query = q;
 			request("GET", path, "", 0);
+			cur_query = NULL;
 			free(s);
 			break;
+		}
 		case 2: /* a name for frames of the profiles that finish next */
 			s = fuzz_str(&in);
 			if (n_names < MAX_NAMES && s[0])

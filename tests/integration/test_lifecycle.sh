@@ -23,10 +23,10 @@ if command -v setpriv >/dev/null; then
 	grep -q "CAP_PERFMON" <<<"$out" || t_fail "CAP_PERFMON not named: $out"
 fi
 
-# ids of the programs that use fogd's pinned sched_tasks map
+# ids of the programs that use fogd's pinned sched_cpu map
 fogd_prog_ids() {
 	local map
-	map=$(bpftool map show pinned "$FOG_PINS/sched_tasks" -j | jq .id)
+	map=$(bpftool map show pinned "$FOG_PINS/sched_cpu" -j | jq .id)
 	bpftool prog list -j | jq -r --argjson m "$map" '[.[] | select(any(.map_ids[]?; . == $m)) | .id] | join(" ")'
 }
 
@@ -66,7 +66,7 @@ grep -Eq "^loop: [0-9]+ callbacks, [0-9]+ of 50 ms or more, [0-9]+ stalls of 100
 	t_fail "fogctl status shows no loop line: $st"
 bnd=$(awk '/^CapBnd/ { print $2 }' "/proc/$FOGD_PID/status")
 [ "$bnd" != "000001ffffffffff" ] || t_fail "fogd's bounding set was not reduced"
-[ -e "$FOG_PINS/sched_tasks" ] || t_fail "no pin $FOG_PINS/sched_tasks"
+[ -e "$FOG_PINS/sched_cpu" ] || t_fail "no pin $FOG_PINS/sched_cpu"
 bpftool map dump pinned "$FOG_PINS/sched_cpu" | grep -q '"busy_ns"' ||
 	t_fail "bpftool cannot dump sched_cpu with named fields"
 ids=$(fogd_prog_ids)
@@ -100,7 +100,7 @@ ids=$(fogd_prog_ids)
 kill -9 "$FOGD_PID"
 wait "$FOGD_PID" 2>/dev/null
 FOGD_PID=
-[ -e "$FOG_PINS/sched_tasks" ] || t_fail "expected stale pins after kill -9"
+[ -e "$FOG_PINS/sched_cpu" ] || t_fail "expected stale pins after kill -9"
 progs_gone "$ids" || t_fail "programs survived kill -9"
 fogd_start
 grep -q "removed stale pin" "$FOGD_LOG" || t_fail "restart did not clear stale pins"

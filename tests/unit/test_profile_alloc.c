@@ -219,6 +219,42 @@ static void test_views_and_leaks(void **state)
 	fog_elfcache__free(c);
 }
 
+/*
+ * Live bytes whose change over the profile does not fit in 64 signed bits (the
+ * counts are the writer's): the growth saturates, keeps its sign and the leak
+ * is still reported growing (the difference overflowed before, found by fuzzing).
+ */
+static void test_growth_saturates(void **state)
+{
+	struct fog_elfcache *c = fog_elfcache__new(4);
+	struct fog_symbolizer *sym = fog_symbolizer__new(c);
+	struct fog_prof *p = fog_prof__new(FOG_PROF_INUSE);
+	struct fog_alloc_snap *s0, *s1;
+	char err[256];
+
+	put_stack(4, alloc_site_leaky, ~0ULL, 0, 1);
+	stacks()[4].free_bytes = ~0ULL - 10;	/* 10 bytes live at the start */
+	s0 = fog_alloc_snap__parse(file, FOG_ALLOC_FILE_SIZE, 1, err, sizeof(err));
+	assert_non_null(s0);
+	stacks()[4].free_bytes = 0;	/* live at the end: 2^64 - 1 */
+	s1 = fog_alloc_snap__parse(file, FOG_ALLOC_FILE_SIZE, 1, err, sizeof(err));
+	assert_non_null(s1);
+	assert_int_equal(fog_alloc_build(s1, s0, sym, p), 0);
+	assert_int_equal(p->nleaks, 1);
+	assert_true(p->leaks[0].growth_bytes == INT64_MAX);
+	assert_true(p->leaks[0].growing);
+	fog_prof__free(p);
+	p = fog_prof__new(FOG_PROF_INUSE);
+	assert_int_equal(fog_alloc_build(s0, s1, sym, p), 0);	/* and shrinking by as much */
+	assert_true(p->leaks[0].growth_bytes == INT64_MIN);
+	assert_false(p->leaks[0].growing);
+	fog_prof__free(p);
+	fog_alloc_snap__free(s0);
+	fog_alloc_snap__free(s1);
+	fog_symbolizer__free(sym);
+	fog_elfcache__free(c);
+}
+
 static void test_torn_file(void **state)
 {
 	struct fog_alloc_snap *s;
@@ -251,6 +287,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rejects_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds_malformed_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_views_and_leaks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_growth_saturates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_file, setup, teardown),
 		cmocka_unit_test(test_no_such_process),
 	};

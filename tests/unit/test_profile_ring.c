@@ -54,6 +54,11 @@ static void test_names(void **state)
 	assert_true(fog_prof_ring_name_time("mem-20261128T070000Z.pb.gz") < 0);
 	assert_true(fog_prof_ring_name_time("cpu-.pb.gz") < 0);
 	assert_true(fog_prof_ring_name_time("") < 0);
+	/* stamps strptime takes that the ring never writes (found by fuzz_ring) */
+	assert_true(fog_prof_ring_name_time("cpu-2026 128T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("cpu-20260231T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("cpu-20261128T070060Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("cpu-20261128T 70000Z.pb.gz") < 0);
 }
 
 /* Over max_bytes the oldest go first; the folder is created 0700. */

@@ -31,14 +31,19 @@ struct fog_proc {
 	__u64 faults;	/* user page faults */
 	double faults_per_s;
 	__u64 rss_bytes;	/* from /proc/PID/statm at the last tick */
-	/* io, attributed at issue */
-	__u64 io_read_ops;
-	__u64 io_write_ops;
+	/* io: the kernel's I/O accounting of the process (ioac) */
+	__u64 io_read_ops;	/* read system calls */
+	__u64 io_write_ops;	/* write system calls */
 	__u64 io_read_bytes;
 	__u64 io_write_bytes;
 	double io_bytes_per_s;
 
 	/* internal */
+	__u64 start_ns;	/* the kernel's start time of the process, 0: not read */
+	__u64 acc_tick;	/* the tick acc sums the threads of (user/collect/tasks.c) */
+	struct {
+		__u64 runtime_ns, nvcsw, nivcsw, faults, read_bytes, write_bytes, syscr, syscw;
+	} acc;
 	__u64 seen_tick;
 	__u64 prev_oncpu_ns;
 	__u64 prev_faults;

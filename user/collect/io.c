@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The io collector: block requests per device (counts, bytes, issue-to-complete
- * latency) and per issuing process, from bpf/io.bpf.c. Device names come from
+ * latency) from bpf/io.bpf.c; per process the kernel's I/O accounting (bytes
+ * read from and written to storage, read and write calls), from the task
+ * iterator (collect/tasks.c). Device names come from
  * sysfs or /proc/partitions and are cached; requests slower than
  * io.outlier_us arrive as FOG_EV_IO_OUTLIER events.
  */
@@ -16,22 +18,18 @@
 
 #include "agent/log.h"
 #include "collect/collector.h"
-#include "collect/mapwalk.h"
+#include "collect/tasks.h"
 #include "export/prom.h"
 #include "collect/hist.h"
 #include "collect/io_dev.h"
 #include "io.skel.h"
 
 _Static_assert(sizeof(struct fog_io_dev) % 8 == 0, "fog_io_dev is not 8-byte sized");
-_Static_assert(sizeof(struct fog_io_task) % 8 == 0, "fog_io_task is not 8-byte sized");
-_Static_assert(offsetof(struct fog_io_task, comm) == sizeof(struct fog_io_task) - FOG_COMM_LEN,
-	       "comm must be the last field of fog_io_task");
 _Static_assert(sizeof(struct fog_io_counters) % 8 == 0, "fog_io_counters is not 8-byte sized");
 
 #define IO_SYSFS_DEV_BLOCK "/sys/dev/block"
 #define IO_PARTITIONS	   "/proc/partitions"
 #define IO_NAME_REFRESH_NS (60 * 1000000000ull) /* device names are looked up again */
-#define IO_ALIVE_CHECK_NS  (5 * 1000000000ull)	/* idle processes are checked for exit */
 
 /* One device seen in io_devices; the array is kept sorted by dev. */
 struct io_device {
@@ -51,11 +49,9 @@ struct io_state {
 	void *values; /* scratch for one per-CPU lookup of io_devices or io_counters */
 	struct io_device *devices;
 	unsigned int n_devices;
-	__u32 *doomed; /* keys to delete after an iteration */
-	struct fog_map_walk *tasks_walk; /* io_tasks, read in batches */
+	__u32 *doomed; /* device keys to delete after an iteration */
 	struct fog_io_counters counters;
-	unsigned int n_tasks; /* entries in io_tasks at the last tick */
-	__u64 alive_check_ns; /* when idle processes were last checked for exit */
+	bool tasks; /* per-process figures come from the task iterator */
 	__u64 name_errors;    /* look-ups that failed for another reason than a missing device */
 };
 
@@ -77,7 +73,6 @@ static void io_free_state(struct io_state *s)
 	free(s->values);
 	free(s->devices);
 	free(s->doomed);
-	fog_map_walk__free(s->tasks_walk);
 	free(s);
 }
 
@@ -88,7 +83,6 @@ static int io_start(struct fog_collector *c)
 	struct io_state *s;
 	int err;
 
-	/* io_tasks has its own batch buffers (tasks_walk) */
 	if (sizeof(struct fog_io_counters) > largest)
 		largest = sizeof(struct fog_io_counters);
 	s = calloc(1, sizeof(*s));
@@ -96,10 +90,8 @@ static int io_start(struct fog_collector *c)
 		return fog_collector_fail(c, -ENOMEM, "out of memory");
 	s->values = calloc((size_t)o->ncpu, largest);
 	s->devices = calloc(FOG_IO_MAX_DEVICES, sizeof(*s->devices));
-	s->doomed = calloc(FOG_IO_MAX_TASKS, sizeof(*s->doomed));
-	s->tasks_walk = fog_map_walk__new(sizeof(__u32), sizeof(struct fog_io_task), o->ncpu, true,
-					  FOG_MAP_WALK_BATCH);
-	if (!s->values || !s->devices || !s->doomed || !s->tasks_walk) {
+	s->doomed = calloc(FOG_IO_MAX_DEVICES, sizeof(*s->doomed));
+	if (!s->values || !s->devices || !s->doomed) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_free;
 	}
@@ -110,11 +102,6 @@ static int io_start(struct fog_collector *c)
 		goto out_free;
 	}
 	s->skel->rodata->cfg_cgroup_mode = fog_collector_cgroup_mode(c);
-	/* before Linux 6.5 requests are credited to the process current at issue */
-	if (!fog_tracepoint_exists("block_io_start")) {
-		bpf_program__set_autoload(s->skel->progs.handle_block_io_start, false);
-		fog_info("io: no tracepoint block_io_start: requests are credited at issue");
-	}
 	err = io_bpf__load(s->skel);
 	if (err) {
 		err = fog_collector_fail(c, err,
@@ -138,6 +125,11 @@ static int io_start(struct fog_collector *c)
 	err = fog_collector_add_events(c, s->skel->obj, "io");
 	if (err)
 		goto out_unpin;
+	s->tasks = !fog_tasks__get(c, FOG_TASKS_IO);
+	if (s->tasks)
+		c->error[0] = '\0';
+	else
+		fog_warnx("io: no per-process figures: %s", c->error);
 	c->obj = s->skel->obj;
 	c->priv = s;
 	return 0;
@@ -157,6 +149,8 @@ static void io_stop(struct fog_collector *c)
 		return;
 	fog_events__remove_source(c->owner->events, "io");
 	fog_collector_unpin_maps(c, s->skel->obj);
+	if (s->tasks)
+		fog_tasks__put(c, FOG_TASKS_IO);
 	io_free_state(s);
 	c->priv = NULL;
 	c->obj = NULL;
@@ -247,7 +241,7 @@ static void io_read_devices(struct fog_collector *c, struct io_state *s, __u64 n
 			continue;
 		if (!io_device_name(s, d, now)) {
 			/* unplugged: its figures go with it */
-			if (n_doomed < FOG_IO_MAX_TASKS)
+			if (n_doomed < FOG_IO_MAX_DEVICES)
 				s->doomed[n_doomed++] = key;
 			io_device_remove(s, d);
 			continue;
@@ -264,78 +258,6 @@ static void io_read_devices(struct fog_collector *c, struct io_state *s, __u64 n
 	/* deleted after the walk: deleting the current key would restart it */
 	for (unsigned int i = 0; i < n_doomed; i++)
 		bpf_map_delete_elem(fd, &s->doomed[i]);
-}
-
-/* ---- processes ---- */
-
-static bool pid_alive(__u32 pid)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/proc/%u", pid);
-	return access(path, F_OK) == 0;
-}
-
-struct tasks_walk {
-	struct fog_collect *o;
-	struct io_state *s;
-	bool check_idle;
-	unsigned int n, n_doomed;
-};
-
-static void task_entry(const void *k, const void *values, void *ctx)
-{
-	struct tasks_walk *tw = ctx;
-	struct fog_collect *o = tw->o;
-	struct io_state *s = tw->s;
-	struct fog_io_task sum;
-	struct fog_proc *p;
-	__u32 key;
-
-	memcpy(&key, k, sizeof(key));
-	tw->n++;
-	fog_percpu_sum(&sum, values, o->ncpu, sizeof(sum), offsetof(struct fog_io_task, comm));
-	p = fog_agg__proc(o->agg, key, false);
-	/*
-	 * An exited process must not be kept alive by its entry here: one
-	 * unknown to the aggregates, or one without new requests (checked every
-	 * few seconds), is looked up in /proc.
-	 */
-	if ((!p || (tw->check_idle && sum.read_ops == p->io_read_ops &&
-		    sum.write_ops == p->io_write_ops)) &&
-	    !pid_alive(key)) {
-		if (p)
-			fog_agg__remove(o->agg, key);
-		if (tw->n_doomed < FOG_IO_MAX_TASKS)
-			s->doomed[tw->n_doomed++] = key;
-		return;
-	}
-	if (!p) {
-		p = fog_agg__proc(o->agg, key, true);
-		if (!p)
-			return; /* table full: counted as an overflow */
-	}
-	p->io_read_ops = sum.read_ops;
-	p->io_write_ops = sum.write_ops;
-	p->io_read_bytes = sum.read_bytes;
-	p->io_write_bytes = sum.write_bytes;
-	if (!p->comm[0]) {
-		memcpy(p->comm, sum.comm, sizeof(p->comm));
-		p->comm[FOG_COMM_LEN - 1] = '\0';
-	}
-}
-
-static void io_read_tasks(struct fog_collector *c, struct io_state *s, __u64 now)
-{
-	int fd = bpf_map__fd(s->skel->maps.io_tasks);
-	struct tasks_walk tw = { c->owner, s, now - s->alive_check_ns >= IO_ALIVE_CHECK_NS, 0, 0 };
-
-	if (tw.check_idle)
-		s->alive_check_ns = now;
-	fog_map_walk(s->tasks_walk, fd, task_entry, &tw);
-	for (unsigned int i = 0; i < tw.n_doomed; i++)
-		bpf_map_delete_elem(fd, &s->doomed[i]);
-	s->n_tasks = tw.n - tw.n_doomed;
 }
 
 static void io_read_counters(struct fog_collector *c, struct io_state *s)
@@ -356,7 +278,8 @@ static void io_tick(struct fog_collector *c, __u64 now)
 		return;
 	io_read_counters(c, s);
 	io_read_devices(c, s, now);
-	io_read_tasks(c, s, now);
+	if (s->tasks)
+		fog_tasks__read(c->owner);
 	for (unsigned int i = 0; i < s->n_devices; i++) {
 		double p99;
 
@@ -387,7 +310,7 @@ static json_t *io_to_json(struct fog_collector *c)
 						      &d->rates, d->has_prev ? &d->recent : NULL));
 	}
 	json_object_set_new(j, "devices", devs);
-	json_object_set_new(j, "processes_tracked", json_integer(s->n_tasks));
+	json_object_set_new(j, "processes_tracked", json_integer(fog_agg__count(c->owner->agg)));
 	json_object_set_new(j, "outlier_threshold_seconds",
 			    json_real(c->owner->cfg->io_outlier_us / 1e6));
 	/* requests the programs could not follow, and partial completions folded in */
@@ -399,8 +322,8 @@ static json_t *io_to_json(struct fog_collector *c)
 			    json_integer((json_int_t)s->counters.device_full));
 	json_object_set_new(j, "partial_completions",
 			    json_integer((json_int_t)s->counters.partial));
-	json_object_set_new(j, "requests_untracked_per_process",
-			    json_integer((json_int_t)s->counters.task_full));
+	/* per process the kernel accounts every request: none escape */
+	json_object_set_new(j, "requests_untracked_per_process", json_integer(0));
 	return j;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The mem collector: page allocator traffic, user page faults (host-wide and
- * per process), reclaim stalls and OOM kills from bpf/mem.bpf.c; pressure
+ * The mem collector: page allocator traffic, reclaim stalls and OOM kills from
+ * bpf/mem.bpf.c; page faults per process from the task iterator
+ * (collect/tasks.c) and host-wide from /proc/vmstat; pressure
  * stall information from /proc/pressure; host memory use from /proc/meminfo;
  * each tracked process's resident set from /proc/PID/statm; and the memory use
  * and limit of the cgroups the tracked processes run in.
@@ -25,14 +26,11 @@
 #include "agent/log.h"
 #include "agent/sort.h"
 #include "collect/collector.h"
-#include "collect/mapwalk.h"
+#include "collect/tasks.h"
 #include "collect/mem.h"
 #include "mem.skel.h"
 
 _Static_assert(sizeof(struct fog_mem_stats) % 8 == 0, "fog_mem_stats is not 8-byte sized");
-_Static_assert(sizeof(struct fog_mem_task) == 16, "fog_mem_task changed size");
-_Static_assert(offsetof(struct fog_mem_task, cgroup_id) == 8,
-	       "faults must be the only summed field of fog_mem_task");
 _Static_assert(sizeof(struct fog_mem_reclaim) == 16, "fog_mem_reclaim changed size");
 
 static const struct {
@@ -41,9 +39,6 @@ static const struct {
 	unsigned int args; /* tracepoint arguments the program reads */
 	const char *feeds; /* the figure lost without it */
 } mem_progs[MEM_N_PROGS] = {
-	[MEM_PAGE_ALLOC] = {"handle_mm_page_alloc", "mm_page_alloc", 2, "page_alloc_per_s"},
-	[MEM_PAGE_FREE] = {"handle_mm_page_free", "mm_page_free", 2, "page_free_per_s"},
-	[MEM_FAULTS] = {"handle_page_fault_user", "page_fault_user", 0, "faults"},
 	[MEM_DIRECT_BEGIN] = {"handle_direct_reclaim_begin", "mm_vmscan_direct_reclaim_begin", 0,
 			      "direct_reclaim"},
 	[MEM_DIRECT_END] = {"handle_direct_reclaim_end", "mm_vmscan_direct_reclaim_end", 0,
@@ -202,7 +197,6 @@ static void mem_free(struct fog_mem *m)
 	mem_bpf__destroy(m->skel);
 	free(m->cgroups);
 	free(m->cg_ids);
-	fog_map_walk__free(m->tasks_walk);
 	free(m->values);
 	free(m);
 }
@@ -216,9 +210,6 @@ static void mem_on_event(const struct fog_event *ev, void *ctx)
 		return;
 	if (ev->type == FOG_EV_OOM_KILL)
 		m->oom_kills++;
-	/* from the cpu collector: drop the entry now, before the pid can be reused */
-	else if (ev->type == FOG_EV_EXIT)
-		bpf_map__delete_elem(m->skel->maps.mem_tasks, &ev->u.proc.pid, sizeof(__u32), 0);
 }
 
 static int mem_start(struct fog_collector *c)
@@ -233,14 +224,12 @@ static int mem_start(struct fog_collector *c)
 	if (!m)
 		return fog_collector_fail(c, -ENOMEM, "out of memory");
 	m->page_size = sysconf(_SC_PAGESIZE);
-	m->tasks_walk = fog_map_walk__new(sizeof(__u32), sizeof(struct fog_mem_task), o->ncpu,
-					  true, FOG_MAP_WALK_BATCH);
 	/* sized for every tracked process up front: no allocation while collecting */
 	m->cap_ids = m->cap_cgroups = o->cfg->max_processes;
 	m->cg_ids = calloc(m->cap_ids, sizeof(*m->cg_ids));
 	m->cgroups = calloc(m->cap_cgroups, sizeof(*m->cgroups));
 	m->values = calloc((size_t)o->ncpu, sizeof(struct fog_mem_stats)); /* mem_stats */
-	if (!m->tasks_walk || !m->values || !m->cg_ids || !m->cgroups) {
+	if (!m->values || !m->cg_ids || !m->cgroups) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_free;
 	}
@@ -298,6 +287,9 @@ static int mem_start(struct fog_collector *c)
 		fog_info("mem: no per-cgroup memory use: the %s hierarchy has no memory controller",
 			 fog_cgroup_mode_name(o->cgroup.mode));
 
+	m->tasks = !fog_tasks__get(c, FOG_TASKS_FAULTS);
+	if (!m->tasks)
+		note_missing(missing, sizeof(missing), "per-process faults: %s", c->error);
 	/* running; a part that is missing is reported, not fatal */
 	snprintf(c->error, sizeof(c->error), "%s", missing);
 	c->priv = m;
@@ -322,6 +314,8 @@ static void mem_stop(struct fog_collector *c)
 	if (m->subscribed)
 		fog_events__unsubscribe(c->owner->events, mem_on_event, c);
 	fog_collector_unpin_maps(c, m->skel->obj);
+	if (m->tasks)
+		fog_tasks__put(c, FOG_TASKS_FAULTS);
 	c->priv = NULL;
 	c->obj = NULL;
 	mem_free(m);
@@ -391,75 +385,44 @@ static void read_stats(struct fog_collector *c, struct fog_mem *m)
 	m->have_stats = true;
 	if (!m->have_rates)
 		return;
-	m->page_alloc_per_s = rate(m->now.page_alloc, m->prev.page_alloc, o->tick_seconds);
-	m->page_free_per_s = rate(m->now.page_free, m->prev.page_free, o->tick_seconds);
-	m->faults_per_s = rate(m->now.faults, m->prev.faults, o->tick_seconds);
 }
 
-static bool pid_gone(__u32 pid)
+/* Page faults and page allocator traffic: the kernel's own counts in /proc/vmstat. */
+static void read_vmstat(struct fog_collector *c, struct fog_mem *m)
 {
-	return kill((pid_t)pid, 0) && errno == ESRCH;
-}
+	struct mem_vmstat v = {};
+	char text[16384], *line, *save = NULL;
+	unsigned long long n;
+	bool faults = false;
+	int len;
 
-/* The process's name from /proc: the map has none (the first fault often precedes exec). */
-static void set_comm(struct fog_proc *p)
-{
-	char path[40], text[32];
-	int n;
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
-	n = read_text(path, text, sizeof(text));
-	if (n > 1 && n <= FOG_COMM_LEN && text[n - 1] == '\n') {
-		memset(p->comm, 0, sizeof(p->comm));
-		memcpy(p->comm, text, (size_t)n - 1);
+	len = read_text("/proc/vmstat", text, sizeof(text));
+	for (line = len > 0 ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "pgfault %llu", &n) == 1) {
+			v.faults = n;
+			faults = true;
+		} else if (!strncmp(line, "pgalloc_", 8) && sscanf(strchr(line, ' ') ?: "", " %llu", &n) == 1) {
+			v.page_alloc += n; /* one line per zone type */
+		} else if (sscanf(line, "pgfree %llu", &n) == 1) {
+			v.page_free = n;
+		}
 	}
-}
-
-struct tasks_walk {
-	struct fog_collect *o;
-	int fd;
-};
-
-static void task_entry(const void *k, const void *values, void *ctx)
-{
-	const struct tasks_walk *tw = ctx;
-	struct fog_mem_task sum;
-	struct fog_proc *p;
-	__u32 key;
-
-	memcpy(&key, k, sizeof(key));
-	fog_percpu_sum(&sum, values, tw->o->ncpu, sizeof(sum),
-		       offsetof(struct fog_mem_task, cgroup_id));
-	p = fog_agg__proc(tw->o->agg, key, false);
-	/*
-	 * Exits remove entries as they come; one missed (events dropped) is
-	 * found here: a process unknown to the aggregates, or one without new
-	 * faults (checked every MEM_ALIVE_CHECK_TICKS), is looked up.
-	 */
-	if ((!p || (sum.faults == p->faults && tw->o->ticks % MEM_ALIVE_CHECK_TICKS == 0)) &&
-	    pid_gone(key)) {
-		if (p)
-			fog_agg__remove(tw->o->agg, key);
-		bpf_map_delete_elem(tw->fd, &key);
+	if (!faults) {
+		if (m->have_faults)
+			fog_warnx("mem: no pgfault in /proc/vmstat: no host fault and page figures");
+		m->have_faults = m->have_fault_rate = false;
 		return;
 	}
-	if (!p)
-		p = fog_agg__proc(tw->o->agg, key, true);
-	if (!p)
-		return; /* table full: counted as an overflow */
-	p->faults = sum.faults;
-	if (!p->comm[0])
-		set_comm(p);
-	if (!p->cgroup_id)
-		p->cgroup_id = sum.cgroup_id;
-}
-
-/* Per-process faults into the aggregates; entries of processes that are gone are deleted. */
-static void read_tasks(struct fog_collector *c, struct fog_mem *m)
-{
-	struct tasks_walk tw = { c->owner, bpf_map__fd(m->skel->maps.mem_tasks) };
-
-	fog_map_walk(m->tasks_walk, tw.fd, task_entry, &tw);
+	m->prev_vm = m->vm;
+	m->vm = v;
+	m->have_fault_rate = m->have_faults;
+	m->have_faults = true;
+	if (!m->have_fault_rate)
+		return;
+	m->faults_per_s = rate(v.faults, m->prev_vm.faults, c->owner->tick_seconds);
+	m->page_alloc_per_s = rate(v.page_alloc, m->prev_vm.page_alloc, c->owner->tick_seconds);
+	m->page_free_per_s = rate(v.page_free, m->prev_vm.page_free, c->owner->tick_seconds);
 }
 
 struct rss_walk {
@@ -688,8 +651,9 @@ static void mem_tick(struct fog_collector *c, __u64 now_ns)
 	if (!m)
 		return;
 	read_stats(c, m);
-	if (m->links[MEM_FAULTS])
-		read_tasks(c, m);
+	read_vmstat(c, m);
+	if (m->tasks)
+		fog_tasks__read(c->owner);
 	fog_agg__for_each(c->owner->agg, read_rss, &(struct rss_walk){ m, c->owner->ticks });
 	read_psi(m);
 	read_meminfo(m);

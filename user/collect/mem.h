@@ -17,9 +17,6 @@ struct fog_prom;
 struct mem_bpf;
 
 enum mem_prog {
-	MEM_PAGE_ALLOC,
-	MEM_PAGE_FREE,
-	MEM_FAULTS,
 	MEM_DIRECT_BEGIN,
 	MEM_DIRECT_END,
 	MEM_MEMCG_BEGIN,
@@ -45,8 +42,6 @@ struct mem_cgroup {
 	bool has_limit;
 };
 
-struct fog_map_walk;
-
 struct fog_mem {
 	struct mem_bpf *skel;
 	struct bpf_link *links[MEM_N_PROGS];
@@ -61,6 +56,14 @@ struct fog_mem {
 	double page_alloc_per_s;
 	double page_free_per_s;
 	double faults_per_s;
+	struct mem_vmstat {
+		__u64 faults;	  /* pgfault */
+		__u64 page_alloc; /* pgalloc_*: pages handed out, 1 << order each */
+		__u64 page_free;  /* pgfree */
+	} vm, prev_vm;		  /* /proc/vmstat now and a tick earlier */
+	bool have_faults;	   /* vm holds a reading */
+	bool have_fault_rate;	   /* and prev_vm one a tick earlier */
+	bool tasks;		   /* per-process faults come from the task iterator */
 	__u64 oom_kills;
 	bool stats_warned;
 
@@ -78,8 +81,7 @@ struct fog_mem {
 	__u64 *cg_ids;		      /* scratch: the tracked processes' cgroup ids */
 	unsigned int n_ids, cap_ids;
 
-	struct fog_map_walk *tasks_walk; /* mem_tasks, read in batches */
-	void *values; /* scratch: one per-CPU value of mem_tasks or mem_stats */
+	void *values; /* scratch: one per-CPU value of mem_stats */
 };
 
 json_t *fog_mem_json(struct fog_collector *c);

@@ -11,16 +11,6 @@ static bool both_attached(const struct fog_mem *m, enum mem_prog a, enum mem_pro
 	return m->links[a] && m->links[b];
 }
 
-static json_t *rate_json(const struct fog_mem *m, enum mem_prog p, double v)
-{
-	return m->links[p] && m->have_rates ? json_real(v) : json_null();
-}
-
-static json_t *count_json(const struct fog_mem *m, bool ok, __u64 v)
-{
-	return ok && m->have_stats ? json_integer((json_int_t)v) : json_null();
-}
-
 static json_t *reclaim_json(const struct fog_mem *m, bool ok, __u64 count, __u64 ns)
 {
 	if (!ok || !m->have_stats)
@@ -57,16 +47,20 @@ json_t *fog_mem_json(struct fog_collector *c)
 	if (!m)
 		return j;
 	json_object_set_new(j, "page_alloc_per_s",
-			    rate_json(m, MEM_PAGE_ALLOC, m->page_alloc_per_s));
-	json_object_set_new(j, "page_free_per_s", rate_json(m, MEM_PAGE_FREE, m->page_free_per_s));
+			    m->have_fault_rate ? json_real(m->page_alloc_per_s) : json_null());
+	json_object_set_new(j, "page_free_per_s",
+			    m->have_fault_rate ? json_real(m->page_free_per_s) : json_null());
 	json_object_set_new(j, "pages_allocated",
-			    count_json(m, m->links[MEM_PAGE_ALLOC], m->now.page_alloc));
+			    m->have_faults ? json_integer((json_int_t)m->vm.page_alloc) : json_null());
 	json_object_set_new(j, "pages_freed",
-			    count_json(m, m->links[MEM_PAGE_FREE], m->now.page_free));
-	json_object_set_new(j, "faults_total", count_json(m, m->links[MEM_FAULTS], m->now.faults));
+			    m->have_faults ? json_integer((json_int_t)m->vm.page_free) : json_null());
+	json_object_set_new(j, "faults_total",
+			    m->have_faults ? json_integer((json_int_t)m->vm.faults) : json_null());
+	/* the kernel counts every task's faults: none escape the per-process figures */
 	json_object_set_new(j, "faults_untracked_per_process",
-			    count_json(m, m->links[MEM_FAULTS], m->now.task_full));
-	json_object_set_new(j, "faults_per_s", rate_json(m, MEM_FAULTS, m->faults_per_s));
+			    m->tasks ? json_integer(0) : json_null());
+	json_object_set_new(j, "faults_per_s",
+			    m->have_fault_rate ? json_real(m->faults_per_s) : json_null());
 	json_object_set_new(j, "direct_reclaim",
 			    reclaim_json(m, both_attached(m, MEM_DIRECT_BEGIN, MEM_DIRECT_END),
 					 m->now.direct_reclaim, m->now.direct_reclaim_ns));
@@ -97,19 +91,18 @@ static void family(struct fog_prom *w, const char *name, enum fog_prom_type type
 void fog_mem_metrics(struct fog_collector *c, struct fog_prom *w)
 {
 	struct fog_mem *m = c->priv;
-	char buf[48];
 
 	if (!m)
 		return;
-	if (m->have_stats && m->links[MEM_PAGE_ALLOC])
+	if (m->have_faults) {
 		family(w, "fog_memory_page_allocations", FOG_PROM_COUNTER,
-		       "pages handed out by the page allocator", (double)m->now.page_alloc);
-	if (m->have_stats && m->links[MEM_PAGE_FREE])
+		       "pages handed out by the page allocator", (double)m->vm.page_alloc);
 		family(w, "fog_memory_page_frees", FOG_PROM_COUNTER,
-		       "pages given back to the page allocator", (double)m->now.page_free);
-	if (m->have_stats && m->links[MEM_FAULTS])
-		family(w, "fog_page_faults", FOG_PROM_COUNTER, "page faults taken in user mode",
-		       (double)m->now.faults);
+		       "pages given back to the page allocator", (double)m->vm.page_free);
+	}
+	if (m->have_faults)
+		family(w, "fog_page_faults", FOG_PROM_COUNTER,
+		       "page faults on user memory (the kernel's pgfault count)", (double)m->vm.faults);
 	if (m->have_stats && both_attached(m, MEM_DIRECT_BEGIN, MEM_DIRECT_END)) {
 		family(w, "fog_direct_reclaim_stalls", FOG_PROM_COUNTER,
 		       "direct reclaim stalls that ended", (double)m->now.direct_reclaim);
@@ -160,12 +153,9 @@ void fog_mem_metrics(struct fog_collector *c, struct fog_prom *w)
 		const struct mem_cgroup *cg = &m->cgroups[i];
 		const char *label = cg->path;
 
-		if (cg->usage == ~0ull)
+		/* an id that did not resolve is not exported under a made-up name */
+		if (cg->usage == ~0ull || !cg->resolved)
 			continue;
-		if (!cg->resolved) {
-			snprintf(buf, sizeof(buf), "unresolved:%llu", (unsigned long long)cg->id);
-			label = buf;
-		}
 		fog_prom__sample(w, (const char *[]){ "cgroup", label, NULL }, (double)cg->usage);
 	}
 }

@@ -492,18 +492,13 @@ static void iface_family(struct fog_prom *w, json_t *ifaces, const char *name, c
 static void cgroup_family(struct fog_prom *w, const struct net_state *s, const char *name,
 			  const char *help, size_t offset)
 {
-	char buf[48];
-
 	fog_prom__family(w, name, FOG_PROM_COUNTER, help);
 	for (unsigned int i = 0; i < s->cg_n; i++) {
 		const char *label = s->cg_paths[i];
 		__u64 v;
 
-		if (!label[0]) {
-			snprintf(buf, sizeof(buf), "unresolved:%llu",
-				 (unsigned long long)s->cg_read[i].id);
-			label = buf;
-		}
+		if (!label[0])
+			continue; /* an id that did not resolve is not exported under a made-up name */
 		memcpy(&v, (const char *)&s->cg_read[i].total + offset, sizeof(v));
 		fog_prom__sample(w, (const char *[]){ "cgroup", label, NULL }, (double)v);
 	}

@@ -18,22 +18,20 @@
 #include "agent/sort.h"
 #include "collect/collector.h"
 #include "collect/hist.h"
-#include "collect/mapwalk.h"
+#include "collect/tasks.h"
 #include "export/prom.h"
 #include "fog/abi/sched.h"
 #include "sched.skel.h"
 
-_Static_assert(sizeof(struct fog_task_sched) % 8 == 0, "fog_task_sched is not 8-byte sized");
-_Static_assert(offsetof(struct fog_task_sched, comm) ==
-		       sizeof(struct fog_task_sched) - FOG_COMM_LEN &&
-	       offsetof(struct fog_task_sched, cgroup_id) + 8 ==
-		       offsetof(struct fog_task_sched, comm),
-	       "cgroup_id and comm must end fog_task_sched: only the creating CPU sets them");
+_Static_assert(sizeof(struct fog_proc_runq) % 8 == 0, "fog_proc_runq is not 8-byte sized");
 _Static_assert(sizeof(struct fog_cpu_sched) % 8 == 0, "fog_cpu_sched is not 8-byte sized");
 _Static_assert(sizeof(struct fog_cgroup_sched) % 8 == 0, "fog_cgroup_sched is not 8-byte sized");
 
 struct cg_stat {
 	__u64 id;
+	char path[256];	/* relative to the hierarchy's mount, while resolved */
+	bool resolved;	/* path holds the cgroup's path from while it lived */
+	__u64 miss_tick;	/* the first tick its id did not resolve, 0: it did */
 	__u64 oncpu_ns, prev_oncpu_ns;
 	__u64 nvcsw, nivcsw;
 	double cpu_share;
@@ -56,19 +54,23 @@ struct sched_state {
 	struct bpf_link *switch_link;
 	struct bpf_link *exec_link, *exit_link;	/* cpu */
 	struct bpf_link *wakeup_link, *wakeup_new_link;	/* schedlat */
+	struct bpf_link *runq_iter;	/* schedlat: per-process waits */
+	struct fog_proc_runq *runq_buf;	/* one read() of it */
 	__u64 read_tick;	/* the tick whose maps were last read */
 	void *values;	/* scratch for one per-CPU lookup of sched_cgroups */
-	struct fog_map_walk *tasks_walk;	/* sched_tasks, read in batches */
 	struct fog_cpu_sched *cpu_vals;	/* this tick's sched_cpu, one per CPU */
 	struct cpu_stat *cpus;
 	__u64 switches, prev_switches;
-	__u64 tasks_full;	/* switches not accounted per process: the map was full */
+	__u64 tasks_full;	/* waits not accounted per process: no task storage */
 	double switches_per_s;
 	double busy_share;	/* all CPUs, 0..1 */
 	struct fog_hist host_runq, host_runq_prev, host_runq_delta;
 	struct cg_stat *cgroups;
 	unsigned int n_cgroups, max_cgroups;
 	__u64 cgroups_overflow;
+	__u64 dead[64];	/* cgroups removed lately: pending per-CPU figures do not revive them */
+	unsigned int dead_next;
+	__u64 cgroups_removed;	/* removed cgroups whose series were dropped */
 };
 
 static struct sched_state state;
@@ -78,7 +80,6 @@ static void sched_on_event(const struct fog_event *ev, void *ctx)
 	if (ev->type != FOG_EV_EXIT || !state.skel)
 		return;
 	/* the process is gone: drop its entry so the table holds live ones */
-	bpf_map__delete_elem(state.skel->maps.sched_tasks, &ev->u.proc.pid, sizeof(__u32), 0);
 	fog_agg__remove(((struct fog_collect *)ctx)->agg, ev->u.proc.pid);
 }
 
@@ -93,7 +94,6 @@ static void sched_put(struct fog_collector *c)
 	bpf_link__destroy(state.switch_link);
 	sched_bpf__destroy(state.skel);
 	free(state.values);
-	fog_map_walk__free(state.tasks_walk);
 	free(state.cpu_vals);
 	free(state.cpus);
 	free(state.cgroups);
@@ -112,10 +112,7 @@ static int sched_get(struct fog_collector *c)
 	state.cpus = calloc(o->ncpu, sizeof(*state.cpus));
 	state.max_cgroups = o->cfg->max_cgroups;
 	state.cgroups = calloc(state.max_cgroups, sizeof(*state.cgroups));
-	state.tasks_walk = fog_map_walk__new(sizeof(__u32), sizeof(struct fog_task_sched), o->ncpu,
-					     true, FOG_MAP_WALK_BATCH);
-	if (!state.values || !state.cpu_vals || !state.cpus || !state.cgroups ||
-	    !state.tasks_walk) {
+	if (!state.values || !state.cpu_vals || !state.cpus || !state.cgroups) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_put;
 	}
@@ -174,92 +171,54 @@ static struct bpf_link *attach(struct fog_collector *c, struct bpf_program *prog
 
 /* ---- reading the maps, once per tick for both collectors ---- */
 
-static bool pid_alive(__u32 pid)
-{
-	char path[32];
+/* records per read() of the dump_runq iterator */
+#define RUNQ_BATCH 64
 
-	snprintf(path, sizeof(path), "/proc/%u", pid);
-	return access(path, F_OK) == 0;
-}
-
-/* The name the process has now: the map's copy may predate its exec. No stdio: no malloc. */
-static void read_comm(__u32 pid, char *comm)
+/* Per-process run-queue histograms from the group leaders' task storage. */
+static void read_runq(struct fog_collect *o)
 {
-	char path[32], buf[FOG_COMM_LEN + 2];
-	ssize_t n;
+	size_t have = 0, n, cap = RUNQ_BATCH * sizeof(*state.runq_buf);
+	ssize_t got;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = bpf_iter_create(bpf_link__fd(state.runq_iter));
 	if (fd < 0)
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	buf[FOG_COMM_LEN - 1] = '\0';
-	memcpy(comm, buf, FOG_COMM_LEN);
-}
+	for (;;) {
+		got = read(fd, (char *)state.runq_buf + have, cap - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+		n = have / sizeof(*state.runq_buf);
+		for (size_t i = 0; i < n; i++) {
+			const struct fog_proc_runq *r = &state.runq_buf[i];
+			struct fog_proc *p = fog_agg__proc(o->agg, r->tgid, true);
 
-struct tasks_walk {
-	struct fog_collect *o;
-	int fd;
-	const __u64 *inflight_tgid, *inflight_ns;
-};
-
-static void task_entry(const void *k, const void *values, void *ctx)
-{
-	const struct tasks_walk *tw = ctx;
-	struct fog_collect *o = tw->o;
-	struct fog_task_sched sum;
-	struct fog_proc *p;
-	__u32 key;
-
-	memcpy(&key, k, sizeof(key));
-	p = fog_agg__proc(o->agg, key, false);
-	if (!p) {
-		/* a process that exited before fogd saw its exit */
-		if (!pid_alive(key)) {
-			bpf_map_delete_elem(tw->fd, &key);
-			return;
+			if (p)
+				p->runq = r->runq;
 		}
-		p = fog_agg__proc(o->agg, key, true);
-		if (!p)
-			return; /* table full: counted as an overflow */
-		read_comm(key, p->comm);
+		memmove(state.runq_buf, state.runq_buf + n, have - n * sizeof(*state.runq_buf));
+		have -= n * sizeof(*state.runq_buf);
 	}
-	fog_percpu_sum(&sum, values, o->ncpu, sizeof(sum), offsetof(struct fog_task_sched, cgroup_id));
-	p->oncpu_ns = sum.oncpu_ns;
-	for (int c = 0; c < o->ncpu; c++)
-		if (tw->inflight_tgid[c] == key)
-			p->oncpu_ns += tw->inflight_ns[c];
-	/* a total never goes back, even if the map entry was evicted and re-created */
-	if (p->oncpu_ns < p->prev_oncpu_ns)
-		p->oncpu_ns = p->prev_oncpu_ns;
-	p->nvcsw = sum.nvcsw;
-	p->nivcsw = sum.nivcsw;
-	p->runq = sum.runq;
-	if (!p->comm[0])
-		memcpy(p->comm, sum.comm, sizeof(p->comm));
-	if (sum.cgroup_id)
-		p->cgroup_id = sum.cgroup_id;
-	p->comm[FOG_COMM_LEN - 1] = '\0';
+	close(fd);
 }
 
-static void read_tasks(struct fog_collect *o, const __u64 *inflight_tgid, const __u64 *inflight_ns)
+static bool cgroup_dead(__u64 id)
 {
-	struct tasks_walk tw = { o, bpf_map__fd(state.skel->maps.sched_tasks), inflight_tgid,
-				 inflight_ns };
-
-	fog_map_walk(state.tasks_walk, tw.fd, task_entry, &tw);
+	for (unsigned int i = 0; i < sizeof(state.dead) / sizeof(state.dead[0]); i++)
+		if (state.dead[i] == id)
+			return true;
+	return false;
 }
 
 static struct cg_stat *cgroup_slot(__u64 id, __u64 tick)
 {
 	struct cg_stat *oldest = NULL;
 
+	if (cgroup_dead(id))
+		return NULL;
 	for (unsigned int i = 0; i < state.n_cgroups; i++) {
 		if (state.cgroups[i].id == id)
 			return &state.cgroups[i];
@@ -325,6 +284,52 @@ static void update_cgroup(struct fog_collect *o, __u64 id, const struct fog_cgro
 	s->seen_tick = o->ticks;
 }
 
+/*
+ * Whether the cgroup of a slot still lives: its folder is there with the same
+ * id (a removed cgroup's id never comes back; its path may, for a new one).
+ * An id that never resolved is given two ticks (the cache rescans at most
+ * once a second) and then dropped without a name.
+ */
+static bool cgroup_alive(struct fog_collect *o, struct cg_stat *s)
+{
+	char dir[sizeof(o->cgroup.mount) + sizeof(s->path)];
+	const char *path;
+
+	if (!s->resolved) {
+		path = fog_collect__cgroup_path(o, s->id);
+		if (path && strlen(path) < sizeof(s->path)) {
+			strcpy(s->path, path);
+			s->resolved = true;
+			s->miss_tick = 0;
+		} else {
+			if (!s->miss_tick)
+				s->miss_tick = o->ticks;
+			return o->ticks - s->miss_tick < 2;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s%s", o->cgroup.mount, strcmp(s->path, "/") ? s->path : "");
+	return fog_cgroup_id_of(dir) == s->id;
+}
+
+/* Drops the series of removed cgroups and their map entries. */
+static void reap_cgroups(struct fog_collect *o)
+{
+	int fd = bpf_map__fd(state.skel->maps.sched_cgroups);
+
+	for (unsigned int i = 0; i < state.n_cgroups;) {
+		struct cg_stat *s = &state.cgroups[i];
+
+		if (cgroup_alive(o, s)) {
+			i++;
+			continue;
+		}
+		bpf_map_delete_elem(fd, &s->id);
+		state.dead[state.dead_next++ % (sizeof(state.dead) / sizeof(state.dead[0]))] = s->id;
+		state.cgroups_removed++;
+		*s = state.cgroups[--state.n_cgroups];
+	}
+}
+
 static void read_cgroups(struct fog_collect *o)
 {
 	int fd = bpf_map__fd(state.skel->maps.sched_cgroups);
@@ -356,12 +361,13 @@ static void read_cgroups(struct fog_collect *o)
 			update_cgroup(o, id, &sum);
 		}
 	}
+	reap_cgroups(o);
 }
 
 static void read_all(struct fog_collect *o, __u64 now)
 {
 	int fd = bpf_map__fd(state.skel->maps.sched_cpu);
-	__u64 inflight_tgid[o->ncpu], inflight_ns[o->ncpu];
+	__u64 inflight_ns[o->ncpu];
 	struct fog_cpu_sched *v = state.cpu_vals, host_sum = {};
 	__u64 busy_total = 0, prev_total = 0, tasks_full = 0;
 	__u32 zero = 0;
@@ -377,7 +383,6 @@ static void read_all(struct fog_collect *o, __u64 now)
 		__u64 run = v[c].last_switch_ns && now > v[c].last_switch_ns ?
 				    now - v[c].last_switch_ns : 0;
 
-		inflight_tgid[c] = v[c].cur_tgid ? v[c].cur_tgid : ~0ull;
 		inflight_ns[c] = v[c].cur_tgid ? run : 0;
 		cs->prev_busy_ns = cs->busy_ns;
 		cs->busy_ns = v[c].busy_ns + inflight_ns[c];
@@ -413,7 +418,10 @@ static void read_all(struct fog_collect *o, __u64 now)
 
 		o->host.runq_p99_s = p99 < 0 ? 0 : p99 / 1e9;
 	}
-	read_tasks(o, inflight_tgid, inflight_ns);
+	if (state.skel->bss->cfg_cpu)
+		fog_tasks__read(o);
+	if (state.runq_iter)
+		read_runq(o);
 	read_cgroups(o);
 }
 
@@ -424,10 +432,8 @@ static void sched_tick(struct fog_collector *c, __u64 now)
 
 static json_t *cgroup_base(struct fog_collect *o, const struct cg_stat *s)
 {
-	const char *path = fog_collect__cgroup_path(o, s->id);
-
 	return json_pack("{s:I,s:o}", "cgroup_id", (json_int_t)s->id, "path",
-			 path ? json_string(path) : json_null());
+			 s->resolved ? json_string(s->path) : json_null());
 }
 
 static int cmp_cg_cpu(const void *a, const void *b)
@@ -450,6 +456,11 @@ static int cpu_start(struct fog_collector *c)
 
 	if (err)
 		return err;
+	err = fog_tasks__get(c, FOG_TASKS_CPU);
+	if (err) {
+		sched_put(c);
+		return err;
+	}
 	state.exec_link = attach(c, state.skel->progs.handle_sched_process_exec,
 				 "sched_process_exec", &err);
 	state.exit_link = attach(c, state.skel->progs.handle_sched_process_exit,
@@ -469,6 +480,7 @@ static void cpu_stop(struct fog_collector *c)
 	bpf_link__destroy(state.exec_link);
 	bpf_link__destroy(state.exit_link);
 	state.exec_link = state.exit_link = NULL;
+	fog_tasks__put(c, FOG_TASKS_CPU);
 	sched_put(c);
 }
 
@@ -505,20 +517,10 @@ static json_t *cpu_json(struct fog_collector *c)
 	json_object_set_new(j, "cpus", cpus);
 	json_object_set_new(j, "cgroups", cgs);
 	json_object_set_new(j, "cgroups_overflow", json_integer((json_int_t)state.cgroups_overflow));
+	json_object_set_new(j, "cgroups_removed", json_integer((json_int_t)state.cgroups_removed));
 	json_object_set_new(j, "switches_untracked_per_process",
 			    json_integer((json_int_t)state.tasks_full));
 	return j;
-}
-
-/* The label of a cgroup: its path, or "unresolved:ID" when the id has no path. */
-static const char *cgroup_label(struct fog_collect *o, __u64 id, char *buf, size_t len)
-{
-	const char *path = fog_collect__cgroup_path(o, id);
-
-	if (path)
-		return path;
-	snprintf(buf, len, "unresolved:%llu", (unsigned long long)id);
-	return buf;
 }
 
 /* The busiest cgroups by CPU share, at most cfg top_cgroups; caller frees. */
@@ -529,9 +531,13 @@ static struct cg_stat *top_cgroups(struct fog_collect *o, unsigned int *n)
 	*n = 0;
 	if (!sorted)
 		return NULL;
-	memcpy(sorted, state.cgroups, state.n_cgroups * sizeof(*sorted));
-	fog_sort(sorted, state.n_cgroups, sizeof(*sorted), cmp_cg_cpu);
-	*n = state.n_cgroups < o->cfg->top_cgroups ? state.n_cgroups : o->cfg->top_cgroups;
+	/* only cgroups with a name: an id that never resolved is not exported */
+	for (unsigned int i = 0; i < state.n_cgroups; i++)
+		if (state.cgroups[i].resolved)
+			sorted[(*n)++] = state.cgroups[i];
+	fog_sort(sorted, *n, sizeof(*sorted), cmp_cg_cpu);
+	if (*n > o->cfg->top_cgroups)
+		*n = o->cfg->top_cgroups;
 	return sorted;
 }
 
@@ -540,7 +546,7 @@ static void cpu_metrics(struct fog_collector *c, struct fog_prom *w)
 	struct fog_collect *o = c->owner;
 	struct cg_stat *top;
 	unsigned int n;
-	char num[16], buf[48];
+	char num[16];
 
 	fog_prom__family(w, "fog_cpu_busy_seconds", FOG_PROM_COUNTER,
 			 "time each CPU ran tasks other than its idle task");
@@ -558,9 +564,7 @@ static void cpu_metrics(struct fog_collector *c, struct fog_prom *w)
 			 "on-CPU time of the tasks of a cgroup (busiest cgroups only)");
 	for (unsigned int i = 0; i < n; i++)
 		fog_prom__sample(w,
-				 (const char *[]){ "cgroup",
-						   cgroup_label(o, top[i].id, buf, sizeof(buf)),
-						   NULL },
+				 (const char *[]){ "cgroup", top[i].path, NULL },
 				 top[i].oncpu_ns / 1e9);
 	free(top);
 }
@@ -632,10 +636,23 @@ static int schedlat_start(struct fog_collector *c)
 		state.wakeup_new_link = attach(c, state.skel->progs.handle_sched_wakeup_new,
 					       "sched_wakeup_new", &err);
 	}
+	if (!err) {
+		state.runq_buf = malloc(RUNQ_BATCH * sizeof(*state.runq_buf));
+		state.runq_iter = state.runq_buf ?
+					  bpf_program__attach_iter(state.skel->progs.dump_runq, NULL) :
+					  NULL;
+		if (!state.runq_iter)
+			err = fog_collector_fail(c, -errno ? -errno : -ENOMEM,
+						 "cannot attach the task iterator dump_runq: %s",
+						 strerror(errno));
+	}
 	if (err) {
 		bpf_link__destroy(state.wakeup_link);
 		bpf_link__destroy(state.wakeup_new_link);
-		state.wakeup_link = state.wakeup_new_link = NULL;
+		bpf_link__destroy(state.runq_iter);
+		free(state.runq_buf);
+		state.wakeup_link = state.wakeup_new_link = state.runq_iter = NULL;
+		state.runq_buf = NULL;
 		sched_put(c);
 		return err;
 	}
@@ -651,7 +668,10 @@ static void schedlat_stop(struct fog_collector *c)
 	state.skel->bss->cfg_runq_outlier_ns = 0;
 	bpf_link__destroy(state.wakeup_link);
 	bpf_link__destroy(state.wakeup_new_link);
-	state.wakeup_link = state.wakeup_new_link = NULL;
+	bpf_link__destroy(state.runq_iter);
+	free(state.runq_buf);
+	state.wakeup_link = state.wakeup_new_link = state.runq_iter = NULL;
+	state.runq_buf = NULL;
 	sched_put(c);
 }
 
@@ -683,7 +703,6 @@ static void schedlat_metrics(struct fog_collector *c, struct fog_prom *w)
 	struct fog_collect *o = c->owner;
 	struct cg_stat *top;
 	unsigned int n;
-	char buf[48];
 
 	fog_prom__family(w, "fog_runqueue_latency_seconds", FOG_PROM_HISTOGRAM,
 			 "time runnable tasks waited for a CPU, wakeup to switch-in, all CPUs");
@@ -695,8 +714,7 @@ static void schedlat_metrics(struct fog_collector *c, struct fog_prom *w)
 			 "run-queue wait of the tasks of a cgroup (busiest cgroups only)");
 	for (unsigned int i = 0; i < n; i++)
 		fog_prom__hist(w,
-			       (const char *[]){ "cgroup", cgroup_label(o, top[i].id, buf, sizeof(buf)),
-						 NULL },
+			       (const char *[]){ "cgroup", top[i].path, NULL },
 			       &top[i].runq);
 	free(top);
 }

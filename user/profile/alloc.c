@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/log.h"
 #include "agent/safe_open.h"
 #include "profile/alloc.h"
 #include "profile/symbolize.h"
@@ -18,6 +20,37 @@
 #define COPY_TRIES 8	/* whole-file copies of a file whose seqlock keeps moving */
 #define MAX_LEAKS 20
 #define STACK_BUF 4096
+
+static const char *const err_names[FOG_ALLOC_ERR_N] = {
+	[FOG_ALLOC_ERR_NOT_REGULAR] = "not_regular",
+	[FOG_ALLOC_ERR_SIZE] = "size",
+	[FOG_ALLOC_ERR_FORMAT] = "format",
+	[FOG_ALLOC_ERR_COUNTS] = "counts",
+	[FOG_ALLOC_ERR_READ] = "read",
+};
+static __u64 err_counts[FOG_ALLOC_ERR_N];
+static int err_logged[FOG_ALLOC_ERR_N];
+
+/* Counts a refused or repaired sampler file; logs the first of each reason. */
+static void count_err(enum fog_alloc_err reason, const char *msg)
+{
+	__atomic_add_fetch(&err_counts[reason], 1, __ATOMIC_RELAXED);
+	if (!__atomic_exchange_n(&err_logged[reason], 1, __ATOMIC_RELAXED))
+		fog_warnx("allocation sampler file refused (%s, logged once): %s", err_names[reason],
+			  msg);
+}
+
+__u64 fog_alloc_err_count(enum fog_alloc_err reason)
+{
+	if ((unsigned int)reason >= FOG_ALLOC_ERR_N)
+		return 0;
+	return __atomic_load_n(&err_counts[reason], __ATOMIC_RELAXED);
+}
+
+const char *fog_alloc_err_name(enum fog_alloc_err reason)
+{
+	return (unsigned int)reason < FOG_ALLOC_ERR_N ? err_names[reason] : "unknown";
+}
 
 static __u64 mono_ns(void)
 {
@@ -70,6 +103,7 @@ static bool copy_once(const char *base, struct fog_alloc_snap *s)
 static int check(struct fog_alloc_snap *s, char *err, size_t len)
 {
 	struct fog_alloc_header *h = &s->hdr;
+	size_t bad = 0;
 
 	if (h->magic != FOG_ALLOC_MAGIC) {
 		snprintf(err, len, "not an allocation sampler file (bad magic)");
@@ -86,16 +120,31 @@ static int check(struct fog_alloc_snap *s, char *err, size_t len)
 		snprintf(err, len, "sampler file has no sampling interval");
 		return -EPROTO;
 	}
-	if (h->nstacks > FOG_ALLOC_STACKS)
+	if (h->nstacks > FOG_ALLOC_STACKS) {
 		h->nstacks = FOG_ALLOC_STACKS;
-	if (h->ngrowth > FOG_ALLOC_GROWTH)
+		bad++;
+	}
+	if (h->ngrowth > FOG_ALLOC_GROWTH) {
 		h->ngrowth = FOG_ALLOC_GROWTH;
+		bad++;
+	}
 	for (size_t i = 0; i < FOG_ALLOC_STACKS; i++)
-		if (s->stacks[i].depth > FOG_ALLOC_DEPTH)
+		if (s->stacks[i].depth > FOG_ALLOC_DEPTH) {
 			s->stacks[i].depth = FOG_ALLOC_DEPTH;
+			bad++;
+		}
 	for (size_t i = 0; i < FOG_ALLOC_LIVE; i++)
-		if (s->live[i].stack >= FOG_ALLOC_STACKS)
+		if (s->live[i].ptr > 1 && s->live[i].stack >= FOG_ALLOC_STACKS) {
 			s->live[i].ptr = 0;	/* dropped rather than trusted */
+			bad++;
+		}
+	if (bad) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "process %u: %zu counts or indices past their tables, "
+			 "clamped or dropped", s->pid, bad);
+		count_err(FOG_ALLOC_ERR_COUNTS, msg);
+	}
 	return 0;
 }
 
@@ -158,22 +207,31 @@ static void target_env(__u32 pid, char *dir, size_t len, bool *preloaded)
 	fclose(f);
 }
 
+__u32 fog_alloc_status_ns_pid(FILE *f, __u32 pid)
+{
+	char *line = NULL, *l;
+	size_t cap = 0;
+	__u32 v = pid;
+
+	while (getline(&line, &cap, f) > 0)
+		if (!strncmp(line, "NSpid:", 6) && (l = strrchr(line, '\t')))
+			v = (__u32)strtoul(l + 1, NULL, 10);
+	free(line);
+	return v;
+}
+
 /* The pid the process sees itself as (the last NSpid), which names its file. */
 static __u32 ns_pid(__u32 pid)
 {
-	char path[64], *line = NULL, *l;
-	size_t cap = 0;
-	__u32 v = pid;
+	char path[64];
+	__u32 v;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return pid;
-	while (getline(&line, &cap, f) > 0)
-		if (!strncmp(line, "NSpid:", 6) && (l = strrchr(line, '\t')))
-			v = (__u32)strtoul(l + 1, NULL, 10);
-	free(line);
+	v = fog_alloc_status_ns_pid(f, pid);
 	fclose(f);
 	return v;
 }
@@ -247,6 +305,10 @@ struct fog_alloc_snap *fog_alloc_snap__read(__u32 pid, char *err, size_t len)
 				 (unsigned long long)FOG_ALLOC_FILE_SIZE);
 		else
 			snprintf(err, len, "process %u: cannot open %s: %s", pid, path, strerror(e));
+		if (e == EINVAL || e == ELOOP)
+			count_err(FOG_ALLOC_ERR_NOT_REGULAR, err);
+		else if (e == EFBIG)
+			count_err(FOG_ALLOC_ERR_SIZE, err);
 		errno = e == EFBIG || e == ELOOP || e == EINVAL ? EPROTO : e;
 		return NULL;
 	}
@@ -254,18 +316,22 @@ struct fog_alloc_snap *fog_alloc_snap__read(__u32 pid, char *err, size_t len)
 	close(fd);
 	if (e) {
 		snprintf(err, len, "process %u: cannot read %s: %s", pid, path, strerror(-e));
+		count_err(FOG_ALLOC_ERR_READ, err);
 		errno = -e;
 		return NULL;
 	}
 	if (mlen != FOG_ALLOC_FILE_SIZE) {	/* truncated before or while it was read */
 		snprintf(err, len, "process %u: %s is not an allocation sampler file (%zu bytes, "
 			 "not %llu)", pid, path, mlen, (unsigned long long)FOG_ALLOC_FILE_SIZE);
+		count_err(FOG_ALLOC_ERR_SIZE, err);
 		free(m);
 		errno = EPROTO;
 		return NULL;
 	}
 	s = fog_alloc_snap__parse(m, FOG_ALLOC_FILE_SIZE, pid, err, len);
 	e = errno;
+	if (!s && e == EPROTO)
+		count_err(FOG_ALLOC_ERR_FORMAT, err);
 	free(m);
 	if (s && torn)
 		s->torn = true;
@@ -337,6 +403,14 @@ static const struct fog_alloc_stack *start_of(const struct fog_alloc_snap *start
 static __u64 sub(__u64 a, __u64 b)
 {
 	return a > b ? a - b : 0;
+}
+
+/* live - before as a signed change, saturated: the file's counts can be any 64-bit value. */
+static __s64 growth(__u64 live, __u64 before)
+{
+	if (live >= before)
+		return live - before > (__u64)INT64_MAX ? INT64_MAX : (__s64)(live - before);
+	return before - live > (__u64)INT64_MAX ? INT64_MIN : -(__s64)(before - live);
 }
 
 static int cmp_leak(const void *a, const void *b)
@@ -434,11 +508,11 @@ int fog_alloc_build(const struct fog_alloc_snap *end, const struct fog_alloc_sna
 			err = fog_prof__add_stack(p, end->pid, comm, frames, n, value, count);
 		if (!err && live) {
 			struct fog_prof_stack tmp = { .pid = end->pid, .n = n, .frames = frames };
-			__s64 before = s0 ? (__s64)sub(s0->alloc_bytes, s0->free_bytes) : 0;
+			__u64 before = s0 ? sub(s0->alloc_bytes, s0->free_bytes) : 0;
 			struct fog_prof_leak l = {
 				.live_bytes = live,
 				.live_objects = objs,
-				.growth_bytes = start ? (__s64)live - before : 0,
+				.growth_bytes = start ? growth(live, before) : 0,
 				.big = st->big,
 			};
 

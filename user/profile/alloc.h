@@ -10,6 +10,7 @@
 #define FOG_PROF_ALLOC_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include "profile/allocfile.h"
@@ -37,6 +38,28 @@ struct fog_alloc_snap *fog_alloc_snap__read(__u32 pid, char *err, size_t len);
 struct fog_alloc_snap *fog_alloc_snap__parse(const void *buf, size_t len, __u32 pid, char *err,
 					     size_t errlen);
 void fog_alloc_snap__free(struct fog_alloc_snap *s);
+
+/*
+ * Sampler files refused or repaired, by reason: the file is the profiled
+ * process's, so each is counted (fog_profile_sampler_errors_total{reason})
+ * and logged once per reason.
+ */
+enum fog_alloc_err {
+	FOG_ALLOC_ERR_NOT_REGULAR,	/* a FIFO, device, socket or symlink */
+	FOG_ALLOC_ERR_SIZE,	/* not FOG_ALLOC_FILE_SIZE bytes: truncated, grown, sparse */
+	FOG_ALLOC_ERR_FORMAT,	/* bad magic, version, capacities or sampling interval */
+	FOG_ALLOC_ERR_COUNTS,	/* counts or indices past their tables, dropped or clamped */
+	FOG_ALLOC_ERR_READ,	/* an I/O error */
+	FOG_ALLOC_ERR_N,
+};
+__u64 fog_alloc_err_count(enum fog_alloc_err reason);
+const char *fog_alloc_err_name(enum fog_alloc_err reason);
+/*
+ * The pid a process sees itself as (the last NSpid of its /proc/PID/status,
+ * read from f), which names its sampler file; pid when there is none. Exposed
+ * for fuzzing (symbolize.c holds a second parser of the same line).
+ */
+__u32 fog_alloc_status_ns_pid(FILE *f, __u32 pid);
 
 /*
  * Fills p (kind FOG_PROF_INUSE or FOG_PROF_ALLOC) from end, and from what

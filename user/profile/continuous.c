@@ -15,6 +15,7 @@
 #include "export/http.h"
 #include "export/metrics.h"
 #include "export/prom.h"
+#include "profile/alloc.h"
 #include "profile/capture.h"
 #include "profile/continuous.h"
 #include "profile/prof.h"
@@ -49,6 +50,8 @@ time_t fog_prof_ring_name_time(const char *name)
 	size_t len = strlen(name);
 	struct tm tm = { 0 };
 	const char *p = name + pl, *end;
+	char stamp[24];
+	time_t t;
 
 	if (len < pl + 16 + sl || strncmp(name, FOG_PROF_RING_PREFIX, pl) ||
 	    strcmp(name + len - sl, FOG_PROF_RING_SUFFIX))
@@ -64,7 +67,16 @@ time_t fog_prof_ring_name_time(const char *name)
 	}
 	if (strcmp(end, FOG_PROF_RING_SUFFIX))
 		return -1;
-	return timegm(&tm);
+	/*
+	 * only the stamp the ring writes for that time: strptime also takes
+	 * spaces for digits, February 31 and second 60, which name other times
+	 * (and would make a file the ring does not own one of its snapshots)
+	 */
+	t = timegm(&tm);
+	if (t < 0 || !gmtime_r(&t, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) ||
+	    strncmp(stamp, p, 16))
+		return -1;
+	return t;
 }
 
 static int cmp_snap(const void *a, const void *b)
@@ -830,6 +842,13 @@ static void metrics(void *ctx, struct fog_prom *w)
 	for (int r = 0; r < FOG_SYMERR_N; r++)
 		fog_prom__sample(w, (const char *[]){ "reason", fog_symerr_name(r), NULL },
 				 (double)fog_symerr_count(r));
+	/* the allocation sampler's files (alloc.c), read by memory profiles */
+	fog_prom__family(w, "fog_profile_sampler_errors", FOG_PROM_COUNTER,
+			 "Allocation sampler files refused or repaired, by reason (not a regular "
+			 "file, wrong size, bad format, counts past their tables, I/O error)");
+	for (int r = 0; r < FOG_ALLOC_ERR_N; r++)
+		fog_prom__sample(w, (const char *[]){ "reason", fog_alloc_err_name(r), NULL },
+				 (double)fog_alloc_err_count(r));
 }
 
 static void take_cfg(struct fog_prof_continuous *c, const struct fog_config *cfg)

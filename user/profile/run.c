@@ -19,6 +19,7 @@
 #include "fog/profiler.h"
 #include "profile/alloc.h"
 #include "profile/render.h"
+#include "profile/run.h"
 #include "profile/session.h"
 
 #define ELF_CACHE_FILES 64
@@ -96,8 +97,8 @@ static bool may_profile_cpu(void)
 
 static int read_io(pid_t pid, struct proc_io *io)
 {
-	char path[64], line[128], buf[1024], *p;
-	unsigned long long ut = 0, st = 0, v;
+	char path[64], line[128], buf[1024];
+	unsigned long long v;
 	ssize_t n;
 	FILE *f;
 	int fd;
@@ -129,10 +130,21 @@ static int read_io(pid_t pid, struct proc_io *io)
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	p = strrchr(buf, ')');
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
-		io->cpu_ticks = ut + st;
+	fog_profile_stat_cpu_ticks(buf, &io->cpu_ticks);
 	return 0;
+}
+
+bool fog_profile_stat_cpu_ticks(const char *stat, __u64 *ticks)
+{
+	unsigned long long ut, st;
+	const char *p = strrchr(stat, ')');	/* comm may hold spaces and parentheses */
+
+	/* after ") " come fields 3..; a text that ends at the ')' has none */
+	if (!p || p[1] != ' ' ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return false;
+	*ticks = ut + st;
+	return true;
 }
 
 void fog_profile_result__free(struct fog_profile_result *r)
@@ -312,14 +324,22 @@ static struct fog_prof *memory_view(struct fog_profile *p, const struct fog_allo
 static int stop_memory(struct fog_profile *p, struct fog_profile_result *r)
 {
 	struct fog_alloc_snap *end;
-	char msg[256];
+	char msg[256], why[400] = "";
 	int err;
 
 	end = fog_alloc_snap__read((__u32)p->pid, msg, sizeof(msg));
 	if (!end) {
-		/* the process exited (its file went with it): the start copy is what is left */
-		if (errno != ESRCH && errno != ENOENT)
-			return fail(-errno, "memory profile of %s: %s", p->target, msg);
+		/*
+		 * the process exited (its file went with it), or the file is no
+		 * longer one (its owner replaced, truncated or filled it: counted
+		 * and logged by alloc.c): the start copy is what is left
+		 */
+		if (errno == ESRCH || errno == ENOENT)
+			snprintf(why, sizeof(why), "the process exited during the profile: memory "
+				 "figures are those at the start");
+		else
+			snprintf(why, sizeof(why), "the sampler file could not be read at the end "
+				 "(%s): memory figures are those at the start", msg);
 		end = p->mem0;
 		p->mem0 = NULL;
 	}
@@ -327,9 +347,6 @@ static int stop_memory(struct fog_profile *p, struct fog_profile_result *r)
 	if (r->alloc)
 		r->inuse = memory_view(p, end, FOG_PROF_INUSE, &err);
 	if (!p->mem0) {
-		const char *why = "the process exited during the profile: memory figures are "
-				  "those at the start";
-
 		if (r->alloc)
 			fog_prof__note(r->alloc, "%s", why);
 		if (r->inuse)

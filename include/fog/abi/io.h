@@ -9,8 +9,8 @@
 #include "common.h"
 
 #define FOG_IO_MAX_DEVICES  512	  /* io_devices: block devices (disks and partitions) */
-#define FOG_IO_MAX_TASKS    8192  /* io_tasks: issuing processes, least recently used go */
 #define FOG_IO_MAX_INFLIGHT 16384 /* io_start: requests between issue and completion */
+#define FOG_IO_SLOTS	    16384 /* io_slots: the same, by queue and tag (a power of 2) */
 
 /* The kernel's dev_t inside the kernel (not the one stat() returns): major << 20 | minor. */
 #define FOG_IO_MINOR_BITS 20
@@ -31,22 +31,12 @@ struct fog_io_dev {
 	struct fog_hist latency; /* issue to completion, every class of request */
 };
 
-/* io_tasks: per-CPU values keyed by the tgid that was current at issue */
-struct fog_io_task {
-	__u64 read_ops;
-	__u64 write_ops;
-	__u64 read_bytes;
-	__u64 write_bytes;
-	char comm[FOG_COMM_LEN]; /* the process's name, read when the entry is made */
-};
-
 /* io_counters: one per-CPU entry, index 0: requests the programs could not follow */
 struct fog_io_counters {
 	__u64 unmatched;   /* completions without a recorded issue (issued before load) */
 	__u64 start_full;  /* issues not recorded because io_start was full */
 	__u64 device_full; /* completions lost because io_devices was full */
 	__u64 partial;	   /* partial completions folded into the final one */
-	__u64 task_full;   /* requests not counted per process: io_tasks was full */
 };
 
 /* What a request is, as counted in struct fog_io_dev. */

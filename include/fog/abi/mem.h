@@ -5,27 +5,12 @@
 
 #include "common.h"
 
-#define FOG_MEM_MAX_TASKS 8192
-
 /* mem_stats: one per-CPU entry, index 0; every field is a counter */
 struct fog_mem_stats {
-	__u64 page_alloc;	 /* pages handed out by the page allocator, 1 << order each */
-	__u64 page_free;	 /* pages given back to it */
-	__u64 faults;		 /* page faults taken in user mode */
 	__u64 direct_reclaim;	 /* direct reclaim stalls that ended */
 	__u64 direct_reclaim_ns; /* time tasks spent in them */
 	__u64 memcg_reclaim;	 /* reclaim stalls at a memory cgroup's limit that ended */
 	__u64 memcg_reclaim_ns;
-	__u64 task_full;	 /* faults not counted per process: mem_tasks was full */
-};
-
-/*
- * mem_tasks: per-CPU values keyed by tgid. No comm: the first fault often
- * comes before exec, so user space reads the name from /proc instead.
- */
-struct fog_mem_task {
-	__u64 faults;	 /* page faults taken in user mode by the tgid's threads */
-	__u64 cgroup_id; /* set when the entry is created, not summed */
 };
 
 /* mem_reclaim_ts: task storage, when the task entered reclaim (0: it is not in it) */

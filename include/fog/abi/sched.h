@@ -5,20 +5,17 @@
 
 #include "common.h"
 
-#define FOG_SCHED_MAX_TASKS 8192
 /* sched_cgroups at least; twice [fogd] max_cgroups when that is more (LRU headroom) */
 #define FOG_SCHED_MAX_CGROUPS 1024
 
-/* sched_tasks: per-CPU values keyed by tgid */
-struct fog_task_sched {
-	__u64 oncpu_ns;
-	__u64 nvcsw;	/* voluntary switches: the task blocked */
-	__u64 nivcsw;	/* involuntary switches: preempted while runnable */
-	__u64 pad;
-	struct fog_hist runq;	/* run-queue wait, wakeup to switch-in */
-	/* set on the creating CPU only, when the entry is created: */
-	__u64 cgroup_id;
-	char comm[FOG_COMM_LEN];
+/*
+ * Records of the dump_runq task iterator: a process's run-queue waits since
+ * fogd first saw it, kept in its group leader's task storage.
+ */
+struct fog_proc_runq {
+	__u32 tgid;
+	__u32 pad;
+	struct fog_hist runq;
 };
 
 /* sched_cgroups: per-CPU values keyed by cgroup id */
@@ -45,7 +42,7 @@ struct fog_cpu_sched {
 	__u32 cur_tgid;	/* tgid running since then, 0 for the idle task */
 	__u32 cur_pid;	/* its thread id: in_runtime_ns is valid only for it */
 	__u32 pad;
-	__u32 tasks_full;	/* switches not accounted per process: sched_tasks was full */
+	__u32 tasks_full;	/* waits not accounted per process: no task storage to hold them */
 	__u64 in_runtime_ns;	/* the running task's se.sum_exec_runtime when it came in */
 	struct fog_hist runq;	/* host-wide run-queue latency, this CPU's share */
 	/*
