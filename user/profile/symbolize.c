@@ -175,8 +175,8 @@ __u64 fog_proc_start_time(__u32 pid)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
-	if (!p)
-		return 0;
+	if (!p || p[1] != ' ')
+		return 0;	/* a text that ends at ')' has no fields after it */
 	/* after ") " come fields 3..: the start time is field 22 */
 	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
 			  "%*d %*d %llu", &t) != 1)
