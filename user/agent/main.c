@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,6 +219,15 @@ int main(int argc, char **argv)
 	/* fogd run again by itself as its symbol helper (helper.c): nothing else here */
 	if (argc == 2 && !strcmp(argv[1], FOG_HELPER_ARG))
 		fog_helper_main(3);
+	/*
+	 * Large buffers (kernel BTF read while the collectors load, ELF copies,
+	 * renders) are mapped on their own and given back when freed: glibc would
+	 * otherwise raise its mmap threshold after the first such free and keep
+	 * them in the heap, where what is freed stays resident (idle RSS 20 MiB,
+	 * 15 MiB with this)
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 	while ((opt = getopt_long(argc, argv, "c:o:nvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
