@@ -299,10 +299,10 @@ static void session_clear(struct session *s)
 	for (unsigned int i = 0; i < s->ncached; i++)
 		free(s->cached[i].body);
 	fog_prof_session__free(s->ps);	/* stops and joins its thread */
-	fog_elfcache__free(s->cache);
 	fog_profile_stop(s->mp, NULL);
 	fog_profile_result__free(s->mr);
 	fog_memprobe__free(s->up);
+	fog_elfcache__free(s->cache);	/* after ps and up, whose symbolizers hold its files */
 	memset(s, 0, sizeof(*s));
 }
 
@@ -478,6 +478,8 @@ static int start_memory(struct fog_profiler *pr, struct session *s, struct mem_r
 		snprintf(err, sizeof(err), "out of memory");
 	if (!s->up) {
 		e = errno;
+		fog_elfcache__free(s->cache);	/* the slot stays free */
+		s->cache = NULL;
 		fog_http_error(resp, e == ESRCH ? 404 : e == ENOENT ? 422 : e == EINVAL ? 400 :
 				     e == EACCES || e == EPERM ? 403 : 500,
 			       "cannot start the uprobe memory profile: %s", err);
