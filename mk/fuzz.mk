@@ -30,7 +30,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
 	monitor sched_api extender perfmap maps elfblob allocfile \
-	procfiles ring
+	procfiles ring query
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (agent/heap.c) and what it is built on: arena, pool, metrics
@@ -63,7 +63,9 @@ FUZZ_SRCS_procfiles := user/profile/run.c $(FUZZ_SRCS_allocfile)
 FUZZ_LDFLAGS_procfiles := -Wl,--wrap=open
 # continuous-profile snapshot names: the ring's folder listing and reads by name
 FUZZ_SRCS_ring := user/profile/continuous.c user/agent/log.c tests/fuzz/ring_unreached.c
-FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c \
+# the JSON API's query and path arguments, and the errors that echo them
+FUZZ_SRCS_query := user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
+FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c user/agent/curl_dl.c \
 	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/worker.c \
 	user/sched/table.c user/sched/queue.c user/sched/strategy.c user/sched/learner.c

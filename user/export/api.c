@@ -19,19 +19,14 @@ static int arg_u64(const struct fog_http_req *req, struct fog_http_resp *resp, c
 		   unsigned long long max, unsigned long long *out)
 {
 	const char *v = fog_http_arg(req, key);
-	char *end;
-	unsigned long long n;
 
 	if (!v)
 		return 0;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (!*v || *end || errno || v[0] == '-' || n > max) {
+	if (fog_http_parse_u64(v, max, out)) {
 		fog_http_error(resp, 400, "query argument %s: '%.64s' is not a number in 0..%llu",
 			       key, v, max);
 		return -EINVAL;
 	}
-	*out = n;
 	return 0;
 }
 
@@ -117,16 +112,13 @@ static int get_process(const struct fog_http_req *req, struct fog_http_resp *res
 	const char *s = req->path + strlen("/api/v1/processes/");
 	struct fog_proc *p;
 	json_t *arr, *one;
-	char *end;
-	unsigned long pid;
+	unsigned long long pid;
 
-	errno = 0;
-	pid = strtoul(s, &end, 10);
-	if (!*s || *end || errno || pid == 0 || pid > 0x7fffffff)
+	if (fog_http_parse_u64(s, 0x7fffffff, &pid) || !pid)
 		return fog_http_error(resp, 400, "'%.32s' is not a process id", s);
 	p = fog_agg__proc(c->agg, (__u32)pid, false);
 	if (!p)
-		return fog_http_error(resp, 404, "process %lu is not tracked", pid);
+		return fog_http_error(resp, 404, "process %llu is not tracked", pid);
 	arr = with_cgroup_paths(c, json_pack("[o]", fog_proc_json(p)));
 	one = json_incref(json_array_get(arr, 0));
 	json_decref(arr);

@@ -317,6 +317,21 @@ int fog_http_json(struct fog_http_resp *resp, int status, json_t *j)
 	return 0;
 }
 
+int fog_http_parse_u64(const char *v, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return -EINVAL;	/* strtoull would take a sign or spaces */
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*end || errno || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
 int fog_http_error(struct fog_http_resp *resp, int status, const char *fmt, ...)
 {
 	char raw[512], msg[512];

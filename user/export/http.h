@@ -122,6 +122,12 @@ const char *fog_http_where_hint(enum fog_http_where where);
 
 /* A query argument or NULL. */
 const char *fog_http_arg(const struct fog_http_req *req, const char *key);
+/*
+ * A query or path argument as an unsigned decimal in 0..max (no sign, no
+ * space, nothing after it): 0, or -EINVAL. The request's bytes are the
+ * caller's to echo in the error.
+ */
+int fog_http_parse_u64(const char *v, unsigned long long max, unsigned long long *out);
 /* Sets resp to the JSON text of j (takes ownership of j). */
 int fog_http_json(struct fog_http_resp *resp, int status, json_t *j);
 /* Sets resp to {"error": msg} with the given status. */
