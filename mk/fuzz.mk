@@ -83,7 +83,7 @@ FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monito
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \
 	user/monitor/series.c user/agent/sort.c user/monitor/trend.c user/monitor/actions.c user/monitor/alert.c \
 	user/monitor/alertmanager.c user/monitor/hook.c user/monitor/webhook.c \
-	user/agent/log.c user/agent/text.c user/agent/privs_child.c
+	user/agent/log.c user/agent/text.c user/agent/privs_child.c user/agent/curl_dl.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 fuzz_obj = $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(1))
