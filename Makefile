@@ -20,7 +20,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 PKGS := libbpf inih jansson libmicrohttpd libcap-ng
-# libcurl is loaded when first used (user/agent/curl_dl.c): its headers only
+# libcurl is loaded when first used (user/base/curl_dl.c): its headers only
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
 

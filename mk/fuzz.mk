@@ -33,27 +33,27 @@ FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym pr
 	procfiles ring query
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
-# fogd's own heap (agent/heap.c) and what it is built on: arena, pool, metrics
-FUZZ_HEAP_SRCS := user/agent/heap.c user/agent/log.c user/agent/text.c user/export/prom.c \
-	user/collect/hist.c \
+# fogd's own heap (base/heap.c) and what it is built on: arena, pool, metrics
+FUZZ_HEAP_SRCS := user/base/heap.c user/base/log.c user/base/text.c user/base/prom.c \
+	user/base/hist.c \
 	user/mem/arena.c user/mem/arena_heap.c user/mem/arena_report.c user/mem/view.c \
 	user/mem/pool.c user/mem/pool_mgr.c user/mem/pool_stats.c user/mem/memopt.c \
-	user/mem/pressure.c user/mem/lazy.c user/collect/psi.c user/collect/meminfo.c \
-	user/collect/cgroup.c
-FUZZ_SRCS_config := user/agent/config.c user/agent/text.c
-FUZZ_SRCS_events := user/collect/events.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
-FUZZ_SRCS_prom := user/export/prom.c user/collect/hist.c user/agent/text.c
-FUZZ_SRCS_psi := user/collect/psi.c
-FUZZ_SRCS_meminfo := user/collect/meminfo.c
-FUZZ_SRCS_io_dev := user/collect/io_dev.c user/collect/hist.c
-FUZZ_SRCS_net_stats := user/collect/net_stats.c user/agent/text.c user/agent/sort.c
-FUZZ_SRCS_cgroup := user/collect/cgroup.c user/agent/log.c
-FUZZ_SRCS_elfsym := user/profile/elfsym.c user/agent/safe_open.c user/agent/log.c
+	user/mem/pressure.c user/mem/lazy.c user/base/psi.c user/base/meminfo.c \
+	user/base/cgroup.c
+FUZZ_SRCS_config := user/agent/config.c user/base/text.c
+FUZZ_SRCS_events := user/collect/events.c user/base/loop.c $(FUZZ_HEAP_SRCS)
+FUZZ_SRCS_prom := user/base/prom.c user/base/hist.c user/base/text.c
+FUZZ_SRCS_psi := user/base/psi.c
+FUZZ_SRCS_meminfo := user/base/meminfo.c
+FUZZ_SRCS_io_dev := user/collect/io_dev.c user/base/hist.c
+FUZZ_SRCS_net_stats := user/collect/net_stats.c user/base/text.c user/base/sort.c
+FUZZ_SRCS_cgroup := user/base/cgroup.c user/base/log.c
+FUZZ_SRCS_elfsym := user/profile/elfsym.c user/base/safe_open.c user/base/log.c
 # what fogd takes from its symbol helper
 FUZZ_SRCS_elfblob := $(FUZZ_SRCS_elfsym)
 # the symbolizer's text parsers (perf maps, kallsyms, /proc/PID/maps lines)
-FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/agent/safe_open.c \
-	user/agent/log.c
+FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/base/safe_open.c \
+	user/base/log.c
 FUZZ_SRCS_maps := $(FUZZ_SRCS_perfmap)
 # the allocation sampler's shared file and the memory profiles built from it
 FUZZ_SRCS_allocfile := user/profile/alloc.c user/profile/prof.c $(FUZZ_SRCS_perfmap)
@@ -62,10 +62,10 @@ FUZZ_SRCS_allocfile := user/profile/alloc.c user/profile/prof.c $(FUZZ_SRCS_perf
 FUZZ_SRCS_procfiles := user/profile/run.c $(FUZZ_SRCS_allocfile)
 FUZZ_LDFLAGS_procfiles := -Wl,--wrap=open
 # continuous-profile snapshot names: the ring's folder listing and reads by name
-FUZZ_SRCS_ring := user/profile/continuous.c user/agent/log.c tests/fuzz/ring_unreached.c
+FUZZ_SRCS_ring := user/profile/continuous.c user/base/log.c tests/fuzz/ring_unreached.c
 # the JSON API's query and path arguments, and the errors that echo them
-FUZZ_SRCS_query := user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
-FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/agent/loop.c user/agent/curl_dl.c \
+FUZZ_SRCS_query := user/export/http.c user/base/loop.c $(FUZZ_HEAP_SRCS)
+FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/base/loop.c user/base/curl_dl.c \
 	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/worker.c \
 	user/sched/table.c user/sched/queue.c user/sched/strategy.c user/sched/learner.c
@@ -73,17 +73,17 @@ FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/work
 # capture session replaced by the target, so no BPF program is loaded
 FUZZ_SRCS_profile_api := user/profile/server.c user/profile/prof.c user/profile/render.c \
 	user/profile/flame.c user/profile/report.c user/profile/bottleneck.c \
-	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c user/agent/safe_open.c \
-	user/export/http.c user/agent/loop.c $(FUZZ_HEAP_SRCS)
+	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c user/base/safe_open.c \
+	user/export/http.c user/base/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_GEN_profile_api := $(FUZZ_OUT)/proto/profile.pb-c.o
 FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http_arg \
 	-Wl,--wrap=fog_http_defer,--wrap=fog_http_finish \
 	-Wl,--wrap=fog_loop__add_timer,--wrap=fog_loop__del_timer,--wrap=clock_gettime
 FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monitor/format.c \
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \
-	user/monitor/series.c user/agent/sort.c user/monitor/trend.c user/monitor/actions.c user/monitor/alert.c \
+	user/monitor/series.c user/base/sort.c user/monitor/trend.c user/monitor/actions.c user/monitor/alert.c \
 	user/monitor/alertmanager.c user/monitor/hook.c user/monitor/webhook.c \
-	user/agent/log.c user/agent/text.c user/agent/privs_child.c user/agent/curl_dl.c
+	user/base/log.c user/base/text.c user/base/child.c user/base/curl_dl.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 fuzz_obj = $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(1))

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "profile/alloc.h"
 #include "profile/elfsym.h"
 #include "fuzz.h"

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "collect/cgroup.h"
+#include "base/cgroup.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "collect/events.h"
 #include "fuzz.h"
 

@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "collect/hist.h"
+#include "base/hist.h"
 #include "collect/io_dev.h"
 #include "fuzz.h"
 

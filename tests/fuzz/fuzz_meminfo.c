@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "collect/meminfo.h"
+#include "base/meminfo.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "fog/monitor.h"
 #include "fuzz.h"
 

@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "agent/text.h"
+#include "base/text.h"
 #include "collect/net_stats.h"
 #include "fuzz.h"
 

@@ -28,8 +28,8 @@
 #include <time.h>
 #include <sys/stat.h>
 
-#include "agent/log.h"
-#include "agent/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "collect/collector.h"
 #include "export/http.h"
 #include "fog/profiler.h"

@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "export/prom.h"
+#include "base/prom.h"
 #include "fuzz.h"
 
 #define MAX_SAMPLES 8

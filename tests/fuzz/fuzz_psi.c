@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "collect/psi.h"
+#include "base/psi.h"
 #include "fuzz.h"
 
 static void check_line(const struct fog_psi_line *l)

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <sys/stat.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "profile/continuous.h"
 #include "fuzz.h"
 

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "collect/agg.h"
-#include "collect/cgroup.h"
+#include "base/cgroup.h"
 
 #define NS 1000000000ull
 

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "collect/hist.h"
+#include "base/hist.h"
 
 /* Mirrors fog_hist_slot() of bpf/fog.bpf.h, the in-kernel bucketing. */
 static unsigned int slot_of(__u64 v)

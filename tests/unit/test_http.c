@@ -24,7 +24,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "agent/loop.h"
+#include "base/loop.h"
 #include "export/http.h"
 
 static char dir[] = "/tmp/fog-test-http.XXXXXX";

@@ -17,7 +17,7 @@
 #include <sys/sysmacros.h>
 #include <cmocka.h>
 
-#include "collect/hist.h"
+#include "base/hist.h"
 #include "collect/io_dev.h"
 
 /* ---- dev_t encodings ---- */

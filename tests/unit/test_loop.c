@@ -17,7 +17,7 @@
 #include <sys/eventfd.h>
 #include <cmocka.h>
 
-#include "agent/loop.h"
+#include "base/loop.h"
 
 struct run {
 	struct fog_loop *loop;

@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "collect/meminfo.h"
-#include "collect/psi.h"
+#include "base/meminfo.h"
+#include "base/psi.h"
 
 /* ---- pressure stall information ---- */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agent/text.h"
+#include "base/text.h"
 #include "collect/net_stats.h"
 
 #define SEC_NS 1000000000ull

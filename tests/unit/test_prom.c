@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "export/metrics.h"
-#include "export/prom.h"
+#include "base/prom.h"
 
 static const char *render(struct fog_prom *w, size_t *len)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agent/sort.h"
+#include "base/sort.h"
 
 struct rec {
 	unsigned long key;

@@ -8,7 +8,7 @@
 #include <ini.h>
 
 #include "agent/config.h"
-#include "agent/text.h"
+#include "base/text.h"
 
 enum opt_type {
 	OPT_BOOL,

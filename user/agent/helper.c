@@ -22,10 +22,10 @@
 #include <sys/wait.h>
 
 #include "agent/helper.h"
-#include "agent/log.h"
-#include "agent/privs.h"
-#include "agent/safe_open.h"
-#include "export/prom.h"
+#include "base/log.h"
+#include "base/child.h"
+#include "base/safe_open.h"
+#include "base/prom.h"
 #include "profile/elfsym.h"
 
 #define HELPER_MAGIC 0x46474850u	/* "PHGF" */

@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 
 #include "agent/config.h"
-#include "agent/heap.h"
+#include "base/heap.h"
 #include "agent/helper.h"
-#include "agent/log.h"
-#include "agent/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "agent/privs.h"
 #include "collect/collector.h"
 #include "export/api.h"

@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <cap-ng.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "agent/privs.h"
 
 #ifndef CAP_PERFMON

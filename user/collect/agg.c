@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/sort.h"
-#include "agent/text.h"
+#include "base/sort.h"
+#include "base/text.h"
 #include "collect/agg.h"
-#include "collect/hist.h"
+#include "base/hist.h"
 
 /*
  * Processes live in a dense array that grows only to the peak number alive

@@ -11,7 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "collect/collector.h"
 
 /* The collectors, in start order: explicit, so a reader finds them all here. */

@@ -15,7 +15,7 @@
 
 #include "agent/config.h"
 #include "collect/agg.h"
-#include "collect/cgroup.h"
+#include "base/cgroup.h"
 #include "collect/events.h"
 
 struct bpf_object;

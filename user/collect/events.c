@@ -8,10 +8,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/heap.h"
-#include "agent/log.h"
-#include "agent/text.h"
-#include "agent/loop.h"
+#include "base/heap.h"
+#include "base/log.h"
+#include "base/text.h"
+#include "base/loop.h"
 #include "collect/events.h"
 
 #define EVENTS_MAX_SOURCES 8

@@ -16,11 +16,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "collect/collector.h"
 #include "collect/tasks.h"
-#include "export/prom.h"
-#include "collect/hist.h"
+#include "base/prom.h"
+#include "base/hist.h"
 #include "collect/io_dev.h"
 #include "io.skel.h"
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <sys/sysmacros.h>
 
-#include "collect/hist.h"
+#include "base/hist.h"
 #include "collect/io_dev.h"
 
 #define IO_MAJOR_MAX 0xfffU	/* 32-bit kernel dev_t: 12 bits of major */

@@ -23,8 +23,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/log.h"
-#include "agent/sort.h"
+#include "base/log.h"
+#include "base/sort.h"
 #include "collect/collector.h"
 #include "collect/tasks.h"
 #include "collect/mem.h"

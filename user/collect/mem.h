@@ -7,8 +7,8 @@
 #include <linux/types.h>
 #include <jansson.h>
 
-#include "collect/meminfo.h"
-#include "collect/psi.h"
+#include "base/meminfo.h"
+#include "base/psi.h"
 #include "fog/abi/mem.h"
 
 struct bpf_link;

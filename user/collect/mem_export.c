@@ -4,7 +4,7 @@
 
 #include "collect/collector.h"
 #include "collect/mem.h"
-#include "export/prom.h"
+#include "base/prom.h"
 
 static bool both_attached(const struct fog_mem *m, enum mem_prog a, enum mem_prog b)
 {

@@ -16,10 +16,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/log.h"
-#include "agent/text.h"
+#include "base/log.h"
+#include "base/text.h"
 #include "collect/collector.h"
-#include "export/prom.h"
+#include "base/prom.h"
 #include "collect/net_stats.h"
 #include "net.skel.h"
 

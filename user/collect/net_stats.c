@@ -6,8 +6,8 @@
 #include <string.h>
 #include <net/if.h>
 
-#include "agent/sort.h"
-#include "agent/text.h"
+#include "base/sort.h"
+#include "base/text.h"
 #include "collect/net_stats.h"
 
 double fog_net_rate(__u64 prev, __u64 cur, double seconds)

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/loop.h"
+#include "base/loop.h"
 #include "agent/privs.h"
 #include "collect/collector.h"
 #include "export/api.h"

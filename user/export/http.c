@@ -16,10 +16,10 @@
 #include <sys/un.h>
 #include <microhttpd.h>
 
-#include "agent/heap.h"
-#include "agent/log.h"
-#include "agent/text.h"
-#include "agent/loop.h"
+#include "base/heap.h"
+#include "base/log.h"
+#include "base/text.h"
+#include "base/loop.h"
 #include "export/http.h"
 
 #define HTTP_MAX_ROUTES 64

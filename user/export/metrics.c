@@ -6,13 +6,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/heap.h"
-#include "agent/sort.h"
+#include "base/heap.h"
+#include "base/sort.h"
 #include "collect/collector.h"
 #include "export/api.h"
 #include "export/http.h"
 #include "export/metrics.h"
-#include "export/prom.h"
+#include "base/prom.h"
 
 struct metrics_ctx {
 	struct fog_collect *collect;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "mem/pool_int.h"
 
 #define MSG_WINDOW_NS	(60ull * 1000000000ull)

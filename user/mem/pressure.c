@@ -25,9 +25,9 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 
-#include "collect/cgroup.h"
-#include "collect/meminfo.h"
-#include "collect/psi.h"
+#include "base/cgroup.h"
+#include "base/meminfo.h"
+#include "base/psi.h"
 #include "mem/memopt_int.h"
 
 #define TEXT_MAX 8192

@@ -10,7 +10,7 @@
 
 #define MAX_HISTORY (1u << 18)
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "monitor/clock.h"
 #include "monitor/format.h"
 #include "monitor/json.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/sort.h"
+#include "base/sort.h"
 #include "monitor/series.h"
 
 int fog_series_init(struct fog_series *s, size_t cap)

@@ -10,8 +10,8 @@
 #include <strings.h>
 #include <curl/curl.h>
 
-#include "agent/log.h"
-#include "agent/text.h"
+#include "base/log.h"
+#include "base/text.h"
 #include "monitor/clock.h"
 #include "monitor/webhook.h"
 

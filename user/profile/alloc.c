@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/log.h"
-#include "agent/safe_open.h"
+#include "base/log.h"
+#include "base/safe_open.h"
 #include "profile/alloc.h"
 #include "profile/symbolize.h"
 

@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 
 #include "agent/config.h"
-#include "agent/log.h"
-#include "agent/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "export/http.h"
 #include "export/metrics.h"
-#include "export/prom.h"
+#include "base/prom.h"
 #include "profile/alloc.h"
 #include "profile/capture.h"
 #include "profile/continuous.h"

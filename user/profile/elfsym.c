@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <elfutils/libdw.h>
 
-#include "agent/log.h"
-#include "agent/safe_open.h"
+#include "base/log.h"
+#include "base/safe_open.h"
 #include "profile/elfsym.h"
 
 #define MAX_LOADS 16

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "agent/heap.h"
-#include "agent/log.h"
-#include "agent/loop.h"
+#include "base/heap.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "collect/collector.h"
 #include "export/http.h"
 #include "fog/profiler.h"

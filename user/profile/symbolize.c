@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/safe_open.h"
+#include "base/safe_open.h"
 #include "profile/symbolize.h"
 
 #define MAX_PROCS 4096

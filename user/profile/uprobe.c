@@ -21,7 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "fog/abi/memprobe.h"
-#include "agent/safe_open.h"
+#include "base/safe_open.h"
 #include "profile/alloc.h"
 #include "profile/elfsym.h"
 #include "profile/symbolize.h"

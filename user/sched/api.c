@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "agent/config.h"
-#include "agent/log.h"
-#include "agent/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "collect/collector.h"
 #include "export/http.h"
 #include "fog/sched.h"

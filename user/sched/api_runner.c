@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 #include "sched/api_int.h"
 #include "sched/api_json.h"
 

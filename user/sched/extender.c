@@ -33,8 +33,8 @@
 #include <time.h>
 #include <curl/curl.h>
 
-#include "agent/log.h"
-#include "agent/text.h"
+#include "base/log.h"
+#include "base/text.h"
 #include "export/http.h"
 #include "sched/extender.h"
 

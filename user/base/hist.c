@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "collect/hist.h"
+#include "base/hist.h"
 
 __u64 fog_hist_slot_lo(unsigned int slot)
 {

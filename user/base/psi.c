@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect/psi.h"
+#include "base/psi.h"
 
 #define PSI_LINE_MAX 256
 

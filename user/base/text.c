@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/text.h"
+#include "base/text.h"
 
 size_t fog_utf8_seq_len(const unsigned char *s)
 {

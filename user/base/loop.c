@@ -8,8 +8,8 @@
 #include <time.h>
 #include <sys/timerfd.h>
 
-#include "agent/log.h"
-#include "agent/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 
 #define LOOP_MAX_FDS 64
 #define LOOP_MAX_TIMERS 16

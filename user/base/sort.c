@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <string.h>
 
-#include "agent/sort.h"
+#include "base/sort.h"
 
 static void swap(char *a, char *b, size_t size)
 {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "agent/safe_open.h"
+#include "base/safe_open.h"
 
 #define FIRST_CHUNK (64u << 10)	/* first buffer for a file that reports no size */
 

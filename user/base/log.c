@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 
 static enum fog_log_level log_level = FOG_LOG_INFO;
 

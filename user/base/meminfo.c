@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect/meminfo.h"
+#include "base/meminfo.h"
 
 /* v1 reports no limit as PAGE_COUNTER_MAX pages in bytes: anything this large is none */
 #define MEMCG_V1_NO_LIMIT_MIN (1ull << 62)

@@ -6,10 +6,10 @@
 #include <sys/epoll.h>
 #include <time.h>
 
-#include "agent/heap.h"
-#include "agent/log.h"
-#include "agent/loop.h"
-#include "export/prom.h"
+#include "base/heap.h"
+#include "base/log.h"
+#include "base/loop.h"
+#include "base/prom.h"
 #include "fog/arena.h"
 #include "fog/memopt.h"
 #include "fog/pool.h"

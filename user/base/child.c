@@ -14,7 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "agent/privs.h"
+#include "base/child.h"
 
 /*
  * Only raw system calls: this runs between fork and exec, also in children

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <curl/curl.h>
 
-#include "agent/log.h"
+#include "base/log.h"
 
 #define LIBCURL "libcurl.so.4"
 
