@@ -19,10 +19,17 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf inih jansson libmicrohttpd libcap-ng
+# What libfog's base and cores link with (fog.pc), what the profiler's capture adds
+# (fog-profiler.pc), and what only the daemon needs.
+FOG_PKGS := jansson libelf zlib libprotobuf-c libdw
+FOGPROF_PKGS := libbpf
+DAEMON_PKGS := inih libmicrohttpd libcap-ng
+PKGS := $(FOG_PKGS) $(FOGPROF_PKGS) $(DAEMON_PKGS)
 # libcurl is loaded when first used (user/base/curl_dl.c): its headers only
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
+FOG_LIBS = $(shell pkg-config --libs $(FOG_PKGS) 2>/dev/null) -lpthread -lm
+FOGPROF_LIBS = $(shell pkg-config --libs $(FOGPROF_PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(OUTPUT)/skel
@@ -35,9 +42,12 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/skel/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out user/agent/main.c,$(wildcard user/*/*.c))
-LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 LIBFOG := $(OUTPUT)/libfog.a
+LIBFOGPROF := $(OUTPUT)/libfogprof.a
+# the daemon's own objects, archived only to link fogd, the unit tests and the benches
+LIBFOGD := $(OUTPUT)/libfogd.a
+# every library a program of the tree links, in link order
+LIBS_ALL = $(LIBFOGD) $(LIBFOGPROF) $(LIBFOG)
 FOGD := $(OUTPUT)/fogd
 FOGCTL := $(OUTPUT)/fogctl
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -50,6 +60,10 @@ BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_BINS := $(patsubst tools/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 FOGCTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tools/fogctl*.c))
 
+include mk/layers.mk
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(BASE_SRCS) $(CORE_SRCS))
+LIBFOGPROF_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LAYER_CAPTURE))
+LIBFOGD_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(DAEMON_SRCS))
 include mk/profile.mk
 include mk/fuzz.mk
 include mk/examples.mk
@@ -93,7 +107,15 @@ $(LIBFOG): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(FOGD): $(OUTPUT)/user/agent/main.o $(LIBFOG)
+$(LIBFOGPROF): $(LIBFOGPROF_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBFOGD): $(LIBFOGD_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FOGD): $(OUTPUT)/user/fogd/main.o $(LIBS_ALL)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
@@ -102,7 +124,7 @@ $(FOGCTL): $(FOGCTL_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson libcurl) -o $@
 
 # tests/unit/<name>.ldflags adds link flags to one test, e.g. -Wl,--wrap=calloc
-$(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIBFOG)
+$(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIBS_ALL)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lcmocka $(shell cat tests/unit/$*.ldflags 2>/dev/null) -o $@
 
@@ -117,7 +139,7 @@ $(OUTPUT)/tests/preload/%.so: tests/integration/preload/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -shared -fPIC -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
 
-$(OUTPUT)/bench/%: $(OUTPUT)/tools/bench/%.o $(LIBFOG)
+$(OUTPUT)/bench/%: $(OUTPUT)/tools/bench/%.o $(LIBS_ALL)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
@@ -131,7 +153,7 @@ run: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory check-layers unit integration
 
 unit: $(UNIT_BINS)
 	$(Q)bash tests/unit/run.sh $(UNIT_BINS)

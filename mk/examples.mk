@@ -16,7 +16,7 @@ examples: $(EXAMPLE_BINS)
 all: $(EXAMPLE_BINS)
 integration: $(EXAMPLE_BINS)
 
-$(OUTPUT)/examples/%: $(OUTPUT)/tools/examples/%.o $(LIBFOG)
+$(OUTPUT)/examples/%: $(OUTPUT)/tools/examples/%.o $(LIBFOGPROF) $(LIBFOG)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@

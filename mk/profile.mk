@@ -14,9 +14,6 @@ PROF_PB_O := $(PROF_PROTO_DIR)/profile.pb-c.o
 
 CFLAGS += -I$(PROF_PROTO_DIR)
 LIB_OBJS += $(PROF_PB_O)
-PKG_LIBS += -lprotobuf-c
-# source lines of profiled code (user/profile/elfsym.c)
-PKG_LIBS += -ldw
 
 $(PROF_PB_C) $(PROF_PB_H) &: user/profile/profile.proto
 	$(call msg,PROTOC,$@)
@@ -54,8 +51,8 @@ $(FOGALLOC): user/profile/preload/fogalloc.c user/profile/allocfile.h
 # The library API's test program links libfog (the pattern rule above does not).
 # With SAN=1 libfog carries gcc's sanitizer calls: link with gcc and the sanitizer flags.
 PROF_API_CC = $(if $(filter 1,$(SAN)),$(CC) $(LDFLAGS),$(CLANG))
-$(OUTPUT)/tests/helpers/prof_api: tests/integration/helpers/prof_api.c $(LIBFOG)
+$(OUTPUT)/tests/helpers/prof_api: tests/integration/helpers/prof_api.c $(LIBFOGPROF) $(LIBFOG)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(PROF_API_CC) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -Wall -Wextra \
-		-Werror -D_GNU_SOURCE -Iinclude $< $(LIBFOG) $(PKG_LIBS) -o $@
+		-Werror -D_GNU_SOURCE -Iinclude $< $(LIBFOGPROF) $(LIBFOG) $(PKG_LIBS) -o $@

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * What fogd accepts from its symbol helper (agent/helper.c), a process that
+ * What fogd accepts from its symbol helper (profile/symhelper.c), a process that
  * parsed a tenant's file and may have been taken over by it: a symbols blob
  * or a line table blob, on arbitrary bytes (the first byte picks which; line
  * tables are taken into the symbols of the fuzzer's own executable, read

@@ -332,11 +332,12 @@ struct fog_prof *fog_prof_session__take(struct fog_prof_session *s)
 	return p;
 }
 
-void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bool end)
+void fog_prof_session__procs(struct fog_prof_session *s, fog_prof_tasks_fn each, void *src,
+			     bool end)
 {
 }
 
-void fog_prof_session__mark_end(struct fog_prof_session *s, struct fog_agg *agg)
+void fog_prof_session__mark_end(struct fog_prof_session *s, fog_prof_tasks_fn each, void *src)
 {
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # `make install` into a DESTDIR: every file lands where it should with the right mode;
-# fog.pc points at the installed tree, and a program built with nothing but
-# `pkg-config --cflags --libs fog` against the installed headers and libfog.a compiles,
-# links and runs (its output is checked against what it computed); the example program
-# builds the same way; both man pages render without warnings and document every
+# fog.pc points at the installed tree and names none of the daemon's libraries (no
+# libbpf, libmicrohttpd, libcurl, libcap-ng or inih, even with --static), and a program
+# built with nothing but `pkg-config --cflags --libs fog` against the installed headers
+# and libfog.a compiles, links and runs (its output is checked against what it
+# computed); a pool and arena program links with libfog and libc alone; the example
+# program builds with fog and fog-profiler; both man pages render without warnings and document every
 # setting `fogd -n` prints; the installed unit runs the installed fogd;
 # `make uninstall` leaves no file but the configuration behind.
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +26,7 @@ PREFIX=/opt/fogtest
 # ---- every file, with its mode ----
 want=(
 	"sbin/fogd 755" "bin/fogctl 755" "lib/libfog.a 644" "lib/pkgconfig/fog.pc 644"
+	"lib/libfogprof.a 644" "lib/pkgconfig/fog-profiler.pc 644"
 	"share/man/man8/fogd.8 644" "share/man/man8/fogctl.8 644"
 	"lib/systemd/system/fogd.service 644" "share/doc/fogd/README.md 644"
 )
@@ -68,6 +71,13 @@ cflags=$(pc --cflags fog) libs=$(pc --libs fog)
 [ "$OUTPUT" = build-san ] && libs="$libs -fsanitize=address,undefined"
 t_log "pkg-config --cflags --libs fog: $cflags $libs"
 case " $cflags " in *" -I$DEST$PREFIX/include "*) ;; *) t_fail "cflags lack the include dir" ;; esac
+# the library is base and cores: the daemon's libraries stay out of it
+static=$(pc --static --libs fog)
+for l in -lbpf -lmicrohttpd -lcurl -lcap-ng -linih; do
+	case " $static " in *" $l "*) t_fail "pkg-config --static --libs fog names $l: $static" ;; esac
+done
+case " $(pc --libs fog-profiler) " in *" -lfogprof "*" -lbpf "*) ;;
+*) t_fail "fog-profiler.pc does not give -lfogprof and libbpf: $(pc --libs fog-profiler)" ;; esac
 
 cat >"$T_DIR/tiny.c" <<'EOF'
 #include <errno.h>
@@ -117,11 +127,39 @@ got=$("$T_DIR/tiny") || t_fail "tiny program failed"
 # ten gets from a pool of at most 2 buffers, never waiting: one created, reused after
 [ "$got" = "libfog $sum 10 1 ml_adaptive" ] || t_fail "tiny program printed '$got'"
 
+# pool and arena alone: libfog and libc, nothing else on the link line
+cat >"$T_DIR/pool_only.c" <<'EOF'
+#include <fog/arena.h>
+#include <fog/pool.h>
+
+int main(void)
+{
+	struct fog_arena *a = fog_arena__new(&(struct fog_arena_opts){ .reserve = 16 << 20 });
+	struct fog_pool *p = fog_pool__new("p", &(struct fog_pool_opts){
+		.type = FOG_POOL_BUFFER, .max_size = 1, .buffer_size = 64 });
+	void *r = p ? fog_pool__get(p, 0) : NULL;
+	int bad = !a || !r || fog_pool__put(p, r) || !fog_arena__alloc(a, 10);
+
+	fog_pool__free(p);
+	fog_arena__free(a);
+	return bad;
+}
+EOF
+san=
+[ "$OUTPUT" = build-san ] && san="-fsanitize=address,undefined"
+# shellcheck disable=SC2086
+cc -Wall -Werror $cflags -o "$T_DIR/pool_only" "$T_DIR/pool_only.c" \
+	-L"$DEST$PREFIX/lib" -lfog $san 2>"$T_DIR/pool_only.err" ||
+	t_fail "a pool and arena program does not link with -lfog alone: $(cat "$T_DIR/pool_only.err")"
+"$T_DIR/pool_only" || t_fail "the pool and arena program failed"
+
 # the example uses every public header and every part of the library
 if [ -f tools/examples/fog_example.c ]; then
+	exlibs=$(pc --libs fog-profiler)
+	[ "$OUTPUT" = build-san ] && exlibs="$exlibs -fsanitize=address,undefined"
 	# shellcheck disable=SC2086
 	cc -O2 -Wall -Werror -D_GNU_SOURCE $cflags -o "$T_DIR/fog_example" \
-		tools/examples/fog_example.c $libs 2>"$T_DIR/ex.err" ||
+		tools/examples/fog_example.c $exlibs 2>"$T_DIR/ex.err" ||
 		t_fail "the example does not build against the installed tree: $(cat "$T_DIR/ex.err")"
 	"$T_DIR/fog_example" -h | grep -q '^usage: fog_example' || t_fail "built example does not run"
 fi

@@ -10,8 +10,8 @@
  * refused). Reads are bounded copies (pread up to a limit): a file that grows
  * or shrinks while it is read changes only what is copied.
  */
-#ifndef FOG_AGENT_SAFE_OPEN_H
-#define FOG_AGENT_SAFE_OPEN_H
+#ifndef FOG_BASE_SAFE_OPEN_H
+#define FOG_BASE_SAFE_OPEN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,4 +48,4 @@ int fog_safe_read_fd(int fd, size_t max, char **buf, size_t *len, bool *truncate
 /* fog_safe_open_proc + fog_safe_read_fd. */
 int fog_safe_read_proc(const char *path, size_t max, char **buf, size_t *len, bool *truncated);
 
-#endif /* FOG_AGENT_SAFE_OPEN_H */
+#endif /* FOG_BASE_SAFE_OPEN_H */

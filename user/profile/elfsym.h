@@ -51,7 +51,7 @@ size_t fog_elfsym__nsyms(const struct fog_elfsym *e);
 bool fog_elfsym__has_symtab(const struct fog_elfsym *e);
 
 /*
- * Parsing in another process (fogd's symbol helper, user/agent/helper.c).
+ * Parsing in another process (fogd's symbol helper, user/profile/symhelper.c).
  * When set, the ELF and DWARF of every file are parsed there: symbols gives
  * the blob of fog_elfsym__serve_symbols for the file on fd, lines that of
  * fog_elfsym__serve_lines (build_id: what the file must have, or NULL). Both

@@ -113,6 +113,37 @@ static struct fog_agg *agg_of(struct fog_profiler *pr)
 	return pr->c ? pr->c->agg : NULL;
 }
 
+struct figures_walk {
+	fog_prof_figures_fn fn;
+	void *ctx;
+};
+
+static void figures_of(struct fog_proc *pr, void *ctx)
+{
+	struct figures_walk *w = ctx;
+	struct fog_prof_task_figures f = {
+		.pid = pr->pid,
+		.oncpu_ns = pr->oncpu_ns,
+		.io_read_bytes = pr->io_read_bytes,
+		.io_write_bytes = pr->io_write_bytes,
+		.runq_p99_ns = pr->runq_p99_ns,
+		.rss_bytes = pr->rss_bytes,
+	};
+
+	_Static_assert(sizeof(f.comm) <= sizeof(pr->comm), "comm fits");
+	memcpy(f.comm, pr->comm, sizeof(f.comm));
+	f.comm[sizeof(f.comm) - 1] = '\0';
+	w->fn(&f, w->ctx);
+}
+
+/* The session's view of the daemon's process table (collect/agg). */
+static void each_task(void *src, fog_prof_figures_fn fn, void *ctx)
+{
+	struct figures_walk w = { fn, ctx };
+
+	fog_agg__for_each(src, figures_of, &w);
+}
+
 static void finish_memory(struct session *s, int err)
 {
 	if (err) {
@@ -207,7 +238,7 @@ static void join_finisher(struct session *s, bool wait)
 /* A CPU session whose thread has built the profile: the collectors' figures, then done. */
 static void cpu_done(struct fog_profiler *pr, struct session *s, int err)
 {
-	fog_prof_session__procs(s->ps, agg_of(pr), true);
+	fog_prof_session__procs(s->ps, each_task, agg_of(pr), true);
 	if (err) {
 		s->state = S_FAILED;
 		snprintf(s->error, sizeof(s->error), "reading the samples failed: %s",
@@ -249,7 +280,7 @@ static void on_timer(void *ctx)
 
 			/* the end is the loop's: the collectors' figures at the same moment */
 			if (now - s->started_ns >= (__u64)s->seconds * 1000000000ULL) {
-				fog_prof_session__mark_end(s->ps, agg_of(pr));
+				fog_prof_session__mark_end(s->ps, each_task, agg_of(pr));
 				fog_prof_session__stop_async(s->ps);
 			}
 			if (fog_prof_session__async_done(s->ps, &err))
@@ -560,7 +591,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 			return fog_http_error(resp, e == ESRCH ? 404 : e == EACCES || e == EPERM ?
 						    403 : 500, "cannot start the profile: %s", err);
 		}
-		fog_prof_session__procs(s->ps, agg_of(pr), false);
+		fog_prof_session__procs(s->ps, each_task, agg_of(pr), false);
 		/* the loop stops it on time (on_timer); its own deadline is a backstop */
 		e = fog_prof_session__run_async(s->ps, seconds + 5.0, POLL_MS, NULL);
 		if (e) {

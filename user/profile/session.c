@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "collect/agg.h"
 #include "profile/render.h"
 #include "profile/session.h"
 
@@ -231,7 +230,7 @@ __u64 fog_prof_session__samples(struct fog_prof_session *s)
 	return st.samples;
 }
 
-static void take_start(struct fog_proc *pr, void *ctx)
+static void take_start(const struct fog_prof_task_figures *pr, void *ctx)
 {
 	struct fog_prof_session *s = ctx;
 	struct proc_start *v;
@@ -246,7 +245,7 @@ static void take_start(struct fog_proc *pr, void *ctx)
 						       pr->io_write_bytes };
 }
 
-static void take_end(struct fog_proc *pr, void *ctx)
+static void take_end(const struct fog_prof_task_figures *pr, void *ctx)
 {
 	struct fog_prof_session *s = ctx;
 	struct proc_end *v;
@@ -265,26 +264,27 @@ static void take_end(struct fog_proc *pr, void *ctx)
 	v->rss_bytes = pr->rss_bytes;
 }
 
-void fog_prof_session__mark_end(struct fog_prof_session *s, struct fog_agg *agg)
+void fog_prof_session__mark_end(struct fog_prof_session *s, fog_prof_tasks_fn each, void *src)
 {
-	if (!agg || s->have_ends)
+	if (!src || s->have_ends)
 		return;
-	fog_agg__for_each(agg, take_end, s);
+	each(src, take_end, s);
 	s->have_ends = true;
 }
 
-void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bool end)
+void fog_prof_session__procs(struct fog_prof_session *s, fog_prof_tasks_fn each, void *src,
+			     bool end)
 {
 	struct fog_prof *p = s->prof;
 	double secs;
 
-	if (!p || (!agg && !(end && s->have_ends)))
+	if (!p || (!src && !(end && s->have_ends)))
 		return;
 	if (!end) {
-		fog_agg__for_each(agg, take_start, s);
+		each(src, take_start, s);
 		return;
 	}
-	fog_prof_session__mark_end(s, agg);
+	fog_prof_session__mark_end(s, each, src);
 	secs = p->duration_ns ? (double)p->duration_ns / 1e9 : 1;
 	free(p->procs);
 	p->procs = calloc(s->npids + 1, sizeof(*p->procs));

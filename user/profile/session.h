@@ -31,15 +31,29 @@ int fog_prof_session__finish(struct fog_prof_session *s);
 struct fog_prof *fog_prof_session__prof(struct fog_prof_session *s);
 /* Moves the finished profile out (the caller frees it). */
 struct fog_prof *fog_prof_session__take(struct fog_prof_session *s);
+/* One process's counters as the daemon's collectors hold them (for the profile's table). */
+struct fog_prof_task_figures {
+	__u32 pid;
+	__u64 oncpu_ns;
+	__u64 io_read_bytes;
+	__u64 io_write_bytes;
+	__u64 runq_p99_ns;
+	__u64 rss_bytes;
+	char comm[16];
+};
+typedef void (*fog_prof_figures_fn)(const struct fog_prof_task_figures *f, void *ctx);
+/* Calls fn once for every process src knows (src: the caller's, e.g. the daemon's table). */
+typedef void (*fog_prof_tasks_fn)(void *src, fog_prof_figures_fn fn, void *ctx);
 /*
- * Takes the per-process figures from agg (borrowed; NULL: none) at start or
+ * Takes the per-process figures from each(src) (src NULL: none) at start or
  * end. At the end, figures taken by fog_prof_session__mark_end come first:
  * an async session's caller takes them when the capture ends and applies
- * them (agg NULL) once the thread has built the profile.
+ * them (src NULL) once the thread has built the profile.
  */
-void fog_prof_session__procs(struct fog_prof_session *s, struct fog_agg *agg, bool end);
-/* Takes the per-process end figures from agg now (the caller's data only); once. */
-void fog_prof_session__mark_end(struct fog_prof_session *s, struct fog_agg *agg);
+void fog_prof_session__procs(struct fog_prof_session *s, fog_prof_tasks_fn each, void *src,
+			     bool end);
+/* Takes the per-process end figures from each(src) now (the caller's data only); once. */
+void fog_prof_session__mark_end(struct fog_prof_session *s, fog_prof_tasks_fn each, void *src);
 __u64 fog_prof_session__samples(struct fog_prof_session *s);
 
 struct fog_prof_output;

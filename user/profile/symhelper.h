@@ -16,8 +16,8 @@
  * that file as having no symbols (its frames show as [unknown]) and starts a
  * new helper for the next file.
  */
-#ifndef FOG_AGENT_HELPER_H
-#define FOG_AGENT_HELPER_H
+#ifndef FOG_PROFILE_SYMHELPER_H
+#define FOG_PROFILE_SYMHELPER_H
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -58,4 +58,4 @@ void fog_helper_metrics(void *ctx, struct fog_prom *w);
 /* The helper's side: serves requests on fd sock until it closes; never returns. */
 void fog_helper_main(int sock) __attribute__((noreturn));
 
-#endif /* FOG_AGENT_HELPER_H */
+#endif /* FOG_PROFILE_SYMHELPER_H */

@@ -21,7 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "agent/helper.h"
+#include "profile/symhelper.h"
 #include "base/log.h"
 #include "base/child.h"
 #include "base/safe_open.h"

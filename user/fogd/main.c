@@ -17,7 +17,7 @@
 
 #include "agent/config.h"
 #include "base/heap.h"
-#include "agent/helper.h"
+#include "profile/symhelper.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "agent/privs.h"
