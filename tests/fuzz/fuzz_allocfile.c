@@ -22,9 +22,9 @@
 #include <sys/mman.h>
 
 #include "base/log.h"
+#include "fuzz.h"
 #include "profile/alloc.h"
 #include "profile/elfsym.h"
-#include "fuzz.h"
 
 #define PID 4194303	/* no such process: frames stay unresolved */
 

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "profile/elfsym.h"
 #include "fuzz.h"
+#include "profile/elfsym.h"
 
 static __u64 word(const uint8_t *data, size_t size, size_t i)
 {

@@ -16,8 +16,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "profile/elfsym.h"
 #include "fuzz.h"
+#include "profile/elfsym.h"
 
 static void check(struct fog_elfsym *e, const uint8_t *data, size_t size)
 {

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "sched/extender.h"
 #include "fuzz.h"
+#include "sched/extender.h"
 
 static const char *const prom_nodes =
 	"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["

@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "profile/symbolize.h"
 #include "fuzz.h"
+#include "profile/symbolize.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "profile/symbolize.h"
 #include "fuzz.h"
+#include "profile/symbolize.h"
 
 struct seen {
 	size_t entries;

@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "profile/alloc.h"
 #include "profile/render.h"
 #include "profile/run.h"
 #include "profile/session.h"
 #include "profile/symbolize.h"
-#include "fuzz.h"
 
 #define PID 4194304	/* above pid_max's limit: no process has it */
 #define STAT_PATH "/proc/4194304/stat"

@@ -33,11 +33,11 @@
 #include "collect/collector.h"
 #include "export/http.h"
 #include "fog/profiler.h"
+#include "fuzz.h"
 #include "profile/render.h"
 #include "profile/server.h"
 #include "profile/session.h"
 #include "profile/uprobe.h"
-#include "fuzz.h"
 
 #define MAX_ROUTES 8
 #define MAX_NAMES 6

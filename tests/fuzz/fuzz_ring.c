@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
-#include "profile/continuous.h"
 #include "fuzz.h"
+#include "profile/continuous.h"
 
 static char dir[300];
 static struct fog_prof_ring *ring;

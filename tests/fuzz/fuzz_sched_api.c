@@ -18,8 +18,8 @@
 #include <jansson.h>
 
 #include "fog/sched.h"
-#include "sched/api_json.h"
 #include "fuzz.h"
+#include "sched/api_json.h"
 
 static __u64 fake_now = 1000000000000ull;
 

@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "collect/agg.h"
 #include "base/cgroup.h"
+#include "collect/agg.h"
 
 #define NS 1000000000ull
 

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "http_stub.h"
 #include "fog/monitor.h"
+#include "http_stub.h"
 #include "monitor/json.h"
 
 #define T0 1714564800.0

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "export/metrics.h"
 #include "base/prom.h"
+#include "export/metrics.h"
 
 static const char *render(struct fog_prom *w, size_t *len)
 {

@@ -14,8 +14,8 @@
 #include <sys/syscall.h>
 #include <cap-ng.h>
 
-#include "base/log.h"
 #include "agent/privs.h"
+#include "base/log.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <sys/stat.h>
 
-#include "base/log.h"
 #include "base/cgroup.h"
+#include "base/log.h"
 
 const char *fog_cgroup_mode_name(enum fog_cgroup_mode mode)
 {

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/text.h"
 #include "base/hist.h"
 #include "base/prom.h"
+#include "base/text.h"
 
 /* Histogram buckets exported: 1 us .. ~34 s, doubling (2^10 .. 2^35 ns). */
 #define PROM_HIST_FIRST 10

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/hist.h"
 #include "base/sort.h"
 #include "base/text.h"
 #include "collect/agg.h"
-#include "base/hist.h"
 
 /*
  * Processes live in a dense array that grows only to the peak number alive

@@ -14,8 +14,8 @@
 #include <jansson.h>
 
 #include "agent/config.h"
-#include "collect/agg.h"
 #include "base/cgroup.h"
+#include "collect/agg.h"
 #include "collect/events.h"
 
 struct bpf_object;

@@ -10,8 +10,8 @@
 
 #include "base/heap.h"
 #include "base/log.h"
-#include "base/text.h"
 #include "base/loop.h"
+#include "base/text.h"
 #include "collect/events.h"
 
 #define EVENTS_MAX_SOURCES 8

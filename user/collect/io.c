@@ -16,12 +16,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "base/log.h"
-#include "collect/collector.h"
-#include "collect/tasks.h"
-#include "base/prom.h"
 #include "base/hist.h"
+#include "base/log.h"
+#include "base/prom.h"
+#include "collect/collector.h"
 #include "collect/io_dev.h"
+#include "collect/tasks.h"
 #include "io.skel.h"
 
 _Static_assert(sizeof(struct fog_io_dev) % 8 == 0, "fog_io_dev is not 8-byte sized");

@@ -26,8 +26,8 @@
 #include "base/log.h"
 #include "base/sort.h"
 #include "collect/collector.h"
-#include "collect/tasks.h"
 #include "collect/mem.h"
+#include "collect/tasks.h"
 #include "mem.skel.h"
 
 _Static_assert(sizeof(struct fog_mem_stats) % 8 == 0, "fog_mem_stats is not 8-byte sized");

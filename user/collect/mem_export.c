@@ -2,9 +2,9 @@
 /* The mem collector's figures for the API (JSON) and for /metrics. */
 #include <stdio.h>
 
+#include "base/prom.h"
 #include "collect/collector.h"
 #include "collect/mem.h"
-#include "base/prom.h"
 
 static bool both_attached(const struct fog_mem *m, enum mem_prog a, enum mem_prog b)
 {

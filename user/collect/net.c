@@ -17,9 +17,9 @@
 #include <bpf/libbpf.h>
 
 #include "base/log.h"
+#include "base/prom.h"
 #include "base/text.h"
 #include "collect/collector.h"
-#include "base/prom.h"
 #include "collect/net_stats.h"
 #include "net.skel.h"
 

@@ -14,12 +14,12 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "base/hist.h"
 #include "base/log.h"
+#include "base/prom.h"
 #include "base/sort.h"
 #include "collect/collector.h"
-#include "base/hist.h"
 #include "collect/tasks.h"
-#include "base/prom.h"
 #include "fog/abi/sched.h"
 #include "sched.skel.h"
 

@@ -6,8 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/loop.h"
 #include "agent/privs.h"
+#include "base/loop.h"
 #include "collect/collector.h"
 #include "export/api.h"
 #include "export/http.h"

@@ -18,8 +18,8 @@
 
 #include "base/heap.h"
 #include "base/log.h"
-#include "base/text.h"
 #include "base/loop.h"
+#include "base/text.h"
 #include "export/http.h"
 
 #define HTTP_MAX_ROUTES 64

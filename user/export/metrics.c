@@ -7,12 +7,12 @@
 #include <bpf/libbpf.h>
 
 #include "base/heap.h"
+#include "base/prom.h"
 #include "base/sort.h"
 #include "collect/collector.h"
 #include "export/api.h"
 #include "export/http.h"
 #include "export/metrics.h"
-#include "base/prom.h"
 
 struct metrics_ctx {
 	struct fog_collect *collect;

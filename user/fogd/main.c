@@ -16,11 +16,10 @@
 #include <sys/stat.h>
 
 #include "agent/config.h"
+#include "agent/privs.h"
 #include "base/heap.h"
-#include "profile/symhelper.h"
 #include "base/log.h"
 #include "base/loop.h"
-#include "agent/privs.h"
 #include "collect/collector.h"
 #include "export/api.h"
 #include "export/http.h"
@@ -28,6 +27,7 @@
 #include "monitor/watch.h"
 #include "profile/continuous.h"
 #include "profile/server.h"
+#include "profile/symhelper.h"
 #include "sched/api.h"
 
 #define MAX_OVERRIDES 64
@@ -134,12 +134,177 @@ static void on_tick(void *ctx)
 	fog_http__run(a->http);
 }
 
+/*
+ * The parts fogd is made of, in start order (stopped in reverse). new() returns 0 or
+ * a negative errno (and has logged why); reconfigure() applies a reloaded
+ * configuration; free() may run after a failed or skipped new().
+ */
+struct part {
+	const char *name;
+	int (*new)(struct agent *a, const struct fog_config *cfg);
+	void (*reconfigure)(struct agent *a, const struct fog_config *cfg);
+	void (*free)(struct agent *a);
+};
+
+static int collect_new(struct agent *a, const struct fog_config *cfg)
+{
+	int running;
+
+	a->collect = fog_collect__new(cfg, a->loop);
+	if (!a->collect)
+		return -errno;
+	running = fog_collect__start(a->collect);
+	fog_info("%d of %u collectors running", running, a->collect->n_collectors);
+	return 0;
+}
+
+static void collect_reconfigure(struct agent *a, const struct fog_config *cfg)
+{
+	fog_collect__reconfigure(a->collect, cfg);
+}
+
+static void collect_free(struct agent *a)
+{
+	fog_collect__free(a->collect);
+}
+
+static int http_new(struct agent *a, const struct fog_config *cfg)
+{
+	struct fog_http_policy policy;
+	char err[FOG_CONFIG_ERR_LEN];
+
+	if (http_policy(cfg, &policy, err, sizeof(err))) /* checked with the configuration */
+		return -EINVAL;
+	a->http = fog_http__new(a->loop);
+	if (!a->http)
+		return -ENOMEM;
+	fog_http__set_policy(a->http, &policy);
+	/* /metrics and the collectors' families, first in its output */
+	return fog_metrics_register(a->http, a->collect);
+}
+
+static void http_reconfigure(struct agent *a, const struct fog_config *cfg)
+{
+	struct fog_http_policy policy;
+	char err[FOG_CONFIG_ERR_LEN];
+
+	if (!http_policy(cfg, &policy, err, sizeof(err)))
+		fog_http__set_policy(a->http, &policy);
+}
+
+static void http_free(struct agent *a)
+{
+	fog_http__free(a->http);
+}
+
+static int monitor_new(struct agent *a, const struct fog_config *cfg)
+{
+	int rc;
+
+	if (!cfg->monitor)
+		return 0;
+	a->watch = fog_watch__new(cfg, a->collect);
+	if (!a->watch)
+		return -EINVAL; /* fog_watch__new said why */
+	rc = fog_watch__register(a->watch, a->http);
+	return rc ? rc : fog_metrics_add(fog_watch__metrics, a->watch);
+}
+
+static void monitor_reconfigure(struct agent *a, const struct fog_config *cfg)
+{
+	if (a->watch)
+		fog_watch__reconfigure(a->watch, cfg);
+}
+
+static void monitor_free(struct agent *a)
+{
+	fog_watch__free(a->watch);
+}
+
+static int profiler_new(struct agent *a, const struct fog_config *cfg)
+{
+	a->prof = fog_profiler__new(a->http, a->collect);
+	return a->prof ? fog_metrics_add(fog_helper_metrics, NULL) : -errno;
+}
+
+static void profiler_free(struct agent *a)
+{
+	fog_profiler__free(a->prof);
+}
+
+static int continuous_new(struct agent *a, const struct fog_config *cfg)
+{
+	a->cont = fog_prof_continuous__new(a->http, a->loop, cfg);
+	return a->cont ? 0 : -errno;
+}
+
+static void continuous_reconfigure(struct agent *a, const struct fog_config *cfg)
+{
+	fog_prof_continuous__reconfigure(a->cont, cfg);
+}
+
+static void continuous_free(struct agent *a)
+{
+	fog_prof_continuous__free(a->cont);
+}
+
+static int sched_new(struct agent *a, const struct fog_config *cfg)
+{
+	a->sched = fog_sched_agent__new(a->http, a->collect, a->loop, cfg);
+	return a->sched ? 0 : -errno;
+}
+
+static void sched_free(struct agent *a)
+{
+	fog_sched_agent__free(a->sched);
+}
+
+static int api_new(struct agent *a, const struct fog_config *cfg)
+{
+	int rc = fog_api_register(a->http, a->collect);
+
+	return rc ? rc : fog_metrics_add(fog_heap_metrics, NULL);
+}
+
+static const struct part parts[] = {
+	{ "collectors", collect_new, collect_reconfigure, collect_free },
+	{ "HTTP server and /metrics", http_new, http_reconfigure, http_free },
+	{ "monitor", monitor_new, monitor_reconfigure, monitor_free },
+	{ "profiler", profiler_new, NULL, profiler_free },
+	{ "continuous profiler", continuous_new, continuous_reconfigure, continuous_free },
+	{ "placement", sched_new, NULL, sched_free },
+	{ "API", api_new, NULL, NULL },
+};
+#define N_PARTS (sizeof(parts) / sizeof(parts[0]))
+
+/* Starts every part in order; on a failure, how many started (to stop) in *started. */
+static int parts_new(struct agent *a, const struct fog_config *cfg, size_t *started)
+{
+	for (*started = 0; *started < N_PARTS; (*started)++) {
+		const struct part *p = &parts[*started];
+		int rc = p->new(a, cfg);
+
+		if (rc) {
+			fog_warnx("cannot set up the %s: %s", p->name, strerror(-rc));
+			(*started)++; /* its free() undoes what it did */
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void parts_free(struct agent *a, size_t started)
+{
+	while (started--)
+		if (parts[started].free)
+			parts[started].free(a);
+}
+
 static void reload(struct agent *a)
 {
 	struct fog_config *next = &a->cfgs[!a->cur];
 	const struct fog_config *cur = &a->cfgs[a->cur];
 	char err[FOG_CONFIG_ERR_LEN];
-	struct fog_http_policy policy;
 
 	if (build_config(a, next, err, sizeof(err))) {
 		fog_warnx("reload failed, keeping the running configuration: %s", err);
@@ -154,12 +319,9 @@ static void reload(struct agent *a)
 	memcpy(next->pin_path, cur->pin_path, sizeof(next->pin_path));
 	a->cur = !a->cur;
 	apply_log_level(next, false);
-	if (!http_policy(next, &policy, err, sizeof(err)))
-		fog_http__set_policy(a->http, &policy);
-	fog_collect__reconfigure(a->collect, next);
-	if (a->watch)
-		fog_watch__reconfigure(a->watch, next);
-	fog_prof_continuous__reconfigure(a->cont, next);
+	for (size_t i = 0; i < N_PARTS; i++)
+		if (parts[i].reconfigure)
+			parts[i].reconfigure(a, next);
 	if (next->tick_ms != cur->tick_ms)
 		fog_loop__set_timer(a->loop, a->tick_timer, next->tick_ms);
 	fog_info("configuration reloaded from %s", a->config_path ? a->config_path :
@@ -195,7 +357,8 @@ static int make_socket_dir(const char *sock)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Reads the command line into a; returns -1 to go on, else the exit status. */
+static int parse_args(struct agent *a, int argc, char **argv, bool *check, bool *verbose)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -206,43 +369,23 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct agent a = { .tick_timer = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
-	char err[FOG_CONFIG_ERR_LEN];
-	sigset_t block, waitmask;
-	bool check = false, verbose = false;
-	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	struct fog_config *cfg;
-	struct fog_http_policy policy;
-	int opt, rc, running;
+	int opt;
 
-	/* fogd run again by itself as its symbol helper (helper.c): nothing else here */
-	if (argc == 2 && !strcmp(argv[1], FOG_HELPER_ARG))
-		fog_helper_main(3);
-	/*
-	 * Large buffers (kernel BTF read while the collectors load, ELF copies,
-	 * renders) are mapped on their own and given back when freed: glibc would
-	 * otherwise raise its mmap threshold after the first such free and keep
-	 * them in the heap, where what is freed stays resident (idle RSS 20 MiB,
-	 * 15 MiB with this)
-	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 	while ((opt = getopt_long(argc, argv, "c:o:nvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			a.config_path = optarg;
+			a->config_path = optarg;
 			break;
 		case 'o':
-			if (a.n_overrides == MAX_OVERRIDES)
+			if (a->n_overrides == MAX_OVERRIDES)
 				fog_fatalx("more than %d -o settings", MAX_OVERRIDES);
-			a.overrides[a.n_overrides++] = optarg;
+			a->overrides[a->n_overrides++] = optarg;
 			break;
 		case 'n':
-			check = true;
+			*check = true;
 			break;
 		case 'v':
-			verbose = true;
+			*verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -260,18 +403,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cfg = &a.cfgs[0];
-	if (build_config(&a, cfg, err, sizeof(err)))
-		fog_fatalx("bad configuration: %s", err);
-	if (http_policy(cfg, &policy, err, sizeof(err)))
-		fog_fatalx("bad configuration: %s", err);
-	if (check) {
-		printf("; configuration ok: %s\n", a.config_path ? a.config_path : "built-in defaults");
-		fog_config_write(cfg, stdout);
-		return 0;
-	}
-	apply_log_level(cfg, verbose);
-	fog_log_route_libbpf();
+	return -1;
+}
+
+/* What needs root before anything loads: capabilities, the symbol helper, mounts, pins. */
+static void prepare_host(const struct fog_config *cfg)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	char err[FOG_CONFIG_ERR_LEN];
 
 	if (fog_privs_check(err, sizeof(err)))
 		fog_fatalx("missing capabilities: %s; run fogd as root", err);
@@ -293,20 +432,105 @@ int main(int argc, char **argv)
 	if (make_socket_dir(cfg->socket_path))
 		fog_fatalx("cannot create the folder of socket %s: %s", cfg->socket_path,
 			   strerror(errno));
+}
 
-	/* signals are delivered only inside epoll_pwait: flags are then checked */
+/* Signals are delivered only inside epoll_pwait (waitmask): flags are then checked. */
+static void block_signals(sigset_t *waitmask)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t block;
+
 	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGHUP);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&block, sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigdelset(waitmask, sigs[i]);
+		sigaction(sigs[i], &sa, NULL);
+	}
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The Unix socket, the TCP listener when [http] listen is on, and the tick timer. */
+static int serve(struct agent *a, const struct fog_config *cfg)
+{
+	struct fog_http_policy policy;
+	char err[FOG_CONFIG_ERR_LEN];
+	int rc;
+
+	http_policy(cfg, &policy, err, sizeof(err)); /* checked with the configuration */
+	rc = fog_http__listen_unix(a->http, cfg->socket_path, policy.have_group ? 0660 : 0600,
+				   policy.have_group ? (int)policy.group : -1);
+	if (rc) {
+		fog_warnx("cannot serve the API on %s: %s", cfg->socket_path, strerror(-rc));
+		return rc;
+	}
+	fog_info("serving the API on %s to root%s%s", cfg->socket_path,
+		 policy.have_group ? " and group " : "", policy.have_group ? cfg->socket_group : "");
+	if (strcmp(cfg->http_listen, "off")) {
+		char host[64];
+		unsigned int port;
+
+		/* the form was checked with the configuration */
+		fog_config_parse_listen(cfg->http_listen, host, sizeof(host), &port, err,
+					sizeof(err));
+		rc = fog_http__listen_tcp(a->http, host, port);
+		if (rc) {
+			fog_warnx("cannot listen on %s: %s", cfg->http_listen, strerror(-rc));
+			return rc;
+		}
+		fog_info("serving /metrics%s%s on http://%s", cfg->tcp_api ? ", the API's reads" : "",
+			 cfg->tcp_pprof ? ", profiles and pprof" : "", cfg->http_listen);
+	}
+	a->tick_timer = fog_loop__add_timer(a->loop, "tick", cfg->tick_ms, on_tick, a);
+	if (a->tick_timer < 0) {
+		fog_warnx("cannot create the tick timer: %s", strerror(-a->tick_timer));
+		return a->tick_timer;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent a = { .tick_timer = -1 };
+	char err[FOG_CONFIG_ERR_LEN];
+	bool check = false, verbose = false;
+	struct fog_http_policy policy;
+	struct fog_config *cfg;
+	sigset_t waitmask;
+	size_t started = 0;
+	int rc;
+
+	/* fogd run again by itself as its symbol helper (symhelper.c): nothing else here */
+	if (argc == 2 && !strcmp(argv[1], FOG_HELPER_ARG))
+		fog_helper_main(3);
+	/*
+	 * Large buffers (kernel BTF read while the collectors load, ELF copies,
+	 * renders) are mapped on their own and given back when freed: glibc would
+	 * otherwise raise its mmap threshold after the first such free and keep
+	 * them in the heap, where what is freed stays resident (idle RSS 20 MiB,
+	 * 15 MiB with this)
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+	rc = parse_args(&a, argc, argv, &check, &verbose);
+	if (rc >= 0)
+		return rc;
+	cfg = &a.cfgs[0];
+	if (build_config(&a, cfg, err, sizeof(err)))
+		fog_fatalx("bad configuration: %s", err);
+	if (http_policy(cfg, &policy, err, sizeof(err)))
+		fog_fatalx("bad configuration: %s", err);
+	if (check) {
+		printf("; configuration ok: %s\n", a.config_path ? a.config_path : "built-in defaults");
+		fog_config_write(cfg, stdout);
+		return 0;
+	}
+	apply_log_level(cfg, verbose);
+	fog_log_route_libbpf();
+	prepare_host(cfg);
+	block_signals(&waitmask);
 
 	/* fogd's own tables and response buffers live on libfog's arena and pool */
 	rc = fog_heap_init();
@@ -318,91 +542,21 @@ int main(int argc, char **argv)
 	rc = fog_heap_watch(a.loop);
 	if (rc)
 		fog_warnx("memory pressure is not watched: %s", strerror(-rc));
-	a.collect = fog_collect__new(cfg, a.loop);
-	if (!a.collect)
-		fog_fatalx("cannot set up collection: %s", strerror(errno));
-	running = fog_collect__start(a.collect);
-	fog_info("%d of %u collectors running", running, a.collect->n_collectors);
-
-	a.http = fog_http__new(a.loop);
-	if (!a.http)
-		fog_fatalx("out of memory");
-	fog_http__set_policy(a.http, &policy);
-	if (cfg->monitor) {
-		a.watch = fog_watch__new(cfg, a.collect);
-		if (!a.watch)
-			fog_fatalx("cannot set up the monitor (see above)");
-	}
-	rc = fog_metrics_register(a.http, a.collect);
-	if (!rc) {
-		a.prof = fog_profiler__new(a.http, a.collect);
-		rc = a.prof ? 0 : -errno;
-	}
-	if (!rc) {
-		a.cont = fog_prof_continuous__new(a.http, a.loop, cfg);
-		rc = a.cont ? 0 : -errno;
-	}
-	if (!rc) {
-		a.sched = fog_sched_agent__new(a.http, a.collect, a.loop, cfg);
-		rc = a.sched ? 0 : -errno;
-	}
+	rc = parts_new(&a, cfg, &started);
 	if (!rc)
-		rc = fog_api_register(a.http, a.collect);
-	if (!rc && a.watch)
-		rc = fog_watch__register(a.watch, a.http);
-	if (!rc && a.watch)
-		rc = fog_metrics_add(fog_watch__metrics, a.watch);
-	if (!rc)
-		rc = fog_metrics_add(fog_heap_metrics, NULL);
-	if (!rc)
-		rc = fog_metrics_add(fog_helper_metrics, NULL);
-	if (!rc)
-		rc = fog_http__listen_unix(a.http, cfg->socket_path, policy.have_group ? 0660 : 0600,
-					   policy.have_group ? (int)policy.group : -1);
-	if (rc) {
-		fog_warnx("cannot serve the API on %s: %s", cfg->socket_path, strerror(-rc));
-		goto out;
-	}
-	fog_info("serving the API on %s to root%s%s", cfg->socket_path,
-		 policy.have_group ? " and group " : "", policy.have_group ? cfg->socket_group : "");
-	if (strcmp(cfg->http_listen, "off")) {
-		char host[64];
-		unsigned int port;
-
-		/* the form was checked with the configuration */
-		fog_config_parse_listen(cfg->http_listen, host, sizeof(host), &port, err,
-					sizeof(err));
-		rc = fog_http__listen_tcp(a.http, host, port);
-		if (rc) {
-			fog_warnx("cannot listen on %s: %s", cfg->http_listen, strerror(-rc));
-			goto out;
-		}
-		fog_info("serving /metrics%s%s on http://%s", cfg->tcp_api ? ", the API's reads" : "",
-			 cfg->tcp_pprof ? ", profiles and pprof" : "", cfg->http_listen);
-	}
-	a.tick_timer = fog_loop__add_timer(a.loop, "tick", cfg->tick_ms, on_tick, &a);
-	if (a.tick_timer < 0) {
-		rc = a.tick_timer;
-		fog_warnx("cannot create the tick timer: %s", strerror(-rc));
-		goto out;
-	}
+		rc = serve(&a, cfg);
 	/* privileged set-up is done: keep only what reloads and profiles need */
-	rc = fog_privs_drop();
-	if (rc)
-		goto out;
-	fog_loop__set_pre(a.loop, before_wait, &a);
-	fog_collect__tick(a.collect); /* a first reading, so rates start at the next tick */
-	rc = fog_loop__run(a.loop, &waitmask);
-	if (rc)
-		fog_warnx("event loop failed: %s", strerror(-rc));
-	fog_info("stopping: detaching programs and removing pins");
-out:
-	fog_prof_continuous__free(a.cont);
-	fog_profiler__free(a.prof);
-	fog_sched_agent__free(a.sched);
-	fog_http__free(a.http);
-	fog_watch__free(a.watch);
-	fog_collect__free(a.collect);
+	if (!rc)
+		rc = fog_privs_drop();
+	if (!rc) {
+		fog_loop__set_pre(a.loop, before_wait, &a);
+		fog_collect__tick(a.collect); /* a first reading, so rates start at the next tick */
+		rc = fog_loop__run(a.loop, &waitmask);
+		if (rc)
+			fog_warnx("event loop failed: %s", strerror(-rc));
+		fog_info("stopping: detaching programs and removing pins");
+	}
+	parts_free(&a, started);
 	fog_helper_shutdown();
 	fog_pins_cleanup(a.cfgs[a.cur].pin_path);
 	fog_heap_fini(); /* takes its pressure fd out of the loop: before the loop goes */

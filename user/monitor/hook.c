@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "base/log.h"
 #include "base/child.h"
+#include "base/log.h"
 #include "monitor/clock.h"
 #include "monitor/hook.h"
 

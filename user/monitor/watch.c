@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include "agent/config.h"
-#include "base/log.h"
 #include "base/child.h"
+#include "base/log.h"
+#include "base/prom.h"
 #include "base/text.h"
 #include "collect/collector.h"
 #include "export/http.h"
-#include "base/prom.h"
 #include "fog/monitor.h"
 #include "monitor/json.h"
 #include "monitor/watch.h"

@@ -11,9 +11,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "profile/capture.h"
 #include "offcpu.skel.h"
 #include "profile.skel.h"
+#include "profile/capture.h"
 
 _Static_assert(sizeof(struct fog_prof_key) == 16, "fog_prof_key layout");
 _Static_assert(sizeof(struct fog_prof_val) == 24, "fog_prof_val layout");

@@ -21,12 +21,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "profile/symhelper.h"
-#include "base/log.h"
 #include "base/child.h"
-#include "base/safe_open.h"
+#include "base/log.h"
 #include "base/prom.h"
+#include "base/safe_open.h"
 #include "profile/elfsym.h"
+#include "profile/symhelper.h"
 
 #define HELPER_MAGIC 0x46474850u	/* "PHGF" */
 #define OP_SYMBOLS 1u

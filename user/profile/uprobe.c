@@ -20,13 +20,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fog/abi/memprobe.h"
 #include "base/safe_open.h"
+#include "fog/abi/memprobe.h"
+#include "memprobe.skel.h"
 #include "profile/alloc.h"
 #include "profile/elfsym.h"
 #include "profile/symbolize.h"
 #include "profile/uprobe.h"
-#include "memprobe.skel.h"
 
 _Static_assert(sizeof(struct fog_memprobe_event) == 40, "fog_memprobe_event layout");
 _Static_assert(FOG_MEMPROBE_DEPTH <= FOG_ALLOC_DEPTH, "stack depth beyond the sampler's");

@@ -57,8 +57,8 @@
 #include <sys/wait.h>
 #include <sys/types.h>
 
-#include "base/log.h"
 #include "base/child.h"
+#include "base/log.h"
 #include "fog/pool.h"
 #include "sched/sched_int.h"
 
