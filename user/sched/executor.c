@@ -60,162 +60,7 @@
 #include "base/child.h"
 #include "base/log.h"
 #include "fog/pool.h"
-#include "sched/sched_int.h"
-
-#define CG_ROOT "/sys/fs/cgroup"
-#define MAX_RUN 1024
-#define CFS_PERIOD_US 100000
-#define OWN_LEN 1024	/* a cgroup path of fogd's own */
-#define BASE_LEN (OWN_LEN + 128)	/* hierarchy + own path + group */
-#define CG_LEN (BASE_LEN + FOG_SCHED_ID_LEN + 2)
-#define DRAIN_TRIES 100	/* reap passes a non-empty cgroup of an ended task is retried */
-
-/* A task's cgroup folders, one per hierarchy; v2 uses CG_MEM only. */
-enum { CG_MEM, CG_CPU, CG_PIDS, CG_FRZ, CG_N };
-
-static const char *const cg_hier[CG_N] = { "memory", "cpu", "pids", "freezer" };
-
-struct child {
-	char id[FOG_SCHED_ID_LEN];
-	pid_t pid;
-	int pidfd;
-	char cg[CG_N][CG_LEN];	/* v1 folders, or v2's in cg[CG_MEM]; "" none */
-	bool killed;		/* cancelled: report nothing more */
-};
-
-/* An ended task whose cgroup still held processes: killed again and removed later. */
-struct drain {
-	char id[FOG_SCHED_ID_LEN];
-	char cg[CG_N][CG_LEN];
-	unsigned int tries;
-};
-
-/* What a runner is sent: one message on its SOCK_SEQPACKET socketpair. */
-struct runner_msg {
-	char command[FOG_SCHED_CMD_LEN];
-};
-
-/* A pre-forked runner, as the pool holds it. */
-struct runner {
-	pid_t pid;
-	int pidfd;
-	int sock;	/* fogd's end of the socketpair */
-	bool launched;	/* it took a task: it is that task now, not the pool's to end */
-};
-
-struct fog_executor {
-	struct fog_sched *s;
-	int version;	/* 1, 2, or 0: no limits can be applied */
-	char base[CG_N][BASE_LEN];	/* <hierarchy>/<own path>/<group>; "" none */
-	bool v2_pids;	/* v2: the pids controller is enabled too */
-	struct child run[MAX_RUN];
-	unsigned int n_run;
-	struct drain drain[MAX_RUN];
-	unsigned int n_drain;
-	uid_t uid;	/* the task user's, and the task group's gid */
-	gid_t gid;
-	char user_err[320];	/* why no task can run (the task user is missing); "" none */
-	unsigned int pids_max;
-	double default_cpu;	/* limits of a task that asks for none */
-	__u64 default_mem_mb;
-	struct fog_pool *runners;
-	unsigned int n_runners;	/* the pool's size: runners kept waiting */
-	struct runner *live[FOG_EXEC_MAX_RUNNERS * 2];	/* runners the pool has made */
-	unsigned int n_live;
-};
-
-static int write_str(const char *dir, const char *file, const char *val)
-{
-	char path[CG_LEN + 64];
-	int fd, err = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int read_str(const char *dir, const char *file, char *buf, size_t len)
-{
-	char path[CG_LEN + 64];
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* The path of this process's cgroup in a v1 hierarchy with controller ctl, or v2 (ctl ""). */
-static int own_cgroup(const char *ctl, char *out, size_t len)
-{
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[OWN_LEN + 64];
-	int rc = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
-		if (*ctl) {
-			/* the controller list, e.g. "cpu,cpuacct" */
-			char *list = c1 + 1, *tok, *save;
-
-			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-				if (!strcmp(tok, ctl))
-					break;
-			if (!tok)
-				continue;
-		} else if (c1[1] != '\0') {
-			continue;
-		}
-		snprintf(out, len, "%s", strcmp(c2 + 1, "/") ? c2 + 1 : "");
-		rc = 0;
-		break;
-	}
-	fclose(f);
-	return rc;
-}
-
-static bool v2_usable(char *base, size_t len, const char *group, bool *pids)
-{
-	static const char *const roots[] = { CG_ROOT, CG_ROOT "/unified" };
-	char own[OWN_LEN], dir[OWN_LEN + 32], ctl[512];
-
-	if (own_cgroup("", own, sizeof(own)))
-		return false;
-	for (size_t i = 0; i < 2; i++) {
-		snprintf(dir, sizeof(dir), "%s%s", roots[i], own);
-		if (read_str(dir, "cgroup.controllers", ctl, sizeof(ctl)))
-			continue;
-		if (!strstr(ctl, "memory") || !strstr(ctl, "cpu"))
-			continue;
-		if (snprintf(base, len, "%s/%.64s", dir, group) >= (int)len)
-			return false;
-		*pids = strstr(ctl, "pids") != NULL;
-		return true;
-	}
-	return false;
-}
+#include "sched/executor_int.h"
 
 /* ---- the pre-forked runners ---- */
 
@@ -372,23 +217,6 @@ static void sweep_runners(struct fog_executor *x)
 	fog_pool__reap(x->runners, 0);
 }
 
-/* Moves pid into every cgroup folder of the task (fogd does it: the runner is unprivileged). */
-static int join_cgroups(const struct child *c, pid_t pid)
-{
-	char pid_s[32];
-	int err;
-
-	snprintf(pid_s, sizeof(pid_s), "%d", pid);
-	for (int i = 0; i < CG_N; i++) {
-		if (!c->cg[i][0])
-			continue;
-		err = write_str(c->cg[i], "cgroup.procs", pid_s);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 /* Moves an idle runner into the task's cgroups, then hands it the command; its pid runs the task. */
 static int launch(struct fog_executor *x, struct child *c, const char *command)
 {
@@ -406,7 +234,7 @@ static int launch(struct fog_executor *x, struct child *c, const char *command)
 			err = -errno;
 			break;
 		}
-		err = join_cgroups(c, r->pid);
+		err = fog_cg_join(c, r->pid);
 		if (err) {
 			fog_pool__invalidate(x->runners, r);
 			if (err == -ESRCH)
@@ -460,24 +288,6 @@ static void on_done(struct fog_sched *s, const struct fog_task_info *t, void *ct
 	/* only ends decided by the engine: exits are reported by the reaper */
 	if (t->state == FOG_TASK_CANCELLED || t->state == FOG_TASK_TIMED_OUT)
 		fog_executor__kill(ctx, t->spec.id);
-}
-
-/* The v1 hierarchy of controller ctl, at name's folder beneath fogd's own; false if absent. */
-static bool v1_base(const char *ctl, const char *probe, const char *group, char *out, size_t len)
-{
-	char own[OWN_LEN], path[OWN_LEN + 64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), CG_ROOT "/%s/%s", ctl, probe);
-	if (stat(path, &st) || own_cgroup(ctl, own, sizeof(own)))
-		return false;
-	return snprintf(out, len, CG_ROOT "/%s%s/%.64s", ctl, own, group) < (int)len;
-}
-
-/* The controllers a v2 task folder's parent hands down. */
-static const char *v2_controllers(const struct fog_executor *x)
-{
-	return x->v2_pids ? "+memory +cpu +pids" : "+memory +cpu";
 }
 
 /* The task user and group: looked up once; missing, tasks fail with this reason. */
@@ -540,15 +350,15 @@ struct fog_executor *fog_executor__new_opts(struct fog_sched *s,
 		errno = err;
 		return NULL;
 	}
-	if (v1_base("memory", "memory.limit_in_bytes", group, x->base[CG_MEM], BASE_LEN)) {
+	if (fog_cg_v1_base("memory", "memory.limit_in_bytes", group, x->base[CG_MEM], BASE_LEN)) {
 		x->version = 1;
-		if (!v1_base("cpu", "cpu.cfs_quota_us", group, x->base[CG_CPU], BASE_LEN))
+		if (!fog_cg_v1_base("cpu", "cpu.cfs_quota_us", group, x->base[CG_CPU], BASE_LEN))
 			x->base[CG_CPU][0] = '\0';
-		if (!v1_base("pids", "cgroup.procs", group, x->base[CG_PIDS], BASE_LEN))
+		if (!fog_cg_v1_base("pids", "cgroup.procs", group, x->base[CG_PIDS], BASE_LEN))
 			x->base[CG_PIDS][0] = '\0';
-		if (!v1_base("freezer", "cgroup.procs", group, x->base[CG_FRZ], BASE_LEN))
+		if (!fog_cg_v1_base("freezer", "cgroup.procs", group, x->base[CG_FRZ], BASE_LEN))
 			x->base[CG_FRZ][0] = '\0';
-	} else if (v2_usable(x->base[CG_MEM], BASE_LEN, group, &x->v2_pids)) {
+	} else if (fog_cg_v2_usable(x->base[CG_MEM], BASE_LEN, group, &x->v2_pids)) {
 		x->version = 2;
 	}
 	if (x->version && mkdir(x->base[CG_MEM], 0755) && errno != EEXIST) {
@@ -566,7 +376,7 @@ struct fog_executor *fog_executor__new_opts(struct fog_sched *s,
 	for (int i = CG_CPU; x->version != 1 && i < CG_N; i++)
 		x->base[i][0] = '\0';
 	if (x->version == 2)	/* let children use the controllers */
-		write_str(x->base[CG_MEM], "cgroup.subtree_control", v2_controllers(x));
+		fog_cg_write(x->base[CG_MEM], "cgroup.subtree_control", fog_cg_v2_controllers(x));
 	if (x->version && !x->base[CG_PIDS][0] && !x->v2_pids)
 		fog_warnx("executor: no pids controller (v1 or v2): a task's processes are not "
 			  "limited in number");
@@ -604,176 +414,6 @@ const char *fog_executor__user_error(const struct fog_executor *x)
 	return x->user_err[0] ? x->user_err : NULL;
 }
 
-/* Folder name for a task id: anything but [A-Za-z0-9._-] becomes '_'. */
-static void cg_name(const char *id, char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; id[i] && i + 1 < len; i++) {
-		char c = id[i];
-
-		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-					 c == '-' || c == '_' || (c == '.' && i) ? c : '_';
-	}
-	out[i] = '\0';
-}
-
-/*
- * Creates a task's folder dir beneath base, and base again first when it has
- * gone (another fogd's exit or an operator removed it): tasks go on running.
- * Mode 0755, owned by root: the task user can neither make sub-cgroups there
- * nor write a limit or cgroup.procs.
- */
-static int mkdir_task(struct fog_executor *x, const char *dir, const char *base)
-{
-	if (!mkdir(dir, 0755) || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT || (mkdir(base, 0755) && errno != EEXIST))
-		return -errno;
-	fog_warnx("executor: %s had gone: created it again", base);
-	if (x->version == 2)
-		write_str(base, "cgroup.subtree_control", v2_controllers(x));
-	return mkdir(dir, 0755) && errno != EEXIST ? -errno : 0;
-}
-
-static int make_cgroups(struct fog_executor *x, struct child *c, const struct fog_task_info *t)
-{
-	char name[FOG_SCHED_ID_LEN], val[64];
-	__u64 mem_mb = t->spec.memory_mb ?: x->default_mem_mb;
-	unsigned long long bytes = (unsigned long long)mem_mb << 20;
-	double cores = t->spec.cpu_cores > 0 ? t->spec.cpu_cores : x->default_cpu;
-	long quota = (long)(cores * CFS_PERIOD_US);
-	int err;
-
-	if (!x->version)
-		return 0;
-	if (quota < 1000)
-		quota = 1000;
-	cg_name(t->spec.id, name, sizeof(name));
-	for (int i = 0; i < CG_N; i++) {
-		if (!x->base[i][0])
-			continue;
-		snprintf(c->cg[i], sizeof(c->cg[i]), "%s/%s", x->base[i], name);
-		err = mkdir_task(x, c->cg[i], x->base[i]);
-		if (err) {
-			c->cg[i][0] = '\0';
-			return err;
-		}
-	}
-	snprintf(val, sizeof(val), "%llu", bytes);
-	if (x->version == 2) {
-		err = write_str(c->cg[CG_MEM], "memory.max", val);
-		if (err)
-			return err;
-		write_str(c->cg[CG_MEM], "memory.swap.max", "0");
-		snprintf(val, sizeof(val), "%ld %d", quota, CFS_PERIOD_US);
-		err = write_str(c->cg[CG_MEM], "cpu.max", val);
-		if (err)
-			return err;
-		snprintf(val, sizeof(val), "%u", x->pids_max);
-		return x->v2_pids ? write_str(c->cg[CG_MEM], "pids.max", val) : 0;
-	}
-	err = write_str(c->cg[CG_MEM], "memory.limit_in_bytes", val);
-	if (err)
-		return err;
-	/* with swap accounting, the same limit for memory + swap */
-	write_str(c->cg[CG_MEM], "memory.memsw.limit_in_bytes", val);
-	if (c->cg[CG_CPU][0]) {
-		snprintf(val, sizeof(val), "%d", CFS_PERIOD_US);
-		write_str(c->cg[CG_CPU], "cpu.cfs_period_us", val);
-		snprintf(val, sizeof(val), "%ld", quota);
-		err = write_str(c->cg[CG_CPU], "cpu.cfs_quota_us", val);
-		if (err)
-			return err;
-	}
-	if (c->cg[CG_PIDS][0]) {
-		snprintf(val, sizeof(val), "%u", x->pids_max);
-		return write_str(c->cg[CG_PIDS], "pids.max", val);
-	}
-	return 0;
-}
-
-/* SIGKILL to every pid listed in dir/cgroup.procs; how many were listed. */
-static unsigned int kill_members(const char *dir)
-{
-	char path[CG_LEN + 32], buf[4096];
-	unsigned int n = 0;
-	long pid = -1;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	/* a number may span two reads: the digits carry over */
-	while ((len = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < len; i++) {
-			if (buf[i] >= '0' && buf[i] <= '9') {
-				pid = (pid < 0 ? 0 : pid * 10) + (buf[i] - '0');
-				continue;
-			}
-			if (pid > 0) {
-				kill((pid_t)pid, SIGKILL);
-				n++;
-			}
-			pid = -1;
-		}
-	}
-	if (pid > 0) {
-		kill((pid_t)pid, SIGKILL);
-		n++;
-	}
-	close(fd);
-	return n;
-}
-
-/*
- * Kills every process in the task's cgroups, at once: v2's cgroup.kill; on
- * v1 the freezer folder is frozen first (a frozen process cannot fork while
- * its siblings are killed; SIGKILL takes effect at the thaw), else members
- * are killed as listed, and a child forked meanwhile is left to the next try.
- */
-static void cg_kill(const struct fog_executor *x, char cg[CG_N][CG_LEN])
-{
-	bool frozen = false;
-
-	if (x->version == 2 && cg[CG_MEM][0] && !write_str(cg[CG_MEM], "cgroup.kill", "1"))
-		return;
-	if (cg[CG_FRZ][0])
-		frozen = !write_str(cg[CG_FRZ], "freezer.state", "FROZEN");
-	for (int i = 0; i < CG_N; i++)
-		if (cg[i][0])
-			kill_members(cg[i]);
-	if (frozen)
-		write_str(cg[CG_FRZ], "freezer.state", "THAWED");
-}
-
-/* Removes the task's folders that are empty; true when none is left. */
-static bool cg_remove(char cg[CG_N][CG_LEN])
-{
-	bool all = true;
-
-	for (int i = 0; i < CG_N; i++) {
-		if (!cg[i][0])
-			continue;
-		if (!rmdir(cg[i]) || errno == ENOENT)
-			cg[i][0] = '\0';
-		else
-			all = false;
-	}
-	return all;
-}
-
-static void remove_cgroups(struct child *c)
-{
-	for (int i = 0; i < CG_N; i++) {
-		if (c->cg[i][0] && rmdir(c->cg[i]) && errno != ENOENT)
-			fog_warn("executor: cannot remove %s", c->cg[i]);
-		c->cg[i][0] = '\0';
-	}
-}
-
 static struct child *find(struct fog_executor *x, const char *id)
 {
 	for (unsigned int i = 0; i < x->n_run; i++)
@@ -803,7 +443,7 @@ int fog_executor__start(struct fog_executor *x, const char *task_id)
 		fog_warnx("executor: task %s cannot run: %s", task_id, x->user_err);
 		goto fail;
 	}
-	err = make_cgroups(x, c, &t);
+	err = fog_cg_make(x, c, &t);
 	if (err) {
 		fog_warnx("executor: task %s: cannot set up its cgroup: %s", task_id, strerror(-err));
 		goto fail;
@@ -817,7 +457,7 @@ int fog_executor__start(struct fog_executor *x, const char *task_id)
 	fog_sched__task_started(x->s, task_id);
 	return 0;
 fail:
-	remove_cgroups(c);
+	fog_cg_remove_task(c);
 	fog_sched__task_started(x->s, task_id);
 	fog_sched__task_finished(x->s, task_id, FOG_TASK_FAILED, -1, false, 0, 0);
 	return err;
@@ -830,30 +470,10 @@ int fog_executor__kill(struct fog_executor *x, const char *task_id)
 	if (!c)
 		return -ENOENT;
 	c->killed = true;
-	cg_kill(x, c->cg);
+	fog_cg_kill(x, c->cg);
 	kill(-c->pid, SIGKILL);
 	kill(c->pid, SIGKILL);
 	return 0;
-}
-
-/* Peak memory (MiB) and whether the OOM killer struck, from the task's cgroup. */
-static void cg_outcome(const struct fog_executor *x, const struct child *c, double *peak_mb,
-		       bool *oom)
-{
-	char buf[4096], *p;
-	const char *mem = c->cg[CG_MEM];
-
-	*peak_mb = 0;
-	*oom = false;
-	if (!mem[0])
-		return;
-	if (!read_str(mem, x->version == 2 ? "memory.peak" : "memory.max_usage_in_bytes", buf,
-		      sizeof(buf)))
-		*peak_mb = (double)strtoull(buf, NULL, 10) / (1 << 20);
-	if (!read_str(mem, x->version == 2 ? "memory.events" : "memory.oom_control", buf,
-		      sizeof(buf)) &&
-	    (p = strstr(buf, "oom_kill ")))
-		*oom = strtoull(p + strlen("oom_kill "), NULL, 10) > 0;
 }
 
 static void reap_one(struct fog_executor *x, unsigned int i, int status, const struct rusage *ru)
@@ -864,7 +484,7 @@ static void reap_one(struct fog_executor *x, unsigned int i, int status, const s
 	double peak_mb;
 	bool oom;
 
-	cg_outcome(x, c, &peak_mb, &oom);
+	fog_cg_outcome(x, c, &peak_mb, &oom);
 	if (!c->killed) {
 		enum fog_task_state st = WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
 						 FOG_TASK_SUCCEEDED : FOG_TASK_FAILED;
@@ -874,8 +494,8 @@ static void reap_one(struct fog_executor *x, unsigned int i, int status, const s
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 	/* the task is over: so is everything it started */
-	cg_kill(x, c->cg);
-	if (!cg_remove(c->cg)) {
+	fog_cg_kill(x, c->cg);
+	if (!fog_cg_remove(c->cg)) {
 		/* dying members still hold it: later passes remove it, never waited for here */
 		struct drain *d = &x->drain[x->n_drain++];
 
@@ -892,8 +512,8 @@ static void drain_pass(struct fog_executor *x)
 	for (unsigned int i = 0; i < x->n_drain;) {
 		struct drain *d = &x->drain[i];
 
-		cg_kill(x, d->cg);
-		if (!cg_remove(d->cg) && ++d->tries < DRAIN_TRIES) {
+		fog_cg_kill(x, d->cg);
+		if (!fog_cg_remove(d->cg) && ++d->tries < DRAIN_TRIES) {
 			i++;
 			continue;
 		}
@@ -945,22 +565,6 @@ int fog_executor__reap(struct fog_executor *x, int timeout_ms)
 	return n;
 }
 
-/*
- * Removes an (empty) base folder at exit. Where fogd's own cgroup folder is
- * not writable but by capability (a v1 hierarchy's root is mode 0555), it
- * stays: the next start with the same name reuses it.
- */
-static void remove_base(const char *base)
-{
-	if (!rmdir(base) || errno == ENOENT)
-		return;
-	if (errno == EACCES || errno == EPERM)
-		fog_info("executor: %s stays (its parent is not writable without the "
-			 "capabilities fogd dropped); the next start reuses it", base);
-	else
-		fog_warn("executor: cannot remove %s", base);
-}
-
 void fog_executor__free(struct fog_executor *x)
 {
 	if (!x)
@@ -968,7 +572,7 @@ void fog_executor__free(struct fog_executor *x)
 	fog_sched__set_callbacks(x->s, NULL, NULL, NULL);
 	for (unsigned int i = 0; i < x->n_run; i++) {
 		x->run[i].killed = true;
-		cg_kill(x, x->run[i].cg);
+		fog_cg_kill(x, x->run[i].cg);
 		kill(-x->run[i].pid, SIGKILL);
 		kill(x->run[i].pid, SIGKILL);
 	}
@@ -988,6 +592,6 @@ void fog_executor__free(struct fog_executor *x)
 	fog_pool__free(x->runners);	/* ends the idle runners */
 	for (int i = 0; i < CG_N; i++)
 		if (x->base[i][0])
-			remove_base(x->base[i]);
+			fog_cg_remove_base(x->base[i]);
 	free(x);
 }
