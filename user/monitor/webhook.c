@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 
+#include "base/http_client.h"
 #include "base/log.h"
 #include "base/text.h"
 #include "monitor/clock.h"
@@ -36,8 +37,7 @@ struct fog_webhook {
 	/* owned by the worker */
 	CURL *curl;
 	struct curl_slist *headers;
-	char reply[REPLY_KEEP];
-	size_t reply_len;
+	struct fog_http_body reply;	/* the head of an error reply, for the log */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -100,19 +100,6 @@ static double uniform(struct fog_webhook *wh)
 	return (double)(wh->rng >> 11) / 9007199254740992.0;
 }
 
-static size_t keep_reply(char *data, size_t size, size_t n, void *arg)
-{
-	struct fog_webhook *wh = arg;
-	size_t len = size * n, room = sizeof(wh->reply) - 1 - wh->reply_len;
-
-	if (room) {
-		memcpy(wh->reply + wh->reply_len, data, len < room ? len : room);
-		wh->reply_len += len < room ? len : room;
-		wh->reply[wh->reply_len] = 0;
-	}
-	return len;
-}
-
 /* libcurl's progress callback: a non-zero return aborts the transfer. */
 static int abort_on_stop(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
@@ -138,8 +125,7 @@ static enum outcome deliver(struct fog_webhook *wh, const char *body, char *why,
 	long code = 0;
 	CURLcode rc;
 
-	wh->reply_len = 0;
-	wh->reply[0] = 0;
+	fog_http_body_reset(&wh->reply);
 	curl_easy_setopt(wh->curl, CURLOPT_URL, wh->url);
 	curl_easy_setopt(wh->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(wh->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
@@ -150,8 +136,8 @@ static enum outcome deliver(struct fog_webhook *wh, const char *body, char *why,
 	curl_easy_setopt(wh->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(wh->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(wh->curl, CURLOPT_USERAGENT, "fog-monitor/0.1");
-	curl_easy_setopt(wh->curl, CURLOPT_WRITEFUNCTION, keep_reply);
-	curl_easy_setopt(wh->curl, CURLOPT_WRITEDATA, wh);
+	curl_easy_setopt(wh->curl, CURLOPT_WRITEFUNCTION, fog_http_body_write);
+	curl_easy_setopt(wh->curl, CURLOPT_WRITEDATA, &wh->reply);
 	curl_easy_setopt(wh->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(wh->curl, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
 	curl_easy_setopt(wh->curl, CURLOPT_XFERINFODATA, wh);
@@ -165,11 +151,12 @@ static enum outcome deliver(struct fog_webhook *wh, const char *body, char *why,
 	curl_easy_getinfo(wh->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300)
 		return SENT;
-	for (char *p = wh->reply; *p; p++) {
+	for (char *p = wh->reply.p; p && *p; p++) {
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	}
-	snprintf(why, len, "HTTP %ld%s%s", code, wh->reply_len ? ": " : "", wh->reply);
+	snprintf(why, len, "HTTP %ld%s%s", code, wh->reply.len ? ": " : "",
+		 wh->reply.p ? wh->reply.p : "");
 	return code == 408 || code == 429 || code >= 500 ? RETRY : REJECTED;
 }
 
@@ -270,6 +257,7 @@ struct fog_webhook *fog_webhook__new(const char *url, const struct fog_webhook_o
 	snprintf(wh->name, sizeof(wh->name), "%s", opts->name ? opts->name : "webhook");
 	wh->opts.name = wh->name;
 	wh->url = strdup(url);
+	wh->reply = (struct fog_http_body){ .max = REPLY_KEEP - 1, .keep_head = true };
 	fog_url_redact(wh->shown, sizeof(wh->shown), url);
 	wh->queue = calloc(opts->queue_len, sizeof(*wh->queue));
 	wh->curl = curl_easy_init();
@@ -325,6 +313,7 @@ void fog_webhook__free(struct fog_webhook *wh)
 	pthread_mutex_destroy(&wh->lock);
 	curl_slist_free_all(wh->headers);
 	curl_easy_cleanup(wh->curl);
+	fog_http_body_reset(&wh->reply);
 	free(wh->queue);
 	free(wh->url);
 	free(wh);

@@ -23,6 +23,7 @@
 #include "sched/api_int.h"
 #include "sched/api_json.h"
 #include "sched/extender.h"
+#include "sched/extender_glue.h"
 
 #define TIMER_BUSY_MS 50	/* while tasks wait or run: how late a completion is seen */
 #define TIMER_IDLE_MS 1000

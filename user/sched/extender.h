@@ -19,8 +19,6 @@
 #include <stddef.h>
 #include <jansson.h>
 
-struct fog_http;
-struct fog_sched_extender;
 
 #define FOG_EXT_NODE_LEN 254	/* a Kubernetes node name (DNS subdomain) and its NUL */
 #define FOG_EXT_SCORE_MAX 10	/* upstream MaxExtenderPriority */
@@ -60,17 +58,7 @@ struct fog_ext_policy {
 	double mem_used;	/* 0.95 */
 };
 
-struct fog_sched_extender_opts {
-	const char *prometheus_url;	/* base URL; "" : every node is "no data" */
-	double timeout_s;		/* per query */
-	double max_age_s;
-	const char *node_label;		/* "instance": its ":port" is dropped */
-};
 
-/* Registers the two routes on h (every listener). NULL and errno on failure. */
-struct fog_sched_extender *fog_sched_extender__new(struct fog_http *h,
-						   const struct fog_sched_extender_opts *o);
-void fog_sched_extender__free(struct fog_sched_extender *e);
 
 /* ---- the pieces below are pure, for tests ---- */
 
