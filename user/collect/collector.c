@@ -25,14 +25,6 @@ static const struct fog_collector_ops *const collector_table[] = {
 
 #define N_COLLECTORS (sizeof(collector_table) / sizeof(collector_table[0]))
 
-__u64 fog_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 const char *fog_collector_state_name(enum fog_collector_state s)
 {
 	switch (s) {

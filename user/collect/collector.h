@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "agent/config.h"
+#include "base/clock.h"
 #include "base/cgroup.h"
 #include "collect/agg.h"
 #include "collect/events.h"
@@ -115,7 +116,6 @@ const char *fog_collect__cgroup_path(struct fog_collect *c, __u64 id);
 
 /* ---- helpers for collector implementations ---- */
 
-__u64 fog_now_ns(void);
 const char *fog_collector_state_name(enum fog_collector_state s);
 /* Formats c->error (printf style) and returns err, for `return fog_collector_fail(...)`. */
 int fog_collector_fail(struct fog_collector *c, int err, const char *fmt, ...)

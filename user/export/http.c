@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <microhttpd.h>
 
+#include "base/clock.h"
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -424,14 +425,6 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct fog_http_re
 	return ret;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 /*
  * A handler runs on fogd's loop: one that takes HTTP_SLOW_NS or more holds
  * every other answer, so it is logged by name (at most one line per
@@ -443,7 +436,7 @@ static void note_slow(struct fog_http *h, const char *method, const char *url, _
 
 	if (took < HTTP_SLOW_NS)
 		return;
-	now = mono_ns();
+	now = fog_now_ns();
 	if (h->slow_logged_ns && now - h->slow_logged_ns < HTTP_SLOW_LOG_NS)
 		return;
 	h->slow_logged_ns = now;
@@ -455,7 +448,7 @@ static void note_refused(struct refusals *r, const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
-	__u64 now = mono_ns();
+	__u64 now = fog_now_ns();
 
 	r->n++;
 	if (r->logged_ns && now - r->logged_ns < HTTP_REFUSED_LOG_NS)
@@ -620,9 +613,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		fog_http_error(&resp, 403, "%s %s is %s", method, url, fog_http_where_hint(r->where));
 		return send_resp(conn, &resp);
 	}
-	t0 = mono_ns();
+	t0 = fog_now_ns();
 	err = r->fn(&req, &resp, r->ctx);
-	note_slow(h, method, url, mono_ns() - t0);
+	note_slow(h, method, url, fog_now_ns() - t0);
 	if (err == FOG_HTTP_DEFERRED && p->suspended) {
 		MHD_suspend_connection(conn);
 		p->next_suspended = h->suspended;

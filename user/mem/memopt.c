@@ -19,20 +19,13 @@
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 
+#include "base/clock.h"
 #include "fog/arena.h"
 #include "fog/lazy.h"
 #include "mem/memopt_int.h"
 
 /* glibc refuses M_MMAP_THRESHOLD above HEAP_MAX_SIZE / 2: 32 MiB on 64-bit */
 #define MALLOC_MMAP_THRESHOLD_MAX (4l * 1024 * 1024 * (long)sizeof(long))
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int opts_fill(struct fog_memopt *m, const struct fog_memopt_opts *in)
 {
@@ -333,7 +326,7 @@ int fog_memopt__reclaim(struct fog_memopt *m, struct fog_reclaim_result *out)
 	struct fog_arena *arenas[MEMOPT_MAX_REG];
 	struct fog_lazy *lazies[MEMOPT_MAX_REG];
 	unsigned int ncbs = 0, narenas = 0, nlazies = 0;
-	uint64_t t0 = mono_ns(), before_trim;
+	uint64_t t0 = fog_now_ns(), before_trim;
 
 	r.rss_before = rss_bytes();
 	if (m) {
@@ -371,7 +364,7 @@ int fog_memopt__reclaim(struct fog_memopt *m, struct fog_reclaim_result *out)
 	r.rss_after = rss_bytes();
 	r.malloc_bytes = before_trim > r.rss_after ? before_trim - r.rss_after : 0;
 	r.released = r.rss_before > r.rss_after ? r.rss_before - r.rss_after : 0;
-	r.pause_ns = mono_ns() - t0;
+	r.pause_ns = fog_now_ns() - t0;
 	if (out)
 		*out = r;
 	return 0;

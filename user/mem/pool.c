@@ -19,6 +19,12 @@
 
 #include "mem/pool_int.h"
 
+/* The pools' time base (fog/pool.h): CLOCK_MONOTONIC_COARSE, one scheduler tick of resolution. */
+__u64 fog_pool_now_ns(void)
+{
+	return fog_clock_ns(CLOCK_MONOTONIC_COARSE);
+}
+
 #define NSEC_PER_MSEC	1000000ull
 #define NSEC_PER_SEC	1000000000ull
 #define LEAKS_PER_PASS	32	/* leaks reported by one reap; the rest in the next */
@@ -31,22 +37,6 @@ static int self_tid(void)
 	if (!cached_tid)
 		cached_tid = gettid();
 	return cached_tid;
-}
-
-__u64 fog_pool_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
-}
-
-__u64 fog_pool_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
 }
 
 /* Log2 slot of a wait, as fog_hist_slot() in bpf/fog.bpf.h buckets it. */
@@ -507,7 +497,7 @@ static void *pool_get(struct fog_pool *pool, int timeout_ms, const struct fog_po
 		return NULL;
 	}
 	if (pool->opts.time_all_gets)
-		t0 = fog_pool_mono_ns();
+		t0 = fog_now_ns();
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		s = pool->idle_head;
@@ -520,7 +510,7 @@ static void *pool_get(struct fog_pool *pool, int timeout_ms, const struct fog_po
 		}
 		if (pool->live < (__u32)pool->opts.max_size) {
 			if (!t0)
-				t0 = fog_pool_mono_ns();
+				t0 = fog_now_ns();
 			s = slot_create(pool, &err);
 			if (!s)
 				goto fail;
@@ -532,11 +522,11 @@ static void *pool_get(struct fog_pool *pool, int timeout_ms, const struct fog_po
 			goto fail;
 		}
 		if (!t0)
-			t0 = fog_pool_mono_ns();
+			t0 = fog_now_ns();
 		if (timeout_ms > 0) {
 			if (!deadline) {
 				deadline = t0 + (__u64)timeout_ms * NSEC_PER_MSEC;
-			} else if (fog_pool_mono_ns() >= deadline) {
+			} else if (fog_now_ns() >= deadline) {
 				pool->timeouts++;
 				err = -ETIMEDOUT;
 				goto fail;
@@ -565,7 +555,7 @@ static void *pool_get(struct fog_pool *pool, int timeout_ms, const struct fog_po
 		pool->peak_in_use = pool->in_use;
 	pool->acquisitions++;
 	if (t0) {
-		__u64 wait = fog_pool_mono_ns() - t0;
+		__u64 wait = fog_now_ns() - t0;
 
 		pool->wait_ns.slots[hist_slot(wait)]++;
 		pool->wait_ns.sum_ns += wait;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "base/clock.h"
 #include "fog/pool.h"
 
 /* One resource's bookkeeping; slots are allocated in chunks and reused, never freed alone. */
@@ -76,7 +77,6 @@ struct fog_pool {
 	struct fog_pool *mgr_next;
 };
 
-__u64 fog_pool_mono_ns(void);
 /* Message through the printer set by fog_pool_set_print; rate-limited per pool if pool. */
 void fog_pool_msg(struct fog_pool *pool, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

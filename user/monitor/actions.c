@@ -7,7 +7,7 @@
 
 #include "monitor/alert.h"
 #include "monitor/alertmanager.h"
-#include "monitor/clock.h"
+#include "base/clock.h"
 #include "monitor/format.h"
 #include "monitor/hook.h"
 #include "monitor/object.h"

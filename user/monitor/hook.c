@@ -18,7 +18,7 @@
 
 #include "base/child.h"
 #include "base/log.h"
-#include "monitor/clock.h"
+#include "base/clock.h"
 #include "monitor/hook.h"
 
 #define HOOK_MAX_ARGS	  256

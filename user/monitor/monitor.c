@@ -11,7 +11,7 @@
 #define MAX_HISTORY (1u << 18)
 
 #include "base/log.h"
-#include "monitor/clock.h"
+#include "base/clock.h"
 #include "monitor/format.h"
 #include "monitor/json.h"
 #include "monitor/object.h"

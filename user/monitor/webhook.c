@@ -13,7 +13,7 @@
 #include "base/http_client.h"
 #include "base/log.h"
 #include "base/text.h"
-#include "monitor/clock.h"
+#include "base/clock.h"
 #include "monitor/webhook.h"
 
 #define REPLY_KEEP 256 /* bytes of an error reply kept for the log */

@@ -15,14 +15,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "sched/sched_int.h"
 
+/* The engine's default clock (fog_sched_clock_fn). */
 static __u64 mono_ns(void *ctx)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	return fog_now_ns();
 }
 
 __u64 fog_sched__now(const struct fog_sched *s)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <curl/curl.h>
 
+#include "base/clock.h"
 #include "base/http_client.h"
 #include "base/log.h"
 #include "base/text.h"
@@ -108,14 +109,6 @@ static int prom_query(struct fog_sched_extender *e, const char *q, size_t field,
 	return err;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Fetches every node's signals into ns; 0, or a negative errno with e->fetch_error set. */
 static int fetch(struct fog_sched_extender *e, struct fog_ext_nodes *ns)
 {
@@ -165,7 +158,7 @@ static void *refresher(void *arg)
 
 	pthread_mutex_lock(&e->lock);
 	while (!e->stop) {
-		now = mono_s();
+		now = fog_mono_now();
 		if (e->fetched_at && (now - e->fetched_at < REFRESH_S ||
 				      now - e->asked_at > IDLE_S)) {
 			clock_gettime(CLOCK_MONOTONIC, &until);
@@ -179,7 +172,7 @@ static void *refresher(void *arg)
 		if (err && !e->stop)
 			fog_warnx("extender: node signals from prometheus: %s", e->fetch_error);
 		pthread_mutex_lock(&e->lock);
-		now = mono_s();
+		now = fog_mono_now();
 		if (err) {
 			/* keep the old figures: their age says how stale they are */
 			for (unsigned int k = 0; k < e->nodes.n; k++)
@@ -215,7 +208,7 @@ static int answer(const struct fog_http_req *req, struct fog_http_resp *resp, vo
 		return fog_http_json(resp, 400, json_pack("{s:s}", "Error", err));
 	}
 	pthread_mutex_lock(&e->lock);
-	e->asked_at = mono_s();
+	e->asked_at = fog_mono_now();
 	if (e->fetched_at && e->asked_at - e->fetched_at >= REFRESH_S)
 		pthread_cond_signal(&e->cond);	/* fresher figures for the next call */
 	/* a node's age grew since the fetch: n->age_s + elapsed <= max_age_s */

@@ -1,11 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Monotonic time for the monitor's worker threads: deadlines and timed waits. */
-#ifndef FOG_MONITOR_CLOCK_H
-#define FOG_MONITOR_CLOCK_H
+/*
+ * fogd's one clock: monotonic nanoseconds and seconds, wall seconds, and
+ * condition variables that wait until a monotonic deadline.
+ */
+#ifndef FOG_BASE_CLOCK_H
+#define FOG_BASE_CLOCK_H
 
 #include <math.h>
 #include <pthread.h>
 #include <time.h>
+#include <linux/types.h>
+
+/* Nanoseconds on clock id (CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, ...). */
+static inline __u64 fog_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* Nanoseconds on CLOCK_MONOTONIC. */
+static inline __u64 fog_now_ns(void)
+{
+	return fog_clock_ns(CLOCK_MONOTONIC);
+}
 
 /* Seconds on CLOCK_MONOTONIC. */
 static inline double fog_mono_now(void)
@@ -52,4 +71,4 @@ static inline int fog_cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, dou
 	return pthread_cond_timedwait(c, m, &ts);
 }
 
-#endif /* FOG_MONITOR_CLOCK_H */
+#endif /* FOG_BASE_CLOCK_H */
