@@ -72,6 +72,16 @@ void fog_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void fog_warnc(int err, const char *fmt, ...)
+{
+	const char *msg = strerror(err < 0 ? -err : err);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(FOG_LOG_WARN, msg, fmt, ap);
+	va_end(ap);
+}
+
 void fog_warnx(const char *fmt, ...)
 {
 	va_list ap;

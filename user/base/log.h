@@ -23,6 +23,8 @@ void fog_log(enum fog_log_level level, const char *fmt, ...) __attribute__((form
 /* fog_warn appends strerror(errno); fog_warnx does not. */
 void fog_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fog_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* fog_warnc appends strerror(err), err an errno either sign (the -errno functions return). */
+void fog_warnc(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fog_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fog_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Start-up only: logs and exits with status 1. */

@@ -258,7 +258,7 @@ static bool consume_source(struct source *s, unsigned int budget)
 	if (n == -EAGAIN)
 		return true;
 	if (n < 0)
-		fog_warnx("ring buffer %s: consume failed: %s", s->name, strerror(-n));
+		fog_warnc(-n, "ring buffer %s: consume failed", s->name);
 	return false;
 }
 

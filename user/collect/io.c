@@ -217,8 +217,8 @@ static bool io_device_name(struct io_state *s, struct io_device *d, __u64 now)
 	if (err == -ENOENT)
 		return !d->ever_named;
 	if (!s->name_errors++)
-		fog_warnx("io: cannot name block device %u:%u: %s", fog_io_dev_major(d->dev),
-			  fog_io_dev_minor(d->dev), strerror(-err));
+		fog_warnc(-err, "io: cannot name block device %u:%u", fog_io_dev_major(d->dev),
+			  fog_io_dev_minor(d->dev));
 	return true;
 }
 

@@ -466,8 +466,8 @@ static void read_psi(struct fog_mem *m)
 		n = read_text(path, text, sizeof(text));
 		if (n < 0) {
 			if (!m->psi_warned[r])
-				fog_warnx("mem: no pressure figures for %s: cannot read %s: %s",
-					  name, path, strerror(-n));
+				fog_warnc(-n, "mem: no pressure figures for %s: cannot read %s",
+					  name, path);
 			m->psi_warned[r] = true;
 			m->psi_read[r] = false;
 			continue;
@@ -493,7 +493,7 @@ static void read_meminfo(struct fog_mem *m)
 	n = read_text("/proc/meminfo", text, sizeof(text));
 	if (n < 0) {
 		if (!m->meminfo_warned)
-			fog_warnx("mem: cannot read /proc/meminfo: %s", strerror(-n));
+			fog_warnc(-n, "mem: cannot read /proc/meminfo");
 		m->meminfo_warned = true;
 		memset(&m->meminfo, 0, sizeof(m->meminfo));
 		return;

@@ -285,7 +285,7 @@ static int parts_new(struct agent *a, const struct fog_config *cfg, size_t *star
 		int rc = p->new(a, cfg);
 
 		if (rc) {
-			fog_warnx("cannot set up the %s: %s", p->name, strerror(-rc));
+			fog_warnc(-rc, "cannot set up the %s", p->name);
 			(*started)++; /* its free() undoes what it did */
 			return rc;
 		}
@@ -463,7 +463,7 @@ static int serve(struct agent *a, const struct fog_config *cfg)
 	rc = fog_http__listen_unix(a->http, cfg->socket_path, policy.have_group ? 0660 : 0600,
 				   policy.have_group ? (int)policy.group : -1);
 	if (rc) {
-		fog_warnx("cannot serve the API on %s: %s", cfg->socket_path, strerror(-rc));
+		fog_warnc(-rc, "cannot serve the API on %s", cfg->socket_path);
 		return rc;
 	}
 	fog_info("serving the API on %s to root%s%s", cfg->socket_path,
@@ -477,7 +477,7 @@ static int serve(struct agent *a, const struct fog_config *cfg)
 					sizeof(err));
 		rc = fog_http__listen_tcp(a->http, host, port);
 		if (rc) {
-			fog_warnx("cannot listen on %s: %s", cfg->http_listen, strerror(-rc));
+			fog_warnc(-rc, "cannot listen on %s", cfg->http_listen);
 			return rc;
 		}
 		fog_info("serving /metrics%s%s on http://%s", cfg->tcp_api ? ", the API's reads" : "",
@@ -485,7 +485,7 @@ static int serve(struct agent *a, const struct fog_config *cfg)
 	}
 	a->tick_timer = fog_loop__add_timer(a->loop, "tick", cfg->tick_ms, on_tick, a);
 	if (a->tick_timer < 0) {
-		fog_warnx("cannot create the tick timer: %s", strerror(-a->tick_timer));
+		fog_warnc(-a->tick_timer, "cannot create the tick timer");
 		return a->tick_timer;
 	}
 	return 0;
@@ -541,7 +541,7 @@ int main(int argc, char **argv)
 		fog_fatalx("cannot create the event loop: %s", strerror(errno));
 	rc = fog_heap_watch(a.loop);
 	if (rc)
-		fog_warnx("memory pressure is not watched: %s", strerror(-rc));
+		fog_warnc(-rc, "memory pressure is not watched");
 	rc = parts_new(&a, cfg, &started);
 	if (!rc)
 		rc = serve(&a, cfg);
@@ -553,7 +553,7 @@ int main(int argc, char **argv)
 		fog_collect__tick(a.collect); /* a first reading, so rates start at the next tick */
 		rc = fog_loop__run(a.loop, &waitmask);
 		if (rc)
-			fog_warnx("event loop failed: %s", strerror(-rc));
+			fog_warnc(-rc, "event loop failed");
 		fog_info("stopping: detaching programs and removing pins");
 	}
 	parts_free(&a, started);

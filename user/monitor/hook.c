@@ -270,7 +270,7 @@ static bool reap(struct fog_hook_runner *r, unsigned int i)
 		return false;
 	if (w < 0) {
 		/* someone else reaped it (a waitpid(-1) elsewhere in the process) */
-		fog_warnx("hook %s: exit status lost: %s", c->job->argv[0], strerror(errno));
+		fog_warnc(errno, "hook %s: exit status lost", c->job->argv[0]);
 		failed = true;
 	} else if (c->signals) {
 		/* counted as killed, not as failed */

@@ -280,7 +280,7 @@ static void on_placed(struct fog_sched *s, const struct fog_task_info *t, void *
 		return;
 	err = fog_executor__start(x, t->spec.id);
 	if (err)
-		fog_warnx("executor: task %s did not start: %s", t->spec.id, strerror(-err));
+		fog_warnc(-err, "executor: task %s did not start", t->spec.id);
 }
 
 static void on_done(struct fog_sched *s, const struct fog_task_info *t, void *ctx)
@@ -445,12 +445,12 @@ int fog_executor__start(struct fog_executor *x, const char *task_id)
 	}
 	err = fog_cg_make(x, c, &t);
 	if (err) {
-		fog_warnx("executor: task %s: cannot set up its cgroup: %s", task_id, strerror(-err));
+		fog_warnc(-err, "executor: task %s: cannot set up its cgroup", task_id);
 		goto fail;
 	}
 	err = launch(x, c, t.spec.command);
 	if (err) {
-		fog_warnx("executor: task %s: no runner to start it: %s", task_id, strerror(-err));
+		fog_warnc(-err, "executor: task %s: no runner to start it", task_id);
 		goto fail;
 	}
 	x->n_run++;
