@@ -12,7 +12,7 @@
 SOAK_MINUTES ?= 30
 VALGRIND ?= valgrind
 VALGRIND_FLAGS ?= --error-exitcode=1 --leak-check=full --track-origins=yes --num-callers=30
-VALGRIND_SKIP ?= test_sched_exec test_mapwalk
+VALGRIND_SKIP ?= test_sched_exec
 VALGRIND_BINS := $(filter-out $(patsubst %,$(OUTPUT)/tests/unit/%,$(VALGRIND_SKIP)),$(UNIT_BINS))
 
 .PHONY: soak valgrind

@@ -150,11 +150,6 @@ static void escape(struct fog_prom *w, const char *s, bool quote)
 	}
 }
 
-void fog_prom_escape(struct fog_prom *w, const char *s)
-{
-	escape(w, s, true);
-}
-
 void fog_prom__family(struct fog_prom *w, const char *name, enum fog_prom_type type,
 		      const char *help)
 {

@@ -46,8 +46,6 @@ void fog_prom__sample(struct fog_prom *w, const char *const *labels, double valu
 /* A histogram sample set of the current family from a log2 ns histogram, in seconds. */
 void fog_prom__hist(struct fog_prom *w, const char *const *labels, const struct fog_hist *h);
 
-/* Appends a label value escaped for the exposition formats (exposed for tests). */
-void fog_prom_escape(struct fog_prom *w, const char *s);
 /* Formats a double as the exposition formats want: "+Inf", "-Inf", "NaN" or %.17g. */
 int fog_prom_format_double(char *buf, size_t len, double v);
 

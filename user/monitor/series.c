@@ -29,12 +29,6 @@ void fog_series_release(struct fog_series *s)
 	memset(s, 0, sizeof(*s));
 }
 
-void fog_series_clear(struct fog_series *s)
-{
-	s->head = 0;
-	s->len = 0;
-}
-
 void fog_series_push(struct fog_series *s, double t, double v)
 {
 	s->t[s->head] = t;

@@ -19,7 +19,6 @@ struct fog_series {
 /* Allocates cap slots; -ENOMEM. */
 int fog_series_init(struct fog_series *s, size_t cap);
 void fog_series_release(struct fog_series *s);
-void fog_series_clear(struct fog_series *s);
 void fog_series_push(struct fog_series *s, double t, double v);
 
 /*

@@ -320,11 +320,6 @@ __u64 fog_prof_ring__removed(const struct fog_prof_ring *r)
 	return r->removed;
 }
 
-const char *fog_prof_ring__dir(const struct fog_prof_ring *r)
-{
-	return r->dir;
-}
-
 json_t *fog_prof_ring__json(const struct fog_prof_ring *r)
 {
 	json_t *a = json_array();

@@ -64,7 +64,6 @@ size_t fog_prof_ring__expire(struct fog_prof_ring *r, time_t now);
 size_t fog_prof_ring__count(const struct fog_prof_ring *r);
 __u64 fog_prof_ring__bytes(const struct fog_prof_ring *r);
 __u64 fog_prof_ring__removed(const struct fog_prof_ring *r);
-const char *fog_prof_ring__dir(const struct fog_prof_ring *r);
 /* The snapshots, newest first: [{"name", "time", "unix", "bytes"}]. */
 json_t *fog_prof_ring__json(const struct fog_prof_ring *r);
 /* Reads a snapshot ("latest" for the newest) into a malloc'd buffer; -ENOENT if unknown. */

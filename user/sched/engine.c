@@ -40,16 +40,6 @@ void fog_sched_set_err(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* splitmix64: the engine's seeded generator (exploration, tie breaks). */
-__u64 fog_sched_rand(struct fog_sched *s)
-{
-	__u64 z = (s->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 struct fog_sched *fog_sched__new(const struct fog_sched_opts *opts)
 {
 	struct fog_sched *s = calloc(1, sizeof(*s));

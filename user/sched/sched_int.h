@@ -155,7 +155,6 @@ bool fog_sched_fits_static(const struct fog_sched *s, int strategy, const struct
 /* Why no worker can ever take t: names the first requirement out of reach. */
 void fog_sched_never_fits_reason(const struct fog_sched *s, int strategy,
 				 const struct fog_task_spec *t, char *err, size_t len);
-__u64 fog_sched_rand(struct fog_sched *s);
 /* Recomputes worker wi's hot fields at engine time now and draws a new gen. */
 void fog_worker_refresh(struct fog_sched *s, unsigned int wi, __u64 now);
 /* A worker's load, 0..1 (more when oversubscribed), at engine time now. */
