@@ -204,16 +204,11 @@ static int build_functions(struct pb *b, const struct fog_prof *p, __u64 *frame_
 	return 0;
 }
 
-static int build(struct pb *b, const struct fog_prof *p)
+/* The tables build() fills, sized for p; -ENOMEM (what was allocated is freed with b). */
+static int alloc_tables(struct pb *b, const struct fog_prof *p)
 {
-	bool cpu = p->kind == FOG_PROF_CPU, off = p->kind == FOG_PROF_OFFCPU;
 	size_t nlocs = 0;
-	__u64 *frame_func;
-	int err;
 
-	fogpprof__profile__init(&b->prof);
-	if (strtab_id(&b->st, "") != 0)
-		return -ENOMEM;
 	b->samples = calloc(p->nstacks + 1, sizeof(*b->samples));
 	b->sample_ptrs = calloc(p->nstacks + 1, sizeof(*b->sample_ptrs));
 	b->labels = calloc(2 * p->nstacks + 1, sizeof(*b->labels));
@@ -231,13 +226,18 @@ static int build(struct pb *b, const struct fog_prof *p)
 	b->funcs = calloc(p->nframes + 1, sizeof(*b->funcs));
 	b->func_ptrs = calloc(p->nframes + 1, sizeof(*b->func_ptrs));
 	b->comments = calloc(p->nnotes + 1, sizeof(*b->comments));
-	frame_func = calloc(p->nframes + 1, sizeof(*frame_func));
 	if (!b->samples || !b->sample_ptrs || !b->labels || !b->label_ptrs || !b->values ||
 	    !b->loc_ids || !b->maps || !b->map_ptrs || !b->locs || !b->loc_ptrs || !b->lines ||
-	    !b->line_ptrs || !b->funcs || !b->func_ptrs || !b->comments || !frame_func) {
-		free(frame_func);
+	    !b->line_ptrs || !b->funcs || !b->func_ptrs || !b->comments)
 		return -ENOMEM;
-	}
+	return 0;
+}
+
+/* Sample and period types, in Go's names, and the profile's times. */
+static void build_types(struct pb *b, const struct fog_prof *p)
+{
+	bool cpu = p->kind == FOG_PROF_CPU, off = p->kind == FOG_PROF_OFFCPU;
+
 	for (int i = 0; i < 2; i++) {
 		/* Go's names: heap profiles are alloc_* or inuse_* (objects, bytes) */
 		static const char *const names[4][2][2] = {
@@ -262,7 +262,10 @@ static int build(struct pb *b, const struct fog_prof *p)
 	b->prof.time_nanos = (int64_t)p->start_unix_ns;
 	b->prof.duration_nanos = (int64_t)p->duration_ns;
 	b->prof.default_sample_type = 1;
+}
 
+static void build_mappings(struct pb *b, const struct fog_prof *p)
+{
 	for (size_t i = 0; i < p->nmaps; i++) {
 		Fogpprof__Mapping *m = &b->maps[i];
 
@@ -278,7 +281,16 @@ static int build(struct pb *b, const struct fog_prof *p)
 	}
 	b->prof.n_mapping = p->nmaps;
 	b->prof.mapping = b->map_ptrs;
+}
 
+/* Functions, then one location (with its line) per frame. */
+static int build_locations(struct pb *b, const struct fog_prof *p)
+{
+	__u64 *frame_func = calloc(p->nframes + 1, sizeof(*frame_func));
+	int err;
+
+	if (!frame_func)
+		return -ENOMEM;
 	err = build_functions(b, p, frame_func);
 	for (size_t i = 0; !err && i < p->nframes; i++) {
 		Fogpprof__Location *l = &b->locs[i];
@@ -301,8 +313,15 @@ static int build(struct pb *b, const struct fog_prof *p)
 		return err;
 	b->prof.n_location = p->nframes;
 	b->prof.location = b->loc_ptrs;
+	return 0;
+}
 
-	nlocs = 0;
+/* One sample per stack: its locations, count and value, pid and comm labels. */
+static void build_samples(struct pb *b, const struct fog_prof *p)
+{
+	bool cpu = p->kind == FOG_PROF_CPU;
+	size_t nlocs = 0;
+
 	for (size_t i = 0; i < p->nstacks; i++) {
 		const struct fog_prof_stack *s = &p->stacks[i];
 		Fogpprof__Sample *smp = &b->samples[i];
@@ -331,6 +350,24 @@ static int build(struct pb *b, const struct fog_prof *p)
 	}
 	b->prof.n_sample = p->nstacks;
 	b->prof.sample = b->sample_ptrs;
+}
+
+static int build(struct pb *b, const struct fog_prof *p)
+{
+	int err;
+
+	fogpprof__profile__init(&b->prof);
+	if (strtab_id(&b->st, "") != 0)
+		return -ENOMEM;
+	err = alloc_tables(b, p);
+	if (err)
+		return err;
+	build_types(b, p);
+	build_mappings(b, p);
+	err = build_locations(b, p);
+	if (err)
+		return err;
+	build_samples(b, p);
 	for (size_t i = 0; i < p->nnotes; i++)
 		b->comments[i] = strtab_id(&b->st, p->notes[i]);
 	b->prof.n_comment = p->nnotes;
