@@ -15,49 +15,8 @@
  * every task on the oracle's choice (below) in the baselines' arrival order: a
  * reference for what the accuracy figure rewards, not a baseline.
  *
- * Documented seeded rules (all draws from splitmix64 streams seeded by --seed,
- * so every policy sees the same cluster and the same tasks):
- * - workers: --workers machines drawn from the trace's node list (all_node),
- *   cores = cpu_milli / 1000, memory = memory_mib, GPUs = gpu; cost per hour =
- *   0.04 x cores + 0.9 x GPUs, times the speed (faster machines cost more).
- * - hidden speed: worker i gets speed spread^r for a distinct random rank r in
- *   0..n-1 (--spread, default 1.12: neighbours in speed differ by 12%).
- * - run time of a task on a worker = nominal / speed x (1 + 0.6 x reserved
- *   share of its cores) x (1.9 while a noisy neighbour is there) x lognormal
- *   noise (sigma 0.08). The oracle knows all but the noise.
- * - nominal run time from the trace: 300 ms x (runtime seconds / 600)^0.3,
- *   clamped to 100..3000 ms (time compression keeping the order of sizes).
- *   Arrivals keep the trace's order; gaps are rescaled so the cluster's
- *   offered load is --util (default 0.6) of its cores.
- * - priority from QoS: Guaranteed CRITICAL, LS HIGH, Burstable MEDIUM, BE LOW;
- *   deadline = arrival + k x nominal with k uniform in [3, 6].
- * - noisy neighbours: each worker toggles a neighbour on with probability
- *   --noise (default 0.02) per second of simulated time, which leaves after
- *   2..10 s; while there, the worker's run-queue p99 signal is 4 ms instead of
- *   ~60 us and its CPU utilisation reads 0.5 higher. Neighbours come from their
- *   own stream and each task's run-time noise from a stream of its own (seed
- *   and task number), so every policy meets the same neighbours and the same
- *   noise, whatever it chose (they shared one stream before, so a policy's
- *   choices shifted the neighbour schedule it met).
- * - signals are sent to the engine every 250 ms of simulated time.
- * Accuracy, counted after the first --warm share of the tasks, two ways:
- * - strict ("accuracy"): the choice is the oracle's, the worker with the
- *   lowest expected run time (all but the noise known) among those with room.
- * - tie-aware ("tie_aware"): the choice is the oracle's, or its expected run
- *   time is within a factor exp(--tie) of the oracle's. The default tie, 0.02
- *   (2%), is a quarter of the run-time noise sigma (0.08): at that gap the
- *   chosen worker's actual run is the faster of the two with probability
- *   Phi(-0.02 / (0.08 sqrt 2)) = 43% (50% for an exact tie), and telling the
- *   two apart at two standard errors takes 2 (2 x 0.08 / 0.02)^2 = 128 runs
- *   of each in the same conditions. Any wider gap is a miss in both columns;
- *   --tie 0 makes the two equal. "within5" (within 5%) and regret (extra
- *   expected time over the oracle's, % of its total) are reported as well.
- * - "hidden": the share of decisions whose chosen or oracle's worker had a
- *   neighbour arrive or leave since the last signals, which no policy that
- *   reads signals could have seen (a diagnostic; it changes neither count).
- * Completion time is arrival to end (wait in the queue + run); wait_ms is the
- * mean wait alone; mean_after the mean completion of the tasks after warm-up
- * (what a learner costs while it learns is in mean_ms, not there).
+ * The seeded rules (cluster, speeds, run times, neighbours, signals) and what
+ * each accuracy column counts are in docs/placement.md ("The simulator's rules").
  * SIM_DEBUG=1 in the environment prints every ML_ADAPTIVE miss after warm-up.
  */
 #include <errno.h>
@@ -517,13 +476,119 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The engine for policy p (one of its strategies) with the cluster's workers. */
+static struct fog_sched *engine_new(enum policy p)
+{
+	static const int strat[] = { FOG_STRAT_ML_ADAPTIVE, FOG_STRAT_FIFO, FOG_STRAT_PRIORITY,
+				     FOG_STRAT_SLA, FOG_STRAT_COST, FOG_STRAT_AFFINITY };
+	struct fog_sched_opts o = { .clock = sim_clock, .on_placed = on_placed, .seed = seed,
+				    .signal_ttl_ns = 2000000000ull, .aging_ns = 5000000000ull,
+				    .max_tasks = MAX_T, .sla_reject = false, .strategy = strat[p],
+				    .explore_budget = explore, .ucb_alpha = alpha, .forget = forget };
+	struct fog_sched *s = fog_sched__new(&o);
+
+	for (int i = 0; s && i < nw; i++) {
+		struct fog_worker_spec ws = { .cpu_cores = W[i].cores, .memory_mb = W[i].mem,
+					      .gpu_count = W[i].gpus, .cost_per_hour = W[i].cost };
+		char err[200];
+
+		snprintf(ws.id, sizeof(ws.id), "w%d", i);
+		if (fog_sched__worker_add(s, &ws, err, sizeof(err)))
+			fprintf(stderr, "sched_sim: %s\n", err);
+	}
+	return s;
+}
+
+/* Task ti ends: its worker's room comes back; its figures go into r (the done-th). */
+static void task_end(int ti, struct result *r, struct fog_sched *s, int done)
+{
+	struct sim_task *t = &T[ti];
+	struct sim_worker *w = &W[t->worker];
+
+	w->alloc_cpu -= t->cores;
+	w->alloc_mem -= t->mem;
+	w->alloc_gpu -= t->gpus;
+	w->running--;
+	t->done = true;
+	r->ct[done] = t->end - t->arrive;
+	r->sum_ct += t->end - t->arrive;
+	r->sum_wait += t->start - t->arrive;
+	if (ti >= (int)(warm * nt)) {
+		r->sum_after += t->end - t->arrive;
+		r->n_after++;
+	}
+	r->sla_viol += t->end > t->deadline;
+	r->cost += w->cost * (t->end - t->start) / 3.6e6;
+	if (s) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "%d", ti);
+		fog_sched__task_finished(s, id, FOG_TASK_SUCCEEDED, 0, false, 0, 0);
+	}
+}
+
+/* Task ti arrives at the engine. */
+static void submit(struct fog_sched *s, int ti)
+{
+	struct sim_task *t = &T[ti];
+	struct fog_task_spec ts = {
+		.priority = t->prio, .strategy = FOG_STRAT_DEFAULT, .cpu_cores = t->cores,
+		.memory_mb = t->mem, .gpu_count = t->gpus, .est_runtime_ms = t->nominal,
+		.type = t->gpus ? FOG_TYPE_GPU : FOG_TYPE_ANY,
+		.deadline_ns = sim_clock(NULL) + (__u64)((t->deadline - t->arrive) * 1e6),
+	};
+	char err[200];
+
+	snprintf(ts.id, sizeof(ts.id), "%d", ti);
+	if (fog_sched__submit(s, &ts, err, sizeof(err)))
+		fprintf(stderr, "sched_sim: task %d: %s\n", ti, err);
+}
+
+/* Baselines: arrival order, backfilling what fits; placed tasks leave queue. */
+static void place_baseline(enum policy p, int *queue, int *nq)
+{
+	for (int qi = 0; qi < *nq;) {
+		struct sim_task *t = &T[queue[qi]];
+		double best = -INFINITY;
+		int b = -1, feas[MAX_W], nf = 0;
+
+		for (int k = 0; k < nw; k++) {
+			int i = (rr_next + k) % nw;
+			double sc;
+
+			if (!fits(t, &W[i]))
+				continue;
+			feas[nf++] = i;
+			sc = baseline_score(p, t, &W[i], now_ms);
+			if (sc > best) {
+				best = sc;
+				b = i;
+			}
+		}
+		if (!nf) {
+			qi++;
+			continue;
+		}
+		if (p == P_RANDOM)
+			b = feas[mix(&prng) % (unsigned)nf];
+		else if (p == P_RR)
+			b = feas[0];
+		rr_next = (b + 1) % nw;
+		start_task(queue[qi], b);
+		queue[qi] = queue[--*nq];
+		/* keep arrival order among the rest */
+		for (int k = qi; k + 1 < *nq && queue[k] > queue[k + 1]; k++) {
+			int x = queue[k];
+
+			queue[k] = queue[k + 1];
+			queue[k + 1] = x;
+		}
+	}
+}
+
 static int run(enum policy p, struct result *r)
 {
 	static int queue[MAX_T];
-	struct fog_sched_opts o = { .clock = sim_clock, .on_placed = on_placed, .seed = seed,
-				    .signal_ttl_ns = 2000000000ull, .aging_ns = 5000000000ull,
-				    .max_tasks = MAX_T, .sla_reject = false,
-				    .explore_budget = explore, .ucb_alpha = alpha, .forget = forget };
 	struct fog_sched *s = NULL;
 	int next = 0, nq = 0, done = 0;
 	double next_sig = 0, next_nn = 0;
@@ -539,24 +604,9 @@ static int run(enum policy p, struct result *r)
 	nn_rng = seed ^ 0xabcdef;	/* neighbours: the same schedule for every policy */
 	prng = seed;
 	if (p <= P_AFFINITY) {
-		static const int strat[] = { FOG_STRAT_ML_ADAPTIVE, FOG_STRAT_FIFO,
-					     FOG_STRAT_PRIORITY, FOG_STRAT_SLA, FOG_STRAT_COST,
-					     FOG_STRAT_AFFINITY };
-
-		o.strategy = strat[p];
-		s = fog_sched__new(&o);
+		s = engine_new(p);
 		if (!s)
 			return -errno;
-		for (int i = 0; i < nw; i++) {
-			struct fog_worker_spec ws = { .cpu_cores = W[i].cores, .memory_mb = W[i].mem,
-						      .gpu_count = W[i].gpus,
-						      .cost_per_hour = W[i].cost };
-			char err[200];
-
-			snprintf(ws.id, sizeof(ws.id), "w%d", i);
-			if (fog_sched__worker_add(s, &ws, err, sizeof(err)))
-				fprintf(stderr, "sched_sim: %s\n", err);
-		}
 	}
 	while (done < nt) {
 		double t_arr = next < nt ? T[next].arrive : INFINITY;
@@ -580,94 +630,18 @@ static int run(enum policy p, struct result *r)
 			continue;
 		}
 		if (t_evt == t_end) {
-			int ti = heap_pop();
-			struct sim_task *t = &T[ti];
-			struct sim_worker *w = &W[t->worker];
-
-			w->alloc_cpu -= t->cores;
-			w->alloc_mem -= t->mem;
-			w->alloc_gpu -= t->gpus;
-			w->running--;
-			t->done = true;
-			r->ct[done++] = t->end - t->arrive;
-			r->sum_ct += t->end - t->arrive;
-			r->sum_wait += t->start - t->arrive;
-			if (ti >= (int)(warm * nt)) {
-				r->sum_after += t->end - t->arrive;
-				r->n_after++;
-			}
-			r->sla_viol += t->end > t->deadline;
-			r->cost += w->cost * (t->end - t->start) / 3.6e6;
-			if (s) {
-				char id[16];
-
-				snprintf(id, sizeof(id), "%d", ti);
-				fog_sched__task_finished(s, id, FOG_TASK_SUCCEEDED, 0, false, 0, 0);
-			}
+			task_end(heap_pop(), r, s, done++);
 		} else {
-			struct sim_task *t = &T[next];
-
-			if (s) {
-				struct fog_task_spec ts = {
-					.priority = t->prio, .strategy = FOG_STRAT_DEFAULT,
-					.cpu_cores = t->cores, .memory_mb = t->mem,
-					.gpu_count = t->gpus, .est_runtime_ms = t->nominal,
-					.type = t->gpus ? FOG_TYPE_GPU : FOG_TYPE_ANY,
-					.deadline_ns = sim_clock(NULL) +
-						       (__u64)((t->deadline - t->arrive) * 1e6),
-				};
-				char err[200];
-
-				snprintf(ts.id, sizeof(ts.id), "%d", next);
-				if (fog_sched__submit(s, &ts, err, sizeof(err)))
-					fprintf(stderr, "sched_sim: task %d: %s\n", next, err);
-			} else {
+			if (s)
+				submit(s, next);
+			else
 				queue[nq++] = next;
-			}
 			next++;
 		}
-		if (s) {
+		if (s)
 			fog_sched__schedule(s, 0);
-			continue;
-		}
-		/* baselines: arrival order, backfilling what fits */
-		for (int qi = 0; qi < nq;) {
-			struct sim_task *t = &T[queue[qi]];
-			double best = -INFINITY;
-			int b = -1, feas[MAX_W], nf = 0;
-
-			for (int k = 0; k < nw; k++) {
-				int i = (rr_next + k) % nw;
-				double sc;
-
-				if (!fits(t, &W[i]))
-					continue;
-				feas[nf++] = i;
-				sc = baseline_score(p, t, &W[i], now_ms);
-				if (sc > best) {
-					best = sc;
-					b = i;
-				}
-			}
-			if (!nf) {
-				qi++;
-				continue;
-			}
-			if (p == P_RANDOM)
-				b = feas[mix(&prng) % (unsigned)nf];
-			else if (p == P_RR)
-				b = feas[0];
-			rr_next = (b + 1) % nw;
-			start_task(queue[qi], b);
-			queue[qi] = queue[--nq];
-			/* keep arrival order among the rest */
-			for (int k = qi; k + 1 < nq && queue[k] > queue[k + 1]; k++) {
-				int x = queue[k];
-
-				queue[k] = queue[k + 1];
-				queue[k + 1] = x;
-			}
-		}
+		else
+			place_baseline(p, queue, &nq);
 	}
 	if (s && verbose) {
 		struct fog_sched_stats st;
