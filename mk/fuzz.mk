@@ -83,7 +83,8 @@ FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monito
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \
 	user/monitor/series.c user/base/sort.c user/monitor/trend.c user/monitor/actions.c user/monitor/alert.c \
 	user/monitor/alertmanager.c user/monitor/hook.c user/monitor/webhook.c \
-	user/base/log.c user/base/text.c user/base/child.c user/base/curl_dl.c
+	user/base/log.c user/base/text.c user/base/child.c user/base/curl_dl.c \
+	user/base/http_client.c user/base/meminfo.c user/base/psi.c
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 fuzz_obj = $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(1))

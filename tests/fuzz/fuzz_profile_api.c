@@ -30,6 +30,7 @@
 
 #include "base/log.h"
 #include "base/loop.h"
+#include "collect/agg.h"
 #include "collect/collector.h"
 #include "export/http.h"
 #include "fog/profiler.h"
@@ -338,6 +339,11 @@ void fog_prof_session__procs(struct fog_prof_session *s, fog_prof_tasks_fn each,
 }
 
 void fog_prof_session__mark_end(struct fog_prof_session *s, fog_prof_tasks_fn each, void *src)
+{
+}
+
+/* the target runs without collectors (no process table): the walk finds nothing */
+void fog_agg__for_each(struct fog_agg *a, fog_proc_fn fn, void *ctx)
 {
 }
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/meminfo.h"
+#include "base/psi.h"
 #include "monitor/sampler.h"
 
 #define SAMPLER_BUF (256 * 1024)
@@ -39,41 +41,29 @@ int fog_parse_proc_stat(const char *text, __u64 *busy, __u64 *total)
 	return 0;
 }
 
-static int meminfo_field(const char *text, const char *key, unsigned long long *kb)
-{
-	size_t klen = strlen(key);
-
-	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (!strncmp(p, key, klen) && p[klen] == ':')
-			return sscanf(p + klen + 1, "%llu", kb) == 1 ? 0 : -EINVAL;
-	}
-	return -EINVAL;
-}
-
 int fog_parse_meminfo_used(const char *text, double *used)
 {
-	unsigned long long total, avail;
+	struct fog_meminfo m;
+	char err[128];
 
-	if (meminfo_field(text, "MemTotal", &total) ||
-	    meminfo_field(text, "MemAvailable", &avail) || !total || avail > total)
+	/* fields that parse are kept even when another does not: only these two matter */
+	fog_meminfo_parse(text, &m, err, sizeof(err));
+	if (!(m.have & FOG_MEMINFO_TOTAL) || !(m.have & FOG_MEMINFO_AVAILABLE) || !m.total_bytes ||
+	    m.available_bytes > m.total_bytes)
 		return -EINVAL;
-	*used = 1.0 - (double)avail / (double)total;
+	*used = 1.0 - (double)m.available_bytes / (double)m.total_bytes;
 	return 0;
 }
 
 int fog_parse_psi_some_total(const char *text, __u64 *total_us)
 {
-	const char *t;
-	unsigned long long v;
+	struct fog_psi p;
+	char err[128];
 
-	if (strncmp(text, "some ", 5))
+	fog_psi_parse(text, &p, err, sizeof(err));
+	if (!p.has_some)
 		return -EINVAL;
-	t = strstr(text, " total=");
-	if (!t || (strchr(text, '\n') && t > strchr(text, '\n')))
-		return -EINVAL;
-	if (sscanf(t + 7, "%llu", &v) != 1)
-		return -EINVAL;
-	*total_us = v;
+	*total_us = p.some.total_us;
 	return 0;
 }
 
