@@ -4,6 +4,7 @@
 #  1. base (user/base) includes nothing else under user/;
 #  2. a core file includes only fog/, base/ and its own folder, and never a glue or
 #     capture header; a capture file never includes the daemon (agent, collect, export);
+#     a folder's *_int.h headers (collect/collect_int.h: struct fog_collect) are its own;
 #  3. the include graph between the folders under user/ has no cycle;
 #  4. no source file over 800 lines, no function over 120 (user/, tools/, bpf/; an
 #     example program under tools/examples is one file, to be read and built alone, so
@@ -54,6 +55,9 @@ for f in $(git ls-files 'user/*.c' 'user/*.h' 2>/dev/null || find user -name '*.
 		hdir=${inc%%/*}
 		[ "$hdir" = "$inc" ] && continue # "x.skel.h" and the like
 		[ "$hdir" != fog ] && [ "$hdir" != "$dir" ] && printf '%s %s\n' "$dir" "$hdir" >>"$edges"
+		case $inc in *_int.h)
+			[ "$hdir" = "$dir" ] || fail "$f: includes \"$inc\", private to $hdir/" ;;
+		esac
 		case $layer in
 		base)
 			[ "$hdir" = base ] || [ "$hdir" = fog ] ||

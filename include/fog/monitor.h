@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "fog/signals.h"
+
 /* What the monitor watches; higher is worse for every resource. */
 enum fog_monitor_resource {
 	FOG_MONITOR_CPU,     /* fraction 0..1 of CPU time busy, over all CPUs */
@@ -62,6 +64,18 @@ static inline void fog_monitor_sample_init(struct fog_monitor_sample *s)
 {
 	for (int i = 0; i < FOG_MONITOR_RESOURCES; i++)
 		s->value[i] = NAN;
+}
+
+/* A sample of what fogd's collectors measured (the units are the same: NAN stays NAN). */
+static inline void fog_monitor_sample_from_signals(struct fog_monitor_sample *s,
+						   const struct fog_signals *sig)
+{
+	fog_monitor_sample_init(s);
+	s->value[FOG_MONITOR_CPU] = sig->cpu_busy;
+	s->value[FOG_MONITOR_MEMORY] = sig->mem_used;
+	s->value[FOG_MONITOR_PSI] = sig->psi_some;
+	s->value[FOG_MONITOR_RUNQ_LATENCY] = sig->runq_p99_s;
+	s->value[FOG_MONITOR_IO_LATENCY] = sig->io_p99_s;
 }
 
 struct fog_threshold {

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "fog/signals.h"
+
 #define FOG_SCHED_ID_LEN	64	/* task and worker ids, including the NUL */
 #define FOG_SCHED_LABEL_LEN	32
 #define FOG_SCHED_MAX_LABELS	8
@@ -97,6 +99,13 @@ struct fog_worker_signals {
 	double load;		/* runnable tasks (or cores busy) */
 	__u64 at_ns;		/* when they were observed; 0 means now */
 };
+
+/*
+ * The engine's signals from what fogd's collectors measured (NAN: left out, so
+ * it reads as "no data"), observed at at_ns.
+ */
+void fog_worker_signals_from(struct fog_worker_signals *out, const struct fog_signals *s,
+			     __u64 at_ns);
 
 struct fog_task_spec {
 	char id[FOG_SCHED_ID_LEN];

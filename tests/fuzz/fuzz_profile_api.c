@@ -31,7 +31,7 @@
 #include "base/log.h"
 #include "base/loop.h"
 #include "collect/agg.h"
-#include "collect/collector.h"
+#include "base/cgroup.h"
 #include "export/http.h"
 #include "fog/profiler.h"
 #include "fuzz.h"
@@ -55,7 +55,7 @@ static fog_loop_timer_fn timer_fn;
 static void *timer_ctx;
 static time_t mono_offset;	/* seconds added to CLOCK_MONOTONIC */
 static char cg_root[256];
-static struct fog_collect collect;
+static struct fog_cgroup_info cg_info;
 
 /* names the next finished profile is built from, and whether any needs escaping */
 static struct fuzz_in *cur_in;
@@ -562,8 +562,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(mkdir(dir, 0700) == 0);
 	snprintf(dir, sizeof(dir), "%s/app.slice/job 1", cg_root);
 	FUZZ_CHECK(mkdir(dir, 0700) == 0);
-	collect.cgroup.mode = FOG_CGROUP_V2;
-	snprintf(collect.cgroup.mount, sizeof(collect.cgroup.mount), "%s", cg_root);
+	cg_info.mode = FOG_CGROUP_V2;
+	snprintf(cg_info.mount, sizeof(cg_info.mount), "%s", cg_root);
 	return 0;
 }
 
@@ -576,7 +576,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n_routes = 0;
 	n_names = 0;
 	mono_offset = 0;
-	pr = fog_profiler__new(NULL, &collect);
+	pr = fog_profiler__new(NULL, NULL, NULL, &cg_info);
 	FUZZ_CHECK(pr && timer_fn);
 	while (in.n) {
 		uint8_t op = fuzz_u8(&in);

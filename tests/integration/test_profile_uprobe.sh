@@ -31,9 +31,14 @@ post() { # body -> prints the HTTP code, the answer in $T_DIR/post.json
 }
 # uprobe_multi links (type 12) of the memprobe programs, as bpftool link shows them
 probes() {
-	local ids
-	ids=$(bpftool -j prog show 2>/dev/null | jq -c '[.[] | select(.name == "handle_alloc" or
-		.name == "handle_free" or .name == "handle_return") | .id]')
+	# this test's fogd's programs only (other fogds may profile on the same host): the
+	# ids its program fds hold, as their fdinfo says
+	local mine ids
+	mine=$(grep -hs '^prog_id:' /proc/"$FOGD_PID"/fdinfo/* | awk '{ print $2 }' | sort -u |
+		jq -sc .)
+	ids=$(bpftool -j prog show 2>/dev/null | jq -c --argjson mine "${mine:-[]}" '[.[] |
+		select((.name == "handle_alloc" or .name == "handle_free" or
+		.name == "handle_return") and (.id as $i | $mine | index($i))) | .id]')
 	bpftool -j link show 2>/dev/null | jq --argjson ids "$ids" '[.[] | select((.type == 12 or
 		.type == "uprobe_multi") and (.prog_id as $p | $ids | index($p)))] | length'
 }

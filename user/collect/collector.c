@@ -12,7 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "base/log.h"
-#include "collect/collector.h"
+#include "collect/collect_int.h"
 
 /* The collectors, in start order: explicit, so a reader finds them all here. */
 static const struct fog_collector_ops *const collector_table[] = {
@@ -339,12 +339,74 @@ void fog_collect__tick(struct fog_collect *c)
 	c->ticks++;
 	/* events first, so exits are seen before the maps are read */
 	fog_events__consume(c->events);
-	c->host = (struct fog_host_signals){ NAN, NAN, NAN, NAN, NAN };
+	fog_signals_init(&c->host);
 	fog_agg__tick_begin(c->agg, now);
 	for (unsigned int i = 0; i < c->n_collectors; i++)
 		if (c->collectors[i].state == FOG_COLLECTOR_RUNNING)
 			c->collectors[i].ops->tick(&c->collectors[i], now);
 	fog_agg__tick_end(c->agg, now);
+	c->last = (struct fog_tick){ .seq = c->ticks, .at_ns = now, .seconds = c->tick_seconds,
+				     .host = c->host };
+	/* the first round only sets the baselines the next one's rates start from */
+	for (unsigned int i = 0; c->ticks > 1 && i < c->n_subs; i++)
+		c->subs[i].fn(&c->last, c->subs[i].ctx);
+}
+
+int fog_collect__subscribe(struct fog_collect *c, const char *name, fog_tick_fn fn, void *ctx)
+{
+	if (c->n_subs == FOG_MAX_SUBSCRIBERS)
+		return -ENOSPC;
+	c->subs[c->n_subs].name = name;
+	c->subs[c->n_subs].fn = fn;
+	c->subs[c->n_subs].ctx = ctx;
+	c->n_subs++;
+	return 0;
+}
+
+void fog_collect__unsubscribe(struct fog_collect *c, fog_tick_fn fn, void *ctx)
+{
+	for (unsigned int i = 0; c && i < c->n_subs; i++) {
+		if (c->subs[i].fn != fn || c->subs[i].ctx != ctx)
+			continue;
+		memmove(&c->subs[i], &c->subs[i + 1], (c->n_subs - i - 1) * sizeof(c->subs[0]));
+		c->n_subs--;
+		return;
+	}
+}
+
+const struct fog_tick *fog_collect__last_tick(const struct fog_collect *c)
+{
+	return &c->last;
+}
+
+unsigned int fog_collect__n_collectors(const struct fog_collect *c)
+{
+	return c->n_collectors;
+}
+
+struct fog_collector *fog_collect__collector(struct fog_collect *c, unsigned int i)
+{
+	return i < c->n_collectors ? &c->collectors[i] : NULL;
+}
+
+const struct fog_config *fog_collect__config(const struct fog_collect *c)
+{
+	return c->cfg;
+}
+
+struct fog_events *fog_collect__events(struct fog_collect *c)
+{
+	return c->events;
+}
+
+struct fog_agg *fog_collect__agg(struct fog_collect *c)
+{
+	return c->agg;
+}
+
+const struct fog_cgroup_info *fog_collect__cgroup(const struct fog_collect *c)
+{
+	return &c->cgroup;
 }
 
 void fog_collect__reconfigure(struct fog_collect *c, const struct fog_config *cfg)

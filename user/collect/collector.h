@@ -18,6 +18,7 @@
 #include "base/cgroup.h"
 #include "collect/agg.h"
 #include "collect/events.h"
+#include "fog/signals.h"
 
 struct bpf_object;
 struct fog_loop;
@@ -72,33 +73,19 @@ extern const struct fog_collector_ops fog_net_collector;
 #define FOG_MAX_COLLECTORS 8
 
 /*
- * Host-wide figures of the last tick that the monitor and the placement
- * engine read; NAN when the collector behind one is not running.
+ * What each tick publishes to the parts that subscribed (the monitor, the
+ * placement engine): the host's signals of the interval it closes.
  */
-struct fog_host_signals {
-	double cpu_busy;	/* 0..1 over all CPUs (cpu) */
-	double runq_p99_s;	/* run-queue wait p99 over the tick (schedlat) */
-	double mem_used;	/* 0..1: 1 - MemAvailable / MemTotal (mem) */
-	double psi_some;	/* 0..1: the worst "some" avg10 of cpu, memory and io (mem) */
-	double io_p99_s;	/* the worst device's request latency p99 over the tick (io) */
+struct fog_tick {
+	__u64 seq;		/* ticks since the start, from 1 */
+	__u64 at_ns;		/* CLOCK_MONOTONIC when it was taken */
+	double seconds;		/* length of the interval it closes */
+	struct fog_signals host;	/* NAN where the collector behind a figure is not running */
 };
 
-struct fog_collect {
-	const struct fog_config *cfg;	/* current configuration, borrowed */
-	struct fog_loop *loop;
-	struct fog_cgroup_info cgroup;
-	struct fog_cgroup_cache *cgroups;
-	struct fog_events *events;
-	struct fog_agg *agg;
-	struct fog_collector collectors[FOG_MAX_COLLECTORS];
-	unsigned int n_collectors;
-	int ncpu;	/* possible CPUs: the length of per-CPU map values */
-	__u64 ticks;
-	__u64 last_tick_ns;
-	double tick_seconds;	/* length of the last tick interval */
-	struct fog_host_signals host;	/* filled by the collectors at each tick */
-	bool pins;	/* pin maps under cfg->pin_path */
-};
+typedef void (*fog_tick_fn)(const struct fog_tick *t, void *ctx);
+
+#define FOG_MAX_SUBSCRIBERS 8
 
 /* Sets up the shared pieces; collectors start with fog_collect__start. */
 struct fog_collect *fog_collect__new(const struct fog_config *cfg, struct fog_loop *loop);
@@ -106,12 +93,30 @@ void fog_collect__free(struct fog_collect *c);
 /* Starts every enabled collector; returns how many run. */
 int fog_collect__start(struct fog_collect *c);
 void fog_collect__stop(struct fog_collect *c);
-/* One round: every running collector's tick between the aggregate's begin and end. */
+/*
+ * One round: every running collector's tick between the aggregate's begin and
+ * end, then the tick published to every subscriber, in subscription order
+ * (from the second round on: the first only sets the baselines of rates).
+ */
 void fog_collect__tick(struct fog_collect *c);
+/* Calls fn(tick, ctx) after every tick from now on; -ENOSPC past FOG_MAX_SUBSCRIBERS. */
+int fog_collect__subscribe(struct fog_collect *c, const char *name, fog_tick_fn fn, void *ctx);
+void fog_collect__unsubscribe(struct fog_collect *c, fog_tick_fn fn, void *ctx);
+/* The last tick published (seq 0 before the first). */
+const struct fog_tick *fog_collect__last_tick(const struct fog_collect *c);
+unsigned int fog_collect__n_collectors(const struct fog_collect *c);
+struct fog_collector *fog_collect__collector(struct fog_collect *c, unsigned int i);
+/* The per-process aggregates and where the cgroups are, for the profiler's tables. */
+struct fog_agg *fog_collect__agg(struct fog_collect *c);
+const struct fog_cgroup_info *fog_collect__cgroup(const struct fog_collect *c);
 /* Starts, stops or reconfigures collectors to match cfg, which becomes current. */
 void fog_collect__reconfigure(struct fog_collect *c, const struct fog_config *cfg);
 struct fog_collector *fog_collect__find(struct fog_collect *c, const char *name);
 json_t *fog_collect__status_json(struct fog_collect *c);
+/* Writes the pipeline's and every running collector's metric families (collect_metrics.c). */
+void fog_collect__metrics(struct fog_collect *c, struct fog_prom *w);
+const struct fog_config *fog_collect__config(const struct fog_collect *c);
+struct fog_events *fog_collect__events(struct fog_collect *c);
 const char *fog_collect__cgroup_path(struct fog_collect *c, __u64 id);
 
 /* ---- helpers for collector implementations ---- */

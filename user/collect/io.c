@@ -19,7 +19,7 @@
 #include "base/hist.h"
 #include "base/log.h"
 #include "base/prom.h"
-#include "collect/collector.h"
+#include "collect/collect_int.h"
 #include "collect/io_dev.h"
 #include "collect/tasks.h"
 #include "io.skel.h"

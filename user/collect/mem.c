@@ -25,7 +25,7 @@
 
 #include "base/log.h"
 #include "base/sort.h"
-#include "collect/collector.h"
+#include "collect/collect_int.h"
 #include "collect/mem.h"
 #include "collect/tasks.h"
 #include "mem.skel.h"

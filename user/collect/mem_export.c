@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "base/prom.h"
-#include "collect/collector.h"
+#include "collect/collect_int.h"
 #include "collect/mem.h"
 
 static bool both_attached(const struct fog_mem *m, enum mem_prog a, enum mem_prog b)

@@ -19,7 +19,7 @@
 #include "base/log.h"
 #include "base/prom.h"
 #include "base/text.h"
-#include "collect/collector.h"
+#include "collect/collect_int.h"
 #include "collect/net_stats.h"
 #include "net.skel.h"
 

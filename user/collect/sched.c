@@ -18,7 +18,7 @@
 #include "base/log.h"
 #include "base/prom.h"
 #include "base/sort.h"
-#include "collect/collector.h"
+#include "collect/collect_int.h"
 #include "collect/tasks.h"
 #include "fog/abi/sched.h"
 #include "sched.skel.h"

@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collect/collector.h"
+#include "collect/collect_int.h"
 #include "collect/tasks.h"
 #include "fog/abi/tasks.h"
 #include "tasks.skel.h"

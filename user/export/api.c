@@ -13,6 +13,7 @@
 #include "export/http.h"
 
 static time_t started;
+static struct fog_loop *api_loop;	/* whose stats /api/v1/status shows */
 
 /* Parses an unsigned decimal query argument; absent leaves *out alone. */
 static int arg_u64(const struct fog_http_req *req, struct fog_http_resp *resp, const char *key,
@@ -41,14 +42,14 @@ static int get_status(const struct fog_http_req *req, struct fog_http_resp *resp
 	json_object_set_new(j, "version", json_string(FOG_VERSION));
 	json_object_set_new(j, "pid", json_integer(getpid()));
 	json_object_set_new(j, "uptime_seconds", json_integer(time(NULL) - started));
-	json_object_set_new(j, "config", json_string(c->cfg->source[0] ? c->cfg->source :
+	json_object_set_new(j, "config", json_string(fog_collect__config(c)->source[0] ? fog_collect__config(c)->source :
 									  "(built-in defaults)"));
-	if (c->loop) {
+	if (api_loop) {
 		struct fog_loop_stats ls;
 		json_t *recent = json_array();
 		__u64 now = fog_now_ns();
 
-		fog_loop__stats(c->loop, &ls);
+		fog_loop__stats(api_loop, &ls);
 		for (unsigned int i = 0; i < ls.nrecent; i++)
 			json_array_append_new(recent, json_pack("{s:s, s:f, s:f, s:f}", "name",
 								ls.recent[i].name, "ms",
@@ -100,9 +101,9 @@ static int get_processes(const struct fog_http_req *req, struct fog_http_resp *r
 	if (arg_u64(req, resp, "limit", 1 << 20, &limit))
 		return 0;
 	return fog_http_json(resp, 200,
-			     json_pack("{s:f,s:o}", "interval_seconds", c->tick_seconds,
+			     json_pack("{s:f,s:o}", "interval_seconds", fog_collect__last_tick(c)->seconds,
 				       "processes",
-				       with_cgroup_paths(c, fog_agg__json(c->agg, sort ? sort : "cpu",
+				       with_cgroup_paths(c, fog_agg__json(fog_collect__agg(c), sort ? sort : "cpu",
 									  (unsigned int)limit))));
 }
 
@@ -116,7 +117,7 @@ static int get_process(const struct fog_http_req *req, struct fog_http_resp *res
 
 	if (fog_http_parse_u64(s, 0x7fffffff, &pid) || !pid)
 		return fog_http_error(resp, 400, "'%.32s' is not a process id", s);
-	p = fog_agg__proc(c->agg, (__u32)pid, false);
+	p = fog_agg__proc(fog_collect__agg(c), (__u32)pid, false);
 	if (!p)
 		return fog_http_error(resp, 404, "process %llu is not tracked", pid);
 	arr = with_cgroup_paths(c, json_pack("[o]", fog_proc_json(p)));
@@ -155,7 +156,7 @@ static int get_events(const struct fog_http_req *req, struct fog_http_resp *resp
 	f.type = t;
 	f.pid = (__u32)pid;
 	f.limit = (unsigned int)limit;
-	return fog_http_json(resp, 200, fog_events__json(c->events, &f, cgroup_name, c));
+	return fog_http_json(resp, 200, fog_events__json(fog_collect__events(c), &f, cgroup_name, c));
 }
 
 static int get_config(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
@@ -167,7 +168,7 @@ static int get_config(const struct fog_http_req *req, struct fog_http_resp *resp
 
 	if (!f)
 		return -errno;
-	fog_config_write(c->cfg, f);
+	fog_config_write(fog_collect__config(c), f);
 	fclose(f);
 	resp->status = 200;
 	resp->content_type = "text/plain; charset=utf-8";
@@ -204,7 +205,7 @@ static int get_index(const struct fog_http_req *req, struct fog_http_resp *resp,
 				       "endpoints", eps));
 }
 
-int fog_api_register(struct fog_http *h, struct fog_collect *collect)
+int fog_api_register(struct fog_http *h, struct fog_collect *collect, struct fog_loop *loop)
 {
 	static const struct {
 		const char *path;
@@ -221,6 +222,7 @@ int fog_api_register(struct fog_http *h, struct fog_collect *collect)
 	int err;
 
 	started = time(NULL);
+	api_loop = loop;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		err = fog_http__route(h, "GET", routes[i].path, FOG_HTTP_TCP_API, routes[i].fn,
 				      collect);

@@ -128,9 +128,7 @@ static void on_tick(void *ctx)
 {
 	struct agent *a = ctx;
 
-	fog_collect__tick(a->collect);
-	if (a->watch)
-		fog_watch__tick(a->watch);
+	fog_collect__tick(a->collect); /* the monitor and placement have subscribed */
 	fog_http__run(a->http);
 }
 
@@ -154,7 +152,7 @@ static int collect_new(struct agent *a, const struct fog_config *cfg)
 	if (!a->collect)
 		return -errno;
 	running = fog_collect__start(a->collect);
-	fog_info("%d of %u collectors running", running, a->collect->n_collectors);
+	fog_info("%d of %u collectors running", running, fog_collect__n_collectors(a->collect));
 	return 0;
 }
 
@@ -203,11 +201,13 @@ static int monitor_new(struct agent *a, const struct fog_config *cfg)
 
 	if (!cfg->monitor)
 		return 0;
-	a->watch = fog_watch__new(cfg, a->collect);
+	a->watch = fog_watch__new(cfg);
 	if (!a->watch)
 		return -EINVAL; /* fog_watch__new said why */
 	rc = fog_watch__register(a->watch, a->http);
-	return rc ? rc : fog_metrics_add(fog_watch__metrics, a->watch);
+	if (!rc)
+		rc = fog_metrics_add(fog_watch__metrics, a->watch);
+	return rc ? rc : fog_collect__subscribe(a->collect, "monitor", fog_watch__on_tick, a->watch);
 }
 
 static void monitor_reconfigure(struct agent *a, const struct fog_config *cfg)
@@ -218,12 +218,14 @@ static void monitor_reconfigure(struct agent *a, const struct fog_config *cfg)
 
 static void monitor_free(struct agent *a)
 {
+	fog_collect__unsubscribe(a->collect, fog_watch__on_tick, a->watch);
 	fog_watch__free(a->watch);
 }
 
 static int profiler_new(struct agent *a, const struct fog_config *cfg)
 {
-	a->prof = fog_profiler__new(a->http, a->collect);
+	a->prof = fog_profiler__new(a->http, a->loop, fog_collect__agg(a->collect),
+				    fog_collect__cgroup(a->collect));
 	return a->prof ? fog_metrics_add(fog_helper_metrics, NULL) : -errno;
 }
 
@@ -250,18 +252,21 @@ static void continuous_free(struct agent *a)
 
 static int sched_new(struct agent *a, const struct fog_config *cfg)
 {
-	a->sched = fog_sched_agent__new(a->http, a->collect, a->loop, cfg);
-	return a->sched ? 0 : -errno;
+	a->sched = fog_sched_agent__new(a->http, a->loop, cfg);
+	if (!a->sched)
+		return -errno;
+	return fog_collect__subscribe(a->collect, "placement", fog_sched_agent__on_tick, a->sched);
 }
 
 static void sched_free(struct agent *a)
 {
+	fog_collect__unsubscribe(a->collect, fog_sched_agent__on_tick, a->sched);
 	fog_sched_agent__free(a->sched);
 }
 
 static int api_new(struct agent *a, const struct fog_config *cfg)
 {
-	int rc = fog_api_register(a->http, a->collect);
+	int rc = fog_api_register(a->http, a->collect, a->loop);
 
 	return rc ? rc : fog_metrics_add(fog_heap_metrics, NULL);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "base/clock.h"
 #include "base/child.h"
 #include "base/log.h"
 #include "base/prom.h"
@@ -20,17 +21,8 @@
 
 struct fog_watch {
 	struct fog_monitor *mon;
-	struct fog_collect *collect;
 	char instance[256];
 };
-
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void on_alert(const struct fog_alert *a, void *ctx)
 {
@@ -123,7 +115,7 @@ static int actions(struct fog_watch *w, const struct fog_config *cfg)
 	return 0;
 }
 
-struct fog_watch *fog_watch__new(const struct fog_config *cfg, struct fog_collect *collect)
+struct fog_watch *fog_watch__new(const struct fog_config *cfg)
 {
 	struct fog_monitor_opts opts = { 0 };
 	struct fog_watch *w = calloc(1, sizeof(*w));
@@ -131,7 +123,6 @@ struct fog_watch *fog_watch__new(const struct fog_config *cfg, struct fog_collec
 
 	if (!w)
 		return NULL;
-	w->collect = collect;
 	if (gethostname(w->instance, sizeof(w->instance) - 1))
 		snprintf(w->instance, sizeof(w->instance), "localhost");
 	opts.interval_seconds = cfg->tick_ms / 1000.0;
@@ -170,18 +161,13 @@ void fog_watch__free(struct fog_watch *w)
 	free(w);
 }
 
-void fog_watch__tick(struct fog_watch *w)
+void fog_watch__on_tick(const struct fog_tick *t, void *ctx)
 {
-	const struct fog_host_signals *h = &w->collect->host;
+	struct fog_watch *w = ctx;
 	struct fog_monitor_sample s;
 
-	fog_monitor_sample_init(&s);
-	s.value[FOG_MONITOR_CPU] = h->cpu_busy;
-	s.value[FOG_MONITOR_MEMORY] = h->mem_used;
-	s.value[FOG_MONITOR_PSI] = h->psi_some;
-	s.value[FOG_MONITOR_RUNQ_LATENCY] = h->runq_p99_s;
-	s.value[FOG_MONITOR_IO_LATENCY] = h->io_p99_s;
-	if (fog_monitor__observe(w->mon, wall_now(), &s))
+	fog_monitor_sample_from_signals(&s, &t->host);
+	if (fog_monitor__observe(w->mon, fog_wall_now(), &s))
 		fog_debug("monitor: sample refused: %s", fog_monitor_errmsg());
 }
 

@@ -7,18 +7,18 @@
 #ifndef FOG_WATCH_H
 #define FOG_WATCH_H
 
-struct fog_collect;
+struct fog_tick;
 struct fog_config;
 struct fog_http;
 struct fog_prom;
 struct fog_watch;
 
 /* NULL with errno set; the reason is logged. */
-struct fog_watch *fog_watch__new(const struct fog_config *cfg, struct fog_collect *collect);
+struct fog_watch *fog_watch__new(const struct fog_config *cfg);
 /* Delivers what is queued (a few seconds at most), then frees; accepts NULL. */
 void fog_watch__free(struct fog_watch *w);
-/* Feeds the tick's host signals to the monitor; call after fog_collect__tick. */
-void fog_watch__tick(struct fog_watch *w);
+/* A fog_tick_fn (ctx: the watch): feeds the tick's host signals to the monitor. */
+void fog_watch__on_tick(const struct fog_tick *t, void *ctx);
 /* Applies new thresholds; actions and windows take effect at the next start. */
 int fog_watch__reconfigure(struct fog_watch *w, const struct fog_config *cfg);
 int fog_watch__register(struct fog_watch *w, struct fog_http *h);

@@ -11,7 +11,8 @@
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/loop.h"
-#include "collect/collector.h"
+#include "base/cgroup.h"
+#include "collect/agg.h"
 #include "export/http.h"
 #include "fog/profiler.h"
 #include "profile/bottleneck.h"
@@ -92,7 +93,9 @@ struct render {
 };
 
 struct fog_profiler {
-	struct fog_collect *c;
+	struct fog_loop *loop;
+	struct fog_agg *agg;	/* the daemon's process table; NULL: none */
+	struct fog_cgroup_info cgroup;	/* where cgroups are; mount "" unknown */
 	struct render renders[MAX_RENDERS];
 	struct pprof_wait pprof[MAX_PPROF];
 	int timer;
@@ -110,7 +113,7 @@ static __u64 mono_ns(void)
 
 static struct fog_agg *agg_of(struct fog_profiler *pr)
 {
-	return pr->c ? pr->c->agg : NULL;
+	return pr->agg;
 }
 
 struct figures_walk {
@@ -399,19 +402,19 @@ static int parse_target(struct fog_profiler *pr, json_t *body, struct fog_prof_c
 		const char *path = json_string_value(cg);
 		char dir[1024];
 
-		if (!path || path[0] != '/' || strstr(path, "/..") || !pr->c) {
+		if (!path || path[0] != '/' || strstr(path, "/..") || !pr->cgroup.mount[0]) {
 			fog_http_error(resp, 400, "\"cgroup\" must be an absolute cgroup path such "
 				       "as /user.slice (relative to the hierarchy's mount)");
 			return -EINVAL;
 		}
-		snprintf(dir, sizeof(dir), "%s%s", pr->c->cgroup.mount, path);
+		snprintf(dir, sizeof(dir), "%s%s", pr->cgroup.mount, path);
 		o->target = FOG_PROF_TARGET_CGROUP;
 		o->cgroup_id = fog_cgroup_id_of(dir);
-		o->cgroup_mode = pr->c->cgroup.mode;
+		o->cgroup_mode = pr->cgroup.mode;
 		if (!o->cgroup_id) {
 			fog_http_error(resp, 404, "no cgroup %.200s in the %s hierarchy (%.200s)",
-				       path, fog_cgroup_mode_name(pr->c->cgroup.mode),
-				       pr->c->cgroup.mount);
+				       path, fog_cgroup_mode_name(pr->cgroup.mode),
+				       pr->cgroup.mount);
 			return -EINVAL;
 		}
 		snprintf(target, tlen, "cgroup %s", path);
@@ -913,14 +916,18 @@ static void pprof_poll(struct fog_profiler *pr, __u64 now)
 	}
 }
 
-struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_collect *c)
+struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_loop *loop,
+				       struct fog_agg *agg, const struct fog_cgroup_info *cgroup)
 {
 	struct fog_profiler *pr = calloc(1, sizeof(*pr));
 	int err;
 
 	if (!pr)
 		return NULL;
-	pr->c = c;
+	pr->loop = loop;
+	pr->agg = agg;
+	if (cgroup)
+		pr->cgroup = *cgroup;
 	pr->timer = -1;
 	err = fog_http__route(h, "POST", "/api/v1/profile", FOG_HTTP_UNIX, post_profile, pr);
 	if (!err)
@@ -934,7 +941,7 @@ struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_collect *c
 				      get_pprof, pr);
 	if (err)
 		goto fail;
-	pr->timer = fog_loop__add_timer(c->loop, "profile sessions", POLL_MS, on_timer, pr);
+	pr->timer = fog_loop__add_timer(loop, "profile sessions", POLL_MS, on_timer, pr);
 	if (pr->timer < 0) {
 		err = pr->timer;
 		goto fail;
@@ -951,7 +958,7 @@ void fog_profiler__free(struct fog_profiler *pr)
 	if (!pr)
 		return;
 	if (pr->timer >= 0)
-		fog_loop__del_timer(pr->c->loop, pr->timer);
+		fog_loop__del_timer(pr->loop, pr->timer);
 	renders_poll(pr, true);	/* before the profiles they read go */
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		session_clear(&pr->sessions[i]);

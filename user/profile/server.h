@@ -14,12 +14,19 @@
 #ifndef FOG_PROF_SERVER_H
 #define FOG_PROF_SERVER_H
 
+struct fog_agg;
+struct fog_cgroup_info;
 struct fog_http;
-struct fog_collect;
+struct fog_loop;
 struct fog_profiler;
 
-/* Registers the routes and a timer on c->loop; NULL and errno on failure. */
-struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_collect *c);
+/*
+ * Registers the routes and a timer on loop; agg (the daemon's process table,
+ * borrowed; NULL: none) gives profiles their per-process table and cgroup
+ * (copied; NULL: unknown) resolves cgroup targets. NULL and errno on failure.
+ */
+struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_loop *loop,
+				       struct fog_agg *agg, const struct fog_cgroup_info *cgroup);
 /* Stops running sessions (detaching their programs) and frees everything. */
 void fog_profiler__free(struct fog_profiler *p);
 

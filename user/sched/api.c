@@ -95,39 +95,21 @@ static int add_local(struct fog_sched_agent *a)
 }
 
 /*
- * The collectors' host figures of the last tick as the local worker's signals,
- * stamped with the tick's time; a figure whose collector is not running (NAN)
- * is left out, so it reads as "no data", not as zero.
+ * The collectors' host figures of each tick (a fog_tick_fn, ctx: the agent)
+ * as the local worker's signals, stamped with the tick's time; a figure whose
+ * collector is not running is left out, so it reads as "no data", not as zero.
  */
-static void push_local_signals(struct fog_sched_agent *a)
+void fog_sched_agent__on_tick(const struct fog_tick *t, void *ctx)
 {
-	const struct fog_host_signals *h;
-	struct fog_worker_signals sig = { 0 };
+	struct fog_sched_agent *a = ctx;
+	struct fog_worker_signals sig;
 	__u64 now;
 
-	if (!a->c || !a->local || a->c->ticks == a->seen_tick)
+	if (!a->local)
 		return;
-	a->seen_tick = a->c->ticks;
-	h = &a->c->host;
-	if (isfinite(h->cpu_busy) && h->cpu_busy >= 0) {
-		sig.cpu_util = h->cpu_busy;
-		sig.have |= FOG_SIG_CPU_UTIL;
-	}
-	if (isfinite(h->runq_p99_s) && h->runq_p99_s >= 0) {
-		sig.runq_p99_us = h->runq_p99_s * 1e6;
-		sig.have |= FOG_SIG_RUNQ_P99;
-	}
-	if (isfinite(h->psi_some) && h->psi_some >= 0) {
-		sig.mem_psi = h->psi_some * 100;	/* worst "some" of cpu, memory, io */
-		sig.have |= FOG_SIG_MEM_PSI;
-	}
-	if (isfinite(h->io_p99_s) && h->io_p99_s >= 0) {
-		sig.io_p99_us = h->io_p99_s * 1e6;
-		sig.have |= FOG_SIG_IO_P99;
-	}
 	now = fog_sched__now(a->s);
 	/* both clocks are CLOCK_MONOTONIC; a tick stamp is never in the future */
-	sig.at_ns = a->c->last_tick_ns && a->c->last_tick_ns <= now ? a->c->last_tick_ns : now;
+	fog_worker_signals_from(&sig, &t->host, t->at_ns && t->at_ns <= now ? t->at_ns : now);
 	if (fog_sched__worker_signals(a->s, LOCAL_ID, &sig))
 		fog_debug("sched: local signals refused");
 }
@@ -187,7 +169,6 @@ void fog_sched_agent_changed(struct fog_sched_agent *a)
 /* One tick: signals, reaping, expiry, a retry pass; the timer runs faster while busy. */
 static void run_once(struct fog_sched_agent *a)
 {
-	push_local_signals(a);
 	if (fog_executor__reap(a->x, 0) < 0)
 		fog_debug("sched: reaping failed");
 	fog_sched__expire(a->s);
@@ -595,8 +576,7 @@ static int add_routes(struct fog_sched_agent *a, struct fog_http *h)
 
 /* ---- lifecycle ---- */
 
-struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog_collect *c,
-						  struct fog_loop *loop,
+struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog_loop *loop,
 						  const struct fog_sched_agent_opts *o)
 {
 	struct fog_sched_opts so = { 0 };
@@ -613,7 +593,6 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 	if (!a)
 		return NULL;
 	a->o = *o;
-	a->c = c;
 	a->loop = loop;
 	a->timer = -1;
 	so.strategy = o->strategy;
@@ -683,8 +662,8 @@ fail:
 	return NULL;
 }
 
-struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_collect *c,
-					     struct fog_loop *loop, const struct fog_config *cfg)
+struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_loop *loop,
+					     const struct fog_config *cfg)
 {
 	struct fog_sched_agent_opts o;
 
@@ -705,7 +684,7 @@ struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_coll
 	o.prometheus_timeout_s = cfg->prometheus_timeout_s;
 	o.prometheus_max_age_s = cfg->prometheus_max_age_s;
 	snprintf(o.node_label, sizeof(o.node_label), "%s", cfg->node_label);
-	return fog_sched_agent__new_opts(h, c, loop, &o);
+	return fog_sched_agent__new_opts(h, loop, &o);
 }
 
 void fog_sched_agent__free(struct fog_sched_agent *a)

@@ -33,7 +33,7 @@
 #include <stdbool.h>
 
 struct fog_http;
-struct fog_collect;
+struct fog_tick;
 struct fog_loop;
 struct fog_config;
 struct fog_sched_agent;
@@ -64,12 +64,13 @@ void fog_sched_agent_opts_defaults(struct fog_sched_agent_opts *o);
  * on h and a timer on loop. cfg is borrowed (only read here). NULL and errno on
  * failure (after a log message saying why).
  */
-struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_collect *c,
-					     struct fog_loop *loop, const struct fog_config *cfg);
+struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_loop *loop,
+					     const struct fog_config *cfg);
 /* The same with explicit settings. */
-struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog_collect *c,
-						  struct fog_loop *loop,
+struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog_loop *loop,
 						  const struct fog_sched_agent_opts *o);
+/* A fog_tick_fn (ctx: the agent): the tick's host signals become the local worker's. */
+void fog_sched_agent__on_tick(const struct fog_tick *t, void *ctx);
 /* Kills running tasks, removes their cgroups and frees everything; accepts NULL. */
 void fog_sched_agent__free(struct fog_sched_agent *a);
 

@@ -27,12 +27,10 @@ struct fog_sched_agent {
 	struct fog_sched_agent_opts o;
 	struct fog_sched *s;
 	struct fog_executor *x;
-	struct fog_collect *c;	/* borrowed; NULL: no host signals */
 	struct fog_loop *loop;
 	struct fog_sched_extender *ext;	/* NULL unless configured */
 	int timer;
 	unsigned int period_ms;
-	__u64 seen_tick;	/* c->ticks of the last signals sent */
 	bool local;	/* the worker "local" is registered */
 };
 

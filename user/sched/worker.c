@@ -339,3 +339,25 @@ void fog_sched_never_fits_reason(const struct fog_sched *s, int strategy,
 			"constraints (type, budget) together",
 			fog_sched_strategy_name(strategy));
 }
+
+void fog_worker_signals_from(struct fog_worker_signals *out, const struct fog_signals *s,
+			     __u64 at_ns)
+{
+	*out = (struct fog_worker_signals){ .at_ns = at_ns };
+	if (isfinite(s->cpu_busy) && s->cpu_busy >= 0) {
+		out->cpu_util = s->cpu_busy;
+		out->have |= FOG_SIG_CPU_UTIL;
+	}
+	if (isfinite(s->runq_p99_s) && s->runq_p99_s >= 0) {
+		out->runq_p99_us = s->runq_p99_s * 1e6;
+		out->have |= FOG_SIG_RUNQ_P99;
+	}
+	if (isfinite(s->psi_some) && s->psi_some >= 0) {
+		out->mem_psi = s->psi_some * 100;	/* worst "some" of cpu, memory, io */
+		out->have |= FOG_SIG_MEM_PSI;
+	}
+	if (isfinite(s->io_p99_s) && s->io_p99_s >= 0) {
+		out->io_p99_us = s->io_p99_s * 1e6;
+		out->have |= FOG_SIG_IO_P99;
+	}
+}
