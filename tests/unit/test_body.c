@@ -83,7 +83,8 @@ static int read_text(const struct fog_body_table *t, const char *text, struct re
 		     __u64 *seen, char *err, size_t len)
 {
 	json_error_t je;
-	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY,
+			       &je);
 	int calls = 0, rc;
 
 	if (!j)
@@ -177,7 +178,8 @@ static void test_unknown_and_required_named(void **state)
 static void test_wrong_types_named(void **state)
 {
 	expect_refused(&table, "{\"id\":\"k\",\"name\":5}", "field 'name' must be a string");
-	expect_refused(&table, "{\"id\":\"k\",\"ratio\":\"0.5\"}", "field 'ratio' must be a number");
+	expect_refused(&table, "{\"id\":\"k\",\"ratio\":\"0.5\"}",
+		       "field 'ratio' must be a number");
 	expect_refused(&table, "{\"id\":\"k\",\"count\":1.5}", "field 'count' must be an integer");
 	expect_refused(&table, "{\"id\":\"k\",\"big\":true}", "field 'big' must be an integer");
 	expect_refused(&table, "{\"id\":\"k\",\"on\":1}", "field 'on' must be true or false");
@@ -196,7 +198,8 @@ static void test_bounds_named(void **state)
 		       "field 'ratio' must be in [0, 1] (got 1.5)");
 	expect_refused(&table, "{\"id\":\"k\",\"ratio\":-0.001}",
 		       "field 'ratio' must be in [0, 1] (got -0.001)");
-	expect_refused(&table, "{\"id\":\"k\",\"count\":0}", "field 'count' must be in 1..10 (got 0)");
+	expect_refused(&table, "{\"id\":\"k\",\"count\":0}",
+		       "field 'count' must be in 1..10 (got 0)");
 	expect_refused(&table, "{\"id\":\"k\",\"count\":11}",
 		       "field 'count' must be in 1..10 (got 11)");
 	expect_refused(&table, "{\"id\":\"k\",\"count\":-3}",
@@ -225,7 +228,8 @@ static void test_bounds_named(void **state)
 		       "field 'shade' must be green or blue (got 'red')");
 	expect_refused(&table, "{\"id\":\"k\",\"color\":\"red\\u0000\"}",
 		       "field 'color' must be red, green or blue (got 'red')");
-	expect_refused(&table, "{\"id\":\"k\",\"maybe\":6}", "field 'maybe' must be in [-5, 5] (got 6)");
+	expect_refused(&table, "{\"id\":\"k\",\"maybe\":6}",
+		       "field 'maybe' must be in [-5, 5] (got 6)");
 }
 
 static void test_callbacks(void **state)
@@ -247,8 +251,10 @@ static void test_callbacks(void **state)
 static void test_first_bad_field_wins(void **state)
 {
 	/* fields are read in the body's order: the first bad one is named */
-	expect_refused(&table, "{\"count\":0,\"ratio\":9}", "field 'count' must be in 1..10 (got 0)");
-	expect_refused(&table, "{\"ratio\":9,\"count\":0}", "field 'ratio' must be in [0, 1] (got 9)");
+	expect_refused(&table, "{\"count\":0,\"ratio\":9}",
+		       "field 'count' must be in 1..10 (got 0)");
+	expect_refused(&table, "{\"ratio\":9,\"count\":0}",
+		       "field 'ratio' must be in [0, 1] (got 9)");
 }
 
 static void test_long_names_bounded(void **state)

@@ -51,8 +51,9 @@ static void test_task_full(void **state)
 	struct fog_task_spec t;
 	char err[256];
 
-	assert_int_equal(task("{\"id\":\"job-1:a.b_c\",\"priority\":\"HIGH\",\"strategy\":\"Cost\","
-			      "\"cpu_cores\":1.5,\"memory_mb\":2048,\"gpu_count\":2,\"type\":\"gpu\","
+	assert_int_equal(task("{\"id\":\"job-1:a.b_c\",\"priority\":\"HIGH\","
+			      "\"strategy\":\"Cost\",\"cpu_cores\":1.5,\"memory_mb\":2048,"
+			      "\"gpu_count\":2,\"type\":\"gpu\","
 			      "\"deadline_s\":2.5,\"sla_ms\":9000,\"budget_per_hour\":0.75,"
 			      "\"est_runtime_ms\":1200,\"affinity\":[\"zone=a\",\"ssd\"],"
 			      "\"anti_affinity\":[\"spot\"],\"class\":\"train\","
@@ -212,8 +213,9 @@ static void test_results(void **state)
 	struct fog_task_result r;
 	char err[256], w[FOG_SCHED_ID_LEN];
 
-	assert_int_equal(result("{\"state\":\"failed\",\"exit_code\":3,\"wall_s\":1.5,\"cpu_s\":0.25,"
-				"\"peak_memory_mb\":12,\"oom_killed\":true,\"worker\":\"edge-1\"}",
+	assert_int_equal(result("{\"state\":\"failed\",\"exit_code\":3,\"wall_s\":1.5,"
+				"\"cpu_s\":0.25,\"peak_memory_mb\":12,\"oom_killed\":true,"
+				"\"worker\":\"edge-1\"}",
 				&r, w, err), 0);
 	assert_int_equal(r.state, FOG_TASK_FAILED);
 	assert_int_equal(r.exit_status, 3 << 8);
@@ -231,14 +233,18 @@ static void test_results(void **state)
 	assert_int_equal(r.exit_status, -1);
 	result_refused("{\"state\":\"done\"}",
 		       "field 'state' must be running, succeeded or failed (got 'done')");
-	result_refused("{\"state\":\"pending\"}", "field 'state' must be running, succeeded or failed");
+	result_refused("{\"state\":\"pending\"}",
+		       "field 'state' must be running, succeeded or failed");
 	result_refused("{\"exit_code\":0}", "field 'state' is required");
-	result_refused("{\"state\":\"succeeded\",\"exit_code\":2}", "a succeeded task has exit_code 0");
+	result_refused("{\"state\":\"succeeded\",\"exit_code\":2}",
+		       "a succeeded task has exit_code 0");
 	result_refused("{\"state\":\"failed\",\"exit_code\":1,\"signal\":9}",
 		       "fields 'exit_code' and 'signal' exclude each other");
-	result_refused("{\"state\":\"running\",\"cpu_s\":1}", "a running report carries no outcome");
+	result_refused("{\"state\":\"running\",\"cpu_s\":1}",
+		       "a running report carries no outcome");
 	result_refused("{\"state\":\"failed\",\"signal\":0}", "field 'signal' must be in 1..64");
-	result_refused("{\"state\":\"failed\",\"exit_code\":256}", "field 'exit_code' must be in 0..255");
+	result_refused("{\"state\":\"failed\",\"exit_code\":256}",
+		       "field 'exit_code' must be in 0..255");
 	result_refused("{\"state\":\"failed\",\"oom_killed\":1}",
 		       "field 'oom_killed' must be true or false");
 	result_refused("{\"state\":\"failed\",\"worker\":\"a b\"}", "field 'worker'");

@@ -91,7 +91,8 @@ static int read_num(const struct fog_body_field *f, const json_t *v, double *dst
 		return -EINVAL;
 	}
 	if (!isfinite(d) || d < f->min || d > f->max) {
-		set_err(err, len, "field '%s' must be in [%g, %g] (got %g)", name, f->min, f->max, d);
+		set_err(err, len, "field '%s' must be in [%g, %g] (got %g)", name, f->min, f->max,
+			d);
 		return -EINVAL;
 	}
 	*dst = d;

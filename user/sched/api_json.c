@@ -112,13 +112,16 @@ static const struct fog_body_table task_table = FOG_BODY_TABLE(NULL, task_fields
 int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, char *err,
 			size_t len)
 {
-	struct task_body b = { .t = { .priority = FOG_PRIO_MEDIUM, .strategy = FOG_STRAT_DEFAULT } };
+	struct task_body b = {
+		.t = { .priority = FOG_PRIO_MEDIUM, .strategy = FOG_STRAT_DEFAULT },
+	};
 	__u64 seen = 0;
 	int rc = fog_body_read(j, &task_table, &b, NULL, &seen, err, len);
 
 	if (!rc && (seen & FOG_BODY_BIT(T_DEADLINE)))
 		b.t.deadline_ns = now + (__u64)(b.deadline_s * 1e9);
-	*t = b.t;	/* refused: what was read before the bad field (a batch result names the id) */
+	/* refused: what was read before the bad field (a batch result names its id) */
+	*t = b.t;
 	return rc;
 }
 
@@ -157,7 +160,8 @@ static int result_rules(const struct result_body *b, __u64 seen, char *err, size
 		return -EINVAL;
 	}
 	if (b->state == FOG_TASK_RUNNING &&
-	    (code || sig || b->wall_s != 0 || b->cpu_s != 0 || b->peak_mem_mb != 0 || b->oom_killed)) {
+	    (code || sig || b->wall_s != 0 || b->cpu_s != 0 || b->peak_mem_mb != 0 ||
+	     b->oom_killed)) {
 		set_err(err, len, "a running report carries no outcome fields");
 		return -EINVAL;
 	}
