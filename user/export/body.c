@@ -32,28 +32,38 @@ static const char *plain_string(const json_t *v)
 	return s && strlen(s) == json_string_length(v) ? s : NULL;
 }
 
+/* The name of item idx of field name ("labels[2]"), or name itself when idx < 0. */
+static const char *item_name(const char *name, long idx, char *buf, size_t len)
+{
+	if (idx < 0)
+		return name;
+	snprintf(buf, len, "%.100s[%ld]", name, idx);
+	return buf;
+}
+
+/* A string into char[f->size]; idx >= 0: item idx of an array field (named only on error). */
 static int read_str(const struct fog_body_field *f, const json_t *v, char *dst, const char *name,
-		    char *err, size_t len)
+		    long idx, char *err, size_t len)
 {
 	const char *s = plain_string(v);
-	char why[128];
-	size_t n;
+	char why[128], nb[NAME_LEN + 24];
+	size_t n = s ? strlen(s) : 0;
 
 	if (!json_is_string(v)) {
-		set_err(err, len, "field '%s' must be a string", name);
+		set_err(err, len, "field '%s' must be a string", item_name(name, idx, nb, sizeof(nb)));
 		return -EINVAL;
 	}
-	if (!s || (n = strlen(s)) >= f->size) {
-		set_err(err, len, "field '%s' must be at most %zu characters without NUL", name,
-			f->size - 1);
+	if (!s || n >= f->size) {
+		set_err(err, len, "field '%s' must be at most %zu characters without NUL",
+			item_name(name, idx, nb, sizeof(nb)), f->size - 1);
 		return -EINVAL;
 	}
 	if (f->nonempty && !n) {
-		set_err(err, len, "field '%s' must not be empty", name);
+		set_err(err, len, "field '%s' must not be empty", item_name(name, idx, nb, sizeof(nb)));
 		return -EINVAL;
 	}
 	if (f->check && f->check(s, why, sizeof(why))) {
-		set_err(err, len, "field '%s' %s", name, why);
+		set_err(err, len, "field '%s' %s", item_name(name, idx, nb, sizeof(nb)), why);
 		return -EINVAL;
 	}
 	memcpy(dst, s, n + 1);
@@ -63,7 +73,6 @@ static int read_str(const struct fog_body_field *f, const json_t *v, char *dst, 
 static int read_strs(const struct fog_body_field *f, const json_t *v, char *dst,
 		     unsigned int *count, const char *name, char *err, size_t len)
 {
-	char item[NAME_LEN + 24];
 	json_t *e;
 	size_t i;
 
@@ -73,8 +82,7 @@ static int read_strs(const struct fog_body_field *f, const json_t *v, char *dst,
 		return -EINVAL;
 	}
 	json_array_foreach(v, i, e) {
-		snprintf(item, sizeof(item), "%.100s[%zu]", name, i);
-		if (read_str(f, e, dst + i * f->size, item, err, len))
+		if (read_str(f, e, dst + i * f->size, name, (long)i, err, len))
 			return -EINVAL;
 	}
 	*count = (unsigned int)json_array_size(v);
@@ -159,20 +167,19 @@ static int read_enum(const struct fog_body_field *f, const json_t *v, int *dst,
 	return 0;
 }
 
-/* Reads one present value into the caller's struct. */
-static int read_field(const struct fog_body_field *f, const json_t *v, char *base, void *ctx,
-		      const char *name, char *err, size_t len)
+int fog_body_read_value(const struct fog_body_field *f, const json_t *v, void *base, void *ctx,
+			const char *name, char *err, size_t len)
 {
-	void *dst = base + f->offset;
+	void *dst = (char *)base + f->offset;
 	__u64 u;
 	int rc;
 
 	switch (f->type) {
 	case FOG_BODY_STR:
-		return read_str(f, v, dst, name, err, len);
+		return read_str(f, v, dst, name, -1, err, len);
 	case FOG_BODY_STRS:
-		return read_strs(f, v, dst, (unsigned int *)(base + f->count_offset), name, err,
-				 len);
+		return read_strs(f, v, dst, (unsigned int *)((char *)base + f->count_offset), name,
+				 err, len);
 	case FOG_BODY_NUM:
 		return read_num(f, v, dst, name, err, len);
 	case FOG_BODY_U32:
@@ -198,19 +205,32 @@ static int read_field(const struct fog_body_field *f, const json_t *v, char *bas
 	return -EINVAL;
 }
 
-static void full_name(const struct fog_body_table *t, const char *key, char *buf, size_t len)
+/* A member's full name: key itself in the body, "where.key" in a nested object. */
+static const char *full_name(const struct fog_body_table *t, const char *key, char *buf,
+			     size_t len)
 {
-	if (t->where)
-		snprintf(buf, len, "%s.%.40s", t->where, key);
-	else
-		snprintf(buf, len, "%.64s", key);
+	size_t w = t->where ? strlen(t->where) : 0, k = strlen(key);
+
+	if (!w && k < len)
+		return key;
+	/* at most 64 bytes of a key that is not a field: the message stays readable */
+	k = k > 64 ? 64 : k;
+	if (w + 1 + k >= len)
+		w = 0;
+	if (w) {
+		memcpy(buf, t->where, w);
+		buf[w++] = '.';
+	}
+	memcpy(buf + w, key, k);
+	buf[w + k] = '\0';
+	return buf;
 }
 
 int fog_body_read(const json_t *j, const struct fog_body_table *t, void *dst, void *ctx,
 		  __u64 *seen, char *err, size_t len)
 {
-	char name[NAME_LEN];
-	const char *key;
+	char buf[NAME_LEN];
+	const char *key, *name;
 	__u64 have = 0;
 	json_t *v;
 	size_t i;
@@ -229,21 +249,21 @@ int fog_body_read(const json_t *j, const struct fog_body_table *t, void *dst, vo
 	json_object_foreach((json_t *)j, key, v) {
 		for (i = 0; i < t->n && strcmp(key, t->fields[i].name); i++)
 			;
-		full_name(t, key, name, sizeof(name));
+		name = full_name(t, key, buf, sizeof(buf));
 		if (i == t->n) {
 			set_err(err, len, "unknown field '%s'", name);
 			return -EINVAL;
 		}
 		if (t->fields[i].nullable && json_is_null(v))
 			continue;
-		if (read_field(&t->fields[i], v, dst, ctx, name, err, len))
+		if (fog_body_read_value(&t->fields[i], v, dst, ctx, name, err, len))
 			return -EINVAL;
 		have |= FOG_BODY_BIT(i);
 	}
 	for (i = 0; i < t->n; i++) {
 		if (t->fields[i].required && !(have & FOG_BODY_BIT(i))) {
-			full_name(t, t->fields[i].name, name, sizeof(name));
-			set_err(err, len, "field '%s' is required", name);
+			set_err(err, len, "field '%s' is required",
+				full_name(t, t->fields[i].name, buf, sizeof(buf)));
 			return -EINVAL;
 		}
 	}

@@ -107,6 +107,14 @@ int fog_body_read(const json_t *j, const struct fog_body_table *t, void *dst, vo
 		  __u64 *seen, char *err, size_t len);
 
 /*
+ * Reads the one value v by field f into base + f->offset, as fog_body_read
+ * reads each member (name is the field's full name for the error): for a
+ * parse callback that reads a value as a plain field would before converting it.
+ */
+int fog_body_read_value(const struct fog_body_field *f, const json_t *v, void *base, void *ctx,
+			const char *name, char *err, size_t len);
+
+/*
  * The value among lo..hi whose name_of is s (any case with nocase), or
  * -EINVAL: for enumerated query arguments as for ENUM fields.
  */

@@ -76,53 +76,55 @@ static int check_id(const char *s, char *why, size_t len)
 #define YEAR_S (365 * 86400.0)
 #define YEAR_MS (365 * 86400000.0)
 
-/* A submitted task: the spec, and what converts into it. */
-struct task_body {
-	struct fog_task_spec t;
-	double deadline_s;	/* from now */
-};
+/* "deadline_s" (seconds from now) into the task's deadline_ns; ctx: the engine's now. */
+static int read_deadline(const struct fog_body_field *f, const json_t *v, void *dst,
+			 const char *name, void *ctx, char *err, size_t len)
+{
+	static const struct fog_body_field secs = { .type = FOG_BODY_NUM, .min = 0.001,
+						    .max = YEAR_S };
+	double d;
 
-enum { T_ID, T_DEADLINE };
+	if (fog_body_read_value(&secs, v, &d, NULL, name, err, len))
+		return -EINVAL;
+	*(__u64 *)dst = *(const __u64 *)ctx + (__u64)(d * 1e9);
+	return 0;
+}
+
+#define TASK struct fog_task_spec
 
 static const struct fog_body_field task_fields[] = {
-	[T_ID] = FOG_BODY_F_STR("id", struct task_body, t.id, .required = true,
-				.check = check_id),
-	[T_DEADLINE] = FOG_BODY_F_NUM("deadline_s", struct task_body, deadline_s, 0.001, YEAR_S),
-	FOG_BODY_F_ENUM("priority", struct task_body, t.priority, priority_name, FOG_PRIO_LOW,
+	FOG_BODY_F_STR("id", TASK, id, .required = true, .check = check_id),
+	FOG_BODY_F_ENUM("priority", TASK, priority, priority_name, FOG_PRIO_LOW,
 			FOG_PRIO_CRITICAL, .nocase = true),
-	FOG_BODY_F_ENUM("strategy", struct task_body, t.strategy, fog_sched_strategy_name, 0,
+	FOG_BODY_F_ENUM("strategy", TASK, strategy, fog_sched_strategy_name, 0,
 			FOG_STRAT_COUNT - 1, .nocase = true),
-	FOG_BODY_F_NUM("cpu_cores", struct task_body, t.cpu_cores, 0, 1e6),
-	FOG_BODY_F_U64("memory_mb", struct task_body, t.memory_mb, 0, 1ull << 40),
-	FOG_BODY_F_U32("gpu_count", struct task_body, t.gpu_count, 0, 1024),
-	FOG_BODY_F_ENUM("type", struct task_body, t.type, type_name, FOG_TYPE_ANY, FOG_TYPE_GPU),
-	FOG_BODY_F_U64("sla_ms", struct task_body, t.sla_ms, 0, YEAR_MS),
-	FOG_BODY_F_NUM("budget_per_hour", struct task_body, t.budget_per_hour, 0, 1e9),
-	FOG_BODY_F_NUM("est_runtime_ms", struct task_body, t.est_runtime_ms, 0, 1e12),
-	FOG_BODY_F_STRS("affinity", struct task_body, t.affinity, t.n_affinity, .nonempty = true),
-	FOG_BODY_F_STRS("anti_affinity", struct task_body, t.anti_affinity, t.n_anti,
-			.nonempty = true),
-	FOG_BODY_F_STR("class", struct task_body, t.task_class),
-	FOG_BODY_F_STR("command", struct task_body, t.command),
-	FOG_BODY_F_U64("timeout_ms", struct task_body, t.timeout_ms, 0, YEAR_MS),
+	FOG_BODY_F_NUM("cpu_cores", TASK, cpu_cores, 0, 1e6),
+	FOG_BODY_F_U64("memory_mb", TASK, memory_mb, 0, 1ull << 40),
+	FOG_BODY_F_U32("gpu_count", TASK, gpu_count, 0, 1024),
+	FOG_BODY_F_ENUM("type", TASK, type, type_name, FOG_TYPE_ANY, FOG_TYPE_GPU),
+	FOG_BODY_F_JSON("deadline_s", TASK, deadline_ns, read_deadline),
+	FOG_BODY_F_U64("sla_ms", TASK, sla_ms, 0, YEAR_MS),
+	FOG_BODY_F_NUM("budget_per_hour", TASK, budget_per_hour, 0, 1e9),
+	FOG_BODY_F_NUM("est_runtime_ms", TASK, est_runtime_ms, 0, 1e12),
+	FOG_BODY_F_STRS("affinity", TASK, affinity, n_affinity, .nonempty = true),
+	FOG_BODY_F_STRS("anti_affinity", TASK, anti_affinity, n_anti, .nonempty = true),
+	FOG_BODY_F_STR("class", TASK, task_class),
+	FOG_BODY_F_STR("command", TASK, command),
+	FOG_BODY_F_U64("timeout_ms", TASK, timeout_ms, 0, YEAR_MS),
 };
+
+#undef TASK
 
 static const struct fog_body_table task_table = FOG_BODY_TABLE(NULL, task_fields);
 
 int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, char *err,
 			size_t len)
 {
-	struct task_body b = {
-		.t = { .priority = FOG_PRIO_MEDIUM, .strategy = FOG_STRAT_DEFAULT },
-	};
-	__u64 seen = 0;
-	int rc = fog_body_read(j, &task_table, &b, NULL, &seen, err, len);
-
-	if (!rc && (seen & FOG_BODY_BIT(T_DEADLINE)))
-		b.t.deadline_ns = now + (__u64)(b.deadline_s * 1e9);
-	/* refused: what was read before the bad field (a batch result names its id) */
-	*t = b.t;
-	return rc;
+	memset(t, 0, sizeof(*t));
+	t->priority = FOG_PRIO_MEDIUM;
+	t->strategy = FOG_STRAT_DEFAULT;
+	/* refused: t holds what was read before the bad field (a batch result names its id) */
+	return fog_body_read(j, &task_table, t, &now, NULL, err, len);
 }
 
 /* A remote runner's report, before its outcome becomes a wait status. */
