@@ -50,7 +50,8 @@ static int read_str(const struct fog_body_field *f, const json_t *v, char *dst, 
 	size_t n = s ? strlen(s) : 0;
 
 	if (!json_is_string(v)) {
-		set_err(err, len, "field '%s' must be a string", item_name(name, idx, nb, sizeof(nb)));
+		set_err(err, len, "field '%s' must be a string",
+			item_name(name, idx, nb, sizeof(nb)));
 		return -EINVAL;
 	}
 	if (!s || n >= f->size) {
@@ -59,7 +60,8 @@ static int read_str(const struct fog_body_field *f, const json_t *v, char *dst, 
 		return -EINVAL;
 	}
 	if (f->nonempty && !n) {
-		set_err(err, len, "field '%s' must not be empty", item_name(name, idx, nb, sizeof(nb)));
+		set_err(err, len, "field '%s' must not be empty",
+			item_name(name, idx, nb, sizeof(nb)));
 		return -EINVAL;
 	}
 	if (f->check && f->check(s, why, sizeof(why))) {
