@@ -67,7 +67,7 @@ FUZZ_SRCS_ring := user/profile/continuous.c user/base/log.c tests/fuzz/ring_unre
 FUZZ_SRCS_query := user/export/http.c user/base/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/base/loop.c user/base/curl_dl.c \
 	$(FUZZ_HEAP_SRCS)
-FUZZ_SRCS_sched_api := user/sched/api_json.c user/sched/engine.c user/sched/worker.c \
+FUZZ_SRCS_sched_api := user/sched/api_json.c user/base/body.c user/sched/engine.c user/sched/worker.c \
 	user/sched/table.c user/sched/queue.c user/sched/strategy.c user/sched/learner.c
 # the profiler's HTTP handlers with routes and timers captured (--wrap) and the
 # capture session replaced by the target, so no BPF program is loaded

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The placement engine's request bodies (user/sched/api_json.c) and what the
- * engine does with what they accept: task submissions (one object, or an array
- * as a batch), worker registrations with signals, and remote runners' status
- * reports.
+ * The placement engine's request bodies (user/sched/api_json.c, read against
+ * the field tables of user/base/body.c) and what the engine does with what
+ * they accept: task submissions (one object, or an array as a batch), worker
+ * registrations with signals, remote runners' status reports and claims, and
+ * bulk cancels.
  *
- * Input: a selector byte (task, worker, report), then JSON text.
+ * Input: a selector byte (task, worker, report, claim, cancel), then JSON text.
  * Properties: a refused body leaves a message naming what is wrong; an accepted
  * task, worker or report holds values in the documented ranges; the engine
  * answers every accepted body with 0 or a documented negative errno (with a
@@ -14,6 +15,7 @@
  * completed + failed + timed_out + cancelled).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <jansson.h>
 
@@ -188,6 +190,58 @@ static void report(const json_t *j)
 	fog_sched__free(s);
 }
 
+/* A claim body: the default stays when "max" is absent, else 1..FOG_SCHED_CLAIM_MAX. */
+static void claim(const json_t *j)
+{
+	unsigned int max = 100;
+	char err[256] = "";
+	int rc = fog_sched_json_claim(j, &max, err, sizeof(err));
+	json_t *v;
+
+	if (rc) {
+		FUZZ_CHECK(rc == -EINVAL && err[0] && max == 100);
+		return;
+	}
+	FUZZ_CHECK(json_is_object(j) && json_object_size(j) <= 1);
+	FUZZ_CHECK(max >= 1 && max <= FOG_SCHED_CLAIM_MAX);
+	v = json_object_get(j, "max");
+	FUZZ_CHECK(v ? (json_int_t)max == json_integer_value(v) : max == 100);
+}
+
+/* A cancel body: every id accepted is a usable id, and cancelling them keeps the counts. */
+static void cancel(const json_t *j)
+{
+	struct fog_sched *s;
+	const json_t *ids;
+	char err[256] = "";
+	int rc = fog_sched_json_ids(j, &ids, err, sizeof(err));
+	size_t i;
+	json_t *e;
+
+	if (rc) {
+		FUZZ_CHECK(rc == -EINVAL && err[0] && !ids);
+		return;
+	}
+	FUZZ_CHECK(json_is_array(ids) && json_array_size(ids) <= FOG_SCHED_BATCH_MAX);
+	s = engine();
+	json_array_foreach(ids, i, e) {
+		struct fog_task_spec t = { .strategy = FOG_STRAT_DEFAULT, .cpu_cores = 1,
+					   .memory_mb = 1 };
+		const char *id = json_string_value(e);
+
+		FUZZ_CHECK(id && fog_sched_id_ok(id));
+		if (i % 2) {	/* every other one exists, maybe already cancelled */
+			snprintf(t.id, sizeof(t.id), "%s", id);
+			rc = fog_sched__submit(s, &t, err, sizeof(err));
+			FUZZ_CHECK(rc == 0 || rc == -EEXIST || rc == -ENOSPC);
+		}
+		rc = fog_sched__cancel(s, id);
+		FUZZ_CHECK(rc == 0 || rc == -ENOENT || rc == -EALREADY);
+	}
+	check_reconciles(s);
+	fog_sched__free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *j;
@@ -197,15 +251,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	j = json_loadb((const char *)data + 1, size - 1, JSON_REJECT_DUPLICATES, NULL);
 	if (!j)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 5) {
 	case 0:
 		tasks(j);
 		break;
 	case 1:
 		worker(j);
 		break;
-	default:
+	case 2:
 		report(j);
+		break;
+	case 3:
+		claim(j);
+		break;
+	default:
+		cancel(j);
 		break;
 	}
 	json_decref(j);

@@ -205,29 +205,19 @@ static int get_index(const struct fog_http_req *req, struct fog_http_resp *resp,
 				       "endpoints", eps));
 }
 
+static const struct fog_http_route routes[] = {
+	{ "GET", "/api/v1/status", FOG_HTTP_TCP_API, get_status },
+	{ "GET", "/api/v1/processes", FOG_HTTP_TCP_API, get_processes },
+	{ "GET", "/api/v1/processes/", FOG_HTTP_TCP_API, get_process },
+	{ "GET", "/api/v1/events", FOG_HTTP_TCP_API, get_events },
+	{ "GET", "/api/v1/config", FOG_HTTP_TCP_API, get_config },
+	{ "GET", "/api/v1/", FOG_HTTP_TCP_API, get_collector },
+	{ "GET", "/", FOG_HTTP_TCP_API, get_index },
+};
+
 int fog_api_register(struct fog_http *h, struct fog_collect *collect, struct fog_loop *loop)
 {
-	static const struct {
-		const char *path;
-		fog_http_handler_fn fn;
-	} routes[] = {
-		{ "/api/v1/status", get_status },
-		{ "/api/v1/processes", get_processes },
-		{ "/api/v1/processes/", get_process },
-		{ "/api/v1/events", get_events },
-		{ "/api/v1/config", get_config },
-		{ "/api/v1/", get_collector },
-		{ "/", get_index },
-	};
-	int err;
-
 	started = time(NULL);
 	api_loop = loop;
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		err = fog_http__route(h, "GET", routes[i].path, FOG_HTTP_TCP_API, routes[i].fn,
-				      collect);
-		if (err)
-			return err;
-	}
-	return 0;
+	return FOG_HTTP_ROUTES(h, routes, collect);
 }

@@ -142,6 +142,18 @@ int fog_http__route(struct fog_http *h, const char *method, const char *path,
 	return 0;
 }
 
+int fog_http__routes(struct fog_http *h, const struct fog_http_route *r, size_t n, void *ctx)
+{
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		err = fog_http__route(h, r[i].method, r[i].path, r[i].where, r[i].fn, ctx);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 void fog_http__set_policy(struct fog_http *h, const struct fog_http_policy *p)
 {
 	h->policy = *p;

@@ -85,6 +85,17 @@ struct fog_http_policy {
  */
 int fog_http__route(struct fog_http *h, const char *method, const char *path,
 		    enum fog_http_where where, fog_http_handler_fn fn, void *ctx);
+/* A part's routes as one table, registered by fog_http__routes. */
+struct fog_http_route {
+	const char *method;	/* NULL: any */
+	const char *path;	/* exact, or a prefix when it ends in '/' */
+	enum fog_http_where where;
+	fog_http_handler_fn fn;
+};
+/* Adds the n routes of table r, each with ctx: 0, or the first route's error. */
+int fog_http__routes(struct fog_http *h, const struct fog_http_route *r, size_t n, void *ctx);
+#define FOG_HTTP_ROUTES(h, table, ctx)                                                             \
+	fog_http__routes((h), (table), sizeof(table) / sizeof((table)[0]), (ctx))
 /* Sets what TCP serves and who the Unix socket serves (copied). */
 void fog_http__set_policy(struct fog_http *h, const struct fog_http_policy *p);
 /* Counts of refused requests: by the Unix peer check, by the Host check, by route scope. */

@@ -33,7 +33,6 @@
  * single request can cause, whatever the backlog.
  */
 #define RETRY_BUDGET 64
-#define BATCH_MAX 1000	/* tasks or ids in one batch body */
 #define CANCEL "/api/v1/sched/cancel"
 
 void fog_sched_agent_opts_defaults(struct fog_sched_agent_opts *o)
@@ -241,7 +240,7 @@ static int submit_one(struct fog_sched_agent *a, const json_t *j, struct fog_tas
 }
 
 /*
- * A batch: an array of up to BATCH_MAX task bodies, each submitted on its own
+ * A batch: an array of up to FOG_SCHED_BATCH_MAX task bodies, each submitted on its own
  * (one refused task refuses only itself). 200 with one result per element,
  * in order: {"id", "status": 201, "state", "worker"} or {"status", "error"}.
  */
@@ -251,9 +250,9 @@ static int post_tasks(struct fog_sched_agent *a, const json_t *arr, struct fog_h
 	size_t i, ok = 0;
 	char err[ERR_LEN];
 
-	if (json_array_size(arr) > BATCH_MAX)
+	if (json_array_size(arr) > FOG_SCHED_BATCH_MAX)
 		return fog_http_error(resp, 400, "a batch holds at most %d tasks (got %zu)",
-				      BATCH_MAX, json_array_size(arr));
+				      FOG_SCHED_BATCH_MAX, json_array_size(arr));
 	/* room freed since the last pass goes to the tasks already waiting first */
 	fog_sched__retry(a->s, RETRY_BUDGET);
 	results = json_array();
@@ -349,33 +348,22 @@ static int delete_task(const struct fog_http_req *req, struct fog_http_resp *res
 }
 
 /*
- * POST /api/v1/sched/cancel {"ids": [...]}: cancels up to BATCH_MAX tasks;
+ * POST /api/v1/sched/cancel {"ids": [...]}: cancels up to FOG_SCHED_BATCH_MAX tasks;
  * one result per id, in order: {"id", "status": 200|404|409, "state"}.
  */
 static int post_cancel(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
 	struct fog_sched_agent *a = ctx;
-	json_t *j = fog_sched_agent_body(req, resp), *ids, *e, *results;
+	json_t *j = fog_sched_agent_body(req, resp), *e, *results;
+	const json_t *ids;
+	char err[ERR_LEN];
 	size_t i, done = 0;
 
 	if (!j)
 		return 0;
-	ids = json_object_get(j, "ids");
-	if (!json_is_object(j) || json_object_size(j) != 1 || !json_is_array(ids)) {
+	if (fog_sched_json_ids(j, &ids, err, sizeof(err))) {
 		json_decref(j);
-		return fog_http_error(resp, 400, "the body must be {\"ids\": [task ids]}");
-	}
-	if (json_array_size(ids) > BATCH_MAX) {
-		i = json_array_size(ids);
-		json_decref(j);
-		return fog_http_error(resp, 400, "field 'ids': at most %d ids (got %zu)", BATCH_MAX,
-				      i);
-	}
-	json_array_foreach(ids, i, e) {
-		if (!json_is_string(e) || !fog_sched_id_ok(json_string_value(e))) {
-			json_decref(j);
-			return fog_http_error(resp, 400, "field 'ids[%zu]' is not a task id", i);
-		}
+		return fog_http_error(resp, 400, "%s", err);
 	}
 	results = json_array();
 	json_array_foreach(ids, i, e) {
@@ -422,16 +410,13 @@ static int get_tasks(const struct fog_http_req *req, struct fog_http_resp *resp,
 	struct list_ctx l = { .arr = json_array(), .state = -1, .now = fog_sched__now(a->s) };
 	const char *want = fog_http_arg(req, "state");
 
-	if (want) {
-		for (int i = 0; i < FOG_TASK_STATE_COUNT; i++)
-			if (!strcmp(want, fog_task_state_name(i)))
-				l.state = i;
-		if (l.state < 0) {
-			json_decref(l.arr);
-			return fog_http_error(resp, 400, "state '%.32s' is not one of pending, "
-					      "placed, running, succeeded, failed, timed_out, "
-					      "cancelled", want);
-		}
+	if (want && (l.state = fog_sched_json_state(want)) < 0) {
+		char names[160];
+
+		json_decref(l.arr);
+		fog_sched_json_state_names(names, sizeof(names));
+		return fog_http_error(resp, 400, "query argument state: '%.32s' is not one of %s",
+				      want, names);
 	}
 	fog_sched__for_each_task(a->s, add_task, &l);
 	return fog_http_json(resp, 200, json_pack("{s:o}", "tasks", l.arr));
@@ -547,31 +532,25 @@ static int get_stats(const struct fog_http_req *req, struct fog_http_resp *resp,
 	return fog_http_json(resp, 200, j);
 }
 
+static const struct fog_http_route routes[] = {
+	{ "POST", TASKS, FOG_HTTP_UNIX, post_task },
+	{ "DELETE", TASKS "/", FOG_HTTP_UNIX, delete_task },
+	{ "POST", CANCEL, FOG_HTTP_UNIX, post_cancel },
+	{ "POST", WORKERS, FOG_HTTP_UNIX, post_worker },
+	{ "DELETE", WORKERS "/", FOG_HTTP_UNIX, delete_worker },
+	{ "GET", TASKS, FOG_HTTP_TCP_API, get_tasks },
+	{ "GET", TASKS "/", FOG_HTTP_TCP_API, get_task },
+	{ "GET", WORKERS, FOG_HTTP_TCP_API, get_workers },
+	{ "GET", "/api/v1/sched/stats", FOG_HTTP_TCP_API, get_stats },
+};
+
+/* This file's routes and the remote runners' (api_runner.c). */
 static int add_routes(struct fog_sched_agent *a, struct fog_http *h)
 {
-	int err;
+	int err = FOG_HTTP_ROUTES(h, routes, a);
 
-	err = fog_http__route(h, "POST", TASKS, FOG_HTTP_UNIX, post_task, a);
-	if (!err)
-		err = fog_http__route(h, "DELETE", TASKS "/", FOG_HTTP_UNIX, delete_task, a);
-	if (!err)
-		err = fog_http__route(h, "POST", CANCEL, FOG_HTTP_UNIX, post_cancel, a);
-	if (!err)
-		err = fog_http__route(h, "POST", WORKERS, FOG_HTTP_UNIX, post_worker, a);
-	if (!err)
-		err = fog_http__route(h, "DELETE", WORKERS "/", FOG_HTTP_UNIX, delete_worker, a);
-	if (!err)
-		err = fog_sched_runner_routes(a, h);
-	if (!err)
-		err = fog_http__route(h, "GET", TASKS, FOG_HTTP_TCP_API, get_tasks, a);
-	if (!err)
-		err = fog_http__route(h, "GET", TASKS "/", FOG_HTTP_TCP_API, get_task, a);
-	if (!err)
-		err = fog_http__route(h, "GET", WORKERS, FOG_HTTP_TCP_API, get_workers, a);
-	if (!err)
-		err = fog_http__route(h, "GET", "/api/v1/sched/stats", FOG_HTTP_TCP_API,
-				      get_stats, a);
-	return err;
+	return err ? err : fog_http__routes(h, fog_sched_runner_routes,
+					    fog_sched_runner_n_routes, a);
 }
 
 /* ---- lifecycle ---- */

@@ -46,7 +46,8 @@ json_t *fog_sched_agent_body(const struct fog_http_req *req, struct fog_http_res
 /* The ID of PREFIX/ID[/rest]: copies ID, points *rest at what follows ("" none). */
 int fog_sched_agent_path_id(const char *path, const char *prefix, char *id, const char **rest);
 
-/* api_runner.c: claim, status and a worker's task list for remote runners */
-int fog_sched_runner_routes(struct fog_sched_agent *a, struct fog_http *h);
+/* api_runner.c: claim, status and a worker's task list for remote runners (ctx: the agent) */
+extern const struct fog_http_route fog_sched_runner_routes[];
+extern const size_t fog_sched_runner_n_routes;
 
 #endif /* FOG_SCHED_API_INT_H */

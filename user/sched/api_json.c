@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * JSON in and out of the placement engine's API (see api_json.h). Bodies are
- * read field by field against a fixed list, so a misspelt field is an error
- * ("unknown field 'memroy_mb'") instead of a silently ignored default.
+ * JSON in and out of the placement engine's API (see api_json.h). Each body
+ * is read against its table of fields (base/body.h), so a misspelt field is
+ * an error ("unknown field 'memroy_mb'") instead of a silently ignored
+ * default; the rules between fields follow the table.
  */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <time.h>
 #include <sys/wait.h>
 
+#include "base/body.h"
 #include "sched/api_json.h"
 
 static void __attribute__((format(printf, 3, 4))) set_err(char *err, size_t len, const char *fmt,
@@ -40,196 +43,132 @@ bool fog_sched_id_ok(const char *id)
 	return true;
 }
 
-static int get_str(const char *key, const json_t *v, char *out, size_t size, char *err,
-		   size_t len)
-{
-	const char *s = json_string_value(v);
+/* ---- request bodies: one table of fields each ---- */
 
-	if (!json_is_string(v)) {
-		set_err(err, len, "field '%s' must be a string", key);
+static_assert(sizeof(enum fog_task_priority) == sizeof(int), "ENUM fields store an int");
+static_assert(sizeof(enum fog_worker_type) == sizeof(int), "ENUM fields store an int");
+static_assert(sizeof(enum fog_task_state) == sizeof(int), "ENUM fields store an int");
+
+static const char *priority_name(int v)
+{
+	return fog_task_priority_name((enum fog_task_priority)v);
+}
+
+static const char *state_name(int v)
+{
+	return fog_task_state_name((enum fog_task_state)v);
+}
+
+static const char *type_name(int t)
+{
+	return t == FOG_TYPE_CPU ? "cpu" : t == FOG_TYPE_GPU ? "gpu" : "any";
+}
+
+static int check_id(const char *s, char *why, size_t len)
+{
+	if (fog_sched_id_ok(s))
+		return 0;
+	snprintf(why, len, "must be 1..%d of letters, digits, '.', '_', '-', ':'",
+		 FOG_SCHED_ID_LEN - 1);
+	return -EINVAL;
+}
+
+#define YEAR_S (365 * 86400.0)
+#define YEAR_MS (365 * 86400000.0)
+
+/* "deadline_s" (seconds from now) into the task's deadline_ns; ctx: the engine's now. */
+static int read_deadline(const struct fog_body_field *f, const json_t *v, void *dst,
+			 const char *name, void *ctx, char *err, size_t len)
+{
+	static const struct fog_body_field secs = { .type = FOG_BODY_NUM, .min = 0.001,
+						    .max = YEAR_S };
+	double d;
+
+	if (fog_body_read_value(&secs, v, &d, NULL, name, err, len))
 		return -EINVAL;
-	}
-	if (strlen(s) >= size || strlen(s) != json_string_length(v)) {
-		set_err(err, len, "field '%s' must be at most %zu characters without NUL", key,
-			size - 1);
-		return -EINVAL;
-	}
-	memcpy(out, s, strlen(s) + 1);
+	*(__u64 *)dst = *(const __u64 *)ctx + (__u64)(d * 1e9);
 	return 0;
 }
 
-static int get_num(const char *key, const json_t *v, double min, double max, double *out,
-		   char *err, size_t len)
-{
-	double d = json_number_value(v);
+#define TASK struct fog_task_spec
 
-	if (!json_is_number(v)) {
-		set_err(err, len, "field '%s' must be a number", key);
-		return -EINVAL;
-	}
-	if (!isfinite(d) || d < min || d > max) {
-		set_err(err, len, "field '%s' must be in [%g, %g] (got %g)", key, min, max, d);
-		return -EINVAL;
-	}
-	*out = d;
-	return 0;
-}
+static const struct fog_body_field task_fields[] = {
+	FOG_BODY_F_STR("id", TASK, id, .required = true, .check = check_id),
+	FOG_BODY_F_ENUM("priority", TASK, priority, priority_name, FOG_PRIO_LOW,
+			FOG_PRIO_CRITICAL, .nocase = true),
+	FOG_BODY_F_ENUM("strategy", TASK, strategy, fog_sched_strategy_name, 0,
+			FOG_STRAT_COUNT - 1, .nocase = true),
+	FOG_BODY_F_NUM("cpu_cores", TASK, cpu_cores, 0, 1e6),
+	FOG_BODY_F_U64("memory_mb", TASK, memory_mb, 0, 1ull << 40),
+	FOG_BODY_F_U32("gpu_count", TASK, gpu_count, 0, 1024),
+	FOG_BODY_F_ENUM("type", TASK, type, type_name, FOG_TYPE_ANY, FOG_TYPE_GPU),
+	FOG_BODY_F_JSON("deadline_s", TASK, deadline_ns, read_deadline),
+	FOG_BODY_F_U64("sla_ms", TASK, sla_ms, 0, YEAR_MS),
+	FOG_BODY_F_NUM("budget_per_hour", TASK, budget_per_hour, 0, 1e9),
+	FOG_BODY_F_NUM("est_runtime_ms", TASK, est_runtime_ms, 0, 1e12),
+	FOG_BODY_F_STRS("affinity", TASK, affinity, n_affinity, .nonempty = true),
+	FOG_BODY_F_STRS("anti_affinity", TASK, anti_affinity, n_anti, .nonempty = true),
+	FOG_BODY_F_STR("class", TASK, task_class),
+	FOG_BODY_F_STR("command", TASK, command),
+	FOG_BODY_F_U64("timeout_ms", TASK, timeout_ms, 0, YEAR_MS),
+};
 
-static int get_uint(const char *key, const json_t *v, __u64 max, __u64 *out, char *err,
-		    size_t len)
-{
-	json_int_t i = json_integer_value(v);
+#undef TASK
 
-	if (!json_is_integer(v)) {
-		set_err(err, len, "field '%s' must be an integer", key);
-		return -EINVAL;
-	}
-	if (i < 0 || (__u64)i > max) {
-		set_err(err, len, "field '%s' must be in 0..%llu (got %lld)", key,
-			(unsigned long long)max, (long long)i);
-		return -EINVAL;
-	}
-	*out = (__u64)i;
-	return 0;
-}
-
-int fog_sched_json_uint(const char *key, const json_t *v, __u64 min, __u64 max, __u64 *out,
-			char *err, size_t len)
-{
-	int rc = get_uint(key, v, max, out, err, len);
-
-	if (!rc && *out < min) {
-		set_err(err, len, "field '%s' must be in %llu..%llu (got %llu)", key,
-			(unsigned long long)min, (unsigned long long)max,
-			(unsigned long long)*out);
-		rc = -EINVAL;
-	}
-	return rc;
-}
-
-static int get_labels(const char *key, const json_t *v, char out[][FOG_SCHED_LABEL_LEN],
-		      unsigned int *n, char *err, size_t len)
-{
-	size_t i;
-	json_t *e;
-	char name[64];
-
-	if (!json_is_array(v) || json_array_size(v) > FOG_SCHED_MAX_LABELS) {
-		set_err(err, len, "field '%s' must be an array of at most %d strings", key,
-			FOG_SCHED_MAX_LABELS);
-		return -EINVAL;
-	}
-	json_array_foreach(v, i, e) {
-		snprintf(name, sizeof(name), "%s[%zu]", key, i);
-		if (get_str(name, e, out[i], FOG_SCHED_LABEL_LEN, err, len))
-			return -EINVAL;
-		if (!out[i][0]) {
-			set_err(err, len, "field '%s' must not be empty", name);
-			return -EINVAL;
-		}
-	}
-	*n = (unsigned int)json_array_size(v);
-	return 0;
-}
-
-static int get_id(const char *key, const json_t *v, char *out, char *err, size_t len)
-{
-	if (get_str(key, v, out, FOG_SCHED_ID_LEN, err, len))
-		return -EINVAL;
-	if (!fog_sched_id_ok(out)) {
-		set_err(err, len, "field '%s' must be 1..%d of letters, digits, '.', '_', '-', ':'",
-			key, FOG_SCHED_ID_LEN - 1);
-		return -EINVAL;
-	}
-	return 0;
-}
+static const struct fog_body_table task_table = FOG_BODY_TABLE(NULL, task_fields);
 
 int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, char *err,
 			size_t len)
 {
-	const char *key;
-	json_t *v;
-	char word[32];
-	double d = 0;
-	__u64 u = 0;
-	int rc = 0, p = 0;
-
 	memset(t, 0, sizeof(*t));
 	t->priority = FOG_PRIO_MEDIUM;
 	t->strategy = FOG_STRAT_DEFAULT;
-	if (!json_is_object(j)) {
-		set_err(err, len, "the body must be a JSON object");
+	/* refused: t holds what was read before the bad field (a batch result names its id) */
+	return fog_body_read(j, &task_table, t, &now, NULL, err, len);
+}
+
+/* A remote runner's report, before its outcome becomes a wait status. */
+struct result_body {
+	int state;
+	__u64 exit_code, signal;
+	double wall_s, cpu_s, peak_mem_mb;
+	bool oom_killed;
+	char worker[FOG_SCHED_ID_LEN];
+};
+
+enum { R_STATE, R_CODE, R_SIGNAL, R_WALL, R_CPU, R_PEAK, R_OOM, R_WORKER };
+
+static const struct fog_body_field result_fields[] = {
+	[R_STATE] = FOG_BODY_F_ENUM("state", struct result_body, state, state_name,
+				    FOG_TASK_RUNNING, FOG_TASK_FAILED, .required = true),
+	[R_CODE] = FOG_BODY_F_U64("exit_code", struct result_body, exit_code, 0, 255),
+	[R_SIGNAL] = FOG_BODY_F_U64("signal", struct result_body, signal, 1, 64),
+	[R_WALL] = FOG_BODY_F_NUM("wall_s", struct result_body, wall_s, 0, YEAR_S),
+	[R_CPU] = FOG_BODY_F_NUM("cpu_s", struct result_body, cpu_s, 0, 1e9),
+	[R_PEAK] = FOG_BODY_F_NUM("peak_memory_mb", struct result_body, peak_mem_mb, 0, 1e12),
+	[R_OOM] = FOG_BODY_F_BOOL("oom_killed", struct result_body, oom_killed),
+	[R_WORKER] = FOG_BODY_F_STR("worker", struct result_body, worker, .check = check_id),
+};
+
+static const struct fog_body_table result_table = FOG_BODY_TABLE(NULL, result_fields);
+
+/* The rules between a report's fields: what each state may carry. */
+static int result_rules(const struct result_body *b, __u64 seen, char *err, size_t len)
+{
+	bool code = seen & FOG_BODY_BIT(R_CODE), sig = seen & FOG_BODY_BIT(R_SIGNAL);
+
+	if (code && sig) {
+		set_err(err, len, "fields 'exit_code' and 'signal' exclude each other");
 		return -EINVAL;
 	}
-	json_object_foreach((json_t *)j, key, v) {
-		if (!strcmp(key, "id")) {
-			rc = get_id(key, v, t->id, err, len);
-		} else if (!strcmp(key, "priority")) {
-			rc = get_str(key, v, word, sizeof(word), err, len);
-			if (!rc && (p = fog_task_priority_parse(word)) < 0) {
-				set_err(err, len, "field 'priority' must be low, medium, high or "
-						  "critical (got '%s')", word);
-				rc = -EINVAL;
-			}
-			if (!rc)
-				t->priority = p;
-		} else if (!strcmp(key, "strategy")) {
-			rc = get_str(key, v, word, sizeof(word), err, len);
-			if (!rc && (p = fog_sched_strategy_parse(word)) < 0) {
-				set_err(err, len, "field 'strategy' must be fifo, priority, sla, cost, "
-						  "affinity or ml_adaptive (got '%s')", word);
-				rc = -EINVAL;
-			}
-			if (!rc)
-				t->strategy = p;
-		} else if (!strcmp(key, "cpu_cores")) {
-			rc = get_num(key, v, 0, 1e6, &t->cpu_cores, err, len);
-		} else if (!strcmp(key, "memory_mb")) {
-			rc = get_uint(key, v, 1ull << 40, &t->memory_mb, err, len);
-		} else if (!strcmp(key, "gpu_count")) {
-			rc = get_uint(key, v, 1024, &u, err, len);
-			t->gpu_count = (__u32)u;
-		} else if (!strcmp(key, "type")) {
-			rc = get_str(key, v, word, sizeof(word), err, len);
-			if (!rc && !strcmp(word, "any"))
-				t->type = FOG_TYPE_ANY;
-			else if (!rc && !strcmp(word, "cpu"))
-				t->type = FOG_TYPE_CPU;
-			else if (!rc && !strcmp(word, "gpu"))
-				t->type = FOG_TYPE_GPU;
-			else if (!rc) {
-				set_err(err, len, "field 'type' must be any, cpu or gpu (got '%s')",
-					word);
-				rc = -EINVAL;
-			}
-		} else if (!strcmp(key, "deadline_s")) {
-			rc = get_num(key, v, 0.001, 365 * 86400.0, &d, err, len);
-			t->deadline_ns = now + (__u64)(d * 1e9);
-		} else if (!strcmp(key, "sla_ms")) {
-			rc = get_uint(key, v, 365 * 86400000ull, &t->sla_ms, err, len);
-		} else if (!strcmp(key, "budget_per_hour")) {
-			rc = get_num(key, v, 0, 1e9, &t->budget_per_hour, err, len);
-		} else if (!strcmp(key, "est_runtime_ms")) {
-			rc = get_num(key, v, 0, 1e12, &t->est_runtime_ms, err, len);
-		} else if (!strcmp(key, "affinity")) {
-			rc = get_labels(key, v, t->affinity, &t->n_affinity, err, len);
-		} else if (!strcmp(key, "anti_affinity")) {
-			rc = get_labels(key, v, t->anti_affinity, &t->n_anti, err, len);
-		} else if (!strcmp(key, "class")) {
-			rc = get_str(key, v, t->task_class, sizeof(t->task_class), err, len);
-		} else if (!strcmp(key, "command")) {
-			rc = get_str(key, v, t->command, sizeof(t->command), err, len);
-		} else if (!strcmp(key, "timeout_ms")) {
-			rc = get_uint(key, v, 365 * 86400000ull, &t->timeout_ms, err, len);
-		} else {
-			set_err(err, len, "unknown field '%.64s'", key);
-			rc = -EINVAL;
-		}
-		if (rc)
-			return rc;
+	if (b->state == FOG_TASK_RUNNING &&
+	    (code || sig || b->wall_s != 0 || b->cpu_s != 0 || b->peak_mem_mb != 0 ||
+	     b->oom_killed)) {
+		set_err(err, len, "a running report carries no outcome fields");
+		return -EINVAL;
 	}
-	if (!t->id[0]) {
-		set_err(err, len, "field 'id' is required");
+	if (b->state == FOG_TASK_SUCCEEDED && (sig || b->exit_code || b->oom_killed)) {
+		set_err(err, len, "a succeeded task has exit_code 0, no signal and no OOM kill");
 		return -EINVAL;
 	}
 	return 0;
@@ -238,196 +177,195 @@ int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, cha
 int fog_sched_json_result(const json_t *j, struct fog_task_result *r, char *worker, char *err,
 			  size_t len)
 {
-	const char *key;
-	json_t *v;
-	char word[16];
-	__u64 code = 0, sig = 0;
-	double d;
-	bool has_state = false, has_code = false, has_sig = false;
-	int rc = 0;
+	struct result_body b = { 0 };
+	__u64 seen = 0;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	r->exit_status = -1;
 	worker[0] = '\0';
-	if (!json_is_object(j)) {
-		set_err(err, len, "the body must be a JSON object");
-		return -EINVAL;
-	}
-	json_object_foreach((json_t *)j, key, v) {
-		if (!strcmp(key, "state")) {
-			rc = get_str(key, v, word, sizeof(word), err, len);
-			if (!rc && !strcmp(word, "running"))
-				r->state = FOG_TASK_RUNNING;
-			else if (!rc && !strcmp(word, "succeeded"))
-				r->state = FOG_TASK_SUCCEEDED;
-			else if (!rc && !strcmp(word, "failed"))
-				r->state = FOG_TASK_FAILED;
-			else if (!rc) {
-				set_err(err, len, "field 'state' must be running, succeeded or "
-						  "failed (got '%s')", word);
-				rc = -EINVAL;
-			}
-			has_state = true;
-		} else if (!strcmp(key, "exit_code")) {
-			rc = get_uint(key, v, 255, &code, err, len);
-			has_code = true;
-		} else if (!strcmp(key, "signal")) {
-			rc = fog_sched_json_uint(key, v, 1, 64, &sig, err, len);
-			has_sig = true;
-		} else if (!strcmp(key, "wall_s")) {
-			rc = get_num(key, v, 0, 365 * 86400.0, &d, err, len);
-			r->wall_ms = d * 1e3;
-		} else if (!strcmp(key, "cpu_s")) {
-			rc = get_num(key, v, 0, 1e9, &d, err, len);
-			r->cpu_ms = d * 1e3;
-		} else if (!strcmp(key, "peak_memory_mb")) {
-			rc = get_num(key, v, 0, 1e12, &r->peak_mem_mb, err, len);
-		} else if (!strcmp(key, "oom_killed")) {
-			if (!json_is_boolean(v)) {
-				set_err(err, len, "field 'oom_killed' must be true or false");
-				rc = -EINVAL;
-			}
-			r->oom_killed = json_is_true(v);
-		} else if (!strcmp(key, "worker")) {
-			rc = get_id(key, v, worker, err, len);
-		} else {
-			set_err(err, len, "unknown field '%.64s'", key);
-			rc = -EINVAL;
-		}
-		if (rc)
-			return rc;
-	}
-	if (!has_state) {
-		set_err(err, len, "field 'state' is required");
-		return -EINVAL;
-	}
-	if (has_code && has_sig) {
-		set_err(err, len, "fields 'exit_code' and 'signal' exclude each other");
-		return -EINVAL;
-	}
-	if (r->state == FOG_TASK_RUNNING) {
-		if (has_code || has_sig || r->wall_ms || r->cpu_ms || r->peak_mem_mb ||
-		    r->oom_killed) {
-			set_err(err, len, "a running report carries no outcome fields");
-			return -EINVAL;
-		}
+	rc = fog_body_read(j, &result_table, &b, NULL, &seen, err, len);
+	if (!rc)
+		rc = result_rules(&b, seen, err, len);
+	if (rc)
+		return rc;
+	r->state = (enum fog_task_state)b.state;
+	r->wall_ms = b.wall_s * 1e3;
+	r->cpu_ms = b.cpu_s * 1e3;
+	r->peak_mem_mb = b.peak_mem_mb;
+	r->oom_killed = b.oom_killed;
+	memcpy(worker, b.worker, sizeof(b.worker));
+	if (r->state == FOG_TASK_RUNNING)
 		return 0;
-	}
-	if (r->state == FOG_TASK_SUCCEEDED && (has_sig || code || r->oom_killed)) {
-		set_err(err, len, "a succeeded task has exit_code 0, no signal and no OOM kill");
-		return -EINVAL;
-	}
-	if (has_sig)
-		r->exit_status = (int)sig;	/* as waitpid reports a signal */
-	else if (has_code || r->state == FOG_TASK_SUCCEEDED)
-		r->exit_status = (int)code << 8;
+	if (seen & FOG_BODY_BIT(R_SIGNAL))
+		r->exit_status = (int)b.signal;	/* as waitpid reports a signal */
+	else if ((seen & FOG_BODY_BIT(R_CODE)) || r->state == FOG_TASK_SUCCEEDED)
+		r->exit_status = (int)b.exit_code << 8;
 	return 0;
 }
 
-static int json_signals(const json_t *j, __u64 now, struct fog_worker_signals *sig, char *err,
-			size_t len)
+/* A worker's live signals, and how old they are. */
+struct signals_body {
+	struct fog_worker_signals sig;
+	double age_s;
+};
+
+enum { S_CPU, S_RUNQ, S_PSI, S_IO, S_LOAD, S_AGE };
+
+static const struct fog_body_field signal_fields[] = {
+	/* null: explicitly not measured */
+	[S_CPU] = FOG_BODY_F_NUM("cpu_util", struct signals_body, sig.cpu_util, 0, 64,
+				 .nullable = true),
+	[S_RUNQ] = FOG_BODY_F_NUM("runq_p99_us", struct signals_body, sig.runq_p99_us, 0, 1e12,
+				  .nullable = true),
+	[S_PSI] = FOG_BODY_F_NUM("mem_psi", struct signals_body, sig.mem_psi, 0, 100,
+				 .nullable = true),
+	[S_IO] = FOG_BODY_F_NUM("io_p99_us", struct signals_body, sig.io_p99_us, 0, 1e12,
+				.nullable = true),
+	[S_LOAD] = FOG_BODY_F_NUM("load", struct signals_body, sig.load, 0, 1e6, .nullable = true),
+	[S_AGE] = FOG_BODY_F_NUM("age_s", struct signals_body, age_s, 0, 86400),
+};
+
+static const __u32 signal_bits[] = {
+	[S_CPU] = FOG_SIG_CPU_UTIL, [S_RUNQ] = FOG_SIG_RUNQ_P99, [S_PSI] = FOG_SIG_MEM_PSI,
+	[S_IO] = FOG_SIG_IO_P99,    [S_LOAD] = FOG_SIG_LOAD,
+};
+
+static const struct fog_body_table signals_table = FOG_BODY_TABLE("signals", signal_fields);
+
+/* The worker body's "signals" object into struct fog_worker_signals; ctx: the engine's now. */
+static int read_signals(const struct fog_body_field *f, const json_t *v, void *dst,
+			const char *name, void *ctx, char *err, size_t len)
 {
-	static const struct {
-		const char *key;
-		__u32 bit;
-		size_t off;
-		double max;
-	} f[] = {
-		{ "cpu_util", FOG_SIG_CPU_UTIL, offsetof(struct fog_worker_signals, cpu_util), 64 },
-		{ "runq_p99_us", FOG_SIG_RUNQ_P99, offsetof(struct fog_worker_signals, runq_p99_us),
-		  1e12 },
-		{ "mem_psi", FOG_SIG_MEM_PSI, offsetof(struct fog_worker_signals, mem_psi), 100 },
-		{ "io_p99_us", FOG_SIG_IO_P99, offsetof(struct fog_worker_signals, io_p99_us), 1e12 },
-		{ "load", FOG_SIG_LOAD, offsetof(struct fog_worker_signals, load), 1e6 },
-	};
-	const char *key;
-	json_t *v;
-	char name[64];
-	double age;
+	struct signals_body b = { 0 };
+	__u64 now = *(const __u64 *)ctx, seen = 0, age_ns;
+	int rc = fog_body_read(v, &signals_table, &b, NULL, &seen, err, len);
 
-	memset(sig, 0, sizeof(*sig));
-	if (!json_is_object(j)) {
-		set_err(err, len, "field 'signals' must be an object");
-		return -EINVAL;
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(signal_bits) / sizeof(signal_bits[0]); i++)
+		if (seen & FOG_BODY_BIT(i))
+			b.sig.have |= signal_bits[i];
+	if (seen & FOG_BODY_BIT(S_AGE)) {
+		/* an age past the engine's clock start is simply very old */
+		age_ns = (__u64)(b.age_s * 1e9);
+		b.sig.at_ns = age_ns < now ? now - age_ns : 1;
 	}
-	json_object_foreach((json_t *)j, key, v) {
-		size_t i;
-
-		snprintf(name, sizeof(name), "signals.%.40s", key);
-		if (!strcmp(key, "age_s")) {
-			if (get_num(name, v, 0, 86400, &age, err, len))
-				return -EINVAL;
-			/* an age past the engine's clock start is simply very old */
-			sig->at_ns = (__u64)(age * 1e9) < now ? now - (__u64)(age * 1e9) : 1;
-			continue;
-		}
-		for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-			if (!strcmp(key, f[i].key))
-				break;
-		if (i == sizeof(f) / sizeof(f[0])) {
-			set_err(err, len, "unknown field '%s'", name);
-			return -EINVAL;
-		}
-		if (json_is_null(v))	/* explicitly not measured */
-			continue;
-		if (get_num(name, v, 0, f[i].max, (double *)((char *)sig + f[i].off), err, len))
-			return -EINVAL;
-		sig->have |= f[i].bit;
-	}
+	memcpy(dst, &b.sig, sizeof(b.sig));
 	return 0;
 }
+
+struct worker_body {
+	struct fog_worker_spec w;
+	struct fog_worker_signals sig;
+};
+
+enum { W_ID, W_CPU, W_MEM, W_GPU, W_COST, W_LABELS, W_SIGNALS };
+
+static const struct fog_body_field worker_fields[] = {
+	[W_ID] = FOG_BODY_F_STR("id", struct worker_body, w.id, .required = true,
+				.check = check_id),
+	[W_CPU] = FOG_BODY_F_NUM("cpu_cores", struct worker_body, w.cpu_cores, 0.001, 1e6,
+				 .required = true),
+	[W_MEM] = FOG_BODY_F_U64("memory_mb", struct worker_body, w.memory_mb, 1, 1ull << 40,
+				 .required = true),
+	[W_GPU] = FOG_BODY_F_U32("gpu_count", struct worker_body, w.gpu_count, 0, 1024),
+	[W_COST] = FOG_BODY_F_NUM("cost_per_hour", struct worker_body, w.cost_per_hour, 0, 1e9),
+	[W_LABELS] = FOG_BODY_F_STRS("labels", struct worker_body, w.labels, w.n_labels,
+				     .nonempty = true),
+	[W_SIGNALS] = FOG_BODY_F_JSON("signals", struct worker_body, sig, read_signals),
+};
+
+static const struct fog_body_table worker_table = FOG_BODY_TABLE(NULL, worker_fields);
 
 int fog_sched_json_worker(const json_t *j, __u64 now, struct fog_worker_spec *w,
 			  struct fog_worker_signals *sig, bool *has_sig, char *err, size_t len)
 {
-	const char *key;
-	json_t *v;
-	__u64 u = 0;
-	int rc = 0;
-	bool cpu = false, mem = false;
+	struct worker_body b = { 0 };
+	__u64 seen = 0;
+	int rc = fog_body_read(j, &worker_table, &b, &now, &seen, err, len);
 
-	memset(w, 0, sizeof(*w));
-	*has_sig = false;
-	if (!json_is_object(j)) {
-		set_err(err, len, "the body must be a JSON object");
+	*w = b.w;
+	*sig = b.sig;
+	*has_sig = !rc && (seen & FOG_BODY_BIT(W_SIGNALS));
+	return rc;
+}
+
+struct claim_body {
+	__u64 max;
+};
+
+static const struct fog_body_field claim_fields[] = {
+	FOG_BODY_F_U64("max", struct claim_body, max, 1, FOG_SCHED_CLAIM_MAX),
+};
+
+static const struct fog_body_table claim_table = FOG_BODY_TABLE(NULL, claim_fields);
+
+int fog_sched_json_claim(const json_t *j, unsigned int *max, char *err, size_t len)
+{
+	struct claim_body b = { .max = *max };
+	int rc = fog_body_read(j, &claim_table, &b, NULL, NULL, err, len);
+
+	if (!rc)
+		*max = (unsigned int)b.max;
+	return rc;
+}
+
+/* "ids": up to FOG_SCHED_BATCH_MAX task ids, kept as the borrowed array. */
+static int read_ids(const struct fog_body_field *f, const json_t *v, void *dst,
+		    const char *name, void *ctx, char *err, size_t len)
+{
+	json_t *e;
+	size_t i;
+
+	if (!json_is_array(v)) {
+		set_err(err, len, "field '%s' must be an array of task ids", name);
 		return -EINVAL;
 	}
-	json_object_foreach((json_t *)j, key, v) {
-		if (!strcmp(key, "id")) {
-			rc = get_id(key, v, w->id, err, len);
-		} else if (!strcmp(key, "cpu_cores")) {
-			rc = get_num(key, v, 0.001, 1e6, &w->cpu_cores, err, len);
-			cpu = true;
-		} else if (!strcmp(key, "memory_mb")) {
-			rc = get_uint(key, v, 1ull << 40, &w->memory_mb, err, len);
-			if (!rc && !w->memory_mb) {
-				set_err(err, len, "field 'memory_mb' must be at least 1");
-				rc = -EINVAL;
-			}
-			mem = true;
-		} else if (!strcmp(key, "gpu_count")) {
-			rc = get_uint(key, v, 1024, &u, err, len);
-			w->gpu_count = (__u32)u;
-		} else if (!strcmp(key, "cost_per_hour")) {
-			rc = get_num(key, v, 0, 1e9, &w->cost_per_hour, err, len);
-		} else if (!strcmp(key, "labels")) {
-			rc = get_labels(key, v, w->labels, &w->n_labels, err, len);
-		} else if (!strcmp(key, "signals")) {
-			rc = json_signals(v, now, sig, err, len);
-			*has_sig = true;
-		} else {
-			set_err(err, len, "unknown field '%.64s'", key);
-			rc = -EINVAL;
+	if (json_array_size(v) > FOG_SCHED_BATCH_MAX) {
+		set_err(err, len, "field '%s': at most %d ids (got %zu)", name, FOG_SCHED_BATCH_MAX,
+			json_array_size(v));
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, e) {
+		const char *s = json_string_value(e);
+
+		if (!s || strlen(s) != json_string_length(e) || !fog_sched_id_ok(s)) {
+			set_err(err, len, "field '%s[%zu]' is not a task id", name, i);
+			return -EINVAL;
 		}
-		if (rc)
-			return rc;
 	}
-	if (!w->id[0] || !cpu || !mem) {
-		set_err(err, len, "field '%s' is required", !w->id[0] ? "id" :
-							      !cpu ? "cpu_cores" : "memory_mb");
-		return -EINVAL;
-	}
+	*(const json_t **)dst = v;
 	return 0;
+}
+
+struct ids_body {
+	const json_t *ids;
+};
+
+static const struct fog_body_field ids_fields[] = {
+	FOG_BODY_F_JSON("ids", struct ids_body, ids, read_ids, .required = true),
+};
+
+static const struct fog_body_table ids_table = FOG_BODY_TABLE(NULL, ids_fields);
+
+int fog_sched_json_ids(const json_t *j, const json_t **ids, char *err, size_t len)
+{
+	struct ids_body b = { 0 };
+	int rc = fog_body_read(j, &ids_table, &b, NULL, NULL, err, len);
+
+	*ids = rc ? NULL : b.ids;
+	return rc;
+}
+
+int fog_sched_json_state(const char *name)
+{
+	return fog_body_enum(state_name, 0, FOG_TASK_STATE_COUNT - 1, false, name);
+}
+
+void fog_sched_json_state_names(char *buf, size_t len)
+{
+	fog_body_enum_names(state_name, 0, FOG_TASK_STATE_COUNT - 1, buf, len);
 }
 
 /* ---- views ---- */
@@ -455,11 +393,6 @@ static json_t *labels_json(const char l[][FOG_SCHED_LABEL_LEN], unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		json_array_append_new(a, json_string(l[i]));
 	return a;
-}
-
-static const char *type_name(enum fog_worker_type t)
-{
-	return t == FOG_TYPE_CPU ? "cpu" : t == FOG_TYPE_GPU ? "gpu" : "any";
 }
 
 json_t *fog_sched_task_json(const struct fog_task_info *t, __u64 now)

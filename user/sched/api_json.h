@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * JSON of the placement engine's API: request bodies validated field by field
- * (an unknown field, a wrong type or a value out of range is an error naming
- * the field), and the views of tasks, workers, explanations and statistics.
- * Times in the views are seconds: ages relative to now and Unix times.
+ * JSON of the placement engine's API: request bodies validated against tables
+ * of fields (an unknown field, a wrong type or a value out of range is an
+ * error naming the field), and the views of tasks, workers, explanations
+ * and statistics. Times in the views are seconds: ages relative to now and Unix times.
  */
 #ifndef FOG_SCHED_API_JSON_H
 #define FOG_SCHED_API_JSON_H
@@ -31,9 +31,6 @@ int fog_sched_json_task(const json_t *j, __u64 now, struct fog_task_spec *t, cha
 int fog_sched_json_worker(const json_t *j, __u64 now, struct fog_worker_spec *w,
 			  struct fog_worker_signals *sig, bool *has_sig, char *err, size_t len);
 
-/* An integer field in [min, max]; -EINVAL with err naming key otherwise. */
-int fog_sched_json_uint(const char *key, const json_t *v, __u64 min, __u64 max, __u64 *out,
-			char *err, size_t len);
 /*
  * A remote runner's status report: {"state": "running"|"succeeded"|"failed",
  * "exit_code", "signal", "wall_s", "cpu_s", "peak_memory_mb", "oom_killed",
@@ -42,6 +39,21 @@ int fog_sched_json_uint(const char *key, const json_t *v, __u64 min, __u64 max, 
  */
 int fog_sched_json_result(const json_t *j, struct fog_task_result *r, char *worker, char *err,
 			  size_t len);
+
+#define FOG_SCHED_CLAIM_MAX 1000	/* tasks handed to a remote runner per claim */
+#define FOG_SCHED_BATCH_MAX 1000	/* tasks or ids in one batch body */
+
+/* A claim body {"max": N}, N in 1..FOG_SCHED_CLAIM_MAX; *max keeps its value when absent. */
+int fog_sched_json_claim(const json_t *j, unsigned int *max, char *err, size_t len);
+/*
+ * A cancel body {"ids": [up to FOG_SCHED_BATCH_MAX task ids]}: *ids is the
+ * array inside j (borrowed), NULL when refused.
+ */
+int fog_sched_json_ids(const json_t *j, const json_t **ids, char *err, size_t len);
+/* A task state by its name (as the views write it), or -EINVAL. */
+int fog_sched_json_state(const char *name);
+/* "pending, placed, ... or cancelled", for an error naming the states. */
+void fog_sched_json_state_names(char *buf, size_t len);
 
 json_t *fog_sched_task_json(const struct fog_task_info *t, __u64 now);
 json_t *fog_sched_explain_json(const struct fog_task_info *t, __u64 now);

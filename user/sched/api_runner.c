@@ -15,14 +15,12 @@
 #include "sched/api_int.h"
 #include "sched/api_json.h"
 
-#define CLAIM_MAX 1000	/* tasks handed to a remote runner per claim */
-
 struct claim_ctx {
 	struct fog_sched_agent *a;
 	json_t *arr;
 	unsigned int max, n;
 	bool claim;	/* claim placed tasks (else list placed and running ones) */
-	char ids[CLAIM_MAX][FOG_SCHED_ID_LEN];
+	char ids[FOG_SCHED_CLAIM_MAX][FOG_SCHED_ID_LEN];
 };
 
 static void collect_task(struct fog_sched *s, const struct fog_task_info *t, void *ctx)
@@ -78,7 +76,7 @@ static int get_worker_tasks(const struct fog_http_req *req, struct fog_http_resp
 
 /*
  * POST /api/v1/sched/workers/ID/claim [{"max": N}]: a runner on worker ID
- * takes up to N (default 100, at most CLAIM_MAX) of the tasks placed there;
+ * takes up to N (default 100, at most FOG_SCHED_CLAIM_MAX) of the tasks placed there;
  * they are running from now and must be reported through .../status within
  * their timeout_ms (else the agent's remote_timeout_s), or they time out.
  */
@@ -87,33 +85,27 @@ static int post_claim(const struct fog_http_req *req, struct fog_http_resp *resp
 	static struct claim_ctx c;
 	struct fog_sched_agent *a = ctx;
 	char id[FOG_SCHED_ID_LEN];
-	json_t *j = NULL, *arr;
-	__u64 max = 100;
+	unsigned int max = 100;
+	json_t *arr;
 
 	if (remote_worker(a, req, "/claim", id, resp))
 		return 0;
 	if (a->local && !strcmp(id, LOCAL_ID))
 		return fog_http_error(resp, 409, "worker %s is this host: fogd runs its tasks",
 				      LOCAL_ID);
-	if (req->body_len) {
+	if (req->body_len) {	/* an empty body claims the default number */
 		char err[ERR_LEN];
-		json_t *v;
+		json_t *j = fog_sched_agent_body(req, resp);
+		int rc;
 
-		j = fog_sched_agent_body(req, resp);
 		if (!j)
 			return 0;
-		v = json_object_get(j, "max");
-		if (!json_is_object(j) || json_object_size(j) != (v ? 1 : 0)) {
-			json_decref(j);
-			return fog_http_error(resp, 400, "the body must be {\"max\": N} or empty");
-		}
-		if (v && fog_sched_json_uint("max", v, 1, CLAIM_MAX, &max, err, sizeof(err))) {
-			json_decref(j);
-			return fog_http_error(resp, 400, "%s", err);
-		}
+		rc = fog_sched_json_claim(j, &max, err, sizeof(err));
 		json_decref(j);
+		if (rc)
+			return fog_http_error(resp, 400, "%s", err);
 	}
-	c = (struct claim_ctx){ .a = a, .max = (unsigned int)max, .claim = true };
+	c = (struct claim_ctx){ .a = a, .max = max, .claim = true };
 	fog_sched__for_each_worker_task(a->s, id, collect_task, &c);
 	arr = json_array();
 	for (unsigned int i = 0; i < c.n; i++) {
@@ -194,15 +186,10 @@ static int post_task_sub(const struct fog_http_req *req, struct fog_http_resp *r
 	return post_status(ctx, req, resp, id);
 }
 
-int fog_sched_runner_routes(struct fog_sched_agent *a, struct fog_http *h)
-{
-	int err;
-
-	err = fog_http__route(h, "POST", TASKS "/", FOG_HTTP_UNIX, post_task_sub, a);
-	if (!err)
-		err = fog_http__route(h, "POST", WORKERS "/", FOG_HTTP_UNIX, post_claim, a);
-	if (!err)
-		err = fog_http__route(h, "GET", WORKERS "/", FOG_HTTP_TCP_API, get_worker_tasks,
-				      a);
-	return err;
-}
+const struct fog_http_route fog_sched_runner_routes[] = {
+	{ "POST", TASKS "/", FOG_HTTP_UNIX, post_task_sub },
+	{ "POST", WORKERS "/", FOG_HTTP_UNIX, post_claim },
+	{ "GET", WORKERS "/", FOG_HTTP_TCP_API, get_worker_tasks },
+};
+const size_t fog_sched_runner_n_routes =
+	sizeof(fog_sched_runner_routes) / sizeof(fog_sched_runner_routes[0]);
