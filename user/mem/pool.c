@@ -382,7 +382,6 @@ static int check_opts(const char *name, const struct fog_pool_opts *o)
 struct fog_pool *fog_pool__new(const char *name, const struct fog_pool_opts *opts)
 {
 	pthread_mutexattr_t ma;
-	pthread_condattr_t ca;
 	struct fog_pool *pool;
 	unsigned int size = 16;
 	int err;
@@ -409,10 +408,7 @@ struct fog_pool *fog_pool__new(const char *name, const struct fog_pool_opts *opt
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_mutex_init(&pool->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&pool->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	fog_cond_init_mono(&pool->cond);
 	pool->opts = *opts;
 	if (!opts->factory) {
 		pool->opts.factory = buffer_factory;
@@ -480,7 +476,6 @@ static void *pool_get(struct fog_pool *pool, int timeout_ms, const struct fog_po
 {
 	struct fog_pool_slot *s;
 	__u64 t0 = 0, deadline = 0;
-	struct timespec ts;
 	void *res;
 	int err;
 
@@ -536,9 +531,7 @@ static void *pool_get(struct fog_pool *pool, int timeout_ms, const struct fog_po
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&pool->cond, &pool->lock);
 		} else {
-			ts.tv_sec = deadline / NSEC_PER_SEC;
-			ts.tv_nsec = deadline % NSEC_PER_SEC;
-			pthread_cond_timedwait(&pool->cond, &pool->lock, &ts);
+			fog_cond_wait_until(&pool->cond, &pool->lock, (double)deadline / 1e9);
 		}
 		pool->waiters--;
 	}

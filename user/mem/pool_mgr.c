@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "mem/pool_int.h"
 
 struct fog_pool_mgr {
@@ -27,19 +28,13 @@ struct fog_pool_mgr {
 static void *reaper_main(void *arg)
 {
 	struct fog_pool_mgr *mgr = arg;
-	struct timespec ts;
+	double next;
 
 	pthread_mutex_lock(&mgr->lock);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	next = fog_mono_now();
 	while (!mgr->stop) {
-		ts.tv_sec += mgr->interval_ms / 1000;
-		ts.tv_nsec += (long)(mgr->interval_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		while (!mgr->stop &&
-		       pthread_cond_timedwait(&mgr->cond, &mgr->lock, &ts) != ETIMEDOUT)
+		next += mgr->interval_ms / 1000.0;
+		while (!mgr->stop && fog_cond_wait_until(&mgr->cond, &mgr->lock, next) != ETIMEDOUT)
 			;
 		if (mgr->stop)
 			break;
@@ -53,7 +48,6 @@ static void *reaper_main(void *arg)
 struct fog_pool_mgr *fog_pool_mgr__new(const struct fog_pool_mgr_opts *opts)
 {
 	struct fog_pool_mgr *mgr;
-	pthread_condattr_t ca;
 	int err;
 
 	if (opts && opts->reap_interval_ms < 0) {
@@ -66,10 +60,7 @@ struct fog_pool_mgr *fog_pool_mgr__new(const struct fog_pool_mgr_opts *opts)
 	if (!mgr)
 		return NULL;
 	pthread_mutex_init(&mgr->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&mgr->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	fog_cond_init_mono(&mgr->cond);
 	mgr->interval_ms = opts ? opts->reap_interval_ms : 0;
 	if (mgr->interval_ms > 0) {
 		err = pthread_create(&mgr->thread, NULL, reaper_main, mgr);

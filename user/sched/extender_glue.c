@@ -152,7 +152,6 @@ static void *refresher(void *arg)
 {
 	struct fog_sched_extender *e = arg;
 	struct fog_ext_nodes ns = { 0 }, old;
-	struct timespec until;
 	double now;
 	int err;
 
@@ -161,9 +160,7 @@ static void *refresher(void *arg)
 		now = fog_mono_now();
 		if (e->fetched_at && (now - e->fetched_at < REFRESH_S ||
 				      now - e->asked_at > IDLE_S)) {
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_sec += (time_t)REFRESH_S;
-			pthread_cond_timedwait(&e->cond, &e->lock, &until);
+			fog_cond_wait_until(&e->cond, &e->lock, now + REFRESH_S);
 			continue;
 		}
 		pthread_mutex_unlock(&e->lock);
@@ -237,7 +234,6 @@ struct fog_sched_extender *fog_sched_extender__new(struct fog_http *h,
 						   const struct fog_sched_extender_opts *o)
 {
 	struct fog_sched_extender *e;
-	pthread_condattr_t ca;
 	const char *url = o->prometheus_url ? o->prometheus_url : "";
 	size_t n = strlen(url);
 	int err;
@@ -258,11 +254,9 @@ struct fog_sched_extender *fog_sched_extender__new(struct fog_http *h,
 	fog_ext_policy_defaults(&e->policy);
 	e->policy.max_age_s = o->max_age_s;
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	err = fog_http__route(h, "POST", "/scheduler/filter", FOG_HTTP_TCP, post_filter, e);
+	err = fog_cond_init_mono(&e->cond);
+	if (!err)
+		err = fog_http__route(h, "POST", "/scheduler/filter", FOG_HTTP_TCP, post_filter, e);
 	if (!err)
 		err = fog_http__route(h, "POST", "/scheduler/prioritize", FOG_HTTP_TCP,
 				      post_prioritize, e);
