@@ -21,7 +21,8 @@ static const struct fogctl_cmd cmds[] = {
 	{ "profile", fogctl_profile,
 	  "profile -p PID|--cgroup PATH|--all [-d 10s] [--mode cpu|offcpu|mem [--uprobe]]\n"
 	  "             [--lines] -o out.html|.svg|.pb.gz|.folded; profile continuous [NAME]" },
-	{ "sched", fogctl_sched, "placement engine: submit|list|show|explain|cancel|workers|stats" },
+	{ "sched", fogctl_sched,
+	  "placement engine: submit|list|show|explain|cancel|workers|stats|claim|report" },
 	{ "get", fogctl_get, "any API path as JSON, e.g. fogctl get /api/v1/io" },
 };
 

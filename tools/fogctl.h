@@ -68,9 +68,10 @@ void fogctl_print_json(json_t *j);
 
 /*
  * The one error printer. Plain: "fogctl CMD: message" on stderr (" (HTTP N)"
- * added for fogctl_err_status), control bytes shown as '?'. --json: one object {"error": "message"} on stdout, with
- * "status": N when fogd answered with HTTP status N (fogctl_err_status); only
- * the first error of a run goes to stdout, so stdout holds one JSON value.
+ * added for fogctl_err_status), control bytes shown as '?'. --json: one
+ * object {"error": "message"} on stdout, with "status": N when fogd answered
+ * with HTTP status N (fogctl_err_status); only the first error of a run goes
+ * to stdout, so stdout holds one JSON value (later ones go to stderr as text).
  */
 void fogctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fogctl_err_status(long status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -322,12 +322,13 @@ static void print_summary(const json_t *s)
 	if (!s || total <= 0)
 		return;
 	if (json_is_object(hot))
-		fogctl_note("hot user function %s: %.1f%% of samples incl. kernel time it caused "
-			    "(%.1f%% in the kernel)",
-			    fogctl_str(hot, "function", "?"),
-			    100.0 * (double)json_integer_value(json_object_get(hot, "self")) / total,
-			    100.0 * (double)json_integer_value(json_object_get(hot, "self_in_kernel")) /
-				    total);
+		fogctl_note(
+			"hot user function %s: %.1f%% of samples incl. kernel time it caused "
+			"(%.1f%% in the kernel)",
+			fogctl_str(hot, "function", "?"),
+			100.0 * (double)json_integer_value(json_object_get(hot, "self")) / total,
+			100.0 * (double)json_integer_value(json_object_get(hot, "self_in_kernel")) /
+				total);
 	else
 		fogctl_note("no user function in the samples");
 	if (json_is_object(k))

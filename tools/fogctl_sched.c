@@ -51,9 +51,10 @@ void fogctl_sched_text_task(FILE *f, json_t *t)
 	if (json_is_string(json_object_get(t, "worker")))
 		fprintf(f, " on %s", str(t, "worker"));
 	fprintf(f, " (%s, %s, %g cores, %lld MiB)\n", str(t, "priority"), str(t, "strategy"),
-	       num(t, "cpu_cores"), (long long)json_integer_value(json_object_get(t, "memory_mb")));
+		num(t, "cpu_cores"),
+		(long long)json_integer_value(json_object_get(t, "memory_mb")));
 	fprintf(f, "  waited %s, ran %s", fmt_s(b1, sizeof(b1), num(t, "wait_s")),
-	       fmt_s(b2, sizeof(b2), num(t, "run_s")));
+		fmt_s(b2, sizeof(b2), num(t, "run_s")));
 	if (json_is_integer(code))
 		fprintf(f, ", exit code %lld", (long long)json_integer_value(code));
 	if (json_is_integer(sig))
@@ -78,15 +79,15 @@ static void show_list(FILE *f, json_t *j)
 	char b1[32], b2[32];
 
 	fprintf(f, "%-24s %-10s %-8s %-11s %-12s %6s %8s %8s %8s  %s\n", "ID", "STATE", "PRIO",
-	       "STRATEGY", "WORKER", "CPU", "MEM_MIB", "WAIT", "RUN", "REASON");
+		"STRATEGY", "WORKER", "CPU", "MEM_MIB", "WAIT", "RUN", "REASON");
 	json_array_foreach(tasks, i, t)
 		fprintf(f, "%-24s %-10s %-8s %-11s %-12s %6g %8lld %8s %8s  %s\n", str(t, "id"),
-		       str(t, "state"), str(t, "priority"), str(t, "strategy"), str(t, "worker"),
-		       num(t, "cpu_cores"),
-		       (long long)json_integer_value(json_object_get(t, "memory_mb")),
-		       fmt_s(b1, sizeof(b1), num(t, "wait_s")),
-		       fmt_s(b2, sizeof(b2), num(t, "run_s")),
-		       json_is_string(json_object_get(t, "reason")) ? str(t, "reason") : "");
+			str(t, "state"), str(t, "priority"), str(t, "strategy"), str(t, "worker"),
+			num(t, "cpu_cores"),
+			(long long)json_integer_value(json_object_get(t, "memory_mb")),
+			fmt_s(b1, sizeof(b1), num(t, "wait_s")),
+			fmt_s(b2, sizeof(b2), num(t, "run_s")),
+			json_is_string(json_object_get(t, "reason")) ? str(t, "reason") : "");
 	if (!json_array_size(tasks))
 		fprintf(f, "(no tasks)\n");
 }
@@ -95,22 +96,23 @@ static void show_explain(FILE *f, json_t *j)
 {
 	json_t *d = json_object_get(j, "decision");
 
-	fprintf(f, "task %s (%s, strategy %s)", str(j, "task"), str(j, "state"), str(j, "strategy"));
+	fprintf(f, "task %s (%s, strategy %s)", str(j, "task"), str(j, "state"),
+		str(j, "strategy"));
 	if (json_is_string(json_object_get(j, "worker")))
 		fprintf(f, ": placed on %s", str(j, "worker"));
 	fputc('\n', f);
 	if (json_is_object(d)) {
 		fprintf(f, "  predicted %.1f ms +- %.1f ms, success probability %.2f%s\n",
-		       num(d, "predicted_ms"), num(d, "uncertainty_ms"),
-		       num(d, "success_probability"),
-		       json_is_true(json_object_get(d, "explored")) ? " (exploring)" : "");
+			num(d, "predicted_ms"), num(d, "uncertainty_ms"),
+			num(d, "success_probability"),
+			json_is_true(json_object_get(d, "explored")) ? " (exploring)" : "");
 		if (json_is_string(json_object_get(d, "runner_up")))
 			fprintf(f, "  runner-up %s at %.1f ms\n", str(d, "runner_up"),
-			       num(d, "runner_up_ms"));
+				num(d, "runner_up_ms"));
 		else
 			fprintf(f, "  no runner-up (%lld candidate%s)\n",
-			       (long long)json_integer_value(json_object_get(d, "candidates")),
-			       json_integer_value(json_object_get(d, "candidates")) == 1 ? "" :
+				(long long)json_integer_value(json_object_get(d, "candidates")),
+				json_integer_value(json_object_get(d, "candidates")) == 1 ? "" :
 											  "s");
 		if (isfinite(num(j, "actual_ms")))
 			fprintf(f, "  actual %.1f ms\n", num(j, "actual_ms"));
@@ -125,8 +127,8 @@ static void show_workers(FILE *f, json_t *j)
 	char age[32];
 
 	fprintf(f, "%-16s %6s %9s %4s %6s %9s %5s %-8s %6s %9s %9s %6s\n", "ID", "CORES", "MEM_MIB",
-	       "GPU", "A_CPU", "A_MEM_MIB", "TASKS", "SIGNALS", "AGE", "CPU_UTIL", "RUNQ_P99",
-	       "PSI");
+		"GPU", "A_CPU", "A_MEM_MIB", "TASKS", "SIGNALS", "AGE", "CPU_UTIL", "RUNQ_P99",
+		"PSI");
 	json_array_foreach(ws, i, w) {
 		char util[16] = "-", runq[16] = "-", psi[16] = "-";
 
@@ -138,14 +140,14 @@ static void show_workers(FILE *f, json_t *j)
 			snprintf(runq, sizeof(runq), "%.0fus", num(s, "runq_p99_us"));
 		if (isfinite(num(s, "mem_psi")))
 			snprintf(psi, sizeof(psi), "%.1f%%", num(s, "mem_psi"));
-		fprintf(f, "%-16s %6g %9lld %4lld %6g %9lld %5lld %-8s %6s %9s %9s %6s\n", str(w, "id"),
-		       num(w, "cpu_cores"),
-		       (long long)json_integer_value(json_object_get(w, "memory_mb")),
-		       (long long)json_integer_value(json_object_get(w, "gpu_count")),
-		       num(a, "cpu_cores"),
-		       (long long)json_integer_value(json_object_get(a, "memory_mb")),
-		       (long long)json_integer_value(json_object_get(w, "tasks")),
-		       str(s, "state"), fmt_s(age, sizeof(age), num(s, "age_s")), util, runq, psi);
+		fprintf(f, "%-16s %6g %9lld %4lld %6g %9lld %5lld %-8s %6s %9s %9s %6s\n",
+			str(w, "id"), num(w, "cpu_cores"),
+			(long long)json_integer_value(json_object_get(w, "memory_mb")),
+			(long long)json_integer_value(json_object_get(w, "gpu_count")),
+			num(a, "cpu_cores"),
+			(long long)json_integer_value(json_object_get(a, "memory_mb")),
+			(long long)json_integer_value(json_object_get(w, "tasks")), str(s, "state"),
+			fmt_s(age, sizeof(age), num(s, "age_s")), util, runq, psi);
 	}
 }
 
@@ -158,21 +160,21 @@ static void show_stats(FILE *f, json_t *j)
 					    "retries" };
 
 	fprintf(f, "strategy %s, %lld workers, %lld tasks running here (cgroup v%lld)\n",
-	       str(j, "strategy"), (long long)json_integer_value(json_object_get(j, "workers")),
-	       (long long)json_integer_value(json_object_get(j, "running_here")),
-	       (long long)json_integer_value(json_object_get(j, "cgroup_version")));
+		str(j, "strategy"), (long long)json_integer_value(json_object_get(j, "workers")),
+		(long long)json_integer_value(json_object_get(j, "running_here")),
+		(long long)json_integer_value(json_object_get(j, "cgroup_version")));
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		fprintf(f, "  %-15s %lld\n", keys[i],
-		       (long long)json_integer_value(json_object_get(j, keys[i])));
+			(long long)json_integer_value(json_object_get(j, keys[i])));
 	fprintf(f, "  %-15s %lld waiting\n", "runners",
-	       (long long)json_integer_value(json_object_get(json_object_get(j, "runners"),
+		(long long)json_integer_value(json_object_get(json_object_get(j, "runners"),
 							     "idle")));
 	fprintf(f, "  %-15s %.2f/s\n", "throughput", num(j, "throughput_per_s"));
 	fprintf(f, "  %-15s p50 <= %.0f ns, p99 <= %.0f ns\n", "decision", num(lat, "p50_ns"),
-	       num(lat, "p99_ns"));
+		num(lat, "p99_ns"));
 	fprintf(f, "  %-15s %lld observations, %lld explorations", "ml",
-	       (long long)json_integer_value(json_object_get(ml, "observations")),
-	       (long long)json_integer_value(json_object_get(ml, "explorations")));
+		(long long)json_integer_value(json_object_get(ml, "observations")),
+		(long long)json_integer_value(json_object_get(ml, "explorations")));
 	if (isfinite(num(ml, "mean_abs_rel_error")))
 		fprintf(f, ", mean relative error %.0f%%", num(ml, "mean_abs_rel_error") * 100);
 	fputc('\n', f);

@@ -74,7 +74,8 @@ static int opt_duration(json_t *req, const char *opt, const char *val, unsigned 
 	if (fogctl_opt_duration(opt, val, flags, &ns))
 		return -1;
 	if (integer)
-		json_object_set_new(req, key, json_integer((json_int_t)(ns / (uint64_t)(1e9 / scale))));
+		json_object_set_new(req, key,
+				    json_integer((json_int_t)(ns / (uint64_t)(1e9 / scale))));
 	else
 		json_object_set_new(req, key, json_real((double)ns / (1e9 / scale)));
 	return 0;
@@ -117,7 +118,8 @@ static int submit_opt(int opt, const char *arg, json_t *req)
 		int opt;
 		const char *key;
 	} strings[] = {
-		{ 'i', "id" }, { 'p', "priority" }, { 's', "strategy" }, { 't', "type" }, { 'C', "class" },
+		{ 'i', "id" }, { 'p', "priority" }, { 's', "strategy" },
+		{ 't', "type" }, { 'C', "class" },
 	};
 	char name[32];
 	json_int_t v;

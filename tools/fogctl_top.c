@@ -93,10 +93,12 @@ static void render_host(FILE *f, const json_t *h)
 	double rq = fogctl_num(h, "runq_p99_seconds", -1);
 	char b1[32], b2[32];
 
-	fprintf(f, "cpu %5.1f%% of %d  ctxsw/s %.0f  runq p99 %s%.2f ms  mem %s / %s  "
-		   "faults/s %.0f  psi mem some %.2f\n",
+	fprintf(f,
+		"cpu %5.1f%% of %d  ctxsw/s %.0f  runq p99 %s%.2f ms  mem %s / %s  "
+		"faults/s %.0f  psi mem some %.2f\n",
 		fogctl_num(h, "cpu_busy_share", -1) * 100, (int)fogctl_num(h, "ncpu", -1),
-		fogctl_num(h, "context_switches_per_s", -1), rq < 0 ? "-" : "", rq < 0 ? 0 : rq * 1e3,
+		fogctl_num(h, "context_switches_per_s", -1), rq < 0 ? "-" : "",
+		rq < 0 ? 0 : rq * 1e3,
 		human_bytes(fogctl_num(h, "memory_used_bytes", -1), b1, sizeof(b1)),
 		human_bytes(fogctl_num(h, "memory_total_bytes", -1), b2, sizeof(b2)),
 		fogctl_num(h, "faults_per_s", -1), fogctl_num(h, "psi_memory_some_avg10", -1));
@@ -114,8 +116,8 @@ static void render(FILE *f, json_t *snap, bool tty)
 		   "quit)\n",
 		fogctl_str(snap, "sort", "cpu"));
 	render_host(f, json_object_get(snap, "host"));
-	fprintf(f, "\n%7s %-16s %6s %10s %10s %10s %9s\n", "PID", "COMM", "CPU%", "RUNQ_P99", "IO/s",
-		"FAULTS/s", "RSS");
+	fprintf(f, "\n%7s %-16s %6s %10s %10s %10s %9s\n", "PID", "COMM", "CPU%", "RUNQ_P99",
+		"IO/s", "FAULTS/s", "RSS");
 	json_array_foreach(json_object_get(snap, "processes"), i, p) {
 		double r = fogctl_num(p, "runq_p99_seconds", -1);
 		char rq_s[16];
@@ -173,8 +175,9 @@ static int parse_opts(int argc, char **argv, struct top_opts *o)
 				if (!strcmp(optarg, sort_names[i]))
 					o->sort = sort_names[i];
 			if (!o->sort) {
-				fogctl_err("--sort '%s' is not one of cpu, runq, io, faults, mem, pid",
-					   optarg);
+				fogctl_err(
+					"--sort '%s' is not one of cpu, runq, io, faults, mem, pid",
+					optarg);
 				return 2;
 			}
 			break;

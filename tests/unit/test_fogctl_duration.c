@@ -10,39 +10,10 @@
 #include <cmocka.h>
 
 #include "fogctl.h"
+#include "fogctl_capture.h"
 
 #define MS 1000000ULL
 #define S FOGCTL_NS_PER_S
-
-/* Captures the error printer's stderr for one call. */
-struct capture {
-	char *out, *err;
-	size_t out_len, err_len;
-	FILE *o, *e;
-};
-
-static void cap_start(struct capture *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->o = open_memstream(&c->out, &c->out_len);
-	c->e = open_memstream(&c->err, &c->err_len);
-	assert_non_null(c->o);
-	assert_non_null(c->e);
-	fogctl_out_redirect(c->o, c->e);
-}
-
-static void cap_end(struct capture *c)
-{
-	fclose(c->o);
-	fclose(c->e);
-	fogctl_out_redirect(NULL, NULL);
-}
-
-static void cap_free(struct capture *c)
-{
-	free(c->out);
-	free(c->err);
-}
 
 static void accepts(const char *s, uint64_t want)
 {
@@ -129,7 +100,7 @@ static void test_opt_duration(void **state)
 	struct capture c;
 	uint64_t ns = 0;
 
-	cap_start(&c);
+	cap_start(&c, false, "");
 	assert_int_equal(fogctl_opt_duration("--deadline", "3parsecs", 0, &ns), -EINVAL);
 	cap_end(&c);
 	assert_non_null(strstr(c.err, "--deadline '3parsecs' is not a duration"));
@@ -137,13 +108,13 @@ static void test_opt_duration(void **state)
 	assert_int_equal(c.out_len, 0);
 	cap_free(&c);
 
-	cap_start(&c);
+	cap_start(&c, false, "");
 	assert_int_equal(fogctl_opt_duration("--deadline", "0s", 0, &ns), -EINVAL);
 	cap_end(&c);
 	assert_non_null(strstr(c.err, "--deadline '0s': the duration must be more than 0"));
 	cap_free(&c);
 
-	cap_start(&c);
+	cap_start(&c, false, "");
 	assert_int_equal(fogctl_opt_duration("--sla", "0", FOGCTL_DUR_ZERO, &ns), 0);
 	assert_int_equal(ns, 0);
 	assert_int_equal(fogctl_opt_duration("--sla", "250ms", FOGCTL_DUR_ZERO, &ns), 0);
@@ -170,7 +141,7 @@ static void test_opt_seconds(void **state)
 	unsigned int s;
 	bool rounded;
 
-	cap_start(&c);
+	cap_start(&c, false, "");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		s = 0;
 		rounded = !cases[i].rounded;
@@ -191,7 +162,7 @@ static void test_opt_uint(void **state)
 	unsigned long long v = 0;
 	struct capture c;
 
-	cap_start(&c);
+	cap_start(&c, false, "");
 	assert_int_equal(fogctl_opt_uint("-F", "99", 1, 1000, &v), 0);
 	assert_int_equal(v, 99);
 	assert_int_equal(fogctl_opt_uint("-F", "", 1, 1000, &v), -EINVAL);
@@ -212,7 +183,7 @@ static void test_opt_number(void **state)
 	struct capture c;
 	double d;
 
-	cap_start(&c);
+	cap_start(&c, false, "");
 	assert_int_equal(fogctl_opt_number("--cpu", "0.5", &d), 0);
 	assert_true(d == 0.5);
 	assert_int_equal(fogctl_opt_number("--cpu", "-1", &d), 0);	/* fogd names the sign */

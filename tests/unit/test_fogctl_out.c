@@ -12,39 +12,7 @@
 #include <cmocka.h>
 
 #include "fogctl.h"
-
-struct capture {
-	char *out, *err;
-	size_t out_len, err_len;
-	FILE *o, *e;
-};
-
-static void cap_start(struct capture *c, bool json, const char *cmd)
-{
-	memset(c, 0, sizeof(*c));
-	c->o = open_memstream(&c->out, &c->out_len);
-	c->e = open_memstream(&c->err, &c->err_len);
-	assert_non_null(c->o);
-	assert_non_null(c->e);
-	fogctl_out_redirect(c->o, c->e);
-	fogctl_opts.json = json;
-	snprintf(fogctl_opts.cmd, sizeof(fogctl_opts.cmd), "%s", cmd);
-}
-
-static void cap_end(struct capture *c)
-{
-	fclose(c->o);
-	fclose(c->e);
-	fogctl_out_redirect(NULL, NULL);
-	fogctl_opts.json = false;
-	fogctl_opts.cmd[0] = '\0';
-}
-
-static void cap_free(struct capture *c)
-{
-	free(c->out);
-	free(c->err);
-}
+#include "fogctl_capture.h"
 
 /* stdout parsed back as exactly one JSON value */
 static json_t *one_json(const struct capture *c)
@@ -108,8 +76,9 @@ static void test_error_plain(void **state)
 	fogctl_err_status(422, "no worker has %d MiB of memory", 9000);
 	cap_end(&c);
 	assert_int_equal(c.out_len, 0);
-	assert_string_equal(c.err, "fogctl sched submit: --cpu 'x' is not a number\n"
-				   "fogctl sched submit: no worker has 9000 MiB of memory (HTTP 422)\n");
+	assert_string_equal(c.err,
+			    "fogctl sched submit: --cpu 'x' is not a number\n"
+			    "fogctl sched submit: no worker has 9000 MiB of memory (HTTP 422)\n");
 	cap_free(&c);
 
 	/* outside a command: "fogctl: ..." */
@@ -238,7 +207,8 @@ static void test_safe(void **state)
 	assert_string_equal(fogctl_safe("ab\tc", buf, sizeof(buf)), "ab?c");
 	assert_string_equal(fogctl_safe("0123456789", buf, sizeof(buf)), "0123456");
 	assert_string_equal(fogctl_safe(NULL, buf, sizeof(buf)), "");
-	assert_string_equal(fogctl_safe("\xc3\xa9t\xc3\xa9", buf, sizeof(buf)), "\xc3\xa9t\xc3\xa9");
+	assert_string_equal(fogctl_safe("\xc3\xa9t\xc3\xa9", buf, sizeof(buf)),
+			    "\xc3\xa9t\xc3\xa9");
 }
 
 /* --json before or after the command, never after "--" (a task's own arguments). */
