@@ -55,6 +55,7 @@ static int global_opts(int argc, char **argv, int *rc)
 		}
 	}
 	if (i == argc) {
+		fogctl_err("a command is missing");
 		usage(stderr);
 		*rc = 2;
 		return -1;

@@ -50,6 +50,12 @@ extern struct fogctl_opts fogctl_opts;
 int fogctl_dispatch(const struct fogctl_cmd *table, size_t n, void (*usage)(FILE *f),
 		    fogctl_cmd_fn fallback, int argc, char **argv);
 void fogctl_usage_table(FILE *f, const struct fogctl_cmd *table, size_t n);
+struct option;
+/*
+ * getopt_long (optind set by the caller) whose errors go through fogctl_err:
+ * '?' once an unknown option or a missing value is said.
+ */
+int fogctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Pulls --json out of argv (up to a "--"), sets fogctl_opts.json; returns the new argc. */
 int fogctl_take_json(int argc, char **argv);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* fogctl's command tables: dispatch by name, as bpftool's cmd_select does. */
+#include <getopt.h>
 #include <string.h>
 
 #include "fogctl.h"
@@ -23,6 +24,7 @@ int fogctl_dispatch(const struct fogctl_cmd *table, size_t n, void (*usage)(FILE
 	if (fallback && (argc < 2 || argv[1][0] == '-'))
 		return fallback(argc, argv);
 	if (argc < 2) {
+		fogctl_err("a command is missing");
 		usage(stderr);
 		return 2;
 	}
@@ -63,4 +65,31 @@ int fogctl_take_json(int argc, char **argv)
 		argv[o++] = argv[i];
 	argv[o] = NULL;
 	return o;
+}
+
+int fogctl_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	char opts[64];
+	int opt;
+
+	/* ':' first (after a '+'): a missing value is told apart from an unknown option */
+	if (shortopts[0] == '+')
+		snprintf(opts, sizeof(opts), "+:%s", shortopts + 1);
+	else
+		snprintf(opts, sizeof(opts), ":%s", shortopts);
+	opterr = 0;
+	opt = getopt_long(argc, argv, opts, longopts, NULL);
+	if (opt == ':') {
+		fogctl_err("option '%s' needs a value", argv[optind - 1]);
+		return '?';
+	}
+	if (opt == '?') {
+		if (strchr(argv[optind - 1], '='))
+			fogctl_err("option '%s' is unknown or takes no value", argv[optind - 1]);
+		else if (optopt && optopt < 0x100 && argv[optind - 1][1] != '-')
+			fogctl_err("unknown option '-%c'", optopt);
+		else
+			fogctl_err("unknown option '%s'", argv[optind - 1]);
+	}
+	return opt;
 }

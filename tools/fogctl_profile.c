@@ -229,7 +229,7 @@ static int parse_run(struct run *r, int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:c:ad:F:m:o:h", run_longopts, NULL)) != -1) {
+	while ((opt = fogctl_getopt(argc, argv, "p:c:ad:F:m:o:h", run_longopts)) != -1) {
 		if (opt == 'h') {
 			fogctl_profile_usage(stdout);
 			return 1;

@@ -48,7 +48,7 @@ int fogctl_profile_continuous(int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:jh", longopts, NULL)) != -1) {
+	while ((opt = fogctl_getopt(argc, argv, "o:jh", longopts)) != -1) {
 		switch (opt) {
 		case 'o':
 			out_path = optarg;

@@ -191,7 +191,7 @@ static int state_opt(int argc, char **argv, const char **state)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((opt = fogctl_getopt(argc, argv, "", longopts)) != -1) {
 		if (opt != 's' || !state)
 			return -EINVAL;
 		*state = optarg;
@@ -287,7 +287,7 @@ static int do_claim(int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((opt = fogctl_getopt(argc, argv, "", longopts)) != -1) {
 		if (opt != 'm')
 			goto usage;
 		if (fogctl_opt_uint("--max", optarg, 1, 1000000, &max))

@@ -217,7 +217,7 @@ int fogctl_sched_submit(int argc, char **argv)
 	char *body;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", submit_longopts, NULL)) != -1) {
+	while ((opt = fogctl_getopt(argc, argv, "+h", submit_longopts)) != -1) {
 		if (opt == 'w') {
 			wait = true;
 		} else if (opt == 'h') {
@@ -318,10 +318,11 @@ int fogctl_sched_report(int argc, char **argv)
 	int opt, rc = 2;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+	while ((opt = fogctl_getopt(argc, argv, "", longopts)) != -1)
 		if (report_opt(opt, optarg, req))
 			goto out;
 	if (optind + 1 != argc || !json_object_get(req, "state")) {
+		fogctl_err("give one TASK and its --state");
 		report_usage(stderr);
 		goto out;
 	}

@@ -164,7 +164,7 @@ static int parse_opts(int argc, char **argv, struct top_opts *o)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:n:d:", longopts, NULL)) != -1) {
+	while ((opt = fogctl_getopt(argc, argv, "s:n:d:", longopts)) != -1) {
 		switch (opt) {
 		case '1':
 			o->once = true;

@@ -3,6 +3,7 @@
  * fogctl's one output writer and error printer (JSON with --json, text
  * otherwise), and the command tables every family dispatches from.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -288,6 +289,55 @@ static void test_dispatch(void **state)
 	cap_free(&c);
 }
 
+/* getopt's errors go through the error printer, so --json gets them as JSON too. */
+static void test_getopt_errors(void **state)
+{
+	static const struct option longopts[] = {
+		{ "max", required_argument, NULL, 'm' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct {
+		const char *arg, *said;
+	} cases[] = {
+		{ "--bogus", "unknown option '--bogus'" },
+		{ "-Z", "unknown option '-Z'" },
+		{ "--max", "option '--max' needs a value" },
+		{ "-m", "option '-m' needs a value" },
+		{ "--wait=1", "option '--wait=1' is unknown or takes no value" },
+	};
+	struct capture c;
+	json_t *j;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "cmd", (char *)cases[i].arg, NULL };
+
+		cap_start(&c, true, "cmd");
+		optind = 1;
+		assert_int_equal(fogctl_getopt(2, argv, "m:", longopts), '?');
+		cap_end(&c);
+		j = one_json(&c);
+		if (strcmp(json_string_value(json_object_get(j, "error")), cases[i].said))
+			fail_msg("%s: said '%s'", cases[i].arg, c.out);
+		json_decref(j);
+		cap_free(&c);
+	}
+	{
+		char *argv[] = { "cmd", "--max", "3", "--wait", "rest", NULL };
+
+		cap_start(&c, false, "cmd");
+		optind = 1;
+		assert_int_equal(fogctl_getopt(5, argv, "m:", longopts), 'm');
+		assert_string_equal(optarg, "3");
+		assert_int_equal(fogctl_getopt(5, argv, "m:", longopts), 'w');
+		assert_int_equal(fogctl_getopt(5, argv, "m:", longopts), -1);
+		assert_string_equal(argv[optind], "rest");
+		cap_end(&c);
+		assert_int_equal(c.err_len, 0);
+		cap_free(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_safe),
 		cmocka_unit_test(test_take_json),
 		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_getopt_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
