@@ -78,8 +78,26 @@ FILE *fogctl_profile_open(const char *path)
 	return f;
 }
 
+/* What was saved: a note for people, or result with the file for --json. */
+static void said_saved(const char *out_path, size_t bytes, json_t *result)
+{
+	json_t *j;
+
+	if (!out_path)
+		return;
+	if (!fogctl_opts.json) {
+		fogctl_note("wrote %s (%zu bytes)", out_path, bytes);
+		return;
+	}
+	j = result ? json_deep_copy(result) : json_object();
+	json_object_set_new(j, "output", json_string(out_path));
+	json_object_set_new(j, "bytes", json_integer((json_int_t)bytes));
+	fogctl_print_json(j);
+	json_decref(j);
+}
+
 int fogctl_profile_save(const char *path, const char *what, long timeout_s, FILE *out,
-			const char *out_path)
+			const char *out_path, json_t *result)
 {
 	struct fogctl_buf b = { 0 };
 	long status = fogctl_request("GET", path, NULL, &b, timeout_s);
@@ -91,14 +109,14 @@ int fogctl_profile_save(const char *path, const char *what, long timeout_s, FILE
 	} else if (fwrite(b.p, 1, b.len, out) != b.len || fflush(out)) {
 		fogctl_err("writing %s: %s", out_path ? out_path : "stdout", strerror(errno));
 	} else {
-		if (out_path)
-			fogctl_note("wrote %s (%zu bytes)", out_path, b.len);
 		rc = 0;
 	}
 	if (out != stdout && fclose(out) && !rc) {
 		fogctl_err("writing %s: %s", out_path, strerror(errno));
 		rc = 1;
 	}
+	if (!rc)
+		said_saved(out_path, b.len, result);
 	free(b.p);
 	return rc;
 }
@@ -362,8 +380,11 @@ static void progress(const struct run *r, const json_t *j)
 			samples);
 }
 
-/* Polls profile id until it ends; 0 when done, 1 once the failure is said. */
-static int wait_done(const struct run *r, long id)
+/*
+ * Polls profile id until it ends; 0 when done (result gets the summary of a
+ * CPU or off-CPU profile, and the uprobe figures), 1 once the failure is said.
+ */
+static int wait_done(const struct run *r, long id, json_t *result)
 {
 	struct timespec ts = { 0, 250000000L };
 	char path[64];
@@ -392,8 +413,12 @@ static int wait_done(const struct run *r, long id)
 		print_uprobe_cost(json_object_get(j, "uprobe"), r->tty);
 		if (r->tty)
 			fputs("\r\033[K", fogctl_errf());
-		if (strcmp(r->mode, "mem"))
+		if (strcmp(r->mode, "mem")) {
 			print_summary(json_object_get(j, "summary"));
+			json_object_set(result, "summary", json_object_get(j, "summary"));
+		}
+		if (json_object_get(j, "uprobe"))
+			json_object_set(result, "uprobe", json_object_get(j, "uprobe"));
 		json_decref(j);
 		return 0;
 	}
@@ -405,7 +430,7 @@ int fogctl_profile_run(int argc, char **argv)
 	struct run r = { .format = "folded", .mode = "cpu", .seconds = 10 };
 	FILE *out = stdout;
 	char path[128], *body;
-	json_t *j;
+	json_t *j, *result;
 	long id;
 	int rc;
 
@@ -427,14 +452,19 @@ int fogctl_profile_run(int argc, char **argv)
 	free(body);
 	id = rc ? 0 : (long)json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
+	result = json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)id, "mode", r.mode, "format",
+			   r.format, "seconds", (json_int_t)r.seconds);
 	if (!rc)
-		rc = wait_done(&r, id);
+		rc = wait_done(&r, id, result);
 	if (rc) {
 		if (out != stdout)
 			fclose(out);
+		json_decref(result);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "/api/v1/profile/%ld/%s%s", id, r.format,
 		 r.alloc_view ? "?view=alloc" : "");
-	return fogctl_profile_save(path, "cannot fetch the output", 60, out, r.out_path);
+	rc = fogctl_profile_save(path, "cannot fetch the output", 60, out, r.out_path, result);
+	json_decref(result);
+	return rc;
 }

@@ -45,7 +45,8 @@ int fogctl_profile_continuous(int argc, char **argv)
 	const char *out_path = NULL, *name;
 	char path[256];
 	FILE *out = stdout;
-	int opt;
+	json_t *result;
+	int opt, rc;
 
 	optind = 1;
 	while ((opt = fogctl_getopt(argc, argv, "o:jh", longopts)) != -1) {
@@ -79,5 +80,8 @@ int fogctl_profile_continuous(int argc, char **argv)
 	if (out_path && !(out = fogctl_profile_open(out_path)))
 		return 1;
 	snprintf(path, sizeof(path), "/api/v1/profiles/continuous/%s", name);
-	return fogctl_profile_save(path, "cannot fetch the snapshot", 30, out, out_path);
+	result = json_pack("{s:s}", "name", name);
+	rc = fogctl_profile_save(path, "cannot fetch the snapshot", 30, out, out_path, result);
+	json_decref(result);
+	return rc;
 }

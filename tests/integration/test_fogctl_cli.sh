@@ -4,8 +4,9 @@
 # error is one JSON object on stdout, {"error": ..., "status": N} with fogd's HTTP status when
 # fogd refused and no status when it never answered; without --json errors are one line on
 # stderr and stdout stays empty. Durations reach fogd as the one syntax says (1.5m is 90000
-# ms), a bad one is refused before any request, naming the option and the value. --socket
-# reaches the families' commands without going through the environment.
+# ms), a bad one is refused before any request, naming the option and the value; a profile
+# of 1.5s lasts 2 s in fogd and says so. --socket reaches the families' commands without going
+# through the environment.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 
@@ -72,6 +73,24 @@ rc=$(run profile -p 1 -d 2parsecs)
 	t_fail "profile -d 2parsecs: exit $rc, $(cat "$T_DIR/err")"
 code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$FOG_SOCK" http://localhost/api/v1/sched/tasks/dur-bad)
 [ "$code" = 404 ] || t_fail "a refused duration still created the task ($code)"
+
+# ---- a profile: 1.5s rounds up to the whole seconds fogd profiles for, said on stderr; with
+# --json and -o, stdout is one object naming the file and its size ----
+sh -c 'while :; do :; done' &
+spin=$!
+T_CLEANUP_EXTRA="kill $spin 2>/dev/null"
+rc=$(run profile -p "$spin" -d 1.5s -o "$T_DIR/p.folded" --json)
+[ "$rc" = 0 ] || t_fail "profile -d 1.5s --json exited $rc: $(cat "$T_DIR/out" "$T_DIR/err")"
+grep -q "^fogctl profile: -d 1.5s: profiles last whole seconds: 2 s" "$T_DIR/err" ||
+	t_fail "no note of the rounding: $(cat "$T_DIR/err")"
+size=$(stat -c %s "$T_DIR/p.folded")
+one_json && jq -e --arg o "$T_DIR/p.folded" --argjson n "$size" \
+	'.output == $o and .bytes == $n and $n > 0 and .format == "folded" and .mode == "cpu" and .seconds == 2 and (.summary | type) == "object"' \
+	"$T_DIR/out" >/dev/null || t_fail "profile --json result: $(cat "$T_DIR/out") (file of $size bytes)"
+id=$(jq -r .id "$T_DIR/out")
+curl -s --unix-socket "$FOG_SOCK" "http://localhost/api/v1/profile/$id" | jq -e '.seconds == 2 and .state == "done"' >/dev/null ||
+	t_fail "fogd's profile $id: $(curl -s --unix-socket "$FOG_SOCK" "http://localhost/api/v1/profile/$id")"
+kill "$spin" 2>/dev/null
 
 # ---- the families list their commands; an unknown one is named ----
 rc=$(run sched frobnicate)
