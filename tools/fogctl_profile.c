@@ -357,7 +357,10 @@ static void print_summary(const json_t *s)
 /* One progress line on a terminal, from the profile's state. */
 static void progress(const struct run *r, const json_t *j)
 {
-	const char *target = fogctl_str(j, "target", "(null)");
+	char target_buf[256];
+	/* the target names the tenant's process: no terminal control bytes */
+	const char *target = fogctl_safe(fogctl_str(j, "target", "(null)"), target_buf,
+					 sizeof(target_buf));
 	double elapsed = fogctl_num(j, "elapsed_seconds", 0);
 	long long samples = (long long)json_integer_value(json_object_get(j, "samples"));
 	FILE *f = fogctl_errf();
