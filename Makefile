@@ -59,6 +59,8 @@ PRELOAD_SOS := $(patsubst tests/integration/preload/%.c,$(OUTPUT)/tests/preload/
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_BINS := $(patsubst tools/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 FOGCTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tools/fogctl*.c))
+# fogctl's writer, parsers and command tables: no libcurl, unit-tested by test_fogctl_*
+FOGCTL_CORE_OBJS := $(patsubst %,$(OUTPUT)/tools/fogctl_%.o,out parse cmd)
 
 include mk/layers.mk
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(BASE_SRCS) $(CORE_SRCS))
@@ -122,6 +124,12 @@ $(FOGD): $(OUTPUT)/user/fogd/main.o $(LIBS_ALL)
 $(FOGCTL): $(FOGCTL_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson libcurl) -o $@
+
+# unit tests of fogctl link its core objects, not libfog
+$(OUTPUT)/tests/unit/test_fogctl_%.o: CFLAGS += -Itools
+$(OUTPUT)/tests/unit/test_fogctl_%: $(OUTPUT)/tests/unit/test_fogctl_%.o $(FOGCTL_CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson) -lcmocka -o $@
 
 # tests/unit/<name>.ldflags adds link flags to one test, e.g. -Wl,--wrap=calloc
 $(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIBS_ALL)

@@ -6,105 +6,222 @@
  *   fogctl profile -p PID | --cgroup PATH | --all [-d 10s] [-F 99] [--mode cpu|offcpu|mem]
  *                  [--lines] [--allocated] [-o FILE]
  *   fogctl profile -p PID --uprobe [--duty 1s/4s] ...  memory of any process (uprobes)
- *   fogctl profile continuous [--json]              the snapshots of continuous mode
- *   fogctl profile continuous NAME|latest [-o FILE] one snapshot (gzipped pprof)
+ *   fogctl profile continuous ...                   (fogctl_profile_continuous.c)
+ *   fogctl profile diff ...                         (fogctl_profile_diff.c, when built)
+ * This file holds the family's table and a profile run.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdbool.h>
-#include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <curl/curl.h>
-#include <jansson.h>
 
 #include "fogctl.h"
+#include "fogctl_profile.h"
 
+/* One profile run, as the command line asks for it. */
+struct run {
+	json_t *req;		/* the POST body being built */
+	const char *out_path;	/* -o, NULL: stdout */
+	const char *format;	/* the output route: folded, pprof, svg, ... */
+	const char *mode;	/* cpu, offcpu or mem */
+	unsigned int seconds;
+	bool seconds_given, alloc_view, uprobe, tty;
+	int targets;		/* -p, --cgroup and --all given */
+};
 
-static void print_error(const char *what, long status, const struct fogctl_buf *b)
+static const struct fogctl_cmd cmds[] = {
+	{ "continuous", fogctl_profile_continuous,
+	  "[--json] | NAME|latest [-o FILE]: fogd's continuous snapshots" },
+	/* tools/fogctl_profile_diff.c defines it; without that file the row is skipped */
+	{ "diff", fogctl_profile_diff, "compare two profiles" },
+};
+
+void fogctl_profile_usage(FILE *f)
 {
-	json_t *j = b->p ? json_loads(b->p, 0, NULL) : NULL;
-	const char *msg = json_string_value(json_object_get(j, "error"));
+	fprintf(f, "usage: fogctl profile (-p PID | --cgroup PATH | --all) [-d DURATION] [-F HZ]\n"
+		   "                     [--mode cpu|offcpu|mem] [--lines] [--no-kernel]\n"
+		   "                     [--allocated] [-o FILE]\n"
+		   "       fogctl profile COMMAND [ARGS]\n"
+		   "  -d DURATION  500ms, 30s, 1.5m, 2h (a bare number is seconds; default 10s):\n"
+		   "            profiles last whole seconds, a fraction is rounded up\n"
+		   "  --mode offcpu  time blocked off the CPU by stack, in nanoseconds\n"
+		   "  --mode mem  sampled allocations of a process run with\n"
+		   "              LD_PRELOAD=libfogalloc.so: live bytes by stack and leak\n"
+		   "              candidates (--allocated: bytes allocated during the profile)\n"
+		   "  --uprobe    mem of any process, through uprobes on its libc (no preload;\n"
+		   "              costs the process microseconds per malloc and free; default\n"
+		   "              30 s, at most 300 s); --duty 1s/4s attaches the allocation\n"
+		   "              probes 1 s out of every 5\n"
+		   "  --lines   source file and line of user frames (binaries with debug info):\n"
+		   "            folded frames read \"func (file.c:12)\", pprof carries the lines\n"
+		   "  -o FILE   .html report, .svg flame graph, .pb.gz pprof, .folded stacks,\n"
+		   "            .speedscope.json, .json summary; default: folded stacks on stdout\n"
+		   "commands:\n");
+	fogctl_usage_table(f, cmds, sizeof(cmds) / sizeof(cmds[0]));
+}
 
-	fprintf(stderr, "fogctl profile: %s: %s (HTTP %ld)\n", what, msg ? msg : "no reason given",
-		status);
+int fogctl_profile(int argc, char **argv)
+{
+	return fogctl_dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), fogctl_profile_usage,
+			       fogctl_profile_run, argc, argv);
+}
+
+FILE *fogctl_profile_open(const char *path)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		fogctl_err("cannot write %s: %s", path, strerror(errno));
+	return f;
+}
+
+/* What was saved: a note for people, or result with the file for --json. */
+static void said_saved(const char *out_path, size_t bytes, json_t *result)
+{
+	json_t *j;
+
+	if (!out_path)
+		return;
+	if (!fogctl_opts.json) {
+		fogctl_note("wrote %s (%zu bytes)", out_path, bytes);
+		return;
+	}
+	j = result ? json_deep_copy(result) : json_object();
+	json_object_set_new(j, "output", json_string(out_path));
+	json_object_set_new(j, "bytes", json_integer((json_int_t)bytes));
+	fogctl_print_json(j);
 	json_decref(j);
 }
 
-/* "10", "10s", "2m", "500ms" -> whole seconds (at least 1); 0 when malformed. */
-static unsigned int parse_duration(const char *s)
+int fogctl_profile_save(const char *path, const char *what, long timeout_s, FILE *out,
+			const char *out_path, json_t *result)
 {
-	char *end;
-	double v = strtod(s, &end);
+	struct fogctl_buf b = { 0 };
+	long status = fogctl_request("GET", path, NULL, &b, timeout_s);
+	int rc = 1;
 
-	if (end == s || v <= 0)
-		return 0;
-	if (!strcmp(end, "ms"))
-		v /= 1000;
-	else if (!strcmp(end, "m"))
-		v *= 60;
-	else if (*end && strcmp(end, "s"))
-		return 0;
-	return v < 1 ? 1 : (unsigned int)(v + 0.5);
-}
-
-/* "1s/4s" -> on and off in ms; -1 when malformed. */
-static int parse_duty(const char *s, unsigned int *on, unsigned int *off)
-{
-	char a[32], *slash;
-	double v[2];
-
-	snprintf(a, sizeof(a), "%s", s);
-	slash = strchr(a, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	for (int i = 0; i < 2; i++) {
-		const char *p = i ? slash + 1 : a;
-		char *end;
-
-		v[i] = strtod(p, &end);
-		if (end == p || v[i] <= 0)
-			return -1;
-		if (!strcmp(end, "s") || !*end)
-			v[i] *= 1000;
-		else if (strcmp(end, "ms"))
-			return -1;
+	if (status != 200) {
+		if (status > 0)
+			fogctl_err_api(what, status, b.p);
+	} else if (fwrite(b.p, 1, b.len, out) != b.len || fflush(out)) {
+		fogctl_err("writing %s: %s", out_path ? out_path : "stdout", strerror(errno));
+	} else {
+		rc = 0;
 	}
-	if (v[0] < 1 || v[1] < 1 || v[0] > 3600000 || v[1] > 3600000)
-		return -1;
-	*on = (unsigned int)v[0];
-	*off = (unsigned int)v[1];
-	return 0;
+	if (out != stdout && fclose(out) && !rc) {
+		fogctl_err("writing %s: %s", out_path, strerror(errno));
+		rc = 1;
+	}
+	if (!rc)
+		said_saved(out_path, b.len, result);
+	free(b.p);
+	return rc;
 }
 
-/* The source of a uprobe memory profile and what it cost the process, on stderr. */
-static void print_uprobe_cost(json_t *u, bool tty)
+/* "1s/4s" (each half a duration of 1 ms to 1 h) into duty_on_ms and duty_off_ms. */
+static int set_duty(json_t *req, const char *arg)
 {
-	json_t *cost = json_object_get(u, "estimated_cost_seconds");
+	const char *slash = strchr(arg, '/');
+	uint64_t ns[2];
+	char on[32];
 
-	if (!u)
-		return;
-	fprintf(stderr, "%sfogctl profile: memory from uprobes on %s: %lld probe hits, %lld "
-		"allocations sampled", tty ? "\r\033[K" : "",
-		json_string_value(json_object_get(u, "libc")) ?: "libc",
-		(long long)json_integer_value(json_object_get(u, "hits_total")),
-		(long long)json_integer_value(json_object_get(u, "sampled")));
-	if (json_is_real(cost))
-		fprintf(stderr, "; cost to the process about %.3f s of CPU (malloc %.1f us, free "
-			"%.1f us per call, measured here)\n", json_real_value(cost),
-			(json_real_value(json_object_get(json_object_get(u, "cost_per_hit_ns"),
-							 "malloc")) +
-			 json_real_value(json_object_get(json_object_get(u, "cost_per_hit_ns"),
-							 "return"))) / 1e3,
-			json_real_value(json_object_get(json_object_get(u, "cost_per_hit_ns"),
-							"free")) / 1e3);
-	else
-		fprintf(stderr, "; cost per hit not measured\n");
+	if (!slash || (size_t)(slash - arg) >= sizeof(on))
+		goto bad;
+	snprintf(on, sizeof(on), "%.*s", (int)(slash - arg), arg);
+	if (fogctl_opt_duration("--duty ON", on, 0, &ns[0]) ||
+	    fogctl_opt_duration("--duty OFF", slash + 1, 0, &ns[1]))
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (ns[i] < 1000000 || ns[i] > 3600 * FOGCTL_NS_PER_S)
+			goto bad;
+	json_object_set_new(req, "duty_on_ms", json_integer((json_int_t)(ns[0] / 1000000)));
+	json_object_set_new(req, "duty_off_ms", json_integer((json_int_t)(ns[1] / 1000000)));
+	return 0;
+bad:
+	fogctl_err("--duty '%s': give ON/OFF times of 1ms to 1h such as 1s/4s or 500ms/2s", arg);
+	return -1;
 }
 
+/* -p, --cgroup, --all into the request. */
+static int set_target(struct run *r, int opt, const char *arg)
+{
+	unsigned long long pid;
+
+	r->targets++;
+	if (opt == 'c')
+		return json_object_set_new(r->req, "cgroup", json_string(arg));
+	if (opt == 'a')
+		return json_object_set_new(r->req, "all", json_true());
+	if (fogctl_opt_uint("-p", arg, 1, INT_MAX, &pid))
+		return -1;
+	return json_object_set_new(r->req, "pid", json_integer((json_int_t)pid));
+}
+
+static const struct option run_longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "cgroup", required_argument, NULL, 'c' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "frequency", required_argument, NULL, 'F' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "no-kernel", no_argument, NULL, 'K' },
+	{ "allocated", no_argument, NULL, 'A' },
+	{ "lines", no_argument, NULL, 'L' },
+	{ "uprobe", no_argument, NULL, 'U' },
+	{ "duty", required_argument, NULL, 'D' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option into r; 0, or -1 once the error is said. */
+static int run_opt(struct run *r, int opt, const char *arg)
+{
+	unsigned long long hz;
+	bool rounded;
+
+	switch (opt) {
+	case 'p':
+	case 'c':
+	case 'a':
+		return set_target(r, opt, arg);
+	case 'd':
+		r->seconds_given = true;
+		if (fogctl_opt_seconds("-d", arg, &r->seconds, &rounded))
+			return -1;
+		if (rounded)
+			fogctl_note("-d %s: profiles last whole seconds: %u s", arg, r->seconds);
+		return 0;
+	case 'F':
+		if (fogctl_opt_uint("-F", arg, 1, UINT_MAX, &hz))
+			return -1;
+		return json_object_set_new(r->req, "frequency", json_integer((json_int_t)hz));
+	case 'm':
+		r->mode = arg;
+		return 0;
+	case 'o':
+		r->out_path = arg;
+		return 0;
+	case 'K':
+		return json_object_set_new(r->req, "kernel", json_false());
+	case 'A':
+		r->alloc_view = true;
+		return 0;
+	case 'L':
+		return json_object_set_new(r->req, "lines", json_true());
+	case 'U':
+		r->uprobe = true;
+		return 0;
+	case 'D':
+		return set_duty(r->req, arg);
+	}
+	return -1;
+}
+
+/* The output format from -o's name; NULL once the error is said. */
 static const char *format_of(const char *path)
 {
 	static const char *const ends[][2] = {
@@ -120,7 +237,96 @@ static const char *format_of(const char *path)
 		if (n > e && !strcmp(path + n - e, ends[i][0]))
 			return ends[i][1];
 	}
+	fogctl_err("-o %s: name it .html, .svg, .pb.gz, .folded, .speedscope.json or .json", path);
 	return NULL;
+}
+
+/* The command line into r; 0, 1 after --help, or 2 once the error is said. */
+static int parse_run(struct run *r, int argc, char **argv)
+{
+	int opt;
+
+	optind = 1;
+	while ((opt = fogctl_getopt(argc, argv, "p:c:ad:F:m:o:h", run_longopts)) != -1) {
+		if (opt == 'h') {
+			fogctl_profile_usage(stdout);
+			return 1;
+		}
+		if (opt == '?' || opt == ':') {
+			fogctl_profile_usage(stderr);
+			return 2;
+		}
+		if (run_opt(r, opt, optarg))
+			return 2;
+	}
+	if (optind < argc) {
+		fogctl_err("unexpected argument '%s' (the commands are continuous and diff)",
+			   argv[optind]);
+		return 2;
+	}
+	if (r->targets != 1) {
+		fogctl_err("give one of -p PID, --cgroup PATH or --all");
+		fogctl_profile_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(r->mode, "memory") || (r->uprobe && !strcmp(r->mode, "cpu")))
+		r->mode = "mem";
+	if (!strcmp(r->mode, "off-cpu"))
+		r->mode = "offcpu";
+	if (strcmp(r->mode, "cpu") && strcmp(r->mode, "mem") && strcmp(r->mode, "offcpu")) {
+		fogctl_err("--mode %s: use cpu, offcpu (time blocked), or mem for a process "
+			   "started with LD_PRELOAD=libfogalloc.so",
+			   r->mode);
+		return 2;
+	}
+	if (r->out_path && !(r->format = format_of(r->out_path)))
+		return 2;
+	return 0;
+}
+
+/* The request's remaining fields: what parse_run settled. */
+static void finish_request(struct run *r)
+{
+	json_t *req = r->req;
+
+	if (r->uprobe) {
+		json_object_set_new(req, "mem_source", json_string("uprobe"));
+		if (!r->seconds_given)	/* fogd's default for uprobes */
+			r->seconds = 30;
+	} else {
+		json_object_del(req, "duty_on_ms");
+		json_object_del(req, "duty_off_ms");
+	}
+	json_object_set_new(req, "seconds", json_integer(r->seconds));
+	if (!json_object_get(req, "frequency"))
+		json_object_set_new(req, "frequency", json_integer(99));
+	json_object_set_new(req, "mode", json_string(r->mode));
+	if (!json_object_get(req, "kernel"))
+		json_object_set_new(req, "kernel", json_true());
+}
+
+/* The source of a uprobe memory profile and what it cost the process, on stderr. */
+static void print_uprobe_cost(const json_t *u, bool tty)
+{
+	const json_t *cost = json_object_get(u, "estimated_cost_seconds");
+	const json_t *per = json_object_get(u, "cost_per_hit_ns");
+	char extra[160] = "; cost per hit not measured";
+
+	if (!u)
+		return;
+	if (json_is_real(cost))
+		snprintf(extra, sizeof(extra),
+			 "; cost to the process about %.3f s of CPU (malloc %.1f us, free %.1f us "
+			 "per call, measured here)",
+			 json_real_value(cost),
+			 (fogctl_num(per, "malloc", 0) + fogctl_num(per, "return", 0)) / 1e3,
+			 fogctl_num(per, "free", 0) / 1e3);
+	if (tty)
+		fputs("\r\033[K", fogctl_errf());
+	fogctl_note("memory from uprobes on %s: %lld probe hits, %lld allocations sampled%s",
+		    fogctl_str(u, "libc", "libc"),
+		    (long long)json_integer_value(json_object_get(u, "hits_total")),
+		    (long long)json_integer_value(json_object_get(u, "sampled")), extra);
 }
 
 /* CPU and off-CPU: the hottest user function and the kernel share, from the API's summary. */
@@ -129,403 +335,139 @@ static void print_summary(const json_t *s)
 	const json_t *hot = json_object_get(s, "hot_user_function");
 	const json_t *k = json_object_get(s, "kernel");
 	double total = (double)json_integer_value(json_object_get(s, "total"));
-	const char *kf = json_string_value(json_object_get(k, "hottest_function"));
+	const char *kf = fogctl_str(k, "hottest_function", NULL);
 
 	if (!s || total <= 0)
 		return;
 	if (json_is_object(hot))
-		fprintf(stderr, "fogctl profile: hot user function %s: %.1f%% of samples incl. "
-			"kernel time it caused (%.1f%% in the kernel)\n",
-			json_string_value(json_object_get(hot, "function")) ?: "?",
+		fogctl_note(
+			"hot user function %s: %.1f%% of samples incl. kernel time it caused "
+			"(%.1f%% in the kernel)",
+			fogctl_str(hot, "function", "?"),
 			100.0 * (double)json_integer_value(json_object_get(hot, "self")) / total,
 			100.0 * (double)json_integer_value(json_object_get(hot, "self_in_kernel")) /
 				total);
 	else
-		fprintf(stderr, "fogctl profile: no user function in the samples\n");
+		fogctl_note("no user function in the samples");
 	if (json_is_object(k))
-		fprintf(stderr, "fogctl profile: kernel: %.1f%% of samples%s%s\n",
-			100.0 * json_real_value(json_object_get(k, "share")),
-			kf ? ", hottest kernel function " : "", kf ? kf : "");
+		fogctl_note("kernel: %.1f%% of samples%s%s", 100.0 * fogctl_num(k, "share", 0),
+			    kf ? ", hottest kernel function " : "", kf ? kf : "");
 }
 
-static void usage(FILE *f)
+/* One progress line on a terminal, from the profile's state. */
+static void progress(const struct run *r, const json_t *j)
 {
-	fprintf(f, "usage: fogctl profile (-p PID | --cgroup PATH | --all) [-d DURATION] [-F HZ]\n"
-		   "                     [--mode cpu|offcpu|mem] [--lines] [--no-kernel]\n"
-		   "                     [--allocated] [-o FILE]\n"
-		   "       fogctl profile continuous [--json] | continuous NAME|latest [-o FILE]\n"
-		   "  --mode offcpu  time blocked off the CPU by stack, in nanoseconds\n"
-		   "  --mode mem  sampled allocations of a process run with\n"
-		   "              LD_PRELOAD=libfogalloc.so: live bytes by stack and leak\n"
-		   "              candidates (--allocated: bytes allocated during the profile)\n"
-		   "  --uprobe    mem of any process, through uprobes on its libc (no preload;\n"
-		   "              costs the process microseconds per malloc and free; default\n"
-		   "              30 s, at most 300 s); --duty 1s/4s attaches the allocation\n"
-		   "              probes 1 s out of every 5\n"
-		   "  --lines   source file and line of user frames (binaries with debug info):\n"
-		   "            folded frames read \"func (file.c:12)\", pprof carries the lines\n"
-		   "  -o FILE   .html report, .svg flame graph, .pb.gz pprof, .folded stacks,\n"
-		   "            .speedscope.json, .json summary; default: folded stacks on stdout\n"
-		   "  continuous  list the snapshots of fogd's continuous mode, or save one\n"
-		   "            (gzipped pprof; default: stdout)\n");
+	char target_buf[256];
+	/* the target names the tenant's process: no terminal control bytes */
+	const char *target = fogctl_safe(fogctl_str(j, "target", "(null)"), target_buf,
+					 sizeof(target_buf));
+	double elapsed = fogctl_num(j, "elapsed_seconds", 0);
+	long long samples = (long long)json_integer_value(json_object_get(j, "samples"));
+	FILE *f = fogctl_errf();
+
+	if (!r->tty)
+		return;
+	if (r->uprobe)
+		fprintf(f, "\rprofiling memory of %s through uprobes: %.0f/%u s, %lld samples, "
+			   "%lld probe hits ",
+			target, elapsed, r->seconds, samples,
+			(long long)json_integer_value(
+				json_object_get(json_object_get(j, "uprobe"), "hits_total")));
+	else if (!strcmp(r->mode, "mem"))
+		fprintf(f, "\rprofiling memory of %s: %.0f/%u s ", target, elapsed, r->seconds);
+	else if (!strcmp(r->mode, "offcpu"))
+		fprintf(f, "\rprofiling off-CPU time of %s: %.0f/%u s, %lld blocks ", target,
+			elapsed, r->seconds, samples);
+	else
+		fprintf(f, "\rprofiling %s: %.0f/%u s, %lld samples ", target, elapsed, r->seconds,
+			samples);
 }
 
-/* GETs path into out (out_path NULL: stdout); 0, or 1 once the error is said. */
-static int save_output(const char *path, const char *what, int timeout, FILE *out,
-		       const char *out_path)
+/*
+ * Polls profile id until it ends; 0 when done (result gets the summary of a
+ * CPU or off-CPU profile, and the uprobe figures), 1 once the failure is said.
+ */
+static int wait_done(const struct run *r, long id, json_t *result)
 {
-	struct fogctl_buf b = { 0 };
-	long status = fogctl_request("GET", path, NULL, &b, timeout);
-	int rc = 1;
+	struct timespec ts = { 0, 250000000L };
+	char path[64];
+	json_t *j;
 
-	if (status != 200) {
-		if (status > 0)
-			print_error(what, status, &b);
-	} else if (fwrite(b.p, 1, b.len, out) != b.len || fflush(out)) {
-		fprintf(stderr, "fogctl profile: writing %s: %s\n", out_path ? out_path : "stdout",
-			strerror(errno));
-	} else {
-		if (out_path)
-			fprintf(stderr, "fogctl profile: wrote %s (%zu bytes)\n", out_path, b.len);
-		rc = 0;
-	}
-	free(b.p);
-	return rc;
-}
-
-/* fogctl profile continuous [--json] | continuous NAME|latest [-o FILE] */
-static int continuous(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *out_path = NULL;
-	struct fogctl_buf b = { 0 };
-	bool json = false;
-	char path[256];
-	FILE *out = stdout;
-	long status;
-	int opt, rc = 1;
-	json_t *j = NULL, *snap;
-	size_t i;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:jh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'o':
-			out_path = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc - 1) {
-		fprintf(stderr, "fogctl profile continuous: one snapshot name at a time\n");
-		return 2;
-	}
-	if (optind == argc) {	/* the list */
-		status = fogctl_request("GET", "/api/v1/profiles/continuous", NULL, &b, 10);
-		if (status != 200) {
-			if (status > 0)
-				print_error("cannot list the snapshots", status, &b);
-			goto out;
-		}
-		if (json) {
-			fputs(b.p, stdout);
-			putchar('\n');
-			rc = 0;
-			goto out;
-		}
-		j = json_loads(b.p, 0, NULL);
-		printf("continuous profiling: %s, %lld Hz, a snapshot every %g s, in %s\n",
-		       json_is_true(json_object_get(j, "enabled")) ? "on" : "off",
-		       (long long)json_integer_value(json_object_get(j, "frequency")),
-		       json_real_value(json_object_get(j, "snapshot_seconds")),
-		       json_string_value(json_object_get(j, "directory")) ?: "?");
-		printf("kept: %zu snapshots, %lld bytes (max %lld bytes, %g s); errors: %lld%s%s\n",
-		       json_array_size(json_object_get(j, "snapshots")),
-		       (long long)json_integer_value(json_object_get(j, "bytes")),
-		       (long long)json_integer_value(json_object_get(j, "max_bytes")),
-		       json_real_value(json_object_get(j, "max_age_seconds")),
-		       (long long)json_integer_value(json_object_get(j, "errors")),
-		       json_string_value(json_object_get(j, "last_error")) ? ", last: " : "",
-		       json_string_value(json_object_get(j, "last_error")) ?: "");
-		json_array_foreach(json_object_get(j, "snapshots"), i, snap)
-			printf("%-34s %s %10lld\n",
-			       json_string_value(json_object_get(snap, "name")) ?: "?",
-			       json_string_value(json_object_get(snap, "time")) ?: "?",
-			       (long long)json_integer_value(json_object_get(snap, "bytes")));
-		rc = 0;
-		goto out;
-	}
-	if (strlen(argv[optind]) > 64 || strchr(argv[optind], '/')) {
-		fprintf(stderr, "fogctl profile continuous: '%s' is not a snapshot name\n",
-			argv[optind]);
-		return 2;
-	}
-	if (out_path) {
-		out = fopen(out_path, "wb");
-		if (!out) {
-			fprintf(stderr, "fogctl profile: cannot write %s: %s\n", out_path,
-				strerror(errno));
-			return 1;
-		}
-	}
-	snprintf(path, sizeof(path), "/api/v1/profiles/continuous/%s", argv[optind]);
-	rc = save_output(path, "cannot fetch the snapshot", 30, out, out_path);
-out:
-	if (out != stdout && fclose(out) && !rc) {
-		fprintf(stderr, "fogctl profile: writing %s: %s\n", out_path, strerror(errno));
-		rc = 1;
-	}
-	json_decref(j);
-	free(b.p);
-	return rc;
-}
-
-int fogctl_profile(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "frequency", required_argument, NULL, 'F' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "no-kernel", no_argument, NULL, 'K' },
-		{ "allocated", no_argument, NULL, 'A' },
-		{ "lines", no_argument, NULL, 'L' },
-		{ "uprobe", no_argument, NULL, 'U' },
-		{ "duty", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *out_path = NULL, *format = "folded", *mode = "cpu";
-	unsigned int seconds = 10, hz = 99;
-	bool tty = isatty(STDERR_FILENO), kernel = true, alloc_view = false, lines = false;
-	bool uprobe = false, seconds_given = false;
-	unsigned int duty_on = 0, duty_off = 0;
-	struct fogctl_buf b = { 0 };
-	json_t *req = json_object(), *j, *summary = NULL;
-	char path[128], *body;
-	FILE *out = stdout;
-	long status, id;
-	int opt, targets = 0, rc = 1;
-
-	if (argc > 1 && !strcmp(argv[1], "continuous")) {
-		json_decref(req);
-		return continuous(argc - 1, argv + 1);
-	}
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "p:c:ad:F:m:o:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': {
-			char *end;
-			long pid = strtol(optarg, &end, 10);
-
-			if (*end || pid <= 0) {
-				fprintf(stderr, "fogctl profile: -p '%s' is not a pid\n", optarg);
-				goto out;
-			}
-			json_object_set_new(req, "pid", json_integer(pid));
-			targets++;
-			break;
-		}
-		case 'c':
-			json_object_set_new(req, "cgroup", json_string(optarg));
-			targets++;
-			break;
-		case 'a':
-			json_object_set_new(req, "all", json_true());
-			targets++;
-			break;
-		case 'd':
-			seconds = parse_duration(optarg);
-			seconds_given = true;
-			if (!seconds) {
-				fprintf(stderr, "fogctl profile: -d '%s' is not a duration (10s, "
-						"2m, 500ms)\n", optarg);
-				goto out;
-			}
-			break;
-		case 'F':
-			hz = (unsigned int)atoi(optarg);
-			break;
-		case 'm':
-			mode = optarg;
-			break;
-		case 'o':
-			out_path = optarg;
-			break;
-		case 'K':
-			kernel = false;
-			break;
-		case 'A':
-			alloc_view = true;
-			break;
-		case 'L':
-			lines = true;
-			break;
-		case 'U':
-			uprobe = true;
-			break;
-		case 'D':
-			if (parse_duty(optarg, &duty_on, &duty_off)) {
-				fprintf(stderr, "fogctl profile: --duty '%s': give ON/OFF times such "
-						"as 1s/4s or 500ms/2s\n", optarg);
-				goto out;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			rc = 0;
-			goto out;
-		default:
-			usage(stderr);
-			rc = 2;
-			goto out;
-		}
-	}
-	if (targets != 1) {
-		fprintf(stderr, "fogctl profile: give one of -p PID, --cgroup PATH or --all\n");
-		usage(stderr);
-		rc = 2;
-		goto out;
-	}
-	if (!strcmp(mode, "memory") || (uprobe && !strcmp(mode, "cpu")))
-		mode = "mem";
-	if (!strcmp(mode, "off-cpu"))
-		mode = "offcpu";
-	if (strcmp(mode, "cpu") && strcmp(mode, "mem") && strcmp(mode, "offcpu")) {
-		fprintf(stderr, "fogctl profile: --mode %s: use cpu, offcpu (time blocked), or mem "
-				"for a process started with LD_PRELOAD=libfogalloc.so\n", mode);
-		goto out;
-	}
-	if (out_path) {
-		format = format_of(out_path);
-		if (!format) {
-			fprintf(stderr, "fogctl profile: -o %s: name it .html, .svg, .pb.gz, "
-					".folded, .speedscope.json or .json\n", out_path);
-			goto out;
-		}
-		/* before sampling: a path that cannot be written fails now, not after */
-		out = fopen(out_path, "wb");
-		if (!out) {
-			fprintf(stderr, "fogctl profile: cannot write %s: %s\n", out_path,
-				strerror(errno));
-			out = stdout;
-			goto out;
-		}
-	}
-	json_object_set_new(req, "seconds", json_integer(seconds));
-	json_object_set_new(req, "frequency", json_integer(hz));
-	json_object_set_new(req, "mode", json_string(mode));
-	json_object_set_new(req, "kernel", json_boolean(kernel));
-	if (lines)
-		json_object_set_new(req, "lines", json_true());
-	if (uprobe) {
-		json_object_set_new(req, "mem_source", json_string("uprobe"));
-		if (!seconds_given) {	/* fogd's default for uprobes */
-			seconds = 30;
-			json_object_set_new(req, "seconds", json_integer(seconds));
-		}
-		if (duty_on) {
-			json_object_set_new(req, "duty_on_ms", json_integer(duty_on));
-			json_object_set_new(req, "duty_off_ms", json_integer(duty_off));
-		}
-	}
-	body = json_dumps(req, JSON_COMPACT);
-	status = fogctl_request("POST", "/api/v1/profile", body, &b, 10);
-	free(body);
-	if (status < 0)
-		goto out;
-	if (status != 202) {
-		print_error("cannot start", status, &b);
-		goto out;
-	}
-	j = json_loads(b.p, 0, NULL);
-	id = (long)json_integer_value(json_object_get(j, "id"));
-	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/profile/%ld", id);
 	for (;;) {
-		struct timespec ts = { 0, 250000000L };
 		const char *state;
 
-		free(b.p);
-		b = (struct fogctl_buf){ 0 };
-		snprintf(path, sizeof(path), "/api/v1/profile/%ld", id);
-		status = fogctl_request("GET", path, NULL, &b, 10);
-		if (status != 200) {
-			if (status > 0)
-				print_error("lost the profile", status, &b);
-			goto out;
-		}
-		j = json_loads(b.p, 0, NULL);
-		state = json_string_value(json_object_get(j, "state"));
-		if (!state || strcmp(state, "running")) {
-			bool done = state && !strcmp(state, "done");
-
-			if (!done)
-				fprintf(stderr, "%sfogctl profile: %s\n", tty ? "\r\033[K" : "",
-					json_string_value(json_object_get(j, "error")) ?:
-						"profile failed");
-			if (done)
-				print_uprobe_cost(json_object_get(j, "uprobe"), tty);
-			if (done && (!strcmp(mode, "cpu") || !strcmp(mode, "offcpu")))
-				summary = json_incref(json_object_get(j, "summary"));
+		if (fogctl_call("lost the profile", "GET", path, NULL, 200, &j) != 200)
+			return 1;
+		state = fogctl_str(j, "state", NULL);
+		if (state && !strcmp(state, "running")) {
+			progress(r, j);
 			json_decref(j);
-			if (!done)
-				goto out;
-			break;
+			nanosleep(&ts, NULL);
+			continue;
 		}
-		if (tty && uprobe)
-			fprintf(stderr, "\rprofiling memory of %s through uprobes: %.0f/%u s, %lld "
-				"samples, %lld probe hits ",
-				json_string_value(json_object_get(j, "target")),
-				json_real_value(json_object_get(j, "elapsed_seconds")), seconds,
-				(long long)json_integer_value(json_object_get(j, "samples")),
-				(long long)json_integer_value(json_object_get(
-					json_object_get(j, "uprobe"), "hits_total")));
-		else if (tty && !strcmp(mode, "mem"))
-			fprintf(stderr, "\rprofiling memory of %s: %.0f/%u s ",
-				json_string_value(json_object_get(j, "target")),
-				json_real_value(json_object_get(j, "elapsed_seconds")), seconds);
-		else if (tty && !strcmp(mode, "offcpu"))
-			fprintf(stderr, "\rprofiling off-CPU time of %s: %.0f/%u s, %lld blocks ",
-				json_string_value(json_object_get(j, "target")),
-				json_real_value(json_object_get(j, "elapsed_seconds")), seconds,
-				(long long)json_integer_value(json_object_get(j, "samples")));
-		else if (tty)
-			fprintf(stderr, "\rprofiling %s: %.0f/%u s, %lld samples ",
-				json_string_value(json_object_get(j, "target")),
-				json_real_value(json_object_get(j, "elapsed_seconds")), seconds,
-				(long long)json_integer_value(json_object_get(j, "samples")));
+		if (!state || strcmp(state, "done")) {
+			if (r->tty)
+				fputs("\r\033[K", fogctl_errf());
+			fogctl_err("%s", fogctl_str(j, "error", "profile failed"));
+			json_decref(j);
+			return 1;
+		}
+		print_uprobe_cost(json_object_get(j, "uprobe"), r->tty);
+		if (r->tty)
+			fputs("\r\033[K", fogctl_errf());
+		if (strcmp(r->mode, "mem")) {
+			print_summary(json_object_get(j, "summary"));
+			json_object_set(result, "summary", json_object_get(j, "summary"));
+		}
+		if (json_object_get(j, "uprobe"))
+			json_object_set(result, "uprobe", json_object_get(j, "uprobe"));
 		json_decref(j);
-		nanosleep(&ts, NULL);
+		return 0;
 	}
-	if (tty)
-		fputs("\r\033[K", stderr);
-	print_summary(summary);
-	json_decref(summary);
-	snprintf(path, sizeof(path), "/api/v1/profile/%ld/%s%s", id, format,
-		 alloc_view ? "?view=alloc" : "");
-	rc = save_output(path, "cannot fetch the output", 60, out, out_path);
-out:
-	if (out != stdout && fclose(out) && !rc) {
-		fprintf(stderr, "fogctl profile: writing %s: %s\n", out_path, strerror(errno));
-		rc = 1;
+}
+
+/* fogctl profile (-p PID | --cgroup PATH | --all) [...]: one profile, saved. */
+int fogctl_profile_run(int argc, char **argv)
+{
+	struct run r = { .format = "folded", .mode = "cpu", .seconds = 10 };
+	FILE *out = stdout;
+	char path[128], *body;
+	json_t *j, *result;
+	long id;
+	int rc;
+
+	r.req = json_object();
+	r.tty = isatty(STDERR_FILENO);
+	rc = parse_run(&r, argc, argv);
+	if (rc) {
+		json_decref(r.req);
+		return rc == 1 ? 0 : rc;
 	}
-	free(b.p);
-	json_decref(req);
+	finish_request(&r);
+	if (r.out_path && !(out = fogctl_profile_open(r.out_path))) {
+		json_decref(r.req);
+		return 1;
+	}
+	body = json_dumps(r.req, JSON_COMPACT);
+	json_decref(r.req);
+	rc = fogctl_call("cannot start", "POST", "/api/v1/profile", body, 202, &j) == 202 ? 0 : 1;
+	free(body);
+	id = rc ? 0 : (long)json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	result = json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)id, "mode", r.mode, "format",
+			   r.format, "seconds", (json_int_t)r.seconds);
+	if (!rc)
+		rc = wait_done(&r, id, result);
+	if (rc) {
+		if (out != stdout)
+			fclose(out);
+		json_decref(result);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/api/v1/profile/%ld/%s%s", id, r.format,
+		 r.alloc_view ? "?view=alloc" : "");
+	rc = fogctl_profile_save(path, "cannot fetch the output", 60, out, r.out_path, result);
+	json_decref(result);
 	return rc;
 }
