@@ -97,9 +97,10 @@ $(FOGD): $(OUTPUT)/user/agent/main.o $(LIBFOG)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(FOGCTL): $(FOGCTL_OBJS)
+# fogctl profile diff reads and renders pprof files with the profiler's code (libfog.a)
+$(FOGCTL): $(FOGCTL_OBJS) $(LIBFOG)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson libcurl) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson libcurl) -lprotobuf-c -lz -lm -o $@
 
 # tests/unit/<name>.ldflags adds link flags to one test, e.g. -Wl,--wrap=calloc
 $(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIBFOG)

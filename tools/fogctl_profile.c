@@ -22,6 +22,8 @@
 
 #include "fogctl.h"
 
+/* tools/fogctl_profile_diff.c: two pprof files compared locally */
+int fogctl_profile_diff(int argc, char **argv);
 
 static void print_error(const char *what, long status, const struct fogctl_buf *b)
 {
@@ -154,6 +156,7 @@ static void usage(FILE *f)
 		   "                     [--mode cpu|offcpu|mem] [--lines] [--no-kernel]\n"
 		   "                     [--allocated] [-o FILE]\n"
 		   "       fogctl profile continuous [--json] | continuous NAME|latest [-o FILE]\n"
+		   "       fogctl profile diff BASE.pb.gz NEW.pb.gz [-o diff.html|.folded|.pb.gz]\n"
 		   "  --mode offcpu  time blocked off the CPU by stack, in nanoseconds\n"
 		   "  --mode mem  sampled allocations of a process run with\n"
 		   "              LD_PRELOAD=libfogalloc.so: live bytes by stack and leak\n"
@@ -323,6 +326,10 @@ int fogctl_profile(int argc, char **argv)
 	long status, id;
 	int opt, targets = 0, rc = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "diff")) {
+		json_decref(req);
+		return fogctl_profile_diff(argc - 1, argv + 1);
+	}
 	if (argc > 1 && !strcmp(argv[1], "continuous")) {
 		json_decref(req);
 		return continuous(argc - 1, argv + 1);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,7 +213,7 @@ static void diff_colour(const struct emit *e, double d, char *out, size_t len)
 		r = 1;
 	if (r < -1)
 		r = -1;
-	c = (unsigned int)(235 - 200 * (r < 0 ? -r : r));
+	c = (unsigned int)lround(235 - 200 * (r < 0 ? -r : r));
 	if (d > 0)
 		snprintf(out, len, "rgb(255,%u,%u)", c, c);
 	else if (d < 0)

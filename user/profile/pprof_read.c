@@ -447,6 +447,11 @@ int fog_pprof_sample_index(const struct fog_pprof *pp, const char *type)
 	return -ENOENT;
 }
 
+size_t fog_pprof_sample_types(const struct fog_pprof *pp)
+{
+	return pp->msg->n_sample_type;
+}
+
 const char *fog_pprof_sample_type(const struct fog_pprof *pp, int idx, const char **unit)
 {
 	const Fogpprof__Profile *m = pp->msg;

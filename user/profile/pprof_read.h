@@ -40,6 +40,8 @@ const struct Fogpprof__Profile *fog_pprof_message(const struct fog_pprof *pp);
  * as pprof picks); -ENOENT when there is no such type.
  */
 int fog_pprof_sample_index(const struct fog_pprof *pp, const char *type);
+/* How many values each sample has (one per sample type, at least 1). */
+size_t fog_pprof_sample_types(const struct fog_pprof *pp);
 /* The name and unit of sample value idx (valid indices only). */
 const char *fog_pprof_sample_type(const struct fog_pprof *pp, int idx, const char **unit);
 
