@@ -256,10 +256,12 @@ struct fog_diff *fog_diff__new(const struct fog_prof *base, const struct fog_pro
 		err = count_funcs(d);
 	if (err)
 		goto fail;
-	qsort(d->stacks, d->nstacks, sizeof(*d->stacks), cmp_stack);
+	if (d->nstacks)
+		qsort(d->stacks, d->nstacks, sizeof(*d->stacks), cmp_stack);
 	sort_base_total = (double)base->total;
 	sort_new_total = (double)new->total;
-	qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), cmp_func);
+	if (d->nfuncs)
+		qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), cmp_func);
 	return d;
 fail:
 	fog_diff__free(d);
@@ -399,6 +401,13 @@ static uint64_t max_id(void *const *v, size_t n, size_t id_off)
 	return m;
 }
 
+/* memcpy, which a message's empty (NULL) arrays must not reach */
+static void copy(void *dst, const void *src, size_t n, size_t size)
+{
+	if (n)
+		memcpy(dst, src, n * size);
+}
+
 /* The base's value index for each of new's sample types, -1 where base has none. */
 static void match_types(const Fogpprof__Profile *b, const Fogpprof__Profile *n, long *of)
 {
@@ -480,8 +489,8 @@ static int merge(struct merged *g, const Fogpprof__Profile *b, const Fogpprof__P
 		return err_no;
 	match_types(b, n, of);
 	g->m = *n;
-	memcpy(g->strs, n->string_table, n->n_string_table * sizeof(*g->strs));
-	memcpy(g->strs + so, b->string_table, b->n_string_table * sizeof(*g->strs));
+	copy(g->strs, n->string_table, n->n_string_table, sizeof(*g->strs));
+	copy(g->strs + so, b->string_table, b->n_string_table, sizeof(*g->strs));
 	key = so + (int64_t)b->n_string_table;
 	yes = key + 1;
 	g->strs[key] = "pprof::base";
@@ -489,7 +498,7 @@ static int merge(struct merged *g, const Fogpprof__Profile *b, const Fogpprof__P
 	g->m.string_table = g->strs;
 	g->m.n_string_table = (size_t)yes + 1;
 
-	memcpy(g->map_ptrs, n->mapping, n->n_mapping * sizeof(*g->map_ptrs));
+	copy(g->map_ptrs, n->mapping, n->n_mapping, sizeof(*g->map_ptrs));
 	for (size_t i = 0; i < b->n_mapping; i++) {
 		g->maps[i] = *b->mapping[i];
 		g->maps[i].id += mo;
@@ -500,7 +509,7 @@ static int merge(struct merged *g, const Fogpprof__Profile *b, const Fogpprof__P
 	g->m.mapping = g->map_ptrs;
 	g->m.n_mapping = n->n_mapping + b->n_mapping;
 
-	memcpy(g->func_ptrs, n->function, n->n_function * sizeof(*g->func_ptrs));
+	copy(g->func_ptrs, n->function, n->n_function, sizeof(*g->func_ptrs));
 	for (size_t i = 0; i < b->n_function; i++) {
 		g->funcs[i] = *b->function[i];
 		g->funcs[i].id += fo;
@@ -512,7 +521,7 @@ static int merge(struct merged *g, const Fogpprof__Profile *b, const Fogpprof__P
 	g->m.function = g->func_ptrs;
 	g->m.n_function = n->n_function + b->n_function;
 
-	memcpy(g->loc_ptrs, n->location, n->n_location * sizeof(*g->loc_ptrs));
+	copy(g->loc_ptrs, n->location, n->n_location, sizeof(*g->loc_ptrs));
 	for (size_t i = 0; i < b->n_location; i++) {
 		const Fogpprof__Location *l = b->location[i];
 
@@ -532,7 +541,7 @@ static int merge(struct merged *g, const Fogpprof__Profile *b, const Fogpprof__P
 	g->m.location = g->loc_ptrs;
 	g->m.n_location = n->n_location + b->n_location;
 
-	memcpy(g->sample_ptrs, n->sample, n->n_sample * sizeof(*g->sample_ptrs));
+	copy(g->sample_ptrs, n->sample, n->n_sample, sizeof(*g->sample_ptrs));
 	for (size_t i = 0; i < b->n_sample; i++) {
 		const Fogpprof__Sample *s = b->sample[i];
 		Fogpprof__Sample *d = &g->samples[i];

@@ -437,14 +437,15 @@ int fog_pprof_sample_index(const struct fog_pprof *pp, const char *type)
 {
 	const Fogpprof__Profile *m = pp->msg;
 
-	if (!type && m->default_sample_type)
-		type = m->string_table[m->default_sample_type];
-	if (!type)
-		return (int)m->n_sample_type - 1;
-	for (size_t i = 0; i < m->n_sample_type; i++)
-		if (!strcmp(m->string_table[m->sample_type[i]->type], type))
+	const char *want = type;
+
+	if (!want && m->default_sample_type)
+		want = m->string_table[m->default_sample_type];
+	for (size_t i = 0; want && i < m->n_sample_type; i++)
+		if (!strcmp(m->string_table[m->sample_type[i]->type], want))
 			return (int)i;
-	return -ENOENT;
+	/* a default that names no sample type is ignored, as pprof does */
+	return type ? -ENOENT : (int)m->n_sample_type - 1;
 }
 
 size_t fog_pprof_sample_types(const struct fog_pprof *pp)
