@@ -17,6 +17,7 @@
 
 #include "profile/diff.h"
 #include "profile/pprof_read.h"
+#include "profile/render.h"
 
 static void usage(FILE *f)
 {
@@ -28,21 +29,13 @@ static void usage(FILE *f)
 		   "                 default: the one NEW prefers\n");
 }
 
+/* The output a file name asks for: html, folded or pprof; NULL for anything else. */
 static const char *diff_format(const char *path)
 {
-	static const char *const ends[][2] = {
-		{ ".html", "html" }, { ".folded", "folded" }, { ".txt", "folded" },
-		{ ".pb.gz", "pprof" }, { ".pprof", "pprof" },
-	};
-	size_t n = strlen(path);
+	const char *f = fog_prof_format_of_path(path);
 
-	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-		size_t e = strlen(ends[i][0]);
-
-		if (n > e && !strcmp(path + n - e, ends[i][0]))
-			return ends[i][1];
-	}
-	return NULL;
+	return f && (!strcmp(f, "html") || !strcmp(f, "folded") || !strcmp(f, "pprof")) ? f :
+											   NULL;
 }
 
 struct side {

@@ -101,8 +101,39 @@ static long add_node(struct tree *t, __u32 parent, const char *name, bool kernel
 	return (long)t->n - 1;
 }
 
-static int build_tree(const struct fog_prof *p, struct tree *t)
+/* Adds a profile's stacks to the tree by name, into value (or base, for a diff's base). */
+static int add_stacks(struct tree *t, const struct fog_prof *p, bool base)
 {
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct fog_prof_stack *s = &p->stacks[i];
+		long cur = add_node(t, 0, s->comm[0] ? s->comm : FOG_PROF_UNKNOWN, false);
+		unsigned int d = 1;
+
+		for (__u32 k = s->n; cur >= 0; k--) {
+			const struct fog_prof_frame *fr;
+
+			if (base)
+				t->v[cur].base += s->value;
+			else
+				t->v[cur].value += s->value;
+			if (!k)
+				break;
+			fr = &p->frames[s->frames[k - 1]];
+			cur = add_node(t, (__u32)cur, fr->func, fr->kernel);
+			d++;
+		}
+		if (cur < 0)
+			return (int)cur;
+		if (d > t->depth)
+			t->depth = d;
+	}
+	return 0;
+}
+
+static int build_tree(const struct fog_prof *p, const struct fog_prof *base, struct tree *t)
+{
+	int err;
+
 	t->cap = 1024;
 	t->hcap = 2048;	/* twice cap: at most half full */
 	t->v = calloc(t->cap, sizeof(*t->v));
@@ -110,29 +141,12 @@ static int build_tree(const struct fog_prof *p, struct tree *t)
 	t->hash = calloc(t->hcap, sizeof(*t->hash));
 	if (!t->v || !t->parent || !t->hash)
 		return -ENOMEM;
-	t->v[0] = (struct node){ .name = "all", .value = p->total };
+	t->v[0] = (struct node){ .name = "all", .value = p->total, .base = base ? base->total : 0 };
 	t->n = 1;
-	for (size_t i = 0; i < p->nstacks; i++) {
-		const struct fog_prof_stack *s = &p->stacks[i];
-		long cur = add_node(t, 0, s->comm[0] ? s->comm : FOG_PROF_UNKNOWN, false);
-		unsigned int d = 1;
-
-		if (cur < 0)
-			return (int)cur;
-		t->v[cur].value += s->value;
-		for (__u32 k = s->n; k-- > 0;) {
-			const struct fog_prof_frame *fr = &p->frames[s->frames[k]];
-
-			cur = add_node(t, (__u32)cur, fr->func, fr->kernel);
-			if (cur < 0)
-				return (int)cur;
-			t->v[cur].value += s->value;
-			d++;
-		}
-		if (d > t->depth)
-			t->depth = d;
-	}
-	return 0;
+	err = add_stacks(t, p, false);
+	if (!err && base)
+		err = add_stacks(t, base, true);
+	return err;
 }
 
 void fog_xml_escape(FILE *f, const char *raw)
@@ -359,33 +373,6 @@ static const char flame_js[] =
 	"if(full){window.addEventListener('resize',resize);resize();}else place();\n"
 	"})();\n";
 
-/* Adds a base profile's stacks to the tree (nodes by name, made when new). */
-static int add_base(const struct fog_prof *b, struct tree *t)
-{
-	t->v[0].base = b->total;
-	for (size_t i = 0; i < b->nstacks; i++) {
-		const struct fog_prof_stack *s = &b->stacks[i];
-		long cur = add_node(t, 0, s->comm[0] ? s->comm : FOG_PROF_UNKNOWN, false);
-		unsigned int d = 1;
-
-		if (cur < 0)
-			return (int)cur;
-		t->v[cur].base += s->value;
-		for (__u32 k = s->n; k-- > 0;) {
-			const struct fog_prof_frame *fr = &b->frames[s->frames[k]];
-
-			cur = add_node(t, (__u32)cur, fr->func, fr->kernel);
-			if (cur < 0)
-				return (int)cur;
-			t->v[cur].base += s->value;
-			d++;
-		}
-		if (d > t->depth)
-			t->depth = d;
-	}
-	return 0;
-}
-
 static const char *unit_of(const struct fog_prof *p)
 {
 	return p->kind == FOG_PROF_CPU ? "samples" : p->kind == FOG_PROF_OFFCPU ? "ns" : "bytes";
@@ -398,9 +385,7 @@ int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o
 	struct emit e;
 	int err;
 
-	err = build_tree(p, &t);
-	if (!err && o->base)
-		err = add_base(o->base, &t);
+	err = build_tree(p, o->base, &t);
 	if (err)
 		goto out;
 	e = (struct emit){
