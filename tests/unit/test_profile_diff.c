@@ -169,8 +169,8 @@ static void test_diff_html(void **state)
 	assert_int_equal(fog_diff_write_html(d, &o, f), 0);
 	fclose(f);
 	/* frame titles carry both shares; fn_b (the largest change) is the deepest red */
-	fb = strstr(buf, "<title>fn_b (900 count, 90.00%; base 100 count, 20.00%; change +70.00%)");
-	fa = strstr(buf, "<title>fn_a (50 count, 5.00%; base 300 count, 60.00%; change -55.00%)");
+	fb = strstr(buf, "<title>fn_b (900 samples, 90.00%; base 100 samples, 20.00%; change +70.00%)");
+	fa = strstr(buf, "<title>fn_a (50 samples, 5.00%; base 300 samples, 60.00%; change -55.00%)");
 	assert_non_null(fb);
 	assert_non_null(fa);
 	assert_true(strstr(fb, "fill=\"rgb(") == strstr(fb, "fill=\"rgb(255,35,35)\""));
@@ -180,6 +180,17 @@ static void test_diff_html(void **state)
 	assert_non_null(strstr(buf, "<td>fn_b</td><td>20.00</td><td>90.00</td>"
 				    "<td class=\"grew\">+70.00</td>"));
 	assert_non_null(strstr(buf, "<td class=\"shrank\">-55.00</td>"));
+	free(buf);
+	/* names and units come from the files read: escaped wherever they appear */
+	o = (struct fog_diff_page){ "<i>base", "new\"", "<t>", "u&<z>" };
+	f = open_memstream(&buf, &len);
+	assert_int_equal(fog_diff_write_html(d, &o, f), 0);
+	fclose(f);
+	assert_null(strstr(buf, "<i>"));
+	assert_null(strstr(buf, "<t>"));
+	assert_null(strstr(buf, "u&<z>"));
+	assert_non_null(strstr(buf, "(50 u&amp;&lt;z&gt;, 5.00%; base 300 u&amp;&lt;z&gt;"));
+	assert_non_null(strstr(buf, "&lt;i&gt;base"));
 	free(buf);
 	fog_diff__free(d);
 	fog_prof__free(b);

@@ -303,8 +303,10 @@ static void change_cell(FILE *f, double pct_points)
 
 int fog_diff_write_html(const struct fog_diff *d, const struct fog_diff_page *o, FILE *f)
 {
+	/* a count of events reads as what it counts: "samples", "switches", "alloc_objects" */
+	const char *unit = strcmp(o->unit, "count") ? o->unit : o->type;
 	struct fog_flame_opts fo = { .title = "Differential flame graph", .inline_svg = true,
-				     .base = d->base, .unit = o->unit };
+				     .base = d->base, .unit = unit };
 	int err;
 
 	fog_report_write_head(f, "fogd differential profile");
@@ -313,10 +315,16 @@ int fog_diff_write_html(const struct fog_diff *d, const struct fog_diff_page *o,
 	      "</style>\n<h1>fogd differential profile</h1>\n<p class=\"lead\">", f);
 	fputs("base <b>", f);
 	fog_xml_escape(f, o->base_name);
-	fprintf(f, "</b>: %llu %s; new <b>", (unsigned long long)d->base->total, o->unit);
+	fprintf(f, "</b>: %llu ", (unsigned long long)d->base->total);
+	fog_xml_escape(f, unit);
+	fputs("; new <b>", f);
 	fog_xml_escape(f, o->new_name);
-	fprintf(f, "</b>: %llu %s (sample value ", (unsigned long long)d->new->total, o->unit);
+	fprintf(f, "</b>: %llu ", (unsigned long long)d->new->total);
+	fog_xml_escape(f, unit);
+	fputs(" (sample value ", f);
 	fog_xml_escape(f, o->type);
+	fputs("/", f);
+	fog_xml_escape(f, o->unit);
 	fputs("). Widths are the new profile's; <span class=\"key r\">red</span> grew and "
 	      "<span class=\"key b\">blue</span> shrank, by the change of each frame's share of "
 	      "its own profile's total.</p>\n<div class=\"flame\" id=\"flame\">\n", f);

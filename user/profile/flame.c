@@ -200,7 +200,7 @@ struct emit {
 	double scale;	/* pixels per unit of value */
 	double min_width;
 	unsigned int height;
-	const char *unit;
+	const char *unit;	/* escaped for XML */
 	bool diff;	/* nodes carry a base value: coloured by the change */
 	double new_total, base_total, max_delta;
 };
@@ -382,19 +382,33 @@ int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o
 {
 	unsigned int width = o->width ? o->width : 1200;
 	struct tree t = { 0 };
+	char *unit = NULL;
+	size_t ulen = 0;
 	struct emit e;
+	FILE *um;
 	int err;
 
 	err = build_tree(p, o->base, &t);
 	if (err)
 		goto out;
+	/* the unit may come from a file read (a diff's pprof): escaped once, like names */
+	um = open_memstream(&unit, &ulen);
+	if (!um) {
+		err = -ENOMEM;
+		goto out;
+	}
+	fog_xml_escape(um, o->unit ? o->unit : unit_of(p));
+	if (fclose(um)) {
+		err = -ENOMEM;
+		goto out;
+	}
 	e = (struct emit){
 		.f = f,
 		.t = &t,
 		.scale = p->total ? (double)(width - 2 * PAD_SIDE) / (double)p->total : 0,
 		.min_width = o->min_width > 0 ? o->min_width : 0.1,
 		.height = PAD_TOP + PAD_BOTTOM + (t.depth + 1) * FRAME_H,
-		.unit = o->unit ? o->unit : unit_of(p),
+		.unit = unit,
 		.diff = o->base != NULL,
 		.new_total = (double)p->total,
 		.base_total = o->base ? (double)o->base->total : 0,
@@ -452,6 +466,7 @@ int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o
 		flame_js);
 	err = ferror(f) ? -EIO : 0;
 out:
+	free(unit);
 	free(t.v);
 	free(t.parent);
 	free(t.hash);
