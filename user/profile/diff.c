@@ -210,21 +210,10 @@ double fog_diff_share_change(const struct fog_diff *d, __u64 base, __u64 new)
 	return a - b;
 }
 
-/* qsort's comparators cannot take the diff: the totals travel in a file-scope pair */
-static double sort_base_total, sort_new_total;
-
-static double self_change(const struct fog_diff_func *f)
-{
-	double a = sort_new_total > 0 ? (double)f->new_self / sort_new_total : 0;
-	double b = sort_base_total > 0 ? (double)f->base_self / sort_base_total : 0;
-
-	return a - b;
-}
-
 static int cmp_func(const void *a, const void *b)
 {
 	const struct fog_diff_func *x = a, *y = b;
-	double dx = fabs(self_change(x)), dy = fabs(self_change(y));
+	double dx = fabs(x->change), dy = fabs(y->change);
 
 	if (dx != dy)
 		return dx < dy ? 1 : -1;
@@ -258,8 +247,9 @@ struct fog_diff *fog_diff__new(const struct fog_prof *base, const struct fog_pro
 		goto fail;
 	if (d->nstacks)
 		qsort(d->stacks, d->nstacks, sizeof(*d->stacks), cmp_stack);
-	sort_base_total = (double)base->total;
-	sort_new_total = (double)new->total;
+	for (size_t i = 0; i < d->nfuncs; i++)
+		d->funcs[i].change = fog_diff_share_change(d, d->funcs[i].base_self,
+							   d->funcs[i].new_self);
 	if (d->nfuncs)
 		qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), cmp_func);
 	return d;

@@ -25,6 +25,7 @@ struct fog_diff_func {
 	char *name;
 	__u64 base_self, new_self;	/* as the leaf */
 	__u64 base_total, new_total;	/* in the stack at all (once per stack) */
+	double change;	/* of the self share: new / new total - base / base total */
 	size_t stamp;	/* the last stack counted in total, + 1 */
 };
 
