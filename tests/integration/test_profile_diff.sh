@@ -6,7 +6,8 @@
 # the folded lines (both weights per stack; each column adds up to its profile's total as
 # Google's protoc decodes the file), in the page (red and blue frames in headless Chromium,
 # the changes table) and in the pprof output (NEW's samples, BASE's negated and labelled
-# pprof::base, decoded by protoc). Bad input gets an error naming the file.
+# pprof::base, decoded by protoc). A bare (not gzipped) message reads the same. Bad input
+# gets an error naming the file.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 . "$(dirname "$0")/flame_check.sh"
@@ -85,6 +86,12 @@ t_log "shift_fn_a: $a0 -> $a1 of the samples; shift_fn_b: $b0 -> $b1"
 awk -v a0="$a0" -v a1="$a1" -v b0="$b0" -v b1="$b1" \
 	'BEGIN { exit !(a0 - a1 > 0.3 && b1 - b0 > 0.3) }' ||
 	t_fail "the diff does not show shift_fn_b grown and shift_fn_a shrunk (by 0.3 of the total)"
+
+# a bare (not gzipped) profile.proto message reads the same
+gzip -dc "$T_DIR/new.pb.gz" >"$T_DIR/new.pb"
+"$FOGCTL" profile diff "$T_DIR/base.pb.gz" "$T_DIR/new.pb" >"$T_DIR/raw.folded" 2>"$T_DIR/diff.err" ||
+	t_fail "fogctl profile diff of a bare message: $(cat "$T_DIR/diff.err")"
+cmp -s "$T_DIR/raw.folded" "$T_DIR/diff.folded" || t_fail "a bare message diffs unlike its gzip file"
 
 # ---- html: red for grown, blue for shrunk, in headless Chromium ----
 "$FOGCTL" profile diff "$T_DIR/base.pb.gz" "$T_DIR/new.pb.gz" -o "$T_DIR/diff.html" \

@@ -389,12 +389,100 @@ static void test_reader_refuses(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
+/*
+ * pprof as other tools write it: no comm label (the root is the first mapping's file
+ * name), inline frames as a location's lines (innermost first), an unsymbolized
+ * location named by module and offset, ids that are not dense, no default type.
+ */
+static void test_other_tools(void **state)
+{
+	char *strs[] = { "", "alloc_space", "bytes", "inuse_space", "/usr/bin/goapp", "leaf_inl",
+			 "work", "main" };
+	Fogpprof__ValueType vt0 = FOGPPROF__VALUE_TYPE__INIT, vt1 = FOGPPROF__VALUE_TYPE__INIT;
+	Fogpprof__ValueType *vts[] = { &vt0, &vt1 };
+	Fogpprof__Mapping mp = FOGPPROF__MAPPING__INIT, *mps[] = { &mp };
+	Fogpprof__Function f1 = FOGPPROF__FUNCTION__INIT, f2 = FOGPPROF__FUNCTION__INIT;
+	Fogpprof__Function f3 = FOGPPROF__FUNCTION__INIT, *fns[] = { &f1, &f2, &f3 };
+	Fogpprof__Line l1 = FOGPPROF__LINE__INIT, l2 = FOGPPROF__LINE__INIT;
+	Fogpprof__Line l3 = FOGPPROF__LINE__INIT, *inl[] = { &l1, &l2 }, *lm[] = { &l3 };
+	Fogpprof__Location a = FOGPPROF__LOCATION__INIT, b = FOGPPROF__LOCATION__INIT;
+	Fogpprof__Location c = FOGPPROF__LOCATION__INIT, *locs[] = { &a, &b, &c };
+	Fogpprof__Sample smp = FOGPPROF__SAMPLE__INIT, *smps[] = { &smp };
+	Fogpprof__Profile m = FOGPPROF__PROFILE__INIT;
+	uint64_t ids[] = { 300, 100, 200 };
+	int64_t values[] = { 7, 4096 };
+	struct fog_pprof *pp;
+	struct fog_prof *p;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	vt0 = (Fogpprof__ValueType){ .base = vt0.base, .type = 1, .unit = 2 };
+	vt1 = (Fogpprof__ValueType){ .base = vt1.base, .type = 3, .unit = 2 };
+	mp.id = 9;
+	mp.memory_start = 0x400000;
+	mp.memory_limit = 0x500000;
+	mp.filename = 4;
+	f1.id = 11;
+	f1.name = 5;
+	f2.id = 12;
+	f2.name = 6;
+	f3.id = 13;
+	f3.name = 7;
+	l1.function_id = 11;
+	l2.function_id = 12;
+	l3.function_id = 13;
+	a.id = 100;	/* leaf_inl inlined into work */
+	a.mapping_id = 9;
+	a.n_line = 2;
+	a.line = inl;
+	b.id = 200;	/* main */
+	b.mapping_id = 9;
+	b.n_line = 1;
+	b.line = lm;
+	c.id = 300;	/* no symbol */
+	c.mapping_id = 9;
+	c.address = 0x401234;
+	smp.n_location_id = 3;
+	smp.location_id = ids;
+	smp.n_value = 2;
+	smp.value = values;
+	m.n_sample_type = 2;
+	m.sample_type = vts;
+	m.n_sample = 1;
+	m.sample = smps;
+	m.n_mapping = 1;
+	m.mapping = mps;
+	m.n_location = 3;
+	m.location = locs;
+	m.n_function = 3;
+	m.function = fns;
+	m.n_string_table = sizeof(strs) / sizeof(strs[0]);
+	m.string_table = strs;
+
+	pp = decode_msg(&m, err, sizeof(err));
+	assert_non_null(pp);
+	/* no default: the last sample type, as pprof picks */
+	assert_int_equal(fog_pprof_sample_index(pp, NULL), 1);
+	p = fog_pprof_to_prof(pp, fog_pprof_sample_index(pp, NULL), err, sizeof(err));
+	assert_non_null(p);
+	assert_int_equal(p->kind, FOG_PROF_INUSE);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(fog_prof_write_folded(p, f), 0);
+	fclose(f);
+	assert_string_equal(buf, "goapp;main;work;leaf_inl;[goapp+0x1234] 4096\n");
+	free(buf);
+	fog_prof__free(p);
+	fog_pprof__free(pp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_back),   cmocka_unit_test(test_diff_weights),
 		cmocka_unit_test(test_diff_vanished), cmocka_unit_test(test_diff_html),
 		cmocka_unit_test(test_diff_pprof),  cmocka_unit_test(test_reader_refuses),
+		cmocka_unit_test(test_other_tools),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
