@@ -166,7 +166,11 @@ int fogctl_profile_diff(int argc, char **argv)
 		goto out;
 	d = fog_diff__new(base.p, new.p);
 	if (!d) {
-		fprintf(stderr, "fogctl profile diff: %s\n", strerror(errno));
+		if (errno == E2BIG)
+			fprintf(stderr, "fogctl profile diff: the stacks' names add up to more than "
+				"%u MiB\n", FOG_PPROF_NAMES_MAX >> 20);
+		else
+			fprintf(stderr, "fogctl profile diff: %s\n", strerror(errno));
 		goto out;
 	}
 	rc = write_out(out, format, &base, &new, d);

@@ -96,7 +96,7 @@ static char *join_stack(const struct fog_prof *p, const struct fog_prof_stack *s
 }
 
 static int add_stacks(struct fog_diff *d, struct names *t, size_t *cap, const struct fog_prof *p,
-		      bool is_new)
+		      bool is_new, size_t *name_bytes)
 {
 	for (size_t i = 0; i < p->nstacks; i++) {
 		char *name = join_stack(p, &p->stacks[i]);
@@ -104,6 +104,12 @@ static int add_stacks(struct fog_diff *d, struct names *t, size_t *cap, const st
 
 		if (!name)
 			return -ENOMEM;
+		/* deep stacks of long names: each key is up to depth x name length */
+		*name_bytes += strlen(name) + 1;
+		if (*name_bytes > FOG_PPROF_NAMES_MAX) {
+			free(name);
+			return -E2BIG;
+		}
 		if ((d->nstacks + 1) * 2 > t->cap && names_grow(t, d->nstacks, stack_name_at,
 								 d->stacks)) {
 			free(name);
@@ -230,16 +236,16 @@ struct fog_diff *fog_diff__new(const struct fog_prof *base, const struct fog_pro
 {
 	struct fog_diff *d = calloc(1, sizeof(*d));
 	struct names t = { 0 };
-	size_t cap = 0;
+	size_t cap = 0, name_bytes = 0;
 	int err = -ENOMEM;
 
 	if (!d)
 		goto fail;
 	d->base = base;
 	d->new = new;
-	err = add_stacks(d, &t, &cap, new, true);
+	err = add_stacks(d, &t, &cap, new, true, &name_bytes);
 	if (!err)
-		err = add_stacks(d, &t, &cap, base, false);
+		err = add_stacks(d, &t, &cap, base, false, &name_bytes);
 	free(t.slot);
 	if (!err)
 		err = count_funcs(d);

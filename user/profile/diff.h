@@ -37,7 +37,10 @@ struct fog_diff {
 	size_t nfuncs;
 };
 
-/* Matches the stacks of base and new (both borrowed until __free); NULL with errno set. */
+/*
+ * Matches the stacks of base and new (both borrowed until __free); NULL with errno
+ * set: E2BIG when the stack names add up to more than FOG_PPROF_NAMES_MAX bytes.
+ */
 struct fog_diff *fog_diff__new(const struct fog_prof *base, const struct fog_prof *new);
 void fog_diff__free(struct fog_diff *d);
 

@@ -480,7 +480,7 @@ static bool is_kernel_module(const char *module)
 
 /* The frames of one location, innermost first, interned once: 0 or -errno. */
 static int location_frames(const struct fog_pprof *pp, struct fog_prof *p, size_t li,
-			   __u32 **out, __u32 *n)
+			   __u32 **out, __u32 *n, size_t *name_bytes)
 {
 	const Fogpprof__Profile *m = pp->msg;
 	const Fogpprof__Location *l = m->location[li];
@@ -533,6 +533,15 @@ static int location_frames(const struct fog_pprof *pp, struct fog_prof *p, size_
 			free(v);
 			return (int)fr;
 		}
+		/* few strings can name many (function, module) pairs: their copies are bounded */
+		if ((size_t)fr == p->nframes - 1 && *name_bytes <= FOG_PPROF_NAMES_MAX) {
+			*name_bytes += strlen(p->frames[fr].func) + 1;
+			*name_bytes += p->frames[fr].module ? strlen(p->frames[fr].module) + 1 : 0;
+		}
+		if (*name_bytes > FOG_PPROF_NAMES_MAX) {
+			free(v);
+			return -E2BIG;
+		}
 		v[k] = (__u32)fr;
 	}
 	*out = v;
@@ -553,7 +562,7 @@ struct fog_prof *fog_pprof_to_prof(const struct fog_pprof *pp, int idx, char *er
 	const Fogpprof__Profile *m = pp->msg;
 	struct fog_prof *p = NULL;
 	__u32 **lf = NULL, *nlf = NULL, stack[FOG_PPROF_DEPTH_MAX];
-	size_t frames = 0, cut = 0;
+	size_t frames = 0, cut = 0, name_bytes = 0;
 	int rc = -ENOMEM;
 
 	say(err, errlen, "out of memory");
@@ -587,7 +596,11 @@ struct fog_prof *fog_pprof_to_prof(const struct fog_pprof *pp, int idx, char *er
 			long li = idmap_get(&pp->locs, s->location_id[k]);
 
 			if (!lf[li]) {
-				rc = location_frames(pp, p, (size_t)li, &lf[li], &nlf[li]);
+				rc = location_frames(pp, p, (size_t)li, &lf[li], &nlf[li],
+						     &name_bytes);
+				if (rc == -E2BIG)
+					say(err, errlen, "names of its frames add up to more than "
+					    "%u MiB", FOG_PPROF_NAMES_MAX >> 20);
 				if (rc)
 					goto fail;
 			}

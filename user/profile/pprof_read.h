@@ -18,7 +18,9 @@
 #define FOG_PPROF_RAW_MAX (64u << 20)	/* bytes of the message once inflated */
 #define FOG_PPROF_ALLOC_MAX (512u << 20)	/* what decoding the message may allocate */
 #define FOG_PPROF_DEPTH_MAX 1024	/* frames kept per stack (leaf first) */
-#define FOG_PPROF_FRAMES_MAX (16u << 20)	/* frames over all samples */
+#define FOG_PPROF_FRAMES_MAX (4u << 20)	/* frames over all samples */
+#define FOG_PPROF_NAMES_MAX (256u << 20)	/* bytes of distinct frames' names and modules,
+						 * and of a diff's stack names */
 
 struct fog_pprof;
 struct Fogpprof__Profile;
