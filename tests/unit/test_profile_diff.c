@@ -100,14 +100,44 @@ static void test_read_back(void **state)
 	fog_prof__free(q);
 }
 
+/* base: fn_a 300, fn_b 100, kernel 100 (of 500); new: fn_a 50, fn_b 900, kernel 50 (of 1000) */
+struct pair {
+	struct fog_prof *b0, *n0;	/* as built */
+	struct fog_prof *b, *n;	/* read back from their pprof */
+	struct fog_pprof *bp, *np;
+};
+
+static int pair_setup(void **state)
+{
+	struct pair *pr = calloc(1, sizeof(*pr));
+
+	assert_non_null(pr);
+	pr->b0 = make_prof(10, 0x400000, 300, 100, 100);
+	pr->n0 = make_prof(77, 0x7f0000000000, 50, 900, 50);
+	pr->bp = roundtrip(pr->b0, &pr->b);
+	pr->np = roundtrip(pr->n0, &pr->n);
+	*state = pr;
+	return 0;
+}
+
+static int pair_teardown(void **state)
+{
+	struct pair *pr = *state;
+
+	fog_pprof__free(pr->bp);
+	fog_pprof__free(pr->np);
+	fog_prof__free(pr->b0);
+	fog_prof__free(pr->n0);
+	fog_prof__free(pr->b);
+	fog_prof__free(pr->n);
+	free(pr);
+	return 0;
+}
+
 static void test_diff_weights(void **state)
 {
-	/* base: fn_a 300, fn_b 100, kernel 100 (of 500); new: fn_a 50, fn_b 900, kernel 50 */
-	struct fog_prof *b0 = make_prof(10, 0x400000, 300, 100, 100);
-	struct fog_prof *n0 = make_prof(77, 0x7f0000000000, 50, 900, 50);
-	struct fog_prof *b, *n;
-	struct fog_pprof *bp = roundtrip(b0, &b), *np = roundtrip(n0, &n);
-	struct fog_diff *d = fog_diff__new(b, n);
+	struct pair *pr = *state;
+	struct fog_diff *d = fog_diff__new(pr->b, pr->n);
 	char *folded;
 
 	assert_non_null(d);
@@ -134,12 +164,6 @@ static void test_diff_weights(void **state)
 			assert_int_equal(d->funcs[i].base_self, 0);
 		}
 	fog_diff__free(d);
-	fog_pprof__free(bp);
-	fog_pprof__free(np);
-	fog_prof__free(b0);
-	fog_prof__free(n0);
-	fog_prof__free(b);
-	fog_prof__free(n);
 }
 
 /* A stack only in base, one only in new: each keeps its weight, the other side 0. */
@@ -158,9 +182,8 @@ static void test_diff_vanished(void **state)
 
 static void test_diff_html(void **state)
 {
-	struct fog_prof *b = make_prof(10, 0x400000, 300, 100, 100);
-	struct fog_prof *n = make_prof(77, 0x500000, 50, 900, 50);
-	struct fog_diff *d = fog_diff__new(b, n);
+	struct pair *pr = *state;
+	struct fog_diff *d = fog_diff__new(pr->b, pr->n);
 	struct fog_diff_page o = { "base.pb.gz", "new.pb.gz", "samples", "count" };
 	char *buf = NULL, *fa, *fb;
 	size_t len = 0;
@@ -193,8 +216,6 @@ static void test_diff_html(void **state)
 	assert_non_null(strstr(buf, "&lt;i&gt;base"));
 	free(buf);
 	fog_diff__free(d);
-	fog_prof__free(b);
-	fog_prof__free(n);
 }
 
 static bool has_base_label(const Fogpprof__Profile *m, const Fogpprof__Sample *s)
@@ -250,25 +271,22 @@ static Fogpprof__Profile *unpack_gz(const void *buf, size_t len)
 
 static void test_diff_pprof(void **state)
 {
-	struct fog_prof *b0 = make_prof(10, 0x400000, 300, 100, 100);
-	struct fog_prof *n0 = make_prof(77, 0x500000, 50, 900, 50);
-	struct fog_prof *b, *n;
-	struct fog_pprof *bp = roundtrip(b0, &b), *np = roundtrip(n0, &n);
+	struct pair *pr = *state;
 	Fogpprof__Profile *m;
 	char err[256];
 	void *buf;
 	size_t len;
 	int s, c;
 
-	assert_int_equal(fog_diff_pprof(bp, np, &buf, &len, err, sizeof(err)), 0);
+	assert_int_equal(fog_diff_pprof(pr->bp, pr->np, &buf, &len, err, sizeof(err)), 0);
 	/* the reader refuses a diff by its negative values, saying why */
 	assert_null(fog_pprof__decode(buf, len, err, sizeof(err)));
 	assert_non_null(strstr(err, "negative value"));
 	m = unpack_gz(buf, len);
-	s = fog_pprof_sample_index(np, "samples");
-	c = fog_pprof_sample_index(np, "cpu");
+	s = fog_pprof_sample_index(pr->np, "samples");
+	c = fog_pprof_sample_index(pr->np, "cpu");
 	assert_int_equal(m->n_sample_type, 2);
-	assert_int_equal(m->n_sample, n0->nstacks + b0->nstacks);
+	assert_int_equal(m->n_sample, pr->n0->nstacks + pr->b0->nstacks);
 	assert_int_equal(leaf_sum(m, "fn_b", (size_t)s, false), 900);
 	assert_int_equal(leaf_sum(m, "fn_b", (size_t)s, true), -100);
 	assert_int_equal(leaf_sum(m, "fn_a", (size_t)s, false), 50);
@@ -276,12 +294,6 @@ static void test_diff_pprof(void **state)
 	assert_int_equal(leaf_sum(m, "vfs_read", (size_t)c, true), -100 * 10101010LL);
 	fogpprof__profile__free_unpacked(m, NULL);
 	free(buf);
-	fog_pprof__free(bp);
-	fog_pprof__free(np);
-	fog_prof__free(b0);
-	fog_prof__free(n0);
-	fog_prof__free(b);
-	fog_prof__free(n);
 }
 
 /* A message made by hand, packed bare (no gzip), for the reader's refusals. */
@@ -479,9 +491,12 @@ static void test_other_tools(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_back),   cmocka_unit_test(test_diff_weights),
-		cmocka_unit_test(test_diff_vanished), cmocka_unit_test(test_diff_html),
-		cmocka_unit_test(test_diff_pprof),  cmocka_unit_test(test_reader_refuses),
+		cmocka_unit_test(test_read_back),
+		cmocka_unit_test_setup_teardown(test_diff_weights, pair_setup, pair_teardown),
+		cmocka_unit_test(test_diff_vanished),
+		cmocka_unit_test_setup_teardown(test_diff_html, pair_setup, pair_teardown),
+		cmocka_unit_test_setup_teardown(test_diff_pprof, pair_setup, pair_teardown),
+		cmocka_unit_test(test_reader_refuses),
 		cmocka_unit_test(test_other_tools),
 	};
 
