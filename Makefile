@@ -121,9 +121,11 @@ $(FOGD): $(OUTPUT)/user/fogd/main.o $(LIBS_ALL)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(FOGCTL): $(FOGCTL_OBJS)
+# fogctl profile diff reads and renders pprof files with the profiler's code: fogctl is a
+# libfog application like any other (fog.pc's libraries), plus libcurl for fogd's socket
+$(FOGCTL): $(FOGCTL_OBJS) $(LIBFOG)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(shell pkg-config --libs jansson libcurl) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(FOG_LIBS) $(shell pkg-config --libs libcurl) -o $@
 
 # unit tests of fogctl link its core objects, not libfog
 $(OUTPUT)/tests/unit/test_fogctl_%.o: CFLAGS += -Itools

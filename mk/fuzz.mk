@@ -30,7 +30,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
 	monitor sched_api extender perfmap maps elfblob allocfile \
-	procfiles ring query
+	procfiles ring query pprof_read
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (base/heap.c) and what it is built on: arena, pool, metrics
@@ -79,6 +79,10 @@ FUZZ_GEN_profile_api := $(FUZZ_OUT)/proto/profile.pb-c.o
 FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http_arg \
 	-Wl,--wrap=fog_http_defer,--wrap=fog_http_finish \
 	-Wl,--wrap=fog_loop__add_timer,--wrap=fog_loop__del_timer,--wrap=clock_gettime
+# pprof files given to fogctl profile diff: the reader, the model and the diff's outputs
+FUZZ_SRCS_pprof_read := user/profile/pprof_read.c user/profile/diff.c user/profile/prof.c \
+	user/profile/pprof.c user/profile/flame.c user/profile/report.c user/profile/bottleneck.c
+FUZZ_GEN_pprof_read := $(FUZZ_OUT)/proto/profile.pb-c.o
 FUZZ_SRCS_monitor := user/monitor/monitor.c user/monitor/threshold.c user/monitor/format.c \
 	user/monitor/json.c user/monitor/recommend.c user/monitor/sampler.c \
 	user/monitor/series.c user/base/sort.c user/monitor/trend.c user/monitor/actions.c user/monitor/alert.c \
@@ -110,7 +114,8 @@ $(FUZZ_OUT)/proto/profile.pb-c.o: $(FUZZ_OUT)/proto/profile.pb-c.c
 	$(call msg,FUZZCC,$@)
 	$(Q)$(FUZZ_CC) -O1 -g $(FUZZ_SAN) $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
 
-$(FUZZ_OUT)/obj/user/profile/pprof.o: $(FUZZ_OUT)/proto/profile.pb-c.h
+$(FUZZ_OUT)/obj/user/profile/pprof.o $(FUZZ_OUT)/obj/user/profile/pprof_read.o \
+	$(FUZZ_OUT)/obj/user/profile/diff.o: $(FUZZ_OUT)/proto/profile.pb-c.h
 
 define fuzz_target_rule
 $(FUZZ_OUT)/fuzz_$(1): $(call fuzz_obj,tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1))) $(FUZZ_GEN_$(1))

@@ -25,7 +25,8 @@ $(PROF_PB_O): $(PROF_PB_C) $(PROF_PB_H)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fPIC $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
 
-$(OUTPUT)/user/profile/pprof.o: $(PROF_PB_H)
+$(OUTPUT)/user/profile/pprof.o $(OUTPUT)/user/profile/pprof_read.o \
+	$(OUTPUT)/user/profile/diff.o $(OUTPUT)/tests/unit/test_profile_diff.o: $(PROF_PB_H)
 
 $(OUTPUT)/tests/helpers/prof_%: tests/integration/helpers/prof_%.c
 	$(call msg,CLANG,$@)

@@ -35,8 +35,10 @@ struct run {
 static const struct fogctl_cmd cmds[] = {
 	{ "continuous", fogctl_profile_continuous,
 	  "[--json] | NAME|latest [-o FILE]: fogd's continuous snapshots" },
-	/* tools/fogctl_profile_diff.c defines it; without that file the row is skipped */
-	{ "diff", fogctl_profile_diff, "compare two profiles" },
+	/* tools/fogctl_profile_diff.c */
+	{ "diff", fogctl_profile_diff,
+	  "BASE.pb.gz NEW.pb.gz [-o diff.html|.folded|.pb.gz] [--sample TYPE]: what grew, "
+	  "what shrank" },
 };
 
 void fogctl_profile_usage(FILE *f)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ struct node {
 	const char *name;
 	bool kernel;
 	__u64 value;
+	__u64 base;	/* a differential graph: the base profile's value */
 	__u32 child;	/* first child + 1 */
 	__u32 next;	/* next sibling + 1 */
 	__u32 last;	/* last child (an index), valid when child is set */
@@ -84,7 +86,7 @@ static long add_node(struct tree *t, __u32 parent, const char *name, bool kernel
 			;
 	}
 	pn = &t->v[t->n];
-	*pn = (struct node){ name, kernel, 0, 0, 0 };
+	*pn = (struct node){ .name = name, .kernel = kernel };
 	t->parent[t->n] = parent;
 	t->hash[j] = (__u32)t->n + 1;
 	/* append after the last child: the parent keeps its last child's index */
@@ -99,8 +101,39 @@ static long add_node(struct tree *t, __u32 parent, const char *name, bool kernel
 	return (long)t->n - 1;
 }
 
-static int build_tree(const struct fog_prof *p, struct tree *t)
+/* Adds a profile's stacks to the tree by name, into value (or base, for a diff's base). */
+static int add_stacks(struct tree *t, const struct fog_prof *p, bool base)
 {
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct fog_prof_stack *s = &p->stacks[i];
+		long cur = add_node(t, 0, s->comm[0] ? s->comm : FOG_PROF_UNKNOWN, false);
+		unsigned int d = 1;
+
+		for (__u32 k = s->n; cur >= 0; k--) {
+			const struct fog_prof_frame *fr;
+
+			if (base)
+				t->v[cur].base += s->value;
+			else
+				t->v[cur].value += s->value;
+			if (!k)
+				break;
+			fr = &p->frames[s->frames[k - 1]];
+			cur = add_node(t, (__u32)cur, fr->func, fr->kernel);
+			d++;
+		}
+		if (cur < 0)
+			return (int)cur;
+		if (d > t->depth)
+			t->depth = d;
+	}
+	return 0;
+}
+
+static int build_tree(const struct fog_prof *p, const struct fog_prof *base, struct tree *t)
+{
+	int err;
+
 	t->cap = 1024;
 	t->hcap = 2048;	/* twice cap: at most half full */
 	t->v = calloc(t->cap, sizeof(*t->v));
@@ -108,29 +141,12 @@ static int build_tree(const struct fog_prof *p, struct tree *t)
 	t->hash = calloc(t->hcap, sizeof(*t->hash));
 	if (!t->v || !t->parent || !t->hash)
 		return -ENOMEM;
-	t->v[0] = (struct node){ "all", false, p->total, 0, 0 };
+	t->v[0] = (struct node){ .name = "all", .value = p->total, .base = base ? base->total : 0 };
 	t->n = 1;
-	for (size_t i = 0; i < p->nstacks; i++) {
-		const struct fog_prof_stack *s = &p->stacks[i];
-		long cur = add_node(t, 0, s->comm[0] ? s->comm : FOG_PROF_UNKNOWN, false);
-		unsigned int d = 1;
-
-		if (cur < 0)
-			return (int)cur;
-		t->v[cur].value += s->value;
-		for (__u32 k = s->n; k-- > 0;) {
-			const struct fog_prof_frame *fr = &p->frames[s->frames[k]];
-
-			cur = add_node(t, (__u32)cur, fr->func, fr->kernel);
-			if (cur < 0)
-				return (int)cur;
-			t->v[cur].value += s->value;
-			d++;
-		}
-		if (d > t->depth)
-			t->depth = d;
-	}
-	return 0;
+	err = add_stacks(t, p, false);
+	if (!err && base)
+		err = add_stacks(t, base, true);
+	return err;
 }
 
 void fog_xml_escape(FILE *f, const char *raw)
@@ -180,128 +196,265 @@ static void colour(const char *name, bool kernel, char *out, size_t len)
 
 struct emit {
 	FILE *f;
-	const struct fog_prof *p;
 	struct tree *t;
 	double scale;	/* pixels per unit of value */
 	double min_width;
 	unsigned int height;
-	const char *unit;
+	const char *unit;	/* escaped for XML */
+	bool diff;	/* nodes carry a base value: coloured by the change */
+	double new_total, base_total, max_delta;
 };
 
+/* The change of a node's share of its profile's total: > 0 grew, < 0 shrank. */
+static double delta_of(const struct emit *e, __u64 value, __u64 base)
+{
+	double a = e->new_total > 0 ? (double)value / e->new_total : 0;
+	double b = e->base_total > 0 ? (double)base / e->base_total : 0;
+
+	return a - b;
+}
+
+/*
+ * Differential colours as flamegraph.pl's and pprof's: red for what grew, blue for
+ * what shrank, the deeper the larger the change against the largest one.
+ */
+static void diff_colour(const struct emit *e, double d, char *out, size_t len)
+{
+	double r = e->max_delta > 0 ? d / e->max_delta : 0;
+	unsigned int c;
+
+	if (r > 1)
+		r = 1;
+	if (r < -1)
+		r = -1;
+	c = (unsigned int)lround(235 - 200 * (r < 0 ? -r : r));
+	if (d > 0)
+		snprintf(out, len, "rgb(255,%u,%u)", c, c);
+	else if (d < 0)
+		snprintf(out, len, "rgb(%u,%u,255)", c, c);
+	else
+		snprintf(out, len, "rgb(235,235,235)");
+}
+
+static void emit_frame(struct emit *e, const char *name, bool kernel, const char *cls,
+		       __u64 value, __u64 base, __u64 x, unsigned int depth)
+{
+	double w = (double)value * e->scale, px = PAD_SIDE + (double)x * e->scale;
+	double y = e->height - PAD_BOTTOM - (depth + 1) * FRAME_H;
+	double pct = e->t->v[0].value ? 100.0 * (double)value / (double)e->t->v[0].value : 0;
+	char fill[32];
+
+	if (e->diff)
+		diff_colour(e, delta_of(e, value, base), fill, sizeof(fill));
+	else
+		colour(name, kernel, fill, sizeof(fill));
+	fprintf(e->f, "<g class=\"%s\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%u\"", cls,
+		(unsigned long long)x, (unsigned long long)value, depth);
+	if (e->diff)
+		fprintf(e->f, " data-delta=\"%+.6f\"", delta_of(e, value, base));
+	fputs("><title>", e->f);
+	fog_xml_escape(e->f, name);
+	fprintf(e->f, " (%llu %s, %.2f%%", (unsigned long long)value, e->unit, pct);
+	if (e->diff)
+		fprintf(e->f, "; base %llu %s, %.2f%%; change %+.2f%%", (unsigned long long)base,
+			e->unit, e->base_total > 0 ? 100.0 * (double)base / e->base_total : 0,
+			100.0 * delta_of(e, value, base));
+	fprintf(e->f, ")</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" "
+		      "fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.0f\"></text></g>\n",
+		px, y, w, FRAME_H - 1, fill, px + 3, y + FRAME_H - 4);
+}
+
+/*
+ * A node and its children, user children first so the kernel ones sit side by
+ * side: folding them draws one "[kernel]" frame over their span.
+ */
 static void emit_node(struct emit *e, __u32 idx, __u64 x, unsigned int depth)
 {
 	const struct node *n = &e->t->v[idx];
-	double w = (double)n->value * e->scale, px = PAD_SIDE + (double)x * e->scale;
-	double y = e->height - PAD_BOTTOM - (depth + 1) * FRAME_H;
-	double pct = e->t->v[0].value ? 100.0 * (double)n->value / (double)e->t->v[0].value : 0;
-	char fill[32];
+	__u64 kx = 0, kval = 0, kbase = 0;
+	bool kids = false;
 
-	if (w < e->min_width)
+	if ((double)n->value * e->scale < e->min_width)
 		return;
-	colour(n->name, n->kernel, fill, sizeof(fill));
-	fprintf(e->f, "<g class=\"f\" data-x=\"%llu\" data-w=\"%llu\" data-d=\"%u\"><title>",
-		(unsigned long long)x, (unsigned long long)n->value, depth);
-	fog_xml_escape(e->f, n->name);
-	fprintf(e->f, " (%llu %s, %.2f%%)</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" "
-		      "height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.0f\"></text>"
-		      "</g>\n",
-		(unsigned long long)n->value, e->unit, pct, px, y, w, FRAME_H - 1, fill, px + 3,
-		y + FRAME_H - 4);
-	for (__u32 c = n->child; c; c = e->t->v[c - 1].next) {
-		emit_node(e, c - 1, x, depth + 1);
-		x += e->t->v[c - 1].value;
+	emit_frame(e, n->name, n->kernel, n->kernel ? "f k" : "f", n->value, n->base, x, depth);
+	for (int pass = 0; pass < 2; pass++) {
+		for (__u32 c = n->child; c; c = e->t->v[c - 1].next) {
+			const struct node *ch = &e->t->v[c - 1];
+
+			if (ch->kernel != (pass == 1))
+				continue;
+			if (pass && !kids) {
+				kids = true;
+				kx = x;
+			}
+			if (pass) {
+				kval += ch->value;
+				kbase += ch->base;
+			}
+			emit_node(e, c - 1, x, depth + 1);
+			x += ch->value;
+		}
 	}
+	/* the folded frame belongs to a user frame: under a kernel one, all is hidden already */
+	if (kids && !n->kernel && (double)kval * e->scale >= e->min_width)
+		emit_frame(e, "[kernel]", true, "f kf", kval, kbase, kx, depth + 1);
 }
 
-/* The page's behaviour: labels fitted to widths, hover details, zoom, search. */
+/*
+ * The page's behaviour: labels fitted to widths, hover details, click to zoom,
+ * search (regular expression) highlighting matches with their share of the total,
+ * kernel frames folded into one, and in a page the full width of its box. In an
+ * HTML page the controls are the page's toolbar next to the SVG (.fsearch,
+ * .fkernel, .freset, .fmatched); alone, the SVG's own text controls.
+ */
 static const char flame_js[] =
 	"(function(){\n"
 	"var svg=document.currentScript?document.currentScript.ownerSVGElement||"
 	"document.currentScript.closest('svg'):null;\n"
 	"if(!svg){var all=document.getElementsByTagName('svg');svg=all[all.length-1];}\n"
 	"var W=+svg.getAttribute('data-width'),P=+svg.getAttribute('data-pad'),"
-	"T=+svg.getAttribute('data-total');\n"
+	"T=+svg.getAttribute('data-total'),full=svg.hasAttribute('data-full');\n"
+	"var box=svg.parentNode;function q(c){return box&&box.querySelector?"
+	"box.querySelector(c):null;}\n"
 	"var gs=[].slice.call(svg.querySelectorAll('g.f'));\n"
-	"var det=svg.querySelector('.details'),mt=svg.querySelector('.matched');\n"
+	"var det=svg.querySelector('.details'),mt=q('.fmatched')||svg.querySelector('.matched'),"
+	"rs=q('.freset')||svg.querySelector('.reset');\n"
+	"var zx=0,zw=T,zd=0,term='';\n"
 	"function name(g){var t=g.querySelector('title').textContent;"
 	"return t.substring(0,t.lastIndexOf(' ('));}\n"
+	"function folded(){return svg.classList.contains('folded');}\n"
+	"function shown(g){var k=g.classList;return folded()?!k.contains('k')||k.contains('kf'):"
+	"!k.contains('kf');}\n"
 	"function fit(g){var r=g.querySelector('rect'),t=g.querySelector('text'),"
 	"w=+r.getAttribute('width'),n=name(g),c=Math.floor((w-6)/7);\n"
 	"t.setAttribute('x',+r.getAttribute('x')+3);\n"
 	"t.textContent=c<3?'':(n.length<=c?n:n.substring(0,c-2)+'..');}\n"
-	"function place(x0,w0,d0){gs.forEach(function(g){var x=+g.dataset.x,w=+g.dataset.w,"
+	"function place(){gs.forEach(function(g){var x=+g.dataset.x,w=+g.dataset.w,"
 	"d=+g.dataset.d,r=g.querySelector('rect');\n"
-	"if(x+w<=x0||x>=x0+w0||(d<d0&&!(x<=x0&&x+w>=x0+w0))){g.style.display='none';return;}\n"
-	"var nx=d<d0?0:(x-x0)/w0*W,nw=d<d0?W:w/w0*W;\n"
+	"if(x+w<=zx||x>=zx+zw||(d<zd&&!(x<=zx&&x+w>=zx+zw))){g.style.display='none';return;}\n"
+	"var nx=d<zd?0:(x-zx)/zw*W,nw=d<zd?W:w/zw*W;\n"
 	"if(nw<0.1){g.style.display='none';return;}g.style.display='';\n"
-	"r.setAttribute('x',P+nx);r.setAttribute('width',nw);fit(g);});}\n"
+	"r.setAttribute('x',P+nx);r.setAttribute('width',nw);fit(g);});\n"
+	"if(rs)rs.style.opacity=zw<T||zd>0?1:0.4;svg.setAttribute('data-zoom',zx+','+zw+','+zd);}\n"
+	"function zoom(x,w,d){zx=x;zw=w>0?w:T;zd=d;place();}\n"
+	"function search(t){term=t;var re=null;if(t){try{re=new RegExp(t);}catch(e){"
+	"mt.textContent='bad expression: '+t;return;}}\n"
+	"var hit=0,spans=[];gs.forEach(function(g){var r=g.querySelector('rect');\n"
+	"if(!r.dataset.fill)r.dataset.fill=r.getAttribute('fill');\n"
+	"if(re&&shown(g)&&re.test(name(g))){r.setAttribute('fill','rgb(230,0,230)');"
+	"g.classList.add('hit');spans.push([+g.dataset.x,+g.dataset.w]);}"
+	"else{r.setAttribute('fill',r.dataset.fill);g.classList.remove('hit');}});\n"
+	"spans.sort(function(a,b){return a[0]-b[0];});var end=-1;spans.forEach(function(s){"
+	"if(s[0]>=end){hit+=s[1];end=s[0]+s[1];}else if(s[0]+s[1]>end){hit+=s[0]+s[1]-end;"
+	"end=s[0]+s[1];}});\n"
+	"var pc=T?(100*hit/T).toFixed(2):'0.00';svg.setAttribute('data-matched',t?pc:'');\n"
+	"mt.textContent=t?'Matched: '+pc+'% of the total ('+spans.length+' frames)':'';}\n"
+	"function fold(on){svg.classList.toggle('folded',!!on);if(term)search(term);}\n"
+	"function resize(){if(!full)return;var w=svg.getBoundingClientRect().width;"
+	"if(w<=2*P+10)return;W=w-2*P;\n"
+	"svg.setAttribute('viewBox','0 0 '+w+' '+svg.getAttribute('height'));"
+	"svg.querySelector('.bg').setAttribute('width',w);"
+	"if(svg.querySelector('.matched'))svg.querySelector('.matched').setAttribute('x',w-P);"
+	"place();}\n"
 	"gs.forEach(function(g){fit(g);\n"
 	"g.addEventListener('mouseover',function(){det.textContent=g.querySelector('title')"
 	".textContent;});\n"
 	"g.addEventListener('mouseout',function(){det.textContent=' ';});\n"
-	"g.addEventListener('click',function(){place(+g.dataset.x,+g.dataset.w,+g.dataset.d);"
-	"svg.querySelector('.reset').style.opacity=1;});});\n"
-	"svg.querySelector('.reset').addEventListener('click',function(){place(0,T,0);"
-	"this.style.opacity=0;});\n"
-	"svg.querySelector('.search').addEventListener('click',function(){\n"
-	"var term=window.prompt('Search (regular expression)','');if(term===null)return;\n"
-	"var re;try{re=new RegExp(term);}catch(e){mt.textContent='bad expression';return;}\n"
-	"var hit=0,spans=[];gs.forEach(function(g){var r=g.querySelector('rect');\n"
-	"if(!r.dataset.fill)r.dataset.fill=r.getAttribute('fill');\n"
-	"if(term&&re.test(name(g))){r.setAttribute('fill','rgb(230,0,230)');"
-	"spans.push([+g.dataset.x,+g.dataset.w]);}else r.setAttribute('fill',r.dataset.fill);});\n"
-	"spans.sort(function(a,b){return a[0]-b[0];});var end=-1;spans.forEach(function(s){"
-	"if(s[0]>=end){hit+=s[1];end=s[0]+s[1];}else if(s[0]+s[1]>end){hit+=s[0]+s[1]-end;"
-	"end=s[0]+s[1];}});\n"
-	"mt.textContent=term?'Matched: '+(T?(100*hit/T).toFixed(2):'0')+'%':'';});\n"
+	"g.addEventListener('click',function(){zoom(+g.dataset.x,+g.dataset.w,+g.dataset.d);});});\n"
+	"if(rs)rs.addEventListener('click',function(){zoom(0,T,0);});\n"
+	"var si=q('.fsearch'),ss=svg.querySelector('.search'),fk=q('.fkernel'),"
+	"fs=svg.querySelector('.fold');\n"
+	"if(si)si.addEventListener('input',function(){search(si.value);});\n"
+	"if(ss)ss.addEventListener('click',function(){var t=window.prompt("
+	"'Search (regular expression)',term);if(t!==null)search(t);});\n"
+	"if(fk)fk.addEventListener('change',function(){fold(fk.checked);});\n"
+	"if(fs)fs.addEventListener('click',function(){fold(!folded());"
+	"fs.textContent=folded()?'Unfold kernel':'Fold kernel';});\n"
+	"if(full){window.addEventListener('resize',resize);resize();}else place();\n"
 	"})();\n";
+
+static const char *unit_of(const struct fog_prof *p)
+{
+	return p->kind == FOG_PROF_CPU ? "samples" : p->kind == FOG_PROF_OFFCPU ? "ns" : "bytes";
+}
 
 int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o, FILE *f)
 {
 	unsigned int width = o->width ? o->width : 1200;
 	struct tree t = { 0 };
+	char *unit = NULL;
+	size_t ulen = 0;
 	struct emit e;
+	FILE *um;
 	int err;
 
-	err = build_tree(p, &t);
-	if (err) {
-		free(t.v);
-		free(t.parent);
-		free(t.hash);
-		return err;
+	err = build_tree(p, o->base, &t);
+	if (err)
+		goto out;
+	/* the unit may come from a file read (a diff's pprof): escaped once, like names */
+	um = open_memstream(&unit, &ulen);
+	if (!um) {
+		err = -ENOMEM;
+		goto out;
+	}
+	fog_xml_escape(um, o->unit ? o->unit : unit_of(p));
+	if (fclose(um)) {
+		err = -ENOMEM;
+		goto out;
 	}
 	e = (struct emit){
 		.f = f,
-		.p = p,
 		.t = &t,
 		.scale = p->total ? (double)(width - 2 * PAD_SIDE) / (double)p->total : 0,
 		.min_width = o->min_width > 0 ? o->min_width : 0.1,
 		.height = PAD_TOP + PAD_BOTTOM + (t.depth + 1) * FRAME_H,
-		.unit = p->kind == FOG_PROF_CPU ? "samples" : p->kind == FOG_PROF_OFFCPU ? "ns" :
-										  "bytes",
+		.unit = unit,
+		.diff = o->base != NULL,
+		.new_total = (double)p->total,
+		.base_total = o->base ? (double)o->base->total : 0,
 	};
+	for (size_t i = 1; e.diff && i < t.n; i++) {
+		double d = delta_of(&e, t.v[i].value, t.v[i].base);
+
+		if (d < 0)
+			d = -d;
+		if (d > e.max_delta)
+			e.max_delta = d;
+	}
+	if (o->inline_svg)
+		e.height -= PAD_TOP - 10;	/* the page's toolbar holds the title and controls */
 	if (!o->inline_svg)
 		fputs("<?xml version=\"1.0\" standalone=\"no\"?>\n", f);
-	fprintf(f, "<svg version=\"1.1\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" "
+	fprintf(f, "<svg version=\"1.1\" %s height=\"%u\" viewBox=\"0 0 %u %u\" "
 		   "xmlns=\"http://www.w3.org/2000/svg\" class=\"flamegraph\" data-width=\"%u\" "
-		   "data-pad=\"%d\" data-total=\"%llu\">\n",
-		width, e.height, width, e.height, width - 2 * PAD_SIDE, PAD_SIDE,
-		(unsigned long long)p->total);
+		   "data-pad=\"%d\" data-total=\"%llu\"%s>\n",
+		o->inline_svg ? "width=\"100%\"" : "", e.height, width, e.height,
+		width - 2 * PAD_SIDE, PAD_SIDE, (unsigned long long)p->total,
+		o->inline_svg ? " data-full=\"1\"" : "");
 	fputs("<style>.flamegraph text{font:12px monospace;fill:#000;pointer-events:none}"
+	      ".flamegraph g.f{cursor:pointer}"
 	      ".flamegraph g.f:hover rect{stroke:#000;stroke-width:0.5}"
-	      ".flamegraph .ctl{cursor:pointer;font:12px sans-serif;fill:#333}"
+	      ".flamegraph g.kf,.flamegraph.folded g.k{display:none}"
+	      ".flamegraph.folded g.kf{display:inline}"
+	      ".flamegraph .ctl{cursor:pointer;font:12px sans-serif;fill:#333;"
+	      "pointer-events:auto}"
 	      ".flamegraph .hdr{font:17px sans-serif;fill:#000}</style>\n", f);
-	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"#f8f8f0\"/>\n", width,
-		e.height);
-	fprintf(f, "<text class=\"hdr\" x=\"%u\" y=\"24\" text-anchor=\"middle\">", width / 2);
-	fog_xml_escape(f, o->title ? o->title : "Flame Graph");
-	fputs("</text>\n", f);
-	fprintf(f, "<text class=\"ctl reset\" x=\"%d\" y=\"24\" style=\"opacity:0\">Reset Zoom"
-		   "</text>\n", PAD_SIDE);
-	fprintf(f, "<text class=\"ctl search\" x=\"%u\" y=\"24\" text-anchor=\"end\">Search"
-		   "</text>\n", width - PAD_SIDE);
-	fprintf(f, "<text class=\"ctl matched\" x=\"%u\" y=\"%u\" text-anchor=\"end\"></text>\n",
-		width - PAD_SIDE, e.height - 10);
+	fprintf(f, "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" "
+		   "fill=\"#f8f8f0\"/>\n", width, e.height);
+	if (!o->inline_svg) {
+		fprintf(f, "<text class=\"hdr\" x=\"%u\" y=\"24\" text-anchor=\"middle\">",
+			width / 2);
+		fog_xml_escape(f, o->title ? o->title : "Flame Graph");
+		fputs("</text>\n", f);
+		fprintf(f, "<text class=\"ctl reset\" x=\"%d\" y=\"24\" style=\"opacity:0\">"
+			   "Reset Zoom</text>\n", PAD_SIDE);
+		fprintf(f, "<text class=\"ctl fold\" x=\"%u\" y=\"24\" text-anchor=\"end\">"
+			   "Fold kernel</text>\n", width - PAD_SIDE - 70);
+		fprintf(f, "<text class=\"ctl search\" x=\"%u\" y=\"24\" text-anchor=\"end\">"
+			   "Search</text>\n", width - PAD_SIDE);
+		fprintf(f, "<text class=\"ctl matched\" x=\"%u\" y=\"%u\" text-anchor=\"end\">"
+			   "</text>\n", width - PAD_SIDE, e.height - 10);
+	}
 	fprintf(f, "<text class=\"ctl details\" x=\"%d\" y=\"%u\"> </text>\n", PAD_SIDE,
 		e.height - 10);
 	if (p->total)
@@ -311,10 +464,25 @@ int fog_flame_write_svg(const struct fog_prof *p, const struct fog_flame_opts *o
 			   "</text>\n", width / 2, e.height / 2);
 	fprintf(f, "<script type=\"text/javascript\"><![CDATA[\n%s]]></script>\n</svg>\n",
 		flame_js);
+	err = ferror(f) ? -EIO : 0;
+out:
+	free(unit);
 	free(t.v);
 	free(t.parent);
 	free(t.hash);
-	return ferror(f) ? -EIO : 0;
+	return err;
+}
+
+/* The toolbar an HTML page puts above an inline flame graph (see flame_js). */
+void fog_flame_write_toolbar(FILE *f, const char *title)
+{
+	fputs("<div class=\"fbar\"><b>", f);
+	fog_xml_escape(f, title);
+	fputs("</b> <input type=\"search\" class=\"fsearch\" placeholder=\"search functions "
+	      "(regular expression)\" size=\"32\"> <label><input type=\"checkbox\" "
+	      "class=\"fkernel\"> fold kernel frames into [kernel]</label> <button type=\"button\" "
+	      "class=\"freset\">reset zoom</button> <span class=\"fmatched\"></span>"
+	      "<span class=\"note\"> click a frame to zoom</span></div>\n", f);
 }
 
 int fog_flame_write_svg_default(const struct fog_prof *p, FILE *f)

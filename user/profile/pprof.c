@@ -12,6 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "profile/pprof_read.h"
 #include "profile/prof.h"
 
 #if __has_include("profile.pb-c.h")
@@ -83,7 +84,7 @@ fail:
 	return -1;
 }
 
-static int gzip_buf(const void *in, size_t len, void **out, size_t *out_len)
+int fog_pprof_gzip(const void *in, size_t len, void **out, size_t *out_len)
 {
 	z_stream z = { 0 };
 	size_t cap = compressBound(len) + 64;
@@ -399,7 +400,7 @@ int fog_prof_pprof(const struct fog_prof *p, void **out, size_t *len)
 		goto out;
 	}
 	fogpprof__profile__pack(&b.prof, raw);
-	err = gzip_buf(raw, raw_len, out, len);
+	err = fog_pprof_gzip(raw, raw_len, out, len);
 	free(raw);
 out:
 	pb_free(&b);

@@ -121,41 +121,113 @@ static void memory_section(const struct fog_prof *p, FILE *f)
 	fputs("</table>\n", f);
 }
 
-int fog_report_write_html(const struct fog_prof *p, FILE *f)
+/* What every page of the profiler shares: the styles that keep text inside its box. */
+void fog_report_write_head(FILE *f, const char *title)
 {
-	struct fog_flame_opts fo = { .title = "Flame Graph", .inline_svg = true };
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
+	fog_xml_escape(f, title);
+	fputs("</title>\n<style>\n"
+	      "body{font:14px sans-serif;margin:12px 20px;color:#222}"
+	      "h1{font-size:20px;margin:4px 0}h2{font-size:17px;margin:18px 0 6px}"
+	      ".lead{margin:2px 0 8px;color:#444}"
+	      ".flame{width:100%}.flame svg{display:block;width:100%}"
+	      ".fbar{margin:4px 0;display:flex;flex-wrap:wrap;gap:6px 14px;align-items:center}"
+	      ".fmatched{font-weight:bold;color:#a0a}"
+	      "table{border-collapse:collapse;margin-bottom:1em;max-width:100%}"
+	      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;"
+	      "overflow-wrap:anywhere;word-break:break-word}"
+	      "td:nth-child(n+3){text-align:right;font-family:monospace}"
+	      "table.findings{width:100%;table-layout:fixed}"
+	      "table.findings td{text-align:left;font-family:inherit;white-space:normal}"
+	      "table.findings col.sev{width:7em}table.findings col.rule{width:11em}"
+	      ".critical{color:#b00;font-weight:bold}.warning{color:#b60}.info{color:#06b}"
+	      ".note{color:#666}\n</style></head><body>\n", f);
+}
+
+/* The findings of the bottleneck rules: evidence and actions wrap inside the page. */
+static void findings(const struct fog_prof *p, FILE *f)
+{
 	struct fog_finding found[MAX_FINDINGS];
 	struct fog_bottleneck_cfg cfg;
+	size_t nf;
+
+	fog_bottleneck_defaults(&cfg);
+	nf = fog_bottleneck_find(p, &cfg, found, MAX_FINDINGS);
+	fputs("<h2 id=\"findings\">Findings</h2>\n", f);
+	if (!nf) {
+		fputs("<p>No rule fired.</p>\n", f);
+		return;
+	}
+	fputs("<table class=\"findings\"><colgroup><col class=\"sev\"><col class=\"rule\"><col>"
+	      "<col></colgroup><tr><th>severity</th><th>rule</th><th>evidence</th>"
+	      "<th>action</th></tr>\n", f);
+	for (size_t i = 0; i < nf; i++) {
+		fprintf(f, "<tr><td class=\"%s\">%s</td><td>%s</td><td class=\"evidence\">",
+			fog_severity_name(found[i].severity), fog_severity_name(found[i].severity),
+			found[i].rule);
+		fog_xml_escape(f, found[i].evidence);
+		fputs("</td><td>", f);
+		fog_xml_escape(f, found[i].action);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static const char *kind_text(const struct fog_prof *p)
+{
+	switch (p->kind) {
+	case FOG_PROF_CPU:
+		return "CPU (on-CPU stack samples)";
+	case FOG_PROF_OFFCPU:
+		return "off-CPU (time blocked, by stack)";
+	case FOG_PROF_INUSE:
+		return "memory (live sampled allocations)";
+	default:
+		return "memory (sampled allocations)";
+	}
+}
+
+/*
+ * The report opens on the flame graph (full width, zoom, search, kernel fold),
+ * then the findings, then the summary and the tables.
+ */
+int fog_report_write_html(const struct fog_prof *p, FILE *f)
+{
+	struct fog_flame_opts fo = { .title = "Flame graph", .inline_svg = true };
 	bool cpu = p->kind == FOG_PROF_CPU, off = p->kind == FOG_PROF_OFFCPU;
 	double scale = cpu ? (double)p->period / 1e9 : off ? 1e-9 : 1.0 / 1e6;
 	const char *unit = cpu || off ? "s" : "MB";
 	time_t start = (time_t)(p->start_unix_ns / 1000000000ULL);
 	char when[64] = "";
-	size_t nf;
 	int err;
 
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&start));
-	fog_bottleneck_defaults(&cfg);
-	nf = fog_bottleneck_find(p, &cfg, found, MAX_FINDINGS);
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<title>fogd profile report</title>\n<style>\n"
-	      "body{font:14px sans-serif;margin:20px;color:#222}"
-	      "table{border-collapse:collapse;margin-bottom:1em}"
-	      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-	      "td:nth-child(n+3){text-align:right;font-family:monospace}"
-	      ".critical{color:#b00;font-weight:bold}.warning{color:#b60}.info{color:#06b}"
-	      ".note{color:#666}\n</style></head><body>\n", f);
-	fputs("<h1>fogd profile report</h1>\n<h2>Summary</h2>\n<table>", f);
+	fog_report_write_head(f, "fogd profile report");
+	fputs("<h1>fogd profile report</h1>\n<p class=\"lead\">", f);
+	fog_xml_escape(f, p->target);
+	fprintf(f, " &middot; %s &middot; %.1f s from %s &middot; ", kind_text(p),
+		(double)p->duration_ns / 1e9, when);
+	if (cpu)
+		fprintf(f, "%llu samples (%.2f s of CPU)", (unsigned long long)p->total,
+			(double)p->total * scale);
+	else if (off)
+		fprintf(f, "%.3f s blocked", (double)p->total * scale);
+	else
+		fprintf(f, "%.1f MB sampled", (double)p->total / 1e6);
+	fputs("</p>\n<div class=\"flame\" id=\"flame\">\n", f);
+	fog_flame_write_toolbar(f, fo.title);
+	err = fog_flame_write_svg(p, &fo, f);
+	if (err)
+		return err;
+	fputs("</div>\n", f);
+	findings(p, f);
+	fputs("<h2 id=\"summary\">Summary</h2>\n<table>", f);
 	fputs("<tr><th>target</th><td>", f);
 	fog_xml_escape(f, p->target);
 	fprintf(f, "</td></tr><tr><th>kind</th><td>%s</td></tr>"
 		   "<tr><th>started</th><td>%s</td></tr>"
 		   "<tr><th>duration</th><td>%.1f s</td></tr>",
-		cpu ? "CPU (on-CPU stack samples)" :
-		off ? "off-CPU (time blocked, by stack)" :
-		p->kind == FOG_PROF_INUSE ? "memory (live sampled allocations)" :
-					    "memory (sampled allocations)", when,
-		(double)p->duration_ns / 1e9);
+		kind_text(p), when, (double)p->duration_ns / 1e9);
 	if (cpu)
 		fprintf(f, "<tr><th>frequency</th><td>%u Hz per CPU</td></tr>"
 			   "<tr><th>samples</th><td>%llu (%.2f s of CPU)</td></tr>",
@@ -178,32 +250,10 @@ int fog_report_write_html(const struct fog_prof *p, FILE *f)
 		}
 		fputs("</ul>\n", f);
 	}
-	fputs("<h2>Bottlenecks</h2>\n", f);
-	if (!nf)
-		fputs("<p>No rule fired.</p>\n", f);
-	else
-		fputs("<table><tr><th>severity</th><th>rule</th><th>evidence</th><th>action</th></tr>",
-		      f);
-	for (size_t i = 0; i < nf; i++) {
-		fprintf(f, "<tr><td class=\"%s\">%s</td><td>%s</td><td>",
-			fog_severity_name(found[i].severity), fog_severity_name(found[i].severity),
-			found[i].rule);
-		fog_xml_escape(f, found[i].evidence);
-		fputs("</td><td>", f);
-		fog_xml_escape(f, found[i].action);
-		fputs("</td></tr>\n", f);
-	}
-	if (nf)
-		fputs("</table>\n", f);
 	fputs("<h2>Functions</h2>\n", f);
 	top_table(p, f, false, FOG_PROF_FUNCS_USER, scale, unit);
 	top_table(p, f, true, FOG_PROF_FUNCS_USER, scale, unit);
 	top_table(p, f, false, FOG_PROF_FUNCS_KERNEL, scale, unit);
-	fputs("<h2>Flame graph</h2>\n<div id=\"flame\">\n", f);
-	err = fog_flame_write_svg(p, &fo, f);
-	if (err)
-		return err;
-	fputs("</div>\n", f);
 	if (!cpu && !off)
 		memory_section(p, f);
 	fputs("<h2>I/O and scheduling</h2>\n", f);
