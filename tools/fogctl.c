@@ -20,7 +20,8 @@ static const struct fogctl_cmd cmds[] = {
 	{ "recommend", fogctl_recommend, "capacity recommendations with their evidence" },
 	{ "profile", fogctl_profile,
 	  "profile -p PID|--cgroup PATH|--all [-d 10s] [--mode cpu|offcpu|mem [--uprobe]]\n"
-	  "             [--lines] -o out.html|.svg|.pb.gz|.folded; profile continuous [NAME]" },
+	  "             [--lines] -o out.html|.svg|.pb.gz|.folded; profile continuous [NAME];\n"
+	  "             profile diff BASE.pb.gz NEW.pb.gz -o diff.html" },
 	{ "sched", fogctl_sched,
 	  "placement engine: submit|list|show|explain|cancel|workers|stats|claim|report" },
 	{ "get", fogctl_get, "any API path as JSON, e.g. fogctl get /api/v1/io" },
