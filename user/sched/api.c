@@ -124,7 +124,7 @@ static void on_placed(struct fog_sched *s, const struct fog_task_info *t, void *
 		return;
 	err = fog_executor__start(a->x, t->spec.id);
 	if (err)
-		fog_warnx("sched: task %s did not start: %s", t->spec.id, strerror(-err));
+		fog_warnc(-err, "sched: task %s did not start", t->spec.id);
 }
 
 static void on_done(struct fog_sched *s, const struct fog_task_info *t, void *ctx)
@@ -580,7 +580,7 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 	a->s = fog_sched__new(&so);
 	if (!a->s) {
 		err = -errno;
-		fog_warnx("sched: cannot create the engine: %s", strerror(errno));
+		fog_warnc(errno, "sched: cannot create the engine");
 		goto fail;
 	}
 	a->x = fog_executor__new_opts(a->s, &(struct fog_executor_opts){
@@ -591,7 +591,7 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 						 .pids_max = o->pids_max });
 	if (!a->x) {
 		err = -errno;
-		fog_warnx("sched: cannot create the executor: %s", strerror(errno));
+		fog_warnc(errno, "sched: cannot create the executor");
 		goto fail;
 	}
 	if (!fog_executor__cgroup_version(a->x))
@@ -605,7 +605,7 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 	}
 	err = add_routes(a, h);
 	if (err) {
-		fog_warnx("sched: cannot register the API routes: %s", strerror(-err));
+		fog_warnc(-err, "sched: cannot register the API routes");
 		goto fail;
 	}
 	if (o->extender) {
@@ -619,8 +619,7 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 		a->ext = fog_sched_extender__new(h, &eo);
 		if (!a->ext) {
 			err = -errno;
-			fog_warnx("sched: cannot set up the scheduler extender: %s",
-				  strerror(errno));
+			fog_warnc(errno, "sched: cannot set up the scheduler extender");
 			goto fail;
 		}
 	}
@@ -628,7 +627,7 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 	a->timer = fog_loop__add_timer(loop, "task timeouts", a->period_ms, on_timer, a);
 	if (a->timer < 0) {
 		err = a->timer;
-		fog_warnx("sched: cannot create its timer: %s", strerror(-err));
+		fog_warnc(-err, "sched: cannot create its timer");
 		goto fail;
 	}
 	fog_info("sched: placement engine ready (%s, %u workers, cgroup v%d for tasks)",
