@@ -15,7 +15,7 @@ fogd_start -o fogd.tick_ms=500
 # a busy host its start and the request take a while of it)
 (TIMEFORMAT='%U %S'; time "$HOT" 1c >"$T_DIR/hot.out") 2>"$T_DIR/hot.time" &
 runner=$!
-for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_hot printed its pid" test -s "$T_DIR/hot.out"
 hot=$(cat "$T_DIR/hot.out")
 [ -n "$hot" ] && [ -d "/proc/$hot" ] || t_fail "prof_hot did not print its pid"
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
@@ -58,7 +58,7 @@ api "/api/v1/profile/$id/html" | grep -q "process $hot exited" ||
 "$HOT" 3 >"$T_DIR/hot2.out" &
 hot2=$!
 T_CLEANUP_EXTRA="kill $hot2 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/hot2.out" ] && break; sleep 0.1; done
+t_wait_for 30 "the second prof_hot printed its pid" test -s "$T_DIR/hot2.out"
 r=$(api_post /api/v1/profile "{\"pid\": $hot2, \"seconds\": 1}")
 id2=$(jq -e '.id' <<<"$r") || t_fail "second POST /api/v1/profile: $r"
 t_wait_json "/api/v1/profile/$id2" '.state == "done"' 10 || t_fail "second profile not done"

@@ -33,7 +33,7 @@ start_hot() {
 	"$T_DIR/$1" 60 >"$T_DIR/$1.out" &
 	HOT=$!
 	PIDS+=("$HOT")
-	for _ in $(seq 1 50); do [ -s "$T_DIR/$1.out" ] && break; sleep 0.1; done
+	t_wait_for 30 "$1 printed its pid" test -s "$T_DIR/$1.out"
 	[ "$(cat "$T_DIR/$1.out")" = "$HOT" ] || t_fail "$1 did not print its pid"
 }
 # Starts a profile of $HOT for $1 s; sets ID.

@@ -43,7 +43,7 @@ fogd_start
 setpriv --reuid=nobody --regid=nogroup --clear-groups "$T_DIR/hostile" >"$T_DIR/h.out" &
 h=$!
 T_CLEANUP_EXTRA="kill $h 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/h.out" ] && break; sleep 0.1; done
+t_wait_for 30 "the hostile program printed its pid" test -s "$T_DIR/h.out"
 r=$(curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "{\"pid\": $h, \"seconds\": 4}" \
 	http://localhost/api/v1/profile)
 id=$(echo "$r" | jq -e .id) || t_fail "POST /api/v1/profile: $r"

@@ -57,7 +57,7 @@ hostile_case() {
 	setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env LD_PRELOAD="$SO" \
 		FOG_ALLOC_DIR="$DIR" "$HELPERS/prof_leak" 8 16 >"$T_DIR/leak.out" &
 	LEAKPID=$!
-	for _ in $(seq 1 50); do [ -s "$T_DIR/leak.out" ] && break; sleep 0.1; done
+	T_WAIT_FAIL=h_fail t_wait_for 30 "$name: prof_leak printed its pid" test -s "$T_DIR/leak.out"
 	[ "$(head -1 "$T_DIR/leak.out")" = "$LEAKPID" ] || h_fail "$name: prof_leak did not print its pid"
 	f=fogalloc.$LEAKPID
 	[ -f "$DIR/$f" ] || h_fail "$name: the sampler made no file $DIR/$f"

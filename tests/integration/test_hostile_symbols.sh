@@ -49,7 +49,7 @@ hostile_case() {
 	rm -f "$T_DIR/jit.out"
 	setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups "$HELPERS/hostile_jit" jit 30 >"$T_DIR/jit.out" &
 	JITPID=$!
-	for _ in $(seq 1 50); do [ -s "$T_DIR/jit.out" ] && break; sleep 0.1; done
+	T_WAIT_FAIL=h_fail t_wait_for 30 "$name: hostile_jit printed its pid" test -s "$T_DIR/jit.out"
 	[ "$(cat "$T_DIR/jit.out")" = "$JITPID" ] || h_fail "$name: hostile_jit did not print its pid"
 	PMAP=/tmp/perf-$JITPID.map
 	rm -f "$PMAP"
@@ -104,7 +104,7 @@ chmod 755 "$T_DIR"
 rm -f "$T_DIR/jit.out"
 setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups "$HELPERS/hostile_jit" elf 6 "$T_DIR/nobody/lib.so" >"$T_DIR/jit.out" &
 JITPID=$!
-for _ in $(seq 1 50); do [ -s "$T_DIR/jit.out" ] && break; sleep 0.1; done
+T_WAIT_FAIL=h_fail t_wait_for 30 "elf: hostile_jit printed its pid" test -s "$T_DIR/jit.out"
 [ "$(cat "$T_DIR/jit.out")" = "$JITPID" ] || h_fail "elf: hostile_jit did not print its pid"
 grep -q "$T_DIR/nobody/lib.so" "/proc/$JITPID/maps" || h_fail "elf: lib.so is not mapped"
 r=$(api_post /api/v1/profile "{\"pid\": $JITPID, \"seconds\": 3}")

@@ -60,7 +60,7 @@ api_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 --unix-socket 
 "$HELPERS/prof_hot" 14 >"$T_DIR/hot.out" &
 hot=$!
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_hot printed its pid" test -s "$T_DIR/hot.out"
 [ "$(cat "$T_DIR/hot.out")" = "$hot" ] || t_fail "prof_hot did not print its pid"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 t0=$(cpu_ticks "$hot")

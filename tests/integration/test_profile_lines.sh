@@ -16,7 +16,7 @@ fogd_start
 "$HELPERS/prof_lines" 12 >"$T_DIR/lines.out" &
 h=$!
 T_CLEANUP_EXTRA="kill $h 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/lines.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_lines printed its pid" test -s "$T_DIR/lines.out"
 [ "$(head -1 "$T_DIR/lines.out")" = "$h" ] || t_fail "prof_lines did not print its pid"
 
 "$FOGCTL" profile -p "$h" -d 3s --lines -o "$T_DIR/lines.folded" 2>"$T_DIR/fogctl.err" ||

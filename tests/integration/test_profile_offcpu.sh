@@ -18,7 +18,7 @@ mkfifo "$T_DIR/go"
 h=$!
 T_CLEANUP_EXTRA="kill $h 2>/dev/null"
 exec 7>"$T_DIR/go"	# the helper waits for a line: it blocks before the profile starts
-for _ in $(seq 1 50); do [ -s "$T_DIR/off.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_offcpu printed its pid" test -s "$T_DIR/off.out"
 [ "$(head -1 "$T_DIR/off.out")" = "$h" ] || t_fail "prof_offcpu did not print its pid"
 
 "$FOGCTL" profile -p "$h" -d 8s --mode offcpu -o "$T_DIR/off.folded" 2>"$T_DIR/fogctl.err" &

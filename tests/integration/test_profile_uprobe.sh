@@ -55,7 +55,7 @@ wait_detached() {
 start_helper() { # mode -> $hp, output in $T_DIR/h.$hp
 	"$HELPERS/prof_uleak" "$1" >"$T_DIR/h.out" &
 	hp=$!
-	for _ in $(seq 1 50); do [ -s "$T_DIR/h.out" ] && break; sleep 0.1; done
+	t_wait_for 30 "prof_uleak printed its pid" test -s "$T_DIR/h.out"
 	[ "$(head -1 "$T_DIR/h.out")" = "$hp" ] || t_fail "prof_uleak did not print its pid"
 	mv "$T_DIR/h.out" "$T_DIR/h.$hp"
 	T_CLEANUP_EXTRA="kill $hp 2>/dev/null; ${T_CLEANUP_EXTRA:-}"

@@ -22,7 +22,7 @@ fogd_start -o http.listen=127.0.0.1:"$FOG_PORT" -o export.top_processes=1000
 "$HELPERS/burn_cpu" 300 >"$T_DIR/burn.out" &
 burn=$!
 T_CLEANUP_EXTRA="kill $burn 2>/dev/null; [ -n \"\${prom:-}\" ] && kill \$prom 2>/dev/null"
-for _ in $(seq 1 100); do [ -s "$T_DIR/burn.out" ] && break; sleep 0.1; done
+t_wait_for 30 "burn_cpu printed its figures" test -s "$T_DIR/burn.out"
 sleep 2
 
 curl -sf "http://127.0.0.1:$FOG_PORT/metrics" >"$T_DIR/metrics.txt" || t_fail "no /metrics on TCP"

@@ -139,7 +139,7 @@ sched explain ok-1 | grep -q "placed on local" || t_fail "fogctl sched explain: 
 pidf="$T_TASK_DIR/long.pid"
 sched submit --id long-1 --cpu 0.5 --mem 32 -- sh -c 'echo $$ > "$1"; exec sleep 60' sh "$pidf" >/dev/null ||
 	t_fail "submit long-1"
-for _ in $(seq 1 50); do [ -s "$pidf" ] && break; sleep 0.1; done
+t_wait_for 30 "long-1 wrote its pid" test -s "$pidf"
 pid=$(cat "$pidf" 2>/dev/null) || t_fail "long-1 did not start"
 kill -0 "$pid" 2>/dev/null || t_fail "long-1 (pid $pid) is not running"
 api /api/v1/sched/tasks/long-1 | jq -e '.state == "running"' >/dev/null || t_fail "long-1 not running: $(api /api/v1/sched/tasks/long-1)"

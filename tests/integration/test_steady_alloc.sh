@@ -35,7 +35,7 @@ for c in cpu schedlat mem io net; do t_require_collector "$c"; done
 counts() {
 	rm -f "$COUNTS"
 	kill -USR2 "$FOGD_PID"
-	for _ in $(seq 1 50); do [ -s "$COUNTS" ] && break; sleep 0.1; done
+	t_wait_for 30 "fogd wrote its allocation counts after SIGUSR2" test -s "$COUNTS"
 	cat "$COUNTS"
 }
 sleep 10 # warm-up: tables reach their working size
