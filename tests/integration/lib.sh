@@ -40,6 +40,12 @@ t_fail() {
 	fi
 	exit 1
 }
+# t_fail after a SIGKILL to fogd: for a hostile case that may have hung it (the clean-up's
+# SIGTERM would wait for it).
+t_fail_kill() {
+	[ -n "$FOGD_PID" ] && kill -KILL "$FOGD_PID" 2>/dev/null
+	t_fail "$@"
+}
 t_skip() { printf '  SKIP: %s\n' "$*" >&"$T_ERR"; exit 77; }
 
 # Milliseconds of the wall clock (bash's EPOCHREALTIME, whatever the locale's decimal point).
@@ -127,11 +133,12 @@ t_post() {
 }
 
 # t_code METHOD PATH [BODY]: sends METHOD PATH (with the JSON BODY if given) to fogd's
-# socket; prints the HTTP status, the answer's body is in $T_BODY.
+# socket; prints the HTTP status, the answer's body is in $T_BODY. The answer may take
+# T_MAX_TIME seconds (10 unless set).
 t_code() {
 	local method=$1 path=$2 data=()
 	[ $# -ge 3 ] && data=(-H 'Content-Type: application/json' -d "$3")
-	curl -s -o "$T_BODY" -w '%{http_code}' --max-time 10 --unix-socket "$FOG_SOCK" \
+	curl -s -o "$T_BODY" -w '%{http_code}' --max-time "${T_MAX_TIME:-10}" --unix-socket "$FOG_SOCK" \
 		-X "$method" "${data[@]}" "http://localhost$path"
 }
 
@@ -177,8 +184,8 @@ t_require_collector() {
 
 # A free TCP port on 127.0.0.1.
 t_free_port() {
-	local p
-	for _ in $(seq 1 50); do
+	local p i
+	for i in {1..50}; do	# tries, not a wait
 		p=$((20000 + RANDOM % 30000))
 		if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
 			echo "$p"

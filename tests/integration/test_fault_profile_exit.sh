@@ -8,7 +8,6 @@
 t_require_root_btf
 HOT="$HELPERS/prof_hot"
 [ -x "$HOT" ] || t_fail "$HOT not built"
-api_post() { curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "$2" "http://localhost$1"; }
 
 fogd_start -o fogd.tick_ms=500
 # the CPU time it used after the profile began is the ground truth for the sample count (on
@@ -19,7 +18,7 @@ t_wait_for 30 "prof_hot printed its pid" test -s "$T_DIR/hot.out"
 hot=$(cat "$T_DIR/hot.out")
 [ -n "$hot" ] && [ -d "/proc/$hot" ] || t_fail "prof_hot did not print its pid"
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
-r=$(api_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 12}")
+r=$(t_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 12}")
 id=$(jq -e '.id' <<<"$r") || t_fail "POST /api/v1/profile: $r"
 # sampling began before the answer: CPU used from here on was sampled
 at_post=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$hot/stat" 2>/dev/null || echo 1)
@@ -59,7 +58,7 @@ api "/api/v1/profile/$id/html" | grep -q "process $hot exited" ||
 hot2=$!
 T_CLEANUP_EXTRA="kill $hot2 2>/dev/null"
 t_wait_for 30 "the second prof_hot printed its pid" test -s "$T_DIR/hot2.out"
-r=$(api_post /api/v1/profile "{\"pid\": $hot2, \"seconds\": 1}")
+r=$(t_post /api/v1/profile "{\"pid\": $hot2, \"seconds\": 1}")
 id2=$(jq -e '.id' <<<"$r") || t_fail "second POST /api/v1/profile: $r"
 t_wait_json "/api/v1/profile/$id2" '.state == "done"' 10 || t_fail "second profile not done"
 api "/api/v1/profile/$id2" | jq -e '.summary.top_self[0].function == "prof_hot_leaf" and

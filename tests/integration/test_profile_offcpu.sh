@@ -65,7 +65,6 @@ if command -v protoc >/dev/null; then
 	[ "$res" = "switches/count,offcpu/nanoseconds $total" ] ||
 		t_fail "pprof types or sum wrong: '$res', want 'switches/count,offcpu/nanoseconds $total'"
 fi
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --unix-socket "$FOG_SOCK" -X POST \
-	-d '{"all": true, "mode": "sleep"}' http://localhost/api/v1/profile)
+code=$(t_code POST /api/v1/profile '{"all": true, "mode": "sleep"}')
 [ "$code" = 400 ] || t_fail "unknown mode: HTTP $code, want 400"
 fogd_stop

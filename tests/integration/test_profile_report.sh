@@ -13,8 +13,7 @@ fogd_start
 hot=$!
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
 t_wait_for 30 "prof_hot printed its pid" test -s "$T_DIR/hot.out"
-r=$(curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "{\"pid\": $hot, \"seconds\": 4}" \
-	http://localhost/api/v1/profile)
+r=$(t_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 4}")
 id=$(echo "$r" | jq -e .id) || t_fail "POST /api/v1/profile: $r"
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 10 || t_fail "profile not done"
 api "/api/v1/profile/$id/html" >"$T_DIR/report.html" || t_fail "no html report"

@@ -39,9 +39,9 @@ counts() {
 	cat "$COUNTS"
 }
 sleep 10 # warm-up: tables reach their working size
-before=$(counts)
+before=$(counts) || t_fail "no allocation counts from fogd (before the window)"
 sleep "$WINDOW"
-after=$(counts)
+after=$(counts) || t_fail "no allocation counts from fogd (after the window)"
 t_log "before: $before"
 t_log "after:  $after"
 [ -n "$before" ] && [ -n "$after" ] || t_fail "the allocation counter did not answer"
