@@ -21,7 +21,7 @@ load=$!
 # and 200 processes that wake twice a second, so the tables fogd sorts each tick hold more
 # than a host of this kind may run (glibc's qsort allocates for arrays over 1 KiB)
 wakers=
-for _ in $(seq 1 200); do
+for _ in {1..200}; do
 	perl -e 'while (1) { select(undef, undef, undef, 0.5) }' </dev/null >/dev/null 2>&1 &
 	wakers="$wakers $!"
 done
