@@ -27,16 +27,15 @@ t_task_dir() {
 export FOGCTL_SOCKET="$FOG_SOCK"
 # the body of the last answer t_code or t_tcp_code got
 T_BODY="$T_DIR/body"
-# the test's own stderr: t_log, t_fail and t_skip reach it from inside t_wait_for too
-exec {T_ERR}>&2
 
-t_log() { printf '  %s\n' "$*" >&"$T_ERR"; }
+# t_log, t_fail and t_skip write to the test's stderr, fd T_ERR inside t_wait_for
+t_log() { printf '  %s\n' "$*" >&"${T_ERR:-2}"; }
 t_fail() {
-	printf '  FAIL: %s\n' "$*" >&"$T_ERR"
+	printf '  FAIL: %s\n' "$*" >&"${T_ERR:-2}"
 	if [ -s "$FOGD_LOG" ]; then
-		printf '  --- fogd log (last 30 lines) ---\n' >&"$T_ERR"
+		printf '  --- fogd log (last 30 lines) ---\n' >&"${T_ERR:-2}"
 		{ grep -A14 "ERROR: AddressSanitizer" "$FOGD_LOG" | head -16; tail -n 30 "$FOGD_LOG"; } |
-			sed 's/^/  | /' >&"$T_ERR"
+			sed 's/^/  | /' >&"${T_ERR:-2}"
 	fi
 	exit 1
 }
@@ -46,7 +45,7 @@ t_fail_kill() {
 	[ -n "$FOGD_PID" ] && kill -KILL "$FOGD_PID" 2>/dev/null
 	t_fail "$@"
 }
-t_skip() { printf '  SKIP: %s\n' "$*" >&"$T_ERR"; exit 77; }
+t_skip() { printf '  SKIP: %s\n' "$*" >&"${T_ERR:-2}"; exit 77; }
 
 # Milliseconds of the wall clock (bash's EPOCHREALTIME, whatever the locale's decimal point).
 t_now_ms() {
@@ -62,14 +61,21 @@ t_now_ms() {
 # set variables or call t_fail (a helper that died, say); its output goes to $T_DIR/wait.out.
 # T_WAIT_FAIL names a function to fail with instead of t_fail (one that kills fogd first, say).
 t_wait_for() {
-	local timeout=$1 desc=$2 deadline
+	local timeout=$1 desc=$2 deadline err
 	shift 2
 	deadline=$(($(t_now_ms) + timeout * 1000))
+	# the test's stderr for the command's t_fail, open only while it waits (nothing that
+	# outlives the test inherits it)
+	exec {err}>&2
 	while :; do
-		"$@" >"$T_DIR/wait.out" 2>&1 && return 0
+		if T_ERR=$err "$@" >"$T_DIR/wait.out" 2>&1; then
+			exec {err}>&-
+			return 0
+		fi
 		[ "$(t_now_ms)" -ge "$deadline" ] && break
 		sleep "${T_WAIT_EVERY:-0.1}"
 	done
+	exec {err}>&-
 	"${T_WAIT_FAIL:-t_fail}" "$desc: not within $timeout s (last output: $(tail -c 600 "$T_DIR/wait.out" | tr '\n' ' '))"
 }
 

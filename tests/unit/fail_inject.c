@@ -77,12 +77,12 @@ ssize_t __wrap_read(int fd, void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 
-#define FAIL_NULL(kind, err)                                                                   \
-	do {                                                                                   \
-		if (should_fail(kind)) {                                                       \
-			errno = (err);                                                         \
-			return NULL;                                                           \
-		}                                                                              \
+#define FAIL_NULL(kind, err)                                                                       \
+	do {                                                                                       \
+		if (should_fail(kind)) {                                                           \
+			errno = (err);                                                             \
+			return NULL;                                                               \
+		}                                                                                  \
 	} while (0)
 
 void *__wrap_malloc(size_t size)

@@ -32,18 +32,18 @@ unsigned long fail_inject_calls(void);
  * (an expression of `failed`) runs after every run; at most limit runs. Sets runs to the
  * number of runs made, the last one the clean one.
  */
-#define FAIL_INJECT_LOOP(mask, limit, runs, stmt, check)                                       \
-	do {                                                                                   \
-		for ((runs) = 1;; (runs)++) {                                                  \
-			bool failed;                                                           \
-			fail_inject_arm((mask), (runs));                                       \
-			stmt;                                                                  \
-			failed = fail_inject_disarm();                                         \
-			check;                                                                 \
-			if (!failed)                                                           \
-				break;                                                         \
-			assert_true((runs) < (limit));                                         \
-		}                                                                              \
+#define FAIL_INJECT_LOOP(mask, limit, runs, stmt, check)                                           \
+	do {                                                                                       \
+		for ((runs) = 1;; (runs)++) {                                                      \
+			bool failed;                                                               \
+			fail_inject_arm((mask), (runs));                                           \
+			stmt;                                                                      \
+			failed = fail_inject_disarm();                                             \
+			check;                                                                     \
+			if (!failed)                                                               \
+				break;                                                             \
+			assert_true((runs) < (limit));                                             \
+		}                                                                                  \
 	} while (0)
 
 #endif

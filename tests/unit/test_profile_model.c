@@ -28,8 +28,8 @@
 /* The 700 frames: f0..f99 kernel, the rest user functions of four modules. */
 static void frame_name(int i, char *func, size_t flen, const char **module)
 {
-	static const char *const mods[] = { "/usr/bin/app", "/usr/lib/libc.so.6",
-					    "/usr/lib/libm.so.6", "/opt/a b/lib.so" };
+	static const char *const mods[] = {"/usr/bin/app", "/usr/lib/libc.so.6",
+					   "/usr/lib/libm.so.6", "/opt/a b/lib.so"};
 
 	snprintf(func, flen, "%s_%d", i < 100 ? "kfunc" : "func", i);
 	*module = i < 100 ? "[kernel.kallsyms]" : mods[i % 4];
@@ -58,27 +58,27 @@ static unsigned long build(struct fog_prof *p, bool inject)
 	__u32 map;
 	int err;
 
-#define STEP(stmt, check)                                                                      \
-	do {                                                                                   \
-		nframes = p->nframes, nstacks = p->nstacks, nmaps = p->nmaps;                  \
-		nnotes = p->nnotes, total = p->total;                                          \
-		if (!inject) {                                                                 \
-			bool failed __attribute__((unused)) = false;                           \
-			stmt;                                                                  \
-			check;                                                                 \
-			break;                                                                 \
-		}                                                                              \
-		FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 10, runs, stmt, {                          \
-			check;                                                         \
-			if (failed) {                                                  \
-				assert_int_equal(p->nframes, nframes);                 \
-				assert_int_equal(p->nstacks, nstacks);                 \
-				assert_int_equal(p->nmaps, nmaps);                     \
-				assert_int_equal(p->nnotes, nnotes);                   \
-				assert_int_equal(p->total, total);                     \
-			}                                                              \
-		});                                                                            \
-		failures += runs - 1;                                                          \
+#define STEP(stmt, check)                                                                          \
+	do {                                                                                       \
+		nframes = p->nframes, nstacks = p->nstacks, nmaps = p->nmaps;                      \
+		nnotes = p->nnotes, total = p->total;                                              \
+		if (!inject) {                                                                     \
+			bool failed __attribute__((unused)) = false;                               \
+			stmt;                                                                      \
+			check;                                                                     \
+			break;                                                                     \
+		}                                                                                  \
+		FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 10, runs, stmt, {                              \
+			check;                                                                     \
+			if (failed) {                                                              \
+				assert_int_equal(p->nframes, nframes);                             \
+				assert_int_equal(p->nstacks, nstacks);                             \
+				assert_int_equal(p->nmaps, nmaps);                                 \
+				assert_int_equal(p->nnotes, nnotes);                               \
+				assert_int_equal(p->total, total);                                 \
+			}                                                                          \
+		});                                                                                \
+		failures += runs - 1;                                                              \
 	} while (0)
 
 	for (int i = 0; i < 4; i++) {
@@ -136,9 +136,8 @@ static void test_build(void **state)
 
 	assert_non_null(want);
 	assert_int_equal(build(want, false), 0);
-	FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 10, runs, p = fog_prof__new(FOG_PROF_CPU), {
-		assert_int_equal(p == NULL, failed);
-	});
+	FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 10, runs, p = fog_prof__new(FOG_PROF_CPU),
+			 { assert_int_equal(p == NULL, failed); });
 	assert_int_equal(runs, 2);
 	failures = build(p, true);
 	/* mapping (2 each), frame (2 or 3 each) and its growth, lines, stacks, notes */
