@@ -53,7 +53,8 @@ no_cpu_alert() {
 	am_cpu_alerts | jq -c 'map(.labels)'
 	[ "$(am_cpu_alerts | jq length)" -eq 0 ]
 }
-T_WAIT_EVERY=0.5 t_wait_for 30 "the CPU alert resolved in Alertmanager after the load stopped" no_cpu_alert
+# the host's other load must fall below the threshold too: a shared host takes its time
+T_WAIT_EVERY=0.5 t_wait_for 90 "the CPU alert resolved in Alertmanager after the load stopped" no_cpu_alert
 [ "$(api /api/v1/alerts | jq -r '.alerts[] | select(.resource == "cpu") | .level')" = info ] ||
 	t_fail "fogd still alerts on cpu: $(api /api/v1/alerts | jq -c .)"
 grep -q "alert resolved: cpu" "$FOGD_LOG" || t_fail "fogd did not log the resolution"
