@@ -46,7 +46,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 # fail on the Nth call, so the clean-up paths run)
 comma := ,
 FAIL_INJECT_WRAP := malloc calloc realloc strdup strndup aligned_alloc posix_memalign open fopen \
-	read write mmap
+	read pread write mmap
 FAIL_INJECT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,\
 	$(shell grep -l '"fail_inject.h"' $(UNIT_SRCS)))
 HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)

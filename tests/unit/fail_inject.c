@@ -61,6 +61,7 @@ int __real_posix_memalign(void **res, size_t align, size_t size);
 int __real_open(const char *path, int flags, ...);
 FILE *__real_fopen(const char *path, const char *mode);
 ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
 ssize_t __real_write(int fd, const void *buf, size_t n);
 void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 
@@ -74,6 +75,7 @@ int __wrap_posix_memalign(void **res, size_t align, size_t size);
 int __wrap_open(const char *path, int flags, ...);
 FILE *__wrap_fopen(const char *path, const char *mode);
 ssize_t __wrap_read(int fd, void *buf, size_t n);
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 
@@ -160,6 +162,15 @@ ssize_t __wrap_read(int fd, void *buf, size_t n)
 		return -1;
 	}
 	return __real_read(fd, buf, n);
+}
+
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off)
+{
+	if (should_fail(FAIL_INJECT_FILE)) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_pread(fd, buf, n, off);
 }
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n)

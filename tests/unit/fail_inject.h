@@ -14,7 +14,7 @@
 enum fail_inject_kind {
 	/* malloc, calloc, realloc, strdup, strndup, aligned_alloc, posix_memalign: NULL, ENOMEM */
 	FAIL_INJECT_ALLOC = 1u << 0,
-	/* open, fopen: -1 or NULL with EMFILE; read, write: -1 with EIO */
+	/* open, fopen: -1 or NULL with EMFILE; read, pread, write: -1 with EIO */
 	FAIL_INJECT_FILE = 1u << 1,
 	/* mmap: MAP_FAILED with ENOMEM */
 	FAIL_INJECT_MMAP = 1u << 2,
