@@ -217,6 +217,22 @@ YML
 	PROM_PID=$!
 }
 
+# Starts a real Alertmanager ($AM_BIN, set by the caller) on 127.0.0.1:$1 routing every alert
+# to a receiver that drops it; sets AM_PID (the caller kills it, e.g. in T_CLEANUP_EXTRA) and
+# returns once it is ready. Its log is $T_DIR/alertmanager.log.
+t_alertmanager_start() {
+	printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' >"$T_DIR/alertmanager.yml"
+	"$AM_BIN" --config.file="$T_DIR/alertmanager.yml" --storage.path="$T_DIR/am-data" \
+		--web.listen-address="127.0.0.1:$1" --cluster.listen-address= \
+		--log.level=warn >>"$T_DIR/alertmanager.log" 2>&1 &
+	AM_PID=$!
+	t_wait_for 30 "alertmanager ready on 127.0.0.1:$1" alertmanager_ready "$1"
+}
+alertmanager_ready() {
+	kill -0 "$AM_PID" 2>/dev/null || t_fail "alertmanager exited: $(tail -n 5 "$T_DIR/alertmanager.log")"
+	curl -sf --max-time 1 "http://127.0.0.1:$1/-/ready"
+}
+
 # The v1 cgroup of process $2 (a pid, or self) in hierarchy $1 (cpu, memory), "" if none.
 t_own_cgroup() {
 	awk -F: -v h="$1" '$2 ~ ("(^|,)" h "(,|$)") { print $3 }' "/proc/$2/cgroup"

@@ -28,25 +28,6 @@ port=$(t_free_port)
 AM="http://127.0.0.1:$port"
 INST="fog-test-$$"
 
-cat >"$T_DIR/alertmanager.yml" <<'YAML'
-route:
-  receiver: blackhole
-receivers:
-  - name: blackhole
-YAML
-
-am_start() {
-	"$AM_BIN" --config.file="$T_DIR/alertmanager.yml" --storage.path="$T_DIR/am-data" \
-		--web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
-		--log.level=warn >>"$T_DIR/alertmanager.log" 2>&1 &
-	AM_PID=$!
-	t_wait_for 30 "alertmanager ready on $AM" am_ready
-}
-am_ready() {
-	kill -0 "$AM_PID" 2>/dev/null || t_fail "alertmanager exited: $(tail -n 5 "$T_DIR/alertmanager.log")"
-	curl -sf --max-time 1 "$AM/-/ready"
-}
-
 # Sends one command to am_push and sets REPLY to its answer.
 push() {
 	echo "$*" >&"${PUSH[1]}"
@@ -81,7 +62,7 @@ set -- $REPLY
 [ "$3" -eq 0 ] && [ "$5" -ge 1 ] || t_fail "expected retries and no delivery yet, got '$REPLY'"
 
 # 2. it comes up: the retry delivers the alert
-am_start
+t_alertmanager_start "$port"
 push flush 20
 [ "$REPLY" = "flushed 0" ] || t_fail "delivery did not complete: '$REPLY'"
 alert=$(am_alerts)

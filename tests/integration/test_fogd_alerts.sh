@@ -11,14 +11,9 @@ command -v stress-ng >/dev/null || t_fail "stress-ng is not installed (tools/ins
 
 port=$(t_free_port)
 AM="http://127.0.0.1:$port"
-printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' >"$T_DIR/am.yml"
-"$AM_BIN" --config.file="$T_DIR/am.yml" --storage.path="$T_DIR/am-data" \
-	--web.listen-address="127.0.0.1:$port" --cluster.listen-address= --log.level=warn \
-	>"$T_DIR/am.log" 2>&1 &
-am=$!
-T_CLEANUP_EXTRA="kill $am 2>/dev/null; [ -n \"\${load:-}\" ] && kill \$load 2>/dev/null"
-am_ready() { curl -sf "$AM/-/ready" || { tail -n 3 "$T_DIR/am.log"; false; }; }
-t_wait_for 30 "alertmanager ready on $AM" am_ready
+AM_PID=
+T_CLEANUP_EXTRA='[ -n "$AM_PID" ] && kill "$AM_PID" 2>/dev/null; [ -n "${load:-}" ] && kill "$load" 2>/dev/null'
+t_alertmanager_start "$port"
 
 fogd_start -o monitor.cpu_warning=0.9 -o monitor.cpu_critical=0.95 -o monitor.for_s=2 \
 	-o monitor.alertmanager="$AM" -o monitor.alertmanager_resend_s=2 -o fogd.tick_ms=500
