@@ -52,6 +52,13 @@ FOGD := $(OUTPUT)/fogd
 FOGCTL := $(OUTPUT)/fogctl
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
+# unit tests that include fail_inject.h link its --wrap fakes (allocations and file calls that
+# fail on the Nth call, so the clean-up paths run)
+comma := ,
+FAIL_INJECT_WRAP := malloc calloc realloc strdup strndup aligned_alloc posix_memalign open fopen \
+	read pread write mmap
+FAIL_INJECT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,\
+	$(shell grep -l '"fail_inject.h"' $(UNIT_SRCS)))
 HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
 HELPER_BINS := $(patsubst tests/integration/helpers/%.c,$(OUTPUT)/tests/helpers/%,$(HELPER_SRCS))
 PRELOAD_SRCS := $(wildcard tests/integration/preload/*.c)
@@ -136,7 +143,11 @@ $(OUTPUT)/tests/unit/test_fogctl_%: $(OUTPUT)/tests/unit/test_fogctl_%.o $(FOGCT
 # tests/unit/<name>.ldflags adds link flags to one test, e.g. -Wl,--wrap=calloc
 $(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIBS_ALL)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lcmocka $(shell cat tests/unit/$*.ldflags 2>/dev/null) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lcmocka $(UNIT_WRAP) \
+		$(shell cat tests/unit/$*.ldflags 2>/dev/null) -o $@
+
+$(FAIL_INJECT_BINS): $(OUTPUT)/tests/unit/fail_inject.o
+$(FAIL_INJECT_BINS): UNIT_WRAP = $(addprefix -Wl$(comma)--wrap=,$(FAIL_INJECT_WRAP))
 
 $(OUTPUT)/tests/helpers/%: tests/integration/helpers/%.c
 	$(call msg,CC,$@)

@@ -17,11 +17,11 @@ mkdir "$cg" || t_fail "cannot create cgroup $cg"
 T_CLEANUP_EXTRA="kill \$b 2>/dev/null; sleep 0.2; rmdir '$cg' 2>/dev/null"
 sh -c "echo \$\$ > '$cg/cgroup.procs' && exec '$HELPERS/burn_cpu' 600" >"$T_DIR/burn.out" &
 b=$!
-for _ in $(seq 1 100); do [ -s "$T_DIR/burn.out" ] && break; sleep 0.1; done
-[ -s "$T_DIR/burn.out" ] || t_fail "burner did not finish"
+t_wait_for 30 "the burner finished" test -s "$T_DIR/burn.out"
 
 series() { api /metrics | grep -F "cgroup=\"$rel\"" | cut -d' ' -f1; }
-for _ in $(seq 1 50); do [ -n "$(series)" ] && break; sleep 0.2; done
+has_series() { [ -n "$(series)" ]; }
+T_WAIT_EVERY=0.2 t_wait_for 20 "series of cgroup $rel in /metrics" has_series
 n=$(series | wc -l)
 [ "$n" -ge 2 ] || t_fail "no series for cgroup $rel in /metrics: $(api /metrics | grep '^fog_cgroup_cpu' | head -5)"
 series | grep -q '^fog_cgroup_cpu_seconds' || t_fail "no fog_cgroup_cpu_seconds for $rel"
@@ -33,14 +33,12 @@ wait "$b" 2>/dev/null
 rmdir "$cg" || t_fail "cannot remove cgroup $cg"
 t0=$(api /api/v1/status | jq .ticks)
 gone=
-for _ in $(seq 1 100); do
-	if [ -z "$(series)" ]; then
-		gone=$(api /api/v1/status | jq .ticks)
-		break
-	fi
-	sleep 0.2
-done
-[ -n "$gone" ] || t_fail "series of removed cgroup $rel still in /metrics: $(series | head -3)"
+series_gone() {
+	series | head -3
+	[ -z "$(series)" ] && gone=$(api /api/v1/status | jq .ticks)
+}
+T_WAIT_EVERY=0.2 t_wait_for 20 "series of removed cgroup $rel gone from /metrics" series_gone
+[ -n "$gone" ] || t_fail "no tick count once the series of $rel were gone"
 t_log "series gone $((gone - t0)) ticks after the removal"
 # two ticks, plus one the poll above may take to see it
 [ $((gone - t0)) -le 3 ] || t_fail "series of $rel left /metrics $((gone - t0)) ticks after its removal"

@@ -9,10 +9,7 @@ t_require_collector cpu
 "$HELPERS/burn_cpu" 1500 >"$T_DIR/burn.out" &
 burn=$!
 T_CLEANUP_EXTRA="kill $burn 2>/dev/null"
-for _ in $(seq 1 100); do
-	[ -s "$T_DIR/burn.out" ] && break
-	sleep 0.1
-done
+t_wait_for 60 "burn_cpu printed its figures" test -s "$T_DIR/burn.out"
 read -r pid truth_ns <"$T_DIR/burn.out"
 [ "$pid" = "$burn" ] || t_fail "helper printed pid '$pid', expected $burn"
 # the helper sleeps now: its time is all accounted at the switch; wait for a tick
@@ -51,7 +48,7 @@ mkdir "$cg" || t_fail "cannot create cgroup $cg"
 T_CLEANUP_EXTRA="$T_CLEANUP_EXTRA; kill \$b2 2>/dev/null; sleep 0.2; rmdir '$cg'"
 sh -c "echo \$\$ > '$cg/cgroup.procs' && exec '$HELPERS/burn_cpu' 800" >"$T_DIR/burn2.out" &
 b2=$!
-for _ in $(seq 1 100); do [ -s "$T_DIR/burn2.out" ] && break; sleep 0.1; done
+t_wait_for 60 "burn_cpu in $cg printed its figures" test -s "$T_DIR/burn2.out"
 read -r pid2 truth2 <"$T_DIR/burn2.out"
 sleep 2.5
 rel="${self%/}/fogd-test-cpu-$$"

@@ -13,12 +13,12 @@ out="$T_DIR/churn.out"
 "$HELPERS/thread_churn" 150 >"$out" &
 churn=$!
 T_CLEANUP_EXTRA='kill "$churn" 2>/dev/null'
-for _ in $(seq 1 600); do
-	grep -q '^done ' "$out" && break
+churn_done() {
+	grep -q '^done ' "$out" && return 0
 	kill -0 "$churn" 2>/dev/null || t_fail "thread_churn exited early: $(cat "$out")"
-	sleep 0.1
-done
-grep -q '^done ' "$out" || t_fail "thread_churn did not finish within 60 s"
+	return 1
+}
+t_wait_for 60 "thread_churn finished" churn_done
 # the process sleeps now: its figures stay; two ticks for fogd to read them
 sleep 2.5
 read -r -a st < <(sed 's/.*) //' "/proc/$churn/stat")

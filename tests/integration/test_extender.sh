@@ -29,15 +29,13 @@ ext() { curl -sf --max-time 5 -X POST -d "$2" "http://$NODE/scheduler/$1"; }
 
 # the extender fetches in the background every 5 s while asked: wait for this node's figures
 big=$((total_mib + 1024))
-ok=0
-for _ in $(seq 1 90); do
-	if ext filter "$(pod $big)" >"$T_DIR/filter.json" 2>/dev/null &&
-		jq -e --arg n "$NODE" '.FailedAndUnresolvableNodes[$n] != null' "$T_DIR/filter.json" >/dev/null; then
-		ok=1; break
-	fi
-	sleep 0.5
-done
-[ "$ok" = 1 ] || t_fail "this node never judged from its Prometheus figures: $(cat "$T_DIR/filter.json"); $(tail -n 3 "$T_DIR/prom.log")"
+judged() {
+	ext filter "$(pod $big)" >"$T_DIR/filter.json" 2>/dev/null &&
+		jq -e --arg n "$NODE" '.FailedAndUnresolvableNodes[$n] != null' "$T_DIR/filter.json" >/dev/null && return 0
+	echo "filter answered $(cat "$T_DIR/filter.json"); prometheus: $(tail -n 3 "$T_DIR/prom.log")"
+	return 1
+}
+T_WAIT_EVERY=0.5 t_wait_for 60 "this node judged from its Prometheus figures" judged
 t_log "pod of $big MiB on a $total_mib MiB host: $(jq -c .FailedAndUnresolvableNodes "$T_DIR/filter.json")"
 jq -e '.NodeNames == ["ghost-node"] and .Error == "" and (.FailedNodes | length) == 0' "$T_DIR/filter.json" >/dev/null ||
 	t_fail "filter of the big pod: $(cat "$T_DIR/filter.json")"

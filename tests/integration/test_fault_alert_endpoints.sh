@@ -20,7 +20,7 @@ hang=$!
 stress-ng --cpu 1 --cpu-load 30 --timeout 120 >/dev/null 2>&1 &
 load=$!
 T_CLEANUP_EXTRA="kill $hang $load 2>/dev/null"
-for _ in $(seq 1 50); do grep -q '^port ' "$T_DIR/hang.out" && break; sleep 0.1; done
+t_wait_for 30 "hang_server printed its port" grep -q '^port ' "$T_DIR/hang.out"
 hport=$(awk '/^port / { print $2 }' "$T_DIR/hang.out")
 [ -n "$hport" ] || t_fail "hang_server did not start: $(cat "$T_DIR/hang.out")"
 rport=$(t_free_port)

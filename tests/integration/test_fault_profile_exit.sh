@@ -8,18 +8,17 @@
 t_require_root_btf
 HOT="$HELPERS/prof_hot"
 [ -x "$HOT" ] || t_fail "$HOT not built"
-api_post() { curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "$2" "http://localhost$1"; }
 
 fogd_start -o fogd.tick_ms=500
 # the CPU time it used after the profile began is the ground truth for the sample count (on
 # a busy host its start and the request take a while of it)
 (TIMEFORMAT='%U %S'; time "$HOT" 1c >"$T_DIR/hot.out") 2>"$T_DIR/hot.time" &
 runner=$!
-for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_hot printed its pid" test -s "$T_DIR/hot.out"
 hot=$(cat "$T_DIR/hot.out")
 [ -n "$hot" ] && [ -d "/proc/$hot" ] || t_fail "prof_hot did not print its pid"
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
-r=$(api_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 12}")
+r=$(t_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 12}")
 id=$(jq -e '.id' <<<"$r") || t_fail "POST /api/v1/profile: $r"
 # sampling began before the answer: CPU used from here on was sampled
 at_post=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$hot/stat" 2>/dev/null || echo 1)
@@ -58,8 +57,8 @@ api "/api/v1/profile/$id/html" | grep -q "process $hot exited" ||
 "$HOT" 3 >"$T_DIR/hot2.out" &
 hot2=$!
 T_CLEANUP_EXTRA="kill $hot2 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/hot2.out" ] && break; sleep 0.1; done
-r=$(api_post /api/v1/profile "{\"pid\": $hot2, \"seconds\": 1}")
+t_wait_for 30 "the second prof_hot printed its pid" test -s "$T_DIR/hot2.out"
+r=$(t_post /api/v1/profile "{\"pid\": $hot2, \"seconds\": 1}")
 id2=$(jq -e '.id' <<<"$r") || t_fail "second POST /api/v1/profile: $r"
 t_wait_json "/api/v1/profile/$id2" '.state == "done"' 10 || t_fail "second profile not done"
 api "/api/v1/profile/$id2" | jq -e '.summary.top_self[0].function == "prof_hot_leaf" and

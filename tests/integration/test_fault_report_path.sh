@@ -14,7 +14,7 @@ fogd_start -o fogd.tick_ms=500
 "$HOT" 30 >"$T_DIR/hot.out" &
 hot=$!
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_hot printed its pid" test -s "$T_DIR/hot.out"
 [ "$(cat "$T_DIR/hot.out")" = "$hot" ] || t_fail "prof_hot did not print its pid"
 t_wait_json "/api/v1/processes/$hot" '.cpu_seconds > 0' 10 || t_fail "prof_hot not tracked"
 cpu0=$(api "/api/v1/processes/$hot" | jq '.cpu_seconds')

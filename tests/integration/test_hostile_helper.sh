@@ -16,7 +16,6 @@
 t_require_root_btf
 id fogd-sym >/dev/null 2>&1 || t_fail "no user fogd-sym: make deps creates it"
 
-api_post() { curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "$2" "http://localhost$1"; }
 metric() {	# metric NAME [LABEL]: the value of NAME (with LABEL among its labels), 0 when absent
 	curl -sf --max-time 10 --unix-socket "$FOG_SOCK" http://localhost/metrics |
 		awk -v n="$1" -v l="${2:-}" '{ split($1, a, "{") }
@@ -33,25 +32,21 @@ start_hot() {
 	"$T_DIR/$1" 60 >"$T_DIR/$1.out" &
 	HOT=$!
 	PIDS+=("$HOT")
-	for _ in $(seq 1 50); do [ -s "$T_DIR/$1.out" ] && break; sleep 0.1; done
+	t_wait_for 30 "$1 printed its pid" test -s "$T_DIR/$1.out"
 	[ "$(cat "$T_DIR/$1.out")" = "$HOT" ] || t_fail "$1 did not print its pid"
 }
 # Starts a profile of $HOT for $1 s; sets ID.
 start_profile() {
 	local r
-	r=$(api_post /api/v1/profile "{\"pid\": $HOT, \"seconds\": $1}")
+	r=$(t_post /api/v1/profile "{\"pid\": $HOT, \"seconds\": $1}")
 	ID=$(echo "$r" | jq -e '.id') || t_fail "POST /api/v1/profile: $r"
 }
 # Waits (bounded by $1 s) for profile $ID, checking that fogd answers all along.
-wait_profile() {
-	local deadline=$((SECONDS + $1))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		curl -sf --max-time 10 --unix-socket "$FOG_SOCK" http://localhost/metrics >/dev/null ||
-			t_fail "fogd did not answer /metrics while profile $ID ran"
-		api "/api/v1/profile/$ID" | jq -e '.state == "done"' >/dev/null && return 0
-		sleep 0.5
-	done
-	t_fail "profile $ID not done in $1 s: $(api "/api/v1/profile/$ID")"
+wait_profile() { T_WAIT_EVERY=0.5 t_wait_for "$1" "profile $ID done" profile_done; }
+profile_done() {
+	curl -sf --max-time 10 --unix-socket "$FOG_SOCK" http://localhost/metrics >/dev/null ||
+		t_fail "fogd did not answer /metrics while profile $ID ran"
+	api "/api/v1/profile/$ID" | jq -e '.state == "done"'
 }
 
 fogd_start
@@ -104,11 +99,8 @@ start_hot hot2
 req0=$(metric fog_profile_helper_requests_total)
 start_profile 2
 # the program's own file is its first mapping, so the first file asked for
-deadline=$((SECONDS + 20))
-while [ "$(metric fog_profile_helper_requests_total)" -le "$req0" ]; do
-	[ "$SECONDS" -lt "$deadline" ] || t_fail "no file went to the stopped helper"
-	sleep 0.2
-done
+more_requests() { [ "$(metric fog_profile_helper_requests_total)" -gt "$req0" ]; }
+T_WAIT_EVERY=0.2 t_wait_for 20 "a file sent to the stopped helper" more_requests
 kill -KILL "$hp"
 wait_profile 30
 [ "$(metric fog_profile_helper_failures_total 'reason="crash"')" = 1 ] ||
@@ -143,23 +135,24 @@ printf '[profile]\ncontinuous = on\nfrequency = 49\nsnapshot_s = 1\ndirectory = 
 	"$T_DIR/ring" >"$T_DIR/cont.ini"
 fogd_start -c "$T_DIR/cont.ini"
 written() { api /api/v1/profiles/continuous | jq -e '.written'; }
-deadline=$((SECONDS + 30))
-until [ "$(written)" -ge 2 ] && [ -n "$(helper_pid)" ]; do
-	[ "$SECONDS" -lt "$deadline" ] || t_fail "continuous mode wrote no snapshot: $(api /api/v1/profiles/continuous)"
-	sleep 0.5
-done
+cont_started() {
+	[ "$(written)" -ge 2 ] && [ -n "$(helper_pid)" ] && return 0
+	api /api/v1/profiles/continuous
+	return 1
+}
+T_WAIT_EVERY=0.5 t_wait_for 30 "continuous mode writing snapshots through a helper" cont_started
 hp3=$(helper_pid)
 kill -STOP "$hp3"
 start_hot hot4	# a new file for the stopped helper
 w0=$(written)
-deadline=$((SECONDS + 60))
-while [ "$(metric fog_profile_helper_failures_total 'reason="timeout"')" != 1 ]; do
-	[ "$SECONDS" -lt "$deadline" ] || t_fail "no timeout counted in continuous mode"
+cont_timeout() {
+	[ "$(metric fog_profile_helper_failures_total 'reason="timeout"')" = 1 ] && return 0
 	# each answer within the bound, while the worker waits 20 s for the helper
 	curl -sf --max-time 5 --unix-socket "$FOG_SOCK" http://localhost/metrics >/dev/null ||
 		t_fail "fogd did not answer /metrics in 5 s while the helper hung"
-	sleep 0.5
-done
+	return 1
+}
+T_WAIT_EVERY=0.5 t_wait_for 60 "the hung helper's timeout counted in continuous mode" cont_timeout
 w1=$(written)
 t_wait_json /api/v1/profiles/continuous ".written >= $((w1 + 2))" 30 ||
 	t_fail "no snapshots after the hung helper was replaced: $(api /api/v1/profiles/continuous)"

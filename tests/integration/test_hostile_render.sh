@@ -43,9 +43,8 @@ fogd_start
 setpriv --reuid=nobody --regid=nogroup --clear-groups "$T_DIR/hostile" >"$T_DIR/h.out" &
 h=$!
 T_CLEANUP_EXTRA="kill $h 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/h.out" ] && break; sleep 0.1; done
-r=$(curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "{\"pid\": $h, \"seconds\": 4}" \
-	http://localhost/api/v1/profile)
+t_wait_for 30 "the hostile program printed its pid" test -s "$T_DIR/h.out"
+r=$(t_post /api/v1/profile "{\"pid\": $h, \"seconds\": 4}")
 id=$(echo "$r" | jq -e .id) || t_fail "POST /api/v1/profile: $r"
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 30 || t_fail "profile not done"
 

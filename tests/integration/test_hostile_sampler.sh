@@ -19,12 +19,6 @@ SO="$PWD/$OUTPUT/libfogalloc.so"
 NOGROUP=$(id -gn nobody)
 RSS_GROWTH_MIB=200	# bound on fogd's RSS growth over all cases (each file copy is 4.4 MiB)
 
-as_nobody() { setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups "$@"; }
-h_fail() {
-	[ -n "$FOGD_PID" ] && kill -KILL "$FOGD_PID" 2>/dev/null
-	t_fail "$@"
-}
-api_post() { curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "$2" "http://localhost$1"; }
 status_ok() { curl -sf --max-time 1 --unix-socket "$FOG_SOCK" http://localhost/api/v1/status >/dev/null; }
 metrics_ok() { curl -sf --max-time 1 --unix-socket "$FOG_SOCK" http://localhost/metrics >/dev/null; }
 errors() {	# fog_profile_sampler_errors_total{reason="$1"}
@@ -32,13 +26,12 @@ errors() {	# fog_profile_sampler_errors_total{reason="$1"}
 		awk -v r="reason=\"$1\"" 'index($1, "fog_profile_sampler_errors_total{") == 1 &&
 			index($1, r) { v = $2 } END { print v + 0 }'
 }
-rss_mib() { awk '/^VmRSS:/ { print int($2 / 1024) }' "/proc/$FOGD_PID/status"; }
 
 fogd_start
-rss0=$(rss_mib)
+rss0=$(t_rss_mib)
 curl -sf --max-time 10 --unix-socket "$FOG_SOCK" http://localhost/metrics |
 	grep -q '^fog_profile_sampler_errors_total{reason="size"} 0' ||
-	h_fail "fog_profile_sampler_errors_total{reason=\"size\"} is missing from /metrics or not 0"
+	t_fail_kill "fog_profile_sampler_errors_total{reason=\"size\"} is missing from /metrics or not 0"
 
 chmod 755 "$T_DIR"
 DIR=$T_DIR/nobody
@@ -47,48 +40,49 @@ chown nobody "$DIR"
 LEAKPID=
 T_CLEANUP_EXTRA='[ -n "$LEAKPID" ] && kill "$LEAKPID" 2>/dev/null'
 
+# hostile_case's wait: fogd answers each time within 1 s; true once the profile is not running
+profile_ended() {
+	status_ok || t_fail_kill "$name: /api/v1/status did not answer within 1 s (profile $state, $(fogd_state))"
+	metrics_ok || t_fail_kill "$name: /metrics did not answer within 1 s (profile $state)"
+	answered=$((answered + 1))
+	state=$(api "/api/v1/profile/$id" | jq -r .state 2>/dev/null)
+	[ "$state" != running ]
+}
+
 # Runs one case: $1 a name, $2 the reason counted, $3 a command run as nobody in $DIR, with
 # $F the sampler file's name, that puts something else at that path.
 hostile_case() {
-	local name=$1 reason=$2 make=$3 before r id state answered=0 deadline f
+	local name=$1 reason=$2 make=$3 before r id state answered=0 f
 	before=$(errors "$reason")
 	rm -f "$T_DIR/leak.out"
 	# setpriv itself (not the function, whose subshell would be $!)
 	setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env LD_PRELOAD="$SO" \
 		FOG_ALLOC_DIR="$DIR" "$HELPERS/prof_leak" 8 16 >"$T_DIR/leak.out" &
 	LEAKPID=$!
-	for _ in $(seq 1 50); do [ -s "$T_DIR/leak.out" ] && break; sleep 0.1; done
-	[ "$(head -1 "$T_DIR/leak.out")" = "$LEAKPID" ] || h_fail "$name: prof_leak did not print its pid"
+	T_WAIT_FAIL=t_fail_kill t_wait_for 30 "$name: prof_leak printed its pid" test -s "$T_DIR/leak.out"
+	[ "$(head -1 "$T_DIR/leak.out")" = "$LEAKPID" ] || t_fail_kill "$name: prof_leak did not print its pid"
 	f=fogalloc.$LEAKPID
-	[ -f "$DIR/$f" ] || h_fail "$name: the sampler made no file $DIR/$f"
-	r=$(api_post /api/v1/profile "{\"pid\": $LEAKPID, \"mode\": \"mem\", \"seconds\": 2}")
-	id=$(echo "$r" | jq -e .id 2>/dev/null) || h_fail "$name: POST mem profile: $r"
-	(cd "$DIR" && F=$f as_nobody sh -c "$make") || h_fail "$name: could not replace $f as nobody"
-	[ "$(stat -c %U "$DIR/$f")" = nobody ] || h_fail "$name: $f is not nobody's"
+	[ -f "$DIR/$f" ] || t_fail_kill "$name: the sampler made no file $DIR/$f"
+	r=$(t_post /api/v1/profile "{\"pid\": $LEAKPID, \"mode\": \"mem\", \"seconds\": 2}")
+	id=$(echo "$r" | jq -e .id 2>/dev/null) || t_fail_kill "$name: POST mem profile: $r"
+	(cd "$DIR" && F=$f t_as_nobody sh -c "$make") || t_fail_kill "$name: could not replace $f as nobody"
+	[ "$(stat -c %U "$DIR/$f")" = nobody ] || t_fail_kill "$name: $f is not nobody's"
 	# status and metrics while the profile runs and once it is finished, each within 1 s
-	deadline=$((SECONDS + 60))
 	state=running
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		status_ok || h_fail "$name: /api/v1/status did not answer within 1 s (profile $state, $(fogd_state))"
-		metrics_ok || h_fail "$name: /metrics did not answer within 1 s (profile $state)"
-		answered=$((answered + 1))
-		state=$(api "/api/v1/profile/$id" | jq -r .state 2>/dev/null)
-		[ "$state" = running ] || break
-		sleep 0.2
-	done
-	kill -0 "$FOGD_PID" 2>/dev/null || h_fail "$name: fogd died ($(tail -n 3 "$FOGD_LOG"))"
-	[ "$state" = done ] || h_fail "$name: profile $id not done: $(api "/api/v1/profile/$id" | head -c 400)"
-	api "/api/v1/profile/$id" >"$T_DIR/$name.json" || h_fail "$name: no profile summary"
+	T_WAIT_EVERY=0.2 T_WAIT_FAIL=t_fail_kill t_wait_for 60 "$name: profile $id ended" profile_ended
+	kill -0 "$FOGD_PID" 2>/dev/null || t_fail_kill "$name: fogd died ($(tail -n 3 "$FOGD_LOG"))"
+	[ "$state" = done ] || t_fail_kill "$name: profile $id not done: $(api "/api/v1/profile/$id" | head -c 400)"
+	api "/api/v1/profile/$id" >"$T_DIR/$name.json" || t_fail_kill "$name: no profile summary"
 	# what was valid: the start copy (prof_leak_grow had leaked its first half by then)
 	jq -e '.summary.kind == "inuse" and .summary.total > 0' "$T_DIR/$name.json" >/dev/null ||
-		h_fail "$name: the profile kept nothing of the start copy: $(jq -c .summary "$T_DIR/$name.json" | head -c 400)"
+		t_fail_kill "$name: the profile kept nothing of the start copy: $(jq -c .summary "$T_DIR/$name.json" | head -c 400)"
 	if [ "$reason" != counts ]; then
 		jq -e '[.summary.notes[] | select(test("sampler file could not be read at the end"))] |
 			length == 1' "$T_DIR/$name.json" >/dev/null ||
-			h_fail "$name: no note says the end copy was refused: $(jq -c .summary.notes "$T_DIR/$name.json")"
+			t_fail_kill "$name: no note says the end copy was refused: $(jq -c .summary.notes "$T_DIR/$name.json")"
 	fi
 	[ "$(errors "$reason")" -gt "$before" ] ||
-		h_fail "$name: fog_profile_sampler_errors_total{reason=\"$reason\"} did not grow (still $before)"
+		t_fail_kill "$name: fog_profile_sampler_errors_total{reason=\"$reason\"} did not grow (still $before)"
 	t_log "$name: status and metrics answered $answered times; total $(jq .summary.total "$T_DIR/$name.json") bytes live; $reason errors $before -> $(errors "$reason")"
 	kill "$LEAKPID" 2>/dev/null
 	wait "$LEAKPID" 2>/dev/null
@@ -113,10 +107,10 @@ hostile_case garbage counts 'cp "$F" "$F.new" &&
 
 for reason in size not_regular counts; do
 	n=$(grep -c "allocation sampler file refused ($reason, logged once)" "$FOGD_LOG")
-	[ "$n" -eq 1 ] || h_fail "the $reason refusal was logged $n times, want once"
+	[ "$n" -eq 1 ] || t_fail_kill "the $reason refusal was logged $n times, want once"
 done
-rss=$(rss_mib)
+rss=$(t_rss_mib)
 t_log "fogd RSS: $rss0 MiB at start, $rss MiB after the hostile cases (bound: $RSS_GROWTH_MIB MiB more)"
 [ $((rss - rss0)) -lt "$RSS_GROWTH_MIB" ] ||
-	h_fail "fogd's RSS grew from $rss0 to $rss MiB (want < $RSS_GROWTH_MIB MiB more)"
+	t_fail_kill "fogd's RSS grew from $rss0 to $rss MiB (want < $RSS_GROWTH_MIB MiB more)"
 fogd_stop

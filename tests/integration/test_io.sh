@@ -66,21 +66,22 @@ t_require_collector io
 
 # Runs the helper over the data file; sets HELPER_PID once it has read everything.
 run_helper() {
-	local out="$T_DIR/direct_read.$1" rc
+	local out="$T_DIR/direct_read.$1"
 	"$HELPERS/direct_read" "$DATA" "$N" 120 >"$out" 2>&1 &
 	HELPER_PID=$!
 	HELPER_PIDS="$HELPER_PIDS $HELPER_PID"
-	for _ in $(seq 1 600); do
-		grep -q '^done ' "$out" && return 0
-		if ! kill -0 "$HELPER_PID" 2>/dev/null; then
-			rc=0
-			wait "$HELPER_PID" || rc=$?
-			[ "$rc" -eq 3 ] && t_skip "O_DIRECT is not supported here: $(cat "$out")"
-			t_fail "direct_read exited with status $rc: $(cat "$out")"
-		fi
-		sleep 0.1
-	done
-	t_fail "direct_read did not finish $N reads within 60 s"
+	HELPER_OUT=$out
+	t_wait_for 60 "direct_read finished $N reads" helper_done
+}
+helper_done() {
+	local rc=0
+	grep -q '^done ' "$HELPER_OUT" && return 0
+	if ! kill -0 "$HELPER_PID" 2>/dev/null; then
+		wait "$HELPER_PID" || rc=$?
+		[ "$rc" -eq 3 ] && t_skip "O_DIRECT is not supported here: $(cat "$HELPER_OUT")"
+		t_fail "direct_read exited with status $rc: $(cat "$HELPER_OUT")"
+	fi
+	return 1
 }
 
 run_helper 1

@@ -30,18 +30,14 @@ fogd_prog_ids() {
 	bpftool prog list -j | jq -r --argjson m "$map" '[.[] | select(any(.map_ids[]?; . == $m)) | .id] | join(" ")'
 }
 
-# true once none of the ids is loaded; the kernel frees programs asynchronously
+# true when none of the ids is loaded (the kernel frees programs asynchronously: wait for it)
 progs_gone() {
-	local id left
-	for _ in $(seq 1 50); do
-		left=
-		for id in $1; do
-			bpftool prog show id "$id" >/dev/null 2>&1 && left="$left $id"
-		done
-		[ -z "$left" ] && return 0
-		sleep 0.1
+	local id left=
+	for id in $1; do
+		bpftool prog show id "$id" >/dev/null 2>&1 && left="$left $id"
 	done
-	t_log "still loaded:$left"
+	[ -z "$left" ] && return 0
+	echo "still loaded:$left"
 	return 1
 }
 
@@ -92,7 +88,7 @@ api /api/v1/config | grep -q "^schedlat = off" || t_fail "/api/v1/config does no
 fogd_stop
 [ ! -e "$FOG_PINS" ] || t_fail "pin folder $FOG_PINS left behind: $(ls "$FOG_PINS")"
 [ ! -e "$FOG_SOCK" ] || t_fail "socket left behind"
-progs_gone "$ids" || t_fail "programs still loaded after SIGTERM"
+t_wait_for 20 "fogd's programs unloaded after SIGTERM" progs_gone "$ids"
 
 # kill -9: the kernel frees programs with the fds; the next fogd clears stale pins
 fogd_start
@@ -101,7 +97,7 @@ kill -9 "$FOGD_PID"
 wait "$FOGD_PID" 2>/dev/null
 FOGD_PID=
 [ -e "$FOG_PINS/sched_cpu" ] || t_fail "expected stale pins after kill -9"
-progs_gone "$ids" || t_fail "programs survived kill -9"
+t_wait_for 20 "fogd's programs unloaded after kill -9" progs_gone "$ids"
 fogd_start
 grep -q "removed stale pin" "$FOGD_LOG" || t_fail "restart did not clear stale pins"
 t_require_collector cpu

@@ -27,13 +27,14 @@ out="$T_DIR/touch_mem.out"
 helper=$!
 T_CLEANUP_EXTRA='kill "$helper" 2>/dev/null; wait "$helper" 2>/dev/null'
 
-for _ in $(seq 1 200); do
-	grep -q '^touched ' "$out" && break
+touched() {
+	grep -q '^touched ' "$out" && return 0
 	kill -0 "$helper" 2>/dev/null || t_fail "touch_mem exited early: $(cat "$out")"
-	sleep 0.1
-done
+	return 1
+}
+t_wait_for 60 "touch_mem touched its memory" touched
 pages=$(awk '/^touched /{print $2}' "$out")
-[ -n "$pages" ] || t_fail "touch_mem did not finish touching its memory within 20 s"
+[ -n "$pages" ] || t_fail "touch_mem printed no page count: $(cat "$out")"
 page_size=$(getconf PAGESIZE)
 [ "$((pages * page_size))" -eq $((256 << 20)) ] ||
 	t_fail "touch_mem touched $pages pages of $page_size bytes, not 256 MiB"
@@ -73,11 +74,7 @@ fi
 
 # it unmaps the memory: its resident set falls (the reading follows a process that ran)
 kill -USR1 "$helper"
-for _ in $(seq 1 50); do
-	grep -q '^freed' "$out" && break
-	sleep 0.1
-done
-grep -q '^freed' "$out" || t_fail "touch_mem did not free its memory: $(cat "$out")"
+t_wait_for 30 "touch_mem freed its memory" grep '^freed' "$out"
 t_wait_json /api/v1/processes '.processes[] | select(.pid == $pid) | .rss_bytes < $want' 10 \
 	--argjson pid "$helper" --argjson want "$((64 << 20))" ||
 	t_fail "fogd shows $(proc_json) for pid $helper after it unmapped 256 MiB, want rss_bytes < 64 MiB"

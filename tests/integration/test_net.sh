@@ -175,11 +175,7 @@ start_sink() {
 	"$@" "$HELPERS/net_send" udp-sink "$addr" "$PORT" "$N" 20 >"$file" &
 	SINK=$!
 	BG_PIDS="$BG_PIDS $SINK"
-	for _ in $(seq 1 50); do
-		grep -q ready "$file" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	t_fail "udp sink on $addr did not start"
+	t_wait_for 30 "the udp sink on $addr bound" grep ready "$file"
 }
 
 # host -> namespace: the host end transmits exactly N frames of WIRE bytes
@@ -241,12 +237,9 @@ want=2
 check_eq "$(echo "$progs" | wc -w)" "$want" "programs using the net maps"
 fogd_stop
 # links free their programs after an RCU grace period: allow a moment
+prog_gone() { ! bpftool -j prog show id "$1" 2>/dev/null; }
 for p in $progs; do
-	for _ in $(seq 1 50); do
-		bpftool prog show id "$p" >/dev/null 2>&1 || continue 2
-		sleep 0.1
-	done
-	t_fail "program $p ($(bpftool -j prog show id "$p" | jq -r .name)) is loaded 5 s after SIGTERM"
+	t_wait_for 20 "program $p unloaded after SIGTERM" prog_gone "$p"
 done
 ls "$FOG_PINS"/net_* >/dev/null 2>&1 && t_fail "pins left behind: $(ls "$FOG_PINS")"
 

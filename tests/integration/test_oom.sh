@@ -20,13 +20,10 @@ remove_cgroup() {
 	[ -n "$helper" ] && kill -KILL "$helper" 2>/dev/null
 	[ -n "$helper" ] && wait "$helper" 2>/dev/null
 	[ -n "$cg" ] || return 0
-	for _ in $(seq 1 50); do
-		[ -d "$cg" ] || return 0
-		rmdir "$cg" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	t_log "could not remove cgroup $cg"
+	# at exit: say so, never fail
+	T_WAIT_FAIL=t_log t_wait_for 5 "cgroup $cg removed" cgroup_removed
 }
+cgroup_removed() { [ ! -d "$cg" ] || rmdir "$cg"; }
 T_CLEANUP_EXTRA=remove_cgroup
 
 mem_status() {

@@ -53,19 +53,17 @@ console.log(JSON.stringify({ errors: errs.slice(0, 20), total, hot, anyHot, type
 JS
 
 fogd_start
-api_post() { curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "$2" "http://localhost$1"; }
-api_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 --unix-socket "$FOG_SOCK" "$@"; }
 
 # ---- a profile of one pid ----
 "$HELPERS/prof_hot" 14 >"$T_DIR/hot.out" &
 hot=$!
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_hot printed its pid" test -s "$T_DIR/hot.out"
 [ "$(cat "$T_DIR/hot.out")" = "$hot" ] || t_fail "prof_hot did not print its pid"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 t0=$(cpu_ticks "$hot")
 w0=$(date +%s.%N)
-r=$(api_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 3}")
+r=$(t_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 3}")
 id=$(echo "$r" | jq -e '.id') || t_fail "POST /api/v1/profile: $r"
 [ "$(echo "$r" | jq -r .state)" = running ] || t_fail "new profile not running: $r"
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 10 || t_fail "profile $id not done: $(api "/api/v1/profile/$id")"
@@ -159,17 +157,17 @@ echo "$res" | jq -e '.errors == [] and .anyHot and .durationNanos >= 3000000000'
 wait "$hot"
 
 # ---- bad requests ----
-code=$(api_code -X POST -d '{"pid": 999999999}' http://localhost/api/v1/profile)
+code=$(t_code POST /api/v1/profile '{"pid": 999999999}')
 [ "$code" = 400 ] || t_fail "out-of-range pid: HTTP $code, want 400"
 sleep 0.1 & gone=$!; wait $gone
-code=$(api_code -X POST -d "{\"pid\": $gone}" http://localhost/api/v1/profile)
+code=$(t_code POST /api/v1/profile "{\"pid\": $gone}")
 [ "$code" = 404 ] || t_fail "exited pid: HTTP $code, want 404"
-code=$(api_code -X POST -d '{"all": true, "pid": 1}' http://localhost/api/v1/profile)
+code=$(t_code POST /api/v1/profile '{"all": true, "pid": 1}')
 [ "$code" = 400 ] || t_fail "two targets: HTTP $code, want 400"
-code=$(api_code -X POST -d 'nonsense' http://localhost/api/v1/profile)
+code=$(t_code POST /api/v1/profile 'nonsense')
 [ "$code" = 400 ] || t_fail "bad JSON: HTTP $code, want 400"
-code=$(api_code "http://localhost/debug/pprof/profile?seconds=abc")
+code=$(t_code GET "/debug/pprof/profile?seconds=abc")
 [ "$code" = 400 ] || t_fail "bad seconds: HTTP $code, want 400"
-code=$(api_code "http://localhost/api/v1/profile/$id/nosuchformat")
+code=$(t_code GET "/api/v1/profile/$id/nosuchformat")
 [ "$code" = 404 ] || t_fail "unknown format: HTTP $code, want 404"
 fogd_stop

@@ -39,8 +39,7 @@ t_wait_json /api/v1/profiles/continuous '.enabled and .sampling' 10 || t_fail "n
 
 # ---- ground truth: the CPU time prof_hot uses shows in the snapshots at 49 Hz, and in an
 # on-demand host profile running at the same time at 99 Hz: each counts its own samples ----
-r=$(curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d '{"all": true, "seconds": 7}' \
-	http://localhost/api/v1/profile)
+r=$(t_post /api/v1/profile '{"all": true, "seconds": 7}')
 id=$(echo "$r" | jq -e .id) || t_fail "POST /api/v1/profile: $r"
 (TIMEFORMAT='%U %S'; time "$HELPERS/prof_hot" 4 >"$T_DIR/hot.out") 2>"$T_DIR/hot.time" ||
 	t_fail "prof_hot failed"

@@ -16,7 +16,7 @@ fogd_start
 "$HELPERS/prof_lines" 12 >"$T_DIR/lines.out" &
 h=$!
 T_CLEANUP_EXTRA="kill $h 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/lines.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_lines printed its pid" test -s "$T_DIR/lines.out"
 [ "$(head -1 "$T_DIR/lines.out")" = "$h" ] || t_fail "prof_lines did not print its pid"
 
 "$FOGCTL" profile -p "$h" -d 3s --lines -o "$T_DIR/lines.folded" 2>"$T_DIR/fogctl.err" ||
@@ -62,8 +62,7 @@ fi
 "$FOGCTL" profile -p "$h" -d 1s -o "$T_DIR/plain.folded" 2>/dev/null || t_fail "plain profile failed"
 grep -q ';lines_caller;lines_hot [0-9]*$' "$T_DIR/plain.folded" || t_fail "plain frames: $(head -2 "$T_DIR/plain.folded")"
 ! grep -q '(prof_lines.c:' "$T_DIR/plain.folded" || t_fail "lines shown though not asked for"
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --unix-socket "$FOG_SOCK" -X POST \
-	-d "{\"pid\": $h, \"lines\": \"yes\"}" http://localhost/api/v1/profile)
+code=$(t_code POST /api/v1/profile "{\"pid\": $h, \"lines\": \"yes\"}")
 [ "$code" = 400 ] || t_fail "\"lines\": \"yes\": HTTP $code, want 400"
 kill "$h" 2>/dev/null
 fogd_stop

@@ -17,12 +17,11 @@ fogd_start
 LD_PRELOAD="$PWD/$SO" FOG_ALLOC_DIR="$T_DIR" "$HELPERS/prof_leak" 64 256 >"$T_DIR/leak.out" &
 leak=$!
 T_CLEANUP_EXTRA="kill $leak 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/leak.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_leak printed its pid" test -s "$T_DIR/leak.out"
 [ "$(head -1 "$T_DIR/leak.out")" = "$leak" ] || t_fail "prof_leak did not print its pid"
 [ -f "$T_DIR/fogalloc.$leak" ] || t_fail "the sampler made no file $T_DIR/fogalloc.$leak"
 
-r=$(curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST \
-	-d "{\"pid\": $leak, \"mode\": \"mem\", \"seconds\": 3}" http://localhost/api/v1/profile)
+r=$(t_post /api/v1/profile "{\"pid\": $leak, \"mode\": \"mem\", \"seconds\": 3}")
 id=$(echo "$r" | jq -e .id) || t_fail "POST mem profile: $r"
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 10 || t_fail "profile not done: $(api "/api/v1/profile/$id")"
 truth=$(awk '/^done/ { print $2 }' "$T_DIR/leak.out")

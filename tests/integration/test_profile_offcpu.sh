@@ -18,7 +18,7 @@ mkfifo "$T_DIR/go"
 h=$!
 T_CLEANUP_EXTRA="kill $h 2>/dev/null"
 exec 7>"$T_DIR/go"	# the helper waits for a line: it blocks before the profile starts
-for _ in $(seq 1 50); do [ -s "$T_DIR/off.out" ] && break; sleep 0.1; done
+t_wait_for 30 "prof_offcpu printed its pid" test -s "$T_DIR/off.out"
 [ "$(head -1 "$T_DIR/off.out")" = "$h" ] || t_fail "prof_offcpu did not print its pid"
 
 "$FOGCTL" profile -p "$h" -d 8s --mode offcpu -o "$T_DIR/off.folded" 2>"$T_DIR/fogctl.err" &
@@ -65,7 +65,6 @@ if command -v protoc >/dev/null; then
 	[ "$res" = "switches/count,offcpu/nanoseconds $total" ] ||
 		t_fail "pprof types or sum wrong: '$res', want 'switches/count,offcpu/nanoseconds $total'"
 fi
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --unix-socket "$FOG_SOCK" -X POST \
-	-d '{"all": true, "mode": "sleep"}' http://localhost/api/v1/profile)
+code=$(t_code POST /api/v1/profile '{"all": true, "mode": "sleep"}')
 [ "$code" = 400 ] || t_fail "unknown mode: HTTP $code, want 400"
 fogd_stop

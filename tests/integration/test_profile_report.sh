@@ -19,9 +19,8 @@ fogd_start
 "$HELPERS/prof_hot" 6 >"$T_DIR/hot.out" &
 hot=$!
 T_CLEANUP_EXTRA="kill $hot 2>/dev/null"
-for _ in $(seq 1 50); do [ -s "$T_DIR/hot.out" ] && break; sleep 0.1; done
-r=$(curl -s --max-time 10 --unix-socket "$FOG_SOCK" -X POST -d "{\"pid\": $hot, \"seconds\": 4}" \
-	http://localhost/api/v1/profile)
+t_wait_for 30 "prof_hot printed its pid" test -s "$T_DIR/hot.out"
+r=$(t_post /api/v1/profile "{\"pid\": $hot, \"seconds\": 4}")
 id=$(echo "$r" | jq -e .id) || t_fail "POST /api/v1/profile: $r"
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 10 || t_fail "profile not done"
 api "/api/v1/profile/$id/html" >"$T_DIR/report.html" || t_fail "no html report"

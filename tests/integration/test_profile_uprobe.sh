@@ -25,10 +25,6 @@ t_require_root_btf
 command -v bpftool >/dev/null || t_skip "needs bpftool"
 MEAN=524288
 
-post() { # body -> prints the HTTP code, the answer in $T_DIR/post.json
-	curl -s -o "$T_DIR/post.json" -w '%{http_code}' --max-time 20 --unix-socket "$FOG_SOCK" \
-		-X POST -d "$1" http://localhost/api/v1/profile
-}
 # uprobe_multi links (type 12) of the memprobe programs, as bpftool link shows them
 probes() {
 	# this test's fogd's programs only (other fogds may profile on the same host): the
@@ -53,14 +49,12 @@ malloc_byte() {
 	dd if="/proc/$1/mem" bs=1 count=1 skip=$((16#$base + 16#$off)) iflag=skip_bytes 2>/dev/null |
 		od -An -tx1 | tr -d ' \n'
 }
-wait_detached() {
-	for _ in $(seq 1 50); do [ "$(probes)" = 0 ] && return 0; sleep 0.1; done
-	t_fail "uprobes still attached after the profile ended: $(bpftool link show)"
-}
+no_probes() { [ "$(probes)" = 0 ] || { bpftool link show; false; }; }
+wait_detached() { t_wait_for 20 "uprobes detached once the profile ended" no_probes; }
 start_helper() { # mode -> $hp, output in $T_DIR/h.$hp
 	"$HELPERS/prof_uleak" "$1" >"$T_DIR/h.out" &
 	hp=$!
-	for _ in $(seq 1 50); do [ -s "$T_DIR/h.out" ] && break; sleep 0.1; done
+	t_wait_for 30 "prof_uleak printed its pid" test -s "$T_DIR/h.out"
 	[ "$(head -1 "$T_DIR/h.out")" = "$hp" ] || t_fail "prof_uleak did not print its pid"
 	mv "$T_DIR/h.out" "$T_DIR/h.$hp"
 	T_CLEANUP_EXTRA="kill $hp 2>/dev/null; ${T_CLEANUP_EXTRA:-}"
@@ -75,18 +69,18 @@ T_CLEANUP_EXTRA="kill $other 2>/dev/null"
 start_helper wait
 leak=$hp
 [ "$(malloc_byte "$leak")" != cc ] || t_fail "malloc of prof_uleak starts with int3 before any probe"
-code=$(post "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"uprobe\", \"seconds\": 12}")
-[ "$code" = 202 ] || t_fail "POST uprobe profile: HTTP $code $(cat "$T_DIR/post.json")"
-id=$(jq -e .id "$T_DIR/post.json") || t_fail "no id: $(cat "$T_DIR/post.json")"
-jq -e '.mem_source == "uprobe" and .uprobe.attached' "$T_DIR/post.json" >/dev/null ||
-	t_fail "answer does not say the source: $(cat "$T_DIR/post.json")"
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"uprobe\", \"seconds\": 12}")
+[ "$code" = 202 ] || t_fail "POST uprobe profile: HTTP $code $(cat "$T_BODY")"
+id=$(jq -e .id "$T_BODY") || t_fail "no id: $(cat "$T_BODY")"
+jq -e '.mem_source == "uprobe" and .uprobe.attached' "$T_BODY" >/dev/null ||
+	t_fail "answer does not say the source: $(cat "$T_BODY")"
 n=$(probes)
 [ "$n" -ge 3 ] || t_fail "want 3 uprobe_multi links (allocations, their returns, frees), bpftool shows $n"
 [ "$(malloc_byte "$leak")" = cc ] || t_fail "no breakpoint on malloc in the profiled process"
 # the pid filter: the kernel plants no breakpoint in other processes mapping the same libc
 [ "$(malloc_byte "$other")" != cc ] || t_fail "another process got the breakpoint on malloc too"
 kill -USR1 "$leak"
-for _ in $(seq 1 100); do grep -q '^done' "$T_DIR/h.$leak" && break; sleep 0.1; done
+t_wait_for 30 "prof_uleak finished" grep '^done' "$T_DIR/h.$leak"
 read -r _ kept churned < <(grep '^done' "$T_DIR/h.$leak") || t_fail "prof_uleak did not finish"
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 20 || t_fail "profile not done: $(api "/api/v1/profile/$id")"
 wait_detached
@@ -142,9 +136,9 @@ grep -q 'uprobe mode' "$T_DIR/mem.html" || t_fail "report does not say the uprob
 wait_detached
 
 # duty cycle: the allocation probes on 300 ms of every 600 ms
-code=$(post "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"uprobe\", \"seconds\": 3, \"duty_on_ms\": 300, \"duty_off_ms\": 300}")
-[ "$code" = 202 ] || t_fail "POST duty-cycled profile: HTTP $code $(cat "$T_DIR/post.json")"
-id=$(jq .id "$T_DIR/post.json")
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"uprobe\", \"seconds\": 3, \"duty_on_ms\": 300, \"duty_off_ms\": 300}")
+[ "$code" = 202 ] || t_fail "POST duty-cycled profile: HTTP $code $(cat "$T_BODY")"
+id=$(jq .id "$T_BODY")
 t_wait_json "/api/v1/profile/$id" '.state == "done"' 15 || t_fail "duty-cycled profile not done"
 api "/api/v1/profile/$id" >"$T_DIR/duty.json"
 jq -e '.uprobe.duty_cycle.switches >= 3 and .uprobe.alloc_probes_seconds < 0.85 * .uprobe.seconds' \
@@ -154,9 +148,9 @@ wait_detached
 # a process that exits during the profile: the report is there, the probes are gone
 start_helper exit
 quitter=$hp
-code=$(post "{\"pid\": $quitter, \"mode\": \"mem\", \"mem_source\": \"uprobe\", \"seconds\": 60}")
-[ "$code" = 202 ] || t_fail "POST profile of a quitting process: HTTP $code $(cat "$T_DIR/post.json")"
-id=$(jq .id "$T_DIR/post.json")
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile "{\"pid\": $quitter, \"mode\": \"mem\", \"mem_source\": \"uprobe\", \"seconds\": 60}")
+[ "$code" = 202 ] || t_fail "POST profile of a quitting process: HTTP $code $(cat "$T_BODY")"
+id=$(jq .id "$T_BODY")
 t0=$SECONDS
 kill -USR1 "$quitter"
 wait "$quitter" 2>/dev/null
@@ -169,35 +163,39 @@ jq -e '.uprobe.process_exited and .summary.leaks[0].function == "prof_uleak_keep
 	t_fail "report of the exited process: $(jq -c '{u: .uprobe.process_exited, l: .summary.leaks[:2], n: .summary.notes}' "$T_DIR/exit.json")"
 
 # bad targets: clear errors
-code=$(post '{"pid": 4194303, "mode": "mem", "mem_source": "uprobe"}')
-[ "$code" = 404 ] && jq -e '.error | test("no such process")' "$T_DIR/post.json" >/dev/null ||
-	t_fail "unknown pid: HTTP $code $(cat "$T_DIR/post.json")"
-code=$(post '{"pid": 2, "mode": "mem", "mem_source": "uprobe"}')
-[ "$code" = 422 ] && jq -e '.error | test("no C library")' "$T_DIR/post.json" >/dev/null ||
-	t_fail "kernel thread: HTTP $code $(cat "$T_DIR/post.json")"
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile '{"pid": 4194303, "mode": "mem", "mem_source": "uprobe"}')
+[ "$code" = 404 ] && jq -e '.error | test("no such process")' "$T_BODY" >/dev/null ||
+	t_fail "unknown pid: HTTP $code $(cat "$T_BODY")"
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile '{"pid": 2, "mode": "mem", "mem_source": "uprobe"}')
+[ "$code" = 422 ] && jq -e '.error | test("no C library")' "$T_BODY" >/dev/null ||
+	t_fail "kernel thread: HTTP $code $(cat "$T_BODY")"
 if printf 'int main(void){for(;;);}\n' | ${CC:-cc} -static -x c - -o "$T_DIR/static" 2>/dev/null; then
 	"$T_DIR/static" & st=$!
-	code=$(post "{\"pid\": $st, \"mode\": \"mem\", \"mem_source\": \"uprobe\"}")
+	code=$(T_MAX_TIME=20 t_code POST /api/v1/profile "{\"pid\": $st, \"mode\": \"mem\", \"mem_source\": \"uprobe\"}")
 	kill "$st"
-	[ "$code" = 422 ] && jq -e '.error | test("static binary")' "$T_DIR/post.json" >/dev/null ||
-		t_fail "static binary: HTTP $code $(cat "$T_DIR/post.json")"
+	[ "$code" = 422 ] && jq -e '.error | test("static binary")' "$T_BODY" >/dev/null ||
+		t_fail "static binary: HTTP $code $(cat "$T_BODY")"
 fi
-code=$(post "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"uprobe\", \"seconds\": 301}")
-[ "$code" = 400 ] || t_fail "301 s of uprobes: HTTP $code, want 400 $(cat "$T_DIR/post.json")"
-code=$(post "{\"pid\": $leak, \"mode\": \"mem\"}")
-[ "$code" = 404 ] && jq -e '.error | test("mem_source")' "$T_DIR/post.json" >/dev/null ||
-	t_fail "no sampler, no uprobe asked: HTTP $code $(cat "$T_DIR/post.json")"
-code=$(post "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"ebpf\"}")
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"uprobe\", \"seconds\": 301}")
+[ "$code" = 400 ] || t_fail "301 s of uprobes: HTTP $code, want 400 $(cat "$T_BODY")"
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile "{\"pid\": $leak, \"mode\": \"mem\"}")
+[ "$code" = 404 ] && jq -e '.error | test("mem_source")' "$T_BODY" >/dev/null ||
+	t_fail "no sampler, no uprobe asked: HTTP $code $(cat "$T_BODY")"
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"ebpf\"}")
 [ "$code" = 400 ] || t_fail "unknown mem_source: HTTP $code"
 
 # fogd exits while attached: nothing stays behind, the target runs on
-code=$(post "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"auto\", \"seconds\": 60}")
-[ "$code" = 202 ] && jq -e '.mem_source == "uprobe"' "$T_DIR/post.json" >/dev/null ||
-	t_fail "auto without the sampler: HTTP $code $(cat "$T_DIR/post.json")"
+code=$(T_MAX_TIME=20 t_code POST /api/v1/profile "{\"pid\": $leak, \"mode\": \"mem\", \"mem_source\": \"auto\", \"seconds\": 60}")
+[ "$code" = 202 ] && jq -e '.mem_source == "uprobe"' "$T_BODY" >/dev/null ||
+	t_fail "auto without the sampler: HTTP $code $(cat "$T_BODY")"
 [ "$(probes)" -ge 3 ] && [ "$(malloc_byte "$leak")" = cc ] || t_fail "probes not attached before fogd's exit"
+# this fogd's programs (other fogds on the host may hold programs of the same names)
+held=$(grep -hs '^prog_id:' /proc/"$FOGD_PID"/fdinfo/* | awk '{ print $2 }' | sort -u | jq -sc .)
 fogd_stop
 [ "$(malloc_byte "$leak")" != cc ] || t_fail "the breakpoint on malloc stayed after fogd exited"
-bpftool -j prog show | jq -e '[.[] | select(.name == "handle_malloc" or .name == "handle_return")] | length == 0' >/dev/null ||
-	t_fail "memprobe programs still loaded: $(bpftool prog show name handle_malloc)"
+left=$(bpftool -j prog show | jq -c --argjson held "$held" '[.[] | select(.id as $i |
+	$held | index($i)) | select(.name == "handle_alloc" or .name == "handle_free" or
+	.name == "handle_return") | "\(.id) \(.name)"]')
+[ "$left" = "[]" ] || t_fail "memprobe programs of the stopped fogd still loaded: $left"
 kill -0 "$leak" || t_fail "the profiled process died"
 kill "$leak"

@@ -6,23 +6,15 @@
 t_require_root_btf
 command -v prometheus >/dev/null || t_fail "prometheus is not installed (tools/install-deps.sh installs it)"
 
-port() { # a free TCP port on loopback
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 20000))
-		! ss -ltn "sport = :$p" | grep -q LISTEN && { echo "$p"; return; }
-	done
-	t_fail "no free port"
-}
-FOG_PORT=$(port)
-PROM_PORT=$(port)
+FOG_PORT=$(t_free_port)
+PROM_PORT=$(t_free_port)
 fogd_start -o http.listen=127.0.0.1:"$FOG_PORT" -o export.top_processes=1000
 
 # a process with a known, fixed CPU time (it sleeps after burning)
 "$HELPERS/burn_cpu" 300 >"$T_DIR/burn.out" &
 burn=$!
 T_CLEANUP_EXTRA="kill $burn 2>/dev/null; [ -n \"\${prom:-}\" ] && kill \$prom 2>/dev/null"
-for _ in $(seq 1 100); do [ -s "$T_DIR/burn.out" ] && break; sleep 0.1; done
+t_wait_for 30 "burn_cpu printed its figures" test -s "$T_DIR/burn.out"
 sleep 2
 
 curl -sf "http://127.0.0.1:$FOG_PORT/metrics" >"$T_DIR/metrics.txt" || t_fail "no /metrics on TCP"
@@ -39,12 +31,12 @@ grep -q '^# TYPE fog_context_switches counter' "$T_DIR/om.txt" || t_fail "OpenMe
 t_prometheus_start "$PROM_PORT" "127.0.0.1:$FOG_PORT"
 prom=$PROM_PID
 q() { curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
-ok=0
-for _ in $(seq 1 60); do
-	if [ "$(q 'up{job="fogd"}' | jq -r '.data.result[0].value[1]' 2>/dev/null)" = 1 ]; then ok=1; break; fi
-	sleep 0.5
-done
-[ "$ok" = 1 ] || t_fail "Prometheus never saw up{job=\"fogd\"} == 1: $(tail -n 5 "$T_DIR/prom.log")"
+fogd_up() {
+	[ "$(q 'up{job="fogd"}' | jq -r '.data.result[0].value[1]' 2>/dev/null)" = 1 ] && return 0
+	tail -n 5 "$T_DIR/prom.log"
+	return 1
+}
+T_WAIT_EVERY=0.5 t_wait_for 60 "Prometheus seeing up{job=\"fogd\"} == 1" fogd_up
 got=$(q "fog_process_cpu_seconds_total{pid=\"$burn\"}" | jq -r '.data.result[0].value[1]')
 want=$(api "/api/v1/processes/$burn" | jq -r '.cpu_seconds')
 t_log "prometheus $got, fogd json $want"

@@ -10,7 +10,6 @@
 t_require_root_btf
 
 fogd_start
-sched() { "$FOGCTL" sched "$@"; }
 idle_pids() { api /api/v1/sched/stats | jq -r '.runners.pids[]' | sort -n; }
 
 t_wait_json /api/v1/sched/stats '.runners.idle == 4' 10 || t_fail "no 4 idle runners: $(api /api/v1/sched/stats | jq -c .runners)"
@@ -33,7 +32,7 @@ done
 t_task_dir
 out="$T_TASK_DIR/pid.out"
 # fogctl makes the command "exec sh -c ...": the runner's own pid runs it, so $$ is the runner
-sched submit --id pid-1 --cpu 0.5 --mem 32 --wait -- sh -c 'echo $$ > "$1"' sh "$out" >/dev/null ||
+t_sched submit --id pid-1 --cpu 0.5 --mem 32 --wait -- sh -c 'echo $$ > "$1"' sh "$out" >/dev/null ||
 	t_fail "task pid-1 failed: $(api /api/v1/sched/tasks/pid-1)"
 task_pid=$(cat "$out")
 grep -qx "$task_pid" <<<"$before" || t_fail "task ran in pid $task_pid, not in a waiting runner ($(echo $before))"
@@ -48,7 +47,7 @@ kill -9 "$victim"
 t_wait_json /api/v1/sched/stats '.runners.idle == 4 and (.runners.pids | index($p) | not)' 10 --argjson p "$victim" ||
 	t_fail "killed runner $victim not replaced: $(api /api/v1/sched/stats | jq -c .runners)"
 [ -e "/proc/$victim" ] && t_fail "killed runner $victim left as $(awk '{ print $3 }' "/proc/$victim/stat")"
-sched submit --id after-kill --cpu 0.5 --mem 32 --wait -- true >/dev/null || t_fail "a task after the kill failed"
+t_sched submit --id after-kill --cpu 0.5 --mem 32 --wait -- true >/dev/null || t_fail "a task after the kill failed"
 
 # ---- fogd's exit ends the idle runners ----
 last=$(idle_pids)

@@ -11,11 +11,7 @@ t_require_collector schedlat
 "$HELPERS/runq_pair" 3 0 >"$T_DIR/pair.out" &
 pair=$!
 T_CLEANUP_EXTRA="kill $pair 2>/dev/null"
-for _ in $(seq 1 100); do
-	[ -s "$T_DIR/pair.out" ] && break
-	sleep 0.1
-done
-[ -s "$T_DIR/pair.out" ] || t_fail "helper did not finish its busy phase"
+t_wait_for 60 "runq_pair finished its busy phase" test -s "$T_DIR/pair.out"
 sleep 1.5
 j=$(api "/api/v1/processes/$pair") || t_fail "process $pair not tracked"
 p99=$(jq -r '.runq.p99_seconds' <<<"$j")

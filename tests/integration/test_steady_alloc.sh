@@ -21,7 +21,7 @@ load=$!
 # and 200 processes that wake twice a second, so the tables fogd sorts each tick hold more
 # than a host of this kind may run (glibc's qsort allocates for arrays over 1 KiB)
 wakers=
-for _ in $(seq 1 200); do
+for _ in {1..200}; do
 	perl -e 'while (1) { select(undef, undef, undef, 0.5) }' </dev/null >/dev/null 2>&1 &
 	wakers="$wakers $!"
 done
@@ -35,13 +35,13 @@ for c in cpu schedlat mem io net; do t_require_collector "$c"; done
 counts() {
 	rm -f "$COUNTS"
 	kill -USR2 "$FOGD_PID"
-	for _ in $(seq 1 50); do [ -s "$COUNTS" ] && break; sleep 0.1; done
+	t_wait_for 30 "fogd wrote its allocation counts after SIGUSR2" test -s "$COUNTS"
 	cat "$COUNTS"
 }
 sleep 10 # warm-up: tables reach their working size
-before=$(counts)
+before=$(counts) || t_fail "no allocation counts from fogd (before the window)"
 sleep "$WINDOW"
-after=$(counts)
+after=$(counts) || t_fail "no allocation counts from fogd (after the window)"
 t_log "before: $before"
 t_log "after:  $after"
 [ -n "$before" ] && [ -n "$after" ] || t_fail "the allocation counter did not answer"

@@ -20,6 +20,7 @@
 
 #include "fog/arena.h"
 #include "fog/view.h"
+#include "fail_inject.h"
 
 #define MiB (1024u * 1024)
 
@@ -1130,6 +1131,105 @@ static void test_slices(void **state)
 	assert_int_equal(d.len, 0);
 }
 
+/* ---- allocation and mmap failures (fail_inject.h): clean errors, nothing leaked ---- */
+
+/* Every allocation and mapping of a new arena (tracking on and off) can fail. */
+static void test_faults_new(void **state)
+{
+	const unsigned int flags[] = { 0, FOG_ARENA_TRACK };
+	struct fog_arena_stats st;
+	struct fog_arena *a;
+	unsigned long runs;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct fog_arena_opts o = { .reserve = 16u << 20, .flags = flags[i], .name = "f" };
+
+		FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC | FAIL_INJECT_MMAP, 100, runs,
+				 a = fog_arena__new(&o), {
+					 if (failed) {
+						 assert_null(a);
+						 assert_int_equal(errno, ENOMEM);
+					 }
+				 });
+		assert_non_null(a);
+		/* 8 calls fail in turn (the arena, its reservation, three tables, three bitmaps),
+		 * a 9th with tracking (the records); then a clean run */
+		assert_int_equal(runs, 9 + (flags[i] ? 1 : 0));
+		assert_non_null(fog_arena__alloc(a, 100));
+		fog_arena__stats(a, &st);
+		assert_int_equal(st.allocs, 1);
+		fog_arena__free(a);
+	}
+}
+
+/*
+ * A thread's first allocation makes its cache: when that fails the allocation goes the
+ * central path and still succeeds; the arena's figures count each block once.
+ */
+static void test_faults_first_alloc(void **state)
+{
+	struct fog_arena_opts o = { .reserve = 16u << 20, .name = "f" };
+	struct fog_arena *a = fog_arena__new(&o);
+	struct fog_arena_stats st;
+	unsigned long runs, kept = 0;
+	void *p;
+
+	assert_non_null(a);
+	FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 10, runs, p = fog_arena__alloc(a, 100), {
+		assert_non_null(p);
+		memset(p, 0x5a, 100);
+		assert_true(fog_arena__owns(a, p));
+		kept++;
+	});
+	assert_int_equal(runs, 2);
+	fog_arena__stats(a, &st);
+	assert_int_equal(st.allocs, kept);
+	assert_int_equal(st.failed_allocs, 0);
+	fog_arena__free(a);
+}
+
+static char sites[40][16];
+
+/* The leak report's site table grows twice on the way; a failure is -ENOMEM and no report. */
+static void test_faults_leak_report(void **state)
+{
+	struct fog_arena_opts o = { .reserve = 16u << 20, .flags = FOG_ARENA_TRACK, .name = "r" };
+	struct fog_arena *a = fog_arena__new(&o);
+	unsigned long runs;
+	size_t len;
+	char *buf;
+	FILE *f;
+	long n;
+
+	assert_non_null(a);
+	for (int i = 0; i < 40; i++) {
+		snprintf(sites[i], sizeof(sites[i]), "site%d", i);
+		for (int k = 0; k <= i % 3; k++)
+			assert_non_null(fog_arena__alloc_at(a, 32 + 16 * k, sites[i]));
+	}
+	FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 10, runs, {
+		f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		n = fog_arena__leak_report(a, f, 0);
+		fclose(f);
+	}, {
+		if (failed) {
+			assert_int_equal(n, -ENOMEM);
+			assert_int_equal(len, 0);
+		} else {
+			/* 40 sites, 1 + 2 + 3 allocations in turn */
+			assert_int_equal(n, 13 * 6 + 1);
+			assert_non_null(strstr(buf, "79 live allocations"));
+			assert_non_null(strstr(buf, "40 sites"));
+			assert_non_null(strstr(buf, "site39\n"));
+		}
+		free(buf);
+	});
+	/* 64 entries, then 128 */
+	assert_int_equal(runs, 3);
+	fog_arena__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1161,6 +1261,9 @@ int main(void)
 		cmocka_unit_test(test_hugepage_no_fault_in),
 		cmocka_unit_test(test_use_after_free_contained),
 		cmocka_unit_test_setup_teardown(test_slices, arena_setup, arena_teardown),
+		cmocka_unit_test(test_faults_new),
+		cmocka_unit_test(test_faults_first_alloc),
+		cmocka_unit_test(test_faults_leak_report),
 	};
 
 	return cmocka_run_group_tests_name("arena", tests, NULL, NULL);

@@ -4,11 +4,13 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "agent/config.h"
+#include "fail_inject.h"
 
 static char path[64];
 
@@ -236,6 +238,36 @@ static void test_profile_section(void **state)
 			     0);
 }
 
+/*
+ * A file that cannot be opened (here: out of descriptors) fails with that reason, in the
+ * code and the message, and leaves the configuration as it was; allocations fail in turn too.
+ */
+static void test_faults_load(void **state)
+{
+	const char *file = write_file("[fogd]\ntick_ms = 250\n");
+	struct fog_config c, before;
+	char err[FOG_CONFIG_ERR_LEN];
+	unsigned long runs;
+	int rc;
+
+	fog_config_defaults(&c);
+	memcpy(&before, &c, sizeof(c));
+	FAIL_INJECT_LOOP(FAIL_INJECT_FILE | FAIL_INJECT_ALLOC, 10, runs,
+			 rc = fog_config_load(&c, file, err, sizeof(err)), {
+				 if (failed) {
+					 assert_int_equal(rc, -EMFILE);
+					 assert_non_null(strstr(err, file));
+					 assert_non_null(strstr(err, "cannot open: Too many open files"));
+					 assert_memory_equal(&c, &before, sizeof(c));
+				 }
+			 });
+	assert_int_equal(rc, 0);
+	assert_int_equal(runs, 2);
+	assert_int_equal(c.tick_ms, 250);
+	/* a missing file is ENOENT */
+	assert_int_equal(fog_config_load(&c, "/nonexistent/fogd.ini", err, sizeof(err)), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +282,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_long_line_rejected, teardown),
 		cmocka_unit_test_teardown(test_write_round_trip, teardown),
 		cmocka_unit_test_teardown(test_profile_section, teardown),
+		cmocka_unit_test_teardown(test_faults_load, teardown),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fog/pool.h"
+#include "fail_inject.h"
 
 #define MS 1000000ull
 
@@ -1242,6 +1243,117 @@ static void test_many_resources(void **state)
 	fog_pool__free(pool);
 }
 
+/* ---- allocation failures (fail_inject.h): each one a clean ENOMEM, nothing leaked ---- */
+
+/* A pool that creates 20 resources up front: every allocation on the way can fail. */
+static void test_faults_new(void **state)
+{
+	struct fog_pool_opts conn = opts_of(20, 40);
+	struct fog_pool_opts buf = { .type = FOG_POOL_BUFFER, .min_size = 20, .max_size = 40,
+				     .buffer_size = 100 };
+	const struct fog_pool_opts *cases[] = { &conn, &buf };
+	struct fog_pool_stats st;
+	struct fog_pool *pool;
+	unsigned long runs;
+
+	for (size_t i = 0; i < 2; i++) {
+		FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 1000, runs, pool = fog_pool__new("f", cases[i]), {
+			if (failed) {
+				assert_null(pool);
+				assert_int_equal(errno, ENOMEM);
+				/* what the failed call created is gone again */
+				assert_int_equal(atomic_load(&fx.created), atomic_load(&fx.destroyed));
+			}
+		});
+		assert_non_null(pool);
+		/* the pool itself, its table, a slot chunk, and for buffers 20 buffers */
+		assert_true(runs > 3);
+		stats_of(pool, &st);
+		assert_int_equal(st.live, 20);
+		assert_int_equal(st.idle, 20);
+		fog_pool__free(pool);
+	}
+}
+
+/* Gets that make new resources (slot chunks, the slot table's growth): a failed get changes nothing. */
+static void test_faults_get(void **state)
+{
+	enum { N = 70 };
+	struct fog_pool_opts o = opts_of(0, N);
+	struct fog_pool *pool = fog_pool__new("g", &o);
+	struct fog_pool_stats st;
+	unsigned long runs, failures = 0;
+	void *r[N];
+
+	assert_non_null(pool);
+	for (int i = 0; i < N; i++) {
+		FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 100, runs, r[i] = fog_pool__get(pool, 0), {
+			stats_of(pool, &st);
+			if (failed) {
+				assert_null(r[i]);
+				assert_int_equal(st.live, i);
+				assert_int_equal(st.in_use, i);
+			} else {
+				assert_non_null(r[i]);
+				assert_int_equal(st.in_use, i + 1);
+			}
+		});
+		failures += runs - 1;
+	}
+	/* at least one factory call per get, plus chunks and table growth */
+	assert_true(failures > N);
+	stats_of(pool, &st);
+	assert_int_equal(st.acquisitions, N);
+	assert_int_equal(st.created, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(fog_pool__put(pool, r[i]), 0);
+	/* every resource reused after the failures: no slot or table entry went astray */
+	for (int i = 0; i < N; i++)
+		assert_non_null(r[i] = fog_pool__try_get(pool));
+	assert_null(fog_pool__try_get(pool));
+	for (int i = 0; i < N; i++)
+		assert_int_equal(fog_pool__put(pool, r[i]), 0);
+	fog_pool__free(pool);
+}
+
+/* The manager and its pools: new, create, and the manager's figures afterwards. */
+static void test_faults_manager(void **state)
+{
+	struct fog_pool_mgr_opts mo = { .reap_interval_ms = 0 };
+	struct fog_pool_opts o = opts_of(4, 8);
+	struct fog_pool_stats per[4], total;
+	struct fog_pool_mgr *mgr;
+	struct fog_pool *pool;
+	unsigned long runs;
+
+	FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 100, runs, mgr = fog_pool_mgr__new(&mo), {
+		if (failed) {
+			assert_null(mgr);
+			assert_int_equal(errno, ENOMEM);
+		}
+	});
+	assert_non_null(mgr);
+	for (int i = 0; i < 3; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "m%d", i);
+		FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 1000, runs,
+				 pool = fog_pool_mgr__create(mgr, name, &o), {
+					 if (failed) {
+						 assert_null(pool);
+						 assert_int_equal(errno, ENOMEM);
+						 assert_null(fog_pool_mgr__find(mgr, name));
+					 }
+				 });
+		assert_non_null(pool);
+		assert_ptr_equal(fog_pool_mgr__find(mgr, name), pool);
+	}
+	assert_int_equal(fog_pool_mgr__stats(mgr, per, 4, &total), 3);
+	assert_int_equal(total.pools, 3);
+	assert_int_equal(total.live, 12);
+	fog_pool_mgr__free(mgr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1268,6 +1380,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scoped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_resources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults_new, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults_manager, setup, teardown),
 	};
 
 	/* POOL_TEST=pattern runs only the matching tests */

@@ -4,11 +4,14 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "base/prom.h"
 #include "export/metrics.h"
+#include "fail_inject.h"
 
 static const char *render(struct fog_prom *w, size_t *len)
 {
@@ -110,6 +113,78 @@ static void test_accept_header(void **state)
 	assert_false(fog_metrics_wants_openmetrics(NULL));
 }
 
+/* ---- allocation failures (fail_inject.h) ---- */
+
+/* Over 64 KiB of exposition: the buffer is made at 16 KiB and grows to 128 KiB. */
+static void write_families(struct fog_prom *w)
+{
+	char name[32], value[16];
+
+	for (int f = 0; f < 200; f++) {
+		snprintf(name, sizeof(name), "fog_fault_%d", f);
+		fog_prom__family(w, name, f % 2 ? FOG_PROM_COUNTER : FOG_PROM_GAUGE,
+				 "a family of the fault test");
+		for (int i = 0; i < 10; i++) {
+			snprintf(value, sizeof(value), "%d", i);
+			fog_prom__sample(w, (const char *[]){ "cgroup", "/fault/test", "i", value,
+							      NULL },
+					 f * 10 + i);
+		}
+	}
+}
+
+/*
+ * A writer that cannot be made is NULL; one whose buffer cannot grow says it failed (fogd
+ * then answers 500, never a truncated exposition) and is whole again after the next begin.
+ */
+static void test_faults(void **state)
+{
+	struct fog_prom *w = fog_prom__new();
+	const char *text;
+	unsigned long runs;
+	char *want;
+	size_t len, want_len;
+
+	assert_non_null(w);
+	fog_prom__begin(w, true);
+	write_families(w);
+	text = fog_prom__end(w, &want_len);
+	assert_false(fog_prom__failed(w));
+	assert_true(want_len > 64 * 1024);
+	want = strdup(text);
+	assert_non_null(want);
+	fog_prom__free(w);
+
+	FAIL_INJECT_LOOP(FAIL_INJECT_ALLOC, 10, runs, {
+		w = fog_prom__new();
+		if (w) {
+			fog_prom__begin(w, true);
+			write_families(w);
+			text = fog_prom__end(w, &len);
+		}
+	}, {
+		if (failed && !w) {
+			assert_int_equal(runs, 1);
+			continue;
+		}
+		assert_non_null(w);
+		assert_int_equal(fog_prom__failed(w), failed);
+		if (failed) {
+			/* the same writer, reused: whole again */
+			fog_prom__begin(w, true);
+			write_families(w);
+			text = fog_prom__end(w, &len);
+			assert_false(fog_prom__failed(w));
+		}
+		assert_int_equal(len, want_len);
+		assert_memory_equal(text, want, want_len);
+		fog_prom__free(w);
+	});
+	/* the writer, then its buffer at 16, 32, 64 and 128 KiB */
+	assert_int_equal(runs, 6);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -118,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_counter_names_per_format),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_accept_header),
+		cmocka_unit_test(test_faults),
 	};
 
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);

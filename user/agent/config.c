@@ -523,8 +523,10 @@ int fog_config_load(struct fog_config *cfg, const char *path, char *err, size_t 
 
 	ctx.f = fopen(path, "re");
 	if (!ctx.f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -ENOENT;
+		int rc = -errno;
+
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
+		return rc;
 	}
 	line = ini_parse_stream(read_line, &ctx, on_ini_value, &ctx);
 	fclose(ctx.f);

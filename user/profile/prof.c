@@ -590,24 +590,26 @@ static json_t *func_json(const struct fog_prof_func *f)
 }
 
 /* The hottest user function and the kernel time, apart: what a reader asks first. */
-static void summary_hot(const struct fog_prof *p, json_t *j)
+static int summary_hot(const struct fog_prof *p, json_t *j)
 {
 	struct fog_prof_kernel_time k;
 	struct fog_prof_func *fn;
 	size_t n = 0;
 
 	fn = fog_prof_functions_of(p, false, FOG_PROF_FUNCS_USER, &n);
-	json_object_set_new(j, "hot_user_function",
-			    fn && n && fn[0].self ? func_json(&fn[0]) : json_null());
+	if (!fn)
+		return -ENOMEM;
+	json_object_set_new(j, "hot_user_function", n && fn[0].self ? func_json(&fn[0]) : json_null());
 	free(fn);
 	if (fog_prof_kernel_time(p, &k))
-		return;
+		return -ENOMEM;
 	json_object_set_new(j, "kernel", json_pack(
 		"{s:I,s:f,s:I,s:s?,s:I,s:s,s:I,s:s?}", "total", (json_int_t)k.value, "share",
 		p->total ? (double)k.value / (double)p->total : 0.0, "kernel_only",
 		(json_int_t)k.kernel_only, "hottest_function", k.func, "hottest_function_self",
 		(json_int_t)k.func_self, "hottest_path", k.path, "hottest_path_total",
 		(json_int_t)k.path_value, "hottest_path_user_function", k.user_func));
+	return 0;
 }
 
 json_t *fog_prof_summary_json(const struct fog_prof *p, size_t top)
@@ -627,12 +629,15 @@ json_t *fog_prof_summary_json(const struct fog_prof *p, size_t top)
 	json_object_set_new(j, "total", json_integer((json_int_t)p->total));
 	json_object_set_new(j, "stacks", json_integer((json_int_t)p->nstacks));
 	json_object_set_new(j, "frames", json_integer((json_int_t)p->nframes));
-	summary_hot(p, j);
+	if (summary_hot(p, j))
+		goto fail;
 	/* top_self and top_total: user functions; top_kernel: kernel functions as the leaf */
 	for (int pass = 0; pass < 3; pass++) {
 		fn = fog_prof_functions_of(p, pass == 1, pass == 2 ? FOG_PROF_FUNCS_KERNEL :
 								     FOG_PROF_FUNCS_USER, &n);
-		for (size_t i = 0; fn && i < n && i < top; i++)
+		if (!fn)
+			goto fail;
+		for (size_t i = 0; i < n && i < top; i++)
 			json_array_append_new(pass == 0 ? self : pass == 1 ? total : kself,
 					      func_json(&fn[i]));
 		free(fn);
@@ -664,4 +669,13 @@ json_t *fog_prof_summary_json(const struct fog_prof *p, size_t top)
 		json_object_set_new(j, "growth", growth);
 	}
 	return j;
+fail:
+	/* a summary without its analysis would claim the profile has no hot function */
+	json_decref(self);
+	json_decref(total);
+	json_decref(kself);
+	json_decref(notes);
+	json_decref(j);
+	errno = ENOMEM;
+	return NULL;
 }
