@@ -62,7 +62,7 @@ FUZZ_SRCS_allocfile := user/profile/alloc.c user/profile/prof.c $(FUZZ_SRCS_perf
 FUZZ_SRCS_procfiles := user/profile/run.c $(FUZZ_SRCS_allocfile)
 FUZZ_LDFLAGS_procfiles := -Wl,--wrap=open
 # continuous-profile snapshot names: the ring's folder listing and reads by name
-FUZZ_SRCS_ring := user/profile/continuous.c user/base/log.c tests/fuzz/ring_unreached.c
+FUZZ_SRCS_ring := user/profile/ring.c user/base/log.c
 # the JSON API's query and path arguments, and the errors that echo them
 FUZZ_SRCS_query := user/export/http.c user/base/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/base/loop.c user/base/curl_dl.c \

@@ -21,7 +21,7 @@
 
 #include "base/log.h"
 #include "fuzz.h"
-#include "profile/continuous.h"
+#include "profile/ring.h"
 
 static char dir[300];
 static struct fog_prof_ring *ring;

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "profile/continuous.h"
+#include "profile/ring.h"
 
 #define T0 1795849200	/* 2026-11-28T07:00:00Z */
 

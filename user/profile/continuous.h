@@ -26,7 +26,6 @@ struct fog_config;
 struct fog_http;
 struct fog_loop;
 struct fog_prof_continuous;
-struct fog_prof_ring;
 
 /* Registers the routes, the metrics and a timer; starts sampling if cfg asks. */
 struct fog_prof_continuous *fog_prof_continuous__new(struct fog_http *h, struct fog_loop *loop,
@@ -35,40 +34,5 @@ struct fog_prof_continuous *fog_prof_continuous__new(struct fog_http *h, struct 
 void fog_prof_continuous__free(struct fog_prof_continuous *c);
 /* Applies a reloaded configuration (cfg is borrowed only during the call). */
 void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struct fog_config *cfg);
-
-/* ---- the on-disk ring, apart so it can be tested without BPF ---- */
-
-/* Snapshot files are named cpu-YYYYMMDDTHHMMSSZ.pb.gz after the window's start (UTC). */
-#define FOG_PROF_RING_PREFIX "cpu-"
-#define FOG_PROF_RING_SUFFIX ".pb.gz"
-
-/*
- * Creates dir (and its parents; the folder itself with mode 0700) when missing
- * and lists the snapshots in it. Other files are never touched; temporary files
- * of an interrupted write are removed. NULL and errno on failure (err says why).
- */
-struct fog_prof_ring *fog_prof_ring__new(const char *dir, __u64 max_bytes, double max_age_s,
-					 char *err, size_t len);
-void fog_prof_ring__free(struct fog_prof_ring *r);
-/*
- * Writes one snapshot taken at t (unix seconds) atomically (a temporary file,
- * fdatasync, rename), then removes the oldest snapshots while the ring is over
- * max_bytes or they are older than max_age_s at now. A snapshot larger than
- * max_bytes by itself is not kept (-EFBIG). 0 or a negative errno; err says why.
- */
-int fog_prof_ring__write(struct fog_prof_ring *r, time_t t, const void *buf, size_t n, time_t now,
-			 char *err, size_t len);
-/* Removes the oldest snapshots while older than max_age_s at now or over max_bytes. */
-size_t fog_prof_ring__expire(struct fog_prof_ring *r, time_t now);
-/* Snapshots held, their total size, and files removed by the limits so far. */
-size_t fog_prof_ring__count(const struct fog_prof_ring *r);
-__u64 fog_prof_ring__bytes(const struct fog_prof_ring *r);
-__u64 fog_prof_ring__removed(const struct fog_prof_ring *r);
-/* The snapshots, newest first: [{"name", "time", "unix", "bytes"}]. */
-json_t *fog_prof_ring__json(const struct fog_prof_ring *r);
-/* Reads a snapshot ("latest" for the newest) into a malloc'd buffer; -ENOENT if unknown. */
-int fog_prof_ring__read(const struct fog_prof_ring *r, const char *name, void **buf, size_t *n);
-/* Parses a snapshot file name; returns its time or -1 when the name is not one of ours. */
-time_t fog_prof_ring_name_time(const char *name);
 
 #endif /* FOG_PROF_CONTINUOUS_H */
