@@ -112,17 +112,18 @@ $(OUTPUT)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIBFOG): $(LIB_OBJS)
+# an archive is made again when mk/layers.mk moves a file between the layers
+$(LIBFOG): $(LIB_OBJS) mk/layers.mk
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
-$(LIBFOGPROF): $(LIBFOGPROF_OBJS)
+$(LIBFOGPROF): $(LIBFOGPROF_OBJS) mk/layers.mk
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
-$(LIBFOGD): $(LIBFOGD_OBJS)
+$(LIBFOGD): $(LIBFOGD_OBJS) mk/layers.mk
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(FOGD): $(OUTPUT)/user/fogd/main.o $(LIBS_ALL)
 	$(call msg,LINK,$@)

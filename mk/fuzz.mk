@@ -71,7 +71,7 @@ FUZZ_SRCS_sched_api := user/sched/api_json.c user/base/body.c user/sched/engine.
 	user/sched/table.c user/sched/queue.c user/sched/strategy.c user/sched/learner.c
 # the profiler's HTTP handlers with routes and timers captured (--wrap) and the
 # capture session replaced by the target, so no BPF program is loaded
-FUZZ_SRCS_profile_api := user/profile/server.c user/profile/prof.c user/profile/render.c \
+FUZZ_SRCS_profile_api := user/profile/server.c user/profile/server_output.c user/profile/prof.c user/profile/render.c \
 	user/profile/flame.c user/profile/report.c user/profile/bottleneck.c \
 	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c user/base/safe_open.c \
 	user/export/http.c user/base/loop.c $(FUZZ_HEAP_SRCS)

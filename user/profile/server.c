@@ -8,108 +8,20 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/cgroup.h"
+#include "base/clock.h"
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/loop.h"
-#include "base/cgroup.h"
 #include "collect/agg.h"
 #include "export/http.h"
 #include "fog/profiler.h"
 #include "profile/bottleneck.h"
 #include "profile/render.h"
 #include "profile/server.h"
+#include "profile/server_int.h"
 #include "profile/session.h"
 #include "profile/uprobe.h"
-
-#define MAX_SESSIONS 8	/* running and finished, the oldest finished one goes first */
-#define MAX_RUNNING 4
-#define MAX_SECONDS 3600
-#define MAX_FREQUENCY 10000
-#define PPROF_DEFAULT_SECONDS 30	/* as Go's net/http/pprof */
-#define PPROF_MAX_SECONDS 300
-#define MAX_PPROF 2	/* /debug/pprof/profile requests sampling at once */
-#define POLL_MS 250
-#define ELF_CACHE_FILES 256
-#define MAX_RENDERS 4	/* GET .../FORMAT rendering at once, each on its own thread */
-#define MAX_CACHED 8	/* renders kept per profile */
-#define CACHE_MAX_BODY (32u << 20)	/* a larger render is sent, not kept */
-
-enum state { S_RUNNING, S_DONE, S_FAILED };
-
-struct session {
-	unsigned int id;	/* 0: slot free */
-	enum state state;
-	struct fog_prof_session *ps;	/* CPU: runs on its own thread (run_async) */
-	struct fog_elfcache *cache;	/* ps's or up's own: their threads read the ELF files */
-	struct fog_profile *mp;	/* memory (and I/O), through the library API */
-	struct fog_profile_result *mr;
-	struct fog_memprobe *up;	/* memory through uprobes (mem_source "uprobe") */
-	bool offcpu;	/* ps is an off-CPU profile (mode "offcpu") */
-	/*
-	 * a memory profile's end (detaching, reading the sampler's file or the
-	 * uprobes' maps, symbolizing) runs on a thread of its own; until it is
-	 * done the loop reads nothing of mp, mr or up
-	 */
-	pthread_t reader;	/* up's: reads the target's files at the start */
-	bool reading;
-	pthread_t finisher;
-	bool finishing;
-	atomic_bool finished;
-	int finish_err;
-	/* renders of the finished profile, by format and view, newest last */
-	struct cached {
-		char key[32];
-		char *body;
-		size_t len;
-		const char *content_type;
-	} cached[MAX_CACHED];
-	unsigned int ncached;
-	unsigned int rendering;	/* render threads reading the profile */
-	unsigned int seconds;
-	__u64 started_ns;	/* monotonic */
-	char target[128];
-	char error[256];
-};
-
-/* A /debug/pprof/profile request waiting for its samples. */
-struct pprof_wait {
-	struct fog_prof_session *ps;	/* NULL: slot free; runs and renders on its thread */
-	struct fog_elfcache *cache;	/* ps's own */
-	struct fog_http_later *later;
-	__u64 until_ns;	/* monotonic */
-};
-
-/* A GET .../FORMAT rendering on its own thread; the loop answers when it is done. */
-struct render {
-	struct session *s;	/* NULL: slot free */
-	const struct fog_prof *p;
-	char format[16];
-	char key[32];
-	struct fog_http_later *later;
-	pthread_t thread;
-	atomic_bool done;
-	int err;
-	struct fog_prof_output out;
-};
-
-struct fog_profiler {
-	struct fog_loop *loop;
-	struct fog_agg *agg;	/* the daemon's process table; NULL: none */
-	struct fog_cgroup_info cgroup;	/* where cgroups are; mount "" unknown */
-	struct render renders[MAX_RENDERS];
-	struct pprof_wait pprof[MAX_PPROF];
-	int timer;
-	unsigned int next_id;
-	struct session sessions[MAX_SESSIONS];
-};
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 static struct fog_agg *agg_of(struct fog_profiler *pr)
 {
@@ -254,16 +166,14 @@ static void cpu_done(struct fog_profiler *pr, struct session *s, int err)
 		 (unsigned long long)fog_prof_session__prof(s->ps)->total);
 }
 
-static void pprof_poll(struct fog_profiler *pr, __u64 now);
-static void renders_poll(struct fog_profiler *pr, bool wait);
 
 static void on_timer(void *ctx)
 {
 	struct fog_profiler *pr = ctx;
-	__u64 now = mono_ns();
+	__u64 now = fog_now_ns();
 
-	pprof_poll(pr, now);
-	renders_poll(pr, false);
+	fog_prof_srv_pprof_poll(pr, now);
+	fog_prof_srv_renders_poll(pr, false);
 	for (int i = 0; i < MAX_SESSIONS; i++) {
 		struct session *s = &pr->sessions[i];
 
@@ -295,9 +205,9 @@ static void on_timer(void *ctx)
 	}
 }
 
-static json_t *session_json(struct session *s)
+json_t *fog_prof_srv_session_json(struct session *s)
 {
-	double elapsed = (double)(mono_ns() - s->started_ns) / 1e9;
+	double elapsed = (double)(fog_now_ns() - s->started_ns) / 1e9;
 	static const char *const names[] = { "running", "done", "failed" };
 	json_t *j = json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)s->id, "state",
 			      names[s->state], "target", s->target, "seconds",
@@ -341,7 +251,7 @@ static void session_clear(struct session *s)
 }
 
 /* The profile a GET renders: CPU, or for memory ?view=alloc or the live bytes (default). */
-static const struct fog_prof *session_prof(struct session *s, const struct fog_http_req *req)
+const struct fog_prof *fog_prof_srv_session_prof(struct session *s, const struct fog_http_req *req)
 {
 	const char *view = req ? fog_http_arg(req, "view") : NULL;
 
@@ -607,7 +517,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	s->offcpu = o.mode == FOG_PROF_CAPTURE_OFFCPU;
 	s->state = S_RUNNING;
 	s->seconds = seconds;
-	s->started_ns = mono_ns();
+	s->started_ns = fog_now_ns();
 	snprintf(s->target, sizeof(s->target), "%s", target);
 	if (s->up)
 		fog_info("uprobe memory profile %u of %s started for %u s", s->id, target, seconds);
@@ -617,7 +527,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 		fog_info("off-CPU profile %u of %s started for %u s", s->id, target, seconds);
 	else
 		fog_info("profile %u of %s started for %u s at %u Hz", s->id, target, seconds, freq);
-	return fog_http_json(resp, 202, session_json(s));
+	return fog_http_json(resp, 202, fog_prof_srv_session_json(s));
 }
 
 static int list_profiles(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
@@ -627,293 +537,8 @@ static int list_profiles(const struct fog_http_req *req, struct fog_http_resp *r
 
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (pr->sessions[i].id)
-			json_array_append_new(a, session_json(&pr->sessions[i]));
+			json_array_append_new(a, fog_prof_srv_session_json(&pr->sessions[i]));
 	return fog_http_json(resp, 200, json_pack("{s:o}", "profiles", a));
-}
-
-static bool known_format(const char *format)
-{
-	static const char *const formats[] = { "folded", "pprof", "speedscope", "svg", "html",
-					       "json" };
-
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (!strcmp(format, formats[i]))
-			return true;
-	return false;
-}
-
-/* The answer to a render: the output (taken) or the error. */
-static int render_answer(int err, struct fog_prof_output *out, const char *format,
-			 struct fog_http_resp *resp)
-{
-	if (err == -EINVAL)
-		return fog_http_error(resp, 404, "no format '%.32s': use folded, pprof, speedscope, "
-				      "svg, html or json", format);
-	if (err == -EPROTONOSUPPORT)
-		return fog_http_error(resp, 501, "fogd was built without protobuf-c: no pprof");
-	if (err)
-		return err;
-	resp->status = 200;
-	resp->content_type = out->content_type;
-	resp->body = out->body;
-	resp->len = out->len;
-	out->body = NULL;
-	return 0;
-}
-
-/* Keeps a copy of a render for the next GET of the same format and view. */
-static void cache_render(struct session *s, const char *key, const struct fog_http_resp *resp)
-{
-	struct cached *c;
-	char *copy;
-
-	if (resp->status != 200 || resp->len > CACHE_MAX_BODY)
-		return;
-	copy = malloc(resp->len ? resp->len : 1);
-	if (!copy)
-		return;
-	memcpy(copy, resp->body, resp->len);
-	if (s->ncached == MAX_CACHED) {	/* the oldest goes */
-		free(s->cached[0].body);
-		memmove(&s->cached[0], &s->cached[1], (MAX_CACHED - 1) * sizeof(s->cached[0]));
-		s->ncached--;
-	}
-	c = &s->cached[s->ncached++];
-	snprintf(c->key, sizeof(c->key), "%s", key);
-	c->body = copy;
-	c->len = resp->len;
-	c->content_type = resp->content_type;
-}
-
-static void *render_thread(void *arg)
-{
-	struct render *r = arg;
-
-	r->err = fog_prof_render(r->p, r->format, &r->out);
-	atomic_store_explicit(&r->done, true, memory_order_release);
-	return NULL;
-}
-
-/* Answers the renders that are done (wait: every one, at shutdown). */
-static void renders_poll(struct fog_profiler *pr, bool wait)
-{
-	for (int i = 0; i < MAX_RENDERS; i++) {
-		struct render *r = &pr->renders[i];
-		struct fog_http_resp resp = { 0 };
-
-		if (!r->s || (!wait && !atomic_load_explicit(&r->done, memory_order_acquire)))
-			continue;
-		pthread_join(r->thread, NULL);
-		if (render_answer(r->err, &r->out, r->format, &resp)) {
-			fog_http_finish(r->later, NULL);
-		} else {
-			cache_render(r->s, r->key, &resp);
-			fog_http_finish(r->later, &resp);
-		}
-		free(r->out.body);
-		r->s->rendering--;
-		memset(r, 0, sizeof(*r));
-	}
-}
-
-/*
- * GET .../FORMAT of a finished profile: from the profile's renders when one is
- * kept, else rendered on a thread (the answer follows from the loop), or here
- * when no thread can be had.
- */
-static int send_output(struct fog_profiler *pr, struct session *s, const struct fog_prof *p,
-		       const char *format, const struct fog_http_req *req,
-		       struct fog_http_resp *resp)
-{
-	const char *view = fog_http_arg(req, "view");
-	struct fog_prof_output out = { 0 };
-	struct render *r = NULL;
-	char key[32];
-	int rc;
-
-	if (!p)
-		return fog_http_error(resp, 404, "the profile has no such view");
-	if (!known_format(format))
-		return render_answer(-EINVAL, &out, format, resp);
-	snprintf(key, sizeof(key), "%s:%s", format, view && !strcmp(view, "alloc") ? "alloc" : "");
-	for (unsigned int i = 0; i < s->ncached; i++) {
-		const struct cached *c = &s->cached[i];
-
-		if (strcmp(c->key, key))
-			continue;
-		resp->body = malloc(c->len ? c->len : 1);
-		if (!resp->body)
-			return -ENOMEM;
-		memcpy(resp->body, c->body, c->len);
-		resp->len = c->len;
-		resp->content_type = c->content_type;
-		resp->status = 200;
-		return 0;
-	}
-	for (int i = 0; i < MAX_RENDERS && !r; i++)
-		if (!pr->renders[i].s)
-			r = &pr->renders[i];
-	if (r) {
-		*r = (struct render){ .s = s, .p = p };
-		snprintf(r->format, sizeof(r->format), "%s", format);
-		snprintf(r->key, sizeof(r->key), "%s", key);
-		if (pthread_create(&r->thread, NULL, render_thread, r)) {
-			memset(r, 0, sizeof(*r));
-		} else {
-			r->later = fog_http_defer(req);
-			if (r->later) {
-				s->rendering++;
-				return FOG_HTTP_DEFERRED;
-			}
-			pthread_join(r->thread, NULL);	/* no deferring here: answer now */
-			rc = render_answer(r->err, &r->out, format, resp);
-			free(r->out.body);
-			memset(r, 0, sizeof(*r));
-			if (!rc)
-				cache_render(s, key, resp);
-			return rc;
-		}
-	}
-	rc = render_answer(fog_prof_render(p, format, &out), &out, format, resp);
-	free(out.body);
-	if (!rc)
-		cache_render(s, key, resp);
-	return rc;
-}
-
-/* GET /api/v1/profile/ID[/FORMAT] */
-static int get_profile(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
-{
-	struct fog_profiler *pr = ctx;
-	const char *rest = req->path + strlen("/api/v1/profile/");
-	struct fog_finding found[32];
-	struct fog_bottleneck_cfg cfg;
-	struct session *s = NULL;
-	unsigned long id;
-	char *end;
-	json_t *j;
-
-	id = strtoul(rest, &end, 10);
-	if (end == rest || (*end && *end != '/'))
-		return fog_http_error(resp, 400, "profile id must be a number: %.64s", rest);
-	for (int i = 0; i < MAX_SESSIONS; i++)
-		if (pr->sessions[i].id && pr->sessions[i].id == id)
-			s = &pr->sessions[i];
-	if (!s)
-		return fog_http_error(resp, 404, "no profile %lu (finished ones are kept until %d "
-				      "newer exist)", id, MAX_SESSIONS);
-	if (*end == '/') {
-		if (s->state != S_DONE)
-			return fog_http_error(resp, 409, "profile %lu is %s", id,
-					      s->state == S_RUNNING ? "still running" :
-								      "failed");
-		return send_output(pr, s, session_prof(s, req), end + 1, req, resp);
-	}
-	j = session_json(s);
-	if (s->state == S_DONE && session_prof(s, req)) {
-		const struct fog_prof *p = session_prof(s, req);
-		size_t n;
-
-		fog_bottleneck_defaults(&cfg);
-		n = fog_bottleneck_find(p, &cfg, found, 32);
-		json_object_set_new(j, "summary", fog_prof_summary_json(p, 20));
-		json_object_set_new(j, "bottlenecks", fog_bottleneck_json(found, n));
-	}
-	return fog_http_json(resp, 200, j);
-}
-
-/*
- * Go's /debug/pprof/profile: samples the host for ?seconds=N and answers with
- * the gzipped profile. The connection waits, suspended, while the loop goes on.
- */
-static int get_pprof(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
-{
-	struct fog_profiler *pr = ctx;
-	struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST };
-	const char *arg = fog_http_arg(req, "seconds"), *lines = fog_http_arg(req, "lines");
-	struct pprof_wait *w = NULL;
-	unsigned long secs = PPROF_DEFAULT_SECONDS;
-	char err[256], *end;
-	int rc;
-
-	if (arg) {
-		secs = strtoul(arg, &end, 10);
-		if (!*arg || *end || secs < 1 || secs > PPROF_MAX_SECONDS)
-			return fog_http_error(resp, 400, "seconds must be 1..%d (for longer "
-					      "profiles POST /api/v1/profile)", PPROF_MAX_SECONDS);
-	}
-	o.lines = lines && !strcmp(lines, "1");	/* source lines in Line.line */
-	for (int i = 0; i < MAX_PPROF && !w; i++)
-		if (!pr->pprof[i].ps)
-			w = &pr->pprof[i];
-	if (!w)
-		return fog_http_error(resp, 429, "%d pprof profiles are running already",
-				      MAX_PPROF);
-	w->cache = fog_elfcache__new(ELF_CACHE_FILES);
-	w->ps = w->cache ? fog_prof_session__new(&o, "host", w->cache, err, sizeof(err)) : NULL;
-	if (!w->ps) {
-		if (!w->cache)
-			snprintf(err, sizeof(err), "out of memory");
-		fog_elfcache__free(w->cache);
-		memset(w, 0, sizeof(*w));
-		return fog_http_error(resp, 500, "cannot start the profile: %s", err);
-	}
-	/* sampled, symbolized and encoded on its own thread; the loop only hands it over */
-	rc = fog_prof_session__run_async(w->ps, (double)secs + 5.0, POLL_MS, "pprof");
-	if (rc) {
-		fog_prof_session__free(w->ps);
-		fog_elfcache__free(w->cache);
-		memset(w, 0, sizeof(*w));
-		return fog_http_error(resp, 500, "cannot start the profile's thread: %s",
-				      strerror(-rc));
-	}
-	w->until_ns = mono_ns() + secs * 1000000000ULL;
-	w->later = fog_http_defer(req);
-	return FOG_HTTP_DEFERRED;
-}
-
-/* Answers a waiting pprof request: the profile, or stopping (503) when abort. */
-static void pprof_finish(struct fog_profiler *pr, struct pprof_wait *w, bool abort)
-{
-	struct fog_http_resp resp = { 0 };
-	struct fog_prof_output out;
-	int rc = -ECANCELED;
-
-	if (!abort) {
-		fog_prof_session__async_done(w->ps, &rc);
-		if (!rc)
-			rc = fog_prof_session__take_output(w->ps, &out);
-		if (!rc) {
-			resp.status = 200;
-			resp.content_type = out.content_type;
-			resp.body = out.body;
-			resp.len = out.len;
-		}
-		if (rc) {
-			fog_heap_buf_put(resp.body);
-			resp = (struct fog_http_resp){ 0 };
-			fog_http_error(&resp, 500, "reading the samples failed: %s",
-				       strerror(-rc));
-		}
-	}
-	fog_http_finish(w->later, abort ? NULL : &resp);
-	fog_prof_session__free(w->ps);	/* stops and joins its thread */
-	fog_elfcache__free(w->cache);
-	memset(w, 0, sizeof(*w));
-}
-
-static void pprof_poll(struct fog_profiler *pr, __u64 now)
-{
-	for (int i = 0; i < MAX_PPROF; i++) {
-		struct pprof_wait *w = &pr->pprof[i];
-
-		if (!w->ps)
-			continue;
-		if (now >= w->until_ns)
-			fog_prof_session__stop_async(w->ps);
-		if (fog_prof_session__async_done(w->ps, NULL))
-			pprof_finish(pr, w, false);
-	}
 }
 
 struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_loop *loop,
@@ -935,10 +560,10 @@ struct fog_profiler *fog_profiler__new(struct fog_http *h, struct fog_loop *loop
 				      list_profiles, pr);
 	if (!err)
 		err = fog_http__route(h, "GET", "/api/v1/profile/", FOG_HTTP_TCP_PPROF,
-				      get_profile, pr);
+				      fog_prof_srv_get_profile, pr);
 	if (!err)
 		err = fog_http__route(h, "GET", "/debug/pprof/profile", FOG_HTTP_TCP_PPROF,
-				      get_pprof, pr);
+				      fog_prof_srv_get_pprof, pr);
 	if (err)
 		goto fail;
 	pr->timer = fog_loop__add_timer(loop, "profile sessions", POLL_MS, on_timer, pr);
@@ -959,11 +584,11 @@ void fog_profiler__free(struct fog_profiler *pr)
 		return;
 	if (pr->timer >= 0)
 		fog_loop__del_timer(pr->loop, pr->timer);
-	renders_poll(pr, true);	/* before the profiles they read go */
+	fog_prof_srv_renders_poll(pr, true);	/* before the profiles they read go */
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		session_clear(&pr->sessions[i]);
 	for (int i = 0; i < MAX_PPROF; i++)
 		if (pr->pprof[i].ps)
-			pprof_finish(pr, &pr->pprof[i], true);
+			fog_prof_srv_pprof_finish(pr, &pr->pprof[i], true);
 	free(pr);
 }
