@@ -20,6 +20,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 PKGS := libbpf inih jansson libmicrohttpd libcap-ng
+# the uplink's remote-write bodies (user/uplink/); libsnappy is C++, its .so brings libstdc++
+PKGS += snappy
 # libcurl is loaded when first used (user/agent/curl_dl.c): its headers only
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
@@ -51,6 +53,7 @@ BENCH_BINS := $(patsubst tools/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 FOGCTL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tools/fogctl*.c))
 
 include mk/profile.mk
+include mk/uplink.mk
 include mk/fuzz.mk
 include mk/examples.mk
 include mk/install.mk

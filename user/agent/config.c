@@ -103,6 +103,12 @@ static int check_abspath(const char *v, char *err, size_t len)
 	return 0;
 }
 
+/* an absolute path of a file, or off */
+static int check_file_or_off(const char *v, char *err, size_t len)
+{
+	return strcmp(v, "off") ? check_abspath(v, err, len) : 0;
+}
+
 /* a user or group name, or off (a name must exist when fogd starts) */
 static int check_name(const char *v, char *err, size_t len)
 {
@@ -128,6 +134,18 @@ static int check_hosts(const char *v, char *err, size_t len)
 		      *p == ' ' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
 			snprintf(err, len, "holds '%c': not a list of host names", *p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* a basic auth user name: printable, no ':' (it ends the name in the header), or off */
+static int check_name_or_off(const char *v, char *err, size_t len)
+{
+	for (const char *p = v; *p; p++) {
+		if (*p == ':' || (unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) {
+			snprintf(err, len, "holds a ':', a space or a byte that does not print");
 			return -EINVAL;
 		}
 	}
@@ -264,6 +282,44 @@ static const struct opt opts[] = {
 	    "total size of the snapshots kept; the oldest go first"),
 	DBL("profile", "max_age_s", prof_max_age_s, "86400", 60, 31536000,
 	    "snapshots older than this are removed"),
+	URL("uplink", "url", uplink_url,
+	    "Prometheus remote write URL fogd pushes its series to (e.g. "
+	    "http://prometheus:9090/api/v1/write), or off"),
+	{ "uplink", "directory", OPT_STR, offsetof(struct fog_config, uplink_dir),
+	  sizeof(((struct fog_config *)0)->uplink_dir), "/var/lib/fogd/uplink", 0, 0, false, NULL,
+	  "folder of the on-disk buffer (created with mode 0700)", check_abspath },
+	U64("uplink", "max_bytes", uplink_max_bytes, "268435456", 65536, 1099511627776.0,
+	    "the buffer's size limit: older samples are downsampled, then removed"),
+	DBL("uplink", "max_age_s", uplink_max_age_s, "604800", 10, 31536000,
+	    "buffered samples older than this are removed"),
+	DBL("uplink", "sync_s", uplink_sync_s, "1", 0.05, 60,
+	    "buffered samples are made durable this often (what a crash may lose)"),
+	U64("uplink", "max_bytes_per_s", uplink_max_bytes_per_s, "1048576", 1024,
+	    1099511627776.0, "a backlog is sent at most this many bytes a second"),
+	DBL("uplink", "timeout_s", uplink_timeout_s, "10", 0.1, 300, "time limit of one POST"),
+	DBL("uplink", "min_backoff_s", uplink_min_backoff_s, "0.5", 0.01, 3600,
+	    "first retry delay after a failed POST (doubling up to max_backoff_s)"),
+	DBL("uplink", "max_backoff_s", uplink_max_backoff_s, "30", 0.01, 3600,
+	    "longest retry delay"),
+	DBL("uplink", "step_s", uplink_step_s, "10", 0.1, 86400,
+	    "step old samples are merged to when the buffer is full"),
+	DBL("uplink", "coarse_step_s", uplink_coarse_step_s, "60", 0.1, 86400,
+	    "coarser step of a second merge"),
+	{ "uplink", "ca_file", OPT_STR, offsetof(struct fog_config, uplink_ca_file),
+	  sizeof(((struct fog_config *)0)->uplink_ca_file), "off", 0, 0, false, NULL,
+	  "CA certificates (PEM) for an https URL, or off for the system's", check_file_or_off },
+	{ "uplink", "username", OPT_STR, offsetof(struct fog_config, uplink_username),
+	  sizeof(((struct fog_config *)0)->uplink_username), "off", 0, 0, false, NULL,
+	  "basic auth user (with password_file), or off", check_name_or_off },
+	{ "uplink", "password_file", OPT_STR, offsetof(struct fog_config, uplink_password_file),
+	  sizeof(((struct fog_config *)0)->uplink_password_file), "off", 0, 0, false, NULL,
+	  "file holding the basic auth password, or off", check_file_or_off },
+	{ "uplink", "bearer_token_file", OPT_STR, offsetof(struct fog_config, uplink_bearer_file),
+	  sizeof(((struct fog_config *)0)->uplink_bearer_file), "off", 0, 0, false, NULL,
+	  "file holding a bearer token, or off", check_file_or_off },
+	STR("uplink", "job", uplink_job, "fogd", NULL, "job label of every series sent"),
+	STR("uplink", "instance", uplink_instance, "auto", NULL,
+	    "instance label of every series sent; auto: the host name"),
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

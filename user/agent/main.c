@@ -29,6 +29,7 @@
 #include "profile/continuous.h"
 #include "profile/server.h"
 #include "sched/api.h"
+#include "uplink/glue.h"
 
 #define MAX_OVERRIDES 64
 
@@ -48,6 +49,7 @@ struct agent {
 	struct fog_profiler *prof;
 	struct fog_prof_continuous *cont;	/* [profile] continuous */
 	struct fog_sched_agent *sched;
+	struct fog_uplink_glue *uplink;	/* NULL when [uplink] url is off */
 	int tick_timer;
 };
 
@@ -131,6 +133,8 @@ static void on_tick(void *ctx)
 	fog_collect__tick(a->collect);
 	if (a->watch)
 		fog_watch__tick(a->watch);
+	if (a->uplink)
+		fog_uplink_glue__tick(a->uplink);
 	fog_http__run(a->http);
 }
 
@@ -390,6 +394,12 @@ int main(int argc, char **argv)
 	rc = fog_privs_drop();
 	if (rc)
 		goto out;
+	/* its thread starts with the capabilities fogd keeps, no more */
+	if (strcmp(cfg->uplink_url, "off")) {
+		a.uplink = fog_uplink_glue__new(cfg, a.collect, a.http);
+		if (!a.uplink)
+			fog_warnx("cannot start the uplink: %s", strerror(errno));
+	}
 	fog_loop__set_pre(a.loop, before_wait, &a);
 	fog_collect__tick(a.collect); /* a first reading, so rates start at the next tick */
 	rc = fog_loop__run(a.loop, &waitmask);
@@ -401,6 +411,7 @@ out:
 	fog_profiler__free(a.prof);
 	fog_sched_agent__free(a.sched);
 	fog_http__free(a.http);
+	fog_uplink_glue__free(a.uplink); /* after the server: /metrics reads its figures */
 	fog_watch__free(a.watch);
 	fog_collect__free(a.collect);
 	fog_helper_shutdown();
