@@ -158,6 +158,22 @@ static int do_status(int argc, char **argv)
 		       json_number_value(json_object_get(c, "longest_ms")),
 		       json_string_value(json_object_get(c, "longest")) ?: "-");
 	json_decref(j);
+	/* the uplink (user/uplink/glue.c), when [uplink] url is set */
+	j = get_json("/api/v1/uplink", true);
+	c = json_object_get(j, "sent");
+	if (j)
+		printf("uplink: %s, backlog %lld bytes, %.0f s old; %lld samples sent, %lld POSTs "
+		       "retried%s%s\n",
+		       json_is_true(json_object_get(j, "connected")) ? "connected" : "not connected",
+		       json_integer_value(json_object_get(j, "backlog_bytes")),
+		       json_number_value(json_object_get(j, "backlog_age_seconds")),
+		       json_integer_value(json_object_get(c, "alert")) +
+			       json_integer_value(json_object_get(c, "host")) +
+			       json_integer_value(json_object_get(c, "detail")),
+		       json_integer_value(json_object_get(json_object_get(j, "requests"), "retried")),
+		       *(json_string_value(json_object_get(j, "error")) ?: "") ? "; " : "",
+		       json_string_value(json_object_get(j, "error")) ?: "");
+	json_decref(j);
 	return 0;
 }
 

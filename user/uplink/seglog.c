@@ -320,7 +320,11 @@ struct fog_seglog *fog_seglog__open(const char *dir, size_t seg_max,
 		if (stop != FOG_SEG_END || valid < len) {
 			int fd = openat(l->dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 
-			if (stop == FOG_SEG_TORN)
+			/*
+			 * the newest segment's bad tail is what a crash leaves (a record cut
+			 * short, or blocks of zeros the file system allocated before the data)
+			 */
+			if (stop == FOG_SEG_TORN || i + 1 == l->n)
 				rep->torn++;
 			else
 				rep->corrupt++;
