@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <zlib.h>
 
 #include "uplink/seglog.h"
 
@@ -44,79 +43,6 @@ struct fog_seglog {
 	unsigned char *buf;	/* the record last read */
 	size_t buf_cap;
 };
-
-__u32 fog_seg_crc(const struct fog_seg_rec_hdr *h, const void *data)
-{
-	uLong c = crc32(0L, Z_NULL, 0);
-
-	c = crc32(c, (const Bytef *)h, offsetof(struct fog_seg_rec_hdr, crc));
-	if (h->len)
-		c = crc32(c, data, h->len);
-	return (__u32)c;
-}
-
-void fog_seg_rec_hdr_fill(struct fog_seg_rec_hdr *h, __u64 seq, __s64 ts_ms, __u32 samples,
-			  const void *data, __u32 len)
-{
-	*h = (struct fog_seg_rec_hdr){ .magic = FOG_SEG_REC_MAGIC, .len = len, .seq = seq,
-				       .ts_ms = ts_ms, .samples = samples };
-	h->crc = fog_seg_crc(h, data);
-}
-
-size_t fog_seg_parse(const void *buf, size_t len, __u32 *level, enum fog_seg_stop *stop,
-		     fog_seg_rec_fn fn, void *ctx)
-{
-	const unsigned char *p = buf;
-	size_t off = FOG_SEG_HDR_LEN;
-	bool have_prev = false;
-	__u64 prev = 0;
-
-	*level = 0;
-	if (len < FOG_SEG_HDR_LEN || memcmp(p, FOG_SEG_MAGIC, 8)) {
-		*stop = len < FOG_SEG_HDR_LEN && !memcmp(p, FOG_SEG_MAGIC, len < 8 ? len : 8) ?
-				FOG_SEG_TORN :
-				FOG_SEG_BAD_HEADER;
-		return 0;
-	}
-	memcpy(level, p + 8, sizeof(*level));
-	if (*level > 2) {
-		*stop = FOG_SEG_BAD_HEADER;
-		return 0;
-	}
-	*stop = FOG_SEG_END;
-	while (off < len) {
-		struct fog_seg_rec_hdr h;
-		struct fog_seg_rec r;
-
-		if (len - off < sizeof(h)) {
-			*stop = FOG_SEG_TORN;
-			break;
-		}
-		memcpy(&h, p + off, sizeof(h));
-		if (h.magic != FOG_SEG_REC_MAGIC || h.len > FOG_SEG_REC_MAX ||
-		    (have_prev && h.seq <= prev)) {
-			*stop = FOG_SEG_CORRUPT;
-			break;
-		}
-		if (len - off - sizeof(h) < h.len) {
-			*stop = FOG_SEG_TORN;
-			break;
-		}
-		if (fog_seg_crc(&h, p + off + sizeof(h)) != h.crc) {
-			/* the last record with a wrong sum was being written: torn */
-			*stop = off + sizeof(h) + h.len == len ? FOG_SEG_TORN : FOG_SEG_CORRUPT;
-			break;
-		}
-		r = (struct fog_seg_rec){ .seq = h.seq, .ts_ms = h.ts_ms, .samples = h.samples,
-					  .len = h.len, .data = p + off + sizeof(h), .off = off };
-		if (fn && fn(&r, ctx))
-			break;
-		prev = h.seq;
-		have_prev = true;
-		off += sizeof(h) + h.len;
-	}
-	return off;
-}
 
 static int seg_push(struct seg *s, const struct seg_entry *e)
 {
@@ -311,6 +237,15 @@ struct fog_seglog *fog_seglog__open(const char *dir, size_t seg_max,
 			continue;
 		}
 		/* records must follow the previous segment's */
+		if (i > 0 && s->n && l->segs[i - 1].n &&
+		    s->e[s->n - 1].seq <= l->segs[i - 1].e[l->segs[i - 1].n - 1].seq) {
+			/* left behind by a merge into the previous one (a crash in between) */
+			unlinkat(l->dirfd, name, 0);
+			free(s->e);
+			memmove(s, s + 1, (l->n - i - 1) * sizeof(*s));
+			l->n--;
+			continue;
+		}
 		if (i > 0 && s->n && l->segs[i - 1].n &&
 		    s->e[0].seq <= l->segs[i - 1].e[l->segs[i - 1].n - 1].seq) {
 			valid = FOG_SEG_HDR_LEN;
@@ -702,7 +637,7 @@ void fog_seglog__backlog(const struct fog_seglog *l, unsigned long long *bytes,
 }
 
 int fog_seglog__oldest_closed(const struct fog_seglog *l, unsigned int level_below, __u32 *level,
-			      __s64 *max_ts_ms)
+			      unsigned int *run)
 {
 	for (size_t i = 0; i + 1 < l->n; i++) {
 		const struct seg *s = &l->segs[i];
@@ -710,7 +645,10 @@ int fog_seglog__oldest_closed(const struct fog_seglog *l, unsigned int level_bel
 		if (s->level >= level_below || seg_acked(s, &l->ack))
 			continue;
 		*level = s->level;
-		*max_ts_ms = s->n ? s->e[s->n - 1].ts_ms : 0;
+		*run = 1;
+		while (i + *run + 1 < l->n && *run < FOG_SEG_REWRITE_MAX &&
+		       l->segs[i + *run].level == s->level)
+			(*run)++;
 		return (int)i;
 	}
 	return -ENOENT;
@@ -753,32 +691,12 @@ int fog_seglog_out_add(struct fog_seglog_out *o, __u64 seq, __s64 ts_ms, __u32 s
 	return 0;
 }
 
-int fog_seglog__rewrite(struct fog_seglog *l, int idx, __u32 level, fog_seglog_rewrite_fn fn,
-			void *ctx)
+/* Reads the unacknowledged, intact records of s out of its file's bytes b into recs. */
+static size_t seg_records(const struct fog_seglog *l, const struct seg *s, const unsigned char *b,
+			  size_t len, struct fog_seg_rec *recs)
 {
-	struct seg *s;
-	char name[40], tmp[48];
-	char hdr[FOG_SEG_HDR_LEN] = FOG_SEG_MAGIC;
-	struct iovec v = { hdr, sizeof(hdr) };
-	struct fog_seglog_out o = { .fd = -1 };
-	struct fog_seg_rec *recs = NULL;
-	unsigned char *b = NULL;
-	size_t len = 0, n = 0;
-	int err;
+	size_t n = 0;
 
-	if (idx < 0 || (size_t)idx + 1 >= l->n)
-		return -EINVAL;
-	s = &l->segs[idx];
-	seg_file(name, sizeof(name), s->name, "");
-	seg_file(tmp, sizeof(tmp), s->name, ".tmp");
-	err = read_file(l->dirfd, name, &b, &len);
-	if (err)
-		return err;
-	recs = calloc(s->n ? s->n : 1, sizeof(*recs));
-	if (!recs) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (size_t j = 0; j < s->n; j++) {
 		const struct seg_entry *e = &s->e[j];
 		struct fog_seg_rec_hdr h;
@@ -786,21 +704,63 @@ int fog_seglog__rewrite(struct fog_seglog *l, int idx, __u32 level, fog_seglog_r
 		if (acked(&l->ack, e->seq) || (size_t)e->off + sizeof(h) + e->len > len)
 			continue;
 		memcpy(&h, b + e->off, sizeof(h));
-		if (h.seq != e->seq || h.len != e->len || fog_seg_crc(&h, b + e->off + sizeof(h)) != h.crc)
+		if (h.seq != e->seq || h.len != e->len ||
+		    fog_seg_crc(&h, b + e->off + sizeof(h)) != h.crc)
 			continue;
 		recs[n++] = (struct fog_seg_rec){ .seq = e->seq, .ts_ms = e->ts_ms,
 						  .samples = e->samples, .len = e->len,
 						  .data = b + e->off + sizeof(h), .off = e->off };
 	}
+	return n;
+}
+
+int fog_seglog__rewrite(struct fog_seglog *l, int idx, unsigned int run, __u32 level,
+			fog_seglog_rewrite_fn fn, void *ctx)
+{
+	char name[40], tmp[48];
+	char hdr[FOG_SEG_HDR_LEN] = FOG_SEG_MAGIC;
+	struct iovec v = { hdr, sizeof(hdr) };
+	struct fog_seglog_out o = { .fd = -1 };
+	struct fog_seg_rec *recs = NULL;
+	unsigned char *bufs[FOG_SEG_REWRITE_MAX] = { NULL };
+	size_t n = 0, total = 0;
+	int err = 0;
+
+	if (idx < 0 || !run || run > FOG_SEG_REWRITE_MAX || (size_t)idx + run >= l->n)
+		return -EINVAL;
+	for (unsigned int k = 0; k < run; k++)
+		total += l->segs[idx + k].n;
+	recs = calloc(total ? total : 1, sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	for (unsigned int k = 0; k < run && !err; k++) {
+		const struct seg *s = &l->segs[idx + k];
+		size_t len = 0;
+
+		seg_file(name, sizeof(name), s->name, "");
+		err = read_file(l->dirfd, name, &bufs[k], &len);
+		if (!err)
+			n += seg_records(l, s, bufs[k], len, recs + n);
+	}
+	if (err)
+		goto out;
+	seg_file(name, sizeof(name), l->segs[idx].name, "");
+	seg_file(tmp, sizeof(tmp), l->segs[idx].name, ".tmp");
 	memcpy(hdr + 8, &level, sizeof(level));
 	o.fd = openat(l->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (o.fd < 0) {
 		err = -errno;
 		goto out;
 	}
-	o.seg = (struct seg){ .name = s->name, .level = level, .size = sizeof(hdr) };
-	o.lo_seq = s->n ? s->e[0].seq : 0;
-	o.hi_seq = s->n ? s->e[s->n - 1].seq : 0;
+	o.seg = (struct seg){ .name = l->segs[idx].name, .level = level, .size = sizeof(hdr) };
+	o.lo_seq = l->segs[idx].n ? l->segs[idx].e[0].seq : 0;
+	o.hi_seq = o.lo_seq;
+	for (unsigned int k = 0; k < run; k++) {
+		const struct seg *s = &l->segs[idx + k];
+
+		if (s->n)
+			o.hi_seq = s->e[s->n - 1].seq;
+	}
 	err = write_all(o.fd, &v, 1, sizeof(hdr));
 	if (!err)
 		err = fn(recs, n, &o, ctx);
@@ -808,26 +768,34 @@ int fog_seglog__rewrite(struct fog_seglog *l, int idx, __u32 level, fog_seglog_r
 		err = o.err;
 	if (!err && fdatasync(o.fd))
 		err = -errno;
+	/*
+	 * the merged file replaces the first; a crash before the others are
+	 * removed leaves them behind it, holding only numbers it covers: the
+	 * next open removes them as such
+	 */
 	if (!err && renameat(l->dirfd, tmp, l->dirfd, name))
-		err = -errno;
-	if (!err && fsync(l->dirfd))
 		err = -errno;
 	if (err) {
 		unlinkat(l->dirfd, tmp, 0);
 		free(o.seg.e);
 		goto out;
 	}
-	if (l->rfd >= 0 && l->rfd_name == s->name) {
+	for (unsigned int k = run; k-- > 1;)
+		remove_seg(l, (size_t)idx + k);
+	if (fsync(l->dirfd))
+		err = -errno;
+	if (l->rfd >= 0 && l->rfd_name == l->segs[idx].name) {
 		close(l->rfd);
 		l->rfd = -1;
 	}
-	free(s->e);
-	*s = o.seg;
+	free(l->segs[idx].e);
+	l->segs[idx] = o.seg;
 out:
 	if (o.fd >= 0)
 		close(o.fd);
 	free(recs);
-	free(b);
+	for (unsigned int k = 0; k < FOG_SEG_REWRITE_MAX; k++)
+		free(bufs[k]);
 	return err;
 }
 

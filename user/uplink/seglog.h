@@ -124,19 +124,26 @@ unsigned long long fog_seglog__bytes(const struct fog_seglog *l);
 void fog_seglog__backlog(const struct fog_seglog *l, unsigned long long *bytes,
 			 unsigned long long *samples, __s64 *oldest_ms);
 
-/* The oldest segment that is not the one being written: its index or -ENOENT. */
-int fog_seglog__oldest_closed(const struct fog_seglog *l, unsigned int min_level_below,
-			      __u32 *level, __s64 *max_ts_ms);
+#define FOG_SEG_REWRITE_MAX 8	/* segments merged into one at most */
+
 /*
- * Rewrites closed segment idx at level with records merged by fn: fn gets the
- * segment's records (acknowledged ones left out) and appends what it keeps
- * with fog_seglog_out_add(). The new file replaces the old one atomically.
+ * The oldest segment below level_below that is not the one being written and
+ * holds records not acknowledged: its index, or -ENOENT. *run counts it and
+ * the closed segments of its level after it (at most FOG_SEG_REWRITE_MAX).
+ */
+int fog_seglog__oldest_closed(const struct fog_seglog *l, unsigned int level_below,
+			      __u32 *level, unsigned int *run);
+/*
+ * Rewrites the run closed segments from idx as one at level, with records
+ * merged by fn: fn gets their records (acknowledged ones left out) and
+ * appends what it keeps with fog_seglog_out_add(). The new file replaces the
+ * first atomically, then the others are removed.
  */
 struct fog_seglog_out;
 typedef int (*fog_seglog_rewrite_fn)(const struct fog_seg_rec *recs, size_t n,
 				     struct fog_seglog_out *out, void *ctx);
-int fog_seglog__rewrite(struct fog_seglog *l, int idx, __u32 level, fog_seglog_rewrite_fn fn,
-			void *ctx);
+int fog_seglog__rewrite(struct fog_seglog *l, int idx, unsigned int run, __u32 level,
+			fog_seglog_rewrite_fn fn, void *ctx);
 int fog_seglog_out_add(struct fog_seglog_out *o, __u64 seq, __s64 ts_ms, __u32 samples,
 		       const void *data, __u32 len);
 /* Removes closed segment idx; the samples it held that were not acknowledged in *samples. */

@@ -238,14 +238,14 @@ static bool shrink_once(struct fog_uplink *u)
 	static const int merged_classes[] = { FOG_UPLINK_DETAIL, FOG_UPLINK_HOST };
 	static const int drop_order[] = { FOG_UPLINK_DETAIL, FOG_UPLINK_HOST, FOG_UPLINK_ALERT };
 	unsigned long long n;
-	__s64 max_ts;
+	unsigned int run;
 	__u32 level;
 
 	/* alert series are never merged: they arrive whole or, last of all, not at all */
 	for (unsigned int below = 1; below <= 2; below++) {
 		for (size_t k = 0; k < 2; k++) {
 			int c = merged_classes[k];
-			int idx = fog_seglog__oldest_closed(u->c[c].log, below, &level, &max_ts);
+			int idx = fog_seglog__oldest_closed(u->c[c].log, below, &level, &run);
 			struct merge_ctx m = { u, c, 0 };
 			int err;
 
@@ -254,7 +254,7 @@ static bool shrink_once(struct fog_uplink *u)
 			m.step_ms = (__s64)((level == 0 ? u->o.step_s : u->o.coarse_step_s) * 1000);
 			if (m.step_ms < 1)
 				m.step_ms = 1;
-			err = fog_seglog__rewrite(u->c[c].log, idx, level + 1, merge_segment, &m);
+			err = fog_seglog__rewrite(u->c[c].log, idx, run, level + 1, merge_segment, &m);
 			if (!err)
 				return true;
 			fog_warnx("uplink: cannot downsample a %s segment: %s; it is removed",
@@ -266,7 +266,7 @@ static bool shrink_once(struct fog_uplink *u)
 	}
 	for (size_t k = 0; k < 3; k++) {
 		int c = drop_order[k];
-		int idx = fog_seglog__oldest_closed(u->c[c].log, 3, &level, &max_ts);
+		int idx = fog_seglog__oldest_closed(u->c[c].log, 3, &level, &run);
 
 		if (idx < 0)
 			continue;
