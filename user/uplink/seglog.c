@@ -424,6 +424,18 @@ int fog_seglog__append(struct fog_seglog *l, __s64 ts_ms, __u32 samples, const v
 		/* a part written (a full disk) is cut, so the file stays whole records */
 		if (ftruncate(l->wfd, (off_t)s->size))
 			err = err ?: -errno;
+		/*
+		 * and the segment is closed: once acknowledged it can go, making room
+		 * (the segment being written is never removed)
+		 */
+		if (s->n) {
+			if (l->dirty)
+				fdatasync(l->wfd);
+			l->dirty = false;
+			l->synced_end = l->next_seq;
+			close(l->wfd);
+			l->wfd = -1;
+		}
 		return err;
 	}
 	e = (struct seg_entry){ .seq = l->next_seq, .ts_ms = ts_ms, .off = (__u32)s->size,
@@ -458,6 +470,12 @@ __u64 fog_seglog__synced_end(const struct fog_seglog *l)
 __u64 fog_seglog__end(const struct fog_seglog *l)
 {
 	return l->next_seq;
+}
+
+/* Segments not being written: all but the newest while it is open for appending. */
+static size_t closed(const struct fog_seglog *l)
+{
+	return l->wfd >= 0 && l->n ? l->n - 1 : l->n;
 }
 
 /* First entry of s with seq >= from, or s->n. */
@@ -595,17 +613,19 @@ int fog_seglog__set_ack(struct fog_seglog *l, const struct fog_seglog_ack *a)
 	close(fd);
 	if (!err && renameat(l->dirfd, "ack.tmp", l->dirfd, "ack"))
 		err = -errno;
-	if (err)
-		return err;
+	/*
+	 * acknowledged segments go even when the file could not be saved (a full
+	 * disk): what they held was received, and removing them makes room
+	 */
 	l->ack = *a;
-	/* the newest segment stays: it is being written */
-	for (size_t i = 0; i + 1 < l->n;) {
+	/* the segment being written stays */
+	for (size_t i = 0; i < closed(l);) {
 		if (seg_acked(&l->segs[i], a))
 			remove_seg(l, i);
 		else
 			i++;
 	}
-	return 0;
+	return err;
 }
 
 unsigned long long fog_seglog__bytes(const struct fog_seglog *l)
@@ -639,14 +659,14 @@ void fog_seglog__backlog(const struct fog_seglog *l, unsigned long long *bytes,
 int fog_seglog__oldest_closed(const struct fog_seglog *l, unsigned int level_below, __u32 *level,
 			      unsigned int *run)
 {
-	for (size_t i = 0; i + 1 < l->n; i++) {
+	for (size_t i = 0; i < closed(l); i++) {
 		const struct seg *s = &l->segs[i];
 
 		if (s->level >= level_below || seg_acked(s, &l->ack))
 			continue;
 		*level = s->level;
 		*run = 1;
-		while (i + *run + 1 < l->n && *run < FOG_SEG_REWRITE_MAX &&
+		while (i + *run < closed(l) && *run < FOG_SEG_REWRITE_MAX &&
 		       l->segs[i + *run].level == s->level)
 			(*run)++;
 		return (int)i;
@@ -726,7 +746,7 @@ int fog_seglog__rewrite(struct fog_seglog *l, int idx, unsigned int run, __u32 l
 	size_t n = 0, total = 0;
 	int err = 0;
 
-	if (idx < 0 || !run || run > FOG_SEG_REWRITE_MAX || (size_t)idx + run >= l->n)
+	if (idx < 0 || !run || run > FOG_SEG_REWRITE_MAX || (size_t)idx + run > closed(l))
 		return -EINVAL;
 	for (unsigned int k = 0; k < run; k++)
 		total += l->segs[idx + k].n;
@@ -811,7 +831,7 @@ static unsigned long long unacked_samples(const struct seg *s, const struct fog_
 
 int fog_seglog__drop(struct fog_seglog *l, int idx, unsigned long long *samples)
 {
-	if (idx < 0 || (size_t)idx + 1 >= l->n)
+	if (idx < 0 || (size_t)idx >= closed(l))
 		return -EINVAL;
 	*samples = unacked_samples(&l->segs[idx], &l->ack);
 	remove_seg(l, (size_t)idx);
@@ -821,7 +841,7 @@ int fog_seglog__drop(struct fog_seglog *l, int idx, unsigned long long *samples)
 int fog_seglog__drop_older(struct fog_seglog *l, __s64 before_ms, unsigned long long *samples)
 {
 	*samples = 0;
-	for (size_t i = 0; i + 1 < l->n;) {
+	for (size_t i = 0; i < closed(l);) {
 		const struct seg *s = &l->segs[i];
 
 		if (s->n && s->e[s->n - 1].ts_ms < before_ms) {

@@ -103,6 +103,7 @@ static void append_text(struct fog_uplink *u, const struct queued *q)
 	const char *extra[64] = { NULL };
 	unsigned int bad = 0;
 	__u64 t0 = thread_ns();
+	bool failed = false;
 	int err;
 
 	for (size_t i = 0; u->labels && u->labels[i] && i < 62; i++)
@@ -128,16 +129,19 @@ static void append_text(struct fog_uplink *u, const struct queued *q)
 			u->st.dropped[c][FOG_UPLINK_DROP_WRITE] += out[c].series;
 			set_error(u, "cannot write the buffer: ", strerror(-werr));
 			if (!u->logged_write)
-				fog_warnx("uplink: cannot write to the buffer in %s: %s; this tick's "
-					  "samples are counted as dropped (logged once until a write "
-					  "succeeds)", u->dir, strerror(-werr));
+				fog_warnx("uplink: cannot write to the buffer in %s: %s; the samples "
+					  "not written are counted as dropped (logged once until a "
+					  "whole tick is written)", u->dir, strerror(-werr));
 			u->logged_write = true;
+			failed = true;
 			continue;
 		}
-		if (u->logged_write)
-			fog_info("uplink: writing to the buffer again");
-		u->logged_write = false;
 		u->st.appended_samples += out[c].series;
+	}
+	/* a whole tick written: the buffer works again (one class's write is not enough) */
+	if (!err && !failed && u->logged_write) {
+		fog_info("uplink: writing to the buffer again");
+		u->logged_write = false;
 	}
 	for (int c = 0; c < FOG_UPLINK_CLASSES; c++)
 		free(out[c].p);
