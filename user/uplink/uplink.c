@@ -569,6 +569,7 @@ static void *run(void *arg)
 	struct queued take[QUEUE_MAX];
 	unsigned int n;
 
+	pthread_setname_np(pthread_self(), "fogd-uplink");
 	if (!open_logs(u) && !make_client(u))
 		u->st.running = true;
 	/* what a previous run left unsent is a backlog, not live data */
