@@ -96,7 +96,7 @@ struct fog_config {
 	__u64 prof_max_bytes;	/* the snapshots' total size limit */
 	double prof_max_age_s;	/* snapshots older than this are removed */
 
-	/* [uplink]: Prometheus remote write from an on-disk buffer (user/uplink/) */
+	/* [uplink]: Prometheus remote write from an on-disk buffer (user/uplink/); kept last */
 	char uplink_url[256];	/* the receiver's write URL, or off */
 	char uplink_dir[200];	/* the buffer's folder (created 0700) */
 	__u64 uplink_max_bytes;	/* the buffer's size limit */

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <grp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,10 @@ static void reload(struct agent *a)
 	    strcmp(next->socket_group, cur->socket_group))
 		fog_warnx("reload: socket, socket_group and pin_path changes take effect at the next "
 			  "start");
+	/* the [uplink] fields are the struct's last: compared as one block */
+	if (memcmp(next->uplink_url, cur->uplink_url,
+		   sizeof(*next) - offsetof(struct fog_config, uplink_url)))
+		fog_warnx("reload: [uplink] changes take effect at the next start");
 	memcpy(next->socket_path, cur->socket_path, sizeof(next->socket_path));
 	memcpy(next->socket_group, cur->socket_group, sizeof(next->socket_group));
 	memcpy(next->pin_path, cur->pin_path, sizeof(next->pin_path));

@@ -211,7 +211,8 @@ struct fog_seglog *fog_seglog__open(const char *dir, size_t seg_max,
 		l->segs[l->n++] = (struct seg){ .name = v };
 	}
 	closedir(d);
-	qsort(l->segs, l->n, sizeof(*l->segs), cmp_name);
+	if (l->n > 1)
+		qsort(l->segs, l->n, sizeof(*l->segs), cmp_name);
 	for (size_t i = 0; i < l->n;) {
 		struct seg *s = &l->segs[i];
 		char name[40];

@@ -72,6 +72,7 @@ struct fog_rw_client {
 	char password[4097];
 	char auth[4200];	/* "Authorization: Bearer ..." */
 	double timeout_s;
+	const int *cancel;
 	char answer[ANSWER_KEEP + 1];
 	size_t answer_len;
 };
@@ -86,6 +87,14 @@ static size_t on_answer(char *p, size_t size, size_t n, void *ctx)
 	memcpy(c->answer + c->answer_len, p, keep);
 	c->answer_len += keep;
 	return len;
+}
+
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const struct fog_rw_client *c = ctx;
+
+	return c->cancel && __atomic_load_n(c->cancel, __ATOMIC_RELAXED);
 }
 
 /* Options every POST shares: set once, so the connection is kept between POSTs. */
@@ -104,6 +113,10 @@ static void setup(struct fog_rw_client *c)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->timeout_s * 1000));
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_answer);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	/* fogd stopping does not wait for a slow receiver */
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
 	if (c->ca_file[0])
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	if (c->username[0]) {
@@ -142,6 +155,7 @@ struct fog_rw_client *fog_rw_client__new(const struct fog_rw_client_opts *o)
 	if (o->password)
 		snprintf(c->password, sizeof(c->password), "%s", o->password);
 	c->timeout_s = o->timeout_s;
+	c->cancel = o->cancel;
 	c->curl = curl_easy_init();
 	if (!c->curl)
 		goto fail;

@@ -35,6 +35,7 @@ struct fog_rw_client_opts {
 	const char *password;
 	const char *bearer;	/* bearer token, NULL for none */
 	double timeout_s;
+	const int *cancel;	/* a POST under way ends when *cancel turns non-zero (NULL: never) */
 };
 
 struct fog_rw_client;

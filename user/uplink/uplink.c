@@ -35,6 +35,7 @@ struct fog_uplink {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
+	int cancel;	/* set with stop, read by a POST under way (atomically) */
 	struct queued q[QUEUE_MAX];	/* under mu */
 	unsigned int qh, qn;
 	struct fog_uplink_stats pub;	/* under mu: what fog_uplink__stats copies */
@@ -506,7 +507,8 @@ static int make_client(struct fog_uplink *u)
 {
 	char password[4097] = "", bearer[4097] = "", err[256];
 	struct fog_rw_client_opts co = { .url = u->url, .ca_file = u->ca_file,
-					 .username = u->username, .timeout_s = u->o.timeout_s };
+					 .username = u->username, .timeout_s = u->o.timeout_s,
+					 .cancel = &u->cancel };
 
 	if (u->password_file) {
 		if (fog_rw_read_secret(u->password_file, password, sizeof(password), err,
@@ -600,7 +602,7 @@ static void *run(void *arg)
 			}
 			enforce_limits(u);
 			if (now >= u->retry_at) {
-				for (int r = 0; r < ROUNDS_MAX && !u->stop; r++)
+				for (int r = 0; r < ROUNDS_MAX && !__atomic_load_n(&u->cancel, __ATOMIC_RELAXED); r++)
 					if (send_round(u) <= 0)
 						break;
 				save_acks(u);
@@ -640,6 +642,7 @@ void fog_uplink__free(struct fog_uplink *u)
 	if (u->thread) {
 		pthread_mutex_lock(&u->mu);
 		u->stop = true;
+		__atomic_store_n(&u->cancel, 1, __ATOMIC_RELAXED);
 		pthread_cond_signal(&u->cv);
 		pthread_mutex_unlock(&u->mu);
 		pthread_join(u->thread, NULL);
