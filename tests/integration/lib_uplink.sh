@@ -3,7 +3,19 @@
 # remote-write receiver on 127.0.0.1, fogd pushing to it, and queries of what it holds.
 
 command -v prometheus >/dev/null || t_fail "prometheus is not installed (tools/install-deps.sh installs it)"
-PROM_PORT=$(t_free_port)
+# The receiver restarts on one port (fogd's URL names it), so the port comes from below the
+# ephemeral range: an outgoing connection of any process on the host cannot take it meanwhile.
+up_free_port() {
+	local lo p
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${lo:-0}" -gt 12000 ] || lo=32768
+	for _ in $(seq 1 50); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		[ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
+	done
+	t_fail "no free port below $lo"
+}
+PROM_PORT=$(up_free_port)
 PROM_PID=
 STUB_PID=
 UP_URL="http://127.0.0.1:$PROM_PORT/api/v1/write"
