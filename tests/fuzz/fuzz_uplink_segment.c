@@ -32,7 +32,7 @@ static int on_rec(const struct fog_seg_rec *r, void *ctx)
 {
 	struct seen *s = ctx;
 	struct fog_seg_rec_hdr h;
-	struct fog_rw_buf raw = { 0 }, merged = { 0 };
+	struct fog_rw_buf raw = {0}, merged = {0};
 	int rc;
 
 	FUZZ_CHECK(r->off + FOG_SEG_REC_HDR_LEN + r->len <= s->len);
@@ -100,7 +100,7 @@ static void reopen_as_file(const uint8_t *data, size_t size, enum fog_seg_stop s
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct seen s = { .base = data, .len = size };
+	struct seen s = {.base = data, .len = size};
 	enum fog_seg_stop stop;
 	__u32 level;
 	size_t valid;

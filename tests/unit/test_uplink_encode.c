@@ -45,8 +45,8 @@ static void test_encode_classes_labels(void **state)
 		"not a sample line\n"
 		"fog_bad{x=\"unterminated} 1\n"
 		"fog_twice{a=\"1\",a=\"2\"} 1\n";
-	const char *extra[] = { "instance", "host-1", "job", "fogd", NULL };
-	struct fog_rw_buf out[FOG_UPLINK_CLASSES] = { 0 };
+	const char *extra[] = {"instance", "host-1", "job", "fogd", NULL};
+	struct fog_rw_buf out[FOG_UPLINK_CLASSES] = {0};
 	Fogrw__WriteRequest *wr;
 	unsigned int bad = 0;
 	const Fogrw__TimeSeries *ts;
@@ -89,18 +89,18 @@ static void test_classify(void **state)
 {
 	assert_int_equal(fog_uplink_classify("ALERTS", NULL), FOG_UPLINK_ALERT);
 	assert_int_equal(fog_uplink_classify("fog_alerts_fired_total", NULL), FOG_UPLINK_ALERT);
-	assert_int_equal(fog_uplink_classify("fog_mem_free_bytes", (const char *[]){ "node", NULL }),
+	assert_int_equal(fog_uplink_classify("fog_mem_free_bytes", (const char *[]){"node", NULL}),
 			 FOG_UPLINK_HOST);
-	assert_int_equal(fog_uplink_classify("fog_x", (const char *[]){ "a", "cgroup", NULL }),
+	assert_int_equal(fog_uplink_classify("fog_x", (const char *[]){"a", "cgroup", NULL}),
 			 FOG_UPLINK_DETAIL);
 }
 
 /* Concatenated bodies read as one; a merge keeps each series' latest sample. */
 static void test_concat_merge(void **state)
 {
-	struct fog_rw_buf in = { 0 }, merged = { 0 }, z = { 0 };
-	struct fog_rw_label a[] = { { "__name__", "c" }, { "k", "1" } };
-	struct fog_rw_label b[] = { { "__name__", "c" }, { "k", "2" } };
+	struct fog_rw_buf in = {0}, merged = {0}, z = {0};
+	struct fog_rw_label a[] = {{"__name__", "c"}, {"k", "1"}};
+	struct fog_rw_label b[] = {{"__name__", "c"}, {"k", "2"}};
 	Fogrw__WriteRequest *wr;
 	void *packed;
 	size_t plen;
@@ -133,7 +133,7 @@ static void test_concat_merge(void **state)
 			 -EBADMSG);
 	in.len = 3;
 	in.p[0] = 0x0a;
-	in.p[1] = 0x7f;	/* a length past the end */
+	in.p[1] = 0x7f; /* a length past the end */
 	assert_int_equal(fog_rw_merge(&in, &merged), -EBADMSG);
 	free(packed);
 	free(in.p);
@@ -151,7 +151,7 @@ static void test_answers_backoff(void **state)
 	assert_int_equal(fog_rw_classify(503), FOG_RW_RETRY);
 	assert_int_equal(fog_rw_classify(400), FOG_RW_REJECTED);
 	assert_int_equal(fog_rw_classify(404), FOG_RW_REJECTED);
-	assert_int_equal(fog_rw_classify(301), FOG_RW_REJECTED);	/* no redirect is followed */
+	assert_int_equal(fog_rw_classify(301), FOG_RW_REJECTED); /* no redirect is followed */
 	assert_true(fog_rw_backoff(0, 0.5, 30) == 0.5);
 	assert_true(fog_rw_backoff(0.5, 0.5, 30) == 1.0);
 	assert_true(fog_rw_backoff(20, 0.5, 30) == 30);
@@ -174,7 +174,7 @@ static void test_secret_file(void **state)
 	fputs("two\nlines\n", f);
 	fclose(f);
 	assert_int_equal(fog_rw_read_secret(path, buf, sizeof(buf), err, sizeof(err)), -EINVAL);
-	assert_null(strstr(err, "two"));	/* the error never shows the content */
+	assert_null(strstr(err, "two")); /* the error never shows the content */
 	assert_int_equal(fog_rw_read_secret("/dev/zero", buf, sizeof(buf), err, sizeof(err)),
 			 -EINVAL);
 	unlink(path);

@@ -62,7 +62,8 @@ static __u64 fill(struct fog_seglog *l, int n)
 				   (unsigned long long)fog_seglog__end(l));
 
 		assert_int_equal(fog_seglog__append(l, (__s64)fog_seglog__end(l) * 1000, 2, buf,
-						    (__u32)len, &seq), 0);
+						    (__u32)len, &seq),
+				 0);
 	}
 	return seq;
 }
@@ -121,7 +122,7 @@ static void test_append_read_reopen(void **state)
 	struct fog_seglog *l = open_log(f, 4096, NULL);
 
 	assert_int_equal(fill(l, 300), 299);
-	assert_true(files(f, ".seg") > 1);	/* rotated by size */
+	assert_true(files(f, ".seg") > 1); /* rotated by size */
 	assert_int_equal(fog_seglog__synced_end(l) < 300, true);
 	assert_int_equal(fog_seglog__sync(l), 0);
 	assert_int_equal(fog_seglog__synced_end(l), 300);
@@ -140,7 +141,7 @@ static void test_ack_removes_and_resumes(void **state)
 {
 	struct fx *f = *state;
 	struct fog_seglog *l = open_log(f, 1024, NULL);
-	struct fog_seglog_ack a = { 100, 200, 250 }, got;
+	struct fog_seglog_ack a = {100, 200, 250}, got;
 	unsigned long long bytes, samples;
 	__s64 oldest;
 	__u64 first = 0;
@@ -161,7 +162,7 @@ static void test_ack_removes_and_resumes(void **state)
 	assert_int_equal(count_from(l, got.lo, got.live_from, &first), 100);
 	assert_int_equal(first, 100);
 	/* everything acknowledged, every closed segment gone: numbers are not reused */
-	a = (struct fog_seglog_ack){ 300, 300, 300 };
+	a = (struct fog_seglog_ack){300, 300, 300};
 	assert_int_equal(fog_seglog__set_ack(l, &a), 0);
 	assert_true(files(f, ".seg") <= 1);
 	fog_seglog__free(l);
@@ -211,7 +212,7 @@ static void test_torn_tail_cut(void **state)
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_true(fd >= 0);
 	{
-		char zeros[100] = { 0 };
+		char zeros[100] = {0};
 
 		assert_int_equal(write(fd, zeros, sizeof(zeros)), sizeof(zeros));
 	}
@@ -243,7 +244,7 @@ static void test_corrupt_old_segment(void **state)
 	assert_int_equal(rep.torn, 0);
 	n = count_from(l, 0, 1000, NULL);
 	assert_true(n < 300);
-	assert_true(n > 150);	/* the first segment's other records only */
+	assert_true(n > 150); /* the first segment's other records only */
 	fog_seglog__free(l);
 	/* a file that is not a segment is removed and counted */
 	snprintf(path, sizeof(path), "%s/%020d.seg", f->dir, 0);

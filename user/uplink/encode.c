@@ -8,12 +8,12 @@
 #include "remote.pb-c.h"
 #include "uplink/encode.h"
 
-#define MAX_LABELS 48	/* a series' labels at most, extra ones included */
-#define MAX_NAME 256
+#define MAX_LABELS 48 /* a series' labels at most, extra ones included */
+#define MAX_NAME   256
 
 const char *fog_uplink_class_name(enum fog_uplink_class c)
 {
-	static const char *const names[] = { "alert", "host", "detail" };
+	static const char *const names[] = {"alert", "host", "detail"};
 
 	return c < FOG_UPLINK_CLASSES ? names[c] : "?";
 }
@@ -80,7 +80,7 @@ int fog_rw_buf_series(struct fog_rw_buf *b, const struct fog_rw_label *labels, s
 		return err;
 	/* WriteRequest field 1 (timeseries), length-delimited */
 	b->p[b->len + hdr++] = 0x0a;
-	for (size_t v = size; ; v >>= 7) {
+	for (size_t v = size;; v >>= 7) {
 		b->p[b->len + hdr++] = (unsigned char)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
 		if (v < 0x80)
 			break;
@@ -93,7 +93,8 @@ int fog_rw_buf_series(struct fog_rw_buf *b, const struct fog_rw_label *labels, s
 
 static int cmp_label(const void *a, const void *b)
 {
-	return strcmp(((const struct fog_rw_label *)a)->name, ((const struct fog_rw_label *)b)->name);
+	return strcmp(((const struct fog_rw_label *)a)->name,
+		      ((const struct fog_rw_label *)b)->name);
 }
 
 static bool name_start(char c)
@@ -131,8 +132,7 @@ static bool parse_value(char *s, double *v)
  * One sample line, NUL-terminated, unescaped in place: name, labels and
  * value; false when it is not a sample line of the format.
  */
-static bool parse_line(char *p, char **name, struct fog_rw_label *labels, size_t *n,
-		       double *value)
+static bool parse_line(char *p, char **name, struct fog_rw_label *labels, size_t *n, double *value)
 {
 	char *v;
 
@@ -177,7 +177,7 @@ static bool parse_line(char *p, char **name, struct fog_rw_label *labels, size_t
 			}
 			p++;
 			*out = '\0';
-			labels[(*n)++] = (struct fog_rw_label){ ln, v };
+			labels[(*n)++] = (struct fog_rw_label){ln, v};
 			if (*p == ',')
 				p++;
 			else if (*p != '}')
@@ -191,7 +191,7 @@ static bool parse_line(char *p, char **name, struct fog_rw_label *labels, size_t
 	v = p;
 	while (*p && *p != ' ')
 		p++;
-	*p = '\0';	/* a timestamp after the value is not fogd's: ignored */
+	*p = '\0'; /* a timestamp after the value is not fogd's: ignored */
 	return parse_value(v, value);
 }
 
@@ -227,19 +227,19 @@ int fog_rw_encode(const char *text, size_t len, __s64 ts_ms, const char *const *
 			names[k] = labels[k].name;
 		names[n] = NULL;
 		c = fog_uplink_classify(name, names);
-		labels[n++] = (struct fog_rw_label){ "__name__", name };
+		labels[n++] = (struct fog_rw_label){"__name__", name};
 		for (const char *const *e = extra; e && e[0] && e[1]; e += 2) {
 			bool own = false;
 
 			for (k = 0; k < n && !own; k++)
 				own = !strcmp(labels[k].name, e[0]);
 			if (!own && n < MAX_LABELS)
-				labels[n++] = (struct fog_rw_label){ e[0], e[1] };
+				labels[n++] = (struct fog_rw_label){e[0], e[1]};
 		}
 		qsort(labels, n, sizeof(labels[0]), cmp_label);
 		for (k = 1; k < n && strcmp(labels[k - 1].name, labels[k].name); k++)
 			;
-		if (k < n) {	/* a label twice: not a series remote write can carry */
+		if (k < n) { /* a label twice: not a series remote write can carry */
 			(*bad)++;
 			continue;
 		}
@@ -292,7 +292,7 @@ struct slot {
 
 static __u64 series_hash(const Fogrw__TimeSeries *ts)
 {
-	__u64 h = 1469598103934665603ull;	/* FNV-1a */
+	__u64 h = 1469598103934665603ull; /* FNV-1a */
 
 	for (size_t i = 0; i < ts->n_labels; i++) {
 		for (const char *s = ts->labels[i]->name; *s; s++)
@@ -343,7 +343,7 @@ int fog_rw_merge(const struct fog_rw_buf *in, struct fog_rw_buf *out)
 		while (tab[j].ts && !(tab[j].hash == h && same_labels(tab[j].ts, ts)))
 			j = (j + 1) & (cap - 1);
 		if (!tab[j].ts)
-			tab[j] = (struct slot){ .ts = ts, .hash = h };
+			tab[j] = (struct slot){.ts = ts, .hash = h};
 		for (size_t k = 0; k < ts->n_samples; k++)
 			if (!tab[j].last || ts->samples[k]->timestamp >= tab[j].last->timestamp)
 				tab[j].last = ts->samples[k];
@@ -359,9 +359,10 @@ int fog_rw_merge(const struct fog_rw_buf *in, struct fog_rw_buf *out)
 		while (tab[j].ts && !(tab[j].hash == h && same_labels(tab[j].ts, ts)))
 			j = (j + 1) & (cap - 1);
 		if (tab[j].ts != ts || !tab[j].last)
-			continue;	/* a later copy of a series already written, or no sample */
+			continue; /* a later copy of a series already written, or no sample */
 		for (size_t k = 0; k < ts->n_labels; k++)
-			labels[k] = (struct fog_rw_label){ ts->labels[k]->name, ts->labels[k]->value };
+			labels[k] =
+				(struct fog_rw_label){ts->labels[k]->name, ts->labels[k]->value};
 		err = fog_rw_buf_series(out, labels, ts->n_labels, tab[j].last->value,
 					tab[j].last->timestamp);
 	}

@@ -14,9 +14,9 @@
 
 /* Classes in the order a backlog is sent: alert state first. */
 enum fog_uplink_class {
-	FOG_UPLINK_ALERT,	/* fog_alert_* and ALERTS-style series */
-	FOG_UPLINK_HOST,	/* host aggregates */
-	FOG_UPLINK_DETAIL,	/* per-cgroup and per-process series */
+	FOG_UPLINK_ALERT,  /* fog_alert_* and ALERTS-style series */
+	FOG_UPLINK_HOST,   /* host aggregates */
+	FOG_UPLINK_DETAIL, /* per-cgroup and per-process series */
 	FOG_UPLINK_CLASSES,
 };
 
@@ -28,7 +28,7 @@ enum fog_uplink_class fog_uplink_classify(const char *name, const char *const *l
 struct fog_rw_buf {
 	unsigned char *p;
 	size_t len, cap;
-	__u32 series;	/* time series appended (one sample each) */
+	__u32 series; /* time series appended (one sample each) */
 };
 
 struct fog_rw_label {

@@ -20,8 +20,8 @@
 struct fog_uplink_glue {
 	struct fog_uplink *up;
 	struct fog_collect *collect;
-	struct fog_prom *w;	/* this tick's exposition */
-	unsigned long long ticks;	/* expositions handed over */
+	struct fog_prom *w;	  /* this tick's exposition */
+	unsigned long long ticks; /* expositions handed over */
 	char url_shown[256];
 };
 
@@ -33,7 +33,7 @@ static const char *opt_or_null(const char *v)
 static void class_samples(struct fog_prom *w, const unsigned long long *v)
 {
 	for (int c = 0; c < FOG_UPLINK_CLASSES; c++)
-		fog_prom__sample(w, (const char *[]){ "class", fog_uplink_class_name(c), NULL },
+		fog_prom__sample(w, (const char *[]){"class", fog_uplink_class_name(c), NULL},
 				 (double)v[c]);
 }
 
@@ -75,16 +75,15 @@ static void metrics(void *ctx, struct fog_prom *w)
 	for (int c = 0; c < FOG_UPLINK_CLASSES; c++)
 		for (int r = 0; r < FOG_UPLINK_DROPS; r++)
 			fog_prom__sample(w,
-					 (const char *[]){ "class", fog_uplink_class_name(c),
-							   "reason", fog_uplink_drop_name(r),
-							   NULL },
+					 (const char *[]){"class", fog_uplink_class_name(c),
+							  "reason", fog_uplink_drop_name(r), NULL},
 					 (double)st.dropped[c][r]);
 	fog_prom__family(w, "fog_uplink_requests", FOG_PROM_COUNTER,
 			 "remote-write POSTs by result (ok, retried, rejected)");
-	fog_prom__sample(w, (const char *[]){ "result", "ok", NULL }, (double)st.requests_ok);
-	fog_prom__sample(w, (const char *[]){ "result", "retried", NULL },
+	fog_prom__sample(w, (const char *[]){"result", "ok", NULL}, (double)st.requests_ok);
+	fog_prom__sample(w, (const char *[]){"result", "retried", NULL},
 			 (double)st.requests_retried);
-	fog_prom__sample(w, (const char *[]){ "result", "rejected", NULL },
+	fog_prom__sample(w, (const char *[]){"result", "rejected", NULL},
 			 (double)st.requests_rejected);
 	fog_prom__family(w, "fog_uplink_sent_bytes", FOG_PROM_COUNTER,
 			 "compressed body bytes the receiver acknowledged");

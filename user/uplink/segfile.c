@@ -18,8 +18,11 @@ __u32 fog_seg_crc(const struct fog_seg_rec_hdr *h, const void *data)
 void fog_seg_rec_hdr_fill(struct fog_seg_rec_hdr *h, __u64 seq, __s64 ts_ms, __u32 samples,
 			  const void *data, __u32 len)
 {
-	*h = (struct fog_seg_rec_hdr){ .magic = FOG_SEG_REC_MAGIC, .len = len, .seq = seq,
-				       .ts_ms = ts_ms, .samples = samples };
+	*h = (struct fog_seg_rec_hdr){.magic = FOG_SEG_REC_MAGIC,
+				      .len = len,
+				      .seq = seq,
+				      .ts_ms = ts_ms,
+				      .samples = samples};
 	h->crc = fog_seg_crc(h, data);
 }
 
@@ -33,9 +36,9 @@ size_t fog_seg_parse(const void *buf, size_t len, __u32 *level, enum fog_seg_sto
 
 	*level = 0;
 	if (len < FOG_SEG_HDR_LEN || memcmp(p, FOG_SEG_MAGIC, 8)) {
-		*stop = len < FOG_SEG_HDR_LEN && !memcmp(p, FOG_SEG_MAGIC, len < 8 ? len : 8) ?
-				FOG_SEG_TORN :
-				FOG_SEG_BAD_HEADER;
+		*stop = len < FOG_SEG_HDR_LEN && !memcmp(p, FOG_SEG_MAGIC, len < 8 ? len : 8)
+				? FOG_SEG_TORN
+				: FOG_SEG_BAD_HEADER;
 		return 0;
 	}
 	memcpy(level, p + 8, sizeof(*level));
@@ -67,8 +70,12 @@ size_t fog_seg_parse(const void *buf, size_t len, __u32 *level, enum fog_seg_sto
 			*stop = off + sizeof(h) + h.len == len ? FOG_SEG_TORN : FOG_SEG_CORRUPT;
 			break;
 		}
-		r = (struct fog_seg_rec){ .seq = h.seq, .ts_ms = h.ts_ms, .samples = h.samples,
-					  .len = h.len, .data = p + off + sizeof(h), .off = off };
+		r = (struct fog_seg_rec){.seq = h.seq,
+					 .ts_ms = h.ts_ms,
+					 .samples = h.samples,
+					 .len = h.len,
+					 .data = p + off + sizeof(h),
+					 .off = off};
 		if (fn && fn(&r, ctx))
 			break;
 		prev = h.seq;

@@ -15,15 +15,15 @@
 struct seg_entry {
 	__u64 seq;
 	__s64 ts_ms;
-	__u32 off;	/* of the record header */
-	__u32 len;	/* payload */
+	__u32 off; /* of the record header */
+	__u32 len; /* payload */
 	__u32 samples;
 };
 
 struct seg {
-	__u64 name;	/* the number in the file name: orders the segments */
+	__u64 name; /* the number in the file name: orders the segments */
 	__u32 level;
-	size_t size;	/* bytes in the file */
+	size_t size; /* bytes in the file */
 	struct seg_entry *e;
 	size_t n, cap;
 };
@@ -33,14 +33,14 @@ struct fog_seglog {
 	size_t seg_max;
 	struct seg *segs;
 	size_t n, cap;
-	int wfd;	/* the newest segment, open for appending, or -1 */
-	bool dirty;	/* appended since the last sync */
+	int wfd;    /* the newest segment, open for appending, or -1 */
+	bool dirty; /* appended since the last sync */
 	__u64 next_seq;
 	__u64 synced_end;
 	struct fog_seglog_ack ack;
-	int rfd;	/* a segment open for reading, or -1 */
+	int rfd; /* a segment open for reading, or -1 */
 	__u64 rfd_name;
-	unsigned char *buf;	/* the record last read */
+	unsigned char *buf; /* the record last read */
 	size_t buf_cap;
 };
 
@@ -62,8 +62,11 @@ static int seg_push(struct seg *s, const struct seg_entry *e)
 static int index_rec(const struct fog_seg_rec *r, void *ctx)
 {
 	struct seg *s = ctx;
-	struct seg_entry e = { .seq = r->seq, .ts_ms = r->ts_ms, .off = (__u32)r->off,
-			       .len = r->len, .samples = r->samples };
+	struct seg_entry e = {.seq = r->seq,
+			      .ts_ms = r->ts_ms,
+			      .off = (__u32)r->off,
+			      .len = r->len,
+			      .samples = r->samples};
 
 	return seg_push(s, &e);
 }
@@ -136,7 +139,7 @@ static void load_ack(struct fog_seglog *l)
 	buf[n] = '\0';
 	if (sscanf(buf, "%llu %llu %llu", &lo, &lf, &hi) != 3 || lf < lo || hi < lf)
 		return;
-	l->ack = (struct fog_seglog_ack){ lo, lf, hi };
+	l->ack = (struct fog_seglog_ack){lo, lf, hi};
 }
 
 static int mkdir_p(const char *dir)
@@ -167,7 +170,7 @@ struct fog_seglog *fog_seglog__open(const char *dir, size_t seg_max,
 	DIR *d;
 	int err;
 
-	*rep = (struct fog_seglog_open_report){ 0 };
+	*rep = (struct fog_seglog_open_report){0};
 	if (!l)
 		return NULL;
 	l->wfd = l->rfd = -1;
@@ -208,7 +211,7 @@ struct fog_seglog *fog_seglog__open(const char *dir, size_t seg_max,
 			l->segs = ns;
 			l->cap = cap;
 		}
-		l->segs[l->n++] = (struct seg){ .name = v };
+		l->segs[l->n++] = (struct seg){.name = v};
 	}
 	closedir(d);
 	if (l->n > 1)
@@ -292,7 +295,8 @@ struct fog_seglog *fog_seglog__open(const char *dir, size_t seg_max,
 
 		seg_file(name, sizeof(name), s->name, "");
 		if (s->level == 0 && s->size < seg_max)
-			l->wfd = openat(l->dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+			l->wfd = openat(l->dirfd, name,
+					O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	}
 	return l;
 fail:
@@ -354,7 +358,7 @@ static int write_all(int fd, const struct iovec *iov, int n, size_t total)
 static int new_segment(struct fog_seglog *l, __u32 level)
 {
 	char hdr[FOG_SEG_HDR_LEN] = FOG_SEG_MAGIC;
-	struct iovec v = { hdr, sizeof(hdr) };
+	struct iovec v = {hdr, sizeof(hdr)};
 	char name[40];
 	int fd, err;
 
@@ -368,7 +372,7 @@ static int new_segment(struct fog_seglog *l, __u32 level)
 		l->cap = cap;
 	}
 	if (l->n && l->segs[l->n - 1].name >= l->next_seq)
-		return -EEXIST;	/* an empty newest segment already has this name */
+		return -EEXIST; /* an empty newest segment already has this name */
 	memcpy(hdr + 8, &level, sizeof(level));
 	seg_file(name, sizeof(name), l->next_seq, "");
 	fd = openat(l->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
@@ -385,7 +389,7 @@ static int new_segment(struct fog_seglog *l, __u32 level)
 		unlinkat(l->dirfd, name, 0);
 		return err;
 	}
-	l->segs[l->n++] = (struct seg){ .name = l->next_seq, .size = sizeof(hdr) };
+	l->segs[l->n++] = (struct seg){.name = l->next_seq, .size = sizeof(hdr)};
 	l->wfd = fd;
 	return 0;
 }
@@ -418,8 +422,8 @@ int fog_seglog__append(struct fog_seglog *l, __s64 ts_ms, __u32 samples, const v
 	}
 	s = &l->segs[l->n - 1];
 	fog_seg_rec_hdr_fill(&h, l->next_seq, ts_ms, samples, data, len);
-	v[0] = (struct iovec){ &h, sizeof(h) };
-	v[1] = (struct iovec){ (void *)data, len };
+	v[0] = (struct iovec){&h, sizeof(h)};
+	v[1] = (struct iovec){(void *)data, len};
 	err = write_all(l->wfd, v, 2, sizeof(h) + len);
 	if (err) {
 		/* a part written (a full disk) is cut, so the file stays whole records */
@@ -439,8 +443,11 @@ int fog_seglog__append(struct fog_seglog *l, __s64 ts_ms, __u32 samples, const v
 		}
 		return err;
 	}
-	e = (struct seg_entry){ .seq = l->next_seq, .ts_ms = ts_ms, .off = (__u32)s->size,
-				.len = len, .samples = samples };
+	e = (struct seg_entry){.seq = l->next_seq,
+			       .ts_ms = ts_ms,
+			       .off = (__u32)s->size,
+			       .len = len,
+			       .samples = samples};
 	err = seg_push(s, &e);
 	if (err)
 		return err;
@@ -553,10 +560,12 @@ int fog_seglog__next(struct fog_seglog *l, __u64 from, __u64 to, struct fog_seg_
 				(*bad)++;
 				continue;
 			}
-			*r = (struct fog_seg_rec){ .seq = e->seq, .ts_ms = e->ts_ms,
-						   .samples = e->samples, .len = e->len,
-						   .data = l->buf + sizeof(struct fog_seg_rec_hdr),
-						   .off = e->off };
+			*r = (struct fog_seg_rec){.seq = e->seq,
+						  .ts_ms = e->ts_ms,
+						  .samples = e->samples,
+						  .len = e->len,
+						  .data = l->buf + sizeof(struct fog_seg_rec_hdr),
+						  .off = e->off};
 			return 0;
 		}
 	}
@@ -679,7 +688,7 @@ struct fog_seglog_out {
 	int fd;
 	struct seg seg;
 	__u64 last_seq;
-	__u64 lo_seq, hi_seq;	/* kept records must stay in the old segment's range */
+	__u64 lo_seq, hi_seq; /* kept records must stay in the old segment's range */
 	int err;
 };
 
@@ -697,13 +706,16 @@ int fog_seglog_out_add(struct fog_seglog_out *o, __u64 seq, __s64 ts_ms, __u32 s
 	    len > FOG_SEG_REC_MAX)
 		return o->err = -EINVAL;
 	fog_seg_rec_hdr_fill(&h, seq, ts_ms, samples, data, len);
-	v[0] = (struct iovec){ &h, sizeof(h) };
-	v[1] = (struct iovec){ (void *)data, len };
+	v[0] = (struct iovec){&h, sizeof(h)};
+	v[1] = (struct iovec){(void *)data, len};
 	err = write_all(o->fd, v, 2, sizeof(h) + len);
 	if (err)
 		return o->err = err;
-	e = (struct seg_entry){ .seq = seq, .ts_ms = ts_ms, .off = (__u32)o->seg.size, .len = len,
-				.samples = samples };
+	e = (struct seg_entry){.seq = seq,
+			       .ts_ms = ts_ms,
+			       .off = (__u32)o->seg.size,
+			       .len = len,
+			       .samples = samples};
 	err = seg_push(&o->seg, &e);
 	if (err)
 		return o->err = err;
@@ -728,9 +740,12 @@ static size_t seg_records(const struct fog_seglog *l, const struct seg *s, const
 		if (h.seq != e->seq || h.len != e->len ||
 		    fog_seg_crc(&h, b + e->off + sizeof(h)) != h.crc)
 			continue;
-		recs[n++] = (struct fog_seg_rec){ .seq = e->seq, .ts_ms = e->ts_ms,
-						  .samples = e->samples, .len = e->len,
-						  .data = b + e->off + sizeof(h), .off = e->off };
+		recs[n++] = (struct fog_seg_rec){.seq = e->seq,
+						 .ts_ms = e->ts_ms,
+						 .samples = e->samples,
+						 .len = e->len,
+						 .data = b + e->off + sizeof(h),
+						 .off = e->off};
 	}
 	return n;
 }
@@ -740,10 +755,10 @@ int fog_seglog__rewrite(struct fog_seglog *l, int idx, unsigned int run, __u32 l
 {
 	char name[40], tmp[48];
 	char hdr[FOG_SEG_HDR_LEN] = FOG_SEG_MAGIC;
-	struct iovec v = { hdr, sizeof(hdr) };
-	struct fog_seglog_out o = { .fd = -1 };
+	struct iovec v = {hdr, sizeof(hdr)};
+	struct fog_seglog_out o = {.fd = -1};
 	struct fog_seg_rec *recs = NULL;
-	unsigned char *bufs[FOG_SEG_REWRITE_MAX] = { NULL };
+	unsigned char *bufs[FOG_SEG_REWRITE_MAX] = {NULL};
 	size_t n = 0, total = 0;
 	int err = 0;
 
@@ -773,7 +788,7 @@ int fog_seglog__rewrite(struct fog_seglog *l, int idx, unsigned int run, __u32 l
 		err = -errno;
 		goto out;
 	}
-	o.seg = (struct seg){ .name = l->segs[idx].name, .level = level, .size = sizeof(hdr) };
+	o.seg = (struct seg){.name = l->segs[idx].name, .level = level, .size = sizeof(hdr)};
 	o.lo_seq = l->segs[idx].n ? l->segs[idx].e[0].seq : 0;
 	o.hi_seq = o.lo_seq;
 	for (unsigned int k = 0; k < run; k++) {

@@ -22,30 +22,30 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#define FOG_SEG_MAGIC "FOGUPSG1"
-#define FOG_SEG_HDR_LEN 16
-#define FOG_SEG_REC_MAGIC 0x43455246u	/* "FREC" */
+#define FOG_SEG_MAGIC	    "FOGUPSG1"
+#define FOG_SEG_HDR_LEN	    16
+#define FOG_SEG_REC_MAGIC   0x43455246u /* "FREC" */
 #define FOG_SEG_REC_HDR_LEN 32
-#define FOG_SEG_REC_MAX (16u << 20)	/* a record's payload at most */
-#define FOG_SEG_MAX_FILE (64u << 20)	/* a segment file read at most */
+#define FOG_SEG_REC_MAX	    (16u << 20) /* a record's payload at most */
+#define FOG_SEG_MAX_FILE    (64u << 20) /* a segment file read at most */
 
 /* One record's header as it is on disk (little-endian, the hosts' order). */
 struct fog_seg_rec_hdr {
 	__u32 magic;
-	__u32 len;	/* payload bytes */
+	__u32 len; /* payload bytes */
 	__u64 seq;
-	__s64 ts_ms;	/* time of the newest sample */
+	__s64 ts_ms; /* time of the newest sample */
 	__u32 samples;
-	__u32 crc;	/* CRC-32 of the 28 bytes before it and the payload */
+	__u32 crc; /* CRC-32 of the 28 bytes before it and the payload */
 };
 _Static_assert(sizeof(struct fog_seg_rec_hdr) == FOG_SEG_REC_HDR_LEN, "record header size");
 
 /* Why a parse of a segment's bytes stopped before their end. */
 enum fog_seg_stop {
-	FOG_SEG_END,	/* every byte was a whole, valid record */
-	FOG_SEG_TORN,	/* the last record is cut short */
-	FOG_SEG_CORRUPT,	/* a record's magic, length, order or checksum is wrong */
-	FOG_SEG_BAD_HEADER,	/* the file's header is not a segment's */
+	FOG_SEG_END,	    /* every byte was a whole, valid record */
+	FOG_SEG_TORN,	    /* the last record is cut short */
+	FOG_SEG_CORRUPT,    /* a record's magic, length, order or checksum is wrong */
+	FOG_SEG_BAD_HEADER, /* the file's header is not a segment's */
 };
 
 struct fog_seg_rec {
@@ -53,8 +53,8 @@ struct fog_seg_rec {
 	__s64 ts_ms;
 	__u32 samples;
 	__u32 len;
-	const void *data;	/* into the parsed bytes */
-	size_t off;	/* of the record header in the file */
+	const void *data; /* into the parsed bytes */
+	size_t off;	  /* of the record header in the file */
 };
 
 typedef int (*fog_seg_rec_fn)(const struct fog_seg_rec *r, void *ctx);
@@ -77,9 +77,9 @@ struct fog_seglog;
 
 /* What opening found wrong, for the caller to count and log. */
 struct fog_seglog_open_report {
-	unsigned int torn;	/* tails cut */
-	unsigned int corrupt;	/* segments ended early or removed for bad bytes */
-	unsigned long long cut_bytes;	/* bytes cut or removed */
+	unsigned int torn;	      /* tails cut */
+	unsigned int corrupt;	      /* segments ended early or removed for bad bytes */
+	unsigned long long cut_bytes; /* bytes cut or removed */
 };
 
 struct fog_seglog_ack {
@@ -124,15 +124,15 @@ unsigned long long fog_seglog__bytes(const struct fog_seglog *l);
 void fog_seglog__backlog(const struct fog_seglog *l, unsigned long long *bytes,
 			 unsigned long long *samples, __s64 *oldest_ms);
 
-#define FOG_SEG_REWRITE_MAX 8	/* segments merged into one at most */
+#define FOG_SEG_REWRITE_MAX 8 /* segments merged into one at most */
 
 /*
  * The oldest segment below level_below that is not the one being written and
  * holds records not acknowledged: its index, or -ENOENT. *run counts it and
  * the closed segments of its level after it (at most FOG_SEG_REWRITE_MAX).
  */
-int fog_seglog__oldest_closed(const struct fog_seglog *l, unsigned int level_below,
-			      __u32 *level, unsigned int *run);
+int fog_seglog__oldest_closed(const struct fog_seglog *l, unsigned int level_below, __u32 *level,
+			      unsigned int *run);
 /*
  * Rewrites the run closed segments from idx as one at level, with records
  * merged by fn: fn gets their records (acknowledged ones left out) and

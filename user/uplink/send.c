@@ -10,7 +10,7 @@
 
 #include "uplink/send.h"
 
-#define ANSWER_KEEP 200	/* bytes of an error answer kept for the log */
+#define ANSWER_KEEP 200 /* bytes of an error answer kept for the log */
 
 enum fog_rw_result fog_rw_classify(long status)
 {
@@ -70,7 +70,7 @@ struct fog_rw_client {
 	char ca_file[256];
 	char username[256];
 	char password[4097];
-	char auth[4200];	/* "Authorization: Bearer ..." */
+	char auth[4200]; /* "Authorization: Bearer ..." */
 	double timeout_s;
 	const int *cancel;
 	char answer[ANSWER_KEEP + 1];
@@ -134,12 +134,13 @@ struct fog_rw_client *fog_rw_client__new(const struct fog_rw_client_opts *o)
 		"Content-Encoding: snappy",
 		"X-Prometheus-Remote-Write-Version: 0.1.0",
 		"User-Agent: fogd",
-		"Expect:",	/* no 100-continue round trip */
+		"Expect:", /* no 100-continue round trip */
 	};
 
 	if (!c)
 		return NULL;
-	if (strlen(o->url) >= sizeof(c->url) || (o->ca_file && strlen(o->ca_file) >= sizeof(c->ca_file)) ||
+	if (strlen(o->url) >= sizeof(c->url) ||
+	    (o->ca_file && strlen(o->ca_file) >= sizeof(c->ca_file)) ||
 	    (o->username && strlen(o->username) >= sizeof(c->username)) ||
 	    (o->password && strlen(o->password) >= sizeof(c->password)) ||
 	    (o->bearer && strlen(o->bearer) >= sizeof(c->auth) - 32)) {

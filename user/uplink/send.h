@@ -12,9 +12,9 @@
 #include <stddef.h>
 
 enum fog_rw_result {
-	FOG_RW_OK,	/* 2xx */
-	FOG_RW_RETRY,	/* 5xx, 429, or no answer: send again after a backoff */
-	FOG_RW_REJECTED,	/* any other status: the receiver will never take this body */
+	FOG_RW_OK,	 /* 2xx */
+	FOG_RW_RETRY,	 /* 5xx, 429, or no answer: send again after a backoff */
+	FOG_RW_REJECTED, /* any other status: the receiver will never take this body */
 };
 
 /* What an HTTP status means for a body (0: no answer). */
@@ -30,12 +30,12 @@ int fog_rw_read_secret(const char *path, char *buf, size_t len, char *err, size_
 
 struct fog_rw_client_opts {
 	const char *url;
-	const char *ca_file;	/* NULL: the system's CAs */
-	const char *username;	/* basic auth with password, NULL for none */
+	const char *ca_file;  /* NULL: the system's CAs */
+	const char *username; /* basic auth with password, NULL for none */
 	const char *password;
-	const char *bearer;	/* bearer token, NULL for none */
+	const char *bearer; /* bearer token, NULL for none */
 	double timeout_s;
-	const int *cancel;	/* a POST under way ends when *cancel turns non-zero (NULL: never) */
+	const int *cancel; /* a POST under way ends when *cancel turns non-zero (NULL: never) */
 };
 
 struct fog_rw_client;

@@ -13,10 +13,10 @@
 #include "uplink/send.h"
 #include "uplink/uplink.h"
 
-#define QUEUE_MAX 16	/* expositions waiting for the thread */
-#define BATCH_RAW_MAX (4u << 20)	/* uncompressed bytes of one POST at most */
-#define WAKE_MS 100	/* the thread looks at its timers this often */
-#define ROUNDS_MAX 16	/* POSTs in a row while more is ready */
+#define QUEUE_MAX     16	 /* expositions waiting for the thread */
+#define BATCH_RAW_MAX (4u << 20) /* uncompressed bytes of one POST at most */
+#define WAKE_MS	      100	 /* the thread looks at its timers this often */
+#define ROUNDS_MAX    16	 /* POSTs in a row while more is ready */
 
 struct queued {
 	char *text;
@@ -26,7 +26,7 @@ struct queued {
 
 struct cls {
 	struct fog_seglog *log;
-	struct fog_seglog_ack ack;	/* in memory, saved after each acknowledged POST */
+	struct fog_seglog_ack ack; /* in memory, saved after each acknowledged POST */
 	bool ack_dirty;
 };
 
@@ -35,11 +35,11 @@ struct fog_uplink {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
-	int cancel;	/* set with stop, read by a POST under way (atomically) */
-	struct queued q[QUEUE_MAX];	/* under mu */
+	int cancel;		    /* set with stop, read by a POST under way (atomically) */
+	struct queued q[QUEUE_MAX]; /* under mu */
 	unsigned int qh, qn;
-	struct fog_uplink_stats pub;	/* under mu: what fog_uplink__stats copies */
-	unsigned long long queue_drops, snapshots;	/* under mu */
+	struct fog_uplink_stats pub;		   /* under mu: what fog_uplink__stats copies */
+	unsigned long long queue_drops, snapshots; /* under mu */
 
 	/* the options, copied */
 	char *url, *dir, *ca_file, *username, *password_file, *bearer_file;
@@ -51,15 +51,15 @@ struct fog_uplink {
 	struct fog_rw_client *client;
 	struct fog_uplink_stats st;
 	double next_sync, retry_at, backoff, tokens, tokens_at, next_publish;
-	bool failed_last;	/* the last POST is to be retried: what waits is a backlog */
+	bool failed_last; /* the last POST is to be retried: what waits is a backlog */
 	bool logged_fail, logged_write, logged_corrupt;
 	long logged_reject;
-	char url_shown[256];	/* redacted */
+	char url_shown[256]; /* redacted */
 };
 
 const char *fog_uplink_drop_name(enum fog_uplink_drop d)
 {
-	static const char *const names[] = { "budget", "age", "rejected", "write", "corrupt" };
+	static const char *const names[] = {"budget", "age", "rejected", "write", "corrupt"};
 
 	return d < FOG_UPLINK_DROPS ? names[d] : "?";
 }
@@ -100,8 +100,8 @@ static void set_error(struct fog_uplink *u, const char *what, const char *detail
 
 static void append_text(struct fog_uplink *u, const struct queued *q)
 {
-	struct fog_rw_buf out[FOG_UPLINK_CLASSES] = { 0 };
-	const char *extra[64] = { NULL };
+	struct fog_rw_buf out[FOG_UPLINK_CLASSES] = {0};
+	const char *extra[64] = {NULL};
 	unsigned int bad = 0;
 	__u64 t0 = thread_ns();
 	bool failed = false;
@@ -123,16 +123,18 @@ static void append_text(struct fog_uplink *u, const struct queued *q)
 			continue;
 		werr = fog_rw_compress(out[c].p, out[c].len, &z, &zlen);
 		if (!werr)
-			werr = fog_seglog__append(u->c[c].log, q->ts_ms, out[c].series, z, (__u32)zlen,
-						  &seq);
+			werr = fog_seglog__append(u->c[c].log, q->ts_ms, out[c].series, z,
+						  (__u32)zlen, &seq);
 		free(z);
 		if (werr) {
 			u->st.dropped[c][FOG_UPLINK_DROP_WRITE] += out[c].series;
 			set_error(u, "cannot write the buffer: ", strerror(-werr));
 			if (!u->logged_write)
-				fog_warnx("uplink: cannot write to the buffer in %s: %s; the samples "
-					  "not written are counted as dropped (logged once until a "
-					  "whole tick is written)", u->dir, strerror(-werr));
+				fog_warnx(
+					"uplink: cannot write to the buffer in %s: %s; the samples "
+					"not written are counted as dropped (logged once until a "
+					"whole tick is written)",
+					u->dir, strerror(-werr));
 			u->logged_write = true;
 			failed = true;
 			continue;
@@ -155,7 +157,8 @@ static void sync_all(struct fog_uplink *u)
 		int err = fog_seglog__sync(u->c[c].log);
 
 		if (err && !u->logged_write) {
-			fog_warnx("uplink: cannot sync the buffer in %s: %s", u->dir, strerror(-err));
+			fog_warnx("uplink: cannot sync the buffer in %s: %s", u->dir,
+				  strerror(-err));
 			u->logged_write = true;
 		}
 	}
@@ -195,7 +198,7 @@ static int merge_segment(const struct fog_seg_rec *recs, size_t n, struct fog_se
 	struct fog_uplink *u = m->u;
 
 	for (size_t i = 0; i < n;) {
-		struct fog_rw_buf raw = { 0 }, merged = { 0 };
+		struct fog_rw_buf raw = {0}, merged = {0};
 		__s64 win = recs[i].ts_ms / m->step_ms;
 		unsigned long long in = 0;
 		void *z = NULL;
@@ -240,8 +243,8 @@ static unsigned long long disk_bytes(const struct fog_uplink *u)
 /* One step toward the budget; false when nothing more can be done. */
 static bool shrink_once(struct fog_uplink *u)
 {
-	static const int merged_classes[] = { FOG_UPLINK_DETAIL, FOG_UPLINK_HOST };
-	static const int drop_order[] = { FOG_UPLINK_DETAIL, FOG_UPLINK_HOST, FOG_UPLINK_ALERT };
+	static const int merged_classes[] = {FOG_UPLINK_DETAIL, FOG_UPLINK_HOST};
+	static const int drop_order[] = {FOG_UPLINK_DETAIL, FOG_UPLINK_HOST, FOG_UPLINK_ALERT};
 	unsigned long long n;
 	unsigned int run;
 	__u32 level;
@@ -251,7 +254,7 @@ static bool shrink_once(struct fog_uplink *u)
 		for (size_t k = 0; k < 2; k++) {
 			int c = merged_classes[k];
 			int idx = fog_seglog__oldest_closed(u->c[c].log, below, &level, &run);
-			struct merge_ctx m = { u, c, 0 };
+			struct merge_ctx m = {u, c, 0};
 			int err;
 
 			if (idx < 0)
@@ -259,7 +262,8 @@ static bool shrink_once(struct fog_uplink *u)
 			m.step_ms = (__s64)((level == 0 ? u->o.step_s : u->o.coarse_step_s) * 1000);
 			if (m.step_ms < 1)
 				m.step_ms = 1;
-			err = fog_seglog__rewrite(u->c[c].log, idx, run, level + 1, merge_segment, &m);
+			err = fog_seglog__rewrite(u->c[c].log, idx, run, level + 1, merge_segment,
+						  &m);
 			if (!err)
 				return true;
 			fog_warnx("uplink: cannot downsample a %s segment: %s; it is removed",
@@ -336,7 +340,7 @@ static void add_range(struct fog_uplink *u, struct batch *b, int c, __u64 from, 
 		err = fog_seglog__next(u->c[c].log, *next, to, &r, &bad);
 		if (err) {
 			if (err == -ENOENT)
-				*next = to;	/* all of it was looked at */
+				*next = to; /* all of it was looked at */
 			break;
 		}
 		if (fog_rw_uncompress(r.data, r.len, FOG_RW_MAX_RAW, &b->raw)) {
@@ -355,8 +359,8 @@ static void add_range(struct fog_uplink *u, struct batch *b, int c, __u64 from, 
 		u->st.dropped[c][FOG_UPLINK_DROP_CORRUPT] += bad;
 		if (!u->logged_corrupt)
 			fog_warnx("uplink: %llu %s record(s) in %s changed on disk since they were "
-				  "written; skipped (logged once)", bad, fog_uplink_class_name(c),
-				  u->dir);
+				  "written; skipped (logged once)",
+				  bad, fog_uplink_class_name(c), u->dir);
 		u->logged_corrupt = true;
 	}
 }
@@ -364,7 +368,7 @@ static void add_range(struct fog_uplink *u, struct batch *b, int c, __u64 from, 
 /* One POST of what is ready; returns 1 when more is ready, 0 when not, <0 on failure. */
 static int send_round(struct fog_uplink *u)
 {
-	struct batch b = { 0 };
+	struct batch b = {0};
 	enum fog_rw_result res;
 	char err[200] = "";
 	void *z = NULL;
@@ -376,7 +380,7 @@ static int send_round(struct fog_uplink *u)
 	u->tokens += (now - u->tokens_at) * (double)u->o.max_bytes_per_s;
 	u->tokens_at = now;
 	if (u->tokens > (double)u->o.max_bytes_per_s)
-		u->tokens = (double)u->o.max_bytes_per_s;	/* one second's worth of burst */
+		u->tokens = (double)u->o.max_bytes_per_s; /* one second's worth of burst */
 	for (int c = 0; c < FOG_UPLINK_CLASSES; c++) {
 		struct fog_seglog_ack *a = &u->c[c].ack;
 		__u64 synced = fog_seglog__synced_end(u->c[c].log);
@@ -426,9 +430,10 @@ static int send_round(struct fog_uplink *u)
 		u->st.connected = false;
 		set_error(u, "", err);
 		if (!u->logged_fail)
-			fog_warnx("uplink: sending to %s failed: %s; the buffer keeps everything and "
-				  "sending is retried with backoff (logged once until it recovers)",
-				  u->url_shown, err);
+			fog_warnx(
+				"uplink: sending to %s failed: %s; the buffer keeps everything and "
+				"sending is retried with backoff (logged once until it recovers)",
+				u->url_shown, err);
 		u->logged_fail = true;
 		u->failed_last = true;
 		return -EAGAIN;
@@ -439,8 +444,10 @@ static int send_round(struct fog_uplink *u)
 		u->st.requests_rejected++;
 		set_error(u, "", err);
 		if (u->logged_reject != status)
-			fog_warnx("uplink: %s refused a body (%s); its samples are counted as dropped "
-				  "and sending goes on (logged once per status)", u->url_shown, err);
+			fog_warnx("uplink: %s refused a body (%s); its samples are counted as "
+				  "dropped "
+				  "and sending goes on (logged once per status)",
+				  u->url_shown, err);
 		u->logged_reject = status;
 	} else {
 		for (int c = 0; c < FOG_UPLINK_CLASSES; c++)
@@ -497,8 +504,8 @@ static int open_logs(struct fog_uplink *u)
 		u->st.corrupt_segments += rep.corrupt;
 		if (rep.torn || rep.corrupt)
 			fog_warnx("uplink: %s: cut %u torn tail(s) and %u corrupt segment part(s), "
-				  "%llu bytes, never sent", path, rep.torn, rep.corrupt,
-				  rep.cut_bytes);
+				  "%llu bytes, never sent",
+				  path, rep.torn, rep.corrupt, rep.cut_bytes);
 	}
 	return 0;
 }
@@ -506,9 +513,11 @@ static int open_logs(struct fog_uplink *u)
 static int make_client(struct fog_uplink *u)
 {
 	char password[4097] = "", bearer[4097] = "", err[256];
-	struct fog_rw_client_opts co = { .url = u->url, .ca_file = u->ca_file,
-					 .username = u->username, .timeout_s = u->o.timeout_s,
-					 .cancel = &u->cancel };
+	struct fog_rw_client_opts co = {.url = u->url,
+					.ca_file = u->ca_file,
+					.username = u->username,
+					.timeout_s = u->o.timeout_s,
+					.cancel = &u->cancel};
 
 	if (u->password_file) {
 		if (fog_rw_read_secret(u->password_file, password, sizeof(password), err,
@@ -602,7 +611,9 @@ static void *run(void *arg)
 			}
 			enforce_limits(u);
 			if (now >= u->retry_at) {
-				for (int r = 0; r < ROUNDS_MAX && !__atomic_load_n(&u->cancel, __ATOMIC_RELAXED); r++)
+				for (int r = 0; r < ROUNDS_MAX &&
+						!__atomic_load_n(&u->cancel, __ATOMIC_RELAXED);
+				     r++)
 					if (send_round(u) <= 0)
 						break;
 				save_acks(u);
@@ -730,7 +741,7 @@ void fog_uplink__push(struct fog_uplink *u, const char *text, size_t len, __s64 
 		u->qn--;
 		u->queue_drops++;
 	}
-	u->q[(u->qh + u->qn) % QUEUE_MAX] = (struct queued){ copy, len, ts_ms };
+	u->q[(u->qh + u->qn) % QUEUE_MAX] = (struct queued){copy, len, ts_ms};
 	u->qn++;
 	pthread_cond_signal(&u->cv);
 	pthread_mutex_unlock(&u->mu);
