@@ -83,6 +83,10 @@ static int check_url(const char *v, char *err, size_t len)
 	{ sec, k, OPT_U64, offsetof(struct fog_config, field), 0, d, lo, hi, false, NULL, h }
 #define DBL(sec, k, field, d, lo, hi, h)                                                           \
 	{ sec, k, OPT_DOUBLE, offsetof(struct fog_config, field), 0, d, lo, hi, false, NULL, h }
+/* an absolute path of a file, or off */
+#define FILE_OFF(sec, k, field, h)                                                                 \
+	{ sec, k, OPT_STR, offsetof(struct fog_config, field),                                     \
+	  sizeof(((struct fog_config *)0)->field), "off", 0, 0, false, NULL, h, check_file_or_off }
 #define BOOL(sec, k, field, d, h)                                                                  \
 	{ sec, k, OPT_BOOL, offsetof(struct fog_config, field), 0, d, 0, 0, false, NULL, h }
 
@@ -305,18 +309,15 @@ static const struct opt opts[] = {
 	    "step old samples are merged to when the buffer is full"),
 	DBL("uplink", "coarse_step_s", uplink_coarse_step_s, "60", 0.1, 86400,
 	    "coarser step of a second merge"),
-	{ "uplink", "ca_file", OPT_STR, offsetof(struct fog_config, uplink_ca_file),
-	  sizeof(((struct fog_config *)0)->uplink_ca_file), "off", 0, 0, false, NULL,
-	  "CA certificates (PEM) for an https URL, or off for the system's", check_file_or_off },
+	FILE_OFF("uplink", "ca_file", uplink_ca_file,
+		 "CA certificates (PEM) for an https URL, or off for the system's"),
 	{ "uplink", "username", OPT_STR, offsetof(struct fog_config, uplink_username),
 	  sizeof(((struct fog_config *)0)->uplink_username), "off", 0, 0, false, NULL,
 	  "basic auth user (with password_file), or off", check_name_or_off },
-	{ "uplink", "password_file", OPT_STR, offsetof(struct fog_config, uplink_password_file),
-	  sizeof(((struct fog_config *)0)->uplink_password_file), "off", 0, 0, false, NULL,
-	  "file holding the basic auth password, or off", check_file_or_off },
-	{ "uplink", "bearer_token_file", OPT_STR, offsetof(struct fog_config, uplink_bearer_file),
-	  sizeof(((struct fog_config *)0)->uplink_bearer_file), "off", 0, 0, false, NULL,
-	  "file holding a bearer token, or off", check_file_or_off },
+	FILE_OFF("uplink", "password_file", uplink_password_file,
+		 "file holding the basic auth password, or off"),
+	FILE_OFF("uplink", "bearer_token_file", uplink_bearer_file,
+		 "file holding a bearer token, or off"),
 	STR("uplink", "job", uplink_job, "fogd", NULL, "job label of every series sent"),
 	STR("uplink", "instance", uplink_instance, "auto", NULL,
 	    "instance label of every series sent; auto: the host name"),

@@ -316,6 +316,17 @@ static bool same_labels(const Fogrw__TimeSeries *a, const Fogrw__TimeSeries *b)
 	return true;
 }
 
+/* The slot of ts's series in an open-addressed table of cap (a power of two) slots. */
+static size_t find_slot(const struct slot *tab, size_t cap, const Fogrw__TimeSeries *ts)
+{
+	__u64 h = series_hash(ts);
+	size_t j = h & (cap - 1);
+
+	while (tab[j].ts && !(tab[j].hash == h && same_labels(tab[j].ts, ts)))
+		j = (j + 1) & (cap - 1);
+	return j;
+}
+
 int fog_rw_merge(const struct fog_rw_buf *in, struct fog_rw_buf *out)
 {
 	Fogrw__WriteRequest *wr = fogrw__write_request__unpack(NULL, in->len, in->p);
@@ -335,15 +346,13 @@ int fog_rw_merge(const struct fog_rw_buf *in, struct fog_rw_buf *out)
 	}
 	for (size_t i = 0; i < wr->n_timeseries; i++) {
 		const Fogrw__TimeSeries *ts = wr->timeseries[i];
-		__u64 h = series_hash(ts);
-		size_t j = h & (cap - 1);
+		size_t j;
 
 		if (ts->n_labels > MAX_LABELS)
 			continue;
-		while (tab[j].ts && !(tab[j].hash == h && same_labels(tab[j].ts, ts)))
-			j = (j + 1) & (cap - 1);
+		j = find_slot(tab, cap, ts);
 		if (!tab[j].ts)
-			tab[j] = (struct slot){.ts = ts, .hash = h};
+			tab[j] = (struct slot){.ts = ts, .hash = series_hash(ts)};
 		for (size_t k = 0; k < ts->n_samples; k++)
 			if (!tab[j].last || ts->samples[k]->timestamp >= tab[j].last->timestamp)
 				tab[j].last = ts->samples[k];
@@ -351,13 +360,11 @@ int fog_rw_merge(const struct fog_rw_buf *in, struct fog_rw_buf *out)
 	/* in the order series first appeared, so a merged body reads like a tick's */
 	for (size_t i = 0; i < wr->n_timeseries && !err; i++) {
 		const Fogrw__TimeSeries *ts = wr->timeseries[i];
-		__u64 h = series_hash(ts);
-		size_t j = h & (cap - 1);
+		size_t j;
 
 		if (ts->n_labels > MAX_LABELS)
 			continue;
-		while (tab[j].ts && !(tab[j].hash == h && same_labels(tab[j].ts, ts)))
-			j = (j + 1) & (cap - 1);
+		j = find_slot(tab, cap, ts);
 		if (tab[j].ts != ts || !tab[j].last)
 			continue; /* a later copy of a series already written, or no sample */
 		for (size_t k = 0; k < ts->n_labels; k++)

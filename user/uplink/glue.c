@@ -30,46 +30,74 @@ static const char *opt_or_null(const char *v)
 	return strcmp(v, "off") ? v : NULL;
 }
 
-static void class_samples(struct fog_prom *w, const unsigned long long *v)
-{
-	for (int c = 0; c < FOG_UPLINK_CLASSES; c++)
-		fog_prom__sample(w, (const char *[]){"class", fog_uplink_class_name(c), NULL},
-				 (double)v[c]);
-}
-
 static void metrics(void *ctx, struct fog_prom *w)
 {
 	struct fog_uplink_glue *g = ctx;
 	struct fog_uplink_stats st;
 
 	fog_uplink__stats(g->up, &st);
-	fog_prom__family(w, "fog_uplink_connected", FOG_PROM_GAUGE,
-			 "1 when the remote-write receiver acknowledged the last POST");
-	fog_prom__sample(w, NULL, st.connected);
-	fog_prom__family(w, "fog_uplink_snapshots", FOG_PROM_COUNTER,
-			 "ticks whose series were handed to the uplink (this one included)");
-	fog_prom__sample(w, NULL, (double)g->ticks);
-	fog_prom__family(w, "fog_uplink_backlog_bytes", FOG_PROM_GAUGE,
-			 "buffered bytes not yet acknowledged by the receiver");
-	class_samples(w, st.backlog_bytes);
-	fog_prom__family(w, "fog_uplink_backlog_samples", FOG_PROM_GAUGE,
-			 "buffered samples not yet acknowledged by the receiver");
-	class_samples(w, st.backlog_samples);
-	fog_prom__family(w, "fog_uplink_backlog_age_seconds", FOG_PROM_GAUGE,
-			 "age of the oldest buffered sample not yet acknowledged");
-	fog_prom__sample(w, NULL, st.backlog_age_s);
-	fog_prom__family(w, "fog_uplink_buffer_bytes", FOG_PROM_GAUGE,
-			 "bytes of the on-disk buffer's segment files");
-	fog_prom__sample(w, NULL, (double)st.disk_bytes);
-	fog_prom__family(w, "fog_uplink_samples_sent", FOG_PROM_COUNTER,
-			 "samples the receiver acknowledged");
-	class_samples(w, st.sent);
-	fog_prom__family(w, "fog_uplink_samples_retried", FOG_PROM_COUNTER,
-			 "samples in POSTs that failed and are sent again");
-	class_samples(w, st.retried);
-	fog_prom__family(w, "fog_uplink_samples_downsampled", FOG_PROM_COUNTER,
-			 "samples merged into coarser steps to stay within the buffer's budget");
-	class_samples(w, st.downsampled);
+	const struct {
+		const char *name;
+		enum fog_prom_type type;
+		const char *help;
+		double v;
+	} one[] = {
+		{"fog_uplink_connected", FOG_PROM_GAUGE,
+		 "1 when the remote-write receiver acknowledged the last POST", st.connected},
+		{"fog_uplink_snapshots", FOG_PROM_COUNTER,
+		 "ticks whose series were handed to the uplink (this one included)",
+		 (double)g->ticks},
+		{"fog_uplink_backlog_age_seconds", FOG_PROM_GAUGE,
+		 "age of the oldest buffered sample not yet acknowledged", st.backlog_age_s},
+		{"fog_uplink_buffer_bytes", FOG_PROM_GAUGE,
+		 "bytes of the on-disk buffer's segment files", (double)st.disk_bytes},
+		{"fog_uplink_sent_bytes", FOG_PROM_COUNTER,
+		 "compressed body bytes the receiver acknowledged", (double)st.bytes_sent},
+		{"fog_uplink_snapshots_dropped", FOG_PROM_COUNTER,
+		 "ticks not buffered because the uplink's thread was too far behind",
+		 (double)st.snapshots_dropped},
+		{"fog_uplink_torn_tails", FOG_PROM_COUNTER,
+		 "torn segment tails cut when the buffer was opened (never sent)",
+		 (double)st.torn_tails},
+		{"fog_uplink_corrupt_segments", FOG_PROM_COUNTER,
+		 "segments cut or removed for corrupt bytes when the buffer was opened",
+		 (double)st.corrupt_segments},
+		{"fog_uplink_write_cpu_seconds", FOG_PROM_COUNTER,
+		 "CPU time encoding, compressing and writing samples to the buffer",
+		 (double)st.append_ns / 1e9},
+		{"fog_uplink_written_samples", FOG_PROM_COUNTER, "samples written to the buffer",
+		 (double)st.appended_samples},
+	};
+	const struct {
+		const char *name;
+		enum fog_prom_type type;
+		const char *help;
+		const unsigned long long *v;
+	} by_class[] = {
+		{"fog_uplink_backlog_bytes", FOG_PROM_GAUGE,
+		 "buffered bytes not yet acknowledged by the receiver", st.backlog_bytes},
+		{"fog_uplink_backlog_samples", FOG_PROM_GAUGE,
+		 "buffered samples not yet acknowledged by the receiver", st.backlog_samples},
+		{"fog_uplink_samples_sent", FOG_PROM_COUNTER, "samples the receiver acknowledged",
+		 st.sent},
+		{"fog_uplink_samples_retried", FOG_PROM_COUNTER,
+		 "samples in POSTs that failed and are sent again", st.retried},
+		{"fog_uplink_samples_downsampled", FOG_PROM_COUNTER,
+		 "samples merged into coarser steps to stay within the buffer's budget",
+		 st.downsampled},
+	};
+
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		fog_prom__family(w, one[i].name, one[i].type, one[i].help);
+		fog_prom__sample(w, NULL, one[i].v);
+	}
+	for (size_t i = 0; i < sizeof(by_class) / sizeof(by_class[0]); i++) {
+		fog_prom__family(w, by_class[i].name, by_class[i].type, by_class[i].help);
+		for (int c = 0; c < FOG_UPLINK_CLASSES; c++)
+			fog_prom__sample(w,
+					 (const char *[]){"class", fog_uplink_class_name(c), NULL},
+					 (double)by_class[i].v[c]);
+	}
 	fog_prom__family(w, "fog_uplink_samples_dropped", FOG_PROM_COUNTER,
 			 "samples that will never be sent, by class and reason");
 	for (int c = 0; c < FOG_UPLINK_CLASSES; c++)
@@ -85,24 +113,6 @@ static void metrics(void *ctx, struct fog_prom *w)
 			 (double)st.requests_retried);
 	fog_prom__sample(w, (const char *[]){"result", "rejected", NULL},
 			 (double)st.requests_rejected);
-	fog_prom__family(w, "fog_uplink_sent_bytes", FOG_PROM_COUNTER,
-			 "compressed body bytes the receiver acknowledged");
-	fog_prom__sample(w, NULL, (double)st.bytes_sent);
-	fog_prom__family(w, "fog_uplink_snapshots_dropped", FOG_PROM_COUNTER,
-			 "ticks not buffered because the uplink's thread was too far behind");
-	fog_prom__sample(w, NULL, (double)st.snapshots_dropped);
-	fog_prom__family(w, "fog_uplink_torn_tails", FOG_PROM_COUNTER,
-			 "torn segment tails cut when the buffer was opened (never sent)");
-	fog_prom__sample(w, NULL, (double)st.torn_tails);
-	fog_prom__family(w, "fog_uplink_corrupt_segments", FOG_PROM_COUNTER,
-			 "segments cut or removed for corrupt bytes when the buffer was opened");
-	fog_prom__sample(w, NULL, (double)st.corrupt_segments);
-	fog_prom__family(w, "fog_uplink_write_cpu_seconds", FOG_PROM_COUNTER,
-			 "CPU time encoding, compressing and writing samples to the buffer");
-	fog_prom__sample(w, NULL, (double)st.append_ns / 1e9);
-	fog_prom__family(w, "fog_uplink_written_samples", FOG_PROM_COUNTER,
-			 "samples written to the buffer");
-	fog_prom__sample(w, NULL, (double)st.appended_samples);
 }
 
 static json_t *class_json(const unsigned long long *v)
