@@ -17,3 +17,4 @@ $(UPLINK_PB_O): $(UPLINK_PB_C) $(UPLINK_PB_H)
 	$(Q)$(CC) -O2 -g -fPIC $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
 
 $(patsubst user/uplink/%.c,$(OUTPUT)/user/uplink/%.o,$(wildcard user/uplink/*.c)): $(UPLINK_PB_H)
+$(OUTPUT)/tests/unit/test_uplink_encode.o: $(UPLINK_PB_H)
