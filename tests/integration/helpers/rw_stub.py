@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A remote-write receiver that answers every POST with one status and body, for the
 # uplink tests: 503 (an outage that answers), 400 with bytes that are not text, 200.
-# Writes each request's headers to --headers (appended) and counts POSTs in --count.
+# Writes each request's headers to --headers (appended); --tls serves https.
 import argparse
 import http.server
 
@@ -11,6 +11,7 @@ ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--status", type=int, required=True)
 ap.add_argument("--garbage", action="store_true", help="answer with bytes that do not print")
 ap.add_argument("--headers", required=True)
+ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https with this certificate")
 args = ap.parse_args()
 posts = 0
 
@@ -36,4 +37,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 http.server.ThreadingHTTPServer.allow_reuse_address = True
-http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+if args.tls:
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls[0], args.tls[1])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
