@@ -41,7 +41,7 @@ static void test_encode_classes_labels(void **state)
 		"fog_alert_level{resource=\"cpu\"} 2\n"
 		"fog_process_cpu_seconds_total{pid=\"7\",comm=\"a \\\"q\\\" \\\\ b\\nc\"} 1.5\n"
 		"fog_cgroup_x{cgroup=\"/sys\",instance=\"own\"} +Inf\n"
-		"fog_nan NaN\n"
+		"fog_nan{empty=\"\"} NaN\n"
 		"not a sample line\n"
 		"fog_bad{x=\"unterminated} 1\n"
 		"fog_twice{a=\"1\",a=\"2\"} 1\n";
@@ -72,6 +72,7 @@ static void test_encode_classes_labels(void **state)
 	assert_true(ts->samples[0]->value == 0.25);
 	assert_int_equal(ts->samples[0]->timestamp, 1234);
 	assert_true(isnan(wr->timeseries[1]->samples[0]->value));
+	assert_null(label(wr->timeseries[1], "empty")); /* an empty value is no label */
 	fogrw__write_request__free_unpacked(wr, NULL);
 
 	wr = decode(&out[FOG_UPLINK_DETAIL]);

@@ -177,7 +177,9 @@ static bool parse_line(char *p, char **name, struct fog_rw_label *labels, size_t
 			}
 			p++;
 			*out = '\0';
-			labels[(*n)++] = (struct fog_rw_label){ln, v};
+			/* an empty value is no label (Prometheus' reading); remote write carries none */
+			if (*v)
+				labels[(*n)++] = (struct fog_rw_label){ln, v};
 			if (*p == ',')
 				p++;
 			else if (*p != '}')
