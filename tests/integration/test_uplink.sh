@@ -16,11 +16,11 @@ chmod 0600 "$T_DIR/token"
 up_prom_start
 fogd_start "${UP_OPTS[@]}" -o uplink.max_bytes_per_s=30000 \
 	-o uplink.bearer_token_file="$T_DIR/token"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do
 	[ "$(up_snapshots | wc -l)" -ge 10 ] && break
 	sleep 0.2
 done
-[ "$(up_snapshots | wc -l)" -ge 10 ] || t_fail "the receiver holds $(up_snapshots | wc -l) snapshots after 20 s: $(api /api/v1/uplink)"
+[ "$(up_snapshots | wc -l)" -ge 10 ] || t_fail "the receiver holds $(up_snapshots | wc -l) snapshots after 40 s: $(api /api/v1/uplink)"
 
 # the outage: nothing listens, then a receiver that answers 503
 t_stop=$(date +%s.%N)
@@ -50,7 +50,7 @@ grep -qx "Authorization: Bearer $secret" "$hdr" || t_fail "the bearer token from
 w=$(awk -v a="$t_stop" -v b="$t_start" 'BEGIN { printf "%dms", (b - a) * 1000 }')
 count() { up_q "count_over_time($1[$w])" "$t_start" | jq -r '.data.result[0].value[1] // 0'; }
 polls=()
-for _ in $(seq 1 150); do
+for _ in $(seq 1 300); do
 	a=$(count 'fog_alerts_fired_total')
 	h=$(count 'fog_uplink_snapshots_total')
 	polls+=("$a $h")

@@ -10,7 +10,7 @@ t_require_root_btf
 
 up_prom_start
 fogd_start "${UP_OPTS[@]}" -o uplink.max_bytes=131072 -o uplink.step_s=1 -o uplink.coarse_step_s=4
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do
 	[ "$(up_snapshots | wc -l)" -ge 5 ] && break
 	sleep 0.2
 done

@@ -11,11 +11,11 @@ t_require_root_btf
 
 up_prom_start
 fogd_start "${UP_OPTS[@]}"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do
 	[ "$(up_snapshots | wc -l)" -ge 5 ] && break
 	sleep 0.2
 done
-[ "$(up_snapshots | wc -l)" -ge 5 ] || t_fail "the receiver holds $(up_snapshots | wc -l) snapshots after 20 s"
+[ "$(up_snapshots | wc -l)" -ge 5 ] || t_fail "the receiver holds $(up_snapshots | wc -l) snapshots after 40 s"
 up_prom_stop
 up_wait_status '.connected == false' || t_fail "fogd still connected with the receiver stopped"
 sleep 3
@@ -41,7 +41,7 @@ grep -q 'cut 1 torn tail' "$FOGD_LOG" || t_fail "the cut is not logged"
 sleep 1
 up_prom_start
 ok=0
-for _ in $(seq 1 150); do
+for _ in $(seq 1 300); do
 	if runs=$(up_check_runs) && [ "$(wc -l <<<"$runs")" = 2 ] &&
 		[ "$(head -n 1 <<<"$runs")" -ge "$synced" ]; then
 		ok=1
