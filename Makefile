@@ -23,7 +23,9 @@ endif
 # (fog-profiler.pc), and what only the daemon needs.
 FOG_PKGS := jansson libelf zlib libprotobuf-c libdw
 FOGPROF_PKGS := libbpf
-DAEMON_PKGS := inih libmicrohttpd libcap-ng
+# the uplink's remote-write bodies (user/uplink/, daemon side); libsnappy is C++, its .so
+# brings libstdc++
+DAEMON_PKGS := inih libmicrohttpd libcap-ng snappy
 PKGS := $(FOG_PKGS) $(FOGPROF_PKGS) $(DAEMON_PKGS)
 # libcurl is loaded when first used (user/base/curl_dl.c): its headers only
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
@@ -74,6 +76,7 @@ LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(BASE_SRCS) $(CORE_SRCS))
 LIBFOGPROF_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LAYER_CAPTURE))
 LIBFOGD_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(DAEMON_SRCS))
 include mk/profile.mk
+include mk/uplink.mk
 include mk/fuzz.mk
 include mk/examples.mk
 include mk/install.mk

@@ -30,7 +30,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
 	monitor sched_api extender perfmap maps elfblob allocfile \
-	procfiles ring query pprof_read
+	procfiles ring query pprof_read uplink_segment
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (base/heap.c) and what it is built on: arena, pool, metrics
@@ -65,6 +65,9 @@ FUZZ_LDFLAGS_procfiles := -Wl,--wrap=open
 FUZZ_SRCS_ring := user/profile/ring.c user/base/log.c
 # the JSON API's query and path arguments, and the errors that echo them
 FUZZ_SRCS_query := user/export/http.c user/base/loop.c $(FUZZ_HEAP_SRCS)
+# a segment file of the uplink's buffer, torn or corrupt (user/uplink/)
+FUZZ_SRCS_uplink_segment := user/uplink/segfile.c user/uplink/seglog.c user/uplink/encode.c
+FUZZ_GEN_uplink_segment := $(FUZZ_OUT)/proto/remote.pb-c.o
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/base/loop.c user/base/curl_dl.c \
 	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/base/body.c user/sched/engine.c user/sched/worker.c \
@@ -116,6 +119,18 @@ $(FUZZ_OUT)/proto/profile.pb-c.o: $(FUZZ_OUT)/proto/profile.pb-c.c
 
 $(FUZZ_OUT)/obj/user/profile/pprof.o $(FUZZ_OUT)/obj/user/profile/pprof_read.o \
 	$(FUZZ_OUT)/obj/user/profile/diff.o: $(FUZZ_OUT)/proto/profile.pb-c.h
+
+$(FUZZ_OUT)/proto/remote.pb-c.c $(FUZZ_OUT)/proto/remote.pb-c.h &: user/uplink/remote.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(FUZZ_OUT)/proto
+	$(Q)protoc-c --proto_path=user/uplink --c_out=$(FUZZ_OUT)/proto remote.proto
+
+$(FUZZ_OUT)/proto/remote.pb-c.o: $(FUZZ_OUT)/proto/remote.pb-c.c
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) -O1 -g $(FUZZ_SAN) $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
+
+$(FUZZ_OUT)/obj/user/uplink/encode.o $(FUZZ_OUT)/obj/tests/fuzz/fuzz_uplink_segment.o: \
+	$(FUZZ_OUT)/proto/remote.pb-c.h
 
 define fuzz_target_rule
 $(FUZZ_OUT)/fuzz_$(1): $(call fuzz_obj,tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1))) $(FUZZ_GEN_$(1))

@@ -24,7 +24,7 @@ LAYER_GLUE := user/monitor/watch.c user/sched/api.c user/sched/api_runner.c \
 LAYER_CAPTURE := user/profile/capture.c user/profile/session.c user/profile/run.c \
 	user/profile/uprobe.c
 LAYER_CORE_DIRS := mem monitor sched profile
-LAYER_DAEMON_DIRS := agent collect export fogd
+LAYER_DAEMON_DIRS := agent collect export uplink fogd
 
 BASE_SRCS := $(wildcard user/base/*.c)
 CORE_SRCS := $(filter-out $(LAYER_GLUE) $(LAYER_CAPTURE),\

@@ -36,6 +36,25 @@ static int no_args(int argc, char **argv)
 
 /* ---- status ---- */
 
+/* The uplink (user/uplink/glue.c), when [uplink] url is set: one line; nothing otherwise. */
+static void text_uplink(FILE *f)
+{
+	json_t *j = fogctl_get_json("/api/v1/uplink", true), *sent;
+	const char *err;
+
+	if (!j)
+		return;
+	sent = json_object_get(j, "sent");
+	err = fogctl_str(j, "error", "");
+	fprintf(f, "uplink: %s, backlog %lld bytes, %.0f s old; %lld samples sent, %lld POSTs "
+		   "retried%s%s\n",
+		json_is_true(json_object_get(j, "connected")) ? "connected" : "not connected",
+		ival(j, "backlog_bytes"), fogctl_num(j, "backlog_age_seconds", 0),
+		ival(sent, "alert") + ival(sent, "host") + ival(sent, "detail"),
+		ival(json_object_get(j, "requests"), "retried"), *err ? "; " : "", err);
+	json_decref(j);
+}
+
 static void text_status(FILE *f, json_t *j)
 {
 	json_t *cg = json_object_get(j, "cgroup"), *c;
@@ -58,6 +77,7 @@ static void text_status(FILE *f, json_t *j)
 			   "more, longest %.1f ms (%s)\n",
 			ival(c, "callbacks"), ival(c, "slow"), ival(c, "stalls"),
 			fogctl_num(c, "longest_ms", 0), fogctl_str(c, "longest", "-"));
+	text_uplink(f);
 }
 
 int fogctl_status(int argc, char **argv)

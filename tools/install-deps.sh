@@ -15,6 +15,8 @@ pkgs=(
 	libclang-rt-14-dev
 	libmimalloc-dev libjemalloc-dev
 	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
+	# snappy-compressed remote-write bodies of the uplink (user/uplink/)
+	libsnappy-dev
 	linux-perf stress-ng fio iproute2 procps util-linux curl jq
 	# HTTP load on fogd's listener (make bench); memcheck of the unit tests (make valgrind)
 	wrk valgrind

@@ -171,6 +171,9 @@ echo "   fogd's own render time: $(curl -sf "http://127.0.0.1:$FOG_PORT/metrics"
 fogd_down
 
 echo
+echo "== uplink: the buffer's write cost per sample and the catch-up rate after an outage"
+bash tools/bench/uplink_cost.sh "$FOGD" || echo "(uplink_cost.sh failed: see above)"
+echo
 echo "== fogd idle cost over $IDLE s"
 fogd_up
 sleep 2

@@ -83,6 +83,10 @@ static int check_url(const char *v, char *err, size_t len)
 	{ sec, k, OPT_U64, offsetof(struct fog_config, field), 0, d, lo, hi, false, NULL, h }
 #define DBL(sec, k, field, d, lo, hi, h)                                                           \
 	{ sec, k, OPT_DOUBLE, offsetof(struct fog_config, field), 0, d, lo, hi, false, NULL, h }
+/* an absolute path of a file, or off */
+#define FILE_OFF(sec, k, field, h)                                                                 \
+	{ sec, k, OPT_STR, offsetof(struct fog_config, field),                                     \
+	  sizeof(((struct fog_config *)0)->field), "off", 0, 0, false, NULL, h, check_file_or_off }
 #define BOOL(sec, k, field, d, h)                                                                  \
 	{ sec, k, OPT_BOOL, offsetof(struct fog_config, field), 0, d, 0, 0, false, NULL, h }
 
@@ -101,6 +105,12 @@ static int check_abspath(const char *v, char *err, size_t len)
 		}
 	}
 	return 0;
+}
+
+/* an absolute path of a file, or off */
+static int check_file_or_off(const char *v, char *err, size_t len)
+{
+	return strcmp(v, "off") ? check_abspath(v, err, len) : 0;
 }
 
 /* a user or group name, or off (a name must exist when fogd starts) */
@@ -128,6 +138,18 @@ static int check_hosts(const char *v, char *err, size_t len)
 		      *p == ' ' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
 			snprintf(err, len, "holds '%c': not a list of host names", *p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* a basic auth user name: printable, no ':' (it ends the name in the header), or off */
+static int check_name_or_off(const char *v, char *err, size_t len)
+{
+	for (const char *p = v; *p; p++) {
+		if (*p == ':' || (unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) {
+			snprintf(err, len, "holds a ':', a space or a byte that does not print");
 			return -EINVAL;
 		}
 	}
@@ -264,6 +286,41 @@ static const struct opt opts[] = {
 	    "total size of the snapshots kept; the oldest go first"),
 	DBL("profile", "max_age_s", prof_max_age_s, "86400", 60, 31536000,
 	    "snapshots older than this are removed"),
+	URL("uplink", "url", uplink_url,
+	    "Prometheus remote write URL fogd pushes its series to (e.g. "
+	    "http://prometheus:9090/api/v1/write), or off"),
+	{ "uplink", "directory", OPT_STR, offsetof(struct fog_config, uplink_dir),
+	  sizeof(((struct fog_config *)0)->uplink_dir), "/var/lib/fogd/uplink", 0, 0, false, NULL,
+	  "folder of the on-disk buffer (created with mode 0700)", check_abspath },
+	U64("uplink", "max_bytes", uplink_max_bytes, "268435456", 65536, 1099511627776.0,
+	    "the buffer's size limit: older samples are downsampled, then removed"),
+	DBL("uplink", "max_age_s", uplink_max_age_s, "604800", 10, 31536000,
+	    "buffered samples older than this are removed"),
+	DBL("uplink", "sync_s", uplink_sync_s, "1", 0.05, 60,
+	    "buffered samples are made durable this often (what a crash may lose)"),
+	U64("uplink", "max_bytes_per_s", uplink_max_bytes_per_s, "1048576", 1024,
+	    1099511627776.0, "a backlog is sent at most this many bytes a second"),
+	DBL("uplink", "timeout_s", uplink_timeout_s, "10", 0.1, 300, "time limit of one POST"),
+	DBL("uplink", "min_backoff_s", uplink_min_backoff_s, "0.5", 0.01, 3600,
+	    "first retry delay after a failed POST (doubling up to max_backoff_s)"),
+	DBL("uplink", "max_backoff_s", uplink_max_backoff_s, "30", 0.01, 3600,
+	    "longest retry delay"),
+	DBL("uplink", "step_s", uplink_step_s, "10", 0.1, 86400,
+	    "step old samples are merged to when the buffer is full"),
+	DBL("uplink", "coarse_step_s", uplink_coarse_step_s, "60", 0.1, 86400,
+	    "coarser step of a second merge"),
+	FILE_OFF("uplink", "ca_file", uplink_ca_file,
+		 "CA certificates (PEM) for an https URL, or off for the system's"),
+	{ "uplink", "username", OPT_STR, offsetof(struct fog_config, uplink_username),
+	  sizeof(((struct fog_config *)0)->uplink_username), "off", 0, 0, false, NULL,
+	  "basic auth user (with password_file), or off", check_name_or_off },
+	FILE_OFF("uplink", "password_file", uplink_password_file,
+		 "file holding the basic auth password, or off"),
+	FILE_OFF("uplink", "bearer_token_file", uplink_bearer_file,
+		 "file holding a bearer token, or off"),
+	STR("uplink", "job", uplink_job, "fogd", NULL, "job label of every series sent"),
+	STR("uplink", "instance", uplink_instance, "auto", NULL,
+	    "instance label of every series sent; auto: the host name"),
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

@@ -95,6 +95,23 @@ struct fog_config {
 	char prof_dir[200];	/* where snapshots are kept (created 0700) */
 	__u64 prof_max_bytes;	/* the snapshots' total size limit */
 	double prof_max_age_s;	/* snapshots older than this are removed */
+
+	/* [uplink]: Prometheus remote write from an on-disk buffer (user/uplink/); kept last */
+	char uplink_url[256];	/* the receiver's write URL, or off */
+	char uplink_dir[200];	/* the buffer's folder (created 0700) */
+	__u64 uplink_max_bytes;	/* the buffer's size limit */
+	double uplink_max_age_s;	/* buffered samples older than this are removed */
+	double uplink_sync_s;	/* buffered samples are made durable this often */
+	__u64 uplink_max_bytes_per_s;	/* a backlog is sent at most this fast */
+	double uplink_timeout_s;	/* of one POST */
+	double uplink_min_backoff_s, uplink_max_backoff_s;	/* retry delays */
+	double uplink_step_s, uplink_coarse_step_s;	/* downsampling steps under the budget */
+	char uplink_ca_file[200];	/* CA bundle for https, or off (the system's) */
+	char uplink_username[128];	/* basic auth user, or off */
+	char uplink_password_file[200];	/* file holding the basic auth password, or off */
+	char uplink_bearer_file[200];	/* file holding a bearer token, or off */
+	char uplink_job[64];	/* job label of every series sent */
+	char uplink_instance[128];	/* instance label; auto: the host name */
 };
 
 /* Fills cfg with the built-in defaults. */

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <grp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include "profile/server.h"
 #include "profile/symhelper.h"
 #include "sched/api.h"
+#include "uplink/glue.h"
 
 #define MAX_OVERRIDES 64
 
@@ -48,6 +50,7 @@ struct agent {
 	struct fog_profiler *prof;
 	struct fog_prof_continuous *cont;	/* [profile] continuous */
 	struct fog_sched_agent *sched;
+	struct fog_uplink_glue *uplink;	/* NULL: [uplink] url = off */
 	int tick_timer;
 };
 
@@ -128,7 +131,7 @@ static void on_tick(void *ctx)
 {
 	struct agent *a = ctx;
 
-	fog_collect__tick(a->collect); /* the monitor and placement have subscribed */
+	fog_collect__tick(a->collect); /* the monitor, placement and uplink have subscribed */
 	fog_http__run(a->http);
 }
 
@@ -142,6 +145,7 @@ struct part {
 	int (*new)(struct agent *a, const struct fog_config *cfg);
 	void (*reconfigure)(struct agent *a, const struct fog_config *cfg);
 	void (*free)(struct agent *a);
+	bool unprivileged;	/* started after fogd dropped its capabilities (last in the table) */
 };
 
 static int collect_new(struct agent *a, const struct fog_config *cfg)
@@ -271,6 +275,29 @@ static int api_new(struct agent *a, const struct fog_config *cfg)
 	return rc ? rc : fog_metrics_add(fog_heap_metrics, NULL);
 }
 
+static void uplink_on_tick(const struct fog_tick *t, void *ctx)
+{
+	fog_uplink_glue__tick(ctx);
+}
+
+static int uplink_new(struct agent *a, const struct fog_config *cfg)
+{
+	if (!strcmp(cfg->uplink_url, "off"))
+		return 0;
+	a->uplink = fog_uplink_glue__new(cfg, a->collect, a->http);
+	if (!a->uplink) {
+		fog_warnc(errno, "cannot start the uplink"); /* fogd goes on without it */
+		return 0;
+	}
+	return fog_collect__subscribe(a->collect, "uplink", uplink_on_tick, a->uplink);
+}
+
+static void uplink_free(struct agent *a)
+{
+	fog_collect__unsubscribe(a->collect, uplink_on_tick, a->uplink);
+	fog_uplink_glue__free(a->uplink);
+}
+
 static const struct part parts[] = {
 	{ "collectors", collect_new, collect_reconfigure, collect_free },
 	{ "HTTP server and /metrics", http_new, http_reconfigure, http_free },
@@ -279,13 +306,18 @@ static const struct part parts[] = {
 	{ "continuous profiler", continuous_new, continuous_reconfigure, continuous_free },
 	{ "placement", sched_new, NULL, sched_free },
 	{ "API", api_new, NULL, NULL },
+	{ "uplink", uplink_new, NULL, uplink_free, .unprivileged = true },
 };
 #define N_PARTS (sizeof(parts) / sizeof(parts[0]))
 
-/* Starts every part in order; on a failure, how many started (to stop) in *started. */
-static int parts_new(struct agent *a, const struct fog_config *cfg, size_t *started)
+/*
+ * Starts the privileged parts in order, or with unprivileged the rest; *started
+ * counts the parts started so far (to stop), the one that failed included.
+ */
+static int parts_new(struct agent *a, const struct fog_config *cfg, bool unprivileged,
+		     size_t *started)
 {
-	for (*started = 0; *started < N_PARTS; (*started)++) {
+	for (; *started < N_PARTS && parts[*started].unprivileged == unprivileged; (*started)++) {
 		const struct part *p = &parts[*started];
 		int rc = p->new(a, cfg);
 
@@ -319,6 +351,10 @@ static void reload(struct agent *a)
 	    strcmp(next->socket_group, cur->socket_group))
 		fog_warnx("reload: socket, socket_group and pin_path changes take effect at the next "
 			  "start");
+	/* the [uplink] fields are the struct's last: compared as one block */
+	if (memcmp(next->uplink_url, cur->uplink_url,
+		   sizeof(*next) - offsetof(struct fog_config, uplink_url)))
+		fog_warnx("reload: [uplink] changes take effect at the next start");
 	memcpy(next->socket_path, cur->socket_path, sizeof(next->socket_path));
 	memcpy(next->socket_group, cur->socket_group, sizeof(next->socket_group));
 	memcpy(next->pin_path, cur->pin_path, sizeof(next->pin_path));
@@ -547,12 +583,15 @@ int main(int argc, char **argv)
 	rc = fog_heap_watch(a.loop);
 	if (rc)
 		fog_warnc(-rc, "memory pressure is not watched");
-	rc = parts_new(&a, cfg, &started);
+	rc = parts_new(&a, cfg, false, &started);
 	if (!rc)
 		rc = serve(&a, cfg);
 	/* privileged set-up is done: keep only what reloads and profiles need */
 	if (!rc)
 		rc = fog_privs_drop();
+	/* the uplink's thread starts with the capabilities fogd keeps, no more */
+	if (!rc)
+		rc = parts_new(&a, cfg, true, &started);
 	if (!rc) {
 		fog_loop__set_pre(a.loop, before_wait, &a);
 		fog_collect__tick(a.collect); /* a first reading, so rates start at the next tick */
