@@ -66,7 +66,8 @@ FUZZ_SRCS_ring := user/profile/ring.c user/base/log.c
 # the JSON API's query and path arguments, and the errors that echo them
 FUZZ_SRCS_query := user/export/http.c user/base/loop.c $(FUZZ_HEAP_SRCS)
 # a segment file of the uplink's buffer, torn or corrupt (user/uplink/)
-FUZZ_SRCS_uplink_segment := user/uplink/segfile.c user/uplink/seglog.c user/uplink/encode.c
+FUZZ_SRCS_uplink_segment := user/uplink/segfile.c user/uplink/seglog.c user/uplink/seglog_open.c \
+	user/uplink/encode.c
 FUZZ_GEN_uplink_segment := $(FUZZ_OUT)/proto/remote.pb-c.o
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/base/loop.c user/base/curl_dl.c \
 	$(FUZZ_HEAP_SRCS)

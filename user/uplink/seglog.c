@@ -11,40 +11,9 @@
 #include <sys/uio.h>
 
 #include "uplink/seglog.h"
+#include "uplink/seglog_int.h"
 
-struct seg_entry {
-	__u64 seq;
-	__s64 ts_ms;
-	__u32 off; /* of the record header */
-	__u32 len; /* payload */
-	__u32 samples;
-};
-
-struct seg {
-	__u64 name; /* the number in the file name: orders the segments */
-	__u32 level;
-	size_t size; /* bytes in the file */
-	struct seg_entry *e;
-	size_t n, cap;
-};
-
-struct fog_seglog {
-	int dirfd;
-	size_t seg_max;
-	struct seg *segs;
-	size_t n, cap;
-	int wfd;    /* the newest segment, open for appending, or -1 */
-	bool dirty; /* appended since the last sync */
-	__u64 next_seq;
-	__u64 synced_end;
-	struct fog_seglog_ack ack;
-	int rfd; /* a segment open for reading, or -1 */
-	__u64 rfd_name;
-	unsigned char *buf; /* the record last read */
-	size_t buf_cap;
-};
-
-static int seg_push(struct seg *s, const struct seg_entry *e)
+int fog_seg_push(struct seg *s, const struct seg_entry *e)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -59,30 +28,18 @@ static int seg_push(struct seg *s, const struct seg_entry *e)
 	return 0;
 }
 
-static int index_rec(const struct fog_seg_rec *r, void *ctx)
-{
-	struct seg *s = ctx;
-	struct seg_entry e = {.seq = r->seq,
-			      .ts_ms = r->ts_ms,
-			      .off = (__u32)r->off,
-			      .len = r->len,
-			      .samples = r->samples};
-
-	return seg_push(s, &e);
-}
-
-static void seg_file(char *name, size_t len, __u64 n, const char *suffix)
+void fog_seg_file(char *name, size_t len, __u64 n, const char *suffix)
 {
 	snprintf(name, len, "%020" PRIu64 ".seg%s", (uint64_t)n, suffix);
 }
 
-static bool acked(const struct fog_seglog_ack *a, __u64 seq)
+bool fog_seg_acked(const struct fog_seglog_ack *a, __u64 seq)
 {
 	return seq < a->lo || (seq >= a->live_from && seq < a->hi);
 }
 
 /* Reads a whole file (at most FOG_SEG_MAX_FILE bytes) into a malloc'd buffer. */
-static int read_file(int dirfd, const char *name, unsigned char **out, size_t *len)
+int fog_seg_read_file(int dirfd, const char *name, unsigned char **out, size_t *len)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
@@ -114,195 +71,6 @@ static int read_file(int dirfd, const char *name, unsigned char **out, size_t *l
 	*out = b;
 	*len = n;
 	return 0;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	const struct seg *x = a, *y = b;
-
-	return x->name < y->name ? -1 : x->name > y->name;
-}
-
-static void load_ack(struct fog_seglog *l)
-{
-	char buf[128];
-	unsigned long long lo, lf, hi;
-	int fd = openat(l->dirfd, "ack", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	if (sscanf(buf, "%llu %llu %llu", &lo, &lf, &hi) != 3 || lf < lo || hi < lf)
-		return;
-	l->ack = (struct fog_seglog_ack){lo, lf, hi};
-}
-
-static int mkdir_p(const char *dir)
-{
-	char p[512];
-
-	if (strlen(dir) >= sizeof(p))
-		return -ENAMETOOLONG;
-	snprintf(p, sizeof(p), "%s", dir);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-struct fog_seglog *fog_seglog__open(const char *dir, size_t seg_max,
-				    struct fog_seglog_open_report *rep)
-{
-	struct fog_seglog *l = calloc(1, sizeof(*l));
-	struct dirent *de;
-	DIR *d;
-	int err;
-
-	*rep = (struct fog_seglog_open_report){0};
-	if (!l)
-		return NULL;
-	l->wfd = l->rfd = -1;
-	l->seg_max = seg_max;
-	err = mkdir_p(dir);
-	if (err)
-		goto fail;
-	l->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (l->dirfd < 0) {
-		err = -errno;
-		goto fail;
-	}
-	load_ack(l);
-	d = fdopendir(dup(l->dirfd));
-	if (!d) {
-		err = -errno;
-		goto fail;
-	}
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long long v;
-
-		if (strlen(de->d_name) != 24 || strcmp(de->d_name + 20, ".seg"))
-			continue;
-		errno = 0;
-		v = strtoull(de->d_name, &end, 10);
-		if (errno || end != de->d_name + 20)
-			continue;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			struct seg *ns = realloc(l->segs, cap * sizeof(*ns));
-
-			if (!ns) {
-				closedir(d);
-				err = -ENOMEM;
-				goto fail;
-			}
-			l->segs = ns;
-			l->cap = cap;
-		}
-		l->segs[l->n++] = (struct seg){.name = v};
-	}
-	closedir(d);
-	if (l->n > 1)
-		qsort(l->segs, l->n, sizeof(*l->segs), cmp_name);
-	for (size_t i = 0; i < l->n;) {
-		struct seg *s = &l->segs[i];
-		char name[40];
-		unsigned char *b = NULL;
-		size_t len = 0, valid;
-		enum fog_seg_stop stop;
-
-		seg_file(name, sizeof(name), s->name, "");
-		err = read_file(l->dirfd, name, &b, &len);
-		if (err && err != -EINVAL)
-			goto fail;
-		valid = err ? 0 : fog_seg_parse(b, len, &s->level, &stop, index_rec, s);
-		free(b);
-		if (err || stop == FOG_SEG_BAD_HEADER) {
-			/* not a segment of ours: nothing in it can be read back */
-			rep->corrupt++;
-			rep->cut_bytes += len;
-			unlinkat(l->dirfd, name, 0);
-			free(s->e);
-			memmove(s, s + 1, (l->n - i - 1) * sizeof(*s));
-			l->n--;
-			err = 0;
-			continue;
-		}
-		/* records must follow the previous segment's */
-		if (i > 0 && s->n && l->segs[i - 1].n &&
-		    s->e[s->n - 1].seq <= l->segs[i - 1].e[l->segs[i - 1].n - 1].seq) {
-			/* left behind by a merge into the previous one (a crash in between) */
-			unlinkat(l->dirfd, name, 0);
-			free(s->e);
-			memmove(s, s + 1, (l->n - i - 1) * sizeof(*s));
-			l->n--;
-			continue;
-		}
-		if (i > 0 && s->n && l->segs[i - 1].n &&
-		    s->e[0].seq <= l->segs[i - 1].e[l->segs[i - 1].n - 1].seq) {
-			valid = FOG_SEG_HDR_LEN;
-			s->n = 0;
-			stop = FOG_SEG_CORRUPT;
-		}
-		if (stop != FOG_SEG_END || valid < len) {
-			int fd = openat(l->dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-
-			/*
-			 * the newest segment's bad tail is what a crash leaves (a record cut
-			 * short, or blocks of zeros the file system allocated before the data)
-			 */
-			if (stop == FOG_SEG_TORN || i + 1 == l->n)
-				rep->torn++;
-			else
-				rep->corrupt++;
-			rep->cut_bytes += len - valid;
-			if (fd >= 0) {
-				if (ftruncate(fd, (off_t)valid) == 0)
-					fdatasync(fd);
-				close(fd);
-			}
-		}
-		s->size = valid < FOG_SEG_HDR_LEN ? FOG_SEG_HDR_LEN : valid;
-		i++;
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		struct seg *s = &l->segs[i];
-
-		if (s->n && s->e[s->n - 1].seq + 1 > l->next_seq)
-			l->next_seq = s->e[s->n - 1].seq + 1;
-	}
-	/* acknowledged numbers are never reused, even when their segments are gone */
-	if (l->ack.hi > l->next_seq)
-		l->next_seq = l->ack.hi;
-	if (l->ack.lo > l->next_seq)
-		l->next_seq = l->ack.lo;
-	l->synced_end = l->next_seq;
-	if (l->n) {
-		struct seg *s = &l->segs[l->n - 1];
-		char name[40];
-
-		seg_file(name, sizeof(name), s->name, "");
-		if (s->level == 0 && s->size < seg_max)
-			l->wfd = openat(l->dirfd, name,
-					O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	}
-	return l;
-fail:
-	fog_seglog__free(l);
-	errno = -err;
-	return NULL;
 }
 
 void fog_seglog__free(struct fog_seglog *l)
@@ -374,7 +142,7 @@ static int new_segment(struct fog_seglog *l, __u32 level)
 	if (l->n && l->segs[l->n - 1].name >= l->next_seq)
 		return -EEXIST; /* an empty newest segment already has this name */
 	memcpy(hdr + 8, &level, sizeof(level));
-	seg_file(name, sizeof(name), l->next_seq, "");
+	fog_seg_file(name, sizeof(name), l->next_seq, "");
 	fd = openat(l->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
 	if (fd < 0)
@@ -448,7 +216,7 @@ int fog_seglog__append(struct fog_seglog *l, __s64 ts_ms, __u32 samples, const v
 			       .off = (__u32)s->size,
 			       .len = len,
 			       .samples = samples};
-	err = seg_push(s, &e);
+	err = fog_seg_push(s, &e);
 	if (err)
 		return err;
 	s->size += sizeof(h) + len;
@@ -513,7 +281,7 @@ static int read_entry(struct fog_seglog *l, const struct seg *s, const struct se
 
 		if (l->rfd >= 0)
 			close(l->rfd);
-		seg_file(name, sizeof(name), s->name, "");
+		fog_seg_file(name, sizeof(name), s->name, "");
 		l->rfd = openat(l->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (l->rfd < 0)
 			return -errno;
@@ -594,7 +362,7 @@ static void remove_seg(struct fog_seglog *l, size_t i)
 {
 	char name[40];
 
-	seg_file(name, sizeof(name), l->segs[i].name, "");
+	fog_seg_file(name, sizeof(name), l->segs[i].name, "");
 	unlinkat(l->dirfd, name, 0);
 	if (l->rfd >= 0 && l->rfd_name == l->segs[i].name) {
 		close(l->rfd);
@@ -656,7 +424,7 @@ void fog_seglog__backlog(const struct fog_seglog *l, unsigned long long *bytes,
 		const struct seg *s = &l->segs[i];
 
 		for (size_t j = entry_at(s, l->ack.lo); j < s->n; j++) {
-			if (acked(&l->ack, s->e[j].seq))
+			if (fog_seg_acked(&l->ack, s->e[j].seq))
 				continue;
 			*bytes += sizeof(struct fog_seg_rec_hdr) + s->e[j].len;
 			*samples += s->e[j].samples;
@@ -716,7 +484,7 @@ int fog_seglog_out_add(struct fog_seglog_out *o, __u64 seq, __s64 ts_ms, __u32 s
 			       .off = (__u32)o->seg.size,
 			       .len = len,
 			       .samples = samples};
-	err = seg_push(&o->seg, &e);
+	err = fog_seg_push(&o->seg, &e);
 	if (err)
 		return o->err = err;
 	o->seg.size += sizeof(h) + len;
@@ -734,7 +502,7 @@ static size_t seg_records(const struct fog_seglog *l, const struct seg *s, const
 		const struct seg_entry *e = &s->e[j];
 		struct fog_seg_rec_hdr h;
 
-		if (acked(&l->ack, e->seq) || (size_t)e->off + sizeof(h) + e->len > len)
+		if (fog_seg_acked(&l->ack, e->seq) || (size_t)e->off + sizeof(h) + e->len > len)
 			continue;
 		memcpy(&h, b + e->off, sizeof(h));
 		if (h.seq != e->seq || h.len != e->len ||
@@ -773,15 +541,15 @@ int fog_seglog__rewrite(struct fog_seglog *l, int idx, unsigned int run, __u32 l
 		const struct seg *s = &l->segs[idx + k];
 		size_t len = 0;
 
-		seg_file(name, sizeof(name), s->name, "");
-		err = read_file(l->dirfd, name, &bufs[k], &len);
+		fog_seg_file(name, sizeof(name), s->name, "");
+		err = fog_seg_read_file(l->dirfd, name, &bufs[k], &len);
 		if (!err)
 			n += seg_records(l, s, bufs[k], len, recs + n);
 	}
 	if (err)
 		goto out;
-	seg_file(name, sizeof(name), l->segs[idx].name, "");
-	seg_file(tmp, sizeof(tmp), l->segs[idx].name, ".tmp");
+	fog_seg_file(name, sizeof(name), l->segs[idx].name, "");
+	fog_seg_file(tmp, sizeof(tmp), l->segs[idx].name, ".tmp");
 	memcpy(hdr + 8, &level, sizeof(level));
 	o.fd = openat(l->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (o.fd < 0) {
@@ -840,7 +608,7 @@ static unsigned long long unacked_samples(const struct seg *s, const struct fog_
 	unsigned long long n = 0;
 
 	for (size_t j = 0; j < s->n; j++)
-		if (!acked(a, s->e[j].seq))
+		if (!fog_seg_acked(a, s->e[j].seq))
 			n += s->e[j].samples;
 	return n;
 }
