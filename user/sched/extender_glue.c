@@ -230,6 +230,12 @@ static int post_prioritize(const struct fog_http_req *req, struct fog_http_resp 
 	return answer(req, resp, ctx, false);
 }
 
+/* kube-scheduler calls them on the TCP listener */
+static const struct fog_http_route routes[] = {
+	{ "POST", "/scheduler/filter", FOG_HTTP_TCP, post_filter },
+	{ "POST", "/scheduler/prioritize", FOG_HTTP_TCP, post_prioritize },
+};
+
 struct fog_sched_extender *fog_sched_extender__new(struct fog_http *h,
 						   const struct fog_sched_extender_opts *o)
 {
@@ -256,10 +262,7 @@ struct fog_sched_extender *fog_sched_extender__new(struct fog_http *h,
 	pthread_mutex_init(&e->lock, NULL);
 	err = fog_cond_init_mono(&e->cond);
 	if (!err)
-		err = fog_http__route(h, "POST", "/scheduler/filter", FOG_HTTP_TCP, post_filter, e);
-	if (!err)
-		err = fog_http__route(h, "POST", "/scheduler/prioritize", FOG_HTTP_TCP,
-				      post_prioritize, e);
+		err = FOG_HTTP_ROUTES(h, routes, e);
 	if (!err && e->url[0]) {
 		/* before the thread: libcurl's global set-up is not for concurrent callers */
 		err = curl_global_init(CURL_GLOBAL_DEFAULT) ? -EIO : 0;
