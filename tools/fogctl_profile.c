@@ -162,6 +162,7 @@ static void usage(FILE *f)
 		   "              costs the process microseconds per malloc and free; default\n"
 		   "              30 s, at most 300 s); --duty 1s/4s attaches the allocation\n"
 		   "              probes 1 s out of every 5\n"
+		   "  --no-unwind  user stacks by frame pointers only (no DWARF unwinding)\n"
 		   "  --lines   source file and line of user frames (binaries with debug info):\n"
 		   "            folded frames read \"func (file.c:12)\", pprof carries the lines\n"
 		   "  -o FILE   .html report, .svg flame graph, .pb.gz pprof, .folded stacks,\n"
@@ -306,6 +307,7 @@ int fogctl_profile(int argc, char **argv)
 		{ "no-kernel", no_argument, NULL, 'K' },
 		{ "allocated", no_argument, NULL, 'A' },
 		{ "lines", no_argument, NULL, 'L' },
+		{ "no-unwind", no_argument, NULL, 'W' },
 		{ "uprobe", no_argument, NULL, 'U' },
 		{ "duty", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
@@ -314,7 +316,7 @@ int fogctl_profile(int argc, char **argv)
 	const char *out_path = NULL, *format = "folded", *mode = "cpu";
 	unsigned int seconds = 10, hz = 99;
 	bool tty = isatty(STDERR_FILENO), kernel = true, alloc_view = false, lines = false;
-	bool uprobe = false, seconds_given = false;
+	bool uprobe = false, seconds_given = false, unwind = true;
 	unsigned int duty_on = 0, duty_off = 0;
 	struct fogctl_buf b = { 0 };
 	json_t *req = json_object(), *j, *summary = NULL;
@@ -377,6 +379,9 @@ int fogctl_profile(int argc, char **argv)
 		case 'L':
 			lines = true;
 			break;
+		case 'W':
+			unwind = false;
+			break;
 		case 'U':
 			uprobe = true;
 			break;
@@ -434,6 +439,8 @@ int fogctl_profile(int argc, char **argv)
 	json_object_set_new(req, "kernel", json_boolean(kernel));
 	if (lines)
 		json_object_set_new(req, "lines", json_true());
+	if (!unwind)
+		json_object_set_new(req, "unwind", json_false());
 	if (uprobe) {
 		json_object_set_new(req, "mem_source", json_string("uprobe"));
 		if (!seconds_given) {	/* fogd's default for uprobes */

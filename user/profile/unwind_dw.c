@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The helper's half of the unwinder (unwind.h): a batch of copied user stacks
+ * of one process, unwound with libdw's frame API (elfutils'
+ * libdwfl/dwfl_frame.c and its x86_64 backend: CFI from .eh_frame and
+ * .debug_frame, a frame-pointer step where a function has no CFI). Modules
+ * are reported at the addresses fogd read from /proc/PID/maps and given to
+ * libdwfl as in-memory ELF images (bounded copies, never mapped, as
+ * elfsym.c reads files); the stack is only what was copied. A process's
+ * modules are kept for the next batch of the same layout, so its CFI is
+ * parsed once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+
+#include "agent/safe_open.h"
+#include "profile/unwind.h"
+
+#define MAX_FILE_BYTES (512u << 20)	/* as elfsym.c */
+#define MAX_CACHED_BYTES (1024u << 20)	/* file images kept across batches */
+#define NCACHE 8	/* processes whose modules are kept */
+#define MAX_SAMPLES 4096
+
+_Static_assert(sizeof(struct fog_unw_req_sample) == 8 * FOG_UNW_NREGS + 8, "req sample layout");
+
+struct mod_id {
+	__u64 dev, ino, size, mtime_ns, low, high;
+};
+
+struct image {
+	char *buf;
+	size_t len;
+};
+
+struct cached {
+	Dwfl *dwfl;
+	__u32 nmods;
+	struct mod_id ids[FOG_UNW_MAX_MODS];
+	struct image images[FOG_UNW_MAX_MODS];
+	size_t bytes;
+	__u64 used;	/* tick of the last batch */
+};
+
+static struct cached cache[NCACHE];
+static __u64 tick;
+
+/* The sample being unwound: what the thread callbacks read. */
+static struct {
+	const __u64 *regs;
+	const __u8 *stack;
+	__u32 len;
+	__u64 sp;
+} cur;
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	if (*thread_argp)
+		return 0;
+	*thread_argp = (void *)1;
+	return 1;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	*thread_argp = (void *)1;
+	return tid == 1;
+}
+
+/* Reads 8 bytes of the copied stack; anything outside the copy is unreadable. */
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	if (addr < cur.sp || addr - cur.sp > cur.len || cur.len - (addr - cur.sp) < 8)
+		return false;
+	memcpy(result, cur.stack + (addr - cur.sp), 8);
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	Dwarf_Word r[FOG_UNW_NREGS];
+
+	memcpy(r, cur.regs, sizeof(r));
+	return dwfl_thread_state_registers(thread, 0, FOG_UNW_NREGS, r);
+}
+
+static const Dwfl_Thread_Callbacks thread_cbs = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+/* find_elf: the module's image, by its index kept in the module's user data. */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	struct image *im = *userdata;
+
+	*elfp = im && im->buf ? elf_memory(im->buf, im->len) : NULL;
+	return -1;
+}
+
+/* No separate debug files are opened here (the helper opens nothing). */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	return -1;
+}
+
+static const Dwfl_Callbacks dwfl_cbs = {
+	.find_elf = find_elf,
+	.find_debuginfo = find_debuginfo,
+};
+
+static void cached_clear(struct cached *c)
+{
+	if (c->dwfl)
+		dwfl_end(c->dwfl);
+	for (__u32 i = 0; i < c->nmods; i++)
+		free(c->images[i].buf);
+	memset(c, 0, sizeof(*c));
+}
+
+static size_t cached_bytes(void)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < NCACHE; i++)
+		n += cache[i].bytes;
+	return n;
+}
+
+/* The kept modules of the same layout, or a new Dwfl with them reported. */
+static struct cached *get_dwfl(const struct fog_unw_req_mod *mods, __u32 nmods, const int *fds)
+{
+	struct mod_id ids[FOG_UNW_MAX_MODS];
+	struct cached *c = NULL;
+	int victim = 0;
+
+	for (__u32 i = 0; i < nmods; i++) {
+		struct stat st;
+
+		memset(&ids[i], 0, sizeof(ids[i]));
+		if (fds[i] >= 0 && !fstat(fds[i], &st) && S_ISREG(st.st_mode))
+			ids[i] = (struct mod_id){ st.st_dev, st.st_ino, (__u64)st.st_size,
+						  (__u64)st.st_mtim.tv_sec * 1000000000ull +
+							  (__u64)st.st_mtim.tv_nsec,
+						  mods[i].low, mods[i].high };
+		else
+			ids[i].low = mods[i].low, ids[i].high = mods[i].high;
+	}
+	tick++;
+	for (int i = 0; i < NCACHE; i++) {
+		if (cache[i].dwfl && cache[i].nmods == nmods &&
+		    !memcmp(cache[i].ids, ids, nmods * sizeof(ids[0]))) {
+			cache[i].used = tick;
+			return &cache[i];
+		}
+		if (cache[i].used < cache[victim].used)
+			victim = i;
+	}
+	c = &cache[victim];
+	cached_clear(c);
+	c->dwfl = dwfl_begin(&dwfl_cbs);
+	if (!c->dwfl)
+		return NULL;
+	c->nmods = nmods;
+	memcpy(c->ids, ids, nmods * sizeof(ids[0]));
+	dwfl_report_begin(c->dwfl);
+	for (__u32 i = 0; i < nmods; i++) {
+		struct image *im = &c->images[i];
+		Dwfl_Module *m;
+		bool truncated;
+		char name[32];
+
+		if (!ids[i].ino)
+			continue;
+		/* drop older processes' images first when over the bound */
+		while (cached_bytes() + ids[i].size > MAX_CACHED_BYTES) {
+			int old = -1;
+
+			for (int k = 0; k < NCACHE; k++)
+				if (&cache[k] != c && cache[k].bytes &&
+				    (old < 0 || cache[k].used < cache[old].used))
+					old = k;
+			if (old < 0)
+				break;
+			cached_clear(&cache[old]);
+		}
+		if (fog_safe_read_fd(fds[i], MAX_FILE_BYTES, &im->buf, &im->len, &truncated))
+			continue;
+		if (truncated) {
+			free(im->buf);
+			im->buf = NULL;
+			continue;
+		}
+		c->bytes += im->len;
+		snprintf(name, sizeof(name), "m%u", i);
+		m = dwfl_report_module(c->dwfl, name, mods[i].low, mods[i].high);
+		if (m) {
+			void **ud;
+
+			dwfl_module_info(m, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+			*ud = im;
+		}
+	}
+	dwfl_report_end(c->dwfl, NULL, NULL);
+	c->used = tick;
+	if (!dwfl_attach_state(c->dwfl, NULL, 1, &thread_cbs, NULL)) {
+		cached_clear(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct walk {
+	__u64 *ips;
+	__u32 n;
+};
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct walk *w = arg;
+	Dwarf_Addr pc;
+
+	if (!dwfl_frame_pc(state, &pc, NULL) || !pc)
+		return DWARF_CB_ABORT;
+	w->ips[w->n++] = pc;
+	return w->n < FOG_PROF_MAX_DEPTH ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+static int out_put(struct out *o, const void *p, size_t n)
+{
+	if (o->len + n > o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 65536;
+		char *b;
+
+		while (cap < o->len + n)
+			cap *= 2;
+		b = realloc(o->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		o->buf = b;
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	return 0;
+}
+
+int fog_unwind__serve(const char *req, size_t len, const int *mod_fds, int nfds, char **blob,
+		      size_t *blob_len)
+{
+	const struct fog_unw_req_hdr *h = (const void *)req;
+	const struct fog_unw_req_mod *mods;
+	struct fog_unw_rep_hdr rh;
+	struct out o = { 0 };
+	struct cached *c;
+	size_t pos;
+	int err = 0;
+
+	*blob = NULL;
+	*blob_len = 0;
+	if (len < sizeof(*h) || h->magic != FOG_UNW_REQ_MAGIC || h->nmods > FOG_UNW_MAX_MODS ||
+	    (int)h->nmods != nfds || h->nsamples > MAX_SAMPLES ||
+	    len - sizeof(*h) < h->nmods * sizeof(*mods))
+		return -EINVAL;
+	mods = (const void *)(req + sizeof(*h));
+	for (__u32 i = 0; i < h->nmods; i++)
+		if (mods[i].high <= mods[i].low)
+			return -EINVAL;
+	pos = sizeof(*h) + h->nmods * sizeof(*mods);
+	c = h->nmods ? get_dwfl(mods, h->nmods, mod_fds) : NULL;
+	rh = (struct fog_unw_rep_hdr){ FOG_UNW_REP_MAGIC, h->nsamples };
+	err = out_put(&o, &rh, sizeof(rh));
+	for (__u32 i = 0; !err && i < h->nsamples; i++) {
+		struct fog_unw_req_sample s;
+		__u64 ips[FOG_PROF_MAX_DEPTH];
+		struct walk w = { ips, 0 };
+		struct fog_unw_rep_sample rs = { 0 };
+		size_t step;
+
+		if (len - pos < sizeof(s)) {
+			err = -EINVAL;
+			break;
+		}
+		memcpy(&s, req + pos, sizeof(s));
+		pos += sizeof(s);
+		step = ((size_t)s.stack_len + 7) & ~(size_t)7;
+		if (s.stack_len > FOG_UNW_STACK_BYTES || len - pos < step) {
+			err = -EINVAL;
+			break;
+		}
+		cur.regs = s.regs;
+		cur.stack = (const __u8 *)req + pos;
+		cur.len = s.stack_len;
+		cur.sp = s.regs[FOG_UNW_REG_SP];
+		pos += step;
+		if (c) {
+			int r = dwfl_getthread_frames(c->dwfl, 1, frame_cb, &w);
+			if (getenv("FOG_UNW_DEBUG"))
+				fprintf(stderr, "unw: nmods %u r %d n %u len %u err %s\n", h->nmods, r, w.n, s.stack_len, dwfl_errmsg(-1));
+		} else if (getenv("FOG_UNW_DEBUG"))
+			fprintf(stderr, "unw: no dwfl nmods %u %s\n", h->nmods, dwfl_errmsg(-1));
+		if (!w.n)	/* no module answered: the sampled ip alone */
+			ips[w.n++] = s.regs[FOG_UNW_REG_IP];
+		rs.nframes = w.n;
+		err = out_put(&o, &rs, sizeof(rs));
+		if (!err)
+			err = out_put(&o, ips, w.n * sizeof(ips[0]));
+	}
+	if (err) {
+		free(o.buf);
+		return err;
+	}
+	*blob = o.buf;
+	*blob_len = o.len;
+	return 0;
+}
+
+int fog_unwind__parse_reply(const char *blob, size_t len, __u32 nsamples, fog_unw_frames_fn fn,
+			    void *ctx)
+{
+	struct fog_unw_rep_hdr h;
+	size_t pos = sizeof(h);
+
+	if (len < sizeof(h))
+		return -EPROTO;
+	memcpy(&h, blob, sizeof(h));
+	if (h.magic != FOG_UNW_REP_MAGIC || h.nsamples != nsamples)
+		return -EPROTO;
+	/* checked whole before any is used */
+	for (int pass = 0; pass < 2; pass++) {
+		pos = sizeof(h);
+		for (__u32 i = 0; i < nsamples; i++) {
+			struct fog_unw_rep_sample s;
+			__u64 ips[FOG_PROF_MAX_DEPTH];
+
+			if (len - pos < sizeof(s))
+				return -EPROTO;
+			memcpy(&s, blob + pos, sizeof(s));
+			pos += sizeof(s);
+			if (!s.nframes || s.nframes > FOG_PROF_MAX_DEPTH ||
+			    len - pos < s.nframes * sizeof(__u64))
+				return -EPROTO;
+			if (pass) {
+				memcpy(ips, blob + pos, s.nframes * sizeof(__u64));
+				fn(ctx, i, ips, s.nframes);
+			}
+			pos += s.nframes * sizeof(__u64);
+		}
+		if (pos != len)
+			return -EPROTO;
+	}
+	return 0;
+}
