@@ -37,15 +37,14 @@ NOINLINE static unsigned long uw_leaf(unsigned long x)
 	return x;
 }
 
+static char numbers[64][32];
+
 NOINLINE static double uw_libc(void)
 {
-	char buf[64];
 	double s = 0;
 
-	for (int i = 0; i < 20000; i++) {
-		snprintf(buf, sizeof(buf), "%d.%d", i, i * 7);
-		s += strtod(buf, NULL);
-	}
+	for (int i = 0; i < 20000; i++)
+		s += strtod(numbers[i & 63], NULL);
 	return s;
 }
 
@@ -101,6 +100,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mode = argv[1];
+	for (int i = 0; i < 64; i++)
+		snprintf(numbers[i], sizeof(numbers[i]), "%d.%de%d", i * 7919, i * 104729, i % 9);
 	deadline = now() + atof(argv[2]);
 	printf("%d\n", getpid());
 	fflush(stdout);
