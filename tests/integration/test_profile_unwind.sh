@@ -5,6 +5,7 @@
 # - cpu: >= 95% of fogd's samples show the whole chain, and fogd's folded stacks agree with
 #   `perf record --call-graph dwarf` on the same process (>= 90% of the weight on identical
 #   user stacks, each side's stacks cut to the chain's functions and libc's);
+# - off-CPU (nanosleep in a loop): >= 95% of the time blocked is under the chain;
 # - libc (a loop calling strtod): the caller's frames are present above libc's (the share
 #   counts stacks with a frame below uw_libc, libc's).
 # The frame-pointer walk of the same program (unwinding off) loses the chain: the test
@@ -82,5 +83,14 @@ pct=$(share "$T_DIR/libc.folded" "$CHAIN;uw_libc;")
 t_log "libc: $pct% under $CHAIN;uw_libc;(libc)"
 [ "$pct" -ge 90 ] || t_fail "$CHAIN;uw_libc in $pct%: $(sort -k2 -n -t' ' "$T_DIR/libc.folded" | tail -3)"
 # libc's own frames under it (its internal functions are not in .dynsym: [unknown] or strtod)
+kill "$h" 2>/dev/null
+
+# off-CPU: the time blocked in nanosleep is under the chain (values are nanoseconds)
+start_prog sleep 30
+"$FOGCTL" profile -p "$h" -d 2s --mode offcpu --no-kernel -o "$T_DIR/off.folded" 2>"$T_DIR/fogctl.err" ||
+	t_fail "fogctl profile --mode offcpu failed: $(cat "$T_DIR/fogctl.err")"
+pct=$(share "$T_DIR/off.folded" "$CHAIN;uw_sleep;")
+t_log "off-CPU: $pct% of the time blocked under $CHAIN;uw_sleep"
+[ "$pct" -ge 95 ] || t_fail "off-CPU: $CHAIN;uw_sleep has $pct%: $(sort -k2 -n -t' ' "$T_DIR/off.folded" | tail -3)"
 kill "$h" 2>/dev/null
 fogd_stop

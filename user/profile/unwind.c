@@ -55,8 +55,9 @@ struct fog_unwinder {
 	struct ring_buffer *rb;
 	bool quit;
 	__u64 flush_req, flush_done;
-	struct pending **pend;
+	struct pending **pend;	/* copies read, waiting to be unwound */
 	size_t npend;
+	struct pending **work;	/* those being unwound (the ring is drained meanwhile) */
 	__u64 first_ns;	/* when the oldest pending copy came */
 	struct fog_unw_stack *stacks;
 	size_t nstacks;
@@ -385,22 +386,31 @@ static int cmp_pending(const void *a, const void *b)
 	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
 }
 
-/* Unwinds every pending copy, a process at a time. Called with the lock held. */
+/*
+ * Unwinds every pending copy, a process at a time. Called by the thread with
+ * the lock held; between batches it drains the ring buffer without it, so a
+ * slow helper answer does not fill the ring (new copies wait in pend).
+ */
 static void unwind_pending(struct fog_unwinder *u)
 {
-	size_t i = 0;
+	struct pending **v = u->pend;
+	size_t i = 0, n = u->npend;
 
-	/* stable enough: the order of samples inside a process does not matter */
-	qsort(u->pend, u->npend, sizeof(*u->pend), cmp_pending);
-	while (i < u->npend) {
+	u->pend = u->work;
+	u->work = v;
+	u->npend = 0;
+	qsort(v, n, sizeof(*v), cmp_pending);	/* the order inside a process does not matter */
+	while (i < n) {
 		size_t j = i + 1;
 
-		while (j < u->npend && j - i < FOG_UNW_BATCH && u->pend[j]->tgid == u->pend[i]->tgid)
+		while (j < n && j - i < FOG_UNW_BATCH && v[j]->tgid == v[i]->tgid)
 			j++;
-		unwind_batch(u, u->pend + i, j - i);
+		unwind_batch(u, v + i, j - i);
 		i = j;
+		pthread_mutex_unlock(&u->lock);
+		ring_buffer__consume(u->rb);
+		pthread_mutex_lock(&u->lock);
 	}
-	u->npend = 0;
 }
 
 /* ---- the ring buffer ---- */
@@ -455,8 +465,10 @@ static int record(struct fog_unwinder *u, void *data, size_t size)
 			sl = 0;
 		u->st.samples++;
 		note_pid(u, r->tgid);
-		if (u->npend == MAX_PENDING)
-			unwind_pending(u);
+		if (u->npend == MAX_PENDING) {	/* the helper is far behind */
+			u->st.lost++;
+			return 0;
+		}
 		p = malloc(sizeof(*p) + sl);
 		if (!p) {
 			u->st.lost++;
@@ -505,12 +517,17 @@ static void *unwinder_thread(void *arg)
 		__u64 want = u->flush_req;
 
 		pthread_mutex_unlock(&u->lock);
-		ring_buffer__poll(u->rb, want != u->flush_done ? 0 : POLL_MS);
-		if (want != u->flush_done)
-			ring_buffer__consume(u->rb);
+		/*
+		 * records come without wake-ups (BPF_RB_NO_WAKEUP: one per sample would cost
+		 * a context switch each), so epoll says nothing: wait, then read what is there
+		 */
+		if (want == u->flush_done)
+			ring_buffer__poll(u->rb, POLL_MS);
+		ring_buffer__consume(u->rb);
 		pthread_mutex_lock(&u->lock);
 		if (want != u->flush_done) {
-			unwind_pending(u);
+			while (u->npend)	/* what came while the last batch was unwound too */
+				unwind_pending(u);
 			u->flush_done = want;
 			pthread_cond_broadcast(&u->done);
 		} else if (u->npend &&
@@ -534,10 +551,11 @@ struct fog_unwinder *fog_unwinder__new(int rb_fd)
 	pthread_mutex_init(&u->pid_lock, NULL);
 	pthread_cond_init(&u->done, NULL);
 	u->pend = calloc(MAX_PENDING, sizeof(*u->pend));
+	u->work = calloc(MAX_PENDING, sizeof(*u->work));
 	u->stacks = malloc(FOG_UNW_MAX_STACKS * sizeof(*u->stacks));
 	u->slots = calloc(1u << HASH_BITS, sizeof(*u->slots));
 	u->blocks = calloc(1u << BLOCK_BITS, sizeof(*u->blocks));
-	if (!u->pend || !u->stacks || !u->slots || !u->blocks) {
+	if (!u->pend || !u->work || !u->stacks || !u->slots || !u->blocks) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -553,6 +571,7 @@ struct fog_unwinder *fog_unwinder__new(int rb_fd)
 fail:
 	ring_buffer__free(u->rb);
 	free(u->pend);
+	free(u->work);
 	free(u->stacks);
 	free(u->slots);
 	free(u->blocks);
@@ -573,6 +592,7 @@ void fog_unwinder__free(struct fog_unwinder *u)
 	for (size_t i = 0; i < u->npend; i++)
 		free(u->pend[i]);
 	free(u->pend);
+	free(u->work);
 	free(u->stacks);
 	free(u->slots);
 	free(u->blocks);
