@@ -6,6 +6,7 @@
 #   `perf record --call-graph dwarf` on the same process (>= 90% of the weight on identical
 #   user stacks, each side's stacks cut to the chain's functions and libc's);
 # - off-CPU (nanosleep in a loop): >= 95% of the time blocked is under the chain;
+# - uprobe allocation mode (malloc and free in a loop): >= 95% of the bytes under the chain;
 # - libc (a loop calling strtod): the caller's frames are present above libc's (the share
 #   counts stacks with a frame below uw_libc, libc's).
 # The frame-pointer walk of the same program (unwinding off) loses the chain: the test
@@ -92,5 +93,14 @@ start_prog sleep 30
 pct=$(share "$T_DIR/off.folded" "$CHAIN;uw_sleep;")
 t_log "off-CPU: $pct% of the time blocked under $CHAIN;uw_sleep"
 [ "$pct" -ge 95 ] || t_fail "off-CPU: $CHAIN;uw_sleep has $pct%: $(sort -k2 -n -t' ' "$T_DIR/off.folded" | tail -3)"
+kill "$h" 2>/dev/null
+
+# uprobe allocation mode: malloc's caller and its callers (malloc is probed at its return)
+start_prog alloc 30
+"$FOGCTL" profile -p "$h" --uprobe -d 3s --allocated -o "$T_DIR/alloc.folded" 2>"$T_DIR/fogctl.err" ||
+	t_fail "fogctl profile --uprobe failed: $(cat "$T_DIR/fogctl.err")"
+pct=$(share "$T_DIR/alloc.folded" "$CHAIN;uw_alloc")
+t_log "uprobe allocations: $pct% of the bytes allocated under $CHAIN;uw_alloc"
+[ "$pct" -ge 95 ] || t_fail "uprobe: $CHAIN;uw_alloc has $pct%: $(sort -k2 -n -t' ' "$T_DIR/alloc.folded" | tail -3)"
 kill "$h" 2>/dev/null
 fogd_stop

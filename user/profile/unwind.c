@@ -231,6 +231,10 @@ static void count_frames(struct fog_unwinder *u, struct pending *p, const __u64 
 	b = find_block(u, p->tid, p->seq, false);
 	if (!b)
 		return;
+	if (p->kind == FOG_UNW_ALLOC) {	/* looked up by its event (fog_unwinder__find) */
+		b->stack = (__s32)si;
+		return;
+	}
 	if (b->count) {	/* it came back before its stack was unwound */
 		add_value(u, si, b->ns, b->count);
 		drop_block(u, b);
@@ -485,7 +489,7 @@ static int record(struct fog_unwinder *u, void *data, size_t size)
 		p->s.stack_len = sl;
 		p->s.pad = 0;
 		memcpy(p->stack, r->stack, sl);
-		if (p->kind == FOG_UNW_BLOCK && !find_block(u, p->tid, p->seq, true)) {
+		if ((p->kind == FOG_UNW_BLOCK || p->kind == FOG_UNW_ALLOC) && !find_block(u, p->tid, p->seq, true)) {
 			u->st.lost++;
 			free(p);
 			return 0;
@@ -639,6 +643,19 @@ void fog_unwinder__add_blocked(struct fog_unwinder *u, __u32 tid, __u64 seq, __u
 		drop_block(u, b);
 	}
 	pthread_mutex_unlock(&u->lock);
+}
+
+const struct fog_unw_stack *fog_unwinder__find(struct fog_unwinder *u, __u32 tid, __u64 seq)
+{
+	const struct fog_unw_stack *s = NULL;
+	struct block *b;
+
+	pthread_mutex_lock(&u->lock);
+	b = find_block(u, tid, seq, false);
+	if (b && b->stack >= 0)
+		s = &u->stacks[b->stack];
+	pthread_mutex_unlock(&u->lock);
+	return s;
 }
 
 size_t fog_unwinder__stacks(struct fog_unwinder *u, const struct fog_unw_stack **v)

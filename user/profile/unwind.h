@@ -73,6 +73,11 @@ void fog_unwinder__reset(struct fog_unwinder *u);
  * that block's stack. Call after flush.
  */
 void fog_unwinder__add_blocked(struct fog_unwinder *u, __u32 tid, __u64 seq, __u64 ns);
+/*
+ * Allocation mode: the unwound stack of the FOG_UNW_ALLOC record (tid, seq),
+ * or NULL. Call after flush; valid as the counted stacks are.
+ */
+const struct fog_unw_stack *fog_unwinder__find(struct fog_unwinder *u, __u32 tid, __u64 seq);
 /* The counted stacks, valid until the next reset or free (call after flush). */
 size_t fog_unwinder__stacks(struct fog_unwinder *u, const struct fog_unw_stack **v);
 void fog_unwinder__stats(struct fog_unwinder *u, struct fog_unwinder_stats *st);

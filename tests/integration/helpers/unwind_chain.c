@@ -7,7 +7,7 @@
  *   cpu    a hot leaf of its own (uw_leaf)
  *   libc   a hot loop calling libc's strtod (libc code without frame pointers)
  *   sleep  nanosleep, 1 ms at a time (off-CPU time)
- *   alloc  malloc and free of 64 KiB blocks (the uprobe allocation mode)
+ *   alloc  malloc and free of 64 KiB blocks, 4 a millisecond (the uprobe allocation mode)
  * Usage: unwind_chain MODE SECONDS; prints its pid first.
  */
 #include <stdio.h>
@@ -57,14 +57,18 @@ NOINLINE static void uw_sleep(void)
 
 NOINLINE static void uw_alloc(void)
 {
-	for (int i = 0; i < 1000; i++) {
+	struct timespec ts = { 0, 1000000 };
+
+	for (int i = 0; i < 4; i++) {
 		char *p = malloc(65536);
 
-		if (p)
-			p[i % 65536] = (char)i;
-		sink += (unsigned long)p[i % 65536];
+		if (!p)
+			continue;
+		p[i] = (char)i;
+		sink += (unsigned long)p[i];
 		free(p);
 	}
+	nanosleep(&ts, NULL);
 }
 
 NOINLINE static void chain_c(void)
