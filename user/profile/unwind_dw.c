@@ -4,9 +4,11 @@
  * of one process, unwound with libdw's frame API (elfutils'
  * libdwfl/dwfl_frame.c and its x86_64 backend: CFI from .eh_frame and
  * .debug_frame, a frame-pointer step where a function has no CFI). Modules
- * are reported at the addresses fogd read from /proc/PID/maps and given to
- * libdwfl as in-memory ELF images (bounded copies, never mapped, as
- * elfsym.c reads files); the stack is only what was copied. A process's
+ * are reported at the addresses fogd read from /proc/PID/maps and opened by
+ * libelf with ELF_C_READ: never mapped (a file truncated meanwhile cannot
+ * raise SIGBUS), and only the headers and the sections the unwinder asks for
+ * (.eh_frame_hdr, .eh_frame) are read, with pread, within the helper's
+ * address-space limit; the stack is only what was copied. A process's
  * modules are kept for the next batch of the same layout, so its CFI is
  * parsed once.
  */
@@ -14,17 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
-#include "agent/safe_open.h"
 #include "profile/unwind.h"
 
-#define MAX_FILE_BYTES (512u << 20)	/* as elfsym.c */
-#define MAX_CACHED_BYTES (1024u << 20)	/* file images kept across batches */
-#define NCACHE 8	/* processes whose modules are kept */
+#define NCACHE 8	/* process layouts whose modules (and descriptors) are kept */
 #define MAX_SAMPLES 4096
 
 _Static_assert(sizeof(struct fog_unw_req_sample) == 8 * FOG_UNW_NREGS + 8, "req sample layout");
@@ -34,8 +34,7 @@ struct mod_id {
 };
 
 struct image {
-	char *buf;
-	size_t len;
+	int fd;	/* a duplicate of the request's, kept with the layout; -1 none */
 };
 
 struct cached {
@@ -43,7 +42,6 @@ struct cached {
 	__u32 nmods;
 	struct mod_id ids[FOG_UNW_MAX_MODS];
 	struct image images[FOG_UNW_MAX_MODS];
-	size_t bytes;
 	__u64 used;	/* tick of the last batch */
 };
 
@@ -96,14 +94,14 @@ static const Dwfl_Thread_Callbacks thread_cbs = {
 	.set_initial_registers = set_initial_registers,
 };
 
-/* find_elf: the module's image, by its index kept in the module's user data. */
+/* find_elf: the module's file, kept in the module's user data (libdwfl ends the Elf). */
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
 	struct image *im = *userdata;
 
-	*elfp = im && im->buf ? elf_memory(im->buf, im->len) : NULL;
-	return -1;
+	*elfp = im && im->fd >= 0 ? elf_begin(im->fd, ELF_C_READ, NULL) : NULL;
+	return -1;	/* the descriptor stays ours */
 }
 
 /* No separate debug files are opened here (the helper opens nothing). */
@@ -124,17 +122,9 @@ static void cached_clear(struct cached *c)
 	if (c->dwfl)
 		dwfl_end(c->dwfl);
 	for (__u32 i = 0; i < c->nmods; i++)
-		free(c->images[i].buf);
+		if (c->images[i].fd >= 0)
+			close(c->images[i].fd);
 	memset(c, 0, sizeof(*c));
-}
-
-static size_t cached_bytes(void)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < NCACHE; i++)
-		n += cache[i].bytes;
-	return n;
 }
 
 /* The kept modules of the same layout, or a new Dwfl with them reported. */
@@ -174,34 +164,18 @@ static struct cached *get_dwfl(const struct fog_unw_req_mod *mods, __u32 nmods, 
 	c->nmods = nmods;
 	memcpy(c->ids, ids, nmods * sizeof(ids[0]));
 	dwfl_report_begin(c->dwfl);
+	for (__u32 i = 0; i < nmods; i++)
+		c->images[i].fd = -1;
 	for (__u32 i = 0; i < nmods; i++) {
 		struct image *im = &c->images[i];
 		Dwfl_Module *m;
-		bool truncated;
 		char name[32];
 
 		if (!ids[i].ino)
 			continue;
-		/* drop older processes' images first when over the bound */
-		while (cached_bytes() + ids[i].size > MAX_CACHED_BYTES) {
-			int old = -1;
-
-			for (int k = 0; k < NCACHE; k++)
-				if (&cache[k] != c && cache[k].bytes &&
-				    (old < 0 || cache[k].used < cache[old].used))
-					old = k;
-			if (old < 0)
-				break;
-			cached_clear(&cache[old]);
-		}
-		if (fog_safe_read_fd(fds[i], MAX_FILE_BYTES, &im->buf, &im->len, &truncated))
+		im->fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (im->fd < 0)
 			continue;
-		if (truncated) {
-			free(im->buf);
-			im->buf = NULL;
-			continue;
-		}
-		c->bytes += im->len;
 		snprintf(name, sizeof(name), "m%u", i);
 		m = dwfl_report_module(c->dwfl, name, mods[i].low, mods[i].high);
 		if (m) {
@@ -273,6 +247,7 @@ int fog_unwind__serve(const char *req, size_t len, const int *mod_fds, int nfds,
 
 	*blob = NULL;
 	*blob_len = 0;
+	elf_version(EV_CURRENT);
 	if (len < sizeof(*h) || h->magic != FOG_UNW_REQ_MAGIC || h->nmods > FOG_UNW_MAX_MODS ||
 	    (int)h->nmods != nfds || h->nsamples > MAX_SAMPLES ||
 	    len - sizeof(*h) < h->nmods * sizeof(*mods))
