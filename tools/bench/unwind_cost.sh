@@ -53,10 +53,10 @@ fogd_down() { kill -TERM "$FOGD_PID"; wait "$FOGD_PID" || true; FOGD_PID=; }
 ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 helper_pid() { pgrep -P "$FOGD_PID" -x fogd-symhelper | head -1; }
 cpu_s() { awk -v t="$1" -v k="$TCK" 'BEGIN { printf "%.3f", t / k }'; }
-# "run_time_ns run_cnt" of fogd's program named $1
+# "run_time_ns run_cnt" summed over the programs named $1 (continuous mode keeps two loaded)
 prog_stats() {
 	bpftool -j prog show 2>/dev/null | jq -r --arg n "$1" \
-		'[.[] | select(.name == $n)] | last | "\(.run_time_ns // 0) \(.run_cnt // 0)"'
+		'[.[] | select(.name == $n)] | "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
 }
 
 sysctl -qw kernel.bpf_stats_enabled=1
@@ -105,25 +105,32 @@ awk -v r="$rec" -v c="$scr" -v s="$ps" 'BEGIN { split(r, a, " "); split(c, b, " 
 kill "$W" 2>/dev/null; W=
 fogd_down
 
-# continuous mode, the whole host at 19 Hz with unwinding on, against fogd without it
+# continuous mode, the whole host at 19 Hz: fogd's CPU over fogd without it, with unwinding
+# off ([profile] unwind = off, frame pointers) and on
 ncpu=$(nproc)
-"$PROG" cpu $((2 * CONT + 30)) >/dev/null &
+"$PROG" cpu $((3 * CONT + 60)) >/dev/null &
 W=$!
 fogd_up
 sleep 2
 f0=$(ticks "$FOGD_PID"); sleep "$CONT"; base=$(( $(ticks "$FOGD_PID") - f0 ))
 fogd_down
-fogd_up -o profile.continuous=on -o profile.directory="$DIR/cont"
-sleep 2
-hp=$(helper_pid); h0=$( [ -n "$hp" ] && ticks "$hp" || echo 0)
-s0=$(prog_stats handle_cpu_sample); f0=$(ticks "$FOGD_PID")
-sleep "$CONT"
-s1=$(prog_stats handle_cpu_sample); f1=$(ticks "$FOGD_PID")
-hp=${hp:-$(helper_pid)}; h1=$( [ -n "$hp" ] && ticks "$hp" || echo 0)
-awk -v a="$s0" -v b="$s1" -v f="$((f1 - f0 + h1 - h0 - base))" -v k="$TCK" -v n="$ncpu" -v t="$CONT" 'BEGIN {
-	split(a, x, " "); split(b, y, " "); bpf = (y[1] - x[1]) / 1e9; runs = y[2] - x[2]
-	if (f < 0) f = 0
-	printf "  continuous 19 Hz, %d CPUs, %d s: %d samples, BPF %.3f s + fogd+helper %.3f s over its idle = %.3f%% of the host\n",
-		n, t, runs, bpf, f / k, 100 * (bpf + f / k) / (n * t) }'
+continuous() {	# on|off
+	fogd_up -o profile.continuous=on -o profile.unwind="$1" -o profile.directory="$DIR/cont-$1"
+	sleep 2
+	local hp h0 h1 s0 s1 f0 f1
+	hp=$(helper_pid); h0=$( [ -n "$hp" ] && ticks "$hp" || echo 0)
+	s0=$(prog_stats handle_cpu_sample); f0=$(ticks "$FOGD_PID")
+	sleep "$CONT"
+	s1=$(prog_stats handle_cpu_sample); f1=$(ticks "$FOGD_PID")
+	hp=${hp:-$(helper_pid)}; h1=$( [ -n "$hp" ] && ticks "$hp" || echo 0)
+	awk -v u="$1" -v a="$s0" -v b="$s1" -v f="$((f1 - f0 + h1 - h0 - base))" -v k="$TCK" \
+		-v n="$ncpu" -v t="$CONT" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); bpf = (y[1] - x[1]) / 1e9; runs = y[2] - x[2]
+		if (f < 0) f = 0
+		printf "  continuous 19 Hz, unwind=%-3s %d CPUs, %d s: %d samples, BPF %.3f s (%.0f ns each) + fogd+helper %.3f s over idle fogd = %.3f%% of the host\n",
+			u, n, t, runs, bpf, runs ? 1e9 * bpf / runs : 0, f / k, 100 * (bpf + f / k) / (n * t) }'
+	fogd_down
+}
+continuous off
+continuous on
 kill "$W" 2>/dev/null; W=
-fogd_down

@@ -46,7 +46,7 @@
 /* Limits of the helper process: its reads are bounded copies of up to 512 MiB. */
 #define HELPER_AS_BYTES (3ull << 30)
 #define HELPER_CPU_S 600	/* cumulative: a helper that used it is replaced */
-#define HELPER_NOFILE (16 + 9 * MAX_FDS)	/* a request's and 8 unwinding layouts' kept */
+#define HELPER_NOFILE (16 + MAX_FDS + 256)	/* a request's, and the unwinder's kept files */
 
 struct req {
 	__u32 magic;

@@ -23,7 +23,7 @@
 #include "profile/unwind.h"
 
 #define POLL_MS 100
-#define BATCH_AGE_NS (250ull * 1000000ull)	/* unwind what waited this long */
+#define BATCH_AGE_NS (1000ull * 1000000ull)	/* unwind what waited this long */
 #define MAX_PENDING 4096	/* copies held before unwinding (about 66 MiB) */
 #define MAX_BLOCKS 65536	/* off-CPU blocks waiting for their wake-up */
 #define MAPS_MAX_BYTES (16u << 20)

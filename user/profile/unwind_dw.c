@@ -24,7 +24,8 @@
 
 #include "profile/unwind.h"
 
-#define NCACHE 8	/* process layouts whose modules (and descriptors) are kept */
+#define NCACHE 32	/* process layouts whose Dwfl is kept */
+#define NFILES 256	/* files kept open with their libelf handle, shared by the layouts */
 #define MAX_SAMPLES 4096
 
 _Static_assert(sizeof(struct fog_unw_req_sample) == 8 * FOG_UNW_NREGS + 8, "req sample layout");
@@ -33,19 +34,28 @@ struct mod_id {
 	__u64 dev, ino, size, mtime_ns, low, high;
 };
 
-struct image {
-	int fd;	/* a duplicate of the request's, kept with the layout; -1 none */
+/*
+ * A file, opened once for every process that maps it: libelf keeps the
+ * sections it read (.eh_frame) in the handle, which each layout's Dwfl gets a
+ * reference to (elf_begin with it as ref), so libc's CFI is read once.
+ */
+struct file {
+	__u64 dev, ino, size, mtime_ns;
+	int fd;	/* a duplicate of the request's; -1: the slot is free */
+	Elf *elf;
+	__u64 used;
 };
 
 struct cached {
 	Dwfl *dwfl;
 	__u32 nmods;
 	struct mod_id ids[FOG_UNW_MAX_MODS];
-	struct image images[FOG_UNW_MAX_MODS];
+	struct file *files[FOG_UNW_MAX_MODS];
 	__u64 used;	/* tick of the last batch */
 };
 
 static struct cached cache[NCACHE];
+static struct file files[NFILES];
 static __u64 tick;
 
 /* The sample being unwound: what the thread callbacks read. */
@@ -98,9 +108,9 @@ static const Dwfl_Thread_Callbacks thread_cbs = {
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
-	struct image *im = *userdata;
+	struct file *f = *userdata;
 
-	*elfp = im && im->fd >= 0 ? elf_begin(im->fd, ELF_C_READ, NULL) : NULL;
+	*elfp = f && f->elf ? elf_begin(f->fd, ELF_C_READ, f->elf) : NULL;
 	return -1;	/* the descriptor stays ours */
 }
 
@@ -121,10 +131,48 @@ static void cached_clear(struct cached *c)
 {
 	if (c->dwfl)
 		dwfl_end(c->dwfl);
-	for (__u32 i = 0; i < c->nmods; i++)
-		if (c->images[i].fd >= 0)
-			close(c->images[i].fd);
 	memset(c, 0, sizeof(*c));
+}
+
+/* The kept file of the request's fd (same identity), opened now when new; NULL when unusable. */
+static struct file *get_file(int fd, const struct mod_id *id)
+{
+	struct file *f = NULL;
+	int victim = 0;
+
+	for (int i = 0; i < NFILES; i++) {
+		if (files[i].elf && files[i].dev == id->dev && files[i].ino == id->ino &&
+		    files[i].size == id->size && files[i].mtime_ns == id->mtime_ns) {
+			files[i].used = tick;
+			return &files[i];
+		}
+		if (!files[i].elf) {
+			if (!f)
+				f = &files[i];
+		} else if (files[i].used < files[victim].used) {
+			victim = i;
+		}
+	}
+	if (!f) {
+		/* full: the layouts go first (they hold references), then the oldest file */
+		for (int i = 0; i < NCACHE; i++)
+			cached_clear(&cache[i]);
+		f = &files[victim];
+		elf_end(f->elf);
+		close(f->fd);
+	}
+	*f = (struct file){ id->dev, id->ino, id->size, id->mtime_ns, -1, NULL, tick };
+	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (f->fd < 0)
+		return NULL;
+	f->elf = elf_begin(f->fd, ELF_C_READ, NULL);
+	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
+		elf_end(f->elf);
+		close(f->fd);
+		*f = (struct file){ .fd = -1 };
+		return NULL;
+	}
+	return f;
 }
 
 /* The kept modules of the same layout, or a new Dwfl with them reported. */
@@ -158,23 +206,23 @@ static struct cached *get_dwfl(const struct fog_unw_req_mod *mods, __u32 nmods, 
 	}
 	c = &cache[victim];
 	cached_clear(c);
+	/* the files first: opening one may clear every layout */
+	for (__u32 i = 0; i < nmods; i++)
+		c->files[i] = ids[i].ino ? get_file(fds[i], &ids[i]) : NULL;
+	for (__u32 i = 0; i < nmods; i++)	/* a later file's opening cleared it all */
+		if (ids[i].ino && c->files[i] && c->files[i]->ino != ids[i].ino)
+			c->files[i] = NULL;
 	c->dwfl = dwfl_begin(&dwfl_cbs);
 	if (!c->dwfl)
 		return NULL;
 	c->nmods = nmods;
 	memcpy(c->ids, ids, nmods * sizeof(ids[0]));
 	dwfl_report_begin(c->dwfl);
-	for (__u32 i = 0; i < nmods; i++)
-		c->images[i].fd = -1;
 	for (__u32 i = 0; i < nmods; i++) {
-		struct image *im = &c->images[i];
 		Dwfl_Module *m;
 		char name[32];
 
-		if (!ids[i].ino)
-			continue;
-		im->fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-		if (im->fd < 0)
+		if (!c->files[i])
 			continue;
 		snprintf(name, sizeof(name), "m%u", i);
 		m = dwfl_report_module(c->dwfl, name, mods[i].low, mods[i].high);
@@ -182,7 +230,7 @@ static struct cached *get_dwfl(const struct fog_unw_req_mod *mods, __u32 nmods, 
 			void **ud;
 
 			dwfl_module_info(m, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
-			*ud = im;
+			*ud = c->files[i];
 		}
 	}
 	dwfl_report_end(c->dwfl, NULL, NULL);
