@@ -331,12 +331,9 @@ int fog_unwind__serve(const char *req, size_t len, const int *mod_fds, int nfds,
 		cur.len = s.stack_len;
 		cur.sp = s.regs[FOG_UNW_REG_SP];
 		pos += step;
-		if (c) {
-			int r = dwfl_getthread_frames(c->dwfl, 1, frame_cb, &w);
-			if (getenv("FOG_UNW_DEBUG"))
-				fprintf(stderr, "unw: nmods %u r %d n %u len %u err %s\n", h->nmods, r, w.n, s.stack_len, dwfl_errmsg(-1));
-		} else if (getenv("FOG_UNW_DEBUG"))
-			fprintf(stderr, "unw: no dwfl nmods %u %s\n", h->nmods, dwfl_errmsg(-1));
+		/* it stops where a frame cannot be unwound (-1): the frames so far stand */
+		if (c)
+			dwfl_getthread_frames(c->dwfl, 1, frame_cb, &w);
 		if (!w.n)	/* no module answered: the sampled ip alone */
 			ips[w.n++] = s.regs[FOG_UNW_REG_IP];
 		rs.nframes = w.n;
