@@ -7,6 +7,8 @@
 #   user stacks, each side's stacks cut to the chain's functions and libc's);
 # - off-CPU (nanosleep in a loop): >= 95% of the time blocked is under the chain;
 # - uprobe allocation mode (malloc and free in a loop): >= 95% of the bytes under the chain;
+# - --lines: a function inlined into chain_c shows as its own frame at its line, under chain_c
+#   at the line of the call (and not without --lines);
 # - libc (a loop calling strtod): the caller's frames are present above libc's (the share
 #   counts stacks with a frame below uw_libc, libc's).
 # The frame-pointer walk of the same program (unwinding off) loses the chain: the test
@@ -74,6 +76,25 @@ if command -v perf >/dev/null && perf record -o "$T_DIR/probe.data" -e cpu-clock
 else
 	t_log "perf cannot record here (perf_event_paranoid or no perf): the chain alone is checked"
 fi
+kill "$h" 2>/dev/null
+
+# --lines: a function inlined into chain_c is a frame of its own (DWARF inlined calls), at its
+# hot line, under chain_c at the line of the call, as perf shows it
+SRC=tests/integration/helpers/unwind_chain.c
+hot=$(grep -n 'INLINE_HOT \*/' "$SRC" | cut -d: -f1)
+call=$(grep -n 'INLINE_CALL \*/' "$SRC" | cut -d: -f1)
+start_prog inline 30
+"$FOGCTL" profile -p "$h" -d 3s --no-kernel --lines -o "$T_DIR/inl.folded" 2>"$T_DIR/fogctl.err" ||
+	t_fail "fogctl profile --lines failed: $(cat "$T_DIR/fogctl.err")"
+# the loop's two lines: its header and its body (INLINE_HOT); the inlined frame is the leaf
+w1="chain_c (unwind_chain.c:$call);uw_inlined (unwind_chain.c:$((hot - 1))) "
+w2="chain_c (unwind_chain.c:$call);uw_inlined (unwind_chain.c:$hot) "
+pct=$(awk -v a="$w1" -v b="$w2" '{ t += $NF } index($0, a) || index($0, b) { s += $NF }
+	END { printf "%d\n", t ? 100 * s / t : 0 }' "$T_DIR/inl.folded")
+t_log "inline frames: $pct% end in chain_c (line $call);uw_inlined (line $hot)"
+[ "$pct" -ge 90 ] || t_fail "inline frames: $pct%: $(sort -k2 -n -t' ' "$T_DIR/inl.folded" | tail -2)"
+"$FOGCTL" profile -p "$h" -d 1s --no-kernel -o "$T_DIR/noinl.folded" 2>/dev/null || t_fail "profile failed"
+! grep -q uw_inlined "$T_DIR/noinl.folded" || t_fail "inline frames shown without --lines"
 kill "$h" 2>/dev/null
 
 # through libc: strtod's callers are there

@@ -25,6 +25,8 @@ _Static_assert(sizeof(struct fog_prof_stats) == 56, "fog_prof_stats layout");
 _Static_assert(sizeof(struct fog_unw_sample) == 192 + FOG_UNW_STACK_BYTES, "fog_unw_sample layout");
 
 #define DEFAULT_HZ 99
+/* frames of one stack: kernel and user, and with --lines the inlined calls of user frames */
+#define MAX_FRAMES (4 * FOG_PROF_MAX_DEPTH + 2)
 #define ENOSTACK 14	/* EFAULT from bpf_get_stackid: the task had no such stack */
 
 struct fog_prof_capture {
@@ -385,7 +387,7 @@ static int add_ips(struct fog_prof *p, struct fog_symbolizer *s, __u32 pid, bool
 	bool leaf = true;
 	long fi;
 
-	for (__u32 i = 0; i < n && i < FOG_PROF_MAX_DEPTH && ips[i]; i++) {
+	for (__u32 i = 0; i < n && i < FOG_PROF_MAX_DEPTH && ips[i] && *nf < MAX_FRAMES; i++) {
 		/* return addresses point past the call: look up the call itself */
 		__u64 ip = i ? ips[i] - 1 : ips[i];
 		struct fog_sym sym;
@@ -408,6 +410,28 @@ static int add_ips(struct fog_prof *p, struct fog_symbolizer *s, __u32 pid, bool
 		if (!kernel && sym.map_start)
 			map = fog_prof__mapping(p, sym.module, sym.map_start, sym.map_limit,
 						sym.map_offset, sym.build_id);
+		/*
+		 * --lines: the functions inlined at ip come first, innermost at the address's
+		 * line, each caller at the line of its call, as perf shows them
+		 */
+		for (int k = sym.ninl - 1; k >= 0 && *nf < MAX_FRAMES - 1; k--) {
+			const char *file = k == sym.ninl - 1 ? sym.file : sym.inl[k + 1].call_file;
+			__u32 line = k == sym.ninl - 1 ? sym.line : sym.inl[k + 1].call_line;
+
+			fi = fog_prof__frame(p, sym.inl[k].func, sym.module, sym.addr, kernel, map);
+			if (fi < 0)
+				return (int)fi;
+			if (map)
+				p->frames[fi].ip = ip;
+			if (file && !p->frames[fi].file &&
+			    fog_prof__frame_src(p, (size_t)fi, file, line, NULL))
+				return -ENOMEM;
+			frames[(*nf)++] = (__u32)fi;
+		}
+		if (sym.ninl) {	/* the function itself: at the line of the outermost call */
+			sym.file = sym.inl[0].call_file;
+			sym.line = sym.inl[0].call_line;
+		}
 		fi = fog_prof__frame(p, func, sym.module, sym.addr, kernel, map);
 		if (fi < 0)
 			return (int)fi;
@@ -527,7 +551,7 @@ int fog_prof_capture__build(struct fog_prof_capture *c, struct fog_symbolizer *s
 {
 	bool off = c->mode == FOG_PROF_CAPTURE_OFFCPU;
 	struct fog_prof_key key, next, *prev = NULL;
-	__u32 frames[2 * FOG_PROF_MAX_DEPTH + 2];
+	__u32 frames[MAX_FRAMES];
 	__u64 ips[FOG_PROF_MAX_DEPTH];
 	struct fog_prof_stats st;
 	int err = 0;

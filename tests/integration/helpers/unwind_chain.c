@@ -7,6 +7,7 @@
  *   cpu    a hot leaf of its own (uw_leaf)
  *   libc   a hot loop calling libc's strtod (libc code without frame pointers)
  *   sleep  nanosleep, 1 ms at a time (off-CPU time)
+ *   inline a hot loop inlined into chain_c (uw_inlined, always_inline: DWARF inline frames)
  *   alloc  malloc and free of 64 KiB blocks, 4 a millisecond (the uprobe allocation mode)
  * Usage: unwind_chain MODE SECONDS; prints its pid first.
  */
@@ -71,9 +72,18 @@ NOINLINE static void uw_alloc(void)
 	nanosleep(&ts, NULL);
 }
 
+static inline __attribute__((always_inline)) unsigned long uw_inlined(unsigned long x)
+{
+	for (int i = 0; i < 1000000; i++)
+		x = x * 2862933555777941757ul + 3037000493ul; /* INLINE_HOT */
+	return x;
+}
+
 NOINLINE static void chain_c(void)
 {
-	if (!strcmp(mode, "cpu"))
+	if (!strcmp(mode, "inline"))
+		sink += uw_inlined(sink); /* INLINE_CALL */
+	else if (!strcmp(mode, "cpu"))
 		sink += uw_leaf(sink);
 	else if (!strcmp(mode, "libc"))
 		sink += (unsigned long)uw_libc();
