@@ -24,6 +24,7 @@
 
 #include "profile/unwind.h"
 
+#define MAX_FILE_BYTES (512ull << 20)	/* as elfsym.c */
 #define NCACHE 32	/* process layouts whose Dwfl is kept */
 #define NFILES 256	/* files kept open with their libelf handle, shared by the layouts */
 #define MAX_SAMPLES 4096
@@ -186,7 +187,9 @@ static struct cached *get_dwfl(const struct fog_unw_req_mod *mods, __u32 nmods, 
 		struct stat st;
 
 		memset(&ids[i], 0, sizeof(ids[i]));
-		if (fds[i] >= 0 && !fstat(fds[i], &st) && S_ISREG(st.st_mode))
+		/* regular files within elfsym's bound: a huge sparse file is not read */
+		if (fds[i] >= 0 && !fstat(fds[i], &st) && (S_ISREG(st.st_mode)) &&
+		    (__u64)st.st_size <= MAX_FILE_BYTES)
 			ids[i] = (struct mod_id){ st.st_dev, st.st_ino, (__u64)st.st_size,
 						  (__u64)st.st_mtim.tv_sec * 1000000000ull +
 							  (__u64)st.st_mtim.tv_nsec,
