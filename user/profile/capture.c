@@ -179,6 +179,22 @@ int fog_prof_capture__restart(struct fog_prof_capture *c, char *err, size_t len)
 	return rc;
 }
 
+/* The unwinder on the loaded object's ring buffer, unless frame pointers only. */
+static int start_unwinder(struct fog_prof_capture *c, const struct fog_prof_capture_opts *o,
+			  const struct bpf_map *ring, char *err, size_t len)
+{
+	int rc;
+
+	if (o->fp_only)
+		return 0;
+	c->unw = fog_unwinder__new(bpf_map__fd(ring));
+	if (c->unw)
+		return 0;
+	rc = -errno;
+	snprintf(err, len, "cannot start the unwinder: %s", strerror(-rc));
+	return rc;
+}
+
 /* Loads and attaches the off-CPU object (sched_switch); nothing else of the capture is used. */
 static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_capture_opts *o,
 			char *err, size_t len)
@@ -204,14 +220,9 @@ static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_captur
 		snprintf(err, len, "cannot load the off-CPU BPF object: %s", strerror(-rc));
 		return rc;
 	}
-	if (!o->fp_only) {
-		c->unw = fog_unwinder__new(bpf_map__fd(c->off->maps.offcpu_unwind));
-		if (!c->unw) {
-			rc = -errno;
-			snprintf(err, len, "cannot start the unwinder: %s", strerror(-rc));
-			return rc;
-		}
-	}
+	rc = start_unwinder(c, o, c->off->maps.offcpu_unwind, err, len);
+	if (rc)
+		return rc;
 	c->counts_fd = bpf_map__fd(c->off->maps.offcpu_counts);
 	c->stacks_fd = bpf_map__fd(c->off->maps.offcpu_stacks);
 	c->stats_fd = bpf_map__fd(c->off->maps.offcpu_stats);
@@ -286,14 +297,9 @@ struct fog_prof_capture *fog_prof_capture__new(const struct fog_prof_capture_opt
 		snprintf(err, len, "cannot load the profile BPF object: %s", strerror(-rc));
 		goto fail;
 	}
-	if (!o->fp_only) {
-		c->unw = fog_unwinder__new(bpf_map__fd(c->skel->maps.prof_unwind));
-		if (!c->unw) {
-			rc = -errno;
-			snprintf(err, len, "cannot start the unwinder: %s", strerror(-rc));
-			goto fail;
-		}
-	}
+	rc = start_unwinder(c, o, c->skel->maps.prof_unwind, err, len);
+	if (rc)
+		goto fail;
 	c->counts_fd = bpf_map__fd(c->skel->maps.prof_counts);
 	c->stacks_fd = bpf_map__fd(c->skel->maps.prof_stacks);
 	c->stats_fd = bpf_map__fd(c->skel->maps.prof_stats);
