@@ -36,7 +36,7 @@ start_prog cpu 30
 "$FOGCTL" profile -p "$h" -d 3s --no-kernel -o "$T_DIR/cpu.folded" 2>"$T_DIR/fogctl.err" ||
 	t_fail "fogctl profile failed: $(cat "$T_DIR/fogctl.err")"
 total=$(awk '{ s += $NF } END { print s + 0 }' "$T_DIR/cpu.folded")
-[ "$total" -ge 100 ] || t_fail "only $total samples"
+[ "$total" -ge 40 ] || t_fail "only $total samples (a host too loaded to run unwind_chain)"
 pct=$(share "$T_DIR/cpu.folded" "$CHAIN;uw_leaf")
 t_log "cpu: $pct% of $total samples under $CHAIN;uw_leaf"
 [ "$pct" -ge 95 ] || t_fail "$CHAIN;uw_leaf in $pct% of samples: $(sort -k2 -n -t' ' "$T_DIR/cpu.folded" | tail -3)"
@@ -65,7 +65,7 @@ if command -v perf >/dev/null && perf record -o "$T_DIR/probe.data" -e cpu-clock
 	norm "$T_DIR/cpu.folded" >"$T_DIR/fogd.n"
 	norm "$T_DIR/perf.folded" >"$T_DIR/perf.n"
 	ptotal=$(awk '{ s += $NF } END { print s + 0 }' "$T_DIR/perf.n")
-	[ "$ptotal" -ge 100 ] || t_fail "perf took only $ptotal samples"
+	[ "$ptotal" -ge 40 ] || t_fail "perf took only $ptotal samples"
 	# weight on identical stacks: sum over stacks of min(fogd share, perf share)
 	agree=$(awk 'FNR == NR { n = $NF; $NF = ""; a[$0] = n; ta += n; next }
 		{ n = $NF; $NF = ""; b[$0] = n; tb += n }

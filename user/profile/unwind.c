@@ -30,6 +30,8 @@
 #define MAPS_LINE_MAX 8192
 #define HASH_BITS 17	/* stack table slots: twice FOG_UNW_MAX_STACKS */
 #define BLOCK_BITS 17
+#define NPROCS 16	/* processes whose files are kept open between batches */
+#define PROC_TTL_NS (2000ull * 1000000ull)	/* their maps are read again after this */
 
 struct pending {
 	__u32 kind, tgid, tid;
@@ -38,6 +40,24 @@ struct pending {
 	char comm[FOG_COMM_LEN];
 	struct fog_unw_req_sample s;
 	__u8 stack[];
+};
+
+struct mod {
+	__u64 low, high;
+	int fd;
+};
+
+/*
+ * A process's executable files, opened when its first copy arrives: a process
+ * that exits before its batch is unwound (a short one, or the last second of
+ * any) still unwinds.
+ */
+struct proc_mods {
+	__u32 pid;	/* 0: a free slot */
+	int nmods;
+	__u64 read_ns;
+	__u64 used;
+	struct mod mods[FOG_UNW_MAX_MODS];
 };
 
 struct block {
@@ -65,6 +85,8 @@ struct fog_unwinder {
 	struct block *blocks;
 	size_t nblocks;
 	struct fog_unwinder_stats st;
+	struct proc_mods procs[NPROCS];
+	__u64 proc_tick;
 	pthread_mutex_t pid_lock;	/* of pids alone: never held across a helper call */
 	__u32 pids[256];	/* processes seen, for the symbolizer's snapshots */
 	size_t npids;
@@ -245,11 +267,6 @@ static void count_frames(struct fog_unwinder *u, struct pending *p, const __u64 
 
 /* ---- a batch ---- */
 
-struct mod {
-	__u64 low, high;
-	int fd;
-};
-
 /*
  * The ELF files pid maps executable, each with where its offset 0 is and where
  * its last mapping ends, opened through map_files (else inside its root).
@@ -314,6 +331,68 @@ static int read_mods(__u32 pid, struct mod *mods, int max)
 	return w;
 }
 
+static void close_mods(struct mod *mods, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (mods[i].fd != vdso_fd)
+			close(mods[i].fd);
+}
+
+static void proc_drop(struct proc_mods *p)
+{
+	close_mods(p->mods, p->nmods);
+	p->pid = 0;
+	p->nmods = 0;
+}
+
+/*
+ * The kept files of pid, read now when it has none or they are old (and it
+ * still runs); NULL when nothing of it can be read.
+ */
+static struct proc_mods *proc_get(struct fog_unwinder *u, __u32 pid)
+{
+	struct proc_mods *p = NULL, *victim = &u->procs[0];
+	__u64 now = mono_ns();
+
+	u->proc_tick++;
+	for (int i = 0; i < NPROCS; i++) {
+		if (u->procs[i].pid == pid) {
+			p = &u->procs[i];
+			break;
+		}
+		if (!u->procs[i].pid || u->procs[i].used < victim->used)
+			victim = &u->procs[i];
+	}
+	if (p && now - p->read_ns < PROC_TTL_NS) {
+		p->used = u->proc_tick;
+		return p;
+	}
+	if (p) {	/* old: read again, unless it has gone (its files stay then) */
+		struct mod fresh[FOG_UNW_MAX_MODS];
+		int n = read_mods(pid, fresh, FOG_UNW_MAX_MODS);
+
+		if (n > 0) {
+			close_mods(p->mods, p->nmods);
+			memcpy(p->mods, fresh, (size_t)n * sizeof(fresh[0]));
+			p->nmods = n;
+		}
+		p->read_ns = now;
+		p->used = u->proc_tick;
+		return p;
+	}
+	if (victim->pid)
+		proc_drop(victim);
+	victim->nmods = read_mods(pid, victim->mods, FOG_UNW_MAX_MODS);
+	if (victim->nmods <= 0) {
+		victim->nmods = 0;
+		return NULL;
+	}
+	victim->pid = pid;
+	victim->read_ns = now;
+	victim->used = u->proc_tick;
+	return victim;
+}
+
 struct reply_ctx {
 	struct fog_unwinder *u;
 	struct pending **v;
@@ -329,14 +408,14 @@ static void reply_frames(void *ctx, __u32 i, const __u64 *ips, __u32 n)
 /* Unwinds n pending copies of one process; frees them. */
 static void unwind_batch(struct fog_unwinder *u, struct pending **v, size_t n)
 {
-	struct mod mods[FOG_UNW_MAX_MODS];
-	int fds[FOG_UNW_MAX_MODS], nmods;
+	struct proc_mods *pm = proc_get(u, v[0]->tgid);
+	const struct mod *mods = pm ? pm->mods : NULL;
+	int fds[FOG_UNW_MAX_MODS], nmods = pm ? pm->nmods : 0;
 	struct reply_ctx rc = { u, v };
 	char *req = NULL, *rep = NULL;
 	size_t len = sizeof(struct fog_unw_req_hdr), rlen = 0, pos;
 	int err;
 
-	nmods = read_mods(v[0]->tgid, mods, FOG_UNW_MAX_MODS);
 	len += (size_t)nmods * sizeof(struct fog_unw_req_mod);
 	for (size_t i = 0; i < n; i++)
 		len += sizeof(struct fog_unw_req_sample) + ((v[i]->s.stack_len + 7u) & ~7u);
@@ -374,9 +453,6 @@ static void unwind_batch(struct fog_unwinder *u, struct pending **v, size_t n)
 		for (size_t i = 0; i < n; i++)
 			count_frames(u, v[i], &v[i]->s.regs[FOG_UNW_REG_IP], 1);
 	}
-	for (int i = 0; i < nmods; i++)
-		if (mods[i].fd != vdso_fd)
-			close(mods[i].fd);
 	free(req);
 	free(rep);
 	for (size_t i = 0; i < n; i++)
@@ -469,6 +545,7 @@ static int record(struct fog_unwinder *u, void *data, size_t size)
 			sl = 0;
 		u->st.samples++;
 		note_pid(u, r->tgid);
+		proc_get(u, r->tgid);	/* its files, while it runs */
 		if (u->npend == MAX_PENDING) {	/* the helper is far behind */
 			u->st.lost++;
 			return 0;
@@ -593,6 +670,8 @@ void fog_unwinder__free(struct fog_unwinder *u)
 	pthread_mutex_unlock(&u->lock);
 	pthread_join(u->thread, NULL);
 	ring_buffer__free(u->rb);
+	for (int i = 0; i < NPROCS; i++)
+		proc_drop(&u->procs[i]);
 	for (size_t i = 0; i < u->npend; i++)
 		free(u->pend[i]);
 	free(u->pend);
@@ -626,6 +705,8 @@ void fog_unwinder__reset(struct fog_unwinder *u)
 	memset(u->blocks, 0, (1u << BLOCK_BITS) * sizeof(*u->blocks));
 	u->nblocks = 0;
 	memset(&u->st, 0, sizeof(u->st));
+	for (int i = 0; i < NPROCS; i++)
+		proc_drop(&u->procs[i]);
 	pthread_mutex_unlock(&u->lock);
 	pthread_mutex_lock(&u->pid_lock);
 	u->npids = 0;
