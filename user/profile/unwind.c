@@ -274,7 +274,7 @@ static void count_frames(struct fog_unwinder *u, struct pending *p, const __u64 
 static int read_mods(__u32 pid, struct mod *mods, int max)
 {
 	char path[96], prev[MAPS_LINE_MAX] = "", *buf, *pos, *line;
-	int n = 0, cur = -1;
+	int n = 0, w = 0, cur = -1;
 	bool too_long;
 	size_t len;
 
@@ -320,7 +320,6 @@ static int read_mods(__u32 pid, struct mod *mods, int max)
 	}
 	free(buf);
 	/* keep the files with an executable mapping that opened */
-	int w = 0;
 	for (int i = 0; i < n; i++) {
 		if (mods[i].fd == -2)
 			mods[i].fd = vdso_fd;
