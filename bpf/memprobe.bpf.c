@@ -30,6 +30,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "fog/abi/memprobe.h"
+#include "fog/abi/profile.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -42,6 +44,17 @@ const volatile __u64 cfg_libc_lo;	/* the target's libc text: mmap calls from the
 const volatile __u64 cfg_libc_hi;	/* libc's own (malloc's arenas, thread stacks) */
 /* quantiles of Exp(1) in FOG_MEMPROBE_EXP_ONE units, bucket i = [cfg_exp[i], cfg_exp[i+1]) */
 const volatile __u32 cfg_exp[FOG_MEMPROBE_EXP_N + 1];
+/*
+ * Copy the user registers and stack of a sampled allocation to memprobe_unwind
+ * (a FOG_UNW_ALLOC record, seq = the event's ts_ns) for DWARF unwinding; the
+ * event's stack_id is then FOG_UNW_STACK_ID.
+ */
+const volatile __u32 cfg_unwind;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FOG_UNW_RINGBUF_BYTES);
+} memprobe_unwind SEC(".maps");
 
 /* bumped by user space whenever it attaches or detaches: pending calls from before are stale */
 __u32 epoch;
@@ -291,8 +304,33 @@ int handle_return(struct pt_regs *ctx)
 		st->lost_events++;
 		return 0;
 	}
-	e->stack_id = bpf_get_stackid(ctx, &memprobe_stacks, BPF_F_USER_STACK);
-	if (e->stack_id < 0)
+	e->ts_ns = bpf_ktime_get_ns();
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->stack_id = -1;
+	if (cfg_unwind) {
+		struct fog_unw_sample *u = bpf_ringbuf_reserve(&memprobe_unwind, sizeof(*u), 0);
+
+		if (u) {
+			u->kind = FOG_UNW_ALLOC;
+			u->tgid = cfg_tgid;
+			u->tid = e->tid;
+			u->kern_stack_id = -14;
+			u->seq = e->ts_ns;
+			u->value = 0;
+			u->pad = 0;
+			bpf_get_current_comm(u->comm, sizeof(u->comm));
+			/* a uprobe's registers are the user's: the caller of malloc is the leaf */
+			if (!fog_unw_fill(u, ctx)) {
+				bpf_ringbuf_submit(u, BPF_RB_NO_WAKEUP);
+				e->stack_id = FOG_UNW_STACK_ID;
+			} else {
+				bpf_ringbuf_discard(u, BPF_RB_NO_WAKEUP);
+			}
+		}
+	}
+	if (e->stack_id == -1)
+		e->stack_id = bpf_get_stackid(ctx, &memprobe_stacks, BPF_F_USER_STACK);
+	if (e->stack_id < 0 && e->stack_id != FOG_UNW_STACK_ID)
 		st->lost_stacks++;
 	if (bpf_map_update_elem(&memprobe_live, &rc, &kind, BPF_ANY)) {
 		flags = FOG_MEMPROBE_UNTRACKED;
@@ -300,10 +338,8 @@ int handle_return(struct pt_regs *ctx)
 	}
 	e->addr = rc;
 	e->size = t->size;
-	e->ts_ns = bpf_ktime_get_ns();
 	e->kind = kind;
 	e->flags = flags;
-	e->tid = (__u32)bpf_get_current_pid_tgid();
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -8,6 +8,9 @@
  * still runnable) is run-queue wait, not blocking, and is left out. A separate
  * object from profile.bpf.c, loaded only for an off-CPU profile: sched_switch
  * is the host's hottest tracepoint and nobody else should pay for it.
+ * With cfg_unwind, the user registers and stack top of a block go to the ring
+ * buffer (a FOG_UNW_BLOCK record, seq = when it blocked) and its time follows
+ * as a FOG_UNW_WAKE record when it comes back, to be unwound in user space.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,6 +18,7 @@
 #include <bpf/bpf_core_read.h>
 #include "fog.bpf.h"
 #include "fog/abi/profile.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -25,6 +29,12 @@ const volatile __u32 cfg_target = FOG_PROF_TARGET_HOST;	/* FOG_PROF_TARGET_* */
 const volatile __u32 cfg_tgid;	/* for FOG_PROF_TARGET_PID */
 const volatile __u64 cfg_cgroup_id;	/* for FOG_PROF_TARGET_CGROUP (exact cgroup) */
 const volatile __u32 cfg_kernel = 1;	/* take kernel stacks */
+const volatile __u32 cfg_unwind;	/* copy user stacks to offcpu_unwind (DWARF unwinding) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FOG_UNW_RINGBUF_BYTES);
+} offcpu_unwind SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -88,14 +98,40 @@ int BPF_PROG(handle_offcpu_switch, bool preempt, struct task_struct *prev,
 		tid = prev->pid;
 		st.ts_ns = now;
 		st.tgid = prev->tgid;
-		st.user_stack_id = bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
-		if (st.user_stack_id < 0 && st.user_stack_id != -14)	/* EFAULT: no user stack */
-			stats->lost_user++;
 		st.kern_stack_id = -14;
 		if (cfg_kernel) {
 			st.kern_stack_id = bpf_get_stackid(ctx, &offcpu_stacks, 0);
 			if (st.kern_stack_id < 0 && st.kern_stack_id != -14)
 				stats->lost_kern++;
+		}
+		st.user_stack_id = -14;
+		if (cfg_unwind) {
+			struct fog_unw_sample *u = bpf_ringbuf_reserve(&offcpu_unwind, sizeof(*u), 0);
+
+			if (u) {
+				u->kind = FOG_UNW_BLOCK;
+				u->tgid = st.tgid;
+				u->tid = tid;
+				u->seq = now;
+				u->value = 0;
+				u->pad = 0;
+				u->kern_stack_id = st.kern_stack_id;
+				bpf_probe_read_kernel_str(u->comm, sizeof(u->comm), prev->comm);
+				if (!fog_unw_fill(u, (const void *)bpf_task_pt_regs(prev))) {
+					bpf_ringbuf_submit(u, BPF_RB_NO_WAKEUP);
+					st.user_stack_id = FOG_UNW_STACK_ID;
+					stats->unwind++;
+				} else {
+					bpf_ringbuf_discard(u, BPF_RB_NO_WAKEUP);
+				}
+			} else {
+				stats->lost_unwind++;
+			}
+		}
+		if (st.user_stack_id != FOG_UNW_STACK_ID) {
+			st.user_stack_id = bpf_get_stackid(ctx, &offcpu_stacks, BPF_F_USER_STACK);
+			if (st.user_stack_id < 0 && st.user_stack_id != -14)	/* EFAULT: no user stack */
+				stats->lost_user++;
 		}
 		stats->blocks++;
 		if (bpf_map_update_elem(&offcpu_start, &tid, &st, BPF_ANY))
@@ -109,6 +145,22 @@ int BPF_PROG(handle_offcpu_switch, bool preempt, struct task_struct *prev,
 	key.user_stack_id = start->user_stack_id;
 	key.kern_stack_id = start->kern_stack_id;
 	now -= start->ts_ns;
+	if (key.user_stack_id == FOG_UNW_STACK_ID) {
+		struct fog_unw_wake *w = bpf_ringbuf_reserve(&offcpu_unwind, sizeof(*w), 0);
+
+		if (w) {
+			w->kind = FOG_UNW_WAKE;
+			w->tid = tid;
+			w->seq = start->ts_ns;
+			w->ns = now;
+			bpf_map_delete_elem(&offcpu_start, &tid);
+			bpf_ringbuf_submit(w, BPF_RB_NO_WAKEUP);
+			stats->wakeups++;
+			return 0;
+		}
+		stats->lost_unwind++;	/* counted below with its user stack lost */
+		key.user_stack_id = -12;	/* ENOMEM */
+	}
 	bpf_map_delete_elem(&offcpu_start, &tid);
 	val = bpf_map_lookup_elem(&offcpu_counts, &key);
 	if (!val) {

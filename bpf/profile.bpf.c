@@ -5,6 +5,10 @@
  * interrupted task through a stack map and counts samples in-kernel per
  * (process, user stack, kernel stack), as libbpf-tools' profile does. Nothing
  * goes to user space per sample; the profiler reads the maps when it is done.
+ * With cfg_unwind (code without frame pointers), the user registers and the
+ * top of the user stack go to the ring buffer instead, to be unwound with
+ * DWARF CFI in user space (user/profile/unwind.h); when the ring buffer is
+ * full the sample falls back to the frame-pointer walk.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,6 +16,7 @@
 #include <bpf/bpf_core_read.h>
 #include "fog.bpf.h"
 #include "fog/abi/profile.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -20,6 +25,12 @@ const volatile __u32 cfg_tgid;	/* for FOG_PROF_TARGET_PID */
 const volatile __u64 cfg_cgroup_id;	/* for FOG_PROF_TARGET_CGROUP (exact cgroup) */
 const volatile __u32 cfg_kernel = 1;	/* take kernel stacks */
 const volatile __u32 cfg_idle;	/* count the idle task (pid 0) too */
+const volatile __u32 cfg_unwind;	/* copy user stacks to prof_unwind (DWARF unwinding) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FOG_UNW_RINGBUF_BYTES);
+} prof_unwind SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -66,6 +77,31 @@ int handle_cpu_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	st->samples++;
+	if (cfg_unwind && key.tgid) {
+		struct fog_unw_sample *u = bpf_ringbuf_reserve(&prof_unwind, sizeof(*u), 0);
+
+		if (u) {
+			u->kind = FOG_UNW_CPU;
+			u->tgid = key.tgid;
+			u->tid = (__u32)id;
+			u->seq = 0;
+			u->value = 1;
+			u->pad = 0;
+			bpf_get_current_comm(u->comm, sizeof(u->comm));
+			u->kern_stack_id = cfg_kernel ? bpf_get_stackid(ctx, &prof_stacks, 0) : -14;
+			if (u->kern_stack_id < 0 && u->kern_stack_id != -14)
+				st->lost_kern++;
+			if (!fog_unw_fill(u, fog_unw_user_regs((struct pt_regs *)&ctx->regs))) {
+				/* user space wakes up on its own: no wake-up per sample */
+				bpf_ringbuf_submit(u, BPF_RB_NO_WAKEUP);
+				st->unwind++;
+				return 0;
+			}
+			bpf_ringbuf_discard(u, BPF_RB_NO_WAKEUP);
+		} else {
+			st->lost_unwind++;
+		}
+	}
 	/* no BPF_F_REUSE_STACKID: a collision must not rewrite stacks already counted */
 	key.user_stack_id = bpf_get_stackid(ctx, &prof_stacks, BPF_F_USER_STACK);
 	if (key.user_stack_id < 0 && key.user_stack_id != -14 /* EFAULT: no user stack */)

@@ -57,3 +57,10 @@ $(OUTPUT)/tests/helpers/prof_api: tests/integration/helpers/prof_api.c $(LIBFOGP
 	$(Q)mkdir -p $(@D)
 	$(Q)$(PROF_API_CC) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -Wall -Wextra \
 		-Werror -D_GNU_SOURCE -Iinclude $< $(LIBFOGPROF) $(LIBFOG) $(PKG_LIBS) -o $@
+
+# Unwinding ground truth (tests/integration/test_profile_unwind*.sh): gcc -O2 without frame
+# pointers, as most code on a host is built; only DWARF CFI reaches main.
+$(OUTPUT)/tests/helpers/unwind_%: tests/integration/helpers/unwind_%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@

@@ -416,3 +416,8 @@ for round in cold warm; do
 done
 kill -- -"$stall_load" 2>/dev/null; wait "$stall_load" 2>/dev/null || true
 fogd_down
+
+# ---- unwinding without frame pointers (tools/bench/unwind_cost.sh, about 3 min) ----
+echo
+echo "== unwinding without frame pointers: cost per sample beside perf --call-graph dwarf =="
+OUTPUT=$OUTPUT bash tools/bench/unwind_cost.sh || echo "(unwind_cost.sh failed: see above)"

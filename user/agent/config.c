@@ -277,6 +277,9 @@ static const struct opt opts[] = {
 	     "always-on low-rate CPU sampling of the host, kept as pprof snapshots"),
 	U32("profile", "frequency", prof_frequency, "19", 1, 1000,
 	    "continuous samples per second per CPU"),
+	BOOL("profile", "unwind", prof_unwind, "on",
+	     "continuous samples' user stacks unwound with DWARF CFI (code without frame "
+	     "pointers); off walks frame pointers only"),
 	DBL("profile", "snapshot_s", prof_snapshot_s, "60", 1, 86400,
 	    "one gzipped pprof snapshot per this many seconds"),
 	{ "profile", "directory", OPT_STR, offsetof(struct fog_config, prof_dir),

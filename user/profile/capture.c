@@ -11,17 +11,22 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "profile/capture.h"
+#include "profile/unwinder.h"
 #include "offcpu.skel.h"
 #include "profile.skel.h"
-#include "profile/capture.h"
 
 _Static_assert(sizeof(struct fog_prof_key) == 16, "fog_prof_key layout");
 _Static_assert(sizeof(struct fog_prof_val) == 24, "fog_prof_val layout");
 _Static_assert(sizeof(struct fog_offcpu_start) == 24, "fog_offcpu_start layout");
 _Static_assert(sizeof(struct fog_offcpu_val) == 32, "fog_offcpu_val layout");
-_Static_assert(sizeof(struct fog_offcpu_stats) == 48, "fog_offcpu_stats layout");
+_Static_assert(sizeof(struct fog_offcpu_stats) == 64, "fog_offcpu_stats layout");
+_Static_assert(sizeof(struct fog_prof_stats) == 56, "fog_prof_stats layout");
+_Static_assert(sizeof(struct fog_unw_sample) == 192 + FOG_UNW_STACK_BYTES, "fog_unw_sample layout");
 
 #define DEFAULT_HZ 99
+/* frames of one stack: kernel and user, and with --lines the inlined calls of user frames */
+#define MAX_FRAMES (4 * FOG_PROF_MAX_DEPTH + 2)
 #define ENOSTACK 14	/* EFAULT from bpf_get_stackid: the task had no such stack */
 
 struct fog_prof_capture {
@@ -36,6 +41,7 @@ struct fog_prof_capture {
 	__u32 frequency;
 	bool no_kernel;
 	bool lines;
+	struct fog_unwinder *unw;	/* DWARF unwinding of the copied user stacks, or NULL */
 	__u64 stop_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) when stopped, 0 while running */
 };
 
@@ -69,6 +75,7 @@ void fog_prof_capture__free(struct fog_prof_capture *c)
 	if (!c)
 		return;
 	fog_prof_capture__stop(c);
+	fog_unwinder__free(c->unw);	/* before the ring buffer it reads goes */
 	profile_bpf__destroy(c->skel);
 	offcpu_bpf__destroy(c->off);
 	free(c->fds);
@@ -155,6 +162,8 @@ int fog_prof_capture__restart(struct fog_prof_capture *c, char *err, size_t len)
 		clear_map(bpf_map__fd(c->off->maps.offcpu_start), sizeof(__u32));
 	bpf_map_update_elem(c->stats_fd, &zero, zeros, BPF_ANY);
 	free(zeros);
+	if (c->unw)
+		fog_unwinder__reset(c->unw);
 	c->stop_ns = 0;
 	if (c->off) {
 		c->off_link = bpf_program__attach(c->off->progs.handle_offcpu_switch);
@@ -167,6 +176,22 @@ int fog_prof_capture__restart(struct fog_prof_capture *c, char *err, size_t len)
 	rc = attach_cpu(c, err, len);
 	if (rc)
 		fog_prof_capture__stop(c);
+	return rc;
+}
+
+/* The unwinder on the loaded object's ring buffer, unless frame pointers only. */
+static int start_unwinder(struct fog_prof_capture *c, const struct fog_prof_capture_opts *o,
+			  const struct bpf_map *ring, char *err, size_t len)
+{
+	int rc;
+
+	if (o->fp_only)
+		return 0;
+	c->unw = fog_unwinder__new(bpf_map__fd(ring));
+	if (c->unw)
+		return 0;
+	rc = -errno;
+	snprintf(err, len, "cannot start the unwinder: %s", strerror(-rc));
 	return rc;
 }
 
@@ -187,11 +212,17 @@ static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_captur
 	c->off->rodata->cfg_cgroup_id = o->cgroup_id;
 	c->off->rodata->cfg_cgroup_mode = o->cgroup_mode;
 	c->off->rodata->cfg_kernel = !o->no_kernel;
+	c->off->rodata->cfg_unwind = !o->fp_only;
+	if (o->fp_only)
+		bpf_map__set_max_entries(c->off->maps.offcpu_unwind, 4096);
 	rc = offcpu_bpf__load(c->off);
 	if (rc) {
 		snprintf(err, len, "cannot load the off-CPU BPF object: %s", strerror(-rc));
 		return rc;
 	}
+	rc = start_unwinder(c, o, c->off->maps.offcpu_unwind, err, len);
+	if (rc)
+		return rc;
 	c->counts_fd = bpf_map__fd(c->off->maps.offcpu_counts);
 	c->stacks_fd = bpf_map__fd(c->off->maps.offcpu_stacks);
 	c->stats_fd = bpf_map__fd(c->off->maps.offcpu_stats);
@@ -258,11 +289,17 @@ struct fog_prof_capture *fog_prof_capture__new(const struct fog_prof_capture_opt
 	c->skel->rodata->cfg_cgroup_mode = o->cgroup_mode;
 	c->skel->rodata->cfg_kernel = !o->no_kernel;
 	c->skel->rodata->cfg_idle = o->idle;
+	c->skel->rodata->cfg_unwind = !o->fp_only;
+	if (o->fp_only)	/* unused: the smallest ring the kernel takes */
+		bpf_map__set_max_entries(c->skel->maps.prof_unwind, 4096);
 	rc = profile_bpf__load(c->skel);
 	if (rc) {
 		snprintf(err, len, "cannot load the profile BPF object: %s", strerror(-rc));
 		goto fail;
 	}
+	rc = start_unwinder(c, o, c->skel->maps.prof_unwind, err, len);
+	if (rc)
+		goto fail;
 	c->counts_fd = bpf_map__fd(c->skel->maps.prof_counts);
 	c->stacks_fd = bpf_map__fd(c->skel->maps.prof_stacks);
 	c->stats_fd = bpf_map__fd(c->skel->maps.prof_stats);
@@ -282,6 +319,8 @@ size_t fog_prof_capture__pids(struct fog_prof_capture *c, __u32 *pids, size_t ma
 	struct fog_prof_key key, next, *prev = NULL;
 	size_t n = 0;
 
+	if (c->unw)
+		n = fog_unwinder__pids(c->unw, pids, max);
 	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
 		size_t i;
 
@@ -308,6 +347,8 @@ static void offcpu_stats(struct fog_prof_capture *c, struct fog_prof_stats *st)
 			st->lost_keys += v[i].lost_keys + v[i].lost_starts;
 			st->lost_user += v[i].lost_user;
 			st->lost_kern += v[i].lost_kern;
+			st->unwind += v[i].unwind;
+			st->lost_unwind += v[i].lost_unwind;
 		}
 	free(v);
 }
@@ -332,6 +373,8 @@ void fog_prof_capture__stats(struct fog_prof_capture *c, struct fog_prof_stats *
 			st->lost_keys += v[i].lost_keys;
 			st->lost_user += v[i].lost_user;
 			st->lost_kern += v[i].lost_kern;
+			st->unwind += v[i].unwind;
+			st->lost_unwind += v[i].lost_unwind;
 		}
 	free(v);
 }
@@ -343,24 +386,14 @@ static bool tracing_frame(const char *func)
 			!strncmp(func, "__traceiter_", 12) || !strncmp(func, "__bpf_trace_", 12));
 }
 
-/* Appends the frames of one stack id; a lost stack becomes one labelled frame. */
-static int add_frames(struct fog_prof *p, struct fog_symbolizer *s, int stacks_fd, __u32 pid,
-		      __s32 id, bool kernel, __u32 *frames, __u32 *n, __u64 *ips)
+/* Appends the frames of a stack of n addresses, leaf first. */
+static int add_ips(struct fog_prof *p, struct fog_symbolizer *s, __u32 pid, bool kernel,
+		   const __u64 *ips, __u32 n, __u32 *frames, __u32 *nf)
 {
 	bool leaf = true;
 	long fi;
 
-	if (id == -ENOSTACK)
-		return 0;
-	if (id < 0 || bpf_map_lookup_elem(stacks_fd, &id, ips)) {
-		fi = fog_prof__frame(p, kernel ? "[lost kernel stack]" : "[lost user stack]", NULL, 0,
-				     kernel, 0);
-		if (fi < 0)
-			return (int)fi;
-		frames[(*n)++] = (__u32)fi;
-		return 0;
-	}
-	for (int i = 0; i < FOG_PROF_MAX_DEPTH && ips[i]; i++) {
+	for (__u32 i = 0; i < n && i < FOG_PROF_MAX_DEPTH && ips[i] && *nf < MAX_FRAMES; i++) {
 		/* return addresses point past the call: look up the call itself */
 		__u64 ip = i ? ips[i] - 1 : ips[i];
 		struct fog_sym sym;
@@ -383,6 +416,28 @@ static int add_frames(struct fog_prof *p, struct fog_symbolizer *s, int stacks_f
 		if (!kernel && sym.map_start)
 			map = fog_prof__mapping(p, sym.module, sym.map_start, sym.map_limit,
 						sym.map_offset, sym.build_id);
+		/*
+		 * --lines: the functions inlined at ip come first, innermost at the address's
+		 * line, each caller at the line of its call, as perf shows them
+		 */
+		for (int k = sym.ninl - 1; k >= 0 && *nf < MAX_FRAMES - 1; k--) {
+			const char *file = k == sym.ninl - 1 ? sym.file : sym.inl[k + 1].call_file;
+			__u32 line = k == sym.ninl - 1 ? sym.line : sym.inl[k + 1].call_line;
+
+			fi = fog_prof__frame(p, sym.inl[k].func, sym.module, sym.addr, kernel, map);
+			if (fi < 0)
+				return (int)fi;
+			if (map)
+				p->frames[fi].ip = ip;
+			if (file && !p->frames[fi].file &&
+			    fog_prof__frame_src(p, (size_t)fi, file, line, NULL))
+				return -ENOMEM;
+			frames[(*nf)++] = (__u32)fi;
+		}
+		if (sym.ninl) {	/* the function itself: at the line of the outermost call */
+			sym.file = sym.inl[0].call_file;
+			sym.line = sym.inl[0].call_line;
+		}
 		fi = fog_prof__frame(p, func, sym.module, sym.addr, kernel, map);
 		if (fi < 0)
 			return (int)fi;
@@ -393,9 +448,28 @@ static int add_frames(struct fog_prof *p, struct fog_symbolizer *s, int stacks_f
 		    !p->frames[fi].func_file &&
 		    fog_prof__frame_src(p, (size_t)fi, sym.file, sym.line, sym.func_file))
 			return -ENOMEM;
-		frames[(*n)++] = (__u32)fi;
+		frames[(*nf)++] = (__u32)fi;
 	}
 	return 0;
+}
+
+/* Appends the frames of one stack id; a lost stack becomes one labelled frame. */
+static int add_frames(struct fog_prof *p, struct fog_symbolizer *s, int stacks_fd, __u32 pid,
+		      __s32 id, bool kernel, __u32 *frames, __u32 *n, __u64 *ips)
+{
+	long fi;
+
+	if (id == -ENOSTACK)
+		return 0;
+	if (id < 0 || bpf_map_lookup_elem(stacks_fd, &id, ips)) {
+		fi = fog_prof__frame(p, kernel ? "[lost kernel stack]" : "[lost user stack]", NULL, 0,
+				     kernel, 0);
+		if (fi < 0)
+			return (int)fi;
+		frames[(*n)++] = (__u32)fi;
+		return 0;
+	}
+	return add_ips(p, s, pid, kernel, ips, FOG_PROF_MAX_DEPTH, frames, n);
 }
 
 /* Reads /proc/PID/comm into comm (16 bytes); "" when the process is gone. */
@@ -436,6 +510,11 @@ static void flush_blocked(struct fog_prof_capture *c)
 		prev = &tid;
 		if (bpf_map_lookup_elem(start_fd, &tid, &st) || st.ts_ns >= c->stop_ns)
 			continue;
+		if (st.user_stack_id == FOG_UNW_STACK_ID) {	/* its stack went to the unwinder */
+			if (c->unw)
+				fog_unwinder__add_blocked(c->unw, tid, st.ts_ns, c->stop_ns - st.ts_ns);
+			continue;
+		}
 		key.tgid = st.tgid;
 		key.user_stack_id = st.user_stack_id;
 		key.kern_stack_id = st.kern_stack_id;
@@ -478,7 +557,7 @@ int fog_prof_capture__build(struct fog_prof_capture *c, struct fog_symbolizer *s
 {
 	bool off = c->mode == FOG_PROF_CAPTURE_OFFCPU;
 	struct fog_prof_key key, next, *prev = NULL;
-	__u32 frames[2 * FOG_PROF_MAX_DEPTH + 2];
+	__u32 frames[MAX_FRAMES];
 	__u64 ips[FOG_PROF_MAX_DEPTH];
 	struct fog_prof_stats st;
 	int err = 0;
@@ -487,14 +566,16 @@ int fog_prof_capture__build(struct fog_prof_capture *c, struct fog_symbolizer *s
 		p->kind = FOG_PROF_OFFCPU;
 		p->frequency = 0;
 		p->period = 1;	/* values are nanoseconds */
-		if (c->stop_ns)
-			flush_blocked(c);
 	} else {
 		p->frequency = c->frequency;
 		p->period = 1000000000ULL / c->frequency;
 	}
 	p->lines = c->lines;
 	fog_symbolizer__set_lines(s, c->lines);
+	if (c->unw)
+		fog_unwinder__flush(c->unw);	/* before flush_blocked adds to its blocks */
+	if (off && c->stop_ns)
+		flush_blocked(c);
 	while (!bpf_map_get_next_key(c->counts_fd, prev, &next)) {
 		char comm[FOG_COMM_LEN];
 		__u64 value, count;
@@ -515,7 +596,40 @@ int fog_prof_capture__build(struct fog_prof_capture *c, struct fog_symbolizer *s
 		if (err)
 			return err;
 	}
+	if (c->unw) {
+		const struct fog_unw_stack *v;
+		size_t nv = fog_unwinder__stacks(c->unw, &v);
+		struct fog_unwinder_stats us;
+
+		for (size_t i = 0; i < nv && !err; i++) {
+			__u32 n = 0;
+
+			if (!v[i].value)
+				continue;	/* a block still waiting for its wake-up */
+			if (!c->no_kernel)
+				err = add_frames(p, s, c->stacks_fd, v[i].tgid, v[i].kern_stack_id,
+						 true, frames, &n, ips);
+			if (!err)
+				err = add_ips(p, s, v[i].tgid, false, v[i].ips, v[i].nips, frames, &n);
+			if (!err)
+				err = fog_prof__add_stack(p, v[i].tgid, v[i].comm, frames, n, v[i].value,
+							  v[i].count);
+		}
+		if (err)
+			return err;
+		fog_unwinder__stats(c->unw, &us);
+		if (us.failed)
+			fog_prof__note(p, "%llu user stacks could not be unwound (the symbol helper "
+				       "failed): their leaf frame alone is shown",
+				       (unsigned long long)us.failed);
+		if (us.lost)
+			fog_prof__note(p, "%llu unwound stacks not counted: more than %d distinct "
+				       "stacks", (unsigned long long)us.lost, FOG_UNW_MAX_STACKS);
+	}
 	fog_prof_capture__stats(c, &st);
+	if (st.lost_unwind)
+		fog_prof__note(p, "%llu user stacks walked by frame pointers only (the unwinder's "
+			       "ring buffer was full)", (unsigned long long)st.lost_unwind);
 	if (st.lost_keys)
 		fog_prof__note(p, "%llu %s not counted: more than %d distinct stacks",
 			       (unsigned long long)st.lost_keys, off ? "blocks" : "samples",

@@ -5,6 +5,7 @@
  *    at the requested frequency and attaches the sampler to each;
  *  - off-CPU: loads bpf/offcpu.bpf.c, whose sched_switch program adds the time
  *    each blocked task of the target spends off the CPU to its stack.
+ * User stacks are unwound with DWARF CFI (profile/unwind.h) unless fp_only.
  * When asked, reads the in-kernel counts and stacks into a symbolized fog_prof.
  * The only file of the profiler that includes these skeletons.
  */
@@ -36,6 +37,7 @@ struct fog_prof_capture_opts {
 	bool idle;	/* count the idle task (on-CPU only) */
 	__u32 mode;	/* enum fog_prof_capture_mode */
 	bool lines;	/* resolve source files and lines (libdw) of user frames */
+	bool fp_only;	/* walk user stacks by frame pointers only (no DWARF unwinding) */
 };
 
 /* Starts sampling; on failure NULL, errno set and err says why. */

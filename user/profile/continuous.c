@@ -35,6 +35,7 @@ struct fog_prof_continuous {
 	/* settings */
 	bool on;
 	__u32 frequency;
+	bool fp_only;	/* [profile] unwind = off: frame pointers only */
 	double snapshot_s;
 	char dir[200];
 	__u64 max_bytes;
@@ -101,7 +102,8 @@ static void fail(struct fog_prof_continuous *c, const char *msg)
 static int start_window(struct fog_prof_continuous *c)
 {
 	struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST,
-					   .frequency = c->frequency };
+					   .frequency = c->frequency,
+					   .fp_only = c->fp_only };
 	char err[256];
 	int rc;
 
@@ -490,6 +492,7 @@ static void take_cfg(struct fog_prof_continuous *c, const struct fog_config *cfg
 {
 	c->on = cfg->prof_continuous;
 	c->frequency = cfg->prof_frequency;
+	c->fp_only = !cfg->prof_unwind;
 	c->snapshot_s = cfg->prof_snapshot_s;
 	snprintf(c->dir, sizeof(c->dir), "%s", cfg->prof_dir);
 	c->max_bytes = cfg->prof_max_bytes;
@@ -510,7 +513,8 @@ static void start(struct fog_prof_continuous *c)
 	/* the second capture is loaded now, not in the loop at the first window's end */
 	if (!c->spare) {
 		struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST,
-						   .frequency = c->frequency };
+						   .frequency = c->frequency,
+					   .fp_only = c->fp_only };
 		char err[256];
 
 		c->spare = fog_prof_capture__new(&o, err, sizeof(err));
@@ -595,7 +599,8 @@ void fog_prof_continuous__free(struct fog_prof_continuous *c)
 
 void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struct fog_config *cfg)
 {
-	bool sampler = c->on != cfg->prof_continuous || c->frequency != cfg->prof_frequency;
+	bool sampler = c->on != cfg->prof_continuous || c->frequency != cfg->prof_frequency ||
+		       c->fp_only != !cfg->prof_unwind;
 	bool ring = strcmp(c->dir, cfg->prof_dir) || c->max_bytes != cfg->prof_max_bytes ||
 		    c->max_age_s != cfg->prof_max_age_s;
 

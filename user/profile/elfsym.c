@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 
 #include "base/log.h"
@@ -18,6 +19,8 @@
 #define MAX_LOADS 16
 #define BUILD_ID_MAX 20	/* bytes; SHA-1 is the longest in use */
 #define MAX_LINE_ROWS (4u << 20)	/* 64 MiB of line table per file at most */
+#define MAX_INLINE_ROWS (4u << 20)	/* inlined-call ranges per file */
+#define MAX_DIE_DEPTH 64	/* nesting of DIEs walked for inlined calls */
 #define DEBUG_DIR "/usr/lib/debug/.build-id"	/* where Debian's -dbgsym files go */
 #define ELFCACHE_MAX_BYTES (64u << 20)	/* symbols and lines one cache keeps */
 #define MAX_DWARF_FDS 64	/* files kept open for their line tables, all caches together */
@@ -130,6 +133,15 @@ struct line_row {
 	__u32 line;
 };
 
+/* An inlined call: [lo, hi) is code of func inlined at call_file:call_line of its caller */
+struct inline_row {
+	__u64 lo, hi;
+	__u32 func;	/* offset in files */
+	__u32 call_file;	/* offset in files, or ~0u when unknown */
+	__u32 call_line;
+	__u32 depth;	/* 1: inlined into the function itself, 2: into an inlined one, ... */
+};
+
 struct sym {
 	__u64 addr;
 	__u64 size;
@@ -164,6 +176,8 @@ struct fog_elfsym {
 	 */
 	char *files;
 	size_t files_len;
+	struct inline_row *inl;	/* sorted by depth, then lo */
+	size_t ninl;
 	/* cache bookkeeping */
 	char key[160];
 	unsigned int refs;
@@ -537,6 +551,7 @@ void fog_elfsym__free(struct fog_elfsym *e)
 	free(e->names);
 	free(e->rows);
 	free(e->files);
+	free(e->inl);
 	if (e->dwarf_fd >= 0) {
 		close(e->dwarf_fd);
 		__atomic_sub_fetch(&dwarf_fds, 1, __ATOMIC_RELAXED);
@@ -604,6 +619,102 @@ static int add_cu_lines(struct fog_elfsym *e, Dwarf_Die *cu, size_t *cap_rows,
 	return 0;
 }
 
+struct inl_ctx {
+	struct fog_elfsym *e;
+	size_t cap, *cap_files;
+	Dwarf_Files *srcfiles;
+	size_t nsrc;
+	unsigned long long budget;	/* DIEs left to look at */
+};
+
+static int cmp_inline(const void *a, const void *b)
+{
+	const struct inline_row *x = a, *y = b;
+
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* A string of the pool, interned at the end (names of inlined functions repeat little). */
+static int pool_str(struct inl_ctx *c, const char *str, __u32 *off)
+{
+	struct fog_elfsym *e = c->e;
+
+	if (e->files_len + strnlen(str, MAX_NAME_BYTES) + 1 > MAX_FILE_NAME_BYTES)
+		return -E2BIG;
+	return add_str(&e->files, &e->files_len, c->cap_files, str, off);
+}
+
+/* The inlined calls under die, depth levels deep in inlining (bounded walk). */
+static int add_inlines(struct inl_ctx *c, Dwarf_Die *parent, unsigned int depth,
+		       unsigned int nest)
+{
+	Dwarf_Die die;
+
+	if (nest > MAX_DIE_DEPTH || dwarf_child(parent, &die))
+		return 0;
+	do {
+		int tag = dwarf_tag(&die);
+		unsigned int d = depth;
+
+		if (!c->budget--)
+			return -E2BIG;
+		if (tag == DW_TAG_inlined_subroutine) {
+			Dwarf_Attribute at;
+			Dwarf_Word cf = 0, cl = 0;
+			const char *name;
+			Dwarf_Addr base, lo, hi;
+			ptrdiff_t off = 0;
+			__u32 noff, foff = ~0u;
+
+			d = depth + 1;
+			name = dwarf_formstring(dwarf_attr_integrate(&die, DW_AT_name, &at));
+			if (!name)
+				name = "[inlined]";
+			dwarf_formudata(dwarf_attr(&die, DW_AT_call_file, &at), &cf);
+			dwarf_formudata(dwarf_attr(&die, DW_AT_call_line, &at), &cl);
+			if (pool_str(c, name, &noff))
+				return -E2BIG;
+			if (cf && c->srcfiles && cf < c->nsrc) {
+				const char *f = dwarf_filesrc(c->srcfiles, cf, NULL, NULL);
+
+				if (f && pool_str(c, f, &foff))
+					return -E2BIG;
+			}
+			while ((off = dwarf_ranges(&die, off, &base, &lo, &hi)) > 0) {
+				struct fog_elfsym *e = c->e;
+
+				if (hi <= lo)
+					continue;
+				if (e->ninl >= MAX_INLINE_ROWS)
+					return -E2BIG;
+				if (e->ninl == c->cap) {
+					size_t ncap = c->cap ? c->cap * 2 : 1024;
+					struct inline_row *v = realloc(e->inl, ncap * sizeof(*v));
+
+					if (!v)
+						return -ENOMEM;
+					e->inl = v;
+					c->cap = ncap;
+				}
+				e->inl[e->ninl++] = (struct inline_row){ lo, hi, noff, foff,
+									 (__u32)cl, d };
+			}
+		}
+		if ((tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+		     tag == DW_TAG_lexical_block || tag == DW_TAG_namespace ||
+		     tag == DW_TAG_class_type || tag == DW_TAG_structure_type) &&
+		    dwarf_haschildren(&die)) {
+			int err = add_inlines(c, &die, d, nest + 1);
+
+			if (err)
+				return err;
+		}
+	} while (!dwarf_siblingof(&die, &die));
+	return 0;
+}
+
 /* Whether an ELF's compressed sections would inflate past the bound (a zip bomb). */
 static bool inflates_too_much(Elf *elf)
 {
@@ -660,12 +771,31 @@ static void parse_lines(struct fog_elfsym *e, int fd, const char *want_id)
 	}
 	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (dw) {
+		struct inl_ctx ic = { .e = e, .cap_files = &cap_files,
+				      .budget = 16ull * MAX_INLINE_ROWS };
+		bool inl = true;
+
 		while (!dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL)) {
 			Dwarf_Die cu;
 
-			if (dwarf_offdie(dw, off + hsize, &cu) &&
-			    add_cu_lines(e, &cu, &cap_rows, &cap_files))
+			if (!dwarf_offdie(dw, off + hsize, &cu)) {
+				off = next;
+				continue;
+			}
+			if (add_cu_lines(e, &cu, &cap_rows, &cap_files))
 				break;
+			/* inlined calls, for --lines' inline frames (as perf shows them) */
+			if (inl) {
+				ic.srcfiles = NULL;
+				ic.nsrc = 0;
+				dwarf_getsrcfiles(&cu, &ic.srcfiles, &ic.nsrc);
+				if (add_inlines(&ic, &cu, 0, 0)) {
+					fog_symerr(FOG_SYMERR_TOO_LARGE, "an ELF file's DWARF has more "
+						   "than %u inlined-call ranges or too many entries "
+						   "(reading no more of them)", MAX_INLINE_ROWS);
+					inl = false;
+				}
+			}
 			off = next;
 		}
 		dwarf_end(dw);
@@ -675,6 +805,8 @@ out:
 	free(buf);
 	if (e->nrows)
 		qsort(e->rows, e->nrows, sizeof(*e->rows), cmp_row);
+	if (e->ninl)
+		qsort(e->inl, e->ninl, sizeof(*e->inl), cmp_inline);
 }
 
 /* Reads the line table at the first lookup: through the helper when fogd runs one. */
@@ -727,6 +859,41 @@ bool fog_elfsym__line(struct fog_elfsym *e, __u64 vaddr, const char **file, __u3
 	if (line)
 		*line = r->line;
 	return true;
+}
+
+int fog_elfsym__inlines(struct fog_elfsym *e, __u64 vaddr, struct fog_inline *out, int max)
+{
+	size_t i = 0;
+	int n = 0;
+
+	if (!e->lines_read)
+		read_lines(e);
+	/* one binary search per depth: calls at one depth do not overlap */
+	while (i < e->ninl && n < max) {
+		__u32 d = e->inl[i].depth;
+		size_t lo = i, hi = i, end;
+
+		while (hi < e->ninl && e->inl[hi].depth == d)
+			hi++;
+		end = hi;
+		while (lo < hi) {	/* first row starting above vaddr */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (e->inl[mid].lo <= vaddr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == i || e->inl[lo - 1].hi <= vaddr || d != (__u32)n + 1)
+			break;	/* no call at this depth holds vaddr: the chain ends */
+		out[n].func = e->files + e->inl[lo - 1].func;
+		out[n].call_file = e->inl[lo - 1].call_file == ~0u ? NULL :
+				   e->files + e->inl[lo - 1].call_file;
+		out[n].call_line = e->inl[lo - 1].call_line;
+		n++;
+		i = end;
+	}
+	return n;
 }
 
 bool fog_elfsym__has_lines(const struct fog_elfsym *e)
@@ -885,7 +1052,7 @@ int fog_elfsym__serve_func_offsets(int fd, const char *const *names, int n, __u6
  */
 #define BLOB_SYMS_MAGIC 0x424d5953u	/* "SYMB" */
 #define BLOB_LINES_MAGIC 0x454e494cu	/* "LINE" */
-#define BLOB_VERSION 1u
+#define BLOB_VERSION 2u	/* 2: inline rows */
 #define BLOB_F_SYMTAB 1u
 #define BLOB_F_DEBUG_LINE 2u
 
@@ -905,6 +1072,7 @@ struct blob_lines {
 	__u32 version;
 	__u64 nrows;
 	__u64 files_len;
+	__u64 ninl;	/* inline rows after the line rows, before the strings */
 };
 
 static int blob_put(char **blob, size_t *len, size_t total, const void *hdr, size_t hdr_len)
@@ -965,17 +1133,25 @@ int fog_elfsym__serve_lines(int fd, const char *build_id, char **blob, size_t *l
 	parse_lines(&e, fd, build_id);
 	h.nrows = e.nrows;
 	h.files_len = e.files_len;
-	total = sizeof(h) + e.nrows * sizeof(struct line_row) + e.files_len;
+	h.ninl = e.ninl;
+	total = sizeof(h) + e.nrows * sizeof(struct line_row) +
+		e.ninl * sizeof(struct inline_row) + e.files_len;
 	err = blob_put(blob, len, total, &h, sizeof(h));
 	if (!err) {
+		char *p = *blob + sizeof(h);
+
 		if (e.nrows)
-			memcpy(*blob + sizeof(h), e.rows, e.nrows * sizeof(struct line_row));
+			memcpy(p, e.rows, e.nrows * sizeof(struct line_row));
+		p += e.nrows * sizeof(struct line_row);
+		if (e.ninl)
+			memcpy(p, e.inl, e.ninl * sizeof(struct inline_row));
+		p += e.ninl * sizeof(struct inline_row);
 		if (e.files_len)
-			memcpy(*blob + sizeof(h) + e.nrows * sizeof(struct line_row), e.files,
-			       e.files_len);
+			memcpy(p, e.files, e.files_len);
 	}
 	free(e.rows);
 	free(e.files);
+	free(e.inl);
 	return err;
 }
 
@@ -1061,6 +1237,7 @@ int fog_elfsym__lines_from_blob(struct fog_elfsym *e, const char *blob, size_t l
 {
 	struct blob_lines h;
 	struct line_row *rows;
+	struct inline_row *inl;
 	const char *p;
 	char *files;
 	size_t need;
@@ -1069,39 +1246,59 @@ int fog_elfsym__lines_from_blob(struct fog_elfsym *e, const char *blob, size_t l
 		return -EPROTO;
 	memcpy(&h, blob, sizeof(h));
 	if (h.magic != BLOB_LINES_MAGIC || h.version != BLOB_VERSION ||
-	    h.nrows > MAX_LINE_ROWS || h.files_len > MAX_FILE_NAME_BYTES)
+	    h.nrows > MAX_LINE_ROWS || h.files_len > MAX_FILE_NAME_BYTES ||
+	    h.ninl > MAX_INLINE_ROWS)
 		return -EPROTO;
-	need = sizeof(h) + h.nrows * sizeof(struct line_row) + h.files_len;
+	need = sizeof(h) + h.nrows * sizeof(struct line_row) +
+	       h.ninl * sizeof(struct inline_row) + h.files_len;
 	if (len != need)
 		return -EPROTO;
 	p = blob + sizeof(h);
 	if (h.files_len && p[len - sizeof(h) - 1] != '\0')
 		return -EPROTO;
 	rows = malloc(h.nrows ? h.nrows * sizeof(*rows) : 1);
+	inl = malloc(h.ninl ? h.ninl * sizeof(*inl) : 1);
 	files = malloc(h.files_len ? h.files_len : 1);
-	if (!rows || !files) {
+	if (!rows || !files || !inl) {
 		free(rows);
+		free(inl);
 		free(files);
 		return -ENOMEM;
 	}
 	if (h.nrows)
 		memcpy(rows, p, h.nrows * sizeof(*rows));
+	p += h.nrows * sizeof(*rows);
+	if (h.ninl)
+		memcpy(inl, p, h.ninl * sizeof(*inl));
+	p += h.ninl * sizeof(*inl);
 	if (h.files_len)
-		memcpy(files, p + h.nrows * sizeof(*rows), h.files_len);
+		memcpy(files, p, h.files_len);
 	for (size_t i = 0; i < h.nrows; i++)	/* a row with a line names a file; sorted */
 		if ((rows[i].line && rows[i].file >= h.files_len) ||
-		    (i && cmp_row(&rows[i - 1], &rows[i]) > 0)) {
-			free(rows);
-			free(files);
-			return -EPROTO;
-		}
+		    (i && cmp_row(&rows[i - 1], &rows[i]) > 0))
+			goto bad;
+	/* an inline row names strings inside the pool, spans something, sorted, depth >= 1 */
+	for (size_t i = 0; i < h.ninl; i++)
+		if (inl[i].func >= h.files_len || inl[i].hi <= inl[i].lo || !inl[i].depth ||
+		    inl[i].depth > MAX_DIE_DEPTH ||
+		    (inl[i].call_file != ~0u && inl[i].call_file >= h.files_len) ||
+		    (i && cmp_inline(&inl[i - 1], &inl[i]) > 0))
+			goto bad;
 	free(e->rows);
 	free(e->files);
+	free(e->inl);
+	e->inl = inl;
+	e->ninl = h.ninl;
 	e->rows = rows;
 	e->nrows = h.nrows;
 	e->files = files;
 	e->files_len = h.files_len;
 	return 0;
+bad:
+	free(rows);
+	free(inl);
+	free(files);
+	return -EPROTO;
 }
 
 /* ---- the cache ---- */

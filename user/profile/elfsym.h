@@ -42,6 +42,18 @@ const char *fog_elfsym__lookup(const struct fog_elfsym *e, __u64 vaddr, __u64 *s
  * information (or none for vaddr). The strings live as long as e.
  */
 bool fog_elfsym__line(struct fog_elfsym *e, __u64 vaddr, const char **file, __u32 *line);
+/* One inlined call holding an address, outermost first (fog_elfsym__inlines). */
+struct fog_inline {
+	const char *func;	/* the inlined function */
+	const char *call_file;	/* where its caller calls it, or NULL */
+	__u32 call_line;
+};
+/*
+ * The chain of inlined calls holding vaddr (DWARF DW_TAG_inlined_subroutine,
+ * read with the line table), outermost first, up to max; returns how many.
+ * The strings live as long as e.
+ */
+int fog_elfsym__inlines(struct fog_elfsym *e, __u64 vaddr, struct fog_inline *out, int max);
 /* Whether the file has a DWARF line table (.debug_line). */
 bool fog_elfsym__has_lines(const struct fog_elfsym *e);
 /* Hex build-id or "" */

@@ -443,7 +443,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	struct fog_prof_capture_opts o = { 0 };
 	struct mem_req mq = { 0 };
 	json_error_t jerr;
-	json_t *body, *mode, *kernel, *lines;
+	json_t *body, *mode, *kernel, *lines, *unwind;
 	struct session *s;
 	unsigned int seconds, freq;
 	char target[128], err[256];
@@ -457,6 +457,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	mode = json_object_get(body, "mode");
 	kernel = json_object_get(body, "kernel");
 	lines = json_object_get(body, "lines");
+	unwind = json_object_get(body, "unwind");
 	if (mode && (!json_is_string(mode) || (strcmp(json_string_value(mode), "cpu") &&
 						strcmp(json_string_value(mode), "mem") &&
 						strcmp(json_string_value(mode), "offcpu")))) {
@@ -469,6 +470,12 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 		json_decref(body);
 		return fog_http_error(resp, 400, "\"lines\" must be true or false");
 	}
+	if (unwind && !json_is_boolean(unwind)) {
+		json_decref(body);
+		return fog_http_error(resp, 400, "\"unwind\" must be true (DWARF unwinding, the "
+				      "default) or false (frame pointers only)");
+	}
+	o.fp_only = json_is_false(unwind);
 	memory = mode && !strcmp(json_string_value(mode), "mem");
 	if (mode && !strcmp(json_string_value(mode), "offcpu"))
 		o.mode = FOG_PROF_CAPTURE_OFFCPU;

@@ -560,6 +560,9 @@ int fog_symbolizer__user(struct fog_symbolizer *s, __u32 pid, __u64 ip, struct f
 			if (s->lines && fog_elfsym__line(m->elf, vaddr, &out->file, &out->line) &&
 			    out->func)
 				fog_elfsym__line(m->elf, start, &out->func_file, NULL);
+			if (s->lines && out->func)
+				out->ninl = fog_elfsym__inlines(m->elf, vaddr, out->inl,
+								FOG_SYM_MAX_INLINE);
 		} else {
 			out->addr = off;
 		}

@@ -18,6 +18,8 @@
 
 struct fog_symbolizer;
 
+#define FOG_SYM_MAX_INLINE 16
+
 struct fog_sym {
 	const char *func;	/* NULL when unresolved */
 	const char *module;	/* mapped file, "[kernel.kallsyms]", "[vdso]", ... or NULL */
@@ -29,6 +31,9 @@ struct fog_sym {
 	const char *file;	/* source file of addr (lines on, debug info found), or NULL */
 	__u32 line;	/* its line, 0 when unknown */
 	const char *func_file;	/* source file of the function's entry, or NULL */
+	/* lines on: the calls inlined at addr, outermost first (DWARF), as perf shows them */
+	struct fog_inline inl[FOG_SYM_MAX_INLINE];
+	int ninl;
 };
 
 /* cache is borrowed and may be shared by several symbolizers (not threads). */

@@ -27,11 +27,15 @@
 #include "base/safe_open.h"
 #include "profile/elfsym.h"
 #include "profile/symhelper.h"
+#include "profile/unwind.h"
 
 #define HELPER_MAGIC 0x46474850u	/* "PHGF" */
 #define OP_SYMBOLS 1u
 #define OP_LINES 2u
 #define OP_OFFSETS 3u	/* functions' file offsets, for uprobes */
+#define OP_UNWIND 4u	/* a batch of copied user stacks (unwind.h): its memfd, then the files */
+#define MAX_FDS (1 + FOG_UNW_MAX_MODS)	/* descriptors with one request */
+#define MAX_UNWIND_BYTES (96ull << 20)	/* a batch: FOG_UNW_BATCH stacks and some */
 #define SYMBOLS_TIMEOUT_MS 20000	/* a 512 MiB file's symbols take about 2 s */
 #define LINES_TIMEOUT_MS 60000	/* its line table up to about 10 s */
 #define MAX_REPLY_BYTES (256ull << 20)	/* the largest blob elfsym.c accepts, and some */
@@ -42,13 +46,14 @@
 /* Limits of the helper process: its reads are bounded copies of up to 512 MiB. */
 #define HELPER_AS_BYTES (3ull << 30)
 #define HELPER_CPU_S 600	/* cumulative: a helper that used it is replaced */
-#define HELPER_NOFILE 16
+#define HELPER_NOFILE (16 + MAX_FDS + 256)	/* a request's, and the unwinder's kept files */
 
 struct req {
 	__u32 magic;
 	__u32 op;
 	char build_id[48];	/* OP_LINES: what the file must have, or "" */
 	__u32 nnames;	/* OP_OFFSETS: names, each NUL-ended, one after the other */
+	__u32 nfds;	/* descriptors that came with it (OP_UNWIND: 1 + modules) */
 	char names[256];
 };
 
@@ -198,18 +203,18 @@ static int start(void)
 	return 0;
 }
 
-static int send_req(const struct req *r, int fd)
+static int send_req(const struct req *r, const int *fds, int nfd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)] = { 0 };
 	struct iovec iov = { (void *)r, sizeof(*r) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfd) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfd);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfd);
 	return sendmsg(h.sock, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(*r) ? 0 : -errno;
 }
 
@@ -288,7 +293,8 @@ static void take_refusals(struct rep *r)
  * One request: q with fd; the answer in *r, and its blob (OP_SYMBOLS,
  * OP_LINES) in *blob. 0, the helper's own error, or -EIO when it failed.
  */
-static int call(struct req *q, int fd, struct rep *out, char **blob, size_t *len)
+static int call(struct req *q, const int *fds, int nfd, struct rep *out, char **blob,
+		size_t *len)
 {
 	struct rep r;
 	__u32 op = q->op;
@@ -305,13 +311,14 @@ static int call(struct req *q, int fd, struct rep *out, char **blob, size_t *len
 		pthread_mutex_unlock(&h.lock);
 		return err;
 	}
-	err = send_req(q, fd);
+	q->nfds = (__u32)nfd;
+	err = send_req(q, fds, nfd);
 	if (err) {
 		/* it ended while idle (its CPU limit, a signal): once more with a new one */
 		stop();
 		err = start();
 		if (!err)
-			err = send_req(q, fd);
+			err = send_req(q, fds, nfd);
 		if (err) {
 			note_failure(FOG_HELPER_CRASH, "it cannot be reached");
 			stop();
@@ -320,10 +327,13 @@ static int call(struct req *q, int fd, struct rep *out, char **blob, size_t *len
 		}
 	}
 	rc = recv_rep(&r, op == OP_LINES ? LINES_TIMEOUT_MS : SYMBOLS_TIMEOUT_MS, &blob_fd);
+	if (!rc && !r.err && want_blob && op == OP_UNWIND)
+		*len = MAX_UNWIND_BYTES;	/* read below within this bound */
 	if (!rc && (r.op != op || (!r.err && want_blob != (blob_fd >= 0))))
 		rc = FAILED(FOG_HELPER_BAD_REPLY);
 	if (!rc && !r.err && want_blob) {
-		err = fog_safe_read_fd(blob_fd, MAX_REPLY_BYTES, blob, len, &truncated);
+		err = fog_safe_read_fd(blob_fd, *len ? *len : MAX_REPLY_BYTES, blob, len,
+				       &truncated);
 		if (err || truncated) {
 			free(*blob);
 			*blob = NULL;
@@ -357,7 +367,7 @@ static int remote_symbols(void *ctx, int fd, char **blob, size_t *len)
 	struct rep r;
 
 	(void)ctx;
-	return call(&q, fd, &r, blob, len);
+	return call(&q, &fd, 1, &r, blob, len);
 }
 
 static int remote_lines(void *ctx, int fd, const char *build_id, char **blob, size_t *len)
@@ -368,7 +378,7 @@ static int remote_lines(void *ctx, int fd, const char *build_id, char **blob, si
 	(void)ctx;
 	if (build_id)
 		snprintf(q.build_id, sizeof(q.build_id), "%s", build_id);
-	return call(&q, fd, &r, blob, len);
+	return call(&q, &fd, 1, &r, blob, len);
 }
 
 static int remote_offsets(void *ctx, int fd, const char *const *names, int n, __u64 *offs)
@@ -390,12 +400,33 @@ static int remote_offsets(void *ctx, int fd, const char *const *names, int n, __
 		used += len;
 	}
 	q.nnames = (__u32)n;
-	err = call(&q, fd, &r, &blob, &len);
+	err = call(&q, &fd, 1, &r, &blob, &len);
 	free(blob);
 	if (err)
 		return err;
 	memcpy(offs, r.offs, (size_t)n * sizeof(*offs));
 	return 0;
+}
+
+static int blob_memfd(const char *blob, size_t len);
+
+/* A batch of stacks to unwind: the request in a memfd, then the module files. */
+static int remote_unwind(const char *req, size_t len, const int *mod_fds, int nfds, char **blob,
+			 size_t *blob_len)
+{
+	struct req q = { .op = OP_UNWIND };
+	int fds[MAX_FDS], err;
+	struct rep r;
+
+	if (nfds < 0 || nfds > FOG_UNW_MAX_MODS || len > MAX_UNWIND_BYTES)
+		return -EINVAL;
+	fds[0] = blob_memfd(req, len);
+	if (fds[0] < 0)
+		return fds[0];
+	memcpy(fds + 1, mod_fds, (size_t)nfds * sizeof(int));
+	err = call(&q, fds, 1 + nfds, &r, blob, blob_len);
+	close(fds[0]);
+	return err;
 }
 
 /* A blob that parsed as a reply but failed elfsym.c's checks: the helper is not trusted again. */
@@ -423,12 +454,14 @@ int fog_helper_setup(const char *user, char *err, size_t len)
 		return rc;
 	__atomic_store_n(&h.enabled, true, __ATOMIC_RELAXED);
 	fog_elfsym_set_remote(&r);
+	fog_unwind_set_remote(remote_unwind);
 	return 0;
 }
 
 void fog_helper_shutdown(void)
 {
 	fog_elfsym_set_remote(NULL);
+	fog_unwind_set_remote(NULL);
 	pthread_mutex_lock(&h.lock);
 	stop();
 	__atomic_store_n(&h.enabled, false, __ATOMIC_RELAXED);
@@ -524,24 +557,38 @@ static int install_filter(void)
 	return 0;
 }
 
-static int recv_req(int sock, struct req *q, int *fd)
+static int recv_req(int sock, struct req *q, int *fds, int *nfd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+	char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 	struct iovec iov = { q, sizeof(*q) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c;
 	ssize_t n;
 
-	*fd = -1;
+	*nfd = 0;
 	n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		return -1;
-	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(int)) && *fd < 0)
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	if (n != (ssize_t)sizeof(*q) || q->magic != HELPER_MAGIC || *fd < 0)
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfd < MAX_FDS)
+				fds[(*nfd)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n != (ssize_t)sizeof(*q) || q->magic != HELPER_MAGIC || !*nfd ||
+	    (m.msg_flags & MSG_CTRUNC) || q->nfds != (__u32)*nfd ||
+	    (q->op != OP_UNWIND && *nfd != 1))
 		return 1;	/* answered with an error */
 	q->build_id[sizeof(q->build_id) - 1] = '\0';
 	return 0;
@@ -564,6 +611,22 @@ static int serve_offsets(int fd, struct req *q, __u64 *offs)
 		pos += len + 1;
 	}
 	return fog_elfsym__serve_func_offsets(fd, names, (int)q->nnames, offs);
+}
+
+/* OP_UNWIND: the batch is read from its memfd (bounded), the rest are its modules. */
+static int serve_unwind(const int *fds, int nfd, char **blob, size_t *len)
+{
+	char *req;
+	size_t rlen;
+	bool truncated;
+	int err;
+
+	err = fog_safe_read_fd(fds[0], MAX_UNWIND_BYTES, &req, &rlen, &truncated);
+	if (err)
+		return err;
+	err = truncated ? -EFBIG : fog_unwind__serve(req, rlen, fds + 1, nfd - 1, blob, len);
+	free(req);
+	return err;
 }
 
 static int blob_memfd(const char *blob, size_t len)
@@ -632,10 +695,11 @@ void fog_helper_main(int sock)
 		struct req q;
 		char *blob = NULL;
 		size_t len = 0;
-		int fd, rc, err, blob_fd = -1;
+		int fds[MAX_FDS], nfd, fd, rc, err, blob_fd = -1;
 		__u64 offs[FOG_ELFSYM_MAX_NAMES] = { 0 };
 
-		rc = recv_req(sock, &q, &fd);
+		rc = recv_req(sock, &q, fds, &nfd);
+		fd = nfd ? fds[0] : -1;
 		if (rc < 0)
 			_exit(0);	/* fogd closed the socket */
 		if (rc > 0) {
@@ -647,11 +711,13 @@ void fog_helper_main(int sock)
 						      &len);
 		} else if (q.op == OP_OFFSETS) {
 			err = serve_offsets(fd, &q, offs);
+		} else if (q.op == OP_UNWIND) {
+			err = serve_unwind(fds, nfd, &blob, &len);
 		} else {
 			err = -EPROTO;
 		}
-		if (fd >= 0)
-			close(fd);
+		for (int i = 0; i < nfd; i++)
+			close(fds[i]);
 		if (!err && q.op != OP_OFFSETS) {
 			blob_fd = blob_memfd(blob, len);
 			if (blob_fd < 0)

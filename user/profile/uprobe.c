@@ -26,6 +26,7 @@
 #include "profile/alloc.h"
 #include "profile/elfsym.h"
 #include "profile/symbolize.h"
+#include "profile/unwinder.h"
 #include "profile/uprobe.h"
 
 _Static_assert(sizeof(struct fog_memprobe_event) == 40, "fog_memprobe_event layout");
@@ -73,6 +74,16 @@ struct fog_memprobe {
 	struct fog_alloc_snap snap;	/* the tables, filled as samples arrive */
 	struct fog_alloc_stack *start_stacks;	/* all zero: nothing was live at the attach */
 	__u32 slot_of[FOG_MEMPROBE_STACKS];	/* stack id -> slot in snap.stacks, 0: none */
+	/*
+	 * DWARF unwinding (unwind.h): a sample's stack is unwound in the unwinder's
+	 * thread, so it gets a slot of its own, named by its event (tid, ts_ns), whose
+	 * frames are filled in and merged with its equals when the profile is built.
+	 */
+	struct fog_unwinder *unw;
+	struct unw_key {
+		__u32 tid;
+		__u64 seq;
+	} *unw_slot;	/* FOG_ALLOC_STACKS; seq 0: not an unwound slot */
 	unsigned int live_used, live_dead;
 	__u64 events, unmatched_frees;
 	__u64 growth_last_ns;
@@ -625,11 +636,21 @@ static void live_insert(struct fog_memprobe *m, const struct fog_alloc_live *v)
 }
 
 /* The slot of a stack id in the stack table, reading its frames the first time. */
-static __u32 stack_slot(struct fog_memprobe *m, __s32 id)
+static __u32 stack_slot(struct fog_memprobe *m, const struct fog_memprobe_event *e)
 {
 	__u64 ips[FOG_MEMPROBE_DEPTH];
 	struct fog_alloc_stack *st;
+	__s32 id = e->stack_id;
 	__u32 slot, n = 0;
+
+	if (id == FOG_UNW_STACK_ID && m->unw_slot) {
+		if (m->snap.hdr.nstacks >= FOG_ALLOC_STACKS)
+			return 0;
+		slot = m->snap.hdr.nstacks++;
+		m->snap.stacks[slot].depth = 0;
+		m->unw_slot[slot] = (struct unw_key){ e->tid, e->ts_ns };
+		return slot;
+	}
 
 	if (id < 0 || id >= FOG_MEMPROBE_STACKS)
 		return 0;	/* slot 0: the stack was lost */
@@ -662,7 +683,7 @@ static void on_alloc(struct fog_memprobe *m, const struct fog_memprobe_event *e)
 	struct fog_alloc_header *h = &m->snap.hdr;
 	__u64 w = (__u64)llround(fog_alloc_weight((double)e->size, (double)m->mean));
 	__u64 objs = objects_of(e->size, w);
-	__u32 slot = stack_slot(m, e->stack_id);
+	__u32 slot = stack_slot(m, e);
 	struct fog_alloc_stack *st = &m->snap.stacks[slot];
 	bool tracked = !(e->flags & FOG_MEMPROBE_UNTRACKED) && m->live_used < LIVE_MAX;
 
@@ -876,11 +897,19 @@ struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
 	m->skel->rodata->cfg_mean = m->mean;
 	m->skel->rodata->cfg_libc_lo = lo;
 	m->skel->rodata->cfg_libc_hi = hi;
+	m->skel->rodata->cfg_unwind = 1;
 	fog_memprobe_exp_table((__u32 *)m->skel->rodata->cfg_exp);
 	rc = memprobe_bpf__load(m->skel);
 	if (rc) {
 		snprintf(m->err, sizeof(m->err), "cannot load the memprobe BPF object: %s",
 			 strerror(-rc));
+		goto fail;
+	}
+	m->unw_slot = calloc(FOG_ALLOC_STACKS, sizeof(*m->unw_slot));
+	m->unw = m->unw_slot ? fog_unwinder__new(bpf_map__fd(m->skel->maps.memprobe_unwind)) : NULL;
+	if (!m->unw) {
+		rc = -ENOMEM;
+		snprintf(m->err, sizeof(m->err), "cannot start the unwinder: %s", strerror(-rc));
 		goto fail;
 	}
 	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.memprobe_events), on_event, m, NULL);
@@ -920,6 +949,8 @@ void fog_memprobe__free(struct fog_memprobe *m)
 	detach(m, true);
 	reap_detacher(m, true);
 	ring_buffer__free(m->rb);
+	fog_unwinder__free(m->unw);	/* before the ring buffer it reads goes */
+	free(m->unw_slot);
 	memprobe_bpf__destroy(m->skel);
 	fog_symbolizer__free(m->sym);
 	free(m->snap.stacks);
@@ -1053,6 +1084,65 @@ void fog_memprobe__read_target(struct fog_memprobe *m)
 	fog_symbolizer__add_pid(m->sym, m->pid);
 }
 
+static __u64 hash_ips(const __u64 *ips, __u32 n)
+{
+	__u64 h = 1469598103934665603ull;
+
+	for (__u32 i = 0; i < n; i++)
+		h = (h ^ ips[i]) * 1099511628211ull;
+	return h | 1ull << 63;	/* apart from the stack-id hashes (id + 1) */
+}
+
+/*
+ * The unwound slots get their frames (the unwinder is flushed first: the
+ * probes are gone); a slot whose frames another slot has already is merged
+ * into it, its live allocations moved with it.
+ */
+static void resolve_unwound(struct fog_memprobe *m)
+{
+	__u32 n = m->snap.hdr.nstacks, *to;
+
+	if (!m->unw)
+		return;
+	fog_unwinder__flush(m->unw);
+	to = calloc(FOG_ALLOC_STACKS, sizeof(*to));
+	for (__u32 i = 1; i < n; i++) {
+		struct fog_alloc_stack *st = &m->snap.stacks[i];
+		const struct fog_unw_stack *u;
+
+		if (!m->unw_slot[i].seq)
+			continue;
+		u = fog_unwinder__find(m->unw, m->unw_slot[i].tid, m->unw_slot[i].seq);
+		if (!u)
+			continue;	/* its copy was lost: no frames */
+		st->depth = u->nips < FOG_ALLOC_DEPTH ? u->nips : FOG_ALLOC_DEPTH;
+		memcpy(st->ips, u->ips, st->depth * sizeof(st->ips[0]));
+		st->hash = hash_ips(st->ips, st->depth);
+		for (__u32 k = 1; to && k < i; k++) {
+			struct fog_alloc_stack *o = &m->snap.stacks[k];
+
+			if (!m->unw_slot[k].seq || to[k] || o->hash != st->hash ||
+			    o->depth != st->depth || memcmp(o->ips, st->ips, st->depth * 8))
+				continue;
+			o->samples += st->samples;
+			o->alloc_bytes += st->alloc_bytes;
+			o->alloc_objects += st->alloc_objects;
+			o->free_bytes += st->free_bytes;
+			o->free_objects += st->free_objects;
+			o->big += st->big;
+			memset(st, 0, sizeof(*st));
+			to[i] = k;
+			break;
+		}
+	}
+	if (to) {
+		for (size_t i = 0; i < FOG_ALLOC_LIVE; i++)
+			if (m->snap.live[i].ptr > 1 && to[m->snap.live[i].stack])
+				m->snap.live[i].stack = to[m->snap.live[i].stack];
+		free(to);
+	}
+}
+
 int fog_memprobe__finish(struct fog_memprobe *m)
 {
 	int err;
@@ -1066,6 +1156,7 @@ int fog_memprobe__finish(struct fog_memprobe *m)
 		m->end_ns = clock_ns(CLOCK_MONOTONIC);
 	m->snap.read_ns = m->end_ns;
 	growth_point(m, m->end_ns, true);
+	resolve_unwound(m);
 	m->inuse = build(m, FOG_PROF_INUSE, &err);
 	if (m->inuse)
 		m->alloc = build(m, FOG_PROF_ALLOC, &err);
@@ -1073,6 +1164,8 @@ int fog_memprobe__finish(struct fog_memprobe *m)
 	read_stats(m, &m->final);
 	ring_buffer__free(m->rb);
 	m->rb = NULL;
+	fog_unwinder__free(m->unw);
+	m->unw = NULL;
 	memprobe_bpf__destroy(m->skel);
 	m->skel = NULL;
 	return m->alloc ? 0 : err;

@@ -38,6 +38,8 @@ struct fog_prof_stats {
 	__u64 lost_keys;	/* samples not counted: prof_counts was full */
 	__u64 lost_user;	/* user stacks not stored (stack map full or collision) */
 	__u64 lost_kern;	/* kernel stacks not stored */
+	__u64 unwind;	/* user stacks copied to the ring buffer to be unwound */
+	__u64 lost_unwind;	/* not copied (ring buffer full): walked by frame pointers */
 };
 
 /* offcpu_start: a filtered task that blocked, keyed by thread id */
@@ -64,6 +66,8 @@ struct fog_offcpu_stats {
 	__u64 lost_keys;	/* wake-ups not counted: offcpu_counts was full */
 	__u64 lost_user;	/* user stacks not stored */
 	__u64 lost_kern;	/* kernel stacks not stored */
+	__u64 unwind;	/* user stacks copied to the ring buffer to be unwound */
+	__u64 lost_unwind;	/* not copied (ring buffer full): walked by frame pointers */
 };
 
 #endif /* FOG_ABI_PROFILE_H */
