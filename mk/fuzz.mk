@@ -48,11 +48,13 @@ FUZZ_SRCS_meminfo := user/base/meminfo.c
 FUZZ_SRCS_io_dev := user/collect/io_dev.c user/base/hist.c
 FUZZ_SRCS_net_stats := user/collect/net_stats.c user/base/text.c user/base/sort.c
 FUZZ_SRCS_cgroup := user/base/cgroup.c user/base/log.c
-FUZZ_SRCS_elfsym := user/profile/elfsym.c user/base/safe_open.c user/base/log.c
+FUZZ_SRCS_elfsym := user/profile/elfsym.c user/profile/elfsym_lines.c user/profile/elfsym_blob.c \
+	user/profile/elfsym_cache.c user/base/safe_open.c user/base/log.c
 # what fogd takes from its symbol helper
 FUZZ_SRCS_elfblob := $(FUZZ_SRCS_elfsym)
 # the symbolizer's text parsers (perf maps, kallsyms, /proc/PID/maps lines)
-FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/base/safe_open.c \
+FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/profile/elfsym_lines.c user/profile/elfsym_blob.c \
+	user/profile/elfsym_cache.c user/base/safe_open.c \
 	user/base/log.c
 FUZZ_SRCS_maps := $(FUZZ_SRCS_perfmap)
 # the allocation sampler's shared file and the memory profiles built from it
@@ -77,7 +79,8 @@ FUZZ_SRCS_sched_api := user/sched/api_json.c user/base/body.c user/sched/engine.
 # capture session replaced by the target, so no BPF program is loaded
 FUZZ_SRCS_profile_api := user/profile/server.c user/profile/server_output.c user/profile/prof.c user/profile/render.c \
 	user/profile/flame.c user/profile/report.c user/profile/bottleneck.c \
-	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c user/base/safe_open.c \
+	user/profile/pprof.c user/profile/speedscope.c user/profile/elfsym.c user/profile/elfsym_lines.c user/profile/elfsym_blob.c \
+	user/profile/elfsym_cache.c user/base/safe_open.c \
 	user/export/http.c user/base/loop.c $(FUZZ_HEAP_SRCS)
 FUZZ_GEN_profile_api := $(FUZZ_OUT)/proto/profile.pb-c.o
 FUZZ_LDFLAGS_profile_api := -Wl,--wrap=fog_http__route,--wrap=fog_http_arg \
