@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "base/clock.h"
 #include "base/safe_open.h"
 #include "fog/abi/memprobe.h"
 #include "memprobe.skel.h"
@@ -28,77 +29,10 @@
 #include "profile/symbolize.h"
 #include "profile/unwinder.h"
 #include "profile/uprobe.h"
+#include "profile/uprobe_int.h"
 
 _Static_assert(sizeof(struct fog_memprobe_event) == 40, "fog_memprobe_event layout");
 _Static_assert(FOG_MEMPROBE_DEPTH <= FOG_ALLOC_DEPTH, "stack depth beyond the sampler's");
-
-#define DEFAULT_MEAN 524288ULL
-#define LIVE_MAX (FOG_ALLOC_LIVE / 2)	/* load limit of the live table */
-#define GROWTH_STEP_NS 250000000ULL
-#define CALIBRATE_CALLS 2000
-#define CALIBRATE_ROUNDS 5
-
-/* The probed functions; the first four allocate and have a return probe. */
-enum probe { P_MALLOC, P_CALLOC, P_REALLOC, P_MMAP, P_FREE, P_MUNMAP, NPROBES };
-
-static const char *const probe_names[NPROBES] = { "malloc", "calloc", "realloc", "mmap",
-						  "free", "munmap" };
-
-struct fog_memprobe {
-	struct memprobe_bpf *skel;
-	struct ring_buffer *rb;
-	int alloc_fd;	/* uprobe_multi link: entries of malloc, calloc, realloc, mmap */
-	int ret_fd;	/* uprobe_multi link: their returns */
-	int free_fd;	/* uprobe_multi link: entries of free, munmap */
-	__u64 offs[NPROBES];	/* the probes' offsets in the libc file */
-	bool emulated[NPROBES];	/* the kernel emulates the instruction under the probe */
-	unsigned int free_skip;	/* bytes of free's NULL test the probe sits after */
-	bool alloc_on;	/* the allocation probes are attached */
-	bool detaching;	/* the detacher thread closes dying[] */
-	int detach_done;	/* set by it when it is done */
-	pthread_t detacher;
-	int dying[3];
-	int ndying;
-	bool finished;
-	bool exited;
-	__u32 pid;
-	__u64 start_time;	/* /proc/PID/stat, tells a reused pid apart */
-	char libc[160];	/* the libc file as the process maps it */
-	char probe_path[96];	/* the path the probes were attached through */
-	__u64 mean;
-	unsigned int seconds, on_ms, off_ms;
-	__u64 t0_ns, t0_unix_ns, end_ns;	/* monotonic, realtime, monotonic */
-	__u64 next_switch_ns, on_since_ns, on_total_ns;
-	unsigned int switches;
-	struct fog_symbolizer *sym;
-	struct fog_alloc_snap snap;	/* the tables, filled as samples arrive */
-	struct fog_alloc_stack *start_stacks;	/* all zero: nothing was live at the attach */
-	__u32 slot_of[FOG_MEMPROBE_STACKS];	/* stack id -> slot in snap.stacks, 0: none */
-	/*
-	 * DWARF unwinding (unwind.h): a sample's stack is unwound in the unwinder's
-	 * thread, so it gets a slot of its own, named by its event (tid, ts_ns), whose
-	 * frames are filled in and merged with its equals when the profile is built.
-	 */
-	struct fog_unwinder *unw;
-	struct unw_key {
-		__u32 tid;
-		__u64 seq;
-	} *unw_slot;	/* FOG_ALLOC_STACKS; seq 0: not an unwound slot */
-	unsigned int live_used, live_dead;
-	__u64 events, unmatched_frees;
-	__u64 growth_last_ns;
-	struct fog_prof *inuse, *alloc;
-	struct fog_memprobe_stats final;	/* the counters when the BPF object went */
-	char err[256];
-};
-
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 void fog_memprobe_exp_table(__u32 *table)
 {
@@ -119,7 +53,7 @@ void fog_memprobe_exp_table(__u32 *table)
 /* ---- attaching and detaching ---- */
 
 /*
- * The uprobe_multi part of BPF_LINK_CREATE (Linux 6.6), which the libbpf of
+ * The fog_memprobe_uprobe_multi part of BPF_LINK_CREATE (Linux 6.6), which the libbpf of
  * this distribution (1.1) does not know yet. Unlike perf-event uprobes, which
  * this kernel gives only to CAP_SYS_ADMIN, these need CAP_BPF and CAP_PERFMON,
  * what fogd keeps; and one link covers several functions.
@@ -143,7 +77,7 @@ struct fog_uprobe_multi_attr {
 };
 
 /* A link of prog at the given file offsets of path, in process pid only; fd or -errno. */
-static int uprobe_multi(struct bpf_program *prog, const char *path, const __u64 *offs,
+int fog_memprobe_uprobe_multi(struct bpf_program *prog, const char *path, const __u64 *offs,
 			const __u64 *cookies, __u32 cnt, __u32 pid, bool ret)
 {
 	struct fog_uprobe_multi_attr a;
@@ -162,8 +96,8 @@ static int uprobe_multi(struct bpf_program *prog, const char *path, const __u64 
 	return fd < 0 ? -errno : fd;
 }
 
-/* Before load: the programs are attached through uprobe_multi links. */
-static void set_multi(struct memprobe_bpf *skel)
+/* Before load: the programs are attached through fog_memprobe_uprobe_multi links. */
+void fog_memprobe_set_multi(struct memprobe_bpf *skel)
 {
 	bpf_program__set_expected_attach_type(skel->progs.handle_alloc,
 					      FOG_BPF_TRACE_UPROBE_MULTI);
@@ -186,7 +120,7 @@ static int open_probe_file(const struct fog_memprobe *m)
 	return fog_safe_open_in_root((pid_t)m->pid, m->libc, (off_t)PROBE_ELF_MAX);
 }
 
-static int func_offsets_path(const struct fog_memprobe *m, const char *const *names, int n,
+int fog_memprobe_func_offsets_path(const struct fog_memprobe *m, const char *const *names, int n,
 			     __u64 *offs)
 {
 	int fd = m ? open_probe_file(m) : fog_safe_open_proc("/proc/self/exe", 0), err;
@@ -225,179 +159,6 @@ static bool reap_detacher(struct fog_memprobe *m, bool wait)
 	m->detaching = false;
 	m->ndying = 0;
 	return true;
-}
-
-/* ---- what one probe hit costs here ---- */
-
-/*
- * A breakpoint's cost depends on the instruction under it: the x86 kernel
- * emulates a push (glibc's malloc, calloc and realloc begin with one) and
- * single-steps most others out of line, a second trap (glibc's free begins
- * with test %rdi,%rdi; mmap and munmap with a mov). The calibration probes one
- * function of each kind, the return of the first, and times a plain one as
- * the baseline. Elsewhere than x86-64 they are plain C and all count as stepped.
- */
-void fog_memprobe_calibrate_push(void);
-void fog_memprobe_calibrate_step(void);
-void fog_memprobe_calibrate_plain(void);
-#if defined(__x86_64__)
-#define CALIBRATE_FN(name, first)                                                                  \
-	__asm__(".pushsection .text\n.globl " #name "\n.type " #name ",@function\n" #name   \
-		":\n\t" first "\n\tpush %rbp\n\tpop %rbp\n\tret\n.size " #name ",.-" #name         \
-		"\n.popsection\n")
-#else
-#define CALIBRATE_FN(name, first)                                                                  \
-	__attribute__((noinline)) void name(void)                                                 \
-	{                                                                                          \
-		__asm__ volatile("" ::: "memory");                                                 \
-	}
-#endif
-CALIBRATE_FN(fog_memprobe_calibrate_push, "push %rbx\n\tpop %rbx");
-CALIBRATE_FN(fog_memprobe_calibrate_step, "test %rdi,%rdi");
-CALIBRATE_FN(fog_memprobe_calibrate_plain, "push %rbx\n\tpop %rbx");
-
-static void (*volatile calibrate_fn[3])(void) = {
-	fog_memprobe_calibrate_plain, fog_memprobe_calibrate_push, fog_memprobe_calibrate_step
-};
-
-/* Whether the kernel emulates the instruction at a probe (x86-64: push %reg), from its bytes. */
-static bool emulated(const __u8 *c)
-{
-#if defined(__x86_64__)
-	return (c[0] >= 0x50 && c[0] <= 0x57) || (c[0] == 0x41 && c[1] >= 0x50 && c[1] <= 0x57);
-#else
-	(void)c;
-	return false;
-#endif
-}
-
-/*
- * The thread's CPU time per call (user and system: the trap is charged to
- * it), so time spent preempted on a busy host does not count as probe cost.
- */
-static double time_calls(int f)
-{
-	__u64 t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-
-	for (int i = 0; i < CALIBRATE_CALLS; i++)
-		calibrate_fn[f]();
-	return (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / CALIBRATE_CALLS;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-	return v[n / 2] > 0 ? v[n / 2] : 0;
-}
-
-/* The measurement, made once per process in a thread of its own (about a second). */
-static struct {
-	pthread_mutex_t lock;
-	pthread_t th;
-	int state;	/* 0 not started, 1 running, 2 joined */
-	int err;
-	struct fog_memprobe_cost cost;
-} cal = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-/* Times the probed functions against the plain one in alternating rounds; medians. */
-static int calibrate(struct memprobe_bpf *skel, struct fog_memprobe_cost *c)
-{
-	static const char *const names[3] = { "fog_memprobe_calibrate_push",
-					      "fog_memprobe_calibrate_step",
-					      "fog_memprobe_calibrate_push" };
-	const __u64 cookies[2] = { FOG_MEMPROBE_FREE, FOG_MEMPROBE_FREE };
-	double e[CALIBRATE_ROUNDS], st[CALIBRATE_ROUNDS], r[CALIBRATE_ROUNDS];
-	int l[3] = { -1, -1, -1 }, err;
-	__u64 offs[3];
-
-	/* the executable of this process, which holds libfog */
-	err = func_offsets_path(NULL, names, 3, offs);
-	if (!err && (!offs[0] || !offs[1]))
-		err = -ENOENT;	/* a stripped executable */
-	if (!err) {
-		l[0] = uprobe_multi(skel->progs.handle_free, "/proc/self/exe", offs, cookies, 2,
-				    (__u32)getpid(), false);
-		err = l[0] < 0 ? l[0] : 0;
-	}
-	for (int i = 0; i < CALIBRATE_ROUNDS && !err; i++) {
-		double plain = time_calls(0);
-
-		e[i] = time_calls(1) - plain;
-		st[i] = time_calls(2) - plain;
-	}
-	/* then with the return probe on the push function too */
-	if (!err) {
-		l[1] = uprobe_multi(skel->progs.handle_return, "/proc/self/exe", &offs[2], cookies,
-				    1, (__u32)getpid(), true);
-		err = l[1] < 0 ? l[1] : 0;
-	}
-	for (int i = 0; i < CALIBRATE_ROUNDS && !err; i++) {
-		double plain = time_calls(0);
-
-		r[i] = time_calls(1) - plain;
-	}
-	for (int i = 0; i < 2; i++)
-		if (l[i] >= 0)
-			close(l[i]);
-	if (err)
-		return err;
-	c->emulated_ns = median(e, CALIBRATE_ROUNDS);
-	c->stepped_ns = median(st, CALIBRATE_ROUNDS);
-	c->return_ns = median(r, CALIBRATE_ROUNDS) - c->emulated_ns;
-	if (c->return_ns < 0)
-		c->return_ns = 0;
-	return 0;
-}
-
-static void *calibrate_thread(void *arg)
-{
-	struct memprobe_bpf *skel = memprobe_bpf__open();
-	int err;
-
-	if (!skel) {
-		cal.err = -errno;
-		return NULL;
-	}
-	/* the probed process is this one: the programs take the target's path */
-	skel->rodata->cfg_tgid = (__u32)getpid();
-	set_multi(skel);
-	fog_memprobe_exp_table((__u32 *)skel->rodata->cfg_exp);
-	err = memprobe_bpf__load(skel);
-	if (!err)
-		err = calibrate(skel, &cal.cost);
-	memprobe_bpf__destroy(skel);
-	cal.err = err;
-	return NULL;
-}
-
-int fog_memprobe_hit_cost(struct fog_memprobe_cost *out, bool wait)
-{
-	int err;
-
-	pthread_mutex_lock(&cal.lock);
-	if (cal.state == 0) {
-		cal.state = 1;
-		if (pthread_create(&cal.th, NULL, calibrate_thread, NULL)) {
-			calibrate_thread(NULL);
-			cal.state = 2;
-		}
-	}
-	if (cal.state == 1 && wait) {
-		pthread_join(cal.th, NULL);
-		cal.state = 2;
-	}
-	err = cal.state == 2 ? cal.err : -EINPROGRESS;
-	pthread_mutex_unlock(&cal.lock);
-	if (!err)
-		*out = cal.cost;
-	return err;
 }
 
 /* ---- the target's libc ---- */
@@ -499,7 +260,7 @@ static int place_probes(struct fog_memprobe *m)
 #else
 		(void)test_rdi;
 #endif
-		m->emulated[p] = emulated(c);
+		m->emulated[p] = fog_memprobe_emulated(c);
 	}
 	close(fd);
 	return 0;
@@ -536,7 +297,7 @@ static void detach(struct fog_memprobe *m, bool all)
 		m->free_fd = -1;
 	if (m->alloc_on) {
 		m->alloc_on = false;
-		m->on_total_ns += clock_ns(CLOCK_MONOTONIC) - m->on_since_ns;
+		m->on_total_ns += fog_clock_ns(CLOCK_MONOTONIC) - m->on_since_ns;
 	}
 	if (!n)
 		return;
@@ -554,7 +315,7 @@ static int attach_fail(struct fog_memprobe *m, int err, const char *what)
 {
 	snprintf(m->err, sizeof(m->err), "cannot attach uprobes to %s in %.120s: %s%s", what,
 		 m->libc, strerror(-err), err == -EINVAL || err == -EOPNOTSUPP ?
-		 " (uprobe_multi links need Linux 6.6 or later)" : err == -EPERM ?
+		 " (fog_memprobe_uprobe_multi links need Linux 6.6 or later)" : err == -EPERM ?
 		 " (needs CAP_BPF and CAP_PERFMON)" : "");
 	return err;
 }
@@ -566,14 +327,14 @@ static int attach_alloc(struct fog_memprobe *m)
 
 	new_epoch(m);
 	/* returns first, then entries: an entry seen always has its return probe */
-	m->ret_fd = uprobe_multi(m->skel->progs.handle_return, m->probe_path, m->offs, cookies,
+	m->ret_fd = fog_memprobe_uprobe_multi(m->skel->progs.handle_return, m->probe_path, m->offs, cookies,
 				 P_FREE, m->pid, true);
 	if (m->ret_fd < 0)
 		return attach_fail(m, m->ret_fd, "the returns of malloc, calloc, realloc, mmap");
-	m->alloc_fd = uprobe_multi(m->skel->progs.handle_alloc, m->probe_path, m->offs, cookies,
+	m->alloc_fd = fog_memprobe_uprobe_multi(m->skel->progs.handle_alloc, m->probe_path, m->offs, cookies,
 				   P_FREE, m->pid, false);
 	m->alloc_on = true;
-	m->on_since_ns = clock_ns(CLOCK_MONOTONIC);
+	m->on_since_ns = fog_clock_ns(CLOCK_MONOTONIC);
 	if (m->alloc_fd < 0) {
 		int err = m->alloc_fd;
 
@@ -583,220 +344,84 @@ static int attach_alloc(struct fog_memprobe *m)
 	return 0;
 }
 
-/* ---- the tables ---- */
+/* ---- the session ---- */
 
-static unsigned int live_hash(__u64 ptr)
+/* The sampler's tables this session fills, and their header (the file format's). */
+static int snap_init(struct fog_memprobe *m, struct fog_elfcache *cache)
 {
-	return (unsigned int)(((ptr >> 4) * 0x9e3779b97f4a7c15ULL) >> 48) & (FOG_ALLOC_LIVE - 1);
-}
+	char path[64];
+	FILE *f;
 
-static struct fog_alloc_live *live_find(struct fog_memprobe *m, __u64 ptr)
-{
-	for (unsigned int i = live_hash(ptr), n = 0; n < FOG_ALLOC_LIVE;
-	     i = (i + 1) & (FOG_ALLOC_LIVE - 1), n++) {
-		struct fog_alloc_live *l = &m->snap.live[i];
-
-		if (!l->ptr)
-			return NULL;
-		if (l->ptr == ptr)
-			return l;
+	m->snap.stacks = calloc(FOG_ALLOC_STACKS, sizeof(*m->snap.stacks));
+	m->snap.live = calloc(FOG_ALLOC_LIVE, sizeof(*m->snap.live));
+	m->start_stacks = calloc(FOG_ALLOC_STACKS, sizeof(*m->start_stacks));
+	m->sym = fog_symbolizer__new(cache);
+	if (!m->snap.stacks || !m->snap.live || !m->start_stacks || !m->sym) {
+		snprintf(m->err, sizeof(m->err), "out of memory");
+		return -ENOMEM;
 	}
-	return NULL;
-}
-
-static void live_insert(struct fog_memprobe *m, const struct fog_alloc_live *v);
-
-/* Rebuilds the table without its deleted slots. */
-static void live_rehash(struct fog_memprobe *m)
-{
-	size_t bytes = FOG_ALLOC_LIVE * sizeof(struct fog_alloc_live);
-	struct fog_alloc_live *old = malloc(bytes);
-
-	if (!old)
-		return;
-	memcpy(old, m->snap.live, bytes);
-	memset(m->snap.live, 0, bytes);
-	m->live_used = m->live_dead = 0;
-	for (size_t i = 0; i < FOG_ALLOC_LIVE; i++)
-		if (old[i].ptr > 1)
-			live_insert(m, &old[i]);
-	free(old);
-}
-
-static void live_insert(struct fog_memprobe *m, const struct fog_alloc_live *v)
-{
-	unsigned int i = live_hash(v->ptr);
-
-	while (m->snap.live[i].ptr > 1)
-		i = (i + 1) & (FOG_ALLOC_LIVE - 1);
-	if (m->snap.live[i].ptr == 1)
-		m->live_dead--;
-	m->snap.live[i] = *v;
-	m->live_used++;
-}
-
-/* The slot of a stack id in the stack table, reading its frames the first time. */
-static __u32 stack_slot(struct fog_memprobe *m, const struct fog_memprobe_event *e)
-{
-	__u64 ips[FOG_MEMPROBE_DEPTH];
-	struct fog_alloc_stack *st;
-	__s32 id = e->stack_id;
-	__u32 slot, n = 0;
-
-	if (id == FOG_UNW_STACK_ID && m->unw_slot) {
-		if (m->snap.hdr.nstacks >= FOG_ALLOC_STACKS)
-			return 0;
-		slot = m->snap.hdr.nstacks++;
-		m->snap.stacks[slot].depth = 0;
-		m->unw_slot[slot] = (struct unw_key){ e->tid, e->ts_ns };
-		return slot;
+	m->snap.pid = m->pid;
+	m->snap.hdr.magic = FOG_ALLOC_MAGIC;
+	m->snap.hdr.version = FOG_ALLOC_VERSION;
+	m->snap.hdr.header_size = FOG_ALLOC_HEADER_SIZE;
+	m->snap.hdr.pid = m->pid;
+	m->snap.hdr.depth = FOG_ALLOC_DEPTH;
+	m->snap.hdr.stacks_cap = FOG_ALLOC_STACKS;
+	m->snap.hdr.live_cap = FOG_ALLOC_LIVE;
+	m->snap.hdr.start_time = m->start_time;
+	m->snap.hdr.mean = m->mean;
+	m->snap.hdr.nstacks = 1;	/* slot 0: lost stacks */
+	m->snap.hdr.growth_step_ns = GROWTH_STEP_NS;
+	snprintf(path, sizeof(path), "/proc/%u/comm", m->pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(m->snap.comm, sizeof(m->snap.comm), f))
+			m->snap.comm[strcspn(m->snap.comm, "\n")] = '\0';
+		fclose(f);
 	}
-
-	if (id < 0 || id >= FOG_MEMPROBE_STACKS)
-		return 0;	/* slot 0: the stack was lost */
-	if (m->slot_of[id])
-		return m->slot_of[id];
-	if (m->snap.hdr.nstacks >= FOG_ALLOC_STACKS)
-		return 0;
-	memset(ips, 0, sizeof(ips));
-	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.memprobe_stacks), &id, ips))
-		return 0;
-	slot = m->snap.hdr.nstacks++;
-	st = &m->snap.stacks[slot];
-	while (n < FOG_MEMPROBE_DEPTH && ips[n]) {
-		st->ips[n] = ips[n];
-		n++;
-	}
-	st->depth = n;
-	st->hash = (__u64)id + 1;
-	m->slot_of[id] = slot;
-	return slot;
-}
-
-static __u64 objects_of(__u64 size, __u64 weight)
-{
-	return size ? (__u64)llround((double)weight / (double)size) : 1;
-}
-
-static void on_alloc(struct fog_memprobe *m, const struct fog_memprobe_event *e)
-{
-	struct fog_alloc_header *h = &m->snap.hdr;
-	__u64 w = (__u64)llround(fog_alloc_weight((double)e->size, (double)m->mean));
-	__u64 objs = objects_of(e->size, w);
-	__u32 slot = stack_slot(m, e);
-	struct fog_alloc_stack *st = &m->snap.stacks[slot];
-	bool tracked = !(e->flags & FOG_MEMPROBE_UNTRACKED) && m->live_used < LIVE_MAX;
-
-	if (!slot)
-		h->lost_stacks++;
-	h->samples++;
-	h->alloc_bytes += w;
-	st->samples++;
-	st->alloc_bytes += w;
-	st->alloc_objects += objs;
-	if (e->size >= FOG_ALLOC_BIG) {
-		st->big++;
-		h->big++;
-	}
-	if (tracked && live_find(m, e->addr)) {
-		/* its free was missed (ring buffer full): the address is in use again */
-		tracked = false;
-	}
-	if (!tracked) {
-		/* allocated, but its free cannot be seen: not counted as live */
-		st->free_bytes += w;
-		st->free_objects += objs;
-		h->lost_live++;
-		return;
-	}
-	live_insert(m, &(struct fog_alloc_live){ .ptr = e->addr, .size = e->size, .weight = w,
-						 .mono_ns = e->ts_ns, .stack = slot });
-	h->live_bytes += w;
-}
-
-static void on_free(struct fog_memprobe *m, const struct fog_memprobe_event *e)
-{
-	struct fog_alloc_live *l = live_find(m, e->addr);
-	struct fog_alloc_stack *st;
-
-	if (!l) {
-		m->unmatched_frees++;
-		return;
-	}
-	st = &m->snap.stacks[l->stack];
-	st->free_bytes += l->weight;
-	st->free_objects += objects_of(l->size, l->weight);
-	m->snap.hdr.frees++;
-	m->snap.hdr.live_bytes -= l->weight < m->snap.hdr.live_bytes ? l->weight :
-								       m->snap.hdr.live_bytes;
-	l->ptr = 1;
-	m->live_used--;
-	if (++m->live_dead > FOG_ALLOC_LIVE / 4)
-		live_rehash(m);
-}
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	struct fog_memprobe *m = ctx;
-	struct fog_memprobe_event e;
-
-	if (len < sizeof(e))
-		return 0;
-	memcpy(&e, data, sizeof(e));
-	m->events++;
-	if (e.kind == FOG_MEMPROBE_FREE || e.kind == FOG_MEMPROBE_MUNMAP)
-		on_free(m, &e);
-	else if (e.kind < FOG_MEMPROBE_KINDS)
-		on_alloc(m, &e);
 	return 0;
 }
 
-/* One point of the live-bytes series; when full, every other point goes and the step doubles. */
-static void growth_point(struct fog_memprobe *m, __u64 now, bool force)
+/* Opens and loads the memprobe object for the target, its unwinder and ring buffer. */
+static int bpf_init(struct fog_memprobe *m, __u64 lo, __u64 hi)
 {
-	struct fog_alloc_header *h = &m->snap.hdr;
+	int rc;
 
-	if (!force && now - m->growth_last_ns < h->growth_step_ns)
-		return;
-	if (h->ngrowth == FOG_ALLOC_GROWTH) {
-		for (__u32 i = 0; i < FOG_ALLOC_GROWTH / 2; i++)
-			h->growth[i] = h->growth[2 * i + 1];
-		h->ngrowth = FOG_ALLOC_GROWTH / 2;
-		h->growth_step_ns *= 2;
-	}
-	h->growth[h->ngrowth++] = (struct fog_alloc_point){ now, h->live_bytes };
-	m->growth_last_ns = now;
-}
-
-static void read_stats(struct fog_memprobe *m, struct fog_memprobe_stats *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct fog_memprobe_stats *v;
-	__u32 zero = 0;
-
+	m->skel = memprobe_bpf__open();
 	if (!m->skel) {
-		*out = m->final;
-		return;
+		rc = -errno;
+		snprintf(m->err, sizeof(m->err), "cannot open the memprobe BPF object: %s",
+			 strerror(-rc));
+		return rc;
 	}
-	memset(out, 0, sizeof(*out));
-	if (ncpu <= 0)
-		return;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return;
-	if (!bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.memprobe_stats), &zero, v)) {
-		for (int c = 0; c < ncpu; c++) {
-			const __u64 *a = (const __u64 *)&v[c];
-			__u64 *o = (__u64 *)out;
-
-			for (size_t i = 0; i < sizeof(*out) / sizeof(__u64); i++)
-				o[i] += a[i];
-		}
+	fog_memprobe_set_multi(m->skel);
+	m->skel->rodata->cfg_tgid = m->pid;
+	m->skel->rodata->cfg_mean = m->mean;
+	m->skel->rodata->cfg_libc_lo = lo;
+	m->skel->rodata->cfg_libc_hi = hi;
+	m->skel->rodata->cfg_unwind = 1;
+	fog_memprobe_exp_table((__u32 *)m->skel->rodata->cfg_exp);
+	rc = memprobe_bpf__load(m->skel);
+	if (rc) {
+		snprintf(m->err, sizeof(m->err), "cannot load the memprobe BPF object: %s",
+			 strerror(-rc));
+		return rc;
 	}
-	free(v);
+	m->unw_slot = calloc(FOG_ALLOC_STACKS, sizeof(*m->unw_slot));
+	m->unw = m->unw_slot ? fog_unwinder__new(bpf_map__fd(m->skel->maps.memprobe_unwind)) : NULL;
+	if (!m->unw) {
+		snprintf(m->err, sizeof(m->err), "cannot start the unwinder: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.memprobe_events), fog_memprobe_on_event, m, NULL);
+	if (!m->rb) {
+		rc = -errno;
+		snprintf(m->err, sizeof(m->err), "cannot open the memprobe ring buffer: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
 }
-
-/* ---- the session ---- */
 
 struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
 				       struct fog_elfcache *cache, char *err, size_t len)
@@ -805,9 +430,7 @@ struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
 							      FOG_MEMPROBE_MUNMAP };
 	struct fog_memprobe *m = calloc(1, sizeof(*m));
 	__u64 lo = 0, hi = 0;
-	char path[64];
 	int rc;
-	FILE *f;
 
 	if (!m) {
 		snprintf(err, len, "out of memory");
@@ -836,7 +459,7 @@ struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
 	rc = find_libc(m, &lo, &hi);
 	if (rc)
 		goto fail;
-	rc = func_offsets_path(m, probe_names, NPROBES, m->offs);
+	rc = fog_memprobe_func_offsets_path(m, probe_names, NPROBES, m->offs);
 	for (int p = 0; !rc && p < NPROBES; p++)
 		if (!m->offs[p]) {
 			rc = -ENOENT;
@@ -851,89 +474,33 @@ struct fog_memprobe *fog_memprobe__new(const struct fog_memprobe_opts *o,
 				 m->libc, strerror(-rc));
 		goto fail;
 	}
-	m->snap.stacks = calloc(FOG_ALLOC_STACKS, sizeof(*m->snap.stacks));
-	m->snap.live = calloc(FOG_ALLOC_LIVE, sizeof(*m->snap.live));
-	m->start_stacks = calloc(FOG_ALLOC_STACKS, sizeof(*m->start_stacks));
-	m->sym = fog_symbolizer__new(cache);
-	if (!m->snap.stacks || !m->snap.live || !m->start_stacks || !m->sym) {
-		rc = -ENOMEM;
-		snprintf(m->err, sizeof(m->err), "out of memory");
+	rc = snap_init(m, cache);
+	if (rc)
 		goto fail;
-	}
-	m->snap.pid = m->pid;
-	m->snap.hdr.magic = FOG_ALLOC_MAGIC;
-	m->snap.hdr.version = FOG_ALLOC_VERSION;
-	m->snap.hdr.header_size = FOG_ALLOC_HEADER_SIZE;
-	m->snap.hdr.pid = m->pid;
-	m->snap.hdr.depth = FOG_ALLOC_DEPTH;
-	m->snap.hdr.stacks_cap = FOG_ALLOC_STACKS;
-	m->snap.hdr.live_cap = FOG_ALLOC_LIVE;
-	m->snap.hdr.start_time = m->start_time;
-	m->snap.hdr.mean = m->mean;
-	m->snap.hdr.nstacks = 1;	/* slot 0: lost stacks */
-	m->snap.hdr.growth_step_ns = GROWTH_STEP_NS;
-	snprintf(path, sizeof(path), "/proc/%u/comm", m->pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(m->snap.comm, sizeof(m->snap.comm), f))
-			m->snap.comm[strcspn(m->snap.comm, "\n")] = '\0';
-		fclose(f);
-	}
 	/* what a hit costs is measured once, in the background, on functions of this process */
 	{
 		struct fog_memprobe_cost c;
 
 		fog_memprobe_hit_cost(&c, false);
 	}
-	m->skel = memprobe_bpf__open();
-	if (!m->skel) {
-		rc = -errno;
-		snprintf(m->err, sizeof(m->err), "cannot open the memprobe BPF object: %s",
-			 strerror(-rc));
+	rc = bpf_init(m, lo, hi);
+	if (rc)
 		goto fail;
-	}
-	set_multi(m->skel);
-	m->skel->rodata->cfg_tgid = m->pid;
-	m->skel->rodata->cfg_mean = m->mean;
-	m->skel->rodata->cfg_libc_lo = lo;
-	m->skel->rodata->cfg_libc_hi = hi;
-	m->skel->rodata->cfg_unwind = 1;
-	fog_memprobe_exp_table((__u32 *)m->skel->rodata->cfg_exp);
-	rc = memprobe_bpf__load(m->skel);
-	if (rc) {
-		snprintf(m->err, sizeof(m->err), "cannot load the memprobe BPF object: %s",
-			 strerror(-rc));
-		goto fail;
-	}
-	m->unw_slot = calloc(FOG_ALLOC_STACKS, sizeof(*m->unw_slot));
-	m->unw = m->unw_slot ? fog_unwinder__new(bpf_map__fd(m->skel->maps.memprobe_unwind)) : NULL;
-	if (!m->unw) {
-		rc = -ENOMEM;
-		snprintf(m->err, sizeof(m->err), "cannot start the unwinder: %s", strerror(-rc));
-		goto fail;
-	}
-	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.memprobe_events), on_event, m, NULL);
-	if (!m->rb) {
-		rc = -errno;
-		snprintf(m->err, sizeof(m->err), "cannot open the memprobe ring buffer: %s",
-			 strerror(-rc));
-		goto fail;
-	}
 	/* free and munmap first: no sampled allocation can be freed unseen */
-	m->free_fd = uprobe_multi(m->skel->progs.handle_free, m->probe_path, &m->offs[P_FREE],
+	m->free_fd = fog_memprobe_uprobe_multi(m->skel->progs.handle_free, m->probe_path, &m->offs[P_FREE],
 				  free_cookies, NPROBES - P_FREE, m->pid, false);
 	if (m->free_fd < 0) {
 		rc = attach_fail(m, m->free_fd, "free, munmap");
 		goto fail;
 	}
-	m->t0_ns = clock_ns(CLOCK_MONOTONIC);
-	m->t0_unix_ns = clock_ns(CLOCK_REALTIME);
+	m->t0_ns = fog_clock_ns(CLOCK_MONOTONIC);
+	m->t0_unix_ns = fog_clock_ns(CLOCK_REALTIME);
 	rc = attach_alloc(m);
 	if (rc)
 		goto fail;
 	m->next_switch_ns = m->off_ms ? m->t0_ns + (__u64)m->on_ms * 1000000ULL : 0;
 	m->snap.read_ns = m->t0_ns;
-	growth_point(m, m->t0_ns, true);
+	fog_memprobe_growth_point(m, m->t0_ns, true);
 	return m;
 fail:
 	snprintf(err, len, "%s", m->err);
@@ -963,13 +530,13 @@ void fog_memprobe__free(struct fog_memprobe *m)
 
 bool fog_memprobe__poll(struct fog_memprobe *m)
 {
-	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	__u64 now = fog_clock_ns(CLOCK_MONOTONIC);
 
 	if (m->finished)
 		return true;
 	ring_buffer__consume(m->rb);
 	reap_detacher(m, false);
-	growth_point(m, now, false);
+	fog_memprobe_growth_point(m, now, false);
 	if (fog_proc_start_time(m->pid) != m->start_time) {
 		m->exited = true;
 		m->end_ns = now;
@@ -1072,7 +639,7 @@ static struct fog_prof *build(struct fog_memprobe *m, enum fog_prof_kind kind, i
 	}
 	retitle(p, m);
 	cost_note(p, m);
-	read_stats(m, &st);
+	fog_memprobe_read_stats(m, &st);
 	if (st.lost_events)
 		fog_prof__note(p, "%llu samples or frees did not fit in the ring buffer",
 			       (unsigned long long)st.lost_events);
@@ -1082,65 +649,6 @@ static struct fog_prof *build(struct fog_memprobe *m, enum fog_prof_kind kind, i
 void fog_memprobe__read_target(struct fog_memprobe *m)
 {
 	fog_symbolizer__add_pid(m->sym, m->pid);
-}
-
-static __u64 hash_ips(const __u64 *ips, __u32 n)
-{
-	__u64 h = 1469598103934665603ull;
-
-	for (__u32 i = 0; i < n; i++)
-		h = (h ^ ips[i]) * 1099511628211ull;
-	return h | 1ull << 63;	/* apart from the stack-id hashes (id + 1) */
-}
-
-/*
- * The unwound slots get their frames (the unwinder is flushed first: the
- * probes are gone); a slot whose frames another slot has already is merged
- * into it, its live allocations moved with it.
- */
-static void resolve_unwound(struct fog_memprobe *m)
-{
-	__u32 n = m->snap.hdr.nstacks, *to;
-
-	if (!m->unw)
-		return;
-	fog_unwinder__flush(m->unw);
-	to = calloc(FOG_ALLOC_STACKS, sizeof(*to));
-	for (__u32 i = 1; i < n; i++) {
-		struct fog_alloc_stack *st = &m->snap.stacks[i];
-		const struct fog_unw_stack *u;
-
-		if (!m->unw_slot[i].seq)
-			continue;
-		u = fog_unwinder__find(m->unw, m->unw_slot[i].tid, m->unw_slot[i].seq);
-		if (!u)
-			continue;	/* its copy was lost: no frames */
-		st->depth = u->nips < FOG_ALLOC_DEPTH ? u->nips : FOG_ALLOC_DEPTH;
-		memcpy(st->ips, u->ips, st->depth * sizeof(st->ips[0]));
-		st->hash = hash_ips(st->ips, st->depth);
-		for (__u32 k = 1; to && k < i; k++) {
-			struct fog_alloc_stack *o = &m->snap.stacks[k];
-
-			if (!m->unw_slot[k].seq || to[k] || o->hash != st->hash ||
-			    o->depth != st->depth || memcmp(o->ips, st->ips, st->depth * 8))
-				continue;
-			o->samples += st->samples;
-			o->alloc_bytes += st->alloc_bytes;
-			o->alloc_objects += st->alloc_objects;
-			o->free_bytes += st->free_bytes;
-			o->free_objects += st->free_objects;
-			o->big += st->big;
-			memset(st, 0, sizeof(*st));
-			to[i] = k;
-			break;
-		}
-	}
-	if (to) {
-		for (size_t i = 0; i < FOG_ALLOC_LIVE; i++)
-			if (m->snap.live[i].ptr > 1 && to[m->snap.live[i].stack])
-				m->snap.live[i].stack = to[m->snap.live[i].stack];
-		free(to);
-	}
 }
 
 int fog_memprobe__finish(struct fog_memprobe *m)
@@ -1153,15 +661,15 @@ int fog_memprobe__finish(struct fog_memprobe *m)
 	detach(m, true);
 	ring_buffer__consume(m->rb);
 	if (!m->end_ns)	/* the probes were there until now */
-		m->end_ns = clock_ns(CLOCK_MONOTONIC);
+		m->end_ns = fog_clock_ns(CLOCK_MONOTONIC);
 	m->snap.read_ns = m->end_ns;
-	growth_point(m, m->end_ns, true);
-	resolve_unwound(m);
+	fog_memprobe_growth_point(m, m->end_ns, true);
+	fog_memprobe_resolve_unwound(m);
 	m->inuse = build(m, FOG_PROF_INUSE, &err);
 	if (m->inuse)
 		m->alloc = build(m, FOG_PROF_ALLOC, &err);
 	/* the programs and maps go now, not when the result is dropped */
-	read_stats(m, &m->final);
+	fog_memprobe_read_stats(m, &m->final);
 	ring_buffer__free(m->rb);
 	m->rb = NULL;
 	fog_unwinder__free(m->unw);
@@ -1181,10 +689,10 @@ json_t *fog_memprobe__json(struct fog_memprobe *m)
 	struct fog_memprobe_stats st;
 	struct fog_memprobe_cost c;
 	int err;
-	__u64 now = m->end_ns ? m->end_ns : clock_ns(CLOCK_MONOTONIC), entries = 0, on;
+	__u64 now = m->end_ns ? m->end_ns : fog_clock_ns(CLOCK_MONOTONIC), entries = 0, on;
 	json_t *j = json_object(), *hits = json_object();
 
-	read_stats(m, &st);
+	fog_memprobe_read_stats(m, &st);
 	for (int k = 0; k < FOG_MEMPROBE_KINDS; k++) {
 		entries += st.entries[k];
 		json_object_set_new(hits, probe_names[k], json_integer((json_int_t)st.entries[k]));
