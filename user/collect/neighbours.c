@@ -236,15 +236,23 @@ const struct fog_culprit *fog_nbr_main_culprit(const struct fog_culprit *c)
 
 /* ---- output ---- */
 
-static int cmp_pair_total(const void *a, const void *b)
+/* By the wait charged over the last interval, as the other cgroup series rank, then in all. */
+static int cmp_pair(const void *a, const void *b)
 {
 	const struct nbr_pair *x = a, *y = b;
+	__u64 dx = x->wait_ns - x->prev_wait_ns, dy = y->wait_ns - y->prev_wait_ns;
 
+	if (dx != dy)
+		return dx < dy ? 1 : -1;
 	return x->wait_ns < y->wait_ns ? 1 : x->wait_ns > y->wait_ns ? -1 : 0;
 }
 
-/* Pairs sorted by wait charged, only those whose two cgroups have names; caller frees. */
-static struct nbr_pair *sorted_pairs(struct fog_nbr *n, struct fog_collect *o, unsigned int *len)
+/*
+ * Pairs sorted by wait charged; named: only those whose two cgroups have
+ * names (series are never labelled with a guess). Caller frees.
+ */
+static struct nbr_pair *sorted_pairs(struct fog_nbr *n, struct fog_collect *o, bool named,
+				     unsigned int *len)
 {
 	struct nbr_pair *s = malloc((n->n ? n->n : 1) * sizeof(*s));
 
@@ -252,17 +260,17 @@ static struct nbr_pair *sorted_pairs(struct fog_nbr *n, struct fog_collect *o, u
 	if (!s)
 		return NULL;
 	for (unsigned int i = 0; i < n->n; i++)
-		if (fog_collect__cgroup_path(o, n->pairs[i].key.victim_cgid) &&
-		    fog_collect__cgroup_path(o, n->pairs[i].key.culprit_cgid))
+		if (!named || (fog_collect__cgroup_path(o, n->pairs[i].key.victim_cgid) &&
+			       fog_collect__cgroup_path(o, n->pairs[i].key.culprit_cgid)))
 			s[(*len)++] = n->pairs[i];
-	fog_sort(s, *len, sizeof(*s), cmp_pair_total);
+	fog_sort(s, *len, sizeof(*s), cmp_pair);
 	return s;
 }
 
 void fog_nbr__metrics(struct fog_nbr *n, struct fog_collect *o, struct fog_prom *w)
 {
 	unsigned int len, top = o->cfg->top_cgroups;
-	struct nbr_pair *s = sorted_pairs(n, o, &len);
+	struct nbr_pair *s = sorted_pairs(n, o, true, &len);
 
 	if (!s)
 		return;
@@ -297,7 +305,7 @@ static json_t *pairs_json(struct fog_nbr *n, struct fog_collect *o, const char *
 {
 	json_t *arr = json_array();
 	unsigned int len, out = 0;
-	struct nbr_pair *s = sorted_pairs(n, o, &len);
+	struct nbr_pair *s = sorted_pairs(n, o, false, &len);
 
 	for (unsigned int i = 0; s && i < len && out < limit; i++) {
 		const char *v = fog_collect__cgroup_path(o, s[i].key.victim_cgid);

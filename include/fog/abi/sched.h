@@ -15,7 +15,7 @@
 #define FOG_NBR_CULPRITS 4
 
 /* on-CPU stretches each CPU remembers, for the proportional attribution */
-#define FOG_NBR_SEGS 4
+#define FOG_NBR_SEGS 32
 
 /* schedlat.neighbours: how a run-queue wait is charged to the tasks that held the CPU */
 enum fog_nbr_mode {
