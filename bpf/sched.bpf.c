@@ -7,7 +7,8 @@
  * task iterator of bpf/tasks.bpf.c once per tick; per-process run-queue waits
  * go to the group leader's task storage, read by dump_runq below. Host and
  * cgroup figures aggregate in per-CPU maps; only rare events (exec, exit,
- * latency outliers) go to the ring buffer.
+ * latency outliers) go to the ring buffer. Each wait is also charged to the
+ * tasks that held the CPU meanwhile (neighbour attribution, see attribute).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,6 +26,7 @@ char LICENSE[] SEC("license") = "GPL";
 volatile __u32 cfg_cpu;	/* on-CPU accounting and exec/exit events */
 volatile __u32 cfg_runqlat;	/* run-queue latency */
 volatile __u64 cfg_runq_outlier_ns;	/* waits above this become events; 0: none */
+volatile __u32 cfg_nbr;	/* enum fog_nbr_mode: who a wait is charged to */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
@@ -32,6 +34,14 @@ struct {
 	__type(key, __u64);
 	__type(value, struct fog_cgroup_sched);
 } sched_cgroups SEC(".maps");
+
+/* waits charged per {victim cgroup, culprit cgroup}, flushed from sched_cpu's pending pair */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, FOG_SCHED_MAX_NEIGHBOURS);
+	__type(key, struct fog_nbr_key);
+	__type(value, struct fog_nbr_val);
+} sched_neighbours SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -53,6 +63,7 @@ struct fog_task_wait {
 	__u64 seen;	/* delay_seen is set */
 	__u64 pad;
 	struct fog_hist runq;	/* leaders: the process's waits, added atomically */
+	struct fog_culprit culprits[FOG_NBR_CULPRITS];	/* leaders: who held the CPU meanwhile */
 };
 
 struct {
@@ -76,6 +87,7 @@ FOG_EVENT_MAPS(sched, 256 * 1024);
 #define PF_EXITING 0x00000004
 
 static const struct fog_cgroup_sched zero_cgroup;
+static const struct fog_nbr_val zero_nbr;
 
 static __always_inline struct fog_cgroup_sched *cgroup_stats(__u64 cgid)
 {
@@ -184,11 +196,9 @@ static __always_inline void flush_runq(struct fog_cpu_sched *cpu)
  * busy); ran is what the scheduler itself charged the task, the figure
  * getrusage reports, so a process's CPU time matches its own view.
  */
-static __always_inline void account_oncpu(struct fog_cpu_sched *cpu, struct task_struct *prev,
-					  bool involuntary, __u64 busy, __u64 ran)
+static __always_inline void account_oncpu(struct fog_cpu_sched *cpu, __u64 cgid, bool involuntary,
+					  __u64 busy, __u64 ran)
 {
-	__u64 cgid = fog_task_cgroup_id(prev);
-
 	cpu->busy_ns += busy;
 	if (cgid != cpu->pend_cpu_cgid) {
 		flush_cpu(cpu);
@@ -201,9 +211,14 @@ static __always_inline void account_oncpu(struct fog_cpu_sched *cpu, struct task
 		cpu->pend.nvcsw++;
 }
 
-/* Adds one wait to the process's histogram; threads on other CPUs add to it too. */
-static __always_inline void proc_wait(struct fog_cpu_sched *cpu, struct task_struct *next,
-				      struct fog_task_wait *w, __u32 slot, __u64 lat)
+/*
+ * Adds one wait to the process's histogram; threads on other CPUs add to it
+ * too. Returns the group leader's storage, where the culprits go.
+ */
+static __always_inline struct fog_task_wait *proc_wait(struct fog_cpu_sched *cpu,
+						       struct task_struct *next,
+						       struct fog_task_wait *w, __u32 slot,
+						       __u64 lat)
 {
 	struct task_struct *leader = next->group_leader;
 
@@ -211,11 +226,127 @@ static __always_inline void proc_wait(struct fog_cpu_sched *cpu, struct task_str
 		w = bpf_task_storage_get(&sched_queued, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!w) {
 		cpu->tasks_full++;
-		return;
+		return NULL;
 	}
 	if (slot < FOG_HIST_SLOTS)
 		__sync_fetch_and_add(&w->runq.slots[slot], 1);
 	__sync_fetch_and_add(&w->runq.sum_ns, lat);
+	return w;
+}
+
+/* Adds this CPU's pending {victim, culprit} pair to sched_neighbours. */
+static __always_inline void flush_nbr(struct fog_cpu_sched *cpu)
+{
+	struct fog_nbr_val *v;
+
+	if (!cpu->pend_nbr_val.waits)
+		return;
+	v = bpf_map_lookup_elem(&sched_neighbours, &cpu->pend_nbr);
+	if (!v) {
+		bpf_map_update_elem(&sched_neighbours, &cpu->pend_nbr, &zero_nbr, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&sched_neighbours, &cpu->pend_nbr);
+	}
+	if (v) {
+		v->wait_ns += cpu->pend_nbr_val.wait_ns;
+		v->waits += cpu->pend_nbr_val.waits;
+		v->batches = cpu->pend_nbr_batch + 1;
+	}
+	cpu->pend_nbr_val.wait_ns = cpu->pend_nbr_val.waits = 0;
+	cpu->pend_nbr_batch++;
+}
+
+/*
+ * The victim process's culprits, a Space-Saving summary (see struct
+ * fog_culprit). Threads of the victim on other CPUs update the same slots:
+ * the sums are atomic; a slot taken over by two CPUs at once may name either
+ * culprit for one wait, which the summary's error already allows for.
+ */
+static __always_inline void charge_proc(struct fog_task_wait *lw, const struct fog_nbr_seg *s,
+					__u64 ns)
+{
+	struct fog_culprit *c, *min = NULL;
+
+	for (int i = 0; i < FOG_NBR_CULPRITS; i++) {
+		c = &lw->culprits[i];
+		if (c->tgid == s->tgid) {
+			c->cgroup_id = s->cgroup_id;
+			__sync_fetch_and_add(&c->wait_ns, ns);
+			return;
+		}
+		if (!min || c->wait_ns < min->wait_ns)
+			min = c;
+	}
+	if (!min)
+		return;
+	min->err_ns = min->wait_ns;
+	min->tgid = s->tgid;
+	min->cgroup_id = s->cgroup_id;
+	__sync_fetch_and_add(&min->wait_ns, ns);
+}
+
+static __always_inline void charge(struct fog_cpu_sched *cpu, struct fog_task_wait *lw,
+				   __u64 victim_cgid, const struct fog_nbr_seg *s, __u64 ns)
+{
+	if (cpu->pend_nbr.victim_cgid != victim_cgid || cpu->pend_nbr.culprit_cgid != s->cgroup_id) {
+		flush_nbr(cpu);
+		cpu->pend_nbr.victim_cgid = victim_cgid;
+		cpu->pend_nbr.culprit_cgid = s->cgroup_id;
+	}
+	cpu->pend_nbr_val.wait_ns += ns;
+	cpu->pend_nbr_val.waits++;
+	if (lw)
+		charge_proc(lw, s, ns);
+	cpu->nbr_charged_ns += ns;
+}
+
+/* The stretch prev held this CPU, which ends now. */
+static __always_inline void push_seg(struct fog_cpu_sched *cpu, __u64 cgid, __u32 tgid, __u64 now)
+{
+	struct fog_nbr_seg *s = &cpu->segs[cpu->seg_next & (FOG_NBR_SEGS - 1)];
+
+	s->cgroup_id = cgid;
+	s->tgid = tgid;
+	s->start_ns = cpu->last_switch_ns;
+	s->end_ns = now;
+	cpu->seg_next++;
+}
+
+/*
+ * Charges a wait of lat ending now to the tasks that held this CPU meanwhile.
+ * FOG_NBR_LAST: all of it to the task just switched out (one stretch read,
+ * one pair). FOG_NBR_PROPORTIONAL: each of the last FOG_NBR_SEGS stretches
+ * its overlap with the wait. The idle task is charged nothing, nor is a
+ * wait's part older than the stretches kept (or spent on another CPU before
+ * the victim moved here, as the stretches here overlap it only by chance):
+ * that goes to nbr_unattributed_ns.
+ */
+static __always_inline void attribute(struct fog_cpu_sched *cpu, struct fog_task_wait *lw,
+				      __u64 cgid, __u64 now, __u64 lat)
+{
+	__u64 from = now > lat ? now - lat : 0, before = cpu->nbr_charged_ns, done;
+	__u32 n = cpu->seg_next;
+
+	if (cfg_nbr == FOG_NBR_LAST) {
+		struct fog_nbr_seg *s = &cpu->segs[(n - 1) & (FOG_NBR_SEGS - 1)];
+
+		if (s->tgid)
+			charge(cpu, lw, cgid, s, lat);
+	} else {
+		for (__u32 i = 1; i <= FOG_NBR_SEGS; i++) {
+			struct fog_nbr_seg *s = &cpu->segs[(n - i) & (FOG_NBR_SEGS - 1)];
+			__u64 a = s->start_ns > from ? s->start_ns : from;
+
+			if (s->end_ns <= from)
+				break;
+			if (s->tgid && s->end_ns > a)
+				charge(cpu, lw, cgid, s, s->end_ns - a);
+			if (s->start_ns <= from)
+				break;
+		}
+	}
+	done = cpu->nbr_charged_ns - before;
+	if (lat > done)
+		cpu->nbr_unattributed_ns += lat - done;
 }
 
 static __always_inline void account_wait(struct fog_cpu_sched *cpu, struct task_struct *next,
@@ -233,7 +364,7 @@ static __always_inline void account_wait(struct fog_cpu_sched *cpu, struct task_
 	if (slot < FOG_HIST_SLOTS)
 		cpu->runq.slots[slot]++;
 	cpu->runq.sum_ns += lat;
-	proc_wait(cpu, next, w, slot, lat);
+	w = proc_wait(cpu, next, w, slot, lat);
 	cgid = fog_task_cgroup_id(next);
 	if (cgid != cpu->pend_runq_cgid) {
 		flush_runq(cpu);
@@ -242,6 +373,8 @@ static __always_inline void account_wait(struct fog_cpu_sched *cpu, struct task_
 	if (slot < FOG_HIST_SLOTS)
 		cpu->pend.runq.slots[slot]++;
 	cpu->pend.runq.sum_ns += lat;
+	if (cfg_nbr && lat)
+		attribute(cpu, w, cgid, now, lat);
 
 	limit = cfg_runq_outlier_ns;
 	if (!limit || lat < limit)
@@ -266,11 +399,15 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 	__u64 now = bpf_ktime_get_ns();
 	bool runnable = fog_task_state(prev) == 0;	/* TASK_RUNNING: preempted */
 	__u32 prev_pid = prev->pid, next_pid = next->pid, zero = 0;
+	bool nbr = cfg_runqlat && cfg_nbr;
+	__u64 prev_cgid = 0;
 
 	cpu = bpf_map_lookup_elem(&sched_cpu, &zero);
 	if (!cpu)
 		return 0;
 	cpu->switches++;
+	if (prev_pid && (cfg_cpu || nbr))
+		prev_cgid = fog_task_cgroup_id(prev);
 	if (cfg_cpu && cpu->last_switch_ns && prev_pid) {
 		__u64 runtime = prev->se.sum_exec_runtime, busy = now - cpu->last_switch_ns;
 		/* a switch this program missed leaves another task's figure: use wall time */
@@ -278,8 +415,10 @@ int BPF_PROG(handle_sched_switch, bool preempt, struct task_struct *prev, struct
 				    runtime - cpu->in_runtime_ns :
 				    busy;
 
-		account_oncpu(cpu, prev, preempt || runnable, busy, ran);
+		account_oncpu(cpu, prev_cgid, preempt || runnable, busy, ran);
 	}
+	if (nbr)
+		push_seg(cpu, prev_cgid, prev_pid ? prev->tgid : 0, now);
 	cpu->last_switch_ns = now;
 	cpu->in_runtime_ns = next->se.sum_exec_runtime;
 	cpu->cur_pid = next_pid;
@@ -360,6 +499,7 @@ int dump_runq(struct bpf_iter__task *ctx)
 	r.tgid = t->tgid;
 	r.pad = 0;
 	__builtin_memcpy(&r.runq, &w->runq, sizeof(r.runq));
+	__builtin_memcpy(&r.culprits, &w->culprits, sizeof(r.culprits));
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

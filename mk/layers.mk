@@ -23,7 +23,8 @@ LAYER_GLUE := user/monitor/watch.c user/sched/api.c user/sched/api_runner.c \
 	user/sched/api_int.h
 LAYER_CAPTURE := user/profile/capture.c user/profile/session.c user/profile/run.c \
 	user/profile/unwinder.c \
-	user/profile/uprobe.c user/profile/uprobe_cost.c user/profile/uprobe_tables.c
+	user/profile/uprobe.c user/profile/uprobe_cost.c user/profile/uprobe_tables.c \
+	user/profile/uprobe_int.h
 LAYER_CORE_DIRS := mem monitor sched profile
 LAYER_DAEMON_DIRS := agent collect export uplink fogd
 

@@ -36,7 +36,7 @@ layer_of() {
 	local c=${f%.[ch]}.c
 	if [ "$dir" = base ]; then echo base
 	elif in_list "$c" "$LAYER_GLUE" || in_list "$f" "$LAYER_GLUE"; then echo glue
-	elif in_list "$c" "$LAYER_CAPTURE"; then echo capture
+	elif in_list "$c" "$LAYER_CAPTURE" || in_list "$f" "$LAYER_CAPTURE"; then echo capture
 	elif in_list "$dir" "$LAYER_CORE_DIRS"; then echo core
 	elif in_list "$dir" "$LAYER_DAEMON_DIRS"; then echo daemon
 	else echo unknown
@@ -45,7 +45,7 @@ layer_of() {
 
 edges=$(mktemp)
 trap 'rm -f "$edges" "${link_c:-}" "${link_bin:-}"' EXIT
-for f in $(git ls-files 'user/*.c' 'user/*.h' 2>/dev/null || find user -name '*.[ch]'); do
+for f in $( (git ls-files 'user/*.c' 'user/*.h'; git ls-files -o --exclude-standard 'user/*.c' 'user/*.h') 2>/dev/null | sort -u); do
 	dir=${f#user/}
 	dir=${dir%%/*}
 	[ "$dir" = "${f#user/}" ] && continue
@@ -84,7 +84,7 @@ cyc=$(sort -u "$edges" | tsort 2>&1 >/dev/null | sed -n 's/^tsort: //p' | grep -
 [ -z "$cyc" ] || fail "the folders include each other in a circle: $(echo "$cyc" | tr '\n' ' ')"
 
 # sizes: files, then functions (a body opens with '{' and closes with '}' in column 0)
-srcs=$(git ls-files 'user/*.[ch]' 'tools/*.[ch]' 'bpf/*.[ch]' 2>/dev/null)
+srcs=$( (git ls-files 'user/*.[ch]' 'tools/*.[ch]' 'bpf/*.[ch]'; git ls-files -o --exclude-standard 'user/*.[ch]' 'tools/*.[ch]' 'bpf/*.[ch]') 2>/dev/null | sort -u)
 for f in $srcs; do
 	case $f in tools/examples/*) continue ;; esac
 	n=$(wc -l <"$f")

@@ -35,6 +35,7 @@ struct opt {
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const cgroup_modes[] = { "auto", "v2", "v1-memory", "v1-cpu", NULL };
+static const char *const nbr_modes[] = { "proportional", "last", "off", NULL };
 static const char *const psi_windows[] = { "10", "60", "300", NULL };
 static const char *const action_levels[] = { "warning", "error", "critical", NULL };
 static const char *const strategies[] = { "fifo",     "priority",    "sla", "cost",
@@ -216,6 +217,10 @@ static const struct opt opts[] = {
 	BOOL("collectors", "net", net, "on", "traffic per interface and cgroup"),
 	U32("schedlat", "outlier_us", runq_outlier_us, "50000", 0, 60000000,
 	    "run-queue waits above this become events; 0 turns them off"),
+	STR("schedlat", "neighbours", neighbours, "proportional", nbr_modes,
+	    "charge each wait to every task that ran meanwhile by its time there "
+	    "(proportional), all of it to the task switched out when the waiter came in "
+	    "(last), or off"),
 	U32("io", "outlier_us", io_outlier_us, "500000", 0, 600000000,
 	    "block requests slower than this become events; 0 turns them off"),
 	{ "mem", "psi_window_s", OPT_U32, offsetof(struct fog_config, psi_window_s), 0, "10", 10, 300,

@@ -49,6 +49,7 @@ struct fog_config {
 
 	/* [schedlat] */
 	__u32 runq_outlier_us;	/* 0: no outlier events */
+	char neighbours[16];	/* last, proportional, off: run-queue wait attribution */
 	/* [io] */
 	__u32 io_outlier_us;	/* 0: no outlier events */
 	/* [mem] */

@@ -9,6 +9,7 @@
 #include "base/sort.h"
 #include "base/text.h"
 #include "collect/agg.h"
+#include "collect/neighbours.h"
 
 /*
  * Processes live in a dense array that grows only to the peak number alive
@@ -206,6 +207,18 @@ static json_t *seconds_or_null(double ns)
 	return ns < 0 ? json_null() : json_real(ns / 1e9);
 }
 
+/* The process charged most of this one's run-queue waits, null when none was. */
+static json_t *culprit_json(const struct fog_proc *p)
+{
+	const struct fog_culprit *c = fog_nbr_main_culprit(p->culprits);
+
+	if (!c)
+		return json_null();
+	return json_pack("{s:i,s:I,s:f,s:f}", "pid", (int)c->tgid, "cgroup_id",
+			 (json_int_t)c->cgroup_id, "wait_seconds", c->wait_ns / 1e9, "share",
+			 p->runq.sum_ns ? (double)c->wait_ns / (double)p->runq.sum_ns : 0.0);
+}
+
 json_t *fog_proc_json(const struct fog_proc *p)
 {
 	json_t *o = json_object();
@@ -219,6 +232,7 @@ json_t *fog_proc_json(const struct fog_proc *p)
 	json_object_set_new(o, "nivcsw", json_integer((json_int_t)p->nivcsw));
 	json_object_set_new(o, "runq_p99_seconds", seconds_or_null(p->runq_p99_ns));
 	json_object_set_new(o, "runq", fog_hist_json(&p->runq));
+	json_object_set_new(o, "main_culprit", culprit_json(p));
 	json_object_set_new(o, "faults", json_integer((json_int_t)p->faults));
 	json_object_set_new(o, "faults_per_s", json_real(p->faults_per_s));
 	json_object_set_new(o, "rss_bytes", json_integer((json_int_t)p->rss_bytes));

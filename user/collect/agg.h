@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <jansson.h>
-#include "fog/abi/common.h"
+#include "fog/abi/sched.h"
 
 struct fog_proc {
 	__u32 pid;	/* tgid */
@@ -27,6 +27,7 @@ struct fog_proc {
 	/* schedlat */
 	struct fog_hist runq;	/* since fogd first saw it */
 	double runq_p99_ns;	/* over the last tick, -1 if it did not wait */
+	struct fog_culprit culprits[FOG_NBR_CULPRITS];	/* who held its CPUs while it waited */
 	/* mem */
 	__u64 faults;	/* user page faults */
 	double faults_per_s;
@@ -51,6 +52,7 @@ struct fog_proc {
 	__u64 rss_tick;	/* the collect tick rss_bytes was read at, 0: never */
 	__u64 rss_faults, rss_oncpu_ns;	/* faults and CPU time then */
 	struct fog_hist runq_prev;
+	struct fog_culprit culprits_prev[FOG_NBR_CULPRITS];	/* at the tick before */
 	bool used;
 };
 

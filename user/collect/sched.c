@@ -19,6 +19,7 @@
 #include "base/prom.h"
 #include "base/sort.h"
 #include "collect/collect_int.h"
+#include "collect/neighbours.h"
 #include "collect/tasks.h"
 #include "fog/abi/sched.h"
 #include "sched.skel.h"
@@ -71,6 +72,7 @@ struct sched_state {
 	__u64 dead[64];	/* cgroups removed lately: pending per-CPU figures do not revive them */
 	unsigned int dead_next;
 	__u64 cgroups_removed;	/* removed cgroups whose series were dropped */
+	struct fog_nbr *nbr;	/* schedlat: who held the CPU while others waited */
 };
 
 static struct sched_state state;
@@ -97,6 +99,7 @@ static void sched_put(struct fog_collector *c)
 	free(state.cpu_vals);
 	free(state.cpus);
 	free(state.cgroups);
+	fog_nbr__free(state.nbr);
 	memset(&state, 0, sizeof(state));
 }
 
@@ -112,7 +115,8 @@ static int sched_get(struct fog_collector *c)
 	state.cpus = calloc(o->ncpu, sizeof(*state.cpus));
 	state.max_cgroups = o->cfg->max_cgroups;
 	state.cgroups = calloc(state.max_cgroups, sizeof(*state.cgroups));
-	if (!state.values || !state.cpu_vals || !state.cpus || !state.cgroups) {
+	state.nbr = fog_nbr__new(FOG_SCHED_MAX_NEIGHBOURS, o->ncpu);
+	if (!state.values || !state.cpu_vals || !state.cpus || !state.cgroups || !state.nbr) {
 		err = fog_collector_fail(c, -ENOMEM, "out of memory");
 		goto out_put;
 	}
@@ -196,8 +200,11 @@ static void read_runq(struct fog_collect *o)
 			const struct fog_proc_runq *r = &state.runq_buf[i];
 			struct fog_proc *p = fog_agg__proc(o->agg, r->tgid, true);
 
-			if (p)
-				p->runq = r->runq;
+			if (!p)
+				continue;
+			p->runq = r->runq;
+			memcpy(p->culprits_prev, p->culprits, sizeof(p->culprits));
+			memcpy(p->culprits, r->culprits, sizeof(p->culprits));
 		}
 		memmove(state.runq_buf, state.runq_buf + n, have - n * sizeof(*state.runq_buf));
 		have -= n * sizeof(*state.runq_buf);
@@ -324,6 +331,7 @@ static void reap_cgroups(struct fog_collect *o)
 			continue;
 		}
 		bpf_map_delete_elem(fd, &s->id);
+		fog_nbr__forget(state.nbr, bpf_map__fd(state.skel->maps.sched_neighbours), s->id);
 		state.dead[state.dead_next++ % (sizeof(state.dead) / sizeof(state.dead[0]))] = s->id;
 		state.cgroups_removed++;
 		*s = state.cgroups[--state.n_cgroups];
@@ -423,6 +431,9 @@ static void read_all(struct fog_collect *o, __u64 now)
 	if (state.runq_iter)
 		read_runq(o);
 	read_cgroups(o);
+	if (state.skel->bss->cfg_nbr)
+		fog_nbr__read(state.nbr, bpf_map__fd(state.skel->maps.sched_neighbours),
+			      state.cpu_vals, o->ticks, cgroup_dead);
 }
 
 static void sched_tick(struct fog_collector *c, __u64 now)
@@ -589,6 +600,7 @@ static bool schedlat_enabled(const struct fog_config *cfg)
 static void schedlat_reconfigure(struct fog_collector *c, const struct fog_config *cfg)
 {
 	state.skel->bss->cfg_runq_outlier_ns = (__u64)cfg->runq_outlier_us * 1000;
+	state.skel->bss->cfg_nbr = fog_nbr_mode_of(cfg->neighbours);
 }
 
 static bool has_member(const struct btf *btf, const char *type, const char *member)
@@ -666,6 +678,7 @@ static void schedlat_stop(struct fog_collector *c)
 {
 	state.skel->bss->cfg_runqlat = 0;
 	state.skel->bss->cfg_runq_outlier_ns = 0;
+	state.skel->bss->cfg_nbr = FOG_NBR_OFF;
 	bpf_link__destroy(state.wakeup_link);
 	bpf_link__destroy(state.wakeup_new_link);
 	bpf_link__destroy(state.runq_iter);
@@ -717,6 +730,18 @@ static void schedlat_metrics(struct fog_collector *c, struct fog_prom *w)
 			       (const char *[]){ "cgroup", top[i].path, NULL },
 			       &top[i].runq);
 	free(top);
+	if (state.skel->bss->cfg_nbr)
+		fog_nbr__metrics(state.nbr, o, w);
+}
+
+json_t *fog_collect__neighbours_json(struct fog_collect *c, const char *cgroup, __u32 pid,
+				     unsigned int limit)
+{
+	struct fog_collector *col = fog_collect__find(c, "schedlat");
+
+	if (!col || col->state != FOG_COLLECTOR_RUNNING || !state.skel)
+		return NULL;
+	return fog_nbr__json(state.nbr, c, state.skel->bss->cfg_nbr, cgroup, pid, limit);
 }
 
 const struct fog_collector_ops fog_schedlat_collector = {

@@ -9,6 +9,7 @@
 #include "agent/privs.h"
 #include "base/loop.h"
 #include "collect/collector.h"
+#include "collect/neighbours.h"
 #include "export/api.h"
 #include "export/http.h"
 
@@ -177,6 +178,36 @@ static int get_config(const struct fog_http_req *req, struct fog_http_resp *resp
 	return 0;
 }
 
+/*
+ * /api/v1/neighbours[?cgroup=PATH|?pid=N][&limit=N]: run-queue waits charged to
+ * the cgroups and processes that held the CPU meanwhile.
+ */
+static int get_neighbours(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
+{
+	struct fog_collect *c = ctx;
+	const char *cgroup = fog_http_arg(req, "cgroup");
+	unsigned long long pid = 0, limit = 20;
+	json_t *j;
+
+	if (arg_u64(req, resp, "pid", 0x7fffffff, &pid) || arg_u64(req, resp, "limit", 10000, &limit))
+		return 0;
+	if (cgroup && pid)
+		return fog_http_error(resp, 400, "query arguments cgroup and pid: give one victim, "
+				      "not both");
+	if (cgroup && (cgroup[0] != '/' || strlen(cgroup) > 255))
+		return fog_http_error(resp, 400, "query argument cgroup: '%.64s' is not a cgroup "
+				      "path (one starting with /, at most 255 bytes)", cgroup);
+	j = fog_collect__neighbours_json(c, cgroup, (__u32)pid, (unsigned int)limit);
+	if (!j)
+		return fog_http_error(resp, 503, "collector schedlat is not running: neighbours "
+				      "come from its run-queue waits");
+	if (pid && !json_array_size(json_object_get(j, "processes"))) {
+		json_decref(j);
+		return fog_http_error(resp, 404, "process %llu is not tracked", pid);
+	}
+	return fog_http_json(resp, 200, j);
+}
+
 /* /api/v1/<collector>: that collector's own figures. */
 static int get_collector(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
@@ -195,10 +226,10 @@ static int get_collector(const struct fog_http_req *req, struct fog_http_resp *r
 
 static int get_index(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
-	json_t *eps = json_pack("[s,s,s,s,s,s,s,s,s,s]", "/api/v1/status", "/api/v1/processes",
+	json_t *eps = json_pack("[s,s,s,s,s,s,s,s,s,s,s]", "/api/v1/status", "/api/v1/processes",
 				"/api/v1/processes/PID", "/api/v1/events", "/api/v1/config",
-				"/api/v1/cpu", "/api/v1/schedlat", "/api/v1/mem", "/api/v1/io",
-				"/api/v1/net");
+				"/api/v1/cpu", "/api/v1/schedlat", "/api/v1/neighbours",
+				"/api/v1/mem", "/api/v1/io", "/api/v1/net");
 
 	return fog_http_json(resp, 200,
 			     json_pack("{s:s,s:s,s:o}", "name", "fogd", "version", FOG_VERSION,
@@ -211,6 +242,7 @@ static const struct fog_http_route routes[] = {
 	{ "GET", "/api/v1/processes/", FOG_HTTP_TCP_API, get_process },
 	{ "GET", "/api/v1/events", FOG_HTTP_TCP_API, get_events },
 	{ "GET", "/api/v1/config", FOG_HTTP_TCP_API, get_config },
+	{ "GET", "/api/v1/neighbours", FOG_HTTP_TCP_API, get_neighbours },
 	{ "GET", "/api/v1/", FOG_HTTP_TCP_API, get_collector },
 	{ "GET", "/", FOG_HTTP_TCP_API, get_index },
 };

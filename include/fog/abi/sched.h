@@ -8,6 +8,36 @@
 /* sched_cgroups at least; twice [fogd] max_cgroups when that is more (LRU headroom) */
 #define FOG_SCHED_MAX_CGROUPS 1024
 
+/* sched_neighbours at least: {victim cgroup, culprit cgroup} pairs charged */
+#define FOG_SCHED_MAX_NEIGHBOURS 4096
+
+/* culprits kept per process, in its group leader's task storage */
+#define FOG_NBR_CULPRITS 4
+
+/* on-CPU stretches each CPU remembers, for the proportional attribution */
+#define FOG_NBR_SEGS 32
+
+/* schedlat.neighbours: how a run-queue wait is charged to the tasks that held the CPU */
+enum fog_nbr_mode {
+	FOG_NBR_OFF = 0,
+	FOG_NBR_LAST = 1,	/* all of it to the task switched out when the victim came in */
+	FOG_NBR_PROPORTIONAL = 2,	/* to each task that ran meanwhile, by its time there */
+};
+
+/*
+ * One culprit of a process: a Space-Saving counter (Metwally, Agrawal and
+ * El Abbadi, "Efficient Computation of Frequent and Top-k Elements in Data
+ * Streams", ICDT 2005): a new culprit takes the smallest slot and inherits its
+ * count as err_ns, so wait_ns - err_ns is charged to this culprit for sure.
+ */
+struct fog_culprit {
+	__u32 tgid;	/* the culprit process, 0: a free slot */
+	__u32 pad;
+	__u64 cgroup_id;	/* its cgroup when last charged */
+	__u64 wait_ns;	/* the victim's waits charged to it */
+	__u64 err_ns;	/* of which possibly another's, inherited with the slot */
+};
+
 /*
  * Records of the dump_runq task iterator: a process's run-queue waits since
  * fogd first saw it, kept in its group leader's task storage.
@@ -16,6 +46,29 @@ struct fog_proc_runq {
 	__u32 tgid;
 	__u32 pad;
 	struct fog_hist runq;
+	struct fog_culprit culprits[FOG_NBR_CULPRITS];
+};
+
+/* sched_neighbours: per-CPU values keyed by {victim cgroup, culprit cgroup} */
+struct fog_nbr_key {
+	__u64 victim_cgid;
+	__u64 culprit_cgid;
+};
+
+struct fog_nbr_val {
+	__u64 wait_ns;	/* victim's run-queue wait charged to the culprit */
+	__u64 waits;	/* waits the culprit had a share in */
+	__u64 batches;	/* not summed: as fog_cgroup_sched's, for the pending pair */
+	__u64 pad;
+};
+
+/* One stretch of a CPU held by one task, ended by a switch. */
+struct fog_nbr_seg {
+	__u64 cgroup_id;
+	__u64 start_ns;
+	__u64 end_ns;
+	__u32 tgid;	/* 0: the idle task, charged nothing */
+	__u32 pad;
 };
 
 /* sched_cgroups: per-CPU values keyed by cgroup id */
@@ -55,6 +108,15 @@ struct fog_cpu_sched {
 	__u64 pend_cpu_batch;	/* batches flushed so far: the pending one's number */
 	__u64 pend_runq_batch;
 	struct fog_cgroup_sched pend;
+	/* neighbour attribution: the pair charged last, pending like the above */
+	struct fog_nbr_key pend_nbr;
+	struct fog_nbr_val pend_nbr_val;
+	__u64 pend_nbr_batch;
+	__u64 nbr_unattributed_ns;	/* waits no stretch on this CPU covered */
+	__u64 nbr_charged_ns;	/* waits charged to some culprit */
+	__u32 seg_next;	/* segs[seg_next % FOG_NBR_SEGS] is the next to write */
+	__u32 pad2;
+	struct fog_nbr_seg segs[FOG_NBR_SEGS];
 };
 
 #endif /* FOG_ABI_SCHED_H */
