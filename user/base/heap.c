@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -102,14 +103,6 @@ void fog_heap_buf_put(void *p)
 		fog_pool__put(bufs, p);
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 /* Idle response buffers above the pool's minimum go back first. */
 static uint64_t reclaim_buffers(void *ctx)
 {
@@ -117,7 +110,7 @@ static uint64_t reclaim_buffers(void *ctx)
 
 	if (!bufs || fog_pool__stats(bufs, &before))
 		return 0;
-	fog_pool__reap(bufs, now_ns() + 3600ull * 1000000000ull); /* as if idle for an hour */
+	fog_pool__reap(bufs, fog_now_ns() + 3600ull * 1000000000ull); /* as if idle for an hour */
 	if (fog_pool__stats(bufs, &after))
 		return 0;
 	return (uint64_t)(after.destroyed - before.destroyed) * FOG_HEAP_BUF_SIZE;

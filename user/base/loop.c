@@ -8,6 +8,7 @@
 #include <time.h>
 #include <sys/timerfd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/loop.h"
 
@@ -36,14 +37,6 @@ struct fog_loop {
 	uint64_t last_stall_log_ns;	/* 0: none logged yet */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* CPU time of the loop's thread: a slow callback that used little was starved, not busy. */
 static uint64_t cpu_ns(void)
 {
@@ -56,7 +49,7 @@ static uint64_t cpu_ns(void)
 /* Accounts one callback that started at t0 (its thread's CPU clock at cpu0), named name. */
 static void account(struct fog_loop *loop, const char *name, uint64_t t0, uint64_t cpu0)
 {
-	uint64_t now = mono_ns(), took = now - t0;
+	uint64_t now = fog_now_ns(), took = now - t0;
 	struct fog_loop_stats *st = &loop->stats;
 
 	st->callbacks++;
@@ -231,7 +224,7 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 		int n;
 
 		if (loop->pre) {
-			uint64_t t0 = mono_ns(), cpu0 = cpu_ns();
+			uint64_t t0 = fog_now_ns(), cpu0 = cpu_ns();
 
 			loop->pre(loop, loop->pre_ctx);
 			account(loop, "signals", t0, cpu0);
@@ -253,7 +246,7 @@ int fog_loop__run(struct fog_loop *loop, const sigset_t *sigmask)
 				continue; /* removed by an earlier callback in this batch */
 			/* the callback may free or reuse its slot: keep its name */
 			memcpy(name, s->name, sizeof(name));
-			t0 = mono_ns();
+			t0 = fog_now_ns();
 			cpu0 = cpu_ns();
 			if (s->is_timer) {
 				if (read(s->fd, &expirations, sizeof(expirations)) < 0)

@@ -25,6 +25,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 
+#include "base/clock.h"
 #include "base/cgroup.h"
 #include "base/meminfo.h"
 #include "base/psi.h"
@@ -437,14 +438,6 @@ void fog_memopt_sources_close(struct fog_memopt *m)
 
 /* ---- sampling ---- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Stall shares since the reading closest to one window ago; keeps readings spaced out. */
 static void psi_sample(struct fog_memopt *m, struct psi_watch *w, uint64_t now, double *some,
 		       double *full)
@@ -485,7 +478,7 @@ static void psi_sample(struct fog_memopt *m, struct psi_watch *w, uint64_t now, 
 void fog_memopt_sample(struct fog_memopt *m, struct fog_mem_pressure *p)
 {
 	char text[TEXT_MAX], limit[256], why[200];
-	uint64_t now = now_ns();
+	uint64_t now = fog_now_ns();
 
 	p->when_ns = now;
 	p->host_some_pct = p->host_full_pct = p->cgroup_some_pct = p->cgroup_full_pct = -1;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/safe_open.h"
 #include "profile/alloc.h"
@@ -50,14 +51,6 @@ __u64 fog_alloc_err_count(enum fog_alloc_err reason)
 const char *fog_alloc_err_name(enum fog_alloc_err reason)
 {
 	return (unsigned int)reason < FOG_ALLOC_ERR_N ? err_names[reason] : "unknown";
-}
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 /*
@@ -169,7 +162,7 @@ struct fog_alloc_snap *fog_alloc_snap__parse(const void *buf, size_t len, __u32 
 		goto fail;
 	}
 	s->pid = pid;
-	s->read_ns = mono_ns();
+	s->read_ns = fog_now_ns();
 	for (int i = 0; i < READ_TRIES && !copy_once(buf, s); i++)
 		s->torn = i + 1 == READ_TRIES;
 	rc = check(s, err, errlen);

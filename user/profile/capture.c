@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "base/clock.h"
 #include "profile/capture.h"
 #include "profile/unwinder.h"
 #include "offcpu.skel.h"
@@ -45,18 +46,10 @@ struct fog_prof_capture {
 	__u64 stop_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) when stopped, 0 while running */
 };
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 void fog_prof_capture__stop(struct fog_prof_capture *c)
 {
 	if (c && !c->stop_ns)
-		c->stop_ns = mono_ns();
+		c->stop_ns = fog_now_ns();
 	if (c) {
 		bpf_link__destroy(c->off_link);
 		c->off_link = NULL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "base/clock.h"
 #include "agent/config.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -83,14 +84,6 @@ struct fog_prof_continuous {
 	char last_error[512];
 };
 
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 /* Under c->lock. */
 static void fail(struct fog_prof_continuous *c, const char *msg)
 {
@@ -127,8 +120,8 @@ static int start_window(struct fog_prof_continuous *c)
 		pthread_mutex_unlock(&c->lock);
 		return rc;
 	}
-	c->start_unix_ns = clock_ns(CLOCK_REALTIME);
-	c->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	c->start_unix_ns = fog_clock_ns(CLOCK_REALTIME);
+	c->start_mono_ns = fog_clock_ns(CLOCK_MONOTONIC);
 	c->nseen = 0;
 	return 0;
 }
@@ -221,7 +214,7 @@ static void open_ring(struct fog_prof_continuous *c)
  */
 static void build_window(struct fog_prof_continuous *c, struct job *j)
 {
-	__u64 t0 = clock_ns(CLOCK_MONOTONIC);
+	__u64 t0 = fog_clock_ns(CLOCK_MONOTONIC);
 	struct fog_prof *p = fog_prof__new(FOG_PROF_CPU);
 	char err[512];
 	void *buf = NULL;
@@ -251,7 +244,7 @@ static void build_window(struct fog_prof_continuous *c, struct job *j)
 	if (!c->ring)
 		goto out;
 	rc = fog_prof_ring__write(c->ring, (time_t)(j->start_unix_ns / 1000000000ULL), buf, len,
-				  (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL), err,
+				  (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL), err,
 				  sizeof(err));
 	if (rc) {
 		fail(c, err);
@@ -260,7 +253,7 @@ static void build_window(struct fog_prof_continuous *c, struct job *j)
 	c->snapshots++;
 	c->samples += p->total;
 out:
-	c->last_seconds = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	c->last_seconds = (double)(fog_clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 	if (c->last_seconds > c->max_seconds)
 		c->max_seconds = c->last_seconds;
 	if (p)
@@ -319,7 +312,7 @@ static void *worker_main(void *arg)
 static void end_window(struct fog_prof_continuous *c, bool restart)
 {
 	struct fog_prof_capture *old = c->cap;
-	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	__u64 now = fog_clock_ns(CLOCK_MONOTONIC);
 	struct job j;
 
 	if (!old)
@@ -358,7 +351,7 @@ static void take_returned(struct fog_prof_continuous *c)
 static void on_tick(void *ctx)
 {
 	struct fog_prof_continuous *c = ctx;
-	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	__u64 now = fog_clock_ns(CLOCK_MONOTONIC);
 
 	take_returned(c);
 	if (!c->on)
@@ -378,7 +371,7 @@ static void on_tick(void *ctx)
 		pthread_mutex_lock(&c->lock);
 		if (c->ring)
 			fog_prof_ring__expire(c->ring,
-					      (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+					      (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL));
 		pthread_mutex_unlock(&c->lock);
 	}
 }
@@ -403,7 +396,7 @@ static int get_list(const struct fog_http_req *req, struct fog_http_resp *resp, 
 								  json_null());
 	if (c->cap)
 		json_object_set_new(j, "window_seconds",
-				    json_real((double)(clock_ns(CLOCK_MONOTONIC) -
+				    json_real((double)(fog_clock_ns(CLOCK_MONOTONIC) -
 						       c->start_mono_ns) / 1e9));
 	json_object_set_new(j, "bytes", json_integer(c->ring ? (json_int_t)
 						     fog_prof_ring__bytes(c->ring) : 0));
@@ -504,7 +497,7 @@ static void start(struct fog_prof_continuous *c)
 	pthread_mutex_lock(&c->lock);
 	open_ring(c);
 	if (c->ring)
-		fog_prof_ring__expire(c->ring, (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+		fog_prof_ring__expire(c->ring, (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL));
 	pthread_mutex_unlock(&c->lock);
 	if (start_window(c))
 		return;
@@ -629,6 +622,6 @@ void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struc
 	}
 	pthread_mutex_lock(&c->lock);
 	if (c->ring)	/* a shorter max_age applies now */
-		fog_prof_ring__expire(c->ring, (time_t)(clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+		fog_prof_ring__expire(c->ring, (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL));
 	pthread_mutex_unlock(&c->lock);
 }

@@ -16,6 +16,7 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
+#include "base/clock.h"
 #include "fog/profiler.h"
 #include "profile/alloc.h"
 #include "profile/render.h"
@@ -70,14 +71,6 @@ __attribute__((format(printf, 2, 3))) static int fail(int err, const char *fmt, 
 const char *fog_profile_strerror(void)
 {
 	return errbuf;
-}
-
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 /* Whether this process may load BPF and open perf events for any process. */
@@ -234,8 +227,8 @@ int fog_profile_start(pid_t pid, unsigned int mode, const struct fog_profile_opt
 		if (err)
 			goto fail;
 	}
-	p->t0_ns = clock_ns(CLOCK_MONOTONIC);
-	p->t0_unix_ns = clock_ns(CLOCK_REALTIME);
+	p->t0_ns = fog_clock_ns(CLOCK_MONOTONIC);
+	p->t0_unix_ns = fog_clock_ns(CLOCK_REALTIME);
 	/* CPU last: sampling starts as late as possible, so set-up is not in the profile */
 	if (mode & FOG_PROFILE_CPU) {
 		struct fog_prof_capture_opts co = {
@@ -381,7 +374,7 @@ int fog_profile_stop(struct fog_profile *p, struct fog_profile_result **result)
 		err = fail(-ENOMEM, "out of memory");
 		goto out;
 	}
-	r->io.seconds = (double)(clock_ns(CLOCK_MONOTONIC) - p->t0_ns) / 1e9;
+	r->io.seconds = (double)(fog_clock_ns(CLOCK_MONOTONIC) - p->t0_ns) / 1e9;
 	if (p->mode & FOG_PROFILE_IO) {
 		if (read_io(p->pid, &now)) {
 			now = p->io0;	/* exited: nothing measured after the start */

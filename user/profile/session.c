@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "profile/render.h"
 #include "profile/session.h"
 
@@ -55,14 +56,6 @@ struct fog_prof_session {
 	_Atomic __u64 samples;	/* while the thread runs */
 };
 
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 struct fog_prof_session *fog_prof_session__new(const struct fog_prof_capture_opts *o,
 					       const char *target, struct fog_elfcache *cache,
 					       char *err, size_t len)
@@ -96,8 +89,8 @@ struct fog_prof_session *fog_prof_session__new(const struct fog_prof_capture_opt
 		}
 		s->first_pid = o->pid;
 	}
-	s->prof->start_unix_ns = clock_ns(CLOCK_REALTIME);
-	s->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	s->prof->start_unix_ns = fog_clock_ns(CLOCK_REALTIME);
+	s->start_mono_ns = fog_clock_ns(CLOCK_MONOTONIC);
 	s->cap = fog_prof_capture__new(o, err, len);
 	if (!s->cap) {
 		e = errno;
@@ -178,7 +171,7 @@ int fog_prof_session__finish(struct fog_prof_session *s)
 	if (!s->cap)
 		return -EALREADY;
 	fog_prof_capture__stop(s->cap);
-	p->duration_ns = clock_ns(CLOCK_MONOTONIC) - s->start_mono_ns;
+	p->duration_ns = fog_clock_ns(CLOCK_MONOTONIC) - s->start_mono_ns;
 	fog_prof_session__poll(s);
 	err = fog_prof_capture__build(s->cap, s->sym, p);
 	for (size_t i = 0; i < s->npids; i++)
@@ -326,8 +319,7 @@ static void *session_thread(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		__u64 now = clock_ns(CLOCK_MONOTONIC), next;
-		struct timespec ts;
+		__u64 now = fog_clock_ns(CLOCK_MONOTONIC), next;
 
 		if (s->stop || now >= s->until_ns)
 			break;
@@ -339,10 +331,8 @@ static void *session_thread(void *arg)
 		next = now + (__u64)s->poll_ms * 1000000ULL;
 		if (next > s->until_ns)
 			next = s->until_ns;
-		ts.tv_sec = (time_t)(next / 1000000000ULL);
-		ts.tv_nsec = (long)(next % 1000000000ULL);
 		if (!s->stop)
-			pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+			fog_cond_wait_until(&s->wake, &s->lock, (double)next / 1e9);
 	}
 	pthread_mutex_unlock(&s->lock);
 	s->err = fog_prof_session__finish(s);
@@ -355,23 +345,19 @@ static void *session_thread(void *arg)
 int fog_prof_session__run_async(struct fog_prof_session *s, double seconds, unsigned int poll_ms,
 				const char *format)
 {
-	pthread_condattr_t ca;
 	int err;
 
 	if (s->threaded || !s->cap || !(seconds > 0) || !poll_ms ||
 	    (format && strlen(format) >= sizeof(s->format)))
 		return -EINVAL;
-	s->until_ns = clock_ns(CLOCK_MONOTONIC) + (__u64)(seconds * 1e9);
+	s->until_ns = fog_clock_ns(CLOCK_MONOTONIC) + (__u64)(seconds * 1e9);
 	s->poll_ms = poll_ms;
 	snprintf(s->format, sizeof(s->format), "%s", format ? format : "");
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&s->lock, NULL);
-	err = pthread_cond_init(&s->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	err = fog_cond_init_mono(&s->wake);
 	if (err) {
 		pthread_mutex_destroy(&s->lock);
-		return -err;
+		return err;
 	}
 	err = pthread_create(&s->thread, NULL, session_thread, s);
 	if (err) {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/safe_open.h"
 #include "profile/symbolize.h"
 
@@ -61,14 +62,6 @@ struct fog_symbolizer {
 	__u64 kallsyms_ns;	/* when it was read */
 	bool lines;	/* resolve source lines of user addresses */
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 static void table_free(struct addr_table *t)
 {
@@ -316,7 +309,7 @@ static int read_maps(struct fog_symbolizer *s, struct proc *p)
 	if (root_fd >= 0)
 		close(root_fd);
 	free(buf);
-	p->read_ns = mono_ns();
+	p->read_ns = fog_now_ns();
 	return err;
 }
 
@@ -381,7 +374,7 @@ void fog_symbolizer__prune(struct fog_symbolizer *s)
 	}
 	s->nprocs = w;
 	/* modules come and go; reading kallsyms costs ~0.1 s, so not at every prune */
-	if (s->kallsyms.loaded && mono_ns() - s->kallsyms_ns > KALLSYMS_TTL_NS)
+	if (s->kallsyms.loaded && fog_now_ns() - s->kallsyms_ns > KALLSYMS_TTL_NS)
 		table_free(&s->kallsyms);
 }
 
@@ -541,7 +534,7 @@ int fog_symbolizer__user(struct fog_symbolizer *s, __u32 pid, __u64 ip, struct f
 		return -ENOENT;
 	m = find_map(p, ip);
 	/* a miss may be a library loaded since the snapshot (dlopen) */
-	if (!m && !fog_symbolizer__exited(s, pid) && mono_ns() - p->read_ns > REREAD_NS) {
+	if (!m && !fog_symbolizer__exited(s, pid) && fog_now_ns() - p->read_ns > REREAD_NS) {
 		read_maps(s, p);
 		m = find_map(p, ip);
 	}
@@ -609,7 +602,7 @@ static void load_kallsyms(struct fog_symbolizer *s)
 	bool truncated, too_long;
 
 	s->kallsyms.loaded = true;
-	s->kallsyms_ns = mono_ns();
+	s->kallsyms_ns = fog_now_ns();
 	if (fog_safe_read_proc("/proc/kallsyms", KALLSYMS_MAX_BYTES, &buf, &len, &truncated))
 		return;
 	if (truncated)

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "base/clock.h"
 #include "base/child.h"
 #include "base/log.h"
 #include "base/prom.h"
@@ -89,14 +90,6 @@ static struct {
 	__u64 last_log;
 } h = { .lock = PTHREAD_MUTEX_INITIALIZER, .sock = -1 };
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 /* ---- fogd's side ---- */
 
 /* In the child between fork and exec: system calls only. */
@@ -136,7 +129,7 @@ static void __attribute__((noreturn)) child(int sock, int devnull)
 
 static void note_failure(enum fog_helper_failure why, const char *what)
 {
-	__u64 now = now_ns();
+	__u64 now = fog_now_ns();
 
 	__atomic_add_fetch(&h.failures[why], 1, __ATOMIC_RELAXED);
 	if (now - h.window_start > RESTART_WINDOW_NS) {
@@ -172,7 +165,7 @@ static int start(void)
 	int sv[2], devnull;
 	pid_t pid;
 
-	if (h.window_failures > RESTARTS_PER_WINDOW && now_ns() - h.window_start <=
+	if (h.window_failures > RESTARTS_PER_WINDOW && fog_now_ns() - h.window_start <=
 							       RESTART_WINDOW_NS)
 		return -EAGAIN;	/* failing over and over: files go unread for a while */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
@@ -230,14 +223,14 @@ static int recv_rep(struct rep *r, int timeout_ms, int *blob_fd)
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf) };
 	struct pollfd p = { .fd = h.sock, .events = POLLIN };
-	__u64 deadline = now_ns() + (__u64)timeout_ms * 1000000ull;
+	__u64 deadline = fog_now_ns() + (__u64)timeout_ms * 1000000ull;
 	struct cmsghdr *c;
 	ssize_t n;
 	int rc;
 
 	*blob_fd = -1;
 	for (;;) {
-		__u64 now = now_ns();
+		__u64 now = fog_now_ns();
 
 		if (now >= deadline)
 			return FAILED(FOG_HELPER_TIMEOUT);

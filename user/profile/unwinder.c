@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <gelf.h>
 
+#include "base/clock.h"
 #include "base/safe_open.h"
 #include "profile/symbolize.h"
 #include "profile/unwinder.h"
@@ -94,14 +95,6 @@ struct fog_unwinder {
 
 static pthread_once_t vdso_once = PTHREAD_ONCE_INIT;
 static int vdso_fd = -1;	/* a memfd with this kernel's vDSO image, the same in every process */
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 /* The vDSO fogd sees is the kernel's, mapped into every process: its CFI unwinds theirs. */
 static void vdso_init(void)
@@ -345,7 +338,7 @@ static void proc_drop(struct proc_mods *p)
 static struct proc_mods *proc_get(struct fog_unwinder *u, __u32 pid)
 {
 	struct proc_mods *p = NULL, *victim = &u->procs[0];
-	__u64 now = mono_ns();
+	__u64 now = fog_now_ns();
 
 	u->proc_tick++;
 	for (int i = 0; i < NPROCS; i++) {
@@ -567,7 +560,7 @@ static int record(struct fog_unwinder *u, void *data, size_t size)
 			return 0;
 		}
 		if (!u->npend)
-			u->first_ns = mono_ns();
+			u->first_ns = fog_now_ns();
 		u->pend[u->npend++] = p;
 	}
 	return 0;
@@ -607,7 +600,7 @@ static void *unwinder_thread(void *arg)
 			u->flush_done = want;
 			pthread_cond_broadcast(&u->done);
 		} else if (u->npend &&
-			   (u->npend >= FOG_UNW_BATCH || mono_ns() - u->first_ns >= BATCH_AGE_NS)) {
+			   (u->npend >= FOG_UNW_BATCH || fog_now_ns() - u->first_ns >= BATCH_AGE_NS)) {
 			unwind_pending(u);
 		}
 	}

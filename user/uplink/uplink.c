@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/text.h"
 #include "uplink/seglog.h"
@@ -62,14 +63,6 @@ const char *fog_uplink_drop_name(enum fog_uplink_drop d)
 	static const char *const names[] = {"budget", "age", "rejected", "write", "corrupt"};
 
 	return d < FOG_UPLINK_DROPS ? names[d] : "?";
-}
-
-static double mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static __s64 now_ms(void)
@@ -374,7 +367,7 @@ static int send_round(struct fog_uplink *u)
 	void *z = NULL;
 	size_t zlen = 0;
 	long status;
-	double now = mono();
+	double now = fog_mono_now();
 	bool more = false;
 
 	u->tokens += (now - u->tokens_at) * (double)u->o.max_bytes_per_s;
@@ -423,7 +416,7 @@ static int send_round(struct fog_uplink *u)
 	free(z);
 	if (res == FOG_RW_RETRY) {
 		u->backoff = fog_rw_backoff(u->backoff, u->o.min_backoff_s, u->o.max_backoff_s);
-		u->retry_at = mono() + u->backoff;
+		u->retry_at = fog_mono_now() + u->backoff;
 		for (int c = 0; c < FOG_UPLINK_CLASSES; c++)
 			u->st.retried[c] += b.samples[c];
 		u->st.requests_retried++;
@@ -549,7 +542,7 @@ static int make_client(struct fog_uplink *u)
 
 static void publish(struct fog_uplink *u, bool force)
 {
-	double now = mono();
+	double now = fog_mono_now();
 	__s64 oldest = 0, t = now_ms();
 
 	if (!force && now < u->next_publish)
@@ -585,8 +578,8 @@ static void *run(void *arg)
 		u->st.running = true;
 	/* what a previous run left unsent is a backlog, not live data */
 	u->failed_last = true;
-	u->tokens_at = mono();
-	u->next_sync = mono() + u->o.sync_s;
+	u->tokens_at = fog_mono_now();
+	u->next_sync = fog_mono_now() + u->o.sync_s;
 	publish(u, true);
 	pthread_mutex_lock(&u->mu);
 	while (!u->stop) {
@@ -603,7 +596,7 @@ static void *run(void *arg)
 			free(take[i].text);
 		}
 		if (u->st.running) {
-			double now = mono();
+			double now = fog_mono_now();
 
 			if (now >= u->next_sync) {
 				sync_all(u);
@@ -621,17 +614,8 @@ static void *run(void *arg)
 		}
 		publish(u, false);
 		pthread_mutex_lock(&u->mu);
-		if (!u->stop && !u->qn) {
-			struct timespec dl;
-
-			clock_gettime(CLOCK_REALTIME, &dl);
-			dl.tv_nsec += WAKE_MS * 1000000L;
-			if (dl.tv_nsec >= 1000000000L) {
-				dl.tv_sec++;
-				dl.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&u->cv, &u->mu, &dl);
-		}
+		if (!u->stop && !u->qn)
+			fog_cond_wait_until(&u->cv, &u->mu, fog_mono_now() + WAKE_MS / 1000.0);
 	}
 	pthread_mutex_unlock(&u->mu);
 	if (u->st.running) {
@@ -689,7 +673,7 @@ struct fog_uplink *fog_uplink__new(const struct fog_uplink_opts *o)
 	if (!u)
 		return NULL;
 	pthread_mutex_init(&u->mu, NULL);
-	pthread_cond_init(&u->cv, NULL);
+	fog_cond_init_mono(&u->cv);
 	u->o = *o;
 	u->url = dup_opt(o->url);
 	u->dir = dup_opt(o->dir);
