@@ -53,9 +53,9 @@ FUZZ_SRCS_elfsym := user/profile/elfsym.c user/profile/elfsym_lines.c user/profi
 # what fogd takes from its symbol helper
 FUZZ_SRCS_elfblob := $(FUZZ_SRCS_elfsym)
 # the symbolizer's text parsers (perf maps, kallsyms, /proc/PID/maps lines)
-FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/profile/elfsym_lines.c user/profile/elfsym_blob.c \
-	user/profile/elfsym_cache.c user/base/safe_open.c \
-	user/base/log.c
+FUZZ_SRCS_perfmap := user/profile/symbolize.c user/profile/elfsym.c user/profile/elfsym_lines.c \
+	user/profile/elfsym_blob.c user/profile/elfsym_cache.c user/base/safe_open.c \
+	user/base/log.c user/base/procfs.c
 FUZZ_SRCS_maps := $(FUZZ_SRCS_perfmap)
 # the allocation sampler's shared file and the memory profiles built from it
 FUZZ_SRCS_allocfile := user/profile/alloc.c user/profile/prof.c $(FUZZ_SRCS_perfmap)

@@ -9,9 +9,9 @@
  *     file of a pid that cannot exist;
  *   - fog_alloc_status_ns_pid (alloc.c: the last NSpid, naming the sampler's
  *     file).
- * Two more parsers are not reached here: symbolize.c's own NSpid parser
- * (static, behind the perf map loader) and the preload's start time of its own
- * process (preload/fogalloc.c, which runs inside the tenant).
+ * All three go through base/procfs.c (symbolize.c's perf-map loader reads NSpid
+ * with it too); not reached here: the preload's start time of its own process
+ * (preload/fogalloc.c, which runs inside the tenant).
  * Properties: no crash or read past the text; a parse fails on text without
  * the ") " that ends comm; the NSpid is the pid given when no line names one.
  */

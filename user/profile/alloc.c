@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/procfs.h"
 #include "base/safe_open.h"
 #include "profile/alloc.h"
 #include "profile/symbolize.h"
@@ -21,6 +22,7 @@
 #define COPY_TRIES 8	/* whole-file copies of a file whose seqlock keeps moving */
 #define MAX_LEAKS 20
 #define STACK_BUF 4096
+#define STATUS_READ_MAX (16u << 10)	/* of /proc/PID/status (some 1.5 KiB; NSpid is line 9) */
 
 static const char *const err_names[FOG_ALLOC_ERR_N] = {
 	[FOG_ALLOC_ERR_NOT_REGULAR] = "not_regular",
@@ -202,15 +204,10 @@ static void target_env(__u32 pid, char *dir, size_t len, bool *preloaded)
 
 __u32 fog_alloc_status_ns_pid(FILE *f, __u32 pid)
 {
-	char *line = NULL, *l;
-	size_t cap = 0;
-	__u32 v = pid;
+	char buf[STATUS_READ_MAX];
+	size_t n = fread(buf, 1, sizeof(buf), f);
 
-	while (getline(&line, &cap, f) > 0)
-		if (!strncmp(line, "NSpid:", 6) && (l = strrchr(line, '\t')))
-			v = (__u32)strtoul(l + 1, NULL, 10);
-	free(line);
-	return v;
+	return fog_proc_status_ns_pid(buf, n, pid);
 }
 
 /* The pid the process sees itself as (the last NSpid), which names its file. */

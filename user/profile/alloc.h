@@ -56,8 +56,8 @@ __u64 fog_alloc_err_count(enum fog_alloc_err reason);
 const char *fog_alloc_err_name(enum fog_alloc_err reason);
 /*
  * The pid a process sees itself as (the last NSpid of its /proc/PID/status,
- * read from f), which names its sampler file; pid when there is none. Exposed
- * for fuzzing (symbolize.c holds a second parser of the same line).
+ * read from f, at most 16 KiB), which names its sampler file; pid when there is
+ * none. Parsed by base/procfs.c, as symbolize.c's perf-map loader parses it.
  */
 __u32 fog_alloc_status_ns_pid(FILE *f, __u32 pid);
 

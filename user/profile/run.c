@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 
 #include "base/clock.h"
+#include "base/procfs.h"
 #include "fog/profiler.h"
 #include "profile/alloc.h"
 #include "profile/render.h"
@@ -129,14 +130,11 @@ static int read_io(pid_t pid, struct proc_io *io)
 
 bool fog_profile_stat_cpu_ticks(const char *stat, __u64 *ticks)
 {
-	unsigned long long ut, st;
-	const char *p = strrchr(stat, ')');	/* comm may hold spaces and parentheses */
+	struct fog_proc_stat st;
 
-	/* after ") " come fields 3..; a text that ends at the ')' has none */
-	if (!p || p[1] != ' ' ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+	if (fog_proc_stat_parse(stat, strlen(stat), &st))
 		return false;
-	*ticks = ut + st;
+	*ticks = st.utime_ticks + st.stime_ticks;
 	return true;
 }
 

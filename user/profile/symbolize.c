@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/procfs.h"
 #include "base/safe_open.h"
 #include "profile/symbolize.h"
 
@@ -153,28 +154,9 @@ void fog_symbolizer__free(struct fog_symbolizer *s)
 
 __u64 fog_proc_start_time(__u32 pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	ssize_t n;
-	int fd;
+	struct fog_proc_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
-	if (!p || p[1] != ' ')
-		return 0;	/* a text that ends at ')' has no fields after it */
-	/* after ") " come fields 3..: the start time is field 22 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			  "%*d %*d %llu", &t) != 1)
-		return 0;
-	return t;
+	return fog_proc_stat_read(pid, &st) ? 0 : st.start_time;
 }
 
 int fog_maps_parse_line(char *line, __u64 *start, __u64 *end, __u64 *pgoff, bool *exec,
@@ -447,20 +429,16 @@ static int perfmap_add(void *ctx, __u64 addr, __u64 size, const char *name)
 /* The pid the process sees itself as (the last NSpid of /proc/PID/status). */
 static __u32 ns_pid(__u32 pid)
 {
-	char path[64], *buf, *l, *pos;
+	char path[64], *buf;
 	size_t len;
-	__u32 v = pid;
-	bool too_long;
+	__u32 v;
 
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
 	if (fog_safe_read_proc(path, STATUS_MAX_BYTES, &buf, &len, NULL))
 		return pid;
-	pos = buf;
-	while ((l = fog_text_next_line(&pos, buf + len, STATUS_MAX_BYTES, &too_long)))
-		if (!strncmp(l, "NSpid:", 6) && (l = strrchr(l, '\t')))
-			v = (__u32)strtoul(l + 1, NULL, 10);
+	v = fog_proc_status_ns_pid(buf, len, pid);
 	free(buf);
-	return v ? v : pid;
+	return v;
 }
 
 /*
