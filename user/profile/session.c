@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/clock.h"
+#include "base/psi.h"
 #include "profile/render.h"
 #include "profile/session.h"
 
@@ -150,17 +153,24 @@ void fog_prof_session__poll(struct fog_prof_session *s)
 	}
 }
 
+/* Memory PSI "some" avg10 (percent) of the host, -1 when it cannot be read. */
 static double mem_psi_some(void)
 {
-	FILE *f = fopen("/proc/pressure/memory", "re");
-	double v = -1;
+	char text[512];
+	struct fog_psi psi;
+	char err[128];
+	ssize_t n;
+	int fd = open("/proc/pressure/memory", O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return -1;
-	if (fscanf(f, "some avg10=%lf", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	fog_psi_parse(text, &psi, err, sizeof(err));
+	return psi.has_some ? psi.some.avg10 : -1;
 }
 
 int fog_prof_session__finish(struct fog_prof_session *s)
