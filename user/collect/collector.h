@@ -14,8 +14,8 @@
 #include <jansson.h>
 
 #include "agent/config.h"
-#include "base/clock.h"
 #include "base/cgroup.h"
+#include "base/clock.h"
 #include "collect/agg.h"
 #include "collect/events.h"
 #include "fog/signals.h"

@@ -12,8 +12,8 @@
 #include <bpf/bpf.h>
 
 #include "base/prom.h"
-#include "base/text.h"
 #include "base/sort.h"
+#include "base/text.h"
 #include "collect/agg.h"
 #include "collect/collect_int.h"
 #include "collect/neighbours.h"

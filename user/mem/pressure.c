@@ -25,8 +25,8 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 
-#include "base/clock.h"
 #include "base/cgroup.h"
+#include "base/clock.h"
 #include "base/meminfo.h"
 #include "base/psi.h"
 #include "mem/memopt_int.h"

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "monitor/alert.h"
 #include "monitor/alertmanager.h"
-#include "base/clock.h"
 #include "monitor/format.h"
 #include "monitor/hook.h"
 #include "monitor/object.h"

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "base/child.h"
-#include "base/log.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "monitor/hook.h"
 
 #define HOOK_MAX_ARGS	  256

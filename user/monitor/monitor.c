@@ -10,8 +10,8 @@
 
 #define MAX_HISTORY (1u << 18)
 
-#include "base/log.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "monitor/format.h"
 #include "monitor/json.h"
 #include "monitor/object.h"

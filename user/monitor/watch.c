@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "agent/config.h"
-#include "base/clock.h"
 #include "base/child.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/prom.h"
 #include "base/text.h"

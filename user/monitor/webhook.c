@@ -10,10 +10,10 @@
 #include <strings.h>
 #include <curl/curl.h>
 
+#include "base/clock.h"
 #include "base/http_client.h"
 #include "base/log.h"
 #include "base/text.h"
-#include "base/clock.h"
 #include "monitor/webhook.h"
 
 #define REPLY_KEEP 256 /* bytes of an error reply kept for the log */

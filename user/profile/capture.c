@@ -12,10 +12,10 @@
 #include <bpf/libbpf.h>
 
 #include "base/clock.h"
-#include "profile/capture.h"
-#include "profile/unwinder.h"
 #include "offcpu.skel.h"
 #include "profile.skel.h"
+#include "profile/capture.h"
+#include "profile/unwinder.h"
 
 _Static_assert(sizeof(struct fog_prof_key) == 16, "fog_prof_key layout");
 _Static_assert(sizeof(struct fog_prof_val) == 24, "fog_prof_val layout");

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
-#include "base/clock.h"
 #include "agent/config.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/loop.h"
 #include "base/prom.h"

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profile.pb-c.h"
 #include "profile/diff.h"
 #include "profile/flame.h"
 #include "profile/report.h"
-#include "profile.pb-c.h"
 
 #define TOP_FUNCS 40
 

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "profile/pprof_read.h"
 #include "profile.pb-c.h"
+#include "profile/pprof_read.h"
 
 /* id -> index + 1, open addressing over a power of two */
 struct idmap {

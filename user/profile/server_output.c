@@ -15,6 +15,7 @@
 
 #include "base/cgroup.h"
 #include "base/clock.h"
+#include "base/clock.h"
 #include "base/heap.h"
 #include "base/log.h"
 #include "base/loop.h"
@@ -24,10 +25,9 @@
 #include "profile/render.h"
 #include "profile/server.h"
 #include "profile/server_int.h"
+#include "profile/server_int.h"
 #include "profile/session.h"
 #include "profile/uprobe.h"
-#include "profile/server_int.h"
-#include "base/clock.h"
 
 static bool known_format(const char *format)
 {

@@ -21,8 +21,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "base/clock.h"
 #include "base/child.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/prom.h"
 #include "base/safe_open.h"

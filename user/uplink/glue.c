@@ -10,10 +10,10 @@
 
 #include "agent/config.h"
 #include "base/log.h"
+#include "base/prom.h"
 #include "base/text.h"
 #include "export/http.h"
 #include "export/metrics.h"
-#include "base/prom.h"
 #include "uplink/glue.h"
 #include "uplink/uplink.h"
 
