@@ -24,7 +24,6 @@ struct fog_collect {
 	__u64 last_tick_ns;
 	double tick_seconds;	/* length of the last tick interval */
 	struct fog_signals host;	/* filled by the collectors at each tick */
-	struct fog_tick last;	/* what the last tick published */
 	struct {
 		const char *name;
 		fog_tick_fn fn;

@@ -333,6 +333,7 @@ void fog_collect__stop(struct fog_collect *c)
 void fog_collect__tick(struct fog_collect *c)
 {
 	__u64 now = fog_now_ns();
+	struct fog_tick t;
 
 	c->tick_seconds = (double)(now - c->last_tick_ns) / 1e9;
 	c->last_tick_ns = now;
@@ -345,11 +346,11 @@ void fog_collect__tick(struct fog_collect *c)
 		if (c->collectors[i].state == FOG_COLLECTOR_RUNNING)
 			c->collectors[i].ops->tick(&c->collectors[i], now);
 	fog_agg__tick_end(c->agg, now);
-	c->last = (struct fog_tick){ .seq = c->ticks, .at_ns = now, .seconds = c->tick_seconds,
-				     .host = c->host };
+	t = (struct fog_tick){ .seq = c->ticks, .at_ns = now, .seconds = c->tick_seconds,
+			       .host = c->host };
 	/* the first round only sets the baselines the next one's rates start from */
 	for (unsigned int i = 0; c->ticks > 1 && i < c->n_subs; i++)
-		c->subs[i].fn(&c->last, c->subs[i].ctx);
+		c->subs[i].fn(&t, c->subs[i].ctx);
 }
 
 int fog_collect__subscribe(struct fog_collect *c, const char *name, fog_tick_fn fn, void *ctx)
@@ -374,9 +375,9 @@ void fog_collect__unsubscribe(struct fog_collect *c, fog_tick_fn fn, void *ctx)
 	}
 }
 
-const struct fog_tick *fog_collect__last_tick(const struct fog_collect *c)
+double fog_collect__tick_seconds(const struct fog_collect *c)
 {
-	return &c->last;
+	return c->tick_seconds;
 }
 
 unsigned int fog_collect__n_collectors(const struct fog_collect *c)

@@ -102,8 +102,8 @@ void fog_collect__tick(struct fog_collect *c);
 /* Calls fn(tick, ctx) after every tick from now on; -ENOSPC past FOG_MAX_SUBSCRIBERS. */
 int fog_collect__subscribe(struct fog_collect *c, const char *name, fog_tick_fn fn, void *ctx);
 void fog_collect__unsubscribe(struct fog_collect *c, fog_tick_fn fn, void *ctx);
-/* The last tick published (seq 0 before the first). */
-const struct fog_tick *fog_collect__last_tick(const struct fog_collect *c);
+/* Length of the interval the last tick closed. */
+double fog_collect__tick_seconds(const struct fog_collect *c);
 unsigned int fog_collect__n_collectors(const struct fog_collect *c);
 struct fog_collector *fog_collect__collector(struct fog_collect *c, unsigned int i);
 /* The per-process aggregates and where the cgroups are, for the profiler's tables. */

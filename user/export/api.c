@@ -102,7 +102,7 @@ static int get_processes(const struct fog_http_req *req, struct fog_http_resp *r
 	if (arg_u64(req, resp, "limit", 1 << 20, &limit))
 		return 0;
 	return fog_http_json(resp, 200,
-			     json_pack("{s:f,s:o}", "interval_seconds", fog_collect__last_tick(c)->seconds,
+			     json_pack("{s:f,s:o}", "interval_seconds", fog_collect__tick_seconds(c),
 				       "processes",
 				       with_cgroup_paths(c, fog_agg__json(fog_collect__agg(c), sort ? sort : "cpu",
 									  (unsigned int)limit))));

@@ -23,11 +23,6 @@
 #include "profile/session.h"
 #include "profile/uprobe.h"
 
-static struct fog_agg *agg_of(struct fog_profiler *pr)
-{
-	return pr->agg;
-}
-
 struct figures_walk {
 	fog_prof_figures_fn fn;
 	void *ctx;
@@ -153,7 +148,7 @@ static void join_finisher(struct session *s, bool wait)
 /* A CPU session whose thread has built the profile: the collectors' figures, then done. */
 static void cpu_done(struct fog_profiler *pr, struct session *s, int err)
 {
-	fog_prof_session__procs(s->ps, each_task, agg_of(pr), true);
+	fog_prof_session__procs(s->ps, each_task, pr->agg, true);
 	if (err) {
 		s->state = S_FAILED;
 		snprintf(s->error, sizeof(s->error), "reading the samples failed: %s",
@@ -193,7 +188,7 @@ static void on_timer(void *ctx)
 
 			/* the end is the loop's: the collectors' figures at the same moment */
 			if (now - s->started_ns >= (__u64)s->seconds * 1000000000ULL) {
-				fog_prof_session__mark_end(s->ps, each_task, agg_of(pr));
+				fog_prof_session__mark_end(s->ps, each_task, pr->agg);
 				fog_prof_session__stop_async(s->ps);
 			}
 			if (fog_prof_session__async_done(s->ps, &err))
@@ -511,7 +506,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 			return fog_http_error(resp, e == ESRCH ? 404 : e == EACCES || e == EPERM ?
 						    403 : 500, "cannot start the profile: %s", err);
 		}
-		fog_prof_session__procs(s->ps, each_task, agg_of(pr), false);
+		fog_prof_session__procs(s->ps, each_task, pr->agg, false);
 		/* the loop stops it on time (on_timer); its own deadline is a backstop */
 		e = fog_prof_session__run_async(s->ps, seconds + 5.0, POLL_MS, NULL);
 		if (e) {
