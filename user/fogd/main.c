@@ -46,6 +46,7 @@ struct agent {
 	struct fog_loop *loop;
 	struct fog_collect *collect;
 	struct fog_http *http;
+	struct fog_http_policy policy;	/* what TCP serves and who the socket serves, from cfg */
 	struct fog_watch *watch;	/* NULL when [monitor] enabled is off */
 	struct fog_profiler *prof;
 	struct fog_prof_continuous *cont;	/* [profile] continuous */
@@ -172,15 +173,10 @@ static void collect_free(struct agent *a)
 
 static int http_new(struct agent *a, const struct fog_config *cfg)
 {
-	struct fog_http_policy policy;
-	char err[FOG_CONFIG_ERR_LEN];
-
-	if (http_policy(cfg, &policy, err, sizeof(err))) /* checked with the configuration */
-		return -EINVAL;
 	a->http = fog_http__new(a->loop);
 	if (!a->http)
 		return -ENOMEM;
-	fog_http__set_policy(a->http, &policy);
+	fog_http__set_policy(a->http, &a->policy);
 	/* /metrics and the collectors' families, first in its output */
 	return fog_metrics_register(a->http, a->collect);
 }
@@ -190,8 +186,10 @@ static void http_reconfigure(struct agent *a, const struct fog_config *cfg)
 	struct fog_http_policy policy;
 	char err[FOG_CONFIG_ERR_LEN];
 
-	if (!http_policy(cfg, &policy, err, sizeof(err)))
-		fog_http__set_policy(a->http, &policy);
+	if (!http_policy(cfg, &policy, err, sizeof(err))) {
+		a->policy = policy;
+		fog_http__set_policy(a->http, &a->policy);
+	}
 }
 
 static void http_free(struct agent *a)
@@ -496,11 +494,10 @@ static void block_signals(sigset_t *waitmask)
 /* The Unix socket, the TCP listener when [http] listen is on, and the tick timer. */
 static int serve(struct agent *a, const struct fog_config *cfg)
 {
-	struct fog_http_policy policy;
+	const struct fog_http_policy policy = a->policy;
 	char err[FOG_CONFIG_ERR_LEN];
 	int rc;
 
-	http_policy(cfg, &policy, err, sizeof(err)); /* checked with the configuration */
 	rc = fog_http__listen_unix(a->http, cfg->socket_path, policy.have_group ? 0660 : 0600,
 				   policy.have_group ? (int)policy.group : -1);
 	if (rc) {
@@ -537,7 +534,6 @@ int main(int argc, char **argv)
 	static struct agent a = { .tick_timer = -1 };
 	char err[FOG_CONFIG_ERR_LEN];
 	bool check = false, verbose = false;
-	struct fog_http_policy policy;
 	struct fog_config *cfg;
 	sigset_t waitmask;
 	size_t started = 0;
@@ -561,7 +557,7 @@ int main(int argc, char **argv)
 	cfg = &a.cfgs[0];
 	if (build_config(&a, cfg, err, sizeof(err)))
 		fog_fatalx("bad configuration: %s", err);
-	if (http_policy(cfg, &policy, err, sizeof(err)))
+	if (http_policy(cfg, &a.policy, err, sizeof(err)))
 		fog_fatalx("bad configuration: %s", err);
 	if (check) {
 		printf("; configuration ok: %s\n", a.config_path ? a.config_path : "built-in defaults");
