@@ -13,6 +13,8 @@
 static const struct fogctl_cmd cmds[] = {
 	{ "status", fogctl_status, "collectors, cgroup mode, event counters" },
 	{ "top", fogctl_top, "live view of processes [--once] [--json] [--sort K] [--limit N]" },
+	{ "neighbours", fogctl_neighbours,
+	  "who slowed whom: run-queue wait charged to culprits [--cgroup PATH | -p PID]" },
 	{ "events", fogctl_events, "recent events [exec|exit|runq_outlier|oom_kill|io_outlier]" },
 	{ "metrics", fogctl_metrics, "the monitor's latest host sample" },
 	{ "alerts", fogctl_alerts, "alert level and thresholds per resource" },

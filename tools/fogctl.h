@@ -168,6 +168,8 @@ int fogctl_sched(int argc, char **argv);
 int fogctl_sched_submit(int argc, char **argv);
 int fogctl_sched_report(int argc, char **argv);
 int fogctl_top(int argc, char **argv);
+/* fogctl neighbours: run-queue wait charged to culprits (fogctl_neighbours.c) */
+int fogctl_neighbours(int argc, char **argv);
 /* The commands that show one API answer (status, metrics, alerts, ...): fogctl_host.c */
 int fogctl_status(int argc, char **argv);
 int fogctl_events(int argc, char **argv);

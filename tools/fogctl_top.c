@@ -104,6 +104,24 @@ static void render_host(FILE *f, const json_t *h)
 		fogctl_num(h, "faults_per_s", -1), fogctl_num(h, "psi_memory_some_avg10", -1));
 }
 
+/*
+ * The process charged most of this one's run-queue wait, as "COMM/PID SHARE%"
+ * ("-" when none was): who held the CPU while it waited.
+ */
+static void culprit(const json_t *c, char *out, size_t len)
+{
+	char comm[32];
+
+	if (!json_is_object(c)) {
+		snprintf(out, len, "-");
+		return;
+	}
+	snprintf(out, len, "%.16s/%lld %.0f%%",
+		 fogctl_safe(fogctl_str(c, "comm", "?"), comm, sizeof(comm)),
+		 (long long)json_integer_value(json_object_get(c, "pid")),
+		 fogctl_num(c, "share", 0) * 100);
+}
+
 static void render(FILE *f, json_t *snap, bool tty)
 {
 	json_t *p;
@@ -116,24 +134,25 @@ static void render(FILE *f, json_t *snap, bool tty)
 		   "quit)\n",
 		fogctl_str(snap, "sort", "cpu"));
 	render_host(f, json_object_get(snap, "host"));
-	fprintf(f, "\n%7s %-16s %6s %10s %10s %10s %9s\n", "PID", "COMM", "CPU%", "RUNQ_P99",
-		"IO/s", "FAULTS/s", "RSS");
+	fprintf(f, "\n%7s %-16s %6s %10s %10s %10s %9s  %s\n", "PID", "COMM", "CPU%", "RUNQ_P99",
+		"IO/s", "FAULTS/s", "RSS", "CULPRIT");
 	json_array_foreach(json_object_get(snap, "processes"), i, p) {
 		double r = fogctl_num(p, "runq_p99_seconds", -1);
-		char rq_s[16];
+		char rq_s[16], who[48];
 
 		if (r < 0)
 			snprintf(rq_s, sizeof(rq_s), "-");
 		else
 			snprintf(rq_s, sizeof(rq_s), "%.2fms", r * 1e3);
+		culprit(json_object_get(p, "main_culprit"), who, sizeof(who));
 		/* comm is the tenant's: no terminal control bytes */
-		fprintf(f, "%7lld %-16.16s %6.1f %10s %10s %10.0f %9s\n",
+		fprintf(f, "%7lld %-16.16s %6.1f %10s %10s %10.0f %9s  %s\n",
 			(long long)json_integer_value(json_object_get(p, "pid")),
 			fogctl_safe(fogctl_str(p, "comm", "?"), comm, sizeof(comm)),
 			fogctl_num(p, "cpu_share", -1) * 100, rq_s,
 			human_bytes(fogctl_num(p, "io_bytes_per_s", -1), b3, sizeof(b3)),
 			fogctl_num(p, "faults_per_s", -1),
-			human_bytes(fogctl_num(p, "rss_bytes", -1), b1, sizeof(b1)));
+			human_bytes(fogctl_num(p, "rss_bytes", -1), b1, sizeof(b1)), who);
 	}
 	fflush(f);
 }

@@ -40,6 +40,29 @@ start() {
 	PIDS="$PIDS $pid"
 }
 
+# fogctl_views MODE PID_A CGROUP_A CGROUP_BURNER CGROUP_SLEEPER: fogctl neighbours and top
+# say what the API says (A is stopped: its figures hold still)
+fogctl_views() {
+	local mode=$1 a=$2 cga=$3 cgb=$4 cgs=$5 mc out
+	out=$("$FOGCTL" neighbours --cgroup "$cga" --limit 1000) || t_fail "fogctl neighbours --cgroup $cga failed"
+	# the pair rows: the burner's pair is listed before the sleeper's (ranked by wait)
+	awk -v v="$cga" -v b="$cgb" -v s="$cgs" '$1 == v && $2 == b { if (!sl) ok = 1 } $1 == v && $2 == s { sl = 1 }
+		END { exit !ok }' <<<"$out" ||
+		t_fail "$mode: fogctl neighbours --cgroup does not list A's pair with the burner before the sleeper's: $out"
+	grep -q "^$a .* waited .* s; charged to:" <<<"$out" ||
+		t_fail "$mode: fogctl neighbours does not show process $a: $out"
+	"$FOGCTL" --json neighbours -p "$a" | jq -e --argjson a "$a" '.processes[0].pid == $a' >/dev/null ||
+		t_fail "$mode: fogctl --json neighbours -p $a does not answer process $a"
+	"$FOGCTL" neighbours --cgroup relative 2>&1 | grep -q "not a path from the cgroup root" ||
+		t_fail "fogctl neighbours --cgroup relative was not refused with the reason"
+	# fogctl top names A's main culprit: comm/pid, as /api/v1/processes does
+	mc=$("$FOGCTL" top --once --json --sort pid --limit 0 | jq -c --argjson a "$a" '.processes[] | select(.pid == $a) | .main_culprit')
+	jq -e '.pid > 0 and (.comm | type == "string") and .share > 0' <<<"$mc" >/dev/null ||
+		t_fail "$mode: fogctl top --json names no main culprit for $a: $mc"
+	"$FOGCTL" top --once --sort pid --limit 0 | grep -E "^ *$a " | grep -qF "$(jq -r '"\(.comm)/\(.pid) "' <<<"$mc")" ||
+		t_fail "$mode: fogctl top's CULPRIT column for $a does not show $(jq -r '"\(.comm)/\(.pid)"' <<<"$mc")"
+}
+
 # one RUN BURNER(B|C) MODE: prints nothing, fails the test when the answer is wrong
 one() {
 	local run=$1 burner=$2 mode=$3 n dir a b c j kernel fogd_sum to_b to_c to_burner to_sleeper
@@ -104,6 +127,7 @@ one() {
 	api "/api/v1/processes/${pids[A]}" | jq -e --argjson s "$sleeper" '.main_culprit.pid != $s' >/dev/null ||
 		t_fail "$mode: main_culprit of A is the sleeper: $(api "/api/v1/processes/${pids[A]}" | jq -c .main_culprit)"
 	t_log "$mode: A's main culprit $(api "/api/v1/processes/${pids[A]}" | jq -c .main_culprit) (burner ${pids[$burner]})"
+	fogctl_views "$mode" "${pids[A]}" "${rel[A]}" "${rel[$burner]}" "${rel[$([ "$burner" = B ] && echo C || echo B)]}"
 	# done: the three cgroups go, and with them their pairs' series
 	for n in A B C; do kill -CONT "${pids[$n]}"; kill "${pids[$n]}"; wait "${pids[$n]}" 2>/dev/null; done
 	sleep 0.3

@@ -8,6 +8,8 @@
 
 #include "agent/privs.h"
 #include "base/loop.h"
+#include "base/text.h"
+#include "collect/agg.h"
 #include "collect/collector.h"
 #include "collect/neighbours.h"
 #include "export/api.h"
@@ -80,7 +82,20 @@ static json_t *with_cgroup_paths(struct fog_collect *c, json_t *procs)
 		const char *path = fog_collect__cgroup_path(
 			c, (__u64)json_integer_value(json_object_get(p, "cgroup_id")));
 
+		json_t *mc = json_object_get(p, "main_culprit");
+
 		json_object_set_new(p, "cgroup", path ? json_string(path) : json_null());
+		if (json_is_object(mc)) {
+			/* the culprit named as top names it: its comm (when tracked) and cgroup */
+			struct fog_proc *q = fog_agg__proc(
+				fog_collect__agg(c), (__u32)json_integer_value(json_object_get(mc, "pid")),
+				false);
+
+			path = fog_collect__cgroup_path(
+				c, (__u64)json_integer_value(json_object_get(mc, "cgroup_id")));
+			json_object_set_new(mc, "comm", q ? fog_json_text(q->comm) : json_null());
+			json_object_set_new(mc, "cgroup", path ? json_string(path) : json_null());
+		}
 	}
 	return procs;
 }
