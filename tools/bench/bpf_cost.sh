@@ -8,6 +8,9 @@
 #   per I/O:    programs on block_*, over block_rq_complete's runs
 # Anchors (runqlat, biolatency, floor) come from $ANCHORS, else ../shared/anchors, else
 # /work/shared/anchors; without them fogd's own figures are printed and the run goes on.
+# Noisy-neighbour attribution (schedlat.neighbours) is measured on the switch workloads as
+# fogd-nbr-off and fogd-nbr-last beside fogd (the default, proportional): what charging each
+# wait to its culprits adds per context switch.
 # usage: bpf_cost.sh FOGD REPEATS [pipe] [messaging] [fio]   (env FIO_FILE for fio)
 set -u
 FOGD=$1
@@ -38,10 +41,13 @@ workload() {
 }
 
 start_tool() {
+	local nbr=()
 	case $1 in
-	fogd)
+	fogd*)
+		# fogd-nbr-MODE: fogd with schedlat.neighbours=MODE (fogd alone: the default)
+		[ "$1" != fogd ] && nbr=(-o schedlat.neighbours="${1#fogd-nbr-}")
 		"$FOGD" -o fogd.socket="$DIR/fogd.sock" -o fogd.pin_path="/sys/fs/bpf/fogd-bpfcost-$$" \
-			-o http.listen=off >"$DIR/fogd.log" 2>&1 &
+			-o http.listen=off "${nbr[@]}" >"$DIR/fogd.log" 2>&1 &
 		TOOL_PID=$!
 		for _ in $(seq 1 100); do
 			curl -sf --max-time 2 --unix-socket "$DIR/fogd.sock" http://localhost/api/v1/status \
@@ -101,10 +107,11 @@ for wl in "$@"; do
 		continue
 	fi
 	tools=fogd
+	[ "$wl" != fio ] && tools="fogd fogd-nbr-off fogd-nbr-last"
 	if [ -n "$ANCH" ]; then
 		case $wl in
 		fio) tools="floor biolatency fogd" ;;
-		*) tools="floor runqlat fogd" ;;
+		*) tools="floor runqlat $tools" ;;
 		esac
 	fi
 	# rounds: each runs every tool once, so that a ratio compares runs under the same
@@ -120,6 +127,15 @@ for wl in "$@"; do
 		printf '%-10s %-11s %10.1f %16s %14s\n' "$wl" "$tool" "$ms" "${sw:+$(printf %.0f "$sw")}" \
 			"${io:+$(printf %.0f "$io")}"
 	done
+	if [ "$wl" != fio ]; then
+		# per round: what attribution adds per switch over fogd without it
+		for m in proportional last; do
+			f=$DIR/runs.fogd
+			[ $m = last ] && f=$DIR/runs.fogd-nbr-last
+			paste -d' ' "$f" "$DIR/runs.fogd-nbr-off" | awk -v wl="$wl" -v m="$m" '
+				$3 > 0 && $8 > 0 { print wl, "nbr-" m, $2 / $3 - $7 / $8 }' >>"$DIR/ratios"
+		done
+	fi
 	[ -n "$ANCH" ] || continue
 	anchor=runqlat
 	[ "$wl" = fio ] && anchor=biolatency
@@ -128,6 +144,14 @@ for wl in "$@"; do
 		if ($3 > 0 && $8 > 0 && $7 > 0) print wl, "sw", ($2 / $3) / ($7 / $8)
 		if ($5 > 0 && $10 > 0 && $9 > 0) print wl, "io", ($4 / $5) / ($9 / $10)
 		if ($6 > 0) print wl, "ms", $1 / $6 }' >>"$DIR/ratios"
+done
+echo "neighbour attribution, ns per switch over schedlat.neighbours=off (median of the rounds):"
+for wl in pipe messaging; do
+	for m in proportional last; do
+		r=$(awk -v w="$wl" -v k="nbr-$m" '$1 == w && $2 == k { print $3 }' "$DIR/ratios" 2>/dev/null | median)
+		[ -n "$r" ] && printf '  %-10s %-13s %+.0f ns  (rounds: %s)\n' "$wl" "$m" "$r" \
+			"$(awk -v w="$wl" -v k="nbr-$m" '$1 == w && $2 == k { printf "%+.0f ", $3 }' "$DIR/ratios")"
+	done
 done
 if [ -n "$ANCH" ]; then
 	echo "fogd / anchor, median of the rounds' ratios (budget <= 0.5 per event; messaging BPF ms < 1):"
