@@ -105,7 +105,7 @@ static void render_host(FILE *f, const json_t *h)
 }
 
 /*
- * The process charged most of this one's run-queue wait, as "COMM/PID SHARE%"
+ * The process charged most of this one's run-queue wait, as "COMM[PID] SHARE%"
  * ("-" when none was): who held the CPU while it waited.
  */
 static void culprit(const json_t *c, char *out, size_t len)
@@ -116,7 +116,7 @@ static void culprit(const json_t *c, char *out, size_t len)
 		snprintf(out, len, "-");
 		return;
 	}
-	snprintf(out, len, "%.16s/%lld %.0f%%",
+	snprintf(out, len, "%.16s[%lld] %.0f%%",
 		 fogctl_safe(fogctl_str(c, "comm", "?"), comm, sizeof(comm)),
 		 (long long)json_integer_value(json_object_get(c, "pid")),
 		 fogctl_num(c, "share", 0) * 100);

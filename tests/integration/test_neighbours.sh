@@ -55,12 +55,12 @@ fogctl_views() {
 		t_fail "$mode: fogctl --json neighbours -p $a does not answer process $a"
 	"$FOGCTL" neighbours --cgroup relative 2>&1 | grep -q "not a path from the cgroup root" ||
 		t_fail "fogctl neighbours --cgroup relative was not refused with the reason"
-	# fogctl top names A's main culprit: comm/pid, as /api/v1/processes does
+	# fogctl top names A's main culprit: comm[pid], as /api/v1/processes does
 	mc=$("$FOGCTL" top --once --json --sort pid --limit 0 | jq -c --argjson a "$a" '.processes[] | select(.pid == $a) | .main_culprit')
 	jq -e '.pid > 0 and (.comm | type == "string") and .share > 0' <<<"$mc" >/dev/null ||
 		t_fail "$mode: fogctl top --json names no main culprit for $a: $mc"
-	"$FOGCTL" top --once --sort pid --limit 0 | grep -E "^ *$a " | grep -qF "$(jq -r '"\(.comm)/\(.pid) "' <<<"$mc")" ||
-		t_fail "$mode: fogctl top's CULPRIT column for $a does not show $(jq -r '"\(.comm)/\(.pid)"' <<<"$mc")"
+	"$FOGCTL" top --once --sort pid --limit 0 | grep -E "^ *$a " | grep -qF "$(jq -r '"\(.comm)[\(.pid)] "' <<<"$mc")" ||
+		t_fail "$mode: fogctl top's CULPRIT column for $a does not show $(jq -r '"\(.comm)[\(.pid)]"' <<<"$mc")"
 }
 
 # one RUN BURNER(B|C) MODE: prints nothing, fails the test when the answer is wrong
