@@ -438,6 +438,14 @@ int fog_executor__kill(struct fog_executor *x, const char *task_id);
 /* Reaps finished children, waiting up to timeout_ms (0: do not wait); returns how many. */
 int fog_executor__reap(struct fog_executor *x, int timeout_ms);
 unsigned int fog_executor__running(const struct fog_executor *x);
+/*
+ * The i-th task running here (i < fog_executor__running): its id (valid until
+ * the next reap) and the inode of its cgroup folder in the hierarchy mounted
+ * at mount, the cgroup id BPF programs see for its processes (0: it has no
+ * folder there). -ENOENT past the last.
+ */
+int fog_executor__running_at(const struct fog_executor *x, unsigned int i, const char *mount,
+			     const char **id, __u64 *cgroup_id);
 /* Ended tasks whose cgroups still held processes: retried on each reap, DRAIN_TRIES times. */
 unsigned int fog_executor__draining(const struct fog_executor *x);
 /* Why no task can run (the task user is missing), or NULL. */
