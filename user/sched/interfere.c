@@ -392,18 +392,27 @@ static void keep_worst(const struct fog_sched *s, __u32 v, __u32 c, __u64 now, d
 	}
 }
 
+/*
+ * Either way round; the pair named is the one where cls suffers when that
+ * interferes (the task's own slowdown says most), else the other way round.
+ */
 bool fog_intf_apart(const struct fog_sched *s, __u32 cls, unsigned int wi, __u64 now,
 		    struct fog_sched_interference *worst)
 {
-	double best = 0;
+	struct fog_sched_interference as_victim = { 0 }, as_culprit = { 0 };
+	double thr = fog_intf_threshold(s->intf), v = 0, c = 0;
 
+	if (thr <= 0)
+		return false;
 	for (const struct fog_task *u = s->workers[wi].task_head; u; u = u->wnext) {
 		if (!u->cls)
 			continue;
-		keep_worst(s, cls, u->cls, now, &best, worst);
-		keep_worst(s, u->cls, cls, now, &best, worst);
+		keep_worst(s, cls, u->cls, now, &v, &as_victim);
+		keep_worst(s, u->cls, cls, now, &c, &as_culprit);
 	}
-	return s->intf && s->intf->threshold > 0 && best >= s->intf->threshold;
+	if (worst)
+		*worst = v >= thr || v >= c ? as_victim : as_culprit;
+	return v >= thr || c >= thr;
 }
 
 double fog_intf_penalty(const struct fog_sched *s, __u32 cls, unsigned int wi, __u64 now,
