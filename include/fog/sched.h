@@ -153,7 +153,7 @@ struct fog_sched_explain {
 	char culprit_class[FOG_SCHED_LABEL_LEN];
 	double intf_wait_s;	/* run-queue wait charged to the pair, decayed */
 	double intf_cost;	/* the victim's extra run time beside the culprit, per unit */
-	double intf_slowdown;	/* from completions, beside / alone; 0 unknown */
+	double intf_slowdown;	/* from completions, beside / without it; 0 unknown */
 };
 
 /* One task's view, as fog_sched__task returns it. */
@@ -348,8 +348,8 @@ void fog_sched__stats(const struct fog_sched *s, struct fog_sched_stats *out);
  * culprit is its extra run time per unit: from the neighbour signal, s / (1 -
  * s) for s the share of their time side by side the victim waited for CPUs
  * the culprit held (once they ran side by side for a second), else from
- * completions, its geometric-mean run time beside the culprit over that alone,
- * minus 1 (two runs of each at least). Every figure fades with the half-life.
+ * completions, its geometric-mean run time beside the culprit over that without
+ * it, minus 1 (two runs of each at least). Every figure fades with the half-life.
  * AFFINITY does not place a task on a worker running a class it interferes
  * with (either way) while another worker fits; ML_ADAPTIVE adds log(1 + cost)
  * of each co-runner to its predicted log run time.
@@ -361,8 +361,8 @@ struct fog_sched_interference {
 	char culprit[FOG_SCHED_LABEL_LEN];
 	double wait_s;		/* victim's run-queue wait charged to the culprit, decayed */
 	double exposure_s;	/* time the two ran side by side, decayed */
-	double slowdown;	/* completions: beside / alone; 0 unknown */
-	double runs_beside, runs_alone;	/* completions behind it, decayed */
+	double slowdown;	/* completions: beside / without it; 0 unknown */
+	double runs_beside, runs_without;	/* completions beside it and not, decayed */
 	double cost;		/* extra run time per unit; 0 none known */
 	bool interferes;	/* cost >= the threshold */
 };

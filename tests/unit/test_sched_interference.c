@@ -194,7 +194,7 @@ static void test_table_hostile(void **st)
 	fog_intf__observe(f, fog_intf_hash("x"), NULL, 0, -5, SEC);
 	fog_intf__observe(f, fog_intf_hash("nobody"), NULL, 0, 5, SEC);
 	fog_intf__cost(f, fog_intf_hash("x"), fog_intf_hash("y"), SEC, &v);
-	assert_true(v.runs_alone == 0);
+	assert_true(v.runs_without == 0);
 	/* the engine's entry points */
 	assert_int_equal(fog_sched__interference_charge(NULL, "x", "y", 1, 1), -EINVAL);
 	assert_int_equal(fog_sched__interference_charge(s, "x", "y", NAN, 1), -EINVAL);
@@ -423,6 +423,75 @@ static void test_ml_pays_for_the_neighbour(void **st)
 	fog_sched__free(s);
 }
 
+/*
+ * A small simulation with ground truth: four equal workers, each running one
+ * task of the same shape, two of them burners and two quiet, the burners moving
+ * to other workers every 12 victims (so reservations say nothing); a victim
+ * runs 100 ms alone and 300 ms beside a burner. The table learns from
+ * completions only (no neighbour signal). Returns how many of the victims
+ * after the first phase were placed beside a burner.
+ */
+static int simulate(double threshold, int *total)
+{
+	struct fog_sched *s = engine(FOG_STRAT_ML_ADAPTIVE, threshold);
+	struct fog_task_info ti;
+	int beside = 0, n = 0, seq = 0;
+	char id[32], wname[8];
+
+	for (int w = 0; w < 4; w++) {
+		snprintf(wname, sizeof(wname), "w%d", w);
+		add_named(s, wname);
+	}
+	for (int phase = 0; phase < 8; phase++) {
+		int b0 = (phase * 3) % 4, b1 = (phase * 3 + 1) % 4;	/* where the burners run */
+
+		/* every worker runs one task of the same shape: only its class differs */
+		for (int k = 0; k < 4; k++) {
+			int w = (b0 + k) % 4;
+			struct fog_task_spec b;
+			char err[128];
+
+			snprintf(id, sizeof(id), "burn%d-%d", phase, k);
+			b = task(id, w == b0 || w == b1 ? "burner" : "quiet", 1);
+			snprintf(b.affinity[0], sizeof(b.affinity[0]), "name=w%d", w);
+			b.n_affinity = 1;
+			assert_int_equal(fog_sched__submit(s, &b, err, sizeof(err)), 0);
+			assert_int_equal(fog_sched__place(s, id), 1);
+		}
+		for (int v = 0; v < 12; v++) {
+			int w;
+			bool near;
+
+			snprintf(id, sizeof(id), "v%d", seq++);
+			place(s, id, "victim", 1, &ti);
+			w = ti.worker[1] - '0';
+			near = w == b0 || w == b1;
+			if (phase > 0) {
+				n++;
+				beside += near;
+			}
+			run_for(s, id, (near ? 300 : 100) * MS);
+		}
+		for (int k = 0; k < 4; k++) {
+			snprintf(id, sizeof(id), "burn%d-%d", phase, k);
+			assert_int_equal(fog_sched__cancel(s, id), 0);
+		}
+	}
+	fog_sched__free(s);
+	*total = n;
+	return beside;
+}
+
+static void test_ml_simulated_neighbours(void **st)
+{
+	int n_on, n_off, on = simulate(0.1, &n_on), off = simulate(-1, &n_off);
+
+	print_message("victims beside a burner after the first phase: %d of %d with the table, "
+		      "%d of %d without\n", on, n_on, off, n_off);
+	assert_true(on * 10 <= n_on);	/* at most 10% */
+	assert_true(on * 3 <= off);	/* and a third of what worker speeds alone give */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_affinity_threshold),
 		cmocka_unit_test(test_affinity_from_completions),
 		cmocka_unit_test(test_ml_pays_for_the_neighbour),
+		cmocka_unit_test(test_ml_simulated_neighbours),
 	};
 
 	return cmocka_run_group_tests_name("sched_interference", tests, NULL, NULL);

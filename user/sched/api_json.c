@@ -455,7 +455,7 @@ json_t *fog_sched_interference_json(const struct fog_sched_interference *p)
 	json_object_set_new(j, "beside_seconds", json_real(p->exposure_s));
 	json_object_set_new(j, "slowdown", p->slowdown > 0 ? json_real(p->slowdown) : json_null());
 	json_object_set_new(j, "runs_beside", json_real(p->runs_beside));
-	json_object_set_new(j, "runs_alone", json_real(p->runs_alone));
+	json_object_set_new(j, "runs_without", json_real(p->runs_without));
 	json_object_set_new(j, "cost", json_real(p->cost));
 	json_object_set_new(j, "interferes", json_boolean(p->interferes));
 	return j;

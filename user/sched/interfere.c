@@ -10,7 +10,7 @@
  *     stretches the victim's run by 1 / (1 - s): a cost (extra run time per
  *     unit) of s / (1 - s);
  *   - completions: a victim's run time beside the culprit against its run
- *     time alone (no task of a known class beside it), as the ratio of their
+ *     time without it (alone or beside other classes), as the ratio of their
  *     geometric means, minus 1.
  *
  * The signal names the culprit exactly, so it is used wherever the pair ran
@@ -31,7 +31,7 @@
 #include "sched/sched_int.h"
 
 #define MIN_EXPOSURE_S 1.0	/* side by side this long before the signal is judged */
-#define MIN_RUNS 2.0	/* completions (decayed) beside and alone before they are judged */
+#define MIN_RUNS 2.0	/* completions (decayed) beside and without before they are judged */
 #define MAX_SHARE 0.9	/* a wait share above this is taken as this (cost 9) */
 #define MAX_FIGURE 1e9	/* seconds: larger charges are refused as nonsense */
 
@@ -39,8 +39,8 @@ struct intf_class {
 	char name[FOG_SCHED_LABEL_LEN];
 	__u32 hash;	/* fog_intf_hash(name); 0: free slot */
 	__u64 touched_ns;	/* last use: the slot touched longest ago is evicted */
-	__u64 at_ns;	/* alone_* decayed to here */
-	double alone_sum, alone_w;	/* log ms of runs alone, weight */
+	__u64 at_ns;	/* all_* decayed to here */
+	double all_sum, all_w;	/* log ms of all its runs, weight */
 	/* fog_intf__involved's answer, valid while ver and the second are unchanged */
 	__u64 inv_ver, inv_s;
 	bool inv;
@@ -125,8 +125,8 @@ static void class_age(const struct fog_intf *f, struct intf_class *c, __u64 now)
 {
 	double d = decay(f, c->at_ns, now);
 
-	c->alone_sum *= d;
-	c->alone_w *= d;
+	c->all_sum *= d;
+	c->all_w *= d;
 	c->at_ns = now;
 }
 
@@ -219,12 +219,9 @@ void fog_intf__observe(struct fog_intf *f, __u32 victim, const __u32 *corun, uns
 	y = log(actual_ms);
 	f->cls[v].touched_ns = now;
 	f->ver++;
-	if (!n) {
-		class_age(f, &f->cls[v], now);
-		f->cls[v].alone_sum += y;
-		f->cls[v].alone_w += 1;
-		return;
-	}
+	class_age(f, &f->cls[v], now);
+	f->cls[v].all_sum += y;
+	f->cls[v].all_w += 1;
 	for (unsigned int i = 0; i < n && i < FOG_INTF_CORUN; i++) {
 		int c = find(f, corun[i], NULL);
 		struct intf_pair *p;
@@ -245,12 +242,13 @@ static double pair_cost(const struct fog_intf *f, int v, int c, __u64 now,
 	const struct intf_pair *p = &f->pair[v][c];
 	const struct intf_class *vc = &f->cls[v];
 	double d = p->at_ns ? decay(f, p->at_ns, now) : 0, wait = p->wait_s * d;
-	double exposure = p->exposure_s * d, bw = p->beside_w * d;
-	double aw = vc->alone_w * decay(f, vc->at_ns, now), cost = 0;
-	double slow = 0;
+	double exposure = p->exposure_s * d, bw = p->beside_w * d, bs = p->beside_sum * d;
+	double dc = decay(f, vc->at_ns, now);
+	/* the runs without the culprit: all of the class's but those beside it */
+	double ow = vc->all_w * dc - bw, os = vc->all_sum * dc - bs, cost = 0, slow = 0;
 
-	if (bw >= MIN_RUNS && aw >= MIN_RUNS)
-		slow = exp(p->beside_sum / p->beside_w - vc->alone_sum / vc->alone_w);
+	if (bw >= MIN_RUNS && ow >= MIN_RUNS)
+		slow = exp(bs / bw - os / ow);
 	if (exposure >= MIN_EXPOSURE_S) {
 		double share = fmin(wait / exposure, MAX_SHARE);
 
@@ -266,7 +264,7 @@ static double pair_cost(const struct fog_intf *f, int v, int c, __u64 now,
 		out->exposure_s = exposure;
 		out->slowdown = slow;
 		out->runs_beside = bw;
-		out->runs_alone = aw;
+		out->runs_without = ow > 0 ? ow : 0;
 		out->cost = cost;
 		out->interferes = f->threshold > 0 && cost >= f->threshold;
 	}
