@@ -34,6 +34,11 @@
 #define MIN_RUNS 2.0	/* completions (decayed) beside and without before they are judged */
 #define MAX_SHARE 0.9	/* a wait share above this is taken as this (cost 9) */
 #define MAX_FIGURE 1e9	/* seconds: larger charges are refused as nonsense */
+/*
+ * Co-runners looked at on a worker: its most recently placed tasks. Bounds
+ * the work of a placement or a decision on a worker holding thousands.
+ */
+#define SCAN_MAX 256
 
 struct intf_class {
 	char name[FOG_SCHED_LABEL_LEN];
@@ -358,11 +363,13 @@ static void add_corun(struct fog_task *t, __u32 cls)
 void fog_intf_placed(struct fog_sched *s, struct fog_task *t, const struct fog_worker *w,
 		     __u64 now)
 {
+	unsigned int k = 0;
+
 	t->cls = fog_intf__touch(s->intf, t->info.spec.task_class, now);
 	t->n_corun = 0;
 	if (!t->cls)
 		return;
-	for (struct fog_task *u = w->task_head; u; u = u->wnext) {
+	for (struct fog_task *u = w->task_head; u && k < SCAN_MAX; u = u->wnext, k++) {
 		if (u == t || !u->cls)
 			continue;
 		add_corun(t, u->cls);
@@ -380,13 +387,12 @@ void fog_intf_done(struct fog_sched *s, const struct fog_task *t, double actual_
 static void keep_worst(const struct fog_sched *s, __u32 v, __u32 c, __u64 now, double *best,
 		       struct fog_sched_interference *worst)
 {
-	struct fog_sched_interference view;
-	double cost = fog_intf__cost(s->intf, v, c, now, &view);
+	double cost = fog_intf__cost(s->intf, v, c, now, NULL);
 
 	if (cost > *best) {
 		*best = cost;
-		if (worst)
-			*worst = view;
+		if (worst)	/* names copied only for a new worst */
+			fog_intf__cost(s->intf, v, c, now, worst);
 	}
 }
 
@@ -399,10 +405,12 @@ bool fog_intf_apart(const struct fog_sched *s, __u32 cls, unsigned int wi, __u64
 {
 	struct fog_sched_interference as_victim = { 0 }, as_culprit = { 0 };
 	double thr = fog_intf_threshold(s->intf), v = 0, c = 0;
+	unsigned int k = 0;
 
 	if (thr <= 0)
 		return false;
-	for (const struct fog_task *u = s->workers[wi].task_head; u; u = u->wnext) {
+	for (const struct fog_task *u = s->workers[wi].task_head; u && k < SCAN_MAX;
+	     u = u->wnext, k++) {
 		if (!u->cls)
 			continue;
 		keep_worst(s, cls, u->cls, now, &v, &as_victim);
@@ -417,8 +425,10 @@ double fog_intf_penalty(const struct fog_sched *s, __u32 cls, unsigned int wi, _
 			struct fog_sched_interference *worst)
 {
 	double sum = 0, best = 0;
+	unsigned int k = 0;
 
-	for (const struct fog_task *u = s->workers[wi].task_head; u; u = u->wnext) {
+	for (const struct fog_task *u = s->workers[wi].task_head; u && k < SCAN_MAX;
+	     u = u->wnext, k++) {
 		double cost;
 
 		if (!u->cls)
