@@ -93,7 +93,7 @@ static void show_list(FILE *f, json_t *j)
 }
 
 /* The pair of task classes that kept the task apart (or that it was placed beside). */
-static void show_interference(FILE *f, json_t *p)
+static void show_interference(FILE *f, json_t *p, const char *strategy)
 {
 	char slow[48] = "";
 
@@ -102,8 +102,10 @@ static void show_interference(FILE *f, json_t *p)
 	if (isfinite(num(p, "slowdown")))
 		snprintf(slow, sizeof(slow), ", %.2fx slower in completions", num(p, "slowdown"));
 	if (json_is_true(json_object_get(p, "placed_beside")))
-		fprintf(f, "  interference: placed beside class %s anyway (no other worker fitted):",
-			str(p, "culprit_class"));
+		fprintf(f, "  interference: placed beside class %s anyway (%s):",
+			str(p, "culprit_class"),
+			strcmp(strategy, "affinity") ? "still the best worker" :
+						       "no other worker fitted");
 	else
 		fprintf(f, "  interference: kept from %s, which runs class %s:",
 			str(p, "avoided_worker"), str(p, "culprit_class"));
@@ -162,7 +164,7 @@ static void show_explain(FILE *f, json_t *j)
 			fprintf(f, "  actual %.1f ms\n", num(j, "actual_ms"));
 	}
 	fprintf(f, "  why: %s\n", str(j, "reason"));
-	show_interference(f, json_object_get(j, "interference"));
+	show_interference(f, json_object_get(j, "interference"), str(j, "strategy"));
 }
 
 static void show_workers(FILE *f, json_t *j)

@@ -11,9 +11,10 @@
 # stays under it. Then, under AFFINITY, a new ticker is kept from local while the burner
 # runs there (placed on spare, and `fogctl sched explain` names the pair and the wait), and
 # once the burner is gone a ticker goes to local again, beside the sleeper it does not
-# suffer from. (ML_ADAPTIVE reads the same table; its choice explores untried workers, so
-# its decisions are held to ground truth in tests/unit/test_sched_interference.c and the
-# simulator, not here.)
+# suffer from. Under ML_ADAPTIVE, on local alone, the ticker's prediction pays exactly the
+# table's cost and the explanation says it was placed beside the burner. (Its choices
+# between workers explore untried ones first, so they are held to ground truth in
+# tests/unit/test_sched_interference.c, a simulation with a fake clock, not here.)
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 cpu=$(($(nproc) > 1 ? 1 : 0))
@@ -36,9 +37,9 @@ pair() {	# pair VICTIM CULPRIT: the table's entry, or null
 }
 running() { api "/api/v1/sched/tasks/$1" | jq -e '.state == "running"' >/dev/null; }
 
-one() {	# one STRATEGY
-	local strat=$1 kernel wait_tb wait_ts beside_ts j
-	fogd_start -o sched.strategy="$strat" -o sched.interference_threshold=$THRESHOLD \
+# start STRATEGY: a fogd of its own for the strategy
+start() {
+	fogd_start -o sched.strategy="$1" -o sched.interference_threshold=$THRESHOLD \
 		-o schedlat.neighbours=proportional -o sched.signal_ttl_s=3600
 	t_require_collector cpu
 	t_require_collector schedlat
@@ -46,20 +47,20 @@ one() {	# one STRATEGY
 	[ "$cgv" = 1 ] || [ "$cgv" = 2 ] || t_skip "no usable cgroup controllers for the executor (v$cgv)"
 	api /api/v1/sched/interference | jq -e --argjson t $THRESHOLD \
 		'.threshold == $t and .neighbour_signal == true and .pairs == []' >/dev/null ||
-		t_fail "$strat: GET /api/v1/sched/interference at start: $(api /api/v1/sched/interference)"
-	# spare: by load, never the choice (load 100 per core against local's at most ~2)
-	t_post /api/v1/sched/workers '{"id": "spare", "cpu_cores": 64, "memory_mb": 65536,
-		"signals": {"cpu_util": 1, "load": 6400}}' >"$T_DIR/spare.json"
-	jq -e '.id == "spare"' "$T_DIR/spare.json" >/dev/null || t_fail "cannot register spare: $(cat "$T_DIR/spare.json")"
+		t_fail "$1: GET /api/v1/sched/interference at start: $(api /api/v1/sched/interference)"
+}
 
-	# ---- learning: the three side by side on one CPU ----
+# learn STRATEGY: the three side by side on one CPU, until the table knows; held to the
+# kernel's count of the ticker's waits. burn1 and sleep1 keep running.
+learn() {
+	local strat=$1 kernel wait_tb wait_ts beside_ts j
 	submit burn1 burner 1 taskset -c $cpu sh -c 'while :; do :; done'
 	submit sleep1 sleeper 0.25 taskset -c $cpu "$T_TASK_DIR/periodic" 100 50000
 	submit tick1 ticker 0.25 sh -c 'echo $$ > "$1"; exec taskset -c "$2" "$3" 1000 2000' sh \
 		"$T_TASK_DIR/tick1.pid" $cpu "$T_TASK_DIR/periodic"
 	for id in burn1 sleep1 tick1; do
 		t_wait_for 20 "task $id running" running "$id"
-		[ "$(worker_of $id)" = local ] || t_fail "$strat: $id placed on $(worker_of $id), not local: spare should never win by load"
+		[ "$(worker_of $id)" = local ] || t_fail "$strat: $id placed on $(worker_of $id), not local"
 	done
 	t_wait_for 10 "the ticker's pid" test -s "$T_TASK_DIR/tick1.pid"
 	tick_pid=$(cat "$T_TASK_DIR/tick1.pid")
@@ -90,36 +91,75 @@ one() {	# one STRATEGY
 		t_fail "$strat: the sleeper was charged $wait_ts s of the ticker's waits, the burner $wait_tb s"
 	kill -CONT "$tick_pid"
 	t_sched cancel tick1 >/dev/null || t_fail "cannot cancel tick1"
+}
 
-	# ---- deciding: a never-seen class still goes to local, a ticker does not ----
+# AFFINITY, with a second worker "spare" that by load is never the choice (load 100 per core
+# against local's at most ~2): a ticker is kept from local while the burner runs there.
+affinity() {
+	start affinity
+	t_post /api/v1/sched/workers '{"id": "spare", "cpu_cores": 64, "memory_mb": 65536,
+		"signals": {"cpu_util": 1, "load": 6400}}' >"$T_DIR/spare.json"
+	jq -e '.id == "spare"' "$T_DIR/spare.json" >/dev/null || t_fail "cannot register spare: $(cat "$T_DIR/spare.json")"
+	learn affinity
+	# a never-seen class still goes to local, a ticker does not
 	submit quiet1 quiet 0.1 sleep 600
-	[ "$(worker_of quiet1)" = local ] || t_fail "$strat: a class without interference went to $(worker_of quiet1)"
+	[ "$(worker_of quiet1)" = local ] || t_fail "affinity: a class without interference went to $(worker_of quiet1)"
 	submit tick2 ticker 0.25 sleep 600
 	[ "$(worker_of tick2)" = spare ] ||
-		t_fail "$strat: a ticker was placed on $(worker_of tick2) beside the burner: $(api /api/v1/sched/tasks/tick2/explain)"
+		t_fail "affinity: a ticker was placed on $(worker_of tick2) beside the burner: $(api /api/v1/sched/tasks/tick2/explain)"
 	api /api/v1/sched/tasks/tick2/explain | jq -e '.interference | .victim_class == "ticker" and
 		.culprit_class == "burner" and .avoided_worker == "local" and .placed_beside == false and
 		.wait_seconds > 0 and .cost >= '$THRESHOLD >/dev/null ||
-		t_fail "$strat: explain of tick2 does not name the pair: $(api /api/v1/sched/tasks/tick2/explain)"
+		t_fail "affinity: explain of tick2 does not name the pair: $(api /api/v1/sched/tasks/tick2/explain)"
 	t_sched explain tick2 >"$T_DIR/explain.txt" || t_fail "fogctl sched explain tick2 failed"
 	grep -q "kept from local, which runs class burner: ticker beside burner waited [0-9.]* s" "$T_DIR/explain.txt" ||
-		t_fail "$strat: fogctl sched explain does not say so: $(cat "$T_DIR/explain.txt")"
-	t_log "$strat: $(grep interference "$T_DIR/explain.txt")"
+		t_fail "affinity: fogctl sched explain does not say so: $(cat "$T_DIR/explain.txt")"
+	t_log "affinity: $(grep interference "$T_DIR/explain.txt")"
 	t_sched interference >"$T_DIR/pairs.txt" || t_fail "fogctl sched interference failed"
 	grep -Eq '^ticker +burner .* yes$' "$T_DIR/pairs.txt" ||
 		t_fail "fogctl sched interference: $(cat "$T_DIR/pairs.txt")"
-
-	# ---- the burner gone: beside the sleeper is fine ----
+	# the burner gone: beside the sleeper is fine
 	t_sched cancel burn1 >/dev/null || t_fail "cannot cancel burn1"
 	submit tick3 ticker 0.25 sleep 600
 	[ "$(worker_of tick3)" = local ] ||
-		t_fail "$strat: with the burner gone a ticker went to $(worker_of tick3): $(api /api/v1/sched/tasks/tick3/explain)"
+		t_fail "affinity: with the burner gone a ticker went to $(worker_of tick3): $(api /api/v1/sched/tasks/tick3/explain)"
 	api /api/v1/sched/tasks/tick3/explain | jq -e '.interference == null' >/dev/null ||
-		t_fail "$strat: tick3 is said to be kept apart: $(api /api/v1/sched/tasks/tick3/explain)"
+		t_fail "affinity: tick3 is said to be kept apart: $(api /api/v1/sched/tasks/tick3/explain)"
 	for id in sleep1 quiet1 tick2 tick3; do t_sched cancel $id >/dev/null; done
+	fogd_stop
+}
+
+# ML_ADAPTIVE on the one worker local (no completions yet, so every prediction is the prior
+# and the penalty is all that tells them apart): a ticker's predicted time beside the burner
+# and the sleeper is a never-seen class's times (1 + cost) of each pair, and the explanation
+# says it was placed beside the burner, the only worker there is.
+ml_adaptive() {
+	local q t c
+	start ml_adaptive
+	learn ml_adaptive
+	submit quiet1 quiet 0.25 sleep 600
+	submit tick2 ticker 0.25 sleep 600
+	api /api/v1/sched/tasks/tick2/explain | jq -e '.worker == "local" and (.interference |
+		.victim_class == "ticker" and .culprit_class == "burner" and .placed_beside == true and
+		.avoided_worker == null and .cost >= '$THRESHOLD')' >/dev/null ||
+		t_fail "ml_adaptive: explain of tick2 does not name the pair it was placed beside: $(api /api/v1/sched/tasks/tick2/explain)"
+	q=$(api /api/v1/sched/tasks/quiet1/explain | jq .decision.predicted_ms)
+	t=$(api /api/v1/sched/tasks/tick2/explain | jq .decision.predicted_ms)
+	c=$(api /api/v1/sched/interference | jq '[.pairs[] | select(.victim_class == "ticker" and
+		(.culprit_class == "burner" or .culprit_class == "sleeper")) | 1 + .cost] | reduce .[] as $x (1; . * $x)')
+	t_log "ml_adaptive: predicted quiet $q ms, ticker $t ms; (1 + cost) of its pairs now $c"
+	# the costs may have moved a little since tick2 was placed: 1% of slack
+	awk -v q="$q" -v t="$t" -v c="$c" -v thr=$THRESHOLD 'BEGIN { r = t / q; exit !(r >= 1 + thr && r >= 0.99 * c && r <= 1.01 * c) }' ||
+		t_fail "ml_adaptive: a ticker beside the burner is predicted $t ms, a never-seen class $q ms: not (1 + cost) = $c"
+	t_sched explain tick2 >"$T_DIR/explain.txt" || t_fail "fogctl sched explain tick2 failed"
+	grep -q "placed beside class burner anyway (still the best worker): ticker beside burner waited" "$T_DIR/explain.txt" ||
+		t_fail "ml_adaptive: fogctl sched explain does not say so: $(cat "$T_DIR/explain.txt")"
+	t_log "ml_adaptive: $(grep interference "$T_DIR/explain.txt")"
+	for id in burn1 sleep1 quiet1 tick2; do t_sched cancel $id >/dev/null; done
 	fogd_stop
 }
 
 t_task_dir
 cp "$HELPERS/periodic" "$T_TASK_DIR/periodic"
-one affinity
+affinity
+ml_adaptive
