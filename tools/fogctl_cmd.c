@@ -45,9 +45,14 @@ int fogctl_dispatch(const struct fogctl_cmd *table, size_t n, void (*usage)(FILE
 
 void fogctl_usage_table(FILE *f, const struct fogctl_cmd *table, size_t n)
 {
+	int width = 10;	/* the names' column: at least this, else the longest name */
+
+	for (size_t i = 0; i < n; i++)
+		if (table[i].fn && (int)strlen(table[i].name) > width)
+			width = (int)strlen(table[i].name);
 	for (size_t i = 0; i < n; i++) {
 		if (table[i].fn)
-			fprintf(f, "  %-10s %s\n", table[i].name, table[i].help);
+			fprintf(f, "  %-*s %s\n", width, table[i].name, table[i].help);
 	}
 }
 

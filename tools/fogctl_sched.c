@@ -4,7 +4,7 @@
  * holds the family's command table, the read-only commands and their text.
  *   fogctl sched submit --id X [...] [-- CMD ARGS...]   (fogctl_sched_submit.c)
  *   fogctl sched list [--state S] | show TASK | explain TASK | cancel TASK
- *   fogctl sched workers | stats
+ *   fogctl sched workers | stats | interference
  *   fogctl sched claim WORKER [--max N]          (a remote runner takes its tasks)
  *   fogctl sched report TASK --state S [...]     (and reports how each went)
  * Every command takes --json to print fogd's JSON as is.
@@ -92,6 +92,52 @@ static void show_list(FILE *f, json_t *j)
 		fprintf(f, "(no tasks)\n");
 }
 
+/* The pair of task classes that kept the task apart (or that it was placed beside). */
+static void show_interference(FILE *f, json_t *p, const char *strategy)
+{
+	char slow[48] = "";
+
+	if (!json_is_object(p))
+		return;
+	if (isfinite(num(p, "slowdown")))
+		snprintf(slow, sizeof(slow), ", %.2fx slower in completions", num(p, "slowdown"));
+	if (json_is_true(json_object_get(p, "placed_beside")))
+		fprintf(f, "  interference: placed beside class %s anyway (%s):",
+			str(p, "culprit_class"),
+			strcmp(strategy, "affinity") ? "still the best worker" :
+						       "no other worker fitted");
+	else
+		fprintf(f, "  interference: kept from %s, which runs class %s:",
+			str(p, "avoided_worker"), str(p, "culprit_class"));
+	fprintf(f, " %s beside %s waited %.3f s for CPUs, cost +%.0f%% run time%s\n",
+		str(p, "victim_class"), str(p, "culprit_class"), num(p, "wait_seconds"),
+		num(p, "cost") * 100, slow);
+}
+
+static void show_pairs(FILE *f, json_t *j)
+{
+	json_t *ps = json_object_get(j, "pairs"), *p;
+	size_t i;
+
+	fprintf(f, "threshold %.2f, half-life %.0f s, neighbour signal %s\n", num(j, "threshold"),
+		num(j, "half_life_s"),
+		json_is_true(json_object_get(j, "neighbour_signal")) ? "on" : "off");
+	fprintf(f, "%-20s %-20s %9s %9s %8s %7s %s\n", "VICTIM", "CULPRIT", "WAIT_S", "BESIDE_S",
+		"SLOWDOWN", "COST", "APART");
+	json_array_foreach(ps, i, p) {
+		char slow[16] = "-";
+
+		if (isfinite(num(p, "slowdown")))
+			snprintf(slow, sizeof(slow), "%.2fx", num(p, "slowdown"));
+		fprintf(f, "%-20s %-20s %9.3f %9.1f %8s %6.0f%% %s\n", str(p, "victim_class"),
+			str(p, "culprit_class"), num(p, "wait_seconds"), num(p, "beside_seconds"),
+			slow, num(p, "cost") * 100,
+			json_is_true(json_object_get(p, "interferes")) ? "yes" : "no");
+	}
+	if (!json_array_size(ps))
+		fprintf(f, "(no pairs)\n");
+}
+
 static void show_explain(FILE *f, json_t *j)
 {
 	json_t *d = json_object_get(j, "decision");
@@ -118,6 +164,7 @@ static void show_explain(FILE *f, json_t *j)
 			fprintf(f, "  actual %.1f ms\n", num(j, "actual_ms"));
 	}
 	fprintf(f, "  why: %s\n", str(j, "reason"));
+	show_interference(f, json_object_get(j, "interference"), str(j, "strategy"));
 }
 
 static void show_workers(FILE *f, json_t *j)
@@ -274,6 +321,11 @@ static int do_stats(int argc, char **argv)
 	return get_only(argc, argv, "/api/v1/sched/stats", show_stats);
 }
 
+static int do_interference(int argc, char **argv)
+{
+	return get_only(argc, argv, "/api/v1/sched/interference", show_pairs);
+}
+
 /* fogctl sched claim WORKER [--max N]: a remote runner on WORKER takes its placed tasks. */
 static int do_claim(int argc, char **argv)
 {
@@ -318,6 +370,8 @@ static const struct fogctl_cmd cmds[] = {
 	{ "cancel", do_cancel, "TASK" },
 	{ "workers", do_workers, "workers, their allocations and live signals" },
 	{ "stats", do_stats, "counters, decision latency, learner figures" },
+	{ "interference", do_interference,
+	  "pairs of task classes: wait, slowdown, which are kept apart" },
 	{ "claim", do_claim, "WORKER [--max N]: take the tasks placed on a remote worker" },
 	{ "report", fogctl_sched_report,
 	  "TASK --state running|succeeded|failed [...]: a runner's report" },

@@ -140,6 +140,20 @@ struct fog_sched_explain {
 	double runner_up_ms;
 	unsigned int candidates;	/* feasible workers considered */
 	char reason[FOG_SCHED_REASON_LEN];
+	/*
+	 * Noisy neighbours (any strategy; AFFINITY and ML_ADAPTIVE act on them):
+	 * the pair of task classes whose interference kept the task from a
+	 * worker (avoided), or that it was placed beside anyway (beside: no
+	 * other worker fitted). Set only when interference is true.
+	 */
+	bool interference;
+	bool beside;
+	char avoided[FOG_SCHED_ID_LEN];	/* the worker it was kept from; "" when beside */
+	char victim_class[FOG_SCHED_LABEL_LEN];
+	char culprit_class[FOG_SCHED_LABEL_LEN];
+	double intf_wait_s;	/* run-queue wait charged to the pair, decayed */
+	double intf_cost;	/* the victim's extra run time beside the culprit, per unit */
+	double intf_slowdown;	/* from completions, beside / without it; 0 unknown */
 };
 
 /* One task's view, as fog_sched__task returns it. */
@@ -200,6 +214,13 @@ typedef void (*fog_sched_task_fn)(struct fog_sched *s, const struct fog_task_inf
 
 struct fog_sched_opts {
 	enum fog_sched_strategy strategy;
+	/*
+	 * Noisy neighbours: a pair of task classes interferes when the victim's
+	 * extra run time beside the culprit (cost, see fog_sched_interference)
+	 * reaches this; 0: 0.1, < 0: off (nothing is kept apart).
+	 */
+	double interference_threshold;
+	double interference_half_life_s;	/* evidence fades by half in this; 0: 600 s */
 	__u64 signal_ttl_ns;	/* signals older than this are no data; 0: 30 s */
 	__u64 aging_ns;		/* PRIORITY: waiting this long raises a task one level; 0: 10 s */
 	bool sla_reject;	/* SLA admission: reject (true) or flag at_risk (false) */
@@ -321,6 +342,43 @@ int fog_sched__expire(struct fog_sched *s);
 
 void fog_sched__stats(const struct fog_sched *s, struct fog_sched_stats *out);
 
+/*
+ * Noisy neighbours between task classes (FOG_SCHED_INTF_CLASSES at most; a new
+ * class evicts the one used longest ago). The victim's cost beside the
+ * culprit is its extra run time per unit: from the neighbour signal, s / (1 -
+ * s) for s the share of their time side by side the victim waited for CPUs
+ * the culprit held (once they ran side by side for a second), else from
+ * completions, its geometric-mean run time beside the culprit over that without
+ * it, minus 1 (two runs of each at least). Every figure fades with the half-life.
+ * AFFINITY does not place a task on a worker running a class it interferes
+ * with (either way) while another worker fits; ML_ADAPTIVE adds log(1 + cost)
+ * of each co-runner to its predicted log run time.
+ */
+#define FOG_SCHED_INTF_CLASSES 32
+
+struct fog_sched_interference {
+	char victim[FOG_SCHED_LABEL_LEN];
+	char culprit[FOG_SCHED_LABEL_LEN];
+	double wait_s;		/* victim's run-queue wait charged to the culprit, decayed */
+	double exposure_s;	/* time the two ran side by side, decayed */
+	double slowdown;	/* completions: beside / without it; 0 unknown */
+	double runs_beside, runs_without;	/* completions beside it and not, decayed */
+	double cost;		/* extra run time per unit; 0 none known */
+	bool interferes;	/* cost >= the threshold */
+};
+
+/*
+ * The neighbour signal: victim's tasks waited wait_s for CPUs culprit's tasks
+ * held, over exposure_s of running side by side (wait 0: they ran side by side
+ * without harm). -EINVAL: a class name empty or unterminated within
+ * FOG_SCHED_LABEL_LEN, a figure negative, not finite or beyond 1e9.
+ */
+int fog_sched__interference_charge(struct fog_sched *s, const char *victim, const char *culprit,
+				   double wait_s, double exposure_s);
+/* The i-th pair with data (0 <= i), as of now; -ENOENT past the last. */
+int fog_sched__interference_at(const struct fog_sched *s, unsigned int i,
+			       struct fog_sched_interference *out);
+
 /* Names and parsing ("fifo", "priority", "sla", "cost", "affinity", "ml_adaptive"). */
 const char *fog_sched_strategy_name(int strategy);
 int fog_sched_strategy_parse(const char *name);	/* enum value or -EINVAL */
@@ -380,6 +438,14 @@ int fog_executor__kill(struct fog_executor *x, const char *task_id);
 /* Reaps finished children, waiting up to timeout_ms (0: do not wait); returns how many. */
 int fog_executor__reap(struct fog_executor *x, int timeout_ms);
 unsigned int fog_executor__running(const struct fog_executor *x);
+/*
+ * The i-th task running here (i < fog_executor__running): its id (valid until
+ * the next reap) and the inode of its cgroup folder in the hierarchy mounted
+ * at mount, the cgroup id BPF programs see for its processes (0: it has no
+ * folder there). -ENOENT past the last.
+ */
+int fog_executor__running_at(const struct fog_executor *x, unsigned int i, const char *mount,
+			     const char **id, __u64 *cgroup_id);
 /* Ended tasks whose cgroups still held processes: retried on each reap, DRAIN_TRIES times. */
 unsigned int fog_executor__draining(const struct fog_executor *x);
 /* Why no task can run (the task user is missing), or NULL. */

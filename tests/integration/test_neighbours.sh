@@ -101,7 +101,7 @@ one() {
 	if [ "$burner" = B ]; then to_burner=$to_b to_sleeper=$to_c; else to_burner=$to_c to_sleeper=$to_b; fi
 	t_log "$mode run $run (burner $burner): A waited $kernel s (kernel), $fogd_sum s (fogd);" \
 		"charged to B $to_b s, to C $to_c s, to all $all s;" \
-		"burner's share of B and C's $(awk -v x="$to_burner" -v y="$to_sleeper" 'BEGIN { printf "%.3f", x + y > 0 ? x / (x + y) : 0 }')"
+		"burner's share of B and C's $(awk -v x="$to_burner" -v y="$to_sleeper" 'BEGIN { printf "%.3f", (x + y > 0 ? x / (x + y) : 0) }')"
 	awk -v k="$kernel" 'BEGIN { exit !(k >= 0.05) }' ||
 		t_fail "A waited only $kernel s beside a burner on CPU $cpu: the test made no contention"
 	awk -v x="$to_burner" -v y="$to_sleeper" 'BEGIN { exit !(x > y) }' ||

@@ -318,6 +318,36 @@ static void test_state_names(void **state)
 			    "pending, placed, running, succeeded, failed, timed_out or cancelled");
 }
 
+/* The explanation names the interfering pair (AFFINITY: no model decision) or says null. */
+static void test_explain_interference(void **state)
+{
+	struct fog_task_info t = { .state = FOG_TASK_PLACED, .strategy = FOG_STRAT_AFFINITY,
+				   .place_ns = 5 };
+	json_t *j, *p;
+
+	snprintf(t.spec.id, sizeof(t.spec.id), "x");
+	snprintf(t.worker, sizeof(t.worker), "far");
+	j = fog_sched_explain_json(&t, 10);
+	assert_true(json_is_null(json_object_get(j, "interference")));
+	json_decref(j);
+	t.explain.interference = true;
+	snprintf(t.explain.avoided, sizeof(t.explain.avoided), "near");
+	snprintf(t.explain.victim_class, sizeof(t.explain.victim_class), "tick");
+	snprintf(t.explain.culprit_class, sizeof(t.explain.culprit_class), "burn");
+	t.explain.intf_wait_s = 1.5;
+	t.explain.intf_cost = 0.25;
+	j = fog_sched_explain_json(&t, 10);
+	p = json_object_get(j, "interference");
+	assert_true(json_is_object(p));
+	assert_string_equal(json_string_value(json_object_get(p, "victim_class")), "tick");
+	assert_string_equal(json_string_value(json_object_get(p, "culprit_class")), "burn");
+	assert_string_equal(json_string_value(json_object_get(p, "avoided_worker")), "near");
+	assert_true(json_real_value(json_object_get(p, "wait_seconds")) == 1.5);
+	assert_true(json_is_null(json_object_get(p, "slowdown")));
+	assert_true(json_is_false(json_object_get(p, "placed_beside")));
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_results),
 		cmocka_unit_test(test_claim_and_ids),
 		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_explain_interference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

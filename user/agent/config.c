@@ -258,6 +258,11 @@ static const struct opt opts[] = {
 	BOOL("sched", "local_worker", local_worker, "on", "this host is the worker local"),
 	DBL("sched", "signal_ttl_s", signal_ttl_s, "30", 0.1, 86400,
 	    "worker signals older than this count as no data"),
+	DBL("sched", "interference_threshold", interference_threshold, "0.1", 0, 100,
+	    "a task class is kept from one it runs this much slower beside (extra run time "
+	    "per unit), 0 off"),
+	DBL("sched", "interference_half_life_s", interference_half_life_s, "600", 1, 604800,
+	    "interference evidence fades by half in this"),
 	{ "sched", "cgroup", OPT_STR, offsetof(struct fog_config, task_cgroup),
 	  sizeof(((struct fog_config *)0)->task_cgroup), "fogd-tasks", 0, 0, false, NULL,
 	  "the task executor's cgroup folder beneath fogd's own", check_dirname },

@@ -79,6 +79,8 @@ struct fog_config {
 	bool sla_reject;	/* reject tasks whose deadline cannot be met (else flag them) */
 	bool local_worker;	/* this host is the worker "local" */
 	double signal_ttl_s;	/* worker signals older than this are "no data" */
+	double interference_threshold;	/* a pair of task classes interferes at this cost; 0 off */
+	double interference_half_life_s;	/* its evidence fades by half in this */
 	char task_cgroup[64];	/* the executor's cgroup folder beneath fogd's own */
 	__u32 task_runners;	/* pre-forked runners waiting for local tasks */
 	__u32 task_pids_max;	/* processes and threads of one task at most */

@@ -224,6 +224,16 @@ void fog_nbr__forget(struct fog_nbr *n, int map_fd, __u64 id)
 	} while (ngone == 64);
 }
 
+void fog_nbr__each(const struct fog_nbr *n, fog_nbr_pair_fn fn, void *ctx)
+{
+	for (unsigned int i = 0; i < n->n; i++) {
+		const struct nbr_pair *p = &n->pairs[i];
+
+		fn(p->key.victim_cgid, p->key.culprit_cgid,
+		   p->wait_ns >= p->prev_wait_ns ? p->wait_ns - p->prev_wait_ns : 0, ctx);
+	}
+}
+
 const struct fog_culprit *fog_nbr_main_culprit(const struct fog_culprit *c)
 {
 	const struct fog_culprit *best = NULL;

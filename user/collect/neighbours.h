@@ -46,6 +46,16 @@ json_t *fog_nbr__json(struct fog_nbr *n, struct fog_collect *o, enum fog_nbr_mod
 		      const char *cgroup, __u32 pid, unsigned int limit);
 json_t *fog_collect__neighbours_json(struct fog_collect *c, const char *cgroup, __u32 pid,
 				     unsigned int limit);
+/* One pair: the victim cgroup's wait charged to the culprit's over the last interval. */
+typedef void (*fog_nbr_pair_fn)(__u64 victim_cgid, __u64 culprit_cgid, __u64 interval_wait_ns,
+				void *ctx);
+/* Calls fn for every pair of the last tick. */
+void fog_nbr__each(const struct fog_nbr *n, fog_nbr_pair_fn fn, void *ctx);
+/*
+ * fog_nbr__each over schedlat's pairs (user/collect/sched.c, for the placement
+ * engine's glue); -ENODEV when schedlat is not running or attribution is off.
+ */
+int fog_collect__neighbour_pairs(struct fog_collect *c, fog_nbr_pair_fn fn, void *ctx);
 /* fog_cgroup_runqueue_wait_caused_seconds_total for the top pairs */
 void fog_nbr__metrics(struct fog_nbr *n, struct fog_collect *o, struct fog_prom *w);
 

@@ -744,6 +744,17 @@ json_t *fog_collect__neighbours_json(struct fog_collect *c, const char *cgroup, 
 	return fog_nbr__json(state.nbr, c, state.skel->bss->cfg_nbr, cgroup, pid, limit);
 }
 
+int fog_collect__neighbour_pairs(struct fog_collect *c, fog_nbr_pair_fn fn, void *ctx)
+{
+	struct fog_collector *col = fog_collect__find(c, "schedlat");
+
+	if (!col || col->state != FOG_COLLECTOR_RUNNING || !state.skel ||
+	    !state.skel->bss->cfg_nbr)
+		return -ENODEV;
+	fog_nbr__each(state.nbr, fn, ctx);
+	return 0;
+}
+
 const struct fog_collector_ops fog_schedlat_collector = {
 	.name = "schedlat",
 	.enabled = schedlat_enabled,

@@ -257,6 +257,7 @@ static int sched_new(struct agent *a, const struct fog_config *cfg)
 	a->sched = fog_sched_agent__new(a->http, a->loop, cfg);
 	if (!a->sched)
 		return -errno;
+	fog_sched_agent__set_collect(a->sched, a->collect);
 	return fog_collect__subscribe(a->collect, "placement", fog_sched_agent__on_tick, a->sched);
 }
 

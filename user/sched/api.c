@@ -52,6 +52,8 @@ void fog_sched_agent_opts_defaults(struct fog_sched_agent_opts *o)
 	snprintf(o->group, sizeof(o->group), "%s", FOG_EXEC_USER);
 	o->pids_max = FOG_EXEC_PIDS_MAX;
 	o->remote_timeout_s = 600;
+	o->interference_threshold = 0.1;
+	o->interference_half_life_s = 600;
 }
 
 /* ---- the local host as a worker ---- */
@@ -111,6 +113,7 @@ void fog_sched_agent__on_tick(const struct fog_tick *t, void *ctx)
 	fog_worker_signals_from(&sig, &t->host, t->at_ns && t->at_ns <= now ? t->at_ns : now);
 	if (fog_sched__worker_signals(a->s, LOCAL_ID, &sig))
 		fog_debug("sched: local signals refused");
+	fog_sched_agent_interference_tick(a, t->seconds);
 }
 
 /* ---- the engine's callbacks: only tasks placed on this host run here ---- */
@@ -549,6 +552,8 @@ static int add_routes(struct fog_sched_agent *a, struct fog_http *h)
 {
 	int err = FOG_HTTP_ROUTES(h, routes, a);
 
+	err = err ?: fog_http__routes(h, fog_sched_interference_routes,
+				      fog_sched_interference_n_routes, a);
 	return err ? err : fog_http__routes(h, fog_sched_runner_routes,
 					    fog_sched_runner_n_routes, a);
 }
@@ -564,7 +569,8 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 
 	if (!h || !loop || !o || o->strategy < 0 || o->strategy >= FOG_STRAT_COUNT ||
 	    !(o->signal_ttl_s > 0) || !o->runners || o->runners > FOG_EXEC_MAX_RUNNERS ||
-	    !(o->remote_timeout_s > 0) || o->remote_timeout_s > 365 * 86400.0) {
+	    !(o->remote_timeout_s > 0) || o->remote_timeout_s > 365 * 86400.0 ||
+	    !(o->interference_threshold >= 0) || !(o->interference_half_life_s > 0)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -577,6 +583,9 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 	so.strategy = o->strategy;
 	so.sla_reject = o->sla_reject;
 	so.signal_ttl_ns = (__u64)(o->signal_ttl_s * 1e9);
+	/* 0 in the configuration turns it off; 0 in the engine's options is its default */
+	so.interference_threshold = o->interference_threshold > 0 ? o->interference_threshold : -1;
+	so.interference_half_life_s = o->interference_half_life_s;
 	a->s = fog_sched__new(&so);
 	if (!a->s) {
 		err = -errno;
@@ -598,6 +607,9 @@ struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog
 		fog_warnx("sched: no usable memory and cpu cgroup controllers: tasks run "
 			  "without limits");
 	fog_sched__set_callbacks(a->s, on_placed, on_done, a);
+	err = fog_sched_agent_feed_new(a);
+	if (err)
+		goto fail;
 	if (o->local_worker) {
 		err = add_local(a);
 		if (err)
@@ -656,6 +668,8 @@ struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_loop
 	snprintf(o.group, sizeof(o.group), "%s", cfg->run_group);
 	o.pids_max = cfg->task_pids_max;
 	o.remote_timeout_s = cfg->remote_timeout_s;
+	o.interference_threshold = cfg->interference_threshold;
+	o.interference_half_life_s = cfg->interference_half_life_s;
 	o.extender = cfg->extender;
 	if (strcmp(cfg->prometheus_url, "off"))
 		snprintf(o.prometheus_url, sizeof(o.prometheus_url), "%s", cfg->prometheus_url);
@@ -674,5 +688,6 @@ void fog_sched_agent__free(struct fog_sched_agent *a)
 	fog_sched_extender__free(a->ext);
 	fog_executor__free(a->x);	/* kills what still runs, removes the cgroups */
 	fog_sched__free(a->s);
+	fog_sched_agent_feed_free(a);
 	free(a);
 }

@@ -20,6 +20,7 @@
  *   GET    /api/v1/sched/workers          workers with their signals and their age
  *   GET    /api/v1/sched/workers/ID/tasks tasks placed or running on ID
  *   GET    /api/v1/sched/stats            counters, decision latency, ML insights
+ *   GET    /api/v1/sched/interference     pairs of task classes: wait, slowdown, cost
  *
  *   A submission places only the new task; waiting tasks are retried when
  *   room appears (a task ends or is cancelled, a worker registers or
@@ -55,6 +56,8 @@ struct fog_sched_agent_opts {
 	char group[32];
 	unsigned int pids_max;		/* a task's processes and threads; 0: the default */
 	double remote_timeout_s;	/* a claimed task without timeout_ms must end within */
+	double interference_threshold;	/* a pair of classes interferes at this cost; 0 off */
+	double interference_half_life_s;	/* its evidence fades by half in this */
 };
 
 void fog_sched_agent_opts_defaults(struct fog_sched_agent_opts *o);
@@ -69,8 +72,15 @@ struct fog_sched_agent *fog_sched_agent__new(struct fog_http *h, struct fog_loop
 /* The same with explicit settings. */
 struct fog_sched_agent *fog_sched_agent__new_opts(struct fog_http *h, struct fog_loop *loop,
 						  const struct fog_sched_agent_opts *o);
-/* A fog_tick_fn (ctx: the agent): the tick's host signals become the local worker's. */
+/*
+ * A fog_tick_fn (ctx: the agent): the tick's host signals become the local
+ * worker's, and the neighbour signal of the tasks running here feeds the
+ * interference table (with the collectors set by fog_sched_agent__set_collect).
+ */
 void fog_sched_agent__on_tick(const struct fog_tick *t, void *ctx);
+/* Where the neighbour signal comes from (borrowed; NULL: none). */
+struct fog_collect;
+void fog_sched_agent__set_collect(struct fog_sched_agent *a, struct fog_collect *c);
 /* Kills running tasks, removes their cgroups and frees everything; accepts NULL. */
 void fog_sched_agent__free(struct fog_sched_agent *a);
 

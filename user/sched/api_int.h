@@ -22,6 +22,9 @@
 struct fog_collect;
 struct fog_loop;
 struct fog_sched_extender;
+struct fog_sched_feed;
+
+#define TICK_TASKS 64	/* running tasks matched to the neighbour signal a tick */
 
 struct fog_sched_agent {
 	struct fog_sched_agent_opts o;
@@ -32,6 +35,8 @@ struct fog_sched_agent {
 	int timer;
 	unsigned int period_ms;
 	bool local;	/* the worker "local" is registered */
+	struct fog_collect *collect;	/* the neighbour signal's source; NULL none */
+	struct fog_sched_feed *feed;	/* scratch of the interference feed */
 };
 
 /* The timer runs fast while tasks wait or run (completions, expiry, retries), else slowly. */
@@ -49,5 +54,13 @@ int fog_sched_agent_path_id(const char *path, const char *prefix, char *id, cons
 /* api_runner.c: claim, status and a worker's task list for remote runners (ctx: the agent) */
 extern const struct fog_http_route fog_sched_runner_routes[];
 extern const size_t fog_sched_runner_n_routes;
+
+/* api_interference.c: the neighbour signal into the interference table, its route */
+int fog_sched_agent_feed_new(struct fog_sched_agent *a);
+void fog_sched_agent_feed_free(struct fog_sched_agent *a);
+/* One tick of seconds: the local tasks' pairs charged (needs the collectors). */
+void fog_sched_agent_interference_tick(struct fog_sched_agent *a, double seconds);
+extern const struct fog_http_route fog_sched_interference_routes[];
+extern const size_t fog_sched_interference_n_routes;
 
 #endif /* FOG_SCHED_API_INT_H */

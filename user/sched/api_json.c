@@ -445,6 +445,41 @@ json_t *fog_sched_task_json(const struct fog_task_info *t, __u64 now)
 	return j;
 }
 
+json_t *fog_sched_interference_json(const struct fog_sched_interference *p)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "victim_class", json_string(p->victim));
+	json_object_set_new(j, "culprit_class", json_string(p->culprit));
+	json_object_set_new(j, "wait_seconds", json_real(p->wait_s));
+	json_object_set_new(j, "beside_seconds", json_real(p->exposure_s));
+	json_object_set_new(j, "slowdown", p->slowdown > 0 ? json_real(p->slowdown) : json_null());
+	json_object_set_new(j, "runs_beside", json_real(p->runs_beside));
+	json_object_set_new(j, "runs_without", json_real(p->runs_without));
+	json_object_set_new(j, "cost", json_real(p->cost));
+	json_object_set_new(j, "interferes", json_boolean(p->interferes));
+	return j;
+}
+
+/* The pair of task classes that kept the task from a worker, or null. */
+static json_t *explain_intf_json(const struct fog_sched_explain *e)
+{
+	json_t *j;
+
+	if (!e->interference)
+		return json_null();
+	j = json_object();
+	json_object_set_new(j, "victim_class", json_string(e->victim_class));
+	json_object_set_new(j, "culprit_class", json_string(e->culprit_class));
+	json_object_set_new(j, "wait_seconds", json_real(e->intf_wait_s));
+	json_object_set_new(j, "cost", json_real(e->intf_cost));
+	json_object_set_new(j, "slowdown", e->intf_slowdown > 0 ? json_real(e->intf_slowdown) :
+								  json_null());
+	json_object_set_new(j, "avoided_worker", str_or_null(e->avoided));
+	json_object_set_new(j, "placed_beside", json_boolean(e->beside));
+	return j;
+}
+
 json_t *fog_sched_explain_json(const struct fog_task_info *t, __u64 now)
 {
 	const struct fog_sched_explain *e = &t->explain;
@@ -478,6 +513,7 @@ json_t *fog_sched_explain_json(const struct fog_task_info *t, __u64 now)
 
 		json_object_set_new(j, "decision", json_null());
 		json_object_set_new(j, "reason", json_string(why[st]));
+		json_object_set_new(j, "interference", explain_intf_json(e));
 		return j;
 	}
 	d = json_object();
@@ -492,6 +528,7 @@ json_t *fog_sched_explain_json(const struct fog_task_info *t, __u64 now)
 	json_object_set_new(d, "candidates", json_integer(e->candidates));
 	json_object_set_new(j, "decision", d);
 	json_object_set_new(j, "reason", json_string(e->reason));
+	json_object_set_new(j, "interference", explain_intf_json(e));
 	if (t->start_ns && t->end_ns && t->state == FOG_TASK_SUCCEEDED)
 		json_object_set_new(j, "actual_ms",
 				    json_real((double)(t->end_ns - t->start_ns) / 1e6));

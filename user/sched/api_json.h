@@ -56,7 +56,10 @@ int fog_sched_json_state(const char *name);
 void fog_sched_json_state_names(char *buf, size_t len);
 
 json_t *fog_sched_task_json(const struct fog_task_info *t, __u64 now);
+/* "interference": the pair of task classes that kept the task apart (null: none). */
 json_t *fog_sched_explain_json(const struct fog_task_info *t, __u64 now);
+/* One pair of the interference table (GET /api/v1/sched/interference). */
+json_t *fog_sched_interference_json(const struct fog_sched_interference *p);
 json_t *fog_sched_worker_json(const struct fog_worker_info *w);
 json_t *fog_sched_stats_json(const struct fog_sched_stats *st, int strategy);
 

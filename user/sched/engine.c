@@ -52,7 +52,9 @@ struct fog_sched *fog_sched__new(const struct fog_sched_opts *opts)
 		*o = *opts;
 	if ((int)o->strategy < 0 || o->strategy >= FOG_STRAT_COUNT || o->explore_budget < 0 ||
 	    o->explore_budget > 1 || o->ucb_alpha < 0 || (o->forget && (o->forget <= 0.9 ||
-								      o->forget > 1))) {
+								      o->forget > 1)) ||
+	    !isfinite(o->interference_threshold) || !isfinite(o->interference_half_life_s) ||
+	    o->interference_half_life_s < 0) {
 		free(s);
 		errno = EINVAL;
 		return NULL;
@@ -76,9 +78,12 @@ struct fog_sched *fog_sched__new(const struct fog_sched_opts *opts)
 	s->order = calloc(o->max_tasks, sizeof(*s->order));
 	s->dl_heap = calloc(o->max_tasks, sizeof(*s->dl_heap));
 	s->learner = fog_learner__new(o->max_workers, o);
+	o->interference_threshold = o->interference_threshold ?: 0.1;
+	o->interference_half_life_s = o->interference_half_life_s ?: 600;
+	s->intf = fog_intf__new(o->interference_threshold, o->interference_half_life_s);
 	s->cap_gen = s->retry_gen = 1;
 	if (!s->workers || !s->hot || !s->index || !s->pending || !s->order || !s->dl_heap ||
-	    !s->learner) {
+	    !s->learner || !s->intf) {
 		fog_sched__free(s);
 		errno = ENOMEM;
 		return NULL;
@@ -95,6 +100,7 @@ void fog_sched__free(struct fog_sched *s)
 		free(t);
 	}
 	fog_learner__free(s->learner);
+	fog_intf__free(s->intf);
 	free(s->workers);
 	free(s->hot);
 	free(s->index);
@@ -194,6 +200,7 @@ void fog_sched_requeue(struct fog_sched *s, struct fog_task *t, __u64 now)
 	fog_task_set_state(s, t, FOG_TASK_PENDING);
 	t->info.worker[0] = '\0';
 	t->has_x = false;
+	t->intf_pen = 0;
 	t->tried = false;
 	fog_queue_add(s, t);
 }
@@ -395,6 +402,7 @@ static void place(struct fog_sched *s, struct fog_task *t, int wi, __u64 now)
 	w->alloc_gpu += t->info.spec.gpu_count;
 	w->tasks++;
 	fog_worker_link(w, t);
+	fog_intf_placed(s, t, w, now);
 	if (w->sig.have) {
 		w->unseen++;
 		w->unseen_cpu += t->info.spec.cpu_cores;
@@ -416,6 +424,7 @@ bool fog_sched_attempt(struct fog_sched *s, struct fog_task *t, __u64 now)
 	int wi;
 
 	t->has_x = false;
+	t->intf_pen = 0;
 	wi = fog_strategy_pick(s, t->info.strategy, &t->info.spec, t, &t->info.explain, now);
 	dt = clock_ns() - t0;
 	if (wi >= 0 || !t->tried)
@@ -605,9 +614,12 @@ int fog_sched__task_report(struct fog_sched *s, const char *id, const struct fog
 							0.98 * s->st.ml_mean_abs_err + 0.02 * e : e;
 		}
 		s->st.ml_observations++;
-		fog_learner__observe(s, (unsigned int)wi, t->x, t->nominal_ms, actual,
-				     st == FOG_TASK_SUCCEEDED);
+		/* the interference it was predicted to suffer is not the worker's speed */
+		fog_learner__observe(s, (unsigned int)wi, t->x, t->nominal_ms,
+				     actual / exp(t->intf_pen), st == FOG_TASK_SUCCEEDED);
 	}
+	if (st == FOG_TASK_SUCCEEDED)
+		fog_intf_done(s, t, (double)(now - t->info.start_ns) / 1e6, now);
 	fog_sched_release(s, t, now);
 	fog_sched_finish(s, t, st, now);
 	return 0;

@@ -404,6 +404,23 @@ unsigned int fog_executor__running(const struct fog_executor *x)
 	return x->n_run;
 }
 
+int fog_executor__running_at(const struct fog_executor *x, unsigned int i, const char *mount,
+			     const char **id, __u64 *cgroup_id)
+{
+	size_t ml = mount ? strlen(mount) : 0;
+
+	if (i >= x->n_run)
+		return -ENOENT;
+	*id = x->run[i].id;
+	*cgroup_id = 0;
+	for (int k = 0; ml && k < CG_N; k++)
+		if (!strncmp(x->run[i].cg[k], mount, ml) && x->run[i].cg[k][ml] == '/') {
+			*cgroup_id = x->run[i].ino[k];
+			break;
+		}
+	return 0;
+}
+
 unsigned int fog_executor__draining(const struct fog_executor *x)
 {
 	return x->n_drain;

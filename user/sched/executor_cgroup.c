@@ -189,6 +189,7 @@ int fog_cg_make(struct fog_executor *x, struct child *c, const struct fog_task_i
 	unsigned long long bytes = (unsigned long long)mem_mb << 20;
 	double cores = t->spec.cpu_cores > 0 ? t->spec.cpu_cores : x->default_cpu;
 	long quota = (long)(cores * CFS_PERIOD_US);
+	struct stat st;
 	int err;
 
 	if (!x->version)
@@ -205,6 +206,7 @@ int fog_cg_make(struct fog_executor *x, struct child *c, const struct fog_task_i
 			c->cg[i][0] = '\0';
 			return err;
 		}
+		c->ino[i] = stat(c->cg[i], &st) ? 0 : (__u64)st.st_ino;
 	}
 	snprintf(val, sizeof(val), "%llu", bytes);
 	if (x->version == 2) {

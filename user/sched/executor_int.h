@@ -31,6 +31,7 @@ struct child {
 	pid_t pid;
 	int pidfd;
 	char cg[CG_N][CG_LEN];	/* v1 folders, or v2's in cg[CG_MEM]; "" none */
+	__u64 ino[CG_N];	/* their inodes: the cgroup ids BPF sees; 0 unknown */
 	bool killed;		/* cancelled: report nothing more */
 };
 

@@ -490,6 +490,23 @@ static void explain(struct fog_sched *s, const struct fog_task_spec *t, int pick
 		 (unsigned long long)l->arms[pick].n);
 }
 
+/*
+ * The interference behind a choice: the worker the model would have taken
+ * without its co-runners' penalty, when that is not pick, or pick's own
+ * interfering co-runner (placed beside it: it was still the best).
+ */
+static void explain_intf(struct fog_sched *s, __u32 cls, int pick, int plain, __u64 now,
+			 struct fog_sched_explain *why)
+{
+	struct fog_sched_interference p;
+
+	if (plain >= 0 && plain != pick &&
+	    fog_intf_penalty(s, cls, (unsigned int)plain, now, &p) > 0)
+		fog_intf_explain(why, &p, s->workers[plain].spec.id);
+	else if (fog_intf_penalty(s, cls, (unsigned int)pick, now, &p) > 0 && p.interferes)
+		fog_intf_explain(why, &p, NULL);
+}
+
 int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struct fog_task *task,
 		       struct fog_sched_explain *why, __u64 now)
 {
@@ -501,9 +518,13 @@ int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struc
 	bool slow_fit = t->n_affinity || t->n_anti ||
 			fog_strategies[FOG_STRAT_ML_ADAPTIVE].allowed;
 	struct guess gp;
-	double xp[FOG_LEARN_DIM];
+	double xp[FOG_LEARN_DIM], pen = 0, plain_g = INFINITY;
 	__u64 allowed;
 	bool explored = false;
+	/* noisy neighbours: only a class with a known interfering pair pays for the look */
+	__u32 cls = s->intf ? fog_intf_hash(t->task_class) : 0;
+	bool intf_on = cls && fog_intf__involved(s->intf, cls, now);
+	int plain = -1;
 
 	l->n_arms = n;
 	/* loop invariants in locals: the compiler cannot keep them across the stores */
@@ -536,6 +557,14 @@ int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struc
 		if (!c->tried && untried < 0)
 			untried = (int)i;
 		mean = c->base + c->k1 * tc + c->k3 * tg;
+		if (__builtin_expect(intf_on, 0)) {
+			/* the co-runners' interference stretches its run: log(1 + cost) each */
+			if (mean < plain_g) {
+				plain_g = mean;
+				plain = (int)i;
+			}
+			mean += fog_intf_penalty(s, cls, i, now, NULL);
+		}
 		age = (choices - c->last) * inv_arms;	/* no observations: -inf */
 		age = age > 0 ? age : 0;	/* not fmax: that is a libm call */
 		lcb = mean - alpha * c->r0 *
@@ -583,14 +612,20 @@ int fog_learner_choose(struct fog_sched *s, const struct fog_task_spec *t, struc
 		return pick;
 	fog_learner_features(s, t, (unsigned int)pick, now, xp);
 	predict(l, &l->arms[pick], xp, &gp);
+	if (intf_on)
+		gp.y += pen = fog_intf_penalty(s, cls, (unsigned int)pick, now, NULL);
 	if (task) {
 		memcpy(task->x, xp, sizeof(xp));
 		task->nominal_ms = fog_learner_nominal_ms(t);
 		task->has_x = true;
+		task->intf_pen = pen;
 	}
-	if (why)
+	if (why) {
 		explain(s, t, pick, pick == greedy ? second : greedy, &gp, explored, cand, now,
 			why);
+		if (intf_on)
+			explain_intf(s, cls, pick, plain, now, why);
+	}
 	return pick;
 }
 

@@ -17,6 +17,10 @@
 #define FOG_LEARN_DIM (FOG_LEARN_ARM + FOG_LEARN_SIG)
 
 struct fog_learner;
+struct fog_intf;
+
+#define FOG_INTF_CLASSES FOG_SCHED_INTF_CLASSES
+#define FOG_INTF_CORUN 4	/* co-runner classes a task remembers */
 
 /*
  * A worker's fields read on every decision, kept dense so a scan never touches
@@ -72,6 +76,10 @@ struct fog_task {
 	__u64 run_limit_ns;	/* start + timeout while running with a timeout; 0 none */
 	__u64 tried_gen;	/* fog_sched.cap_gen of its last attempt that found no room */
 	bool tried;	/* had a placement attempt: later misses are retries, not decisions */
+	__u32 cls;	/* fog_intf_hash of its class while placed or running; 0 none */
+	__u32 corun[FOG_INTF_CORUN];	/* classes that ran beside it on its worker */
+	unsigned int n_corun;
+	double intf_pen;	/* ML: log(1 + cost) of its co-runners added to its prediction */
 };
 
 #define FOG_NO_DL (~0u)
@@ -132,6 +140,7 @@ struct fog_sched {
 	__u64 cap_gen, retry_gen;
 
 	struct fog_learner *learner;
+	struct fog_intf *intf;	/* interference between task classes */
 	__u64 rng;
 	__u64 last_refresh_ns;	/* engine time of the last bulk load refresh */
 
@@ -237,5 +246,41 @@ double fog_learner_predict_ms(const struct fog_sched *s, const struct fog_task_s
 			      unsigned int wi, __u64 now);
 void fog_learner__observe(struct fog_sched *s, unsigned int wi, const double x[FOG_LEARN_DIM],
 			  double nominal_ms, double actual_ms, bool success);
+
+/* interfere.c: the interference table of task classes, see there */
+__u32 fog_intf_hash(const char *name);
+struct fog_intf *fog_intf__new(double threshold, double half_life_s);
+void fog_intf__free(struct fog_intf *f);
+double fog_intf_threshold(const struct fog_intf *f);
+/* The class's hash, its slot made or refreshed; 0 for a bad or empty name. */
+__u32 fog_intf__touch(struct fog_intf *f, const char *name, __u64 now);
+int fog_intf__charge(struct fog_intf *f, const char *victim, const char *culprit, double wait_s,
+		     double exposure_s, __u64 now);
+/* A run of class victim took actual_ms beside the n classes corun (0: alone). */
+void fog_intf__observe(struct fog_intf *f, __u32 victim, const __u32 *corun, unsigned int n,
+		       double actual_ms, __u64 now);
+/* The cost of victim beside culprit now (0 none known); the pair's figures in out. */
+double fog_intf__cost(const struct fog_intf *f, __u32 victim, __u32 culprit, __u64 now,
+		      struct fog_sched_interference *out);
+/* Whether class cls interferes with any class, either way (cheap to skip the rest). */
+bool fog_intf__involved(struct fog_intf *f, __u32 cls, __u64 now);
+int fog_intf__at(const struct fog_intf *f, unsigned int i, __u64 now,
+		 struct fog_sched_interference *out);
+unsigned int fog_intf__classes(const struct fog_intf *f);
+__u64 fog_intf__evicted(const struct fog_intf *f);
+/* t was placed on w: its class, and the classes it and w's tasks run beside. */
+void fog_intf_placed(struct fog_sched *s, struct fog_task *t, const struct fog_worker *w,
+		     __u64 now);
+/* t succeeded in actual_ms: a completion beside its co-runners, or alone. */
+void fog_intf_done(struct fog_sched *s, const struct fog_task *t, double actual_ms, __u64 now);
+/* Whether worker wi runs a class that interferes with cls either way; the worst pair. */
+bool fog_intf_apart(const struct fog_sched *s, __u32 cls, unsigned int wi, __u64 now,
+		    struct fog_sched_interference *worst);
+/* Sum of log(1 + cost) of cls beside each task on wi; the worst pair. */
+double fog_intf_penalty(const struct fog_sched *s, __u32 cls, unsigned int wi, __u64 now,
+			struct fog_sched_interference *worst);
+/* Records pair p in why: kept from worker avoided, or (NULL) placed beside it. */
+void fog_intf_explain(struct fog_sched_explain *why, const struct fog_sched_interference *p,
+		      const char *avoided);
 
 #endif /* FOG_SCHED_INT_H */

@@ -163,6 +163,65 @@ static bool affinity_allowed(const struct fog_sched *s, const struct fog_task_sp
 	return true;
 }
 
+static int scan_pick(struct fog_sched *s, int strategy, const struct fog_task_spec *t,
+		     struct fog_sched_explain *why, __u64 now);
+
+/*
+ * AFFINITY's choice: the least loaded worker of the required type and labels
+ * that runs no task of a class the task's class interferes with, either way
+ * (anti-affinity by observed interference, fog_intf_apart); when every worker
+ * that fits runs one, the least loaded of those, and the explanation says it
+ * was placed beside its culprit. Without a known interfering pair it is the
+ * plain scan of fog_strategy_pick.
+ */
+static int affinity_choose(struct fog_sched *s, const struct fog_task_spec *t,
+			   struct fog_task *task, struct fog_sched_explain *why, __u64 now)
+{
+	struct fog_sched_interference pair, kept = { 0 }, beside = { 0 };
+	double best_sc = -INFINITY, near_sc = -INFINITY, kept_sc = -INFINITY;
+	__u32 cls = fog_intf_hash(t->task_class);
+	unsigned int n = s->n_workers, i;
+	int best = -ENOSPC, near = -1, kept_w = -1;
+
+	if (why)
+		memset(why, 0, sizeof(*why));
+	if (!cls || !fog_intf__involved(s->intf, cls, now))
+		return scan_pick(s, FOG_STRAT_AFFINITY, t, why, now);
+	i = s->rr < n ? s->rr : 0;
+	for (unsigned int k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
+		double sc;
+
+		if (!fog_sched_fits(s, FOG_STRAT_AFFINITY, t, i))
+			continue;
+		sc = balance_score(s, t, &s->workers[i], &s->hot[i], now);
+		if (!fog_intf_apart(s, cls, i, now, &pair)) {
+			if (sc > best_sc) {
+				best_sc = sc;
+				best = (int)i;
+			}
+		} else if (sc > near_sc) {
+			near_sc = sc;
+			near = (int)i;
+			beside = pair;
+		}
+		if (sc > kept_sc) {
+			kept_sc = sc;
+			kept_w = (int)i;
+			kept = pair;
+		}
+	}
+	if (best < 0 && near >= 0) {
+		best = near;
+		fog_intf_explain(why, &beside, NULL);
+	} else if (best >= 0 && kept_w >= 0 && kept_w != best) {
+		/* the worker a plain scan would have taken runs its culprit */
+		fog_intf_explain(why, &kept, s->workers[kept_w].spec.id);
+	}
+	if (best >= 0)
+		s->rr = (unsigned int)best + 1;
+	return best;
+}
+
 const struct fog_strategy_ops fog_strategies[FOG_STRAT_COUNT] = {
 	[FOG_STRAT_FIFO] = {
 		.name = "fifo",
@@ -196,6 +255,7 @@ const struct fog_strategy_ops fog_strategies[FOG_STRAT_COUNT] = {
 		.backfill = true,
 		.allowed = affinity_allowed,
 		.score = balance_score,
+		.choose = affinity_choose,
 	},
 	[FOG_STRAT_ML_ADAPTIVE] = {
 		.name = "ml_adaptive",
@@ -213,16 +273,15 @@ const struct fog_strategy_ops fog_strategies[FOG_STRAT_COUNT] = {
 	},
 };
 
-int fog_strategy_pick(struct fog_sched *s, int strategy, const struct fog_task_spec *t,
-		      struct fog_task *task, struct fog_sched_explain *why, __u64 now)
+/* The worker of the best score that fits t under strategy, or -ENOSPC. */
+static int scan_pick(struct fog_sched *s, int strategy, const struct fog_task_spec *t,
+		     struct fog_sched_explain *why, __u64 now)
 {
 	const struct fog_strategy_ops *ops = &fog_strategies[strategy];
 	unsigned int n = s->n_workers, i;
 	double best_score = -INFINITY;
 	int best = -ENOSPC;
 
-	if (ops->choose)
-		return ops->choose(s, t, task, why, now);
 	i = s->rr < n ? s->rr : 0;
 	for (unsigned int k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
 		double sc;
@@ -238,6 +297,16 @@ int fog_strategy_pick(struct fog_sched *s, int strategy, const struct fog_task_s
 	if (best >= 0)
 		s->rr = (unsigned int)best + 1;
 	if (why)
-		why->valid = false;
+		memset(why, 0, sizeof(*why));
 	return best;
+}
+
+int fog_strategy_pick(struct fog_sched *s, int strategy, const struct fog_task_spec *t,
+		      struct fog_task *task, struct fog_sched_explain *why, __u64 now)
+{
+	const struct fog_strategy_ops *ops = &fog_strategies[strategy];
+
+	if (ops->choose)
+		return ops->choose(s, t, task, why, now);
+	return scan_pick(s, strategy, t, why, now);
 }
