@@ -622,3 +622,37 @@ void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struc
 		fog_prof_ring__expire(c->ring, (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL));
 	pthread_mutex_unlock(&c->lock);
 }
+
+int fog_prof_continuous__keep(struct fog_prof_continuous *c, const char *prefix, time_t t,
+			      const void *buf, size_t n, char *name, size_t nlen, char *err,
+			      size_t elen)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	open_ring(c);
+	if (!c->ring) {
+		snprintf(err, elen, "%s", c->last_error);
+		pthread_mutex_unlock(&c->lock);
+		return -EIO;
+	}
+	rc = fog_prof_ring__write_as(c->ring, prefix, t, buf, n,
+				     (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL), err,
+				     elen);
+	if (!rc)
+		fog_prof_ring__find_newest(c->ring, prefix, name, nlen);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int fog_prof_continuous__read(struct fog_prof_continuous *c, const char *name, void **buf,
+			      size_t *n)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	open_ring(c);
+	rc = c->ring ? fog_prof_ring__read(c->ring, name, buf, n) : -ENODATA;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
