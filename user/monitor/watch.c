@@ -22,6 +22,8 @@
 struct fog_watch {
 	struct fog_monitor *mon;
 	char instance[256];
+	fog_watch_decorate_fn decorate;	/* adds to each alert of /api/v1/alerts; NULL none */
+	void *decorate_ctx;
 };
 
 static void on_alert(const struct fog_alert *a, void *ctx)
@@ -176,11 +178,27 @@ int fog_watch__reconfigure(struct fog_watch *w, const struct fog_config *cfg)
 	return thresholds(w->mon, cfg);
 }
 
+struct fog_monitor *fog_watch__monitor(struct fog_watch *w)
+{
+	return w->mon;
+}
+
+void fog_watch__set_decorate(struct fog_watch *w, fog_watch_decorate_fn fn, void *ctx)
+{
+	w->decorate = fn;
+	w->decorate_ctx = ctx;
+}
+
 static int get_alerts(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
 	struct fog_watch *w = ctx;
+	json_t *j = fog_monitor_alerts_json(w->mon), *a;
+	size_t i;
 
-	return fog_http_json(resp, 200, fog_monitor_alerts_json(w->mon));
+	if (w->decorate)
+		json_array_foreach(json_object_get(j, "alerts"), i, a)
+			w->decorate(a, w->decorate_ctx);
+	return fog_http_json(resp, 200, j);
 }
 
 static int get_trends(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)

@@ -656,3 +656,18 @@ int fog_prof_continuous__read(struct fog_prof_continuous *c, const char *name, v
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
+
+int fog_prof_continuous__read_newest(struct fog_prof_continuous *c, const char *prefix, void **buf,
+				     size_t *n)
+{
+	char name[64];
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	open_ring(c);
+	rc = !c->ring ? -ENODATA : fog_prof_ring__find_newest(c->ring, prefix, name, sizeof(name));
+	if (!rc)
+		rc = fog_prof_ring__read(c->ring, name, buf, n);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}

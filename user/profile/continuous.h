@@ -47,5 +47,8 @@ int fog_prof_continuous__keep(struct fog_prof_continuous *c, const char *prefix,
 /* Reads a file of the ring (malloc'd into *buf); -ENOENT unknown, -ENODATA no ring. */
 int fog_prof_continuous__read(struct fog_prof_continuous *c, const char *name, void **buf,
 			      size_t *n);
+/* The same for the newest file whose name starts with prefix. */
+int fog_prof_continuous__read_newest(struct fog_prof_continuous *c, const char *prefix, void **buf,
+				     size_t *n);
 
 #endif /* FOG_PROF_CONTINUOUS_H */
