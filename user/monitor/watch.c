@@ -132,6 +132,8 @@ struct fog_watch *fog_watch__new(const struct fog_config *cfg)
 	/* enough history for the longest window: the hour-long recommendation rules */
 	opts.history = (unsigned int)(3600.0 / opts.interval_seconds) + 16;
 	opts.instance = w->instance;
+	/* ids name alert profiles in the ring, which outlives fogd: not again after a restart */
+	opts.first_alert_id = (unsigned long)time(NULL);
 	w->mon = fog_monitor__new(&opts);
 	if (!w->mon) {
 		err = -errno;

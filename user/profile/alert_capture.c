@@ -364,7 +364,8 @@ static json_t *capture_json(const struct capture *k)
 	}
 	if (k->off_name[0]) {
 		json_object_set_new(j, "offcpu_file", json_string(k->off_name));
-		json_object_set_new(j, "offcpu_samples", json_integer((json_int_t)k->off_samples));
+		/* an off-CPU profile's total is time blocked */
+		json_object_set_new(j, "offcpu_ns", json_integer((json_int_t)k->off_samples));
 	}
 	if (k->error[0])
 		json_object_set_new(j, k->state == C_SKIPPED ? "reason" : "error",
@@ -421,31 +422,31 @@ static unsigned long parse_id(const char *s)
 	return v;
 }
 
-/* The ring file of alert id's profile; 0, or an HTTP status with resp filled. */
+/* The ring file of alert id's profile: 0 (name "" if unknown here), or 1 with resp filled. */
 static int file_of(struct fog_alert_capture *c, unsigned long id, bool offcpu, char *name,
 		   size_t len, struct fog_http_resp *resp)
 {
 	const char *what = offcpu ? "off-CPU " : "";
 	struct capture *k;
-	int status = 0;
+	int answered = 1;
 
+	name[0] = '\0';	/* not of this run's memory: the ring may still have it */
 	pthread_mutex_lock(&c->lock);
 	k = find(c, id);
-	if (!k) {
-		name[0] = '\0';	/* not of this run's memory: the ring may still have it */
-	} else if (k->state == C_PENDING || k->state == C_RUNNING) {
-		status = fog_http_error(resp, 409, "the profile of alert %lu is still being "
-					"captured (%g s)", id, k->seconds);
-	} else if (k->state == C_FAILED || k->state == C_SKIPPED) {
-		status = fog_http_error(resp, 404, "alert %lu has no profile: %s", id, k->error);
-	} else if (!(offcpu ? k->off_name : k->cpu_name)[0]) {
-		status = fog_http_error(resp, 404, "alert %lu has no %sprofile%s%s", id, what,
-					k->error[0] ? ": " : "", k->error);
-	} else {
-		snprintf(name, len, "%s", offcpu ? k->off_name : k->cpu_name);
-	}
+	if (!k)
+		answered = 0;
+	else if (k->state == C_PENDING || k->state == C_RUNNING)
+		fog_http_error(resp, 409, "the profile of alert %lu is still being captured (%g s)",
+			       id, k->seconds);
+	else if (k->state == C_FAILED || k->state == C_SKIPPED)
+		fog_http_error(resp, 404, "alert %lu has no profile: %s", id, k->error);
+	else if (!(offcpu ? k->off_name : k->cpu_name)[0])
+		fog_http_error(resp, 404, "alert %lu has no %sprofile%s%s", id, what,
+			       k->error[0] ? ": " : "", k->error);
+	else
+		answered = snprintf(name, len, "%s", offcpu ? k->off_name : k->cpu_name) < 0;
 	pthread_mutex_unlock(&c->lock);
-	return status ? status : 0;
+	return answered;
 }
 
 static int get_profile(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)

@@ -205,6 +205,15 @@ static void open_ring(struct fog_prof_continuous *c)
 		fail(c, err);
 }
 
+/* Under c->lock: the ring for a read, opened if it can be (nothing counted if not). */
+static void open_ring_to_read(struct fog_prof_continuous *c)
+{
+	char err[256];
+
+	if (!c->ring)
+		c->ring = fog_prof_ring__new(c->dir, c->max_bytes, c->max_age_s, err, sizeof(err));
+}
+
 /*
  * The worker's half of a window's end: symbolizes, encodes and writes it,
  * then hands the capture back for the next window (or frees it).
@@ -630,11 +639,12 @@ int fog_prof_continuous__keep(struct fog_prof_continuous *c, const char *prefix,
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
-	open_ring(c);
+	if (!c->ring)	/* its failure is the caller's to count, not a snapshot lost */
+		c->ring = fog_prof_ring__new(c->dir, c->max_bytes, c->max_age_s, err, elen);
 	if (!c->ring) {
-		snprintf(err, elen, "%s", c->last_error);
+		rc = -errno;
 		pthread_mutex_unlock(&c->lock);
-		return -EIO;
+		return rc ? rc : -EIO;
 	}
 	rc = fog_prof_ring__write_as(c->ring, prefix, t, buf, n,
 				     (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL), err,
@@ -651,7 +661,7 @@ int fog_prof_continuous__read(struct fog_prof_continuous *c, const char *name, v
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
-	open_ring(c);
+	open_ring_to_read(c);
 	rc = c->ring ? fog_prof_ring__read(c->ring, name, buf, n) : -ENODATA;
 	pthread_mutex_unlock(&c->lock);
 	return rc;
@@ -664,7 +674,7 @@ int fog_prof_continuous__read_newest(struct fog_prof_continuous *c, const char *
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
-	open_ring(c);
+	open_ring_to_read(c);
 	rc = !c->ring ? -ENODATA : fog_prof_ring__find_newest(c->ring, prefix, name, sizeof(name));
 	if (!rc)
 		rc = fog_prof_ring__read(c->ring, name, buf, n);

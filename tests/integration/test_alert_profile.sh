@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# A profile captured when an alert fires ([monitor] profile_on): four prof_hot burners pinned to
+# one CPU make run-queue waits of several scheduler slices, which raise a run-queue latency
+# alert (warning threshold 4 ms, far below what four CPU-bound tasks sharing a CPU wait). The
+# alert reaches a real Alertmanager with the annotation profile_url = /api/v1/profiles/alert/ID,
+# /api/v1/alerts carries the same link and the capture's state, and the profile it links to
+# (kept in the continuous ring as alert-ID-cpu-STAMP.pb.gz, with an off-CPU one beside it)
+# names prof_hot_leaf as the burners' hottest user function. fogctl alerts shows the link;
+# fogctl profile alert ID renders it as folded lines, HTML and pprof. The test never waits for
+# the alert to resolve, and whatever else loads the shared host only adds to the waits.
+# Then a capture that cannot be kept (the ring's folder cannot be created) leaves the alert
+# intact in Alertmanager and says why in /api/v1/alerts.
+. "$(dirname "$0")/lib.sh"
+t_require_root_btf
+AM_BIN=$(command -v prometheus-alertmanager || true)
+[ -n "$AM_BIN" ] || t_fail "prometheus-alertmanager is not installed (tools/install-deps.sh)"
+
+port=$(t_free_port)
+AM="http://127.0.0.1:$port"
+AM_PID=
+burners=()
+T_CLEANUP_EXTRA='[ -n "$AM_PID" ] && kill "$AM_PID" 2>/dev/null; for b in "${burners[@]}"; do kill "$b" 2>/dev/null; done'
+t_alertmanager_start "$port"
+
+# the burners run before fogd starts: the capture, whenever the alert fires, sees them
+cpu=$(taskset -pc $$ | sed 's/.*: //; s/[,-].*//')
+for i in 1 2 3 4; do
+	taskset -c "$cpu" "$HELPERS/prof_hot" 300 >/dev/null &
+	burners+=($!)
+done
+t_log "4 burners on CPU $cpu: ${burners[*]}"
+
+RING="$T_DIR/ring"
+# only the run-queue threshold: no other alert takes the one capture the rate limit allows
+start() {
+	fogd_start -o monitor.cpu_warning=0 -o monitor.memory_warning=0 -o monitor.psi_warning=0 \
+		-o monitor.io_warning_s=0 -o monitor.runq_warning_s=0.004 -o monitor.runq_critical_s=10 \
+		-o monitor.for_s=1 -o monitor.alertmanager="$AM" -o monitor.alertmanager_resend_s=2 \
+		-o monitor.profile_on=error -o monitor.profile_seconds=4 -o fogd.tick_ms=500 "$@"
+}
+start -o profile.directory="$RING"
+
+# Alertmanager's run-queue alerts of this host that link a profile.
+am_linked() {
+	curl -sf --max-time 5 "$AM/api/v2/alerts?active=true" |
+		jq -c --arg h "$(hostname)" '[.[] | select(.labels.alertname == "FogRunqLatencyHigh" and
+			.labels.instance == $h and .annotations.profile_url != null)]'
+}
+linked() {
+	[ "$(am_linked | jq length)" -ge 1 ] && return 0
+	echo "alertmanager: $(am_linked); fogd: $(api /api/v1/alerts | jq -c '.alerts[] | select(.resource == "runq_latency")')"
+	return 1
+}
+T_WAIT_EVERY=0.5 t_wait_for 60 "a run-queue alert with profile_url in Alertmanager" linked
+a=$(am_linked | jq -c '.[0]')
+t_log "alertmanager has: $(jq -c '{labels, profile_url: .annotations.profile_url}' <<<"$a")"
+url=$(jq -r '.annotations.profile_url' <<<"$a")
+[[ "$url" =~ ^/api/v1/profiles/alert/[1-9][0-9]*$ ]] || t_fail "profile_url is '$url'"
+id=${url##*/}
+jq -e '.labels.severity == "error" or .labels.severity == "critical"' <<<"$a" >/dev/null ||
+	t_fail "a profile linked to a $(jq -r .labels.severity <<<"$a") alert (profile_on = error)"
+
+# fogd's own view of the alert: the same id and link, and the capture's state
+fa=$(api /api/v1/alerts | jq -c '.alerts[] | select(.resource == "runq_latency")')
+jq -e --arg u "$url" --argjson id "$id" '.id == $id and .profile_url == $u and
+	(.profile.state == "capturing" or .profile.state == "done") and .profile.offcpu' \
+	<<<"$fa" >/dev/null || t_fail "/api/v1/alerts: $fa"
+"$FOGCTL" alerts >"$T_DIR/alerts.txt" || t_fail "fogctl alerts failed"
+grep -E "^runq_latency .* $id +$url (capturing|done)" "$T_DIR/alerts.txt" >/dev/null ||
+	t_fail "fogctl alerts does not show the link: $(cat "$T_DIR/alerts.txt")"
+
+# the capture ends after profile_seconds, whatever the alert does meanwhile
+t_wait_json /api/v1/profiles/alerts ".captures[] | select(.alert == $id) | .state == \"done\"" 60 ||
+	t_fail "capture not done: $(api /api/v1/profiles/alerts)"
+cap=$(api /api/v1/profiles/alerts | jq -c ".captures[] | select(.alert == $id)")
+t_log "capture: $cap"
+[ -f "$RING/$(jq -r .cpu <<<"$cap")" ] || t_fail "no $(jq -r .cpu <<<"$cap") in $RING: $(ls "$RING")"
+[[ "$(jq -r .cpu <<<"$cap")" =~ ^alert-$id-cpu-[0-9]{8}T[0-9]{6}Z\.pb\.gz$ ]] || t_fail "file name: $cap"
+[[ "$(jq -r .offcpu_file <<<"$cap")" =~ ^alert-$id-offcpu- ]] || t_fail "no off-CPU profile: $cap"
+# the alert still carries its link (it may have resolved meanwhile: then nothing to check)
+fa=$(api /api/v1/alerts | jq -c '.alerts[] | select(.resource == "runq_latency")')
+jq -e --argjson id "$id" '.level == "info" or .id != $id or .profile.state == "done"' <<<"$fa" >/dev/null ||
+	t_fail "/api/v1/alerts after the capture: $fa"
+
+# the burners' hottest user function (their own samples, not the host's): leaf-most frame
+# without a kernel mark, by samples
+"$FOGCTL" profile alert "$id" -o "$T_DIR/report.folded" || t_fail "fogctl profile alert -o .folded"
+hottest=$(awk '{ n = $NF; $NF = ""; sub(/ $/, ""); k = split($0, f, ";");
+	if (f[1] != "prof_hot") next;
+	for (i = k; i > 1 && f[i] ~ /_\[k\]$|^\[kernel|^\[unknown/; i--) ;
+	if (i > 1) s[f[i]] += n }
+	END { for (x in s) if (s[x] > best) { best = s[x]; name = x } print name, best + 0 }' "$T_DIR/report.folded")
+t_log "the burners' hottest user function: $hottest"
+[ "${hottest%% *}" = prof_hot_leaf ] ||
+	t_fail "hottest is '$hottest', not prof_hot_leaf: $(grep '^prof_hot' "$T_DIR/report.folded" | sort -t' ' -k2 -nr | head -5)"
+"$FOGCTL" profile alert "$id" -o "$T_DIR/report.html" || t_fail "fogctl profile alert -o .html"
+grep -q "prof_hot_leaf" "$T_DIR/report.html" && grep -qi "<html" "$T_DIR/report.html" ||
+	t_fail "report.html does not show prof_hot_leaf"
+"$FOGCTL" profile alert "$id" -o "$T_DIR/report.pb.gz" || t_fail "fogctl profile alert -o .pb.gz"
+cmp -s "$T_DIR/report.pb.gz" "$RING/$(jq -r .cpu <<<"$cap")" || t_fail "the .pb.gz is not the ring's file"
+"$FOGCTL" profile alert "$id" --mode offcpu -o "$T_DIR/off.folded" || t_fail "fogctl profile alert --mode offcpu"
+# an unknown alert is a clear 404
+[ "$(t_code GET /api/v1/profiles/alert/999999999)" = 404 ] || t_fail "unknown alert: $(cat "$T_BODY")"
+[ "$(t_code GET /api/v1/profiles/alert/0x1)" = 400 ] || t_fail "bad id: $(cat "$T_BODY")"
+fogd_stop
+
+# ---- a capture that cannot be kept: the alert goes on, its profile says why ----
+start -o profile.directory=/proc/fogd-test-no-such-dir/ring
+failed() {
+	local s
+	s=$(api /api/v1/alerts | jq -c '.alerts[] | select(.resource == "runq_latency")')
+	echo "$s"
+	jq -e '.profile.state == "failed" and (.profile.error | test("cannot create"))' <<<"$s" >/dev/null
+}
+T_WAIT_EVERY=0.5 t_wait_for 60 "the failed capture stated in /api/v1/alerts" failed
+fid=$(api /api/v1/alerts | jq -r '.alerts[] | select(.resource == "runq_latency") | .id')
+[ "$fid" != "$id" ] || t_fail "alert ids repeat across fogd restarts ($id)"
+[ "$(t_code GET "/api/v1/profiles/alert/$fid")" = 404 ] && grep -q "cannot create" "$T_BODY" ||
+	t_fail "the failed capture's profile: $(cat "$T_BODY")"
+am_failed() {
+	curl -sf --max-time 5 "$AM/api/v2/alerts?active=true" | jq -e --arg u "/api/v1/profiles/alert/$fid" \
+		'[.[] | select(.labels.alertname == "FogRunqLatencyHigh" and .annotations.profile_url == $u)] | length >= 1'
+}
+t_wait_for 20 "the alert of the failed capture still in Alertmanager" am_failed
+grep -q "alert $fid: profile not captured" "$FOGD_LOG" || t_fail "fogd did not log the failed capture"
+fogd_stop
+exit 0
