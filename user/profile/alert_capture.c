@@ -485,6 +485,11 @@ static int get_profile(const struct fog_http_req *req, struct fog_http_resp *res
 	return 0;
 }
 
+static const struct fog_http_route routes[] = {
+	{ "GET", "/api/v1/profiles/alerts", FOG_HTTP_UNIX, get_list },
+	{ "GET", FOG_ALERT_PROFILE_PATH, FOG_HTTP_UNIX, get_profile },
+};
+
 struct fog_alert_capture *fog_alert_capture__new(struct fog_http *h, struct fog_loop *loop,
 						 struct fog_watch *w,
 						 struct fog_prof_continuous *cont,
@@ -502,10 +507,7 @@ struct fog_alert_capture *fog_alert_capture__new(struct fog_http *h, struct fog_
 	c->timer = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	take_cfg(c, cfg);
-	err = fog_http__route(h, "GET", "/api/v1/profiles/alerts", FOG_HTTP_UNIX, get_list, c);
-	if (!err)
-		err = fog_http__route(h, "GET", FOG_ALERT_PROFILE_PATH, FOG_HTTP_UNIX, get_profile,
-				      c);
+	err = FOG_HTTP_ROUTES(h, routes, c);
 	if (!err)
 		err = fog_monitor__on_alert(mon, on_alert, c);
 	if (err)
