@@ -258,6 +258,8 @@ int fog_monitor__clear_threshold(struct fog_monitor *mon, enum fog_monitor_resou
 
 /* Up to 8 callbacks, called for every level change. */
 int fog_monitor__on_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx);
+/* Removes a callback added with the same fn and ctx; -ENOENT if there is none. */
+int fog_monitor__off_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx);
 
 /* One annotator (NULL removes it); see fog_monitor_annotate_fn. */
 int fog_monitor__set_annotate(struct fog_monitor *mon, fog_monitor_annotate_fn fn, void *ctx);

@@ -383,6 +383,24 @@ int fog_monitor__set_annotate(struct fog_monitor *mon, fog_monitor_annotate_fn f
 	return 0;
 }
 
+int fog_monitor__off_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx)
+{
+	int err = fog_monitor_fail(-ENOENT, "no such alert callback");
+
+	pthread_mutex_lock(&mon->lock);
+	for (unsigned int i = 0; i < mon->ncallbacks; i++) {
+		if (mon->callbacks[i].fn != fn || mon->callbacks[i].ctx != ctx)
+			continue;
+		memmove(&mon->callbacks[i], &mon->callbacks[i + 1],
+			(mon->ncallbacks - i - 1) * sizeof(mon->callbacks[0]));
+		mon->ncallbacks--;
+		err = 0;
+		break;
+	}
+	pthread_mutex_unlock(&mon->lock);
+	return err;
+}
+
 int fog_monitor__on_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx)
 {
 	int err = 0;

@@ -13,7 +13,9 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/loop.h"
+#include "base/prom.h"
 #include "export/http.h"
+#include "export/metrics.h"
 #include "fog/monitor.h"
 #include "monitor/watch.h"
 #include "profile/alert_capture.h"
@@ -71,6 +73,7 @@ struct fog_alert_capture {
 	__u64 last_start_ns;	/* monotonic; 0 never */
 	__u64 next_order;
 	atomic_bool quit;
+	bool listening;	/* on_alert is the monitor's callback */
 	struct capture caps[MAX_CAPTURES];
 	unsigned long started, failed, skipped;
 };
@@ -485,6 +488,20 @@ static int get_profile(const struct fog_http_req *req, struct fog_http_resp *res
 	return 0;
 }
 
+static void metrics(void *ctx, struct fog_prom *w)
+{
+	struct fog_alert_capture *c = ctx;
+
+	pthread_mutex_lock(&c->lock);
+	fog_prom__family(w, "fog_alert_profiles", FOG_PROM_COUNTER,
+			 "Profiles captured when an alert fired, by result: started, failed "
+			 "(not kept), skipped (one was running, or the rate limit)");
+	fog_prom__sample(w, (const char *[]){ "result", "started", NULL }, (double)c->started);
+	fog_prom__sample(w, (const char *[]){ "result", "failed", NULL }, (double)c->failed);
+	fog_prom__sample(w, (const char *[]){ "result", "skipped", NULL }, (double)c->skipped);
+	pthread_mutex_unlock(&c->lock);
+}
+
 static const struct fog_http_route routes[] = {
 	{ "GET", "/api/v1/profiles/alerts", FOG_HTTP_UNIX, get_list },
 	{ "GET", FOG_ALERT_PROFILE_PATH, FOG_HTTP_UNIX, get_profile },
@@ -509,9 +526,12 @@ struct fog_alert_capture *fog_alert_capture__new(struct fog_http *h, struct fog_
 	take_cfg(c, cfg);
 	err = FOG_HTTP_ROUTES(h, routes, c);
 	if (!err)
+		err = fog_metrics_add(metrics, c);
+	if (!err)
 		err = fog_monitor__on_alert(mon, on_alert, c);
 	if (err)
 		goto fail;
+	c->listening = true;
 	c->timer = fog_loop__add_timer(loop, "alert profiles", TIMER_MS, on_timer, c);
 	if (c->timer < 0) {
 		err = c->timer;
@@ -530,6 +550,8 @@ void fog_alert_capture__free(struct fog_alert_capture *c)
 {
 	if (!c)
 		return;
+	if (c->listening)
+		fog_monitor__off_alert(fog_watch__monitor(c->watch), on_alert, c);
 	if (c->timer >= 0) {
 		fog_monitor__set_annotate(fog_watch__monitor(c->watch), NULL, NULL);
 		fog_watch__set_decorate(c->watch, NULL, NULL);
