@@ -248,7 +248,7 @@ static void *capture_main(void *arg)
 	}
 	cpu = fog_prof_session__new(&o, target, cache, err, sizeof(err));
 	if (!cpu) {
-		rc = -errno;
+		rc = errno ? -errno : -EIO;
 		goto out;
 	}
 	if (k->offcpu) {
