@@ -29,7 +29,8 @@ struct fog_alert_env {
 /*
  * The environment of a hook: PATH and FOG_ALERT_RESOURCE, _LEVEL,
  * _PREVIOUS_LEVEL, _STATE, _VALUE, _THRESHOLD, _UNIT, _SINCE, _STARTED_AT,
- * _TIME, _SUMMARY, _ID and _PROFILE_URL (when there is one). Nothing else of the caller's environment is passed.
+ * _TIME, _SUMMARY, _ID and _PROFILE_URL (when there is one). Nothing else
+ * of the caller's environment is passed.
  */
 void fog_alert_env(struct fog_alert_env *env, const struct fog_alert *a);
 

@@ -54,7 +54,7 @@ __u64 fog_prof_ring__bytes(const struct fog_prof_ring *r);
 __u64 fog_prof_ring__removed(const struct fog_prof_ring *r);
 /* The snapshots, newest first: [{"name", "time", "unix", "bytes"}]. */
 json_t *fog_prof_ring__json(const struct fog_prof_ring *r);
-/* Reads a snapshot ("latest" for the newest cpu- one) into a malloc'd buffer; -ENOENT if unknown. */
+/* Reads a snapshot ("latest": the newest cpu- one) into a malloc'd buffer; -ENOENT if unknown. */
 int fog_prof_ring__read(const struct fog_prof_ring *r, const char *name, void **buf, size_t *n);
 /* The name of the newest file whose name starts with prefix; -ENOENT if none. */
 int fog_prof_ring__find_newest(const struct fog_prof_ring *r, const char *prefix, char *name,
