@@ -41,7 +41,7 @@ start_tool() {
 	case $1 in
 	fogd)
 		"$FOGD" -o fogd.socket="$DIR/fogd.sock" -o fogd.pin_path="/sys/fs/bpf/fogd-bpfcost-$$" \
-			-o http.listen=off >"$DIR/fogd.log" 2>&1 &
+			-o http.listen=off -o monitor.profile_on=off >"$DIR/fogd.log" 2>&1 &
 		TOOL_PID=$!
 		for _ in $(seq 1 100); do
 			curl -sf --max-time 2 --unix-socket "$DIR/fogd.sock" http://localhost/api/v1/status \
