@@ -6,7 +6,8 @@
 # alert reaches a real Alertmanager with the annotation profile_url = /api/v1/profiles/alert/ID,
 # /api/v1/alerts carries the same link and the capture's state, and the profile it links to
 # (kept in the continuous ring as alert-ID-cpu-STAMP.pb.gz, with an off-CPU one beside it)
-# names prof_hot_leaf as the burners' hottest user function. fogctl alerts shows the link;
+# names prof_hot_leaf as the burners' hottest user function. A hook gets the link in its JSON
+# and FOG_ALERT_PROFILE_URL; fogctl alerts shows it;
 # fogctl profile alert ID renders it as folded lines, HTML and pprof. The test never waits for
 # the alert to resolve, and whatever else loads the shared host only adds to the waits.
 # Then a capture that cannot be kept (the ring's folder cannot be created) leaves the alert
@@ -32,6 +33,13 @@ done
 t_log "4 burners on CPU $cpu: ${burners[*]}"
 
 RING="$T_DIR/ring"
+# a hook (run as [fogd] run_user) keeps each alert's JSON and FOG_ALERT_PROFILE_URL
+t_task_dir
+cat >"$T_TASK_DIR/hook.sh" <<EOF
+#!/bin/sh
+{ cat; echo; echo "url=\${FOG_ALERT_PROFILE_URL:-none}"; } >>"$T_TASK_DIR/hook.out"
+EOF
+chmod 0755 "$T_TASK_DIR/hook.sh"
 # only the run-queue threshold: no other alert takes the one capture the rate limit allows
 start() {
 	fogd_start -o monitor.cpu_warning=0 -o monitor.memory_warning=0 -o monitor.psi_warning=0 \
@@ -39,7 +47,7 @@ start() {
 		-o monitor.for_s=1 -o monitor.alertmanager="$AM" -o monitor.alertmanager_resend_s=2 \
 		-o monitor.profile_on=error -o monitor.profile_seconds=4 -o fogd.tick_ms=500 "$@"
 }
-start -o profile.directory="$RING"
+start -o profile.directory="$RING" -o monitor.hook="$T_TASK_DIR/hook.sh"
 
 # Alertmanager's run-queue alerts of this host that link a profile.
 am_linked() {
@@ -69,6 +77,14 @@ jq -e --arg u "$url" --argjson id "$id" '.id == $id and .profile_url == $u and
 "$FOGCTL" alerts >"$T_DIR/alerts.txt" || t_fail "fogctl alerts failed"
 grep -E "^runq_latency .* $id +$url (capturing|done)" "$T_DIR/alerts.txt" >/dev/null ||
 	t_fail "fogctl alerts does not show the link: $(cat "$T_DIR/alerts.txt")"
+
+# the hook got the link too: in its JSON and its environment
+hooked() {
+	jq -se --arg u "$url" 'map(select(type == "object" and .profile_url == $u)) | length >= 1' \
+		< <(grep -v '^url=' "$T_TASK_DIR/hook.out") >/dev/null || return 1
+	grep -qx "url=$url" "$T_TASK_DIR/hook.out"
+}
+t_wait_for 20 "the hook given profile_url" hooked
 
 # the capture ends after profile_seconds, whatever the alert does meanwhile
 t_wait_json /api/v1/profiles/alerts ".captures[] | select(.alert == $id) | .state == \"done\"" 60 ||
