@@ -12,11 +12,15 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fogctl.h"
 #include "fogctl_profile.h"
 #include "profile/pprof_read.h"
 #include "profile/render.h"
+
+#define WAIT_MS 500
+#define WAIT_TRIES 700	/* profile_seconds is at most 300 s, and it is built after */
 
 static void text_list(FILE *f, json_t *j)
 {
@@ -98,7 +102,17 @@ static int fetch(const char *id, const char *mode, const char *out_path)
 	if (out_path && !(out = fogctl_profile_open(out_path)))
 		return 1;
 	snprintf(path, sizeof(path), "/api/v1/profiles/alert/%s?mode=%s", id, mode);
-	status = fogctl_request("GET", path, NULL, &b, 60);
+	/* a profile still being captured (409) is waited for: its seconds are bounded by fogd */
+	for (int tries = 0;; tries++) {
+		status = fogctl_request("GET", path, NULL, &b, 60);
+		if (status != 409 || tries >= WAIT_TRIES)
+			break;
+		if (!tries && !fogctl_opts.json)
+			fogctl_note("alert %s: the profile is being captured, waiting", id);
+		free(b.p);
+		b = (struct fogctl_buf){ 0 };
+		nanosleep(&(struct timespec){ 0, WAIT_MS * 1000000L }, NULL);
+	}
 	if (status != 200) {
 		if (status > 0)
 			fogctl_err_api("cannot fetch the alert's profile", status, b.p);

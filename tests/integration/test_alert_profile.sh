@@ -86,7 +86,11 @@ hooked() {
 }
 t_wait_for 20 "the hook given profile_url" hooked
 
-# the capture ends after profile_seconds, whatever the alert does meanwhile
+# fetched at once, fogctl waits for the capture; it ends after profile_seconds, whatever the
+# alert does meanwhile
+"$FOGCTL" profile alert "$id" -o "$T_DIR/report.folded" 2>"$T_DIR/fetch.err" ||
+	t_fail "fogctl profile alert -o .folded: $(cat "$T_DIR/fetch.err")"
+t_log "$(tr '\n' ' ' <"$T_DIR/fetch.err")"
 t_wait_json /api/v1/profiles/alerts ".captures[] | select(.alert == $id) | .state == \"done\"" 60 ||
 	t_fail "capture not done: $(api /api/v1/profiles/alerts)"
 cap=$(api /api/v1/profiles/alerts | jq -c ".captures[] | select(.alert == $id)")
@@ -101,7 +105,6 @@ jq -e --argjson id "$id" '.level == "info" or .id != $id or .profile.state == "d
 
 # the burners' hottest user function (their own samples, not the host's): leaf-most frame
 # without a kernel mark, by samples
-"$FOGCTL" profile alert "$id" -o "$T_DIR/report.folded" || t_fail "fogctl profile alert -o .folded"
 hottest=$(awk '{ n = $NF; $NF = ""; sub(/ $/, ""); k = split($0, f, ";");
 	if (f[1] != "prof_hot") next;
 	for (i = k; i > 1 && f[i] ~ /_\[k\]$|^\[kernel|^\[unknown/; i--) ;
