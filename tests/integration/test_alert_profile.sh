@@ -10,8 +10,9 @@
 # and FOG_ALERT_PROFILE_URL; fogctl alerts shows it;
 # fogctl profile alert ID renders it as folded lines, HTML and pprof. The test never waits for
 # the alert to resolve, and whatever else loads the shared host only adds to the waits.
-# Then a capture that cannot be kept (the ring's folder cannot be created) leaves the alert
-# intact in Alertmanager and says why in /api/v1/alerts.
+# Then a capture that cannot be kept (the ring's folder cannot be created), and an alert that
+# gets none (one capture at a time, then the rate limit), leave their alerts intact in
+# Alertmanager and say why in /api/v1/alerts and fog_alert_profiles_total.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 AM_BIN=$(command -v prometheus-alertmanager || true)
@@ -124,24 +125,48 @@ cmp -s "$T_DIR/report.pb.gz" "$RING/$(jq -r .cpu <<<"$cap")" || t_fail "the .pb.
 [ "$(t_code GET /api/v1/profiles/alert/0x1)" = 400 ] || t_fail "bad id: $(cat "$T_BODY")"
 fogd_stop
 
-# ---- a capture that cannot be kept: the alert goes on, its profile says why ----
-start -o profile.directory=/proc/fogd-test-no-such-dir/ring
-failed() {
-	local s
-	s=$(api /api/v1/alerts | jq -c '.alerts[] | select(.resource == "runq_latency")')
+# ---- a capture that cannot be kept, and one not taken: both alerts go on, their profiles say
+# why. A CPU threshold of 0.8 of the CPU the burners fill (of all of them) adds a second alert:
+# whichever fires first gets the capture (which fails), the other none (one at a time, then the
+# rate limit): no profile_url, and the reason in /api/v1/alerts ----
+start -o profile.directory=/proc/fogd-test-no-such-dir/ring \
+	-o monitor.cpu_warning="$(awk -v n="$(nproc)" 'BEGIN { printf "%.4f", 0.8 / n }')" \
+	-o monitor.cpu_critical=1
+both() {
+	s=$(api /api/v1/alerts | jq -c '[.alerts[] | select(.resource == "runq_latency" or
+		.resource == "cpu") | {resource, id, profile_url, profile}]')
 	echo "$s"
-	jq -e '.profile.state == "failed" and (.profile.error | test("cannot create"))' <<<"$s" >/dev/null
+	jq -e 'length == 2 and ([.[].profile.state] | sort) == ["failed", "skipped"]' <<<"$s" >/dev/null
 }
-T_WAIT_EVERY=0.5 t_wait_for 60 "the failed capture stated in /api/v1/alerts" failed
-fid=$(api /api/v1/alerts | jq -r '.alerts[] | select(.resource == "runq_latency") | .id')
+T_WAIT_EVERY=0.5 t_wait_for 60 "one failed and one skipped capture in /api/v1/alerts" both
+t_log "alerts: $s"
+f=$(jq -c '.[] | select(.profile.state == "failed")' <<<"$s")
+k=$(jq -c '.[] | select(.profile.state == "skipped")' <<<"$s")
+fid=$(jq -r .id <<<"$f")
 [ "$fid" != "$id" ] || t_fail "alert ids repeat across fogd restarts ($id)"
+jq -e --arg u "/api/v1/profiles/alert/$fid" '.profile_url == $u and (.profile.error | test("cannot create"))' \
+	<<<"$f" >/dev/null || t_fail "the failed capture: $f"
+jq -e '.profile_url == null and (.profile.reason | test("rate limit|being captured"))' <<<"$k" >/dev/null ||
+	t_fail "the skipped capture: $k"
 [ "$(t_code GET "/api/v1/profiles/alert/$fid")" = 404 ] && grep -q "cannot create" "$T_BODY" ||
 	t_fail "the failed capture's profile: $(cat "$T_BODY")"
-am_failed() {
+[ "$(t_code GET "/api/v1/profiles/alert/$(jq -r .id <<<"$k")")" = 404 ] &&
+	grep -Eq "rate limit|being captured" "$T_BODY" || t_fail "the skipped alert's profile: $(cat "$T_BODY")"
+# Alertmanager has both: the failed one with its link, the other without
+am_both() {
 	curl -sf --max-time 5 "$AM/api/v2/alerts?active=true" | jq -e --arg u "/api/v1/profiles/alert/$fid" \
-		'[.[] | select(.labels.alertname == "FogRunqLatencyHigh" and .annotations.profile_url == $u)] | length >= 1'
+		--arg h "$(hostname)" --arg kr "$(jq -r .resource <<<"$k")" '
+		map(select(.labels.instance == $h)) |
+		(map(select(.annotations.profile_url == $u)) | length >= 1) and
+		(map(select(.labels.resource == $kr and .annotations.profile_url == null and
+			(.labels.severity == "error" or .labels.severity == "critical"))) | length >= 1)'
 }
-t_wait_for 20 "the alert of the failed capture still in Alertmanager" am_failed
+t_wait_for 20 "both alerts in Alertmanager, the linked one and the other" am_both
 grep -q "alert $fid: profile not captured" "$FOGD_LOG" || t_fail "fogd did not log the failed capture"
+curl -s --unix-socket "$FOG_SOCK" http://localhost/metrics | grep '^fog_alert_profiles_total' >"$T_DIR/m"
+grep -qx 'fog_alert_profiles_total{result="started"} 1' "$T_DIR/m" &&
+	grep -qx 'fog_alert_profiles_total{result="failed"} 1' "$T_DIR/m" &&
+	grep -Eqx 'fog_alert_profiles_total\{result="skipped"\} [1-9][0-9]*' "$T_DIR/m" ||
+	t_fail "fog_alert_profiles_total: $(cat "$T_DIR/m")"
 fogd_stop
 exit 0
