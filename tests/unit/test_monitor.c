@@ -179,6 +179,14 @@ static void test_alert_callbacks(void **state)
 	assert_int_equal(seen.n, 4);
 	assert_true(seen.ev[3].resolved);
 	assert_int_equal(fog_monitor__alerts(mon, st, FOG_MONITOR_RESOURCES), 0);
+
+	/* a callback removed is called no more */
+	assert_int_equal(fog_monitor__off_alert(mon, collect, &stats), -ENOENT);
+	assert_int_equal(fog_monitor__off_alert(mon, collect, &seen), 0);
+	assert_int_equal(fog_monitor__off_alert(mon, collect, &seen), -ENOENT);
+	assert_int_equal(fog_monitor__set_threshold(mon, FOG_MONITOR_CPU, 0.8, 0.9, 0, 0.05), 0);
+	observe(mon, T0 + 20, FOG_MONITOR_CPU, 0.99);
+	assert_int_equal(seen.n, 4);
 	fog_monitor__free(mon);
 }
 

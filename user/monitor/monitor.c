@@ -385,7 +385,7 @@ int fog_monitor__set_annotate(struct fog_monitor *mon, fog_monitor_annotate_fn f
 
 int fog_monitor__off_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx)
 {
-	int err = fog_monitor_fail(-ENOENT, "no such alert callback");
+	int err = -ENOENT;
 
 	pthread_mutex_lock(&mon->lock);
 	for (unsigned int i = 0; i < mon->ncallbacks; i++) {
@@ -398,7 +398,7 @@ int fog_monitor__off_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, voi
 		break;
 	}
 	pthread_mutex_unlock(&mon->lock);
-	return err;
+	return err ? fog_monitor_fail(err, "no such alert callback") : 0;
 }
 
 int fog_monitor__on_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx)
