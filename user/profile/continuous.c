@@ -360,8 +360,14 @@ static void on_tick(void *ctx)
 	__u64 now = fog_clock_ns(CLOCK_MONOTONIC);
 
 	take_returned(c);
-	if (!c->on)
+	if (!c->on) {	/* alert profiles may be kept in the ring: its age limit holds */
+		pthread_mutex_lock(&c->lock);
+		if (c->ring)
+			fog_prof_ring__expire(c->ring,
+					      (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+		pthread_mutex_unlock(&c->lock);
 		return;
+	}
 	if (!c->cap) {	/* the sampler failed to start: try again, once a window */
 		if (now < c->retry_ns)
 			return;
