@@ -19,7 +19,7 @@
 
 LAYER_GLUE := user/monitor/watch.c user/sched/api.c user/sched/api_runner.c \
 	user/sched/extender_glue.c user/profile/server.c user/profile/server_output.c \
-	user/profile/server_int.h user/profile/continuous.c \
+	user/profile/server_int.h user/profile/continuous.c user/profile/alert_capture.c \
 	user/sched/api_int.h user/sched/api_interference.c
 LAYER_CAPTURE := user/profile/capture.c user/profile/session.c user/profile/run.c \
 	user/profile/unwinder.c \

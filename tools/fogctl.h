@@ -159,6 +159,7 @@ char *fogctl_escape(const char *s);
 int fogctl_profile(int argc, char **argv);
 int fogctl_profile_run(int argc, char **argv);
 int fogctl_profile_continuous(int argc, char **argv);
+int fogctl_profile_alert(int argc, char **argv);
 /*
  * `fogctl profile diff`, in tools/fogctl_profile_diff.c when built: a weak
  * symbol, so the profile table lists it only when that file is linked in.

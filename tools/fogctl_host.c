@@ -147,15 +147,28 @@ static void text_alerts(FILE *f, json_t *j)
 	json_t *a;
 	size_t i;
 
-	fprintf(f, "%-14s %-9s %-9s %12s %12s %12s\n", "RESOURCE", "LEVEL", "PENDING", "VALUE",
-		"WARNING", "CRITICAL");
+	fprintf(f, "%-14s %-9s %-9s %12s %12s %12s %-10s %s\n", "RESOURCE", "LEVEL", "PENDING",
+		"VALUE", "WARNING", "CRITICAL", "ID", "PROFILE");
 	json_array_foreach(json_object_get(j, "alerts"), i, a) {
-		json_t *t = json_object_get(a, "threshold");
+		json_t *t = json_object_get(a, "threshold"), *pr = json_object_get(a, "profile");
+		json_t *id = json_object_get(a, "id");
+		char ids[24] = "-", prof[200] = "-";
 
-		fprintf(f, "%-14s %-9s %-9s %12.6g %12.6g %12.6g\n",
+		if (json_is_integer(id))
+			snprintf(ids, sizeof(ids), "%lld", (long long)json_integer_value(id));
+		/* the link, and how its capture went: capturing, done, failed: why */
+		if (fogctl_str(a, "profile_url", NULL) || pr)
+			snprintf(prof, sizeof(prof), "%s%s%s%s%s",
+				 fogctl_str(a, "profile_url", ""),
+				 pr && fogctl_str(a, "profile_url", NULL) ? " " : "",
+				 pr ? fogctl_str(pr, "state", "?") : "",
+				 pr && (fogctl_str(pr, "error", NULL) || fogctl_str(pr, "reason", NULL))
+					 ? ": " : "",
+				 pr ? fogctl_str(pr, "error", fogctl_str(pr, "reason", "")) : "");
+		fprintf(f, "%-14s %-9s %-9s %12.6g %12.6g %12.6g %-10s %s\n",
 			fogctl_str(a, "resource", "(null)"), fogctl_str(a, "level", "(null)"),
 			fogctl_str(a, "pending", "-"), fogctl_num(a, "value", -1),
-			fogctl_num(t, "warning", -1), fogctl_num(t, "critical", -1));
+			fogctl_num(t, "warning", -1), fogctl_num(t, "critical", -1), ids, prof);
 	}
 }
 

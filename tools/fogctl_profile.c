@@ -7,6 +7,7 @@
  *                  [--lines] [--allocated] [-o FILE]
  *   fogctl profile -p PID --uprobe [--duty 1s/4s] ...  memory of any process (uprobes)
  *   fogctl profile continuous ...                   (fogctl_profile_continuous.c)
+ *   fogctl profile alert ...                        (fogctl_profile_alert.c)
  *   fogctl profile diff ...                         (fogctl_profile_diff.c, when built)
  * This file holds the family's table and a profile run.
  */
@@ -35,6 +36,9 @@ struct run {
 static const struct fogctl_cmd cmds[] = {
 	{ "continuous", fogctl_profile_continuous,
 	  "[--json] | NAME|latest [-o FILE]: fogd's continuous snapshots" },
+	{ "alert", fogctl_profile_alert,
+	  "[--json] | ID [--mode cpu|offcpu] [-o report.html|.folded|.pb.gz]: the profile "
+	  "captured when alert ID fired" },
 	/* tools/fogctl_profile_diff.c */
 	{ "diff", fogctl_profile_diff,
 	  "BASE.pb.gz NEW.pb.gz [-o diff.html|.folded|.pb.gz] [--sample TYPE]: what grew, "
@@ -266,7 +270,7 @@ static int parse_run(struct run *r, int argc, char **argv)
 			return 2;
 	}
 	if (optind < argc) {
-		fogctl_err("unexpected argument '%s' (the commands are continuous and diff)",
+		fogctl_err("unexpected argument '%s' (the commands are continuous, alert and diff)",
 			   argv[optind]);
 		return 2;
 	}

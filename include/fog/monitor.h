@@ -97,10 +97,19 @@ struct fog_alert {
 	double started_at;	       /* when this episode left INFO */
 	double at;		       /* when the change happened */
 	char summary[160];	       /* "cpu at 93.2% is above the critical threshold 90%" */
+	unsigned long id;	       /* the episode's: from leaving INFO to resolved */
+	char profile_url[96];	       /* a profile of its cause (annotate fn), "" none */
 };
 
 /* Called from the thread that observes, after the monitor's lock is released. */
 typedef void (*fog_monitor_alert_fn)(const struct fog_alert *alert, void *ctx);
+/*
+ * Called for every level change before the actions see it, with the monitor's
+ * lock held (it must not call the monitor nor block): it may set
+ * alert->profile_url, which the episode then keeps (API, hooks, webhooks,
+ * Alertmanager's profile_url annotation, resends).
+ */
+typedef void (*fog_monitor_annotate_fn)(struct fog_alert *alert, void *ctx);
 
 /* The alert state of one resource that has a threshold. */
 struct fog_alert_status {
@@ -112,6 +121,8 @@ struct fog_alert_status {
 	double since;		      /* when level was entered, NAN if never left INFO */
 	double value;		      /* the last sample, NAN before the first */
 	double updated_at;	      /* time of the last sample, NAN before the first */
+	unsigned long id;	      /* the episode's id while level is above INFO, else 0 */
+	char profile_url[96];	      /* its profile link, "" none */
 };
 
 enum fog_trend_direction {
@@ -194,6 +205,7 @@ struct fog_monitor_opts {
 	double retry_seconds;	     /* first retry delay, doubling each time: 1 */
 	double retry_max_seconds;    /* cap of the delay: 60 */
 	double http_timeout_seconds; /* per attempt: 5 */
+	unsigned long first_alert_id; /* id of the first episode: 1 */
 	/* host sampling by fog_monitor__start() */
 	double link_bytes_per_second; /* link capacity when sysfs has no speed: none */
 	const char *proc_root;	      /* "/proc" (tests point it elsewhere) */
@@ -246,6 +258,11 @@ int fog_monitor__clear_threshold(struct fog_monitor *mon, enum fog_monitor_resou
 
 /* Up to 8 callbacks, called for every level change. */
 int fog_monitor__on_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx);
+/* Removes a callback added with the same fn and ctx; -ENOENT if there is none. */
+int fog_monitor__off_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx);
+
+/* One annotator (NULL removes it); see fog_monitor_annotate_fn. */
+int fog_monitor__set_annotate(struct fog_monitor *mon, fog_monitor_annotate_fn fn, void *ctx);
 
 /*
  * Runs argv (NULL-terminated, argv[0] an absolute path to an executable;

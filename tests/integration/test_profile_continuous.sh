@@ -13,8 +13,9 @@ mkdir -p "$T_DIR/small"
 mount -t tmpfs -o size=512k,mode=0755 fogd-test "$T_DIR/small" || t_skip "cannot mount a tmpfs"
 T_CLEANUP_EXTRA="umount $T_DIR/small"
 RING="$T_DIR/small/a/ring"
+# no alert profiles: they share the ring, and an alert on the shared host would add files
 write_cfg() {
-	printf '[profile]\ncontinuous = on\nfrequency = 49\nsnapshot_s = 1\ndirectory = %s\nmax_bytes = %s\n' \
+	printf '[profile]\ncontinuous = on\nfrequency = 49\nsnapshot_s = 1\ndirectory = %s\nmax_bytes = %s\n[monitor]\nprofile_on = off\n' \
 		"$RING" "$1" >"$T_DIR/fogd.ini"
 }
 cont() { api /api/v1/profiles/continuous; }

@@ -179,6 +179,14 @@ static void test_alert_callbacks(void **state)
 	assert_int_equal(seen.n, 4);
 	assert_true(seen.ev[3].resolved);
 	assert_int_equal(fog_monitor__alerts(mon, st, FOG_MONITOR_RESOURCES), 0);
+
+	/* a callback removed is called no more */
+	assert_int_equal(fog_monitor__off_alert(mon, collect, &stats), -ENOENT);
+	assert_int_equal(fog_monitor__off_alert(mon, collect, &seen), 0);
+	assert_int_equal(fog_monitor__off_alert(mon, collect, &seen), -ENOENT);
+	assert_int_equal(fog_monitor__set_threshold(mon, FOG_MONITOR_CPU, 0.8, 0.9, 0, 0.05), 0);
+	observe(mon, T0 + 20, FOG_MONITOR_CPU, 0.99);
+	assert_int_equal(seen.n, 4);
 	fog_monitor__free(mon);
 }
 
@@ -404,6 +412,112 @@ static void test_alertmanager(void **state)
 	stub_stop(&s);
 }
 
+/* An annotator as fogd's alert profiles: a link from ERROR up, one per episode. */
+static void link_from_error(struct fog_alert *a, void *ctx)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	if (!a->resolved && a->level >= FOG_ALERT_ERROR && !a->profile_url[0])
+		snprintf(a->profile_url, sizeof(a->profile_url), "/p/%lu", a->id);
+}
+
+static json_t *annotation(json_t *arr, const char *key)
+{
+	return json_object_get(json_object_get(json_array_get(arr, 0), "annotations"), key);
+}
+
+/* Episode ids and the annotator's link, through callbacks, status, webhook, Alertmanager, hook. */
+static void test_profile_link(void **state)
+{
+	char dir[] = "/tmp/fog-test-monitor.XXXXXX", out[PATH_MAX], cmd[PATH_MAX + 16], buf[4096];
+	struct fog_monitor_opts o = { .instance = "node-7", .first_alert_id = 100 };
+	struct fog_monitor *mon = fog_monitor__new(&o);
+	struct fog_alert_status st[FOG_MONITOR_RESOURCES];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct http_stub wh, am;
+	struct seen seen = { 0 };
+	char url[128];
+	int calls = 0;
+	json_t *j;
+	FILE *f;
+	size_t len;
+
+	assert_non_null(mon);
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/env", dir);
+	snprintf(cmd, sizeof(cmd), "env >>%s", out);
+	assert_int_equal(stub_start(&wh, 200), 0);
+	assert_int_equal(stub_start(&am, 200), 0);
+	stub_url(&wh, url, sizeof(url), "/alerts");
+	assert_int_equal(fog_monitor__add_webhook(mon, url, FOG_ALERT_WARNING), 0);
+	stub_url(&am, url, sizeof(url), "/");
+	assert_int_equal(fog_monitor__add_alertmanager(mon, url, 1000, FOG_ALERT_WARNING), 0);
+	assert_int_equal(fog_monitor__add_hook(mon, argv, 5, FOG_ALERT_ERROR), 0);
+	assert_int_equal(fog_monitor__on_alert(mon, collect, &seen), 0);
+	assert_int_equal(fog_monitor__set_annotate(mon, link_from_error, &calls), 0);
+	assert_int_equal(fog_monitor__set_threshold(mon, FOG_MONITOR_CPU, 0.5, 0.9, 0, 0), 0);
+	observe(mon, T0, FOG_MONITOR_CPU, 0.46);	/* WARNING: episode 100, no link yet */
+	observe(mon, T0 + 1, FOG_MONITOR_CPU, 0.6);	/* ERROR: linked */
+	assert_int_equal(fog_monitor__alerts(mon, st, FOG_MONITOR_RESOURCES), 1);
+	assert_int_equal(st[0].id, 100);
+	assert_string_equal(st[0].profile_url, "/p/100");
+	j = fog_monitor_alerts_json(mon);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+				    json_object_get(j, "alerts"), 0), "profile_url")), "/p/100");
+	json_decref(j);
+	observe(mon, T0 + 2, FOG_MONITOR_CPU, 0.95);	/* CRITICAL: the episode keeps it */
+	observe(mon, T0 + 3, FOG_MONITOR_CPU, 0.1);	/* resolved, still linked */
+	assert_int_equal(fog_monitor__alerts(mon, st, FOG_MONITOR_RESOURCES), 1);
+	assert_int_equal(st[0].id, 0);
+	assert_string_equal(st[0].profile_url, "");
+	observe(mon, T0 + 4, FOG_MONITOR_CPU, 0.6);	/* a new episode, a new id and link */
+	assert_int_equal(fog_monitor__flush(mon, 10), 0);
+	assert_int_equal(calls, 5);
+	assert_int_equal(seen.n, 5);
+	assert_int_equal(seen.ev[0].id, 100);
+	assert_string_equal(seen.ev[0].profile_url, "");
+	for (int i = 1; i < 4; i++) {
+		assert_int_equal(seen.ev[i].id, 100);
+		assert_string_equal(seen.ev[i].profile_url, "/p/100");
+	}
+	assert_true(seen.ev[3].resolved);
+	assert_int_equal(seen.ev[4].id, 101);
+	assert_string_equal(seen.ev[4].profile_url, "/p/101");
+	/* the webhook's JSON: none on the warning, the link from the error on */
+	assert_int_equal(wh.nreqs, 5);
+	j = json_loads(wh.reqs[0].body, 0, NULL);
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), 100);
+	assert_null(json_object_get(j, "profile_url"));
+	json_decref(j);
+	j = json_loads(wh.reqs[1].body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "profile_url")), "/p/100");
+	json_decref(j);
+	/* Alertmanager: the error's alert carries the annotation */
+	j = json_loads(am.reqs[0].body, 0, NULL);
+	assert_null(annotation(j, "profile_url"));
+	json_decref(j);
+	j = json_loads(am.reqs[1].body, 0, NULL);
+	assert_int_equal(json_array_size(j), 2);	/* the warning's end, the error */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+				    json_array_get(j, 1), "annotations"), "profile_url")), "/p/100");
+	json_decref(j);
+	/* the hook's environment */
+	f = fopen(out, "r");
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	assert_non_null(strstr(buf, "FOG_ALERT_PROFILE_URL=/p/100\n"));
+	assert_non_null(strstr(buf, "FOG_ALERT_ID=100\n"));
+	assert_non_null(strstr(buf, "FOG_ALERT_PROFILE_URL=/p/101\n"));
+	fog_monitor__free(mon);
+	stub_stop(&wh);
+	stub_stop(&am);
+	unlink(out);
+	rmdir(dir);
+}
+
 static const char *jstr(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -547,7 +661,7 @@ int main(void)
 		cmocka_unit_test(test_trend),		cmocka_unit_test(test_windows_and_history),
 		cmocka_unit_test(test_recommendations), cmocka_unit_test(test_hook),
 		cmocka_unit_test(test_webhook),		cmocka_unit_test(test_alertmanager),
-		cmocka_unit_test(test_json_views),
+		cmocka_unit_test(test_json_views),	cmocka_unit_test(test_profile_link),
 		cmocka_unit_test(test_start_stop),
 	};
 

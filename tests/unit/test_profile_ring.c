@@ -61,6 +61,67 @@ static void test_names(void **state)
 	assert_true(fog_prof_ring_name_time("cpu-20261128T 70000Z.pb.gz") < 0);
 }
 
+/* The profiles captured when an alert fires: alert-ID-cpu-STAMP, alert-ID-offcpu-STAMP. */
+static void test_alert_names(void **state)
+{
+	assert_true(fog_prof_ring_name_time("alert-7-cpu-20261128T070000Z.pb.gz") == T0);
+	assert_true(fog_prof_ring_name_time("alert-1796694320-offcpu-20261128T070000Z.pb.gz") ==
+		    T0);
+	assert_true(fog_prof_ring_name_time("alert-7-cpu-20261128T070000Z-2.pb.gz") == T0);
+	assert_true(fog_prof_ring_name_time("alert-18446744073709551615-cpu-20261128T070000Z.pb.gz")
+		    == T0);
+	assert_true(fog_prof_ring_name_time("alert-123456789012345678901-cpu-20261128T070000Z.pb.gz")
+		    < 0);
+	assert_true(fog_prof_ring_name_time("alert-07-cpu-20261128T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("alert-0-cpu-20261128T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("alert--cpu-20261128T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("alert-7-mem-20261128T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("alert-7-20261128T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("alert-7-cpu-20260231T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("alert-7-cpu-.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("alert-7/../cpu-20261128T070000Z.pb.gz") < 0);
+	assert_true(fog_prof_ring_name_time("alert-") < 0);
+}
+
+/* Alert profiles share the ring's limits, are found by id, and are never "latest". */
+static void test_alert_files(void **state)
+{
+	char err[256], name[64];
+	struct fog_prof_ring *r = fog_prof_ring__new(dir, 1 << 20, 100, err, sizeof(err));
+	void *buf;
+	size_t n;
+
+	assert_non_null(r);
+	assert_int_equal(fog_prof_ring__write(r, T0, "sampler", 7, T0, err, sizeof(err)), 0);
+	assert_int_equal(fog_prof_ring__write_as(r, "alert-9-cpu-", T0 + 10, "cpu!", 4, T0 + 10,
+						 err, sizeof(err)), 0);
+	assert_int_equal(fog_prof_ring__write_as(r, "alert-9-offcpu-", T0 + 10, "off", 3, T0 + 10,
+						 err, sizeof(err)), 0);
+	assert_true(exists("alert-9-cpu-20261128T070010Z.pb.gz"));
+	assert_true(exists("alert-9-offcpu-20261128T070010Z.pb.gz"));
+	/* a prefix that would make a name the ring does not read back is refused */
+	assert_int_equal(fog_prof_ring__write_as(r, "../x-", T0, "x", 1, T0, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(fog_prof_ring__write_as(r, "alert-x-cpu-", T0, "x", 1, T0, err,
+						 sizeof(err)), -EINVAL);
+	assert_int_equal(fog_prof_ring__find_alert(r, 9, false, name, sizeof(name)), 0);
+	assert_string_equal(name, "alert-9-cpu-20261128T070010Z.pb.gz");
+	assert_int_equal(fog_prof_ring__find_alert(r, 9, true, name, sizeof(name)), 0);
+	assert_string_equal(name, "alert-9-offcpu-20261128T070010Z.pb.gz");
+	assert_int_equal(fog_prof_ring__find_alert(r, 90, false, name, sizeof(name)), -ENOENT);
+	assert_int_equal(fog_prof_ring__read(r, "latest", &buf, &n), 0);
+	assert_int_equal(n, 7);	/* the sampler's, though the alert's are newer */
+	free(buf);
+	/* listed again after a restart, and removed by the age limit as the snapshots */
+	fog_prof_ring__free(r);
+	r = fog_prof_ring__new(dir, 1 << 20, 100, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(fog_prof_ring__count(r), 3);
+	assert_int_equal(fog_prof_ring__expire(r, T0 + 111), 3);
+	assert_false(exists("alert-9-cpu-20261128T070010Z.pb.gz"));
+	fog_prof_ring__free(r);
+}
+
 /* Over max_bytes the oldest go first; the folder is created 0700. */
 static void test_size_limit(void **state)
 {
@@ -190,6 +251,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_alert_names),
+		cmocka_unit_test_setup_teardown(test_alert_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_age_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_and_rescan, setup, teardown),

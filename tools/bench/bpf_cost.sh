@@ -47,7 +47,7 @@ start_tool() {
 		# fogd-nbr-MODE: fogd with schedlat.neighbours=MODE (fogd alone: the default)
 		[ "$1" != fogd ] && nbr=(-o schedlat.neighbours="${1#fogd-nbr-}")
 		"$FOGD" -o fogd.socket="$DIR/fogd.sock" -o fogd.pin_path="/sys/fs/bpf/fogd-bpfcost-$$" \
-			-o http.listen=off "${nbr[@]}" >"$DIR/fogd.log" 2>&1 &
+			-o http.listen=off -o monitor.profile_on=off "${nbr[@]}" >"$DIR/fogd.log" 2>&1 &
 		TOOL_PID=$!
 		for _ in $(seq 1 100); do
 			curl -sf --max-time 2 --unix-socket "$DIR/fogd.sock" http://localhost/api/v1/status \

@@ -33,8 +33,9 @@ command -v perf >/dev/null || { echo "bench: needs perf (linux-perf)" >&2; exit 
 api() { curl -sf --max-time 5 --unix-socket "$SOCK" "http://localhost$1"; }
 
 fogd_up() {
-	"$FOGD" -o fogd.socket="$SOCK" -o fogd.pin_path="$PINS" -o http.listen=off "$@" \
-		>"$DIR/fogd.log" 2>&1 &
+	# no alert profiles: a capture the benches' load sets off would be measured with fogd
+	"$FOGD" -o fogd.socket="$SOCK" -o fogd.pin_path="$PINS" -o http.listen=off \
+		-o monitor.profile_on=off "$@" >"$DIR/fogd.log" 2>&1 &
 	FOGD_PID=$!
 	for _ in $(seq 1 100); do
 		api /api/v1/status >/dev/null 2>&1 && return 0

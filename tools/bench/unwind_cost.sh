@@ -38,8 +38,8 @@ command -v perf >/dev/null || { echo "unwind bench: needs perf (linux-perf)" >&2
 [ -x "$PROG" ] || { echo "unwind bench: build $PROG first (make all)" >&2; exit 1; }
 
 fogd_up() {
-	"$FOGD" -o fogd.socket="$SOCK" -o fogd.pin_path="$PINS" -o http.listen=off "$@" \
-		>"$DIR/fogd.log" 2>&1 &
+	"$FOGD" -o fogd.socket="$SOCK" -o fogd.pin_path="$PINS" -o http.listen=off \
+		-o monitor.profile_on=off "$@" >"$DIR/fogd.log" 2>&1 &
 	FOGD_PID=$!
 	for _ in $(seq 1 300); do
 		curl -sf --max-time 5 --unix-socket "$SOCK" http://localhost/api/v1/status >/dev/null 2>&1 && return 0

@@ -44,7 +44,8 @@ fogd_up() {
 	rm -rf "$DIR/buf"
 	"$FOGD" -o fogd.socket="$SOCK" -o fogd.pin_path="$PINS" -o http.listen=off \
 		-o fogd.tick_ms=200 -o uplink.url="http://127.0.0.1:$port/api/v1/write" \
-		-o uplink.directory="$DIR/buf" -o uplink.max_backoff_s=0.5 "$@" >"$DIR/fogd.log" 2>&1 &
+		-o uplink.directory="$DIR/buf" -o uplink.max_backoff_s=0.5 -o monitor.profile_on=off \
+		"$@" >"$DIR/fogd.log" 2>&1 &
 	FOGD_PID=$!
 	for _ in $(seq 1 300); do
 		api /api/v1/status >/dev/null 2>&1 && return 0

@@ -38,6 +38,7 @@ static const char *const cgroup_modes[] = { "auto", "v2", "v1-memory", "v1-cpu",
 static const char *const nbr_modes[] = { "proportional", "last", "off", NULL };
 static const char *const psi_windows[] = { "10", "60", "300", NULL };
 static const char *const action_levels[] = { "warning", "error", "critical", NULL };
+static const char *const profile_levels[] = { "warning", "error", "critical", "off", NULL };
 static const char *const strategies[] = { "fifo",     "priority",    "sla", "cost",
 					  "affinity", "ml_adaptive", NULL };
 
@@ -251,6 +252,12 @@ static const struct opt opts[] = {
 	DBL("monitor", "hook_timeout_s", hook_timeout_s, "10", 0.1, 3600, "hook run time limit"),
 	STR("monitor", "action_level", action_level, "warning", action_levels,
 	    "lowest alert level sent to hooks, webhooks and Alertmanager"),
+	STR("monitor", "profile_on", profile_on, "error", profile_levels,
+	    "lowest alert level that captures a profile of its cause, or off"),
+	DBL("monitor", "profile_seconds", profile_seconds, "10", 1, 300,
+	    "length of the profile captured when an alert fires"),
+	DBL("monitor", "profile_min_interval_s", profile_min_interval_s, "300", 0, 86400,
+	    "at least this long between the starts of two alert profiles"),
 	STR("sched", "strategy", sched_strategy, "ml_adaptive", strategies,
 	    "default placement strategy"),
 	BOOL("sched", "sla_reject", sla_reject, "off",

@@ -73,6 +73,9 @@ struct fog_config {
 	char hook[200];	/* absolute path of a program run per alert, or off */
 	double hook_timeout_s;
 	char action_level[12];	/* lowest level sent to the actions */
+	char profile_on[12];	/* lowest level that captures a profile, or off */
+	double profile_seconds;	/* length of an alert's profile */
+	double profile_min_interval_s;	/* between the starts of two alert profiles */
 
 	/* [sched] */
 	char sched_strategy[16];	/* fifo, priority, sla, cost, affinity, ml_adaptive */

@@ -26,6 +26,7 @@
 #include "export/http.h"
 #include "export/metrics.h"
 #include "monitor/watch.h"
+#include "profile/alert_capture.h"
 #include "profile/continuous.h"
 #include "profile/server.h"
 #include "profile/symhelper.h"
@@ -50,6 +51,7 @@ struct agent {
 	struct fog_watch *watch;	/* NULL when [monitor] enabled is off */
 	struct fog_profiler *prof;
 	struct fog_prof_continuous *cont;	/* [profile] continuous */
+	struct fog_alert_capture *acap;	/* [monitor] profile_on; NULL without the monitor */
 	struct fog_sched_agent *sched;
 	struct fog_uplink_glue *uplink;	/* NULL: [uplink] url = off */
 	int tick_timer;
@@ -252,6 +254,26 @@ static void continuous_free(struct agent *a)
 	fog_prof_continuous__free(a->cont);
 }
 
+static int alert_capture_new(struct agent *a, const struct fog_config *cfg)
+{
+	if (!a->watch)
+		return 0;
+	a->acap = fog_alert_capture__new(a->http, a->loop, a->watch, a->cont, cfg);
+	return a->acap ? 0 : -errno;
+}
+
+static void alert_capture_reconfigure(struct agent *a, const struct fog_config *cfg)
+{
+	if (a->acap)
+		fog_alert_capture__reconfigure(a->acap, cfg);
+}
+
+static void alert_capture_free(struct agent *a)
+{
+	fog_alert_capture__free(a->acap);
+	a->acap = NULL;
+}
+
 static int sched_new(struct agent *a, const struct fog_config *cfg)
 {
 	a->sched = fog_sched_agent__new(a->http, a->loop, cfg);
@@ -303,6 +325,7 @@ static const struct part parts[] = {
 	{ "monitor", monitor_new, monitor_reconfigure, monitor_free },
 	{ "profiler", profiler_new, NULL, profiler_free },
 	{ "continuous profiler", continuous_new, continuous_reconfigure, continuous_free },
+	{ "alert profiles", alert_capture_new, alert_capture_reconfigure, alert_capture_free },
 	{ "placement", sched_new, NULL, sched_free },
 	{ "API", api_new, NULL, NULL },
 	{ "uplink", uplink_new, NULL, uplink_free, .unprivileged = true },

@@ -28,7 +28,7 @@ static const char *unit_name(enum fog_monitor_resource r)
 
 json_t *fog_alert_json(const struct fog_alert *a)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:s}", "resource",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:s}", "resource",
 			 fog_monitor_resource_name(a->resource), "level",
 			 fog_alert_level_name(a->level), "previous",
 			 fog_alert_level_name(a->previous), "state",
@@ -36,6 +36,12 @@ json_t *fog_alert_json(const struct fog_alert *a)
 			 "threshold", real_or_null(a->threshold), "unit", unit_name(a->resource),
 			 "since", time_or_null(a->since), "started_at", time_or_null(a->started_at),
 			 "at", time_or_null(a->at), "summary", a->summary);
+
+	if (j && a->id)
+		json_object_set_new(j, "id", json_integer((json_int_t)a->id));
+	if (j && a->profile_url[0])
+		json_object_set_new(j, "profile_url", json_string(a->profile_url));
+	return j;
 }
 
 static void add(struct fog_alert_env *env, int *n, const char *fmt, ...)
@@ -74,5 +80,8 @@ void fog_alert_env(struct fog_alert_env *env, const struct fog_alert *a)
 	add(env, &n, "FOG_ALERT_STARTED_AT=%s", started);
 	add(env, &n, "FOG_ALERT_TIME=%s", at);
 	add(env, &n, "FOG_ALERT_SUMMARY=%s", a->summary);
+	add(env, &n, "FOG_ALERT_ID=%lu", a->id);
+	if (a->profile_url[0])
+		add(env, &n, "FOG_ALERT_PROFILE_URL=%s", a->profile_url);
 	env->envp[n] = NULL;
 }

@@ -13,7 +13,8 @@
 /*
  * {"resource", "level", "previous", "state": "firing"|"resolved", "value",
  * "threshold", "unit", "since", "started_at", "at" (RFC 3339, null if
- * unknown), "summary"}
+ * unknown), "summary", "id" (the episode's), "profile_url" (when the episode
+ * has a profile)}
  */
 json_t *fog_alert_json(const struct fog_alert *a);
 
@@ -28,7 +29,8 @@ struct fog_alert_env {
 /*
  * The environment of a hook: PATH and FOG_ALERT_RESOURCE, _LEVEL,
  * _PREVIOUS_LEVEL, _STATE, _VALUE, _THRESHOLD, _UNIT, _SINCE, _STARTED_AT,
- * _TIME, _SUMMARY. Nothing else of the caller's environment is passed.
+ * _TIME, _SUMMARY, _ID and _PROFILE_URL (when there is one). Nothing else
+ * of the caller's environment is passed.
  */
 void fog_alert_env(struct fog_alert_env *env, const struct fog_alert *a);
 

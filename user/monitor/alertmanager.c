@@ -46,6 +46,12 @@ json_t *fog_am_alert_json(const struct fog_am_alert *a, const char *instance,
 		      "threshold", threshold);
 	if (!o)
 		return NULL;
+	if (a->profile_url[0] &&
+	    json_object_set_new(json_object_get(o, "annotations"), "profile_url",
+				json_string(a->profile_url))) {
+		json_decref(o);
+		return NULL;
+	}
 	if (set_time(o, "startsAt", a->starts_at) ||
 	    (isfinite(ends_at) && set_time(o, "endsAt", ends_at)) ||
 	    (generator_url && *generator_url &&
@@ -133,6 +139,7 @@ json_t *fog_alertmanager_change(struct fog_alertmanager *am, const struct fog_al
 		cur->value = ev->value;
 		cur->threshold = ev->threshold;
 		snprintf(cur->summary, sizeof(cur->summary), "%s", ev->summary);
+		snprintf(cur->profile_url, sizeof(cur->profile_url), "%s", ev->profile_url);
 		append(arr, am, cur, ev->at + 4 * am->resend);
 	}
 	if (!json_array_size(arr)) {

@@ -32,6 +32,7 @@ struct fog_am_alert {
 	double value;
 	double threshold;
 	char summary[160];
+	char profile_url[96]; /* the profile_url annotation, "" none */
 };
 
 struct fog_alertmanager_opts {

@@ -23,7 +23,7 @@ static const char *unit(enum fog_monitor_resource r)
 
 json_t *fog_monitor_status_json(const struct fog_alert_status *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f, s:f}}",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f, s:f}}",
 			 "resource", fog_monitor_resource_name(s->resource), "unit",
 			 unit(s->resource), "level", fog_alert_level_name(s->level), "pending",
 			 fog_alert_level_name(s->pending), "pending_since", when(s->pending_since),
@@ -31,6 +31,12 @@ json_t *fog_monitor_status_json(const struct fog_alert_status *s)
 			 when(s->updated_at), "threshold", "warning", s->threshold.warning,
 			 "critical", s->threshold.critical, "for_seconds", s->threshold.for_seconds,
 			 "hysteresis", s->threshold.hysteresis);
+
+	if (j && s->id)
+		json_object_set_new(j, "id", json_integer((json_int_t)s->id));
+	if (j && s->profile_url[0])
+		json_object_set_new(j, "profile_url", json_string(s->profile_url));
+	return j;
 }
 
 json_t *fog_monitor_trend_json(const struct fog_trend *t)

@@ -155,6 +155,7 @@ struct fog_monitor *fog_monitor__new(const struct fog_monitor_opts *opts)
 		goto out_nomem;
 	fog_monitor_sample_init(&mon->latest);
 	mon->last_now = NAN;
+	mon->next_id = mon->opts.first_alert_id ? mon->opts.first_alert_id : 1;
 	pthread_mutex_init(&mon->lock, NULL);
 	err = fog_cond_init_mono(&mon->stop_cond);
 	if (err) {
@@ -198,6 +199,25 @@ static int check_resource(enum fog_monitor_resource r)
 	if ((unsigned int)r >= FOG_MONITOR_RESOURCES)
 		return fog_monitor_fail(-EINVAL, "unknown resource %d", (int)r);
 	return 0;
+}
+
+/*
+ * Gives a change its episode's id (a new one when it leaves INFO) and link,
+ * lets the annotator add one, and keeps both with the episode; lock held.
+ */
+static void episode_locked(struct fog_monitor *mon, struct fog_threshold_state *s,
+			   struct fog_alert *ev)
+{
+	if (ev->previous == FOG_ALERT_INFO && !ev->resolved) {
+		s->id = mon->next_id++;
+		s->profile_url[0] = '\0';
+	}
+	ev->id = s->id;
+	snprintf(ev->profile_url, sizeof(ev->profile_url), "%s", s->profile_url);
+	if (mon->annotate)
+		mon->annotate(ev, mon->annotate_ctx);
+	ev->profile_url[sizeof(ev->profile_url) - 1] = '\0';
+	snprintf(s->profile_url, sizeof(s->profile_url), "%s", ev->profile_url);
 }
 
 static void count_locked(struct fog_monitor *mon, const struct fog_alert *ev)
@@ -261,7 +281,7 @@ static unsigned int observe_locked(struct fog_monitor *mon, double now,
 		if (mon->thr[r].configured &&
 		    fog_threshold_step(&mon->thr[r], (enum fog_monitor_resource)r, now, v,
 				       &evs[nevs]))
-			nevs++;
+			episode_locked(mon, &mon->thr[r], &evs[nevs++]);
 	}
 	mon->last_now = now;
 	mon->observations++;
@@ -342,6 +362,7 @@ int fog_monitor__clear_threshold(struct fog_monitor *mon, enum fog_monitor_resou
 	    fog_threshold_resolve(&mon->thr[r], r,
 				  isnan(mon->last_now) ? fog_wall_now() : mon->last_now, &ev)) {
 		nevs = 1;
+		episode_locked(mon, &mon->thr[r], &ev);
 		count_locked(mon, &ev);
 		fog_monitor_act_locked(mon, &ev);
 	}
@@ -351,6 +372,33 @@ int fog_monitor__clear_threshold(struct fog_monitor *mon, enum fog_monitor_resou
 	pthread_mutex_unlock(&mon->lock);
 	call_back(cbs, ncbs, &ev, nevs);
 	return 0;
+}
+
+int fog_monitor__set_annotate(struct fog_monitor *mon, fog_monitor_annotate_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&mon->lock);
+	mon->annotate = fn;
+	mon->annotate_ctx = ctx;
+	pthread_mutex_unlock(&mon->lock);
+	return 0;
+}
+
+int fog_monitor__off_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx)
+{
+	int err = -ENOENT;
+
+	pthread_mutex_lock(&mon->lock);
+	for (unsigned int i = 0; i < mon->ncallbacks; i++) {
+		if (mon->callbacks[i].fn != fn || mon->callbacks[i].ctx != ctx)
+			continue;
+		memmove(&mon->callbacks[i], &mon->callbacks[i + 1],
+			(mon->ncallbacks - i - 1) * sizeof(mon->callbacks[0]));
+		mon->ncallbacks--;
+		err = 0;
+		break;
+	}
+	pthread_mutex_unlock(&mon->lock);
+	return err ? fog_monitor_fail(err, "no such alert callback") : 0;
 }
 
 int fog_monitor__on_alert(struct fog_monitor *mon, fog_monitor_alert_fn fn, void *ctx)

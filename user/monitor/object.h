@@ -60,6 +60,9 @@ struct fog_monitor {
 
 	struct callback callbacks[MAX_CALLBACKS];
 	unsigned int ncallbacks;
+	fog_monitor_annotate_fn annotate; /* NULL: none */
+	void *annotate_ctx;
+	unsigned long next_id;	/* the next episode's id */
 	struct hook hooks[MAX_HOOKS];
 	unsigned int nhooks;
 	struct fog_hook_runner *runner; /* made with the first hook */

@@ -218,4 +218,8 @@ void fog_threshold_status(const struct fog_threshold_state *s, enum fog_monitor_
 	out->since = s->since;
 	out->value = s->value;
 	out->updated_at = s->updated_at;
+	if (s->level != FOG_ALERT_INFO) {
+		out->id = s->id;
+		snprintf(out->profile_url, sizeof(out->profile_url), "%s", s->profile_url);
+	}
 }

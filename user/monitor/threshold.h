@@ -22,6 +22,8 @@ struct fog_threshold_state {
 	double above_since[FOG_ALERT_LEVELS]; /* per level: since when it holds, NAN if not */
 	double value;			      /* last sample, NAN before the first */
 	double updated_at;		      /* its time */
+	unsigned long id;		      /* the episode's id (monitor.c), 0 in INFO */
+	char profile_url[96];		      /* the episode's profile link, "" none */
 };
 
 /*

@@ -22,6 +22,8 @@
 struct fog_watch {
 	struct fog_monitor *mon;
 	char instance[256];
+	fog_watch_decorate_fn decorate;	/* adds to each alert of /api/v1/alerts; NULL none */
+	void *decorate_ctx;
 };
 
 static void on_alert(const struct fog_alert *a, void *ctx)
@@ -130,6 +132,8 @@ struct fog_watch *fog_watch__new(const struct fog_config *cfg)
 	/* enough history for the longest window: the hour-long recommendation rules */
 	opts.history = (unsigned int)(3600.0 / opts.interval_seconds) + 16;
 	opts.instance = w->instance;
+	/* ids name alert profiles in the ring, which outlives fogd: not again after a restart */
+	opts.first_alert_id = (unsigned long)time(NULL);
 	w->mon = fog_monitor__new(&opts);
 	if (!w->mon) {
 		err = -errno;
@@ -176,11 +180,27 @@ int fog_watch__reconfigure(struct fog_watch *w, const struct fog_config *cfg)
 	return thresholds(w->mon, cfg);
 }
 
+struct fog_monitor *fog_watch__monitor(struct fog_watch *w)
+{
+	return w->mon;
+}
+
+void fog_watch__set_decorate(struct fog_watch *w, fog_watch_decorate_fn fn, void *ctx)
+{
+	w->decorate = fn;
+	w->decorate_ctx = ctx;
+}
+
 static int get_alerts(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)
 {
 	struct fog_watch *w = ctx;
+	json_t *j = fog_monitor_alerts_json(w->mon), *a;
+	size_t i;
 
-	return fog_http_json(resp, 200, fog_monitor_alerts_json(w->mon));
+	if (w->decorate)
+		json_array_foreach(json_object_get(j, "alerts"), i, a)
+			w->decorate(a, w->decorate_ctx);
+	return fog_http_json(resp, 200, j);
 }
 
 static int get_trends(const struct fog_http_req *req, struct fog_http_resp *resp, void *ctx)

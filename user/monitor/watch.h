@@ -12,6 +12,12 @@ struct fog_config;
 struct fog_http;
 struct fog_prom;
 struct fog_watch;
+struct fog_monitor;
+
+#include <jansson.h>
+
+/* Adds what another part knows of an alert to its /api/v1/alerts object. */
+typedef void (*fog_watch_decorate_fn)(json_t *alert, void *ctx);
 
 /* NULL with errno set; the reason is logged. */
 struct fog_watch *fog_watch__new(const struct fog_config *cfg);
@@ -22,6 +28,10 @@ void fog_watch__on_tick(const struct fog_tick *t, void *ctx);
 /* Applies new thresholds; actions and windows take effect at the next start. */
 int fog_watch__reconfigure(struct fog_watch *w, const struct fog_config *cfg);
 int fog_watch__register(struct fog_watch *w, struct fog_http *h);
+/* The monitor, for the parts that annotate its alerts (the alert profiles). */
+struct fog_monitor *fog_watch__monitor(struct fog_watch *w);
+/* One decorator of /api/v1/alerts (NULL removes it); called on the loop. */
+void fog_watch__set_decorate(struct fog_watch *w, fog_watch_decorate_fn fn, void *ctx);
 /* A fog_metrics_fn: ctx is the watch. */
 void fog_watch__metrics(void *w, struct fog_prom *p);
 

@@ -205,6 +205,15 @@ static void open_ring(struct fog_prof_continuous *c)
 		fail(c, err);
 }
 
+/* Under c->lock: the ring for a read, opened if it can be (nothing counted if not). */
+static void open_ring_to_read(struct fog_prof_continuous *c)
+{
+	char err[256];
+
+	if (!c->ring)
+		c->ring = fog_prof_ring__new(c->dir, c->max_bytes, c->max_age_s, err, sizeof(err));
+}
+
 /*
  * The worker's half of a window's end: symbolizes, encodes and writes it,
  * then hands the capture back for the next window (or frees it).
@@ -351,8 +360,14 @@ static void on_tick(void *ctx)
 	__u64 now = fog_clock_ns(CLOCK_MONOTONIC);
 
 	take_returned(c);
-	if (!c->on)
+	if (!c->on) {	/* alert profiles may be kept in the ring: its age limit holds */
+		pthread_mutex_lock(&c->lock);
+		if (c->ring)
+			fog_prof_ring__expire(c->ring,
+					      (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL));
+		pthread_mutex_unlock(&c->lock);
 		return;
+	}
 	if (!c->cap) {	/* the sampler failed to start: try again, once a window */
 		if (now < c->retry_ns)
 			return;
@@ -621,4 +636,54 @@ void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struc
 	if (c->ring)	/* a shorter max_age applies now */
 		fog_prof_ring__expire(c->ring, (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL));
 	pthread_mutex_unlock(&c->lock);
+}
+
+int fog_prof_continuous__keep(struct fog_prof_continuous *c, const char *prefix, time_t t,
+			      const void *buf, size_t n, char *name, size_t nlen, char *err,
+			      size_t elen)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->ring)	/* its failure is the caller's to count, not a snapshot lost */
+		c->ring = fog_prof_ring__new(c->dir, c->max_bytes, c->max_age_s, err, elen);
+	if (!c->ring) {
+		rc = -errno;
+		pthread_mutex_unlock(&c->lock);
+		return rc ? rc : -EIO;
+	}
+	rc = fog_prof_ring__write_as(c->ring, prefix, t, buf, n,
+				     (time_t)(fog_clock_ns(CLOCK_REALTIME) / 1000000000ULL), err,
+				     elen);
+	if (!rc)
+		fog_prof_ring__find_newest(c->ring, prefix, name, nlen);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int fog_prof_continuous__read(struct fog_prof_continuous *c, const char *name, void **buf,
+			      size_t *n)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	open_ring_to_read(c);
+	rc = c->ring ? fog_prof_ring__read(c->ring, name, buf, n) : -ENODATA;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int fog_prof_continuous__read_newest(struct fog_prof_continuous *c, const char *prefix, void **buf,
+				     size_t *n)
+{
+	char name[64];
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	open_ring_to_read(c);
+	rc = !c->ring ? -ENODATA : fog_prof_ring__find_newest(c->ring, prefix, name, sizeof(name));
+	if (!rc)
+		rc = fog_prof_ring__read(c->ring, name, buf, n);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }

@@ -35,4 +35,20 @@ void fog_prof_continuous__free(struct fog_prof_continuous *c);
 /* Applies a reloaded configuration (cfg is borrowed only during the call). */
 void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struct fog_config *cfg);
 
+/*
+ * Keeps a profile (a gzipped pprof of n bytes taken at t) in the ring under
+ * limits as the snapshots, named prefix + stamp (see fog_prof_ring__write_as);
+ * name gets the file's name. Blocks on the disk: never from the event loop.
+ * 0 or a negative errno, err saying why.
+ */
+int fog_prof_continuous__keep(struct fog_prof_continuous *c, const char *prefix, time_t t,
+			      const void *buf, size_t n, char *name, size_t nlen, char *err,
+			      size_t elen);
+/* Reads a file of the ring (malloc'd into *buf); -ENOENT unknown, -ENODATA no ring. */
+int fog_prof_continuous__read(struct fog_prof_continuous *c, const char *name, void **buf,
+			      size_t *n);
+/* The same for the newest file whose name starts with prefix. */
+int fog_prof_continuous__read_newest(struct fog_prof_continuous *c, const char *prefix, void **buf,
+				     size_t *n);
+
 #endif /* FOG_PROF_CONTINUOUS_H */

@@ -13,7 +13,7 @@
 #include "profile/ring.h"
 
 struct snap {
-	char name[48];
+	char name[64];
 	time_t t;
 	__u64 bytes;
 };
@@ -28,17 +28,16 @@ struct fog_prof_ring {
 	__u64 removed;
 };
 
-time_t fog_prof_ring_name_time(const char *name)
+/* The time of "STAMP[-N].pb.gz" at p (the rest of a name), or -1. */
+static time_t stamp_time(const char *p)
 {
-	size_t pl = strlen(FOG_PROF_RING_PREFIX), sl = strlen(FOG_PROF_RING_SUFFIX);
-	size_t len = strlen(name);
+	size_t sl = strlen(FOG_PROF_RING_SUFFIX), len = strlen(p);
 	struct tm tm = { 0 };
-	const char *p = name + pl, *end;
+	const char *end;
 	char stamp[24];
 	time_t t;
 
-	if (len < pl + 16 + sl || strncmp(name, FOG_PROF_RING_PREFIX, pl) ||
-	    strcmp(name + len - sl, FOG_PROF_RING_SUFFIX))
+	if (len < 16 + sl || strcmp(p + len - sl, FOG_PROF_RING_SUFFIX))
 		return -1;
 	end = strptime(p, "%Y%m%dT%H%M%SZ", &tm);
 	if (!end || end != p + 16)
@@ -61,6 +60,38 @@ time_t fog_prof_ring_name_time(const char *name)
 	    strncmp(stamp, p, 16))
 		return -1;
 	return t;
+}
+
+/* After "alert-": "ID-cpu-" or "ID-offcpu-" (ID 1..20 digits, no leading zero); the rest. */
+static const char *alert_rest(const char *p)
+{
+	size_t digits = 0;
+
+	if (*p < '1' || *p > '9')
+		return NULL;
+	while (p[digits] >= '0' && p[digits] <= '9')
+		digits++;
+	if (digits > 20 || p[digits] != '-')
+		return NULL;
+	p += digits + 1;
+	if (!strncmp(p, "cpu-", 4))
+		return p + 4;
+	if (!strncmp(p, "offcpu-", 7))
+		return p + 7;
+	return NULL;
+}
+
+time_t fog_prof_ring_name_time(const char *name)
+{
+	size_t pl = strlen(FOG_PROF_RING_PREFIX), al = strlen(FOG_PROF_RING_ALERT_PREFIX);
+	const char *rest;
+
+	if (!strncmp(name, FOG_PROF_RING_PREFIX, pl))
+		return stamp_time(name + pl);
+	if (strncmp(name, FOG_PROF_RING_ALERT_PREFIX, al))
+		return -1;
+	rest = alert_rest(name + al);
+	return rest ? stamp_time(rest) : -1;
 }
 
 static int cmp_snap(const void *a, const void *b)
@@ -93,7 +124,7 @@ static int ring_add(struct fog_prof_ring *r, const char *name, time_t t, __u64 b
 /* Removes the oldest snapshot; its file may already be gone. */
 static void ring_drop_oldest(struct fog_prof_ring *r)
 {
-	char path[sizeof(r->dir) + 64];
+	char path[sizeof(r->dir) + 80];
 
 	snprintf(path, sizeof(path), "%s/%s", r->dir, r->v[0].name);
 	if (unlink(path) && errno != ENOENT)
@@ -141,7 +172,9 @@ static int ring_scan(struct fog_prof_ring *r, char *err, size_t len)
 
 		/* ".cpu-....pb.gz.tmp": a write that did not finish (fogd died) */
 		if (de->d_name[0] == '.' && nl > 5 && !strcmp(de->d_name + nl - 4, ".tmp") &&
-		    !strncmp(de->d_name + 1, FOG_PROF_RING_PREFIX, strlen(FOG_PROF_RING_PREFIX))) {
+		    (!strncmp(de->d_name + 1, FOG_PROF_RING_PREFIX, strlen(FOG_PROF_RING_PREFIX)) ||
+		     !strncmp(de->d_name + 1, FOG_PROF_RING_ALERT_PREFIX,
+			      strlen(FOG_PROF_RING_ALERT_PREFIX)))) {
 			unlinkat(dirfd(d), de->d_name, 0);
 			continue;
 		}
@@ -233,10 +266,25 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+static bool ring_has(const struct fog_prof_ring *r, const char *name)
+{
+	for (size_t i = r->n; i-- > 0;)
+		if (!strcmp(r->v[i].name, name))
+			return true;
+	return false;
+}
+
 int fog_prof_ring__write(struct fog_prof_ring *r, time_t t, const void *buf, size_t n, time_t now,
 			 char *err, size_t len)
 {
-	char name[48], path[sizeof(r->dir) + 64], tmp[sizeof(r->dir) + 64], stamp[24];
+	return fog_prof_ring__write_as(r, FOG_PROF_RING_PREFIX, t, buf, n, now, err, len);
+}
+
+int fog_prof_ring__write_as(struct fog_prof_ring *r, const char *prefix, time_t t, const void *buf,
+			    size_t n, time_t now, char *err, size_t len)
+{
+	char name[sizeof(r->v[0].name)], path[sizeof(r->dir) + 80], tmp[sizeof(r->dir) + 80];
+	char stamp[24];
 	struct tm tm;
 	int fd, rc;
 
@@ -247,10 +295,14 @@ int fog_prof_ring__write(struct fog_prof_ring *r, time_t t, const void *buf, siz
 	}
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(name, sizeof(name), "%s%s%s", FOG_PROF_RING_PREFIX, stamp, FOG_PROF_RING_SUFFIX);
-	for (int k = 1; r->n && k < 100 && !strcmp(r->v[r->n - 1].name, name); k++)
-		snprintf(name, sizeof(name), "%s%s-%d%s", FOG_PROF_RING_PREFIX, stamp, k,
-			 FOG_PROF_RING_SUFFIX);
+	snprintf(name, sizeof(name), "%s%s%s", prefix, stamp, FOG_PROF_RING_SUFFIX);
+	for (int k = 1; k < 100 && ring_has(r, name); k++)
+		snprintf(name, sizeof(name), "%s%s-%d%s", prefix, stamp, k, FOG_PROF_RING_SUFFIX);
+	/* only names the ring reads back as its own (no paths, no other files') */
+	if (fog_prof_ring_name_time(name) != t || ring_has(r, name)) {
+		snprintf(err, len, "'%.40s' is not a free snapshot name", name);
+		return -EINVAL;
+	}
 	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", r->dir, name);
 	/* the folder may have gone (or never been creatable): try again each time */
@@ -324,14 +376,15 @@ json_t *fog_prof_ring__json(const struct fog_prof_ring *r)
 int fog_prof_ring__read(const struct fog_prof_ring *r, const char *name, void **buf, size_t *n)
 {
 	const struct snap *s = NULL;
-	char path[sizeof(r->dir) + 64];
+	char path[sizeof(r->dir) + 80];
 	struct stat st;
 	char *b;
 	int fd, rc = 0;
 	size_t got = 0;
 
-	if (!strcmp(name, "latest") && r->n)
-		s = &r->v[r->n - 1];
+	for (size_t i = r->n; !strcmp(name, "latest") && !s && i-- > 0;)	/* the sampler's */
+		if (!strncmp(r->v[i].name, FOG_PROF_RING_PREFIX, strlen(FOG_PROF_RING_PREFIX)))
+			s = &r->v[i];
 	for (size_t i = 0; !s && i < r->n; i++)	/* only names of the ring: no paths */
 		if (!strcmp(r->v[i].name, name))
 			s = &r->v[i];
@@ -371,3 +424,27 @@ int fog_prof_ring__read(const struct fog_prof_ring *r, const char *name, void **
 	return 0;
 }
 
+
+int fog_prof_ring__find_newest(const struct fog_prof_ring *r, const char *prefix, char *name,
+			       size_t len)
+{
+	size_t pl = strlen(prefix);
+
+	for (size_t i = r->n; i-- > 0;) {
+		if (strncmp(r->v[i].name, prefix, pl))
+			continue;
+		snprintf(name, len, "%s", r->v[i].name);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int fog_prof_ring__find_alert(const struct fog_prof_ring *r, unsigned long id, bool offcpu,
+			      char *name, size_t len)
+{
+	char pre[48];
+
+	snprintf(pre, sizeof(pre), "%s%lu-%s-", FOG_PROF_RING_ALERT_PREFIX, id,
+		 offcpu ? "offcpu" : "cpu");
+	return fog_prof_ring__find_newest(r, pre, name, len);
+}
