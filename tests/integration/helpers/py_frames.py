@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Ground truth for CPython interpreter frames (test_profile_python_frames.sh): main calls
+# outer, outer calls hot, hot does arithmetic in a loop until the deadline (seconds in
+# argv[1]). Nothing but Python code runs under hot; the pid is printed first.
+import os
+import sys
+import time
+
+
+def hot(deadline):
+    n = 0
+    while True:
+        for i in range(20000):
+            n = (n * 31 + i) % 1000003
+        if time.monotonic() >= deadline:
+            return n
+
+
+def outer(deadline):
+    return hot(deadline)
+
+
+def main():
+    print(os.getpid(), flush=True)
+    outer(time.monotonic() + float(sys.argv[1]))
+
+
+main()
