@@ -7,6 +7,7 @@
 # place of _PyEval_EvalFrameDefault, have py:hot as the hottest innermost Python frame,
 # and show the chain py:main -> py:outer -> py:hot in that order. With --no-python there
 # is no py: frame at all, so the test fails if the frames did not come from the walk.
+# Off-CPU: with hot sleeping instead, the time blocked is under the same chain.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 PROG=tests/integration/helpers/py_frames.py
@@ -61,6 +62,21 @@ for py in $pythons; do
 	t_log "$py, --no-python: $np% with py: frames, $npeval% through _PyEval_EvalFrameDefault"
 	[ "$np" -eq 0 ] || t_fail "$py: --no-python still shows py: frames"
 	[ "$npeval" -ge 90 ] || t_fail "$py: without Python frames only $npeval% pass through _PyEval_EvalFrameDefault"
+	kill "$h" 2>/dev/null
+	wait "$h" 2>/dev/null
+	# off-CPU: hot sleeps; its blocked time is under py:outer -> py:hot
+	"$py" "$PROG" 30 sleep >"$T_DIR/py.out" &
+	h=$!
+	T_CLEANUP_EXTRA="kill $h 2>/dev/null"
+	for _ in $(seq 1 50); do [ -s "$T_DIR/py.out" ] && break; sleep 0.1; done
+	[ "$(head -1 "$T_DIR/py.out")" = "$h" ] || t_fail "$py sleep did not print its pid"
+	"$FOGCTL" profile -p "$h" -d 2s --mode offcpu --no-kernel -o "$T_DIR/off.folded" \
+		2>"$T_DIR/fogctl.err" || t_fail "fogctl profile --mode offcpu of $py failed: $(cat "$T_DIR/fogctl.err")"
+	top=$(hottest_py "$T_DIR/off.folded" | head -1)
+	chain=$(share "$T_DIR/off.folded" ";py:main \\(py_frames\\.py:[0-9]+\\);py:outer \\(py_frames\\.py:[0-9]+\\);py:hot \\(py_frames\\.py:[0-9]+\\)")
+	t_log "$py off-CPU: hottest Python frame $top, $chain% of the time blocked under main -> outer -> hot"
+	[ "${top#* }" = "py:hot" ] || t_fail "$py off-CPU: the hottest Python frame is '$top', not py:hot"
+	[ "$chain" -ge 50 ] || t_fail "$py off-CPU: only $chain% under main -> outer -> hot: $(sort -k2 -n -t' ' "$T_DIR/off.folded" | tail -2)"
 	kill "$h" 2>/dev/null
 	wait "$h" 2>/dev/null
 done

@@ -191,6 +191,16 @@ static int start_unwinder(struct fog_prof_capture *c, const struct fog_prof_capt
 	return rc;
 }
 
+/* CPython frames named by the unwinder, the sampler finding processes in map. */
+static void start_python(struct fog_prof_capture *c, const struct fog_prof_capture_opts *o,
+			 const struct bpf_map *map)
+{
+	if (c->unw && !o->no_python &&
+	    fog_unwinder__python(c->unw, bpf_map__fd(map),
+				 o->target == FOG_PROF_TARGET_PID ? o->pid : 0))
+		fog_warnx("profiler: CPython frames not named: out of memory");
+}
+
 /* Loads and attaches the off-CPU object (sched_switch); nothing else of the capture is used. */
 static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_capture_opts *o,
 			char *err, size_t len)
@@ -209,6 +219,7 @@ static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_captur
 	c->off->rodata->cfg_cgroup_mode = o->cgroup_mode;
 	c->off->rodata->cfg_kernel = !o->no_kernel;
 	c->off->rodata->cfg_unwind = !o->fp_only;
+	c->off->rodata->cfg_python = !o->fp_only && !o->no_python;
 	if (o->fp_only)
 		bpf_map__set_max_entries(c->off->maps.offcpu_unwind, 4096);
 	rc = offcpu_bpf__load(c->off);
@@ -219,6 +230,7 @@ static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_captur
 	rc = start_unwinder(c, o, c->off->maps.offcpu_unwind, err, len);
 	if (rc)
 		return rc;
+	start_python(c, o, c->off->maps.offcpu_python);
 	c->counts_fd = bpf_map__fd(c->off->maps.offcpu_counts);
 	c->stacks_fd = bpf_map__fd(c->off->maps.offcpu_stacks);
 	c->stats_fd = bpf_map__fd(c->off->maps.offcpu_stats);
@@ -297,10 +309,7 @@ struct fog_prof_capture *fog_prof_capture__new(const struct fog_prof_capture_opt
 	rc = start_unwinder(c, o, c->skel->maps.prof_unwind, err, len);
 	if (rc)
 		goto fail;
-	if (c->unw && !o->no_python &&
-	    fog_unwinder__python(c->unw, bpf_map__fd(c->skel->maps.prof_python),
-				 o->target == FOG_PROF_TARGET_PID ? o->pid : 0))
-		fog_warnx("profiler: CPython frames not named: out of memory");
+	start_python(c, o, c->skel->maps.prof_python);
 	c->counts_fd = bpf_map__fd(c->skel->maps.prof_counts);
 	c->stacks_fd = bpf_map__fd(c->skel->maps.prof_stacks);
 	c->stats_fd = bpf_map__fd(c->skel->maps.prof_stats);

@@ -152,10 +152,10 @@ static int read_str(fog_py_read_fn rd, void *ctx, __u64 addr, char *out, size_t 
 	if (err)
 		return err;
 	for (__u32 i = 0; i + kind <= want; i += kind) {
-		__u32 c = kind == 1 ? buf[i] : kind == 2 ? (__u32)(buf[i] | buf[i + 1] << 8) :
-			  (__u32)buf[i] | (__u32)buf[i + 1] << 8 | (__u32)buf[i + 2] << 16 |
-				  (__u32)buf[i + 3] << 24;
+		__u32 c = 0;
 
+		for (__u32 k = kind; k-- > 0;)	/* little-endian code units of 1, 2 or 4 bytes */
+			c = c << 8 | buf[i + k];
 		if (!put_utf8(out, cap, &n, c))
 			break;
 	}

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Ground truth for CPython interpreter frames (test_profile_python_frames.sh): main calls
 # outer, outer calls hot, hot does arithmetic in a loop until the deadline (seconds in
-# argv[1]). Nothing but Python code runs under hot; the pid is printed first.
+# argv[1]). Nothing but Python code runs under hot; the pid is printed first. With "sleep" as
+# argv[2], hot sleeps instead (time.sleep, 5 ms at a time): the off-CPU ground truth.
 import os
 import sys
 import time
@@ -9,6 +10,11 @@ import time
 
 def hot(deadline):
     n = 0
+    if len(sys.argv) > 2 and sys.argv[2] == "sleep":
+        while time.monotonic() < deadline:
+            time.sleep(0.005)
+            n += 1
+        return n
     while True:
         for i in range(20000):
             n = (n * 31 + i) % 1000003
