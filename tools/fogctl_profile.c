@@ -59,7 +59,7 @@ void fogctl_profile_usage(FILE *f)
 		   "              probes 1 s out of every 5\n"
 		   "  --no-unwind  user stacks by frame pointers only (no DWARF unwinding)\n"
 		   "  --no-python  no CPython 3.11 frames (py:func (file.py:12)) in place of\n"
-		   "               the interpreter's _PyEval_EvalFrameDefault (on-CPU mode)\n"
+		   "               the interpreter's _PyEval_EvalFrameDefault (cpu and offcpu)\n"
 		   "  --lines   source file and line of user frames (binaries with debug info):\n"
 		   "            folded frames read \"func (file.c:12)\", pprof carries the lines\n"
 		   "  -o FILE   .html report, .svg flame graph, .pb.gz pprof, .folded stacks,\n"
