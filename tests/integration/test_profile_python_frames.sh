@@ -7,14 +7,19 @@
 # place of _PyEval_EvalFrameDefault, have py:hot as the hottest innermost Python frame,
 # and show the chain py:main -> py:outer -> py:hot in that order. With --no-python there
 # is no py: frame at all, so the test fails if the frames did not come from the walk.
-# Off-CPU: with hot sleeping instead, the time blocked is under the same chain.
+# Off-CPU: with hot sleeping instead, the time blocked is under the same chain. Threads:
+# with outer -> hot in a second thread, on-CPU samples show Thread.run -> outer -> hot and
+# main's time blocked shows main -> Thread.join (main holds no GIL meanwhile).
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 PROG=tests/integration/helpers/py_frames.py
+# each build by its own executable (pyenv's python3 on PATH is a shim that starts it)
+exe() { "$1" -c 'import sys; print(sys.executable)' 2>/dev/null; }
 pythons=""
-[ -x /usr/bin/python3 ] && pythons=/usr/bin/python3
+[ -x /usr/bin/python3 ] && pythons=$(exe /usr/bin/python3)
 p=$(command -v python3 || true)
-[ -n "$p" ] && [ "$(readlink -f "$p")" != "$(readlink -f /usr/bin/python3 2>/dev/null)" ] &&
+[ -n "$p" ] && p=$(exe "$p")
+[ -n "$p" ] && [ "$(readlink -f "$p")" != "$(readlink -f "$pythons" 2>/dev/null)" ] &&
 	pythons="$pythons $p"
 [ -n "$pythons" ] || t_skip "no python3"
 
@@ -38,7 +43,7 @@ for py in $pythons; do
 	"$py" "$PROG" 30 >"$T_DIR/py.out" &
 	h=$!
 	T_CLEANUP_EXTRA="kill $h 2>/dev/null"
-	for _ in $(seq 1 50); do [ -s "$T_DIR/py.out" ] && break; sleep 0.1; done
+	for _ in $(seq 1 200); do [ -s "$T_DIR/py.out" ] && break; sleep 0.1; done
 	[ "$(head -1 "$T_DIR/py.out")" = "$h" ] || t_fail "$py did not print its pid"
 	"$FOGCTL" profile -p "$h" -d 3s --no-kernel -o "$T_DIR/py.folded" 2>"$T_DIR/fogctl.err" ||
 		t_fail "fogctl profile of $py failed: $(cat "$T_DIR/fogctl.err")"
@@ -68,7 +73,7 @@ for py in $pythons; do
 	"$py" "$PROG" 30 sleep >"$T_DIR/py.out" &
 	h=$!
 	T_CLEANUP_EXTRA="kill $h 2>/dev/null"
-	for _ in $(seq 1 50); do [ -s "$T_DIR/py.out" ] && break; sleep 0.1; done
+	for _ in $(seq 1 200); do [ -s "$T_DIR/py.out" ] && break; sleep 0.1; done
 	[ "$(head -1 "$T_DIR/py.out")" = "$h" ] || t_fail "$py sleep did not print its pid"
 	"$FOGCTL" profile -p "$h" -d 2s --mode offcpu --no-kernel -o "$T_DIR/off.folded" \
 		2>"$T_DIR/fogctl.err" || t_fail "fogctl profile --mode offcpu of $py failed: $(cat "$T_DIR/fogctl.err")"
@@ -77,6 +82,26 @@ for py in $pythons; do
 	t_log "$py off-CPU: hottest Python frame $top, $chain% of the time blocked under main -> outer -> hot"
 	[ "${top#* }" = "py:hot" ] || t_fail "$py off-CPU: the hottest Python frame is '$top', not py:hot"
 	[ "$chain" -ge 50 ] || t_fail "$py off-CPU: only $chain% under main -> outer -> hot: $(sort -k2 -n -t' ' "$T_DIR/off.folded" | tail -2)"
+	kill "$h" 2>/dev/null
+	wait "$h" 2>/dev/null
+	# threads: outer -> hot runs in a second thread, main waits in Thread.join without the
+	# GIL, so its frames come from the interpreter's thread list, the worker's from the GIL
+	"$py" "$PROG" 30 thread >"$T_DIR/py.out" &
+	h=$!
+	T_CLEANUP_EXTRA="kill $h 2>/dev/null"
+	for _ in $(seq 1 200); do [ -s "$T_DIR/py.out" ] && break; sleep 0.1; done
+	[ "$(head -1 "$T_DIR/py.out")" = "$h" ] || t_fail "$py thread did not print its pid"
+	"$FOGCTL" profile -p "$h" -d 2s --no-kernel -o "$T_DIR/thr.folded" 2>/dev/null ||
+		t_fail "fogctl profile of $py thread failed"
+	"$FOGCTL" profile -p "$h" -d 2s --mode offcpu --no-kernel -o "$T_DIR/thr_off.folded" \
+		2>/dev/null || t_fail "fogctl profile --mode offcpu of $py thread failed"
+	top=$(hottest_py "$T_DIR/thr.folded" | head -1)
+	worker=$(share "$T_DIR/thr.folded" ";py:Thread\\.run \\([^;]*\\);([^;]*;)?py:outer \\(py_frames\\.py:[0-9]+\\);py:hot \\(py_frames\\.py:[0-9]+\\)")
+	joined=$(share "$T_DIR/thr_off.folded" ";py:main \\(py_frames\\.py:[0-9]+\\);py:Thread\\.join \\(")
+	t_log "$py threads: hottest Python frame $top, $worker% of samples under Thread.run -> outer -> hot, $joined% of the time blocked under main -> Thread.join"
+	[ "${top#* }" = "py:hot" ] || t_fail "$py threads: the hottest Python frame is '$top', not py:hot"
+	[ "$worker" -ge 50 ] || t_fail "$py threads: only $worker% under Thread.run -> (a C call) -> outer -> hot: $(sort -k2 -n -t' ' "$T_DIR/thr.folded" | tail -2)"
+	[ "$joined" -ge 50 ] || t_fail "$py threads: only $joined% of the blocked time under main -> Thread.join: $(sort -k2 -n -t' ' "$T_DIR/thr_off.folded" | tail -2)"
 	kill "$h" 2>/dev/null
 	wait "$h" 2>/dev/null
 done

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <bpf/bpf.h>
 
@@ -28,6 +29,8 @@
 #define CODE_BITS 12	/* code objects cached: 4096 slots, emptied when 3/4 full */
 #define FRAME_BITS 15	/* interned frames: 32768 slots */
 #define FRAME_MAX (1u << (FRAME_BITS - 1))
+#define NFILES 8	/* files whose symbols' offsets are kept: processes share a libpython */
+#define NSYMS 3
 
 /* _PyRuntimeState and PyThreadState fields of 3.11 (Include/internal/pycore_runtime.h, pystate.h) */
 static const struct fog_py_proc v311 = {
@@ -64,8 +67,20 @@ struct frame {
 	char *file;
 };
 
+/* The offsets of the symbols of one file, known by its identity */
+struct file {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	__u64 offs[NSYMS];
+	__u64 used;	/* 0: a free slot */
+};
+
 struct fog_pyproc {
 	int map_fd;
+	struct file files[NFILES];
+	__u64 file_tick;
 	struct proc procs[NPROCS];
 	struct code *codes;
 	size_t ncodes;
@@ -148,12 +163,45 @@ static __u64 file_addr(const struct cand *c, __u64 off)
 	return 0;
 }
 
-/* Whether candidate c of pid is a running CPython 3.11; fills pp and *code_type. */
-static bool try_candidate(__u32 pid, const struct cand *c, struct fog_py_proc *pp,
-			  __u64 *code_type)
+/*
+ * The file offsets of names in the file on fd, read by the symbol helper unless
+ * the same file (device, inode, size, modification time) was read before.
+ */
+static int file_offsets(struct fog_pyproc *p, int fd, __u64 *offs)
 {
-	static const char *const names[] = { "_PyRuntime", "PyCode_Type", "Py_Version" };
-	__u64 offs[3], rt, ver, interp = 0, back = 0, version = 0;
+	static const char *const names[NSYMS] = { "_PyRuntime", "PyCode_Type", "Py_Version" };
+	struct file *f, *victim = &p->files[0];
+	struct stat st;
+	int err;
+
+	if (fstat(fd, &st))
+		return -errno;
+	p->file_tick++;
+	for (int i = 0; i < NFILES; i++) {
+		f = &p->files[i];
+		if (f->used && f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
+		    f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			f->used = p->file_tick;
+			memcpy(offs, f->offs, sizeof(f->offs));
+			return 0;
+		}
+		if (f->used < victim->used)
+			victim = f;
+	}
+	err = fog_elfsym__func_offsets(fd, names, NSYMS, offs);
+	if (err)
+		return err;
+	*victim = (struct file){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+				 .mtime = st.st_mtim, .used = p->file_tick };
+	memcpy(victim->offs, offs, sizeof(victim->offs));
+	return 0;
+}
+
+/* Whether candidate c of pid is a running CPython 3.11; fills pp and *code_type. */
+static bool try_candidate(struct fog_pyproc *p, __u32 pid, const struct cand *c,
+			  struct fog_py_proc *pp, __u64 *code_type)
+{
+	__u64 offs[NSYMS], rt, ver, interp = 0, back = 0, version = 0;
 	char path[96];
 	int fd, err;
 
@@ -164,7 +212,7 @@ static bool try_candidate(__u32 pid, const struct cand *c, struct fog_py_proc *p
 		fd = fog_safe_open_in_root((pid_t)pid, c->path, 0);
 	if (fd < 0)
 		return false;
-	err = fog_elfsym__func_offsets(fd, names, 3, offs);
+	err = file_offsets(p, fd, offs);
 	close(fd);
 	if (err)
 		return false;
@@ -193,7 +241,7 @@ static void look_at(struct fog_pyproc *p, struct proc *pr)
 	for (int i = 0; i < n; i++) {
 		struct fog_py_proc pp;
 
-		if (!try_candidate(pr->pid, &c[i], &pp, &pr->code_type))
+		if (!try_candidate(p, pr->pid, &c[i], &pp, &pr->code_type))
 			continue;
 		if (bpf_map_update_elem(p->map_fd, &pr->pid, &pp, BPF_ANY))
 			return;

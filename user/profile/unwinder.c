@@ -96,6 +96,7 @@ struct fog_unwinder {
 	__u32 pids[256];	/* processes seen, for the symbolizer's snapshots */
 	size_t npids;
 	struct fog_pyproc *py;	/* CPython frames, or NULL */
+	__u32 py_pid;	/* a process to look at before its first sample, or 0 */
 };
 
 static pthread_once_t vdso_once = PTHREAD_ONCE_INIT;
@@ -613,6 +614,9 @@ static void *unwinder_thread(void *arg)
 			ring_buffer__poll(u->rb, POLL_MS);
 		ring_buffer__consume(u->rb);
 		pthread_mutex_lock(&u->lock);
+		if (u->py_pid)	/* here, not in the caller: the event loop may be the caller */
+			fog_pyproc__seen(u->py, u->py_pid);
+		u->py_pid = 0;
 		if (want != u->flush_done) {
 			while (u->npend)	/* what came while the last batch was unwound too */
 				unwind_pending(u);
@@ -769,10 +773,10 @@ int fog_unwinder__python(struct fog_unwinder *u, int map_fd, __u32 pid)
 
 	if (!py)
 		return -errno;
-	fog_pyproc__seen(py, pid);	/* before its first sample, when the target is known */
 	pthread_mutex_lock(&u->lock);
 	fog_pyproc__free(u->py);
 	u->py = py;
+	u->py_pid = pid;
 	pthread_mutex_unlock(&u->lock);
 	return 0;
 }

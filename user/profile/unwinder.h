@@ -67,8 +67,8 @@ size_t fog_unwinder__stacks(struct fog_unwinder *u, const struct fog_unw_stack *
 void fog_unwinder__stats(struct fog_unwinder *u, struct fog_unwinder_stats *st);
 /*
  * Names the CPython frames of the samples (pyproc.h), map_fd being the
- * sampler's prof_python; pid (or 0), a process to look at now rather than at
- * its first sample. 0 or a negative errno.
+ * sampler's prof_python; pid (or 0), a process the thread looks at first
+ * rather than at its first sample. 0 or a negative errno.
  */
 int fog_unwinder__python(struct fog_unwinder *u, int map_fd, __u32 pid);
 /* The name and file of interpreter frame id of a counted stack; NULL when unknown. */

@@ -2,9 +2,12 @@
 # Ground truth for CPython interpreter frames (test_profile_python_frames.sh): main calls
 # outer, outer calls hot, hot does arithmetic in a loop until the deadline (seconds in
 # argv[1]). Nothing but Python code runs under hot; the pid is printed first. With "sleep" as
-# argv[2], hot sleeps instead (time.sleep, 5 ms at a time): the off-CPU ground truth.
+# argv[2], hot sleeps instead (time.sleep, 5 ms at a time): the off-CPU ground truth. With
+# "thread", outer runs in a second thread and main waits for it in Thread.join, 5 ms at a
+# time (blocked without the GIL: its frames are found in the interpreter's thread list).
 import os
 import sys
+import threading
 import time
 
 
@@ -28,7 +31,14 @@ def outer(deadline):
 
 def main():
     print(os.getpid(), flush=True)
-    outer(time.monotonic() + float(sys.argv[1]))
+    deadline = time.monotonic() + float(sys.argv[1])
+    if len(sys.argv) > 2 and sys.argv[2] == "thread":
+        t = threading.Thread(target=outer, args=(deadline,))
+        t.start()
+        while t.is_alive():
+            t.join(0.005)
+        return
+    outer(deadline)
 
 
 main()
