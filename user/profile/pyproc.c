@@ -21,7 +21,8 @@
 #include "profile/symbolize.h"
 
 #define NPROCS 256	/* processes remembered (found or not) */
-#define RETRY_NS (2000ull * 1000000ull)	/* a process that was none is looked at again after */
+#define RETRY_NS (2000ull * 1000000ull)	/* a python* process not (yet) running is looked at again */
+#define RECHECK_NS (30000ull * 1000000ull)	/* one without python* files (it may exec one) */
 #define MAPS_MAX_BYTES (16u << 20)
 #define MAPS_LINE_MAX 8192
 #define MAX_CANDIDATES 2	/* python* files of one process whose symbols are read */
@@ -48,6 +49,7 @@ static const struct fog_py_proc v311 = {
 struct proc {
 	__u32 pid;	/* 0: a free slot */
 	bool python;
+	bool candidates;	/* maps python* files: looked at again sooner */
 	__u64 looked_ns;
 	__u64 code_type;	/* &PyCode_Type */
 };
@@ -238,6 +240,7 @@ static void look_at(struct fog_pyproc *p, struct proc *pr)
 	int n = candidates(pr->pid, c, MAX_CANDIDATES);
 
 	pr->looked_ns = fog_now_ns();
+	pr->candidates = n > 0;
 	for (int i = 0; i < n; i++) {
 		struct fog_py_proc pp;
 
@@ -265,7 +268,8 @@ void fog_pyproc__seen(struct fog_pyproc *p, __u32 pid)
 		struct proc *pr = &p->procs[i];
 
 		if (pr->pid == pid) {
-			if (!pr->python && now - pr->looked_ns >= RETRY_NS)
+			if (!pr->python &&
+			    now - pr->looked_ns >= (pr->candidates ? RETRY_NS : RECHECK_NS))
 				look_at(p, pr);
 			return;
 		}
