@@ -7,8 +7,8 @@
 # ends, a code object of the wrong type. Its hot loop is a native function named
 # _PyEval_EvalFrameDefault, so the frames are merged there. fogd must stay up and answer,
 # the walk stop at 64 frames, the name be cut to 127 bytes of 'A', the file name come out as
-# one ? per invalid code point, without a line (the table gives none), the object of the wrong type show as py:[unreadable]; and a
-# profile of a real python3 afterwards still names its functions.
+# one ? per invalid code point, without a line (the table gives none), the object of the
+# wrong type show as py:[unreadable]; and a real python3 profiled afterwards is still named.
 . "$(dirname "$0")/lib.sh"
 t_require_root_btf
 FAKE="$OUTPUT/tests/helpers/fake_python"
