@@ -19,7 +19,7 @@
 #define FOG_UNW_REG_IP 16
 /* user_stack_id of a count whose user stack went to the ring buffer to be unwound */
 #define FOG_UNW_STACK_ID (-1000)
-#define FOG_UNW_RINGBUF_BYTES (8u << 20)	/* about 500 samples in flight */
+#define FOG_UNW_RINGBUF_BYTES (8u << 20)	/* about 470 samples in flight */
 
 /* Record kinds (fog_unw_sample.kind) */
 #define FOG_UNW_CPU 1	/* an on-CPU sample: value 1 */
