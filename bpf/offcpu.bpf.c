@@ -19,6 +19,7 @@
 #include "fog.bpf.h"
 #include "fog/abi/profile.h"
 #include "unwind.bpf.h"
+#include "python.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -30,6 +31,15 @@ const volatile __u32 cfg_tgid;	/* for FOG_PROF_TARGET_PID */
 const volatile __u64 cfg_cgroup_id;	/* for FOG_PROF_TARGET_CGROUP (exact cgroup) */
 const volatile __u32 cfg_kernel = 1;	/* take kernel stacks */
 const volatile __u32 cfg_unwind;	/* copy user stacks to offcpu_unwind (DWARF unwinding) */
+const volatile __u32 cfg_python;	/* with cfg_unwind: walk CPython frames (offcpu_python) */
+
+/* CPython processes: where their interpreter is (user/profile/pyproc.c fills it) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FOG_PY_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct fog_py_proc);
+} offcpu_python SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -118,6 +128,8 @@ int BPF_PROG(handle_offcpu_switch, bool preempt, struct task_struct *prev,
 				u->kern_stack_id = st.kern_stack_id;
 				bpf_probe_read_kernel_str(u->comm, sizeof(u->comm), prev->comm);
 				if (!fog_unw_fill(u, (const void *)bpf_task_pt_regs(prev))) {
+					if (cfg_python)	/* prev is the current task here */
+						fog_py_walk(u, &offcpu_python);
 					bpf_ringbuf_submit(u, BPF_RB_NO_WAKEUP);
 					st.user_stack_id = FOG_UNW_STACK_ID;
 					stats->unwind++;

@@ -17,6 +17,7 @@
 #include "fog.bpf.h"
 #include "fog/abi/profile.h"
 #include "unwind.bpf.h"
+#include "python.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -26,6 +27,15 @@ const volatile __u64 cfg_cgroup_id;	/* for FOG_PROF_TARGET_CGROUP (exact cgroup)
 const volatile __u32 cfg_kernel = 1;	/* take kernel stacks */
 const volatile __u32 cfg_idle;	/* count the idle task (pid 0) too */
 const volatile __u32 cfg_unwind;	/* copy user stacks to prof_unwind (DWARF unwinding) */
+const volatile __u32 cfg_python;	/* with cfg_unwind: walk CPython frames (prof_python) */
+
+/* CPython processes: where their interpreter is (user/profile/pyproc.c fills it) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FOG_PY_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct fog_py_proc);
+} prof_python SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -92,6 +102,8 @@ int handle_cpu_sample(struct bpf_perf_event_data *ctx)
 			if (u->kern_stack_id < 0 && u->kern_stack_id != -14)
 				st->lost_kern++;
 			if (!fog_unw_fill(u, fog_unw_user_regs((struct pt_regs *)&ctx->regs))) {
+				if (cfg_python)
+					fog_py_walk(u, &prof_python);
 				/* user space wakes up on its own: no wake-up per sample */
 				bpf_ringbuf_submit(u, BPF_RB_NO_WAKEUP);
 				st->unwind++;

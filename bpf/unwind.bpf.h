@@ -45,6 +45,9 @@ static __always_inline int fog_unw_fill(struct fog_unw_sample *s, const void *ur
 	__u64 top, sp;
 	__u32 len = FOG_UNW_STACK_BYTES;
 
+	s->py_n = 0;	/* no interpreter frames unless bpf/python.bpf.h adds them */
+	s->py_pad = 0;
+	s->py_entry = 0;
 	if (!t->mm || bpf_probe_read_kernel(&r, sizeof(r), uregs))
 		return -1;
 	fog_unw_regs(s, &r);

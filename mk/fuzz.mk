@@ -30,7 +30,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE $(FUZZ_SAN) -Wall -Wextra \
 
 FUZZ_TARGETS := config events prom psi meminfo io_dev net_stats cgroup elfsym profile_api \
 	monitor sched_api extender perfmap maps elfblob allocfile \
-	procfiles ring query pprof_read uplink_segment
+	procfiles ring query pprof_read uplink_segment pycode
 
 # What each target compiles besides tests/fuzz/fuzz_<target>.c.
 # fogd's own heap (base/heap.c) and what it is built on: arena, pool, metrics
@@ -63,6 +63,8 @@ FUZZ_SRCS_allocfile := user/profile/alloc.c user/profile/prof.c $(FUZZ_SRCS_perf
 # the target stands in for the CPU session and rendering, which need BPF)
 FUZZ_SRCS_procfiles := user/profile/run.c $(FUZZ_SRCS_allocfile)
 FUZZ_LDFLAGS_procfiles := -Wl,--wrap=open
+# CPython code objects and location tables read from a process's memory (issue 14)
+FUZZ_SRCS_pycode := user/profile/pyframes.c
 # continuous-profile snapshot names: the ring's folder listing and reads by name
 FUZZ_SRCS_ring := user/profile/ring.c user/base/log.c
 # the JSON API's query and path arguments, and the errors that echo them

@@ -22,7 +22,7 @@ LAYER_GLUE := user/monitor/watch.c user/sched/api.c user/sched/api_runner.c \
 	user/profile/server_int.h user/profile/continuous.c user/profile/alert_capture.c \
 	user/sched/api_int.h user/sched/api_interference.c
 LAYER_CAPTURE := user/profile/capture.c user/profile/session.c user/profile/run.c \
-	user/profile/unwinder.c \
+	user/profile/unwinder.c user/profile/pyproc.c \
 	user/profile/uprobe.c user/profile/uprobe_cost.c user/profile/uprobe_tables.c \
 	user/profile/uprobe_int.h
 LAYER_CORE_DIRS := mem monitor sched profile

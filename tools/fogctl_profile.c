@@ -49,7 +49,7 @@ void fogctl_profile_usage(FILE *f)
 {
 	fprintf(f, "usage: fogctl profile (-p PID | --cgroup PATH | --all) [-d DURATION] [-F HZ]\n"
 		   "                     [--mode cpu|offcpu|mem] [--lines] [--no-kernel]\n"
-		   "                     [--no-unwind] [--allocated] [-o FILE]\n"
+		   "                     [--no-unwind] [--no-python] [--allocated] [-o FILE]\n"
 		   "       fogctl profile COMMAND [ARGS]\n"
 		   "  -d DURATION  500ms, 30s, 1.5m, 2h (a bare number is seconds; default 10s):\n"
 		   "            profiles last whole seconds, a fraction is rounded up\n"
@@ -62,6 +62,8 @@ void fogctl_profile_usage(FILE *f)
 		   "              30 s, at most 300 s); --duty 1s/4s attaches the allocation\n"
 		   "              probes 1 s out of every 5\n"
 		   "  --no-unwind  user stacks by frame pointers only (no DWARF unwinding)\n"
+		   "  --no-python  no CPython 3.11 frames (py:func (file.py:12)) in place of\n"
+		   "               the interpreter's _PyEval_EvalFrameDefault (cpu and offcpu)\n"
 		   "  --lines   source file and line of user frames (binaries with debug info):\n"
 		   "            folded frames read \"func (file.c:12)\", pprof carries the lines\n"
 		   "  -o FILE   .html report, .svg flame graph, .pb.gz pprof, .folded stacks,\n"
@@ -177,6 +179,7 @@ static const struct option run_longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "no-kernel", no_argument, NULL, 'K' },
 	{ "no-unwind", no_argument, NULL, 'W' },
+	{ "no-python", no_argument, NULL, 'Y' },
 	{ "allocated", no_argument, NULL, 'A' },
 	{ "lines", no_argument, NULL, 'L' },
 	{ "uprobe", no_argument, NULL, 'U' },
@@ -217,6 +220,8 @@ static int run_opt(struct run *r, int opt, const char *arg)
 		return json_object_set_new(r->req, "kernel", json_false());
 	case 'W':
 		return json_object_set_new(r->req, "unwind", json_false());
+	case 'Y':
+		return json_object_set_new(r->req, "python", json_false());
 	case 'A':
 		r->alloc_view = true;
 		return 0;

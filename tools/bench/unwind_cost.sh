@@ -8,6 +8,8 @@
 #   unwinding (registers + 16 KiB of stack to the ring buffer) and without (frame pointers);
 # - user space: CPU time (utime + stime, /proc/PID/stat) of fogd and its symbol helper over
 #   a profile, less fogd's own CPU over as long without one, per sample;
+# - CPython frames: the same two figures profiling a python3 loop without and with the
+#   interpreter walk (--no-python);
 # - perf: CPU time of `perf record -F 99 --call-graph dwarf` plus `perf script` (where perf
 #   unwinds), per sample.
 # Knobs: UNWIND_BENCH_SECONDS (default 10), UNWIND_BENCH_CONT_SECONDS (default 60).
@@ -103,6 +105,21 @@ awk -v r="$rec" -v c="$scr" -v s="$ps" 'BEGIN { split(r, a, " "); split(c, b, " 
 	printf "  %-22s %5d samples  record %7.1f us/sample  + script (unwinding) %7.1f us/sample\n",
 		"perf --call-graph dwarf", s, s ? 1e6 * (a[1] + a[2]) / s : 0, s ? 1e6 * (b[1] + b[2]) / s : 0 }'
 kill "$W" 2>/dev/null; W=
+
+# CPython frames: the same profile of a python3 loop (helpers/py_frames.py) without and with
+# the interpreter walk (up to 64 frames read in BPF, code objects read and named in fogd)
+PY=${UNWIND_BENCH_PYTHON:-/usr/bin/python3}
+if [ -x "$PY" ]; then
+	"$PY" tests/integration/helpers/py_frames.py $((2 * SECS + 20)) >"$DIR/py.out" &
+	W=$!
+	sleep 1
+	echo "  CPython ($PY, pid $W):"
+	profile "python, --no-python" --no-python
+	profile "python, py: frames"
+	py=$(awk '/py:hot/ { s += $NF } { t += $NF } END { printf "%d", t ? 100 * s / t : 0 }' 		"$DIR/python, py: frames.folded")
+	echo "  (py:hot named in $py% of the samples with frames)"
+	kill "$W" 2>/dev/null; W=
+fi
 fogd_down
 
 # continuous mode, the whole host at 19 Hz: fogd's CPU over fogd without it, with unwinding

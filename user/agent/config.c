@@ -297,6 +297,9 @@ static const struct opt opts[] = {
 	BOOL("profile", "unwind", prof_unwind, "on",
 	     "continuous samples' user stacks unwound with DWARF CFI (code without frame "
 	     "pointers); off walks frame pointers only"),
+	BOOL("profile", "python", prof_python, "on",
+	     "continuous samples of CPython 3.11 processes show their Python functions "
+	     "(py:func (file.py:12)) in place of the interpreter loop (needs unwind)"),
 	DBL("profile", "snapshot_s", prof_snapshot_s, "60", 1, 86400,
 	    "one gzipped pprof snapshot per this many seconds"),
 	{ "profile", "directory", OPT_STR, offsetof(struct fog_config, prof_dir),

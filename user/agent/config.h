@@ -98,6 +98,7 @@ struct fog_config {
 	bool prof_continuous;	/* always-on low-rate CPU sampling with pprof snapshots */
 	__u32 prof_frequency;	/* samples per second per CPU */
 	bool prof_unwind;	/* continuous: DWARF unwinding of user stacks */
+	bool prof_python;	/* continuous: CPython interpreter frames */
 	double prof_snapshot_s;	/* one snapshot per this many seconds */
 	char prof_dir[200];	/* where snapshots are kept (created 0700) */
 	__u64 prof_max_bytes;	/* the snapshots' total size limit */

@@ -12,9 +12,12 @@
 #include <bpf/libbpf.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "offcpu.skel.h"
 #include "profile.skel.h"
 #include "profile/capture.h"
+#include "profile/pyframes.h"
+#include "profile/pyproc.h"
 #include "profile/unwinder.h"
 
 _Static_assert(sizeof(struct fog_prof_key) == 16, "fog_prof_key layout");
@@ -23,7 +26,7 @@ _Static_assert(sizeof(struct fog_offcpu_start) == 24, "fog_offcpu_start layout")
 _Static_assert(sizeof(struct fog_offcpu_val) == 32, "fog_offcpu_val layout");
 _Static_assert(sizeof(struct fog_offcpu_stats) == 64, "fog_offcpu_stats layout");
 _Static_assert(sizeof(struct fog_prof_stats) == 56, "fog_prof_stats layout");
-_Static_assert(sizeof(struct fog_unw_sample) == 192 + FOG_UNW_STACK_BYTES, "fog_unw_sample layout");
+_Static_assert(sizeof(struct fog_unw_sample) == 208 + 16 * FOG_PY_MAX_FRAMES + FOG_UNW_STACK_BYTES, "fog_unw_sample layout");
 
 #define DEFAULT_HZ 99
 /* frames of one stack: kernel and user, and with --lines the inlined calls of user frames */
@@ -188,6 +191,16 @@ static int start_unwinder(struct fog_prof_capture *c, const struct fog_prof_capt
 	return rc;
 }
 
+/* CPython frames named by the unwinder, the sampler finding processes in map. */
+static void start_python(struct fog_prof_capture *c, const struct fog_prof_capture_opts *o,
+			 const struct bpf_map *map)
+{
+	if (c->unw && !o->no_python &&
+	    fog_unwinder__python(c->unw, bpf_map__fd(map),
+				 o->target == FOG_PROF_TARGET_PID ? o->pid : 0))
+		fog_warnx("profiler: CPython frames not named: out of memory");
+}
+
 /* Loads and attaches the off-CPU object (sched_switch); nothing else of the capture is used. */
 static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_capture_opts *o,
 			char *err, size_t len)
@@ -206,6 +219,7 @@ static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_captur
 	c->off->rodata->cfg_cgroup_mode = o->cgroup_mode;
 	c->off->rodata->cfg_kernel = !o->no_kernel;
 	c->off->rodata->cfg_unwind = !o->fp_only;
+	c->off->rodata->cfg_python = !o->fp_only && !o->no_python;
 	if (o->fp_only)
 		bpf_map__set_max_entries(c->off->maps.offcpu_unwind, 4096);
 	rc = offcpu_bpf__load(c->off);
@@ -216,6 +230,7 @@ static int start_offcpu(struct fog_prof_capture *c, const struct fog_prof_captur
 	rc = start_unwinder(c, o, c->off->maps.offcpu_unwind, err, len);
 	if (rc)
 		return rc;
+	start_python(c, o, c->off->maps.offcpu_python);
 	c->counts_fd = bpf_map__fd(c->off->maps.offcpu_counts);
 	c->stacks_fd = bpf_map__fd(c->off->maps.offcpu_stacks);
 	c->stats_fd = bpf_map__fd(c->off->maps.offcpu_stats);
@@ -283,6 +298,7 @@ struct fog_prof_capture *fog_prof_capture__new(const struct fog_prof_capture_opt
 	c->skel->rodata->cfg_kernel = !o->no_kernel;
 	c->skel->rodata->cfg_idle = o->idle;
 	c->skel->rodata->cfg_unwind = !o->fp_only;
+	c->skel->rodata->cfg_python = !o->fp_only && !o->no_python;
 	if (o->fp_only)	/* unused: the smallest ring the kernel takes */
 		bpf_map__set_max_entries(c->skel->maps.prof_unwind, 4096);
 	rc = profile_bpf__load(c->skel);
@@ -293,6 +309,7 @@ struct fog_prof_capture *fog_prof_capture__new(const struct fog_prof_capture_opt
 	rc = start_unwinder(c, o, c->skel->maps.prof_unwind, err, len);
 	if (rc)
 		goto fail;
+	start_python(c, o, c->skel->maps.prof_python);
 	c->counts_fd = bpf_map__fd(c->skel->maps.prof_counts);
 	c->stacks_fd = bpf_map__fd(c->skel->maps.prof_stacks);
 	c->stats_fd = bpf_map__fd(c->skel->maps.prof_stats);
@@ -379,9 +396,12 @@ static bool tracing_frame(const char *func)
 			!strncmp(func, "__traceiter_", 12) || !strncmp(func, "__bpf_trace_", 12));
 }
 
-/* Appends the frames of a stack of n addresses, leaf first. */
+/*
+ * Appends the frames of a stack of n addresses, leaf first; with is_eval, marks
+ * the frames of CPython's _PyEval_EvalFrameDefault there (same indices as frames).
+ */
 static int add_ips(struct fog_prof *p, struct fog_symbolizer *s, __u32 pid, bool kernel,
-		   const __u64 *ips, __u32 n, __u32 *frames, __u32 *nf)
+		   const __u64 *ips, __u32 n, __u32 *frames, __u32 *nf, bool *is_eval)
 {
 	bool leaf = true;
 	long fi;
@@ -425,6 +445,8 @@ static int add_ips(struct fog_prof *p, struct fog_symbolizer *s, __u32 pid, bool
 			if (file && !p->frames[fi].file &&
 			    fog_prof__frame_src(p, (size_t)fi, file, line, NULL))
 				return -ENOMEM;
+			if (is_eval)
+				is_eval[*nf] = false;
 			frames[(*nf)++] = (__u32)fi;
 		}
 		if (sym.ninl) {	/* the function itself: at the line of the outermost call */
@@ -441,8 +463,43 @@ static int add_ips(struct fog_prof *p, struct fog_symbolizer *s, __u32 pid, bool
 		    !p->frames[fi].func_file &&
 		    fog_prof__frame_src(p, (size_t)fi, sym.file, sym.line, sym.func_file))
 			return -ENOMEM;
+		if (is_eval)
+			is_eval[*nf] = func && !strcmp(func, "_PyEval_EvalFrameDefault");
 		frames[(*nf)++] = (__u32)fi;
 	}
+	return 0;
+}
+
+/*
+ * Appends the user frames of an unwound stack, its CPython interpreter frames
+ * in place of the _PyEval_EvalFrameDefault calls that ran them (pyframes.h).
+ */
+static int add_unwound(struct fog_prof_capture *c, struct fog_prof *p, struct fog_symbolizer *s,
+		       const struct fog_unw_stack *st, __u32 *frames, __u32 *nf)
+{
+	__u32 py[FOG_PY_MAX_FRAMES], merged[MAX_FRAMES], n0 = *nf, npy = 0;
+	bool is_eval[MAX_FRAMES], entry[FOG_PY_MAX_FRAMES];
+	size_t k;
+	int err;
+
+	err = add_ips(p, s, st->tgid, false, st->ips, st->nips, frames, nf, is_eval);
+	if (err || !st->npy)
+		return err;
+	for (__u32 i = 0; i < st->npy && i < FOG_PY_MAX_FRAMES; i++) {
+		const char *file = NULL, *name = fog_unwinder__py_name(c->unw, st->py[i], &file);
+		long fi = fog_prof__frame(p, name ? name : "py:[unreadable]", NULL, 0, false, 0);
+
+		if (fi < 0)
+			return (int)fi;
+		if (file && !p->frames[fi].func_file && fog_prof__frame_src(p, (size_t)fi, NULL, 0, file))
+			return -ENOMEM;
+		entry[npy] = st->py[i] & FOG_PYPROC_ENTRY;
+		py[npy++] = (__u32)fi;
+	}
+	k = fog_py_merge(frames + n0, is_eval + n0, *nf - n0, py, entry, npy, merged,
+			 MAX_FRAMES - n0);
+	memcpy(frames + n0, merged, k * sizeof(*merged));
+	*nf = n0 + (__u32)k;
 	return 0;
 }
 
@@ -462,7 +519,7 @@ static int add_frames(struct fog_prof *p, struct fog_symbolizer *s, int stacks_f
 		frames[(*n)++] = (__u32)fi;
 		return 0;
 	}
-	return add_ips(p, s, pid, kernel, ips, FOG_PROF_MAX_DEPTH, frames, n);
+	return add_ips(p, s, pid, kernel, ips, FOG_PROF_MAX_DEPTH, frames, n, NULL);
 }
 
 /* Reads /proc/PID/comm into comm (16 bytes); "" when the process is gone. */
@@ -603,7 +660,7 @@ int fog_prof_capture__build(struct fog_prof_capture *c, struct fog_symbolizer *s
 				err = add_frames(p, s, c->stacks_fd, v[i].tgid, v[i].kern_stack_id,
 						 true, frames, &n, ips);
 			if (!err)
-				err = add_ips(p, s, v[i].tgid, false, v[i].ips, v[i].nips, frames, &n);
+				err = add_unwound(c, p, s, &v[i], frames, &n);
 			if (!err)
 				err = fog_prof__add_stack(p, v[i].tgid, v[i].comm, frames, n, v[i].value,
 							  v[i].count);

@@ -38,6 +38,7 @@ struct fog_prof_capture_opts {
 	__u32 mode;	/* enum fog_prof_capture_mode */
 	bool lines;	/* resolve source files and lines (libdw) of user frames */
 	bool fp_only;	/* walk user stacks by frame pointers only (no DWARF unwinding) */
+	bool no_python;	/* no CPython interpreter frames (CPU and off-CPU; they need unwinding) */
 };
 
 /* Starts sampling; on failure NULL, errno set and err says why. */

@@ -34,6 +34,7 @@ struct fog_prof_continuous {
 	bool on;
 	__u32 frequency;
 	bool fp_only;	/* [profile] unwind = off: frame pointers only */
+	bool no_python;	/* [profile] python = off: no CPython frames */
 	double snapshot_s;
 	char dir[200];
 	__u64 max_bytes;
@@ -93,7 +94,8 @@ static int start_window(struct fog_prof_continuous *c)
 {
 	struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST,
 					   .frequency = c->frequency,
-					   .fp_only = c->fp_only };
+					   .fp_only = c->fp_only,
+					   .no_python = c->no_python };
 	char err[256];
 	int rc;
 
@@ -498,6 +500,7 @@ static void take_cfg(struct fog_prof_continuous *c, const struct fog_config *cfg
 	c->on = cfg->prof_continuous;
 	c->frequency = cfg->prof_frequency;
 	c->fp_only = !cfg->prof_unwind;
+	c->no_python = !cfg->prof_python;
 	c->snapshot_s = cfg->prof_snapshot_s;
 	snprintf(c->dir, sizeof(c->dir), "%s", cfg->prof_dir);
 	c->max_bytes = cfg->prof_max_bytes;
@@ -519,7 +522,8 @@ static void start(struct fog_prof_continuous *c)
 	if (!c->spare) {
 		struct fog_prof_capture_opts o = { .target = FOG_PROF_TARGET_HOST,
 						   .frequency = c->frequency,
-					   .fp_only = c->fp_only };
+					   .fp_only = c->fp_only,
+					   .no_python = c->no_python };
 		char err[256];
 
 		c->spare = fog_prof_capture__new(&o, err, sizeof(err));
@@ -605,7 +609,7 @@ void fog_prof_continuous__free(struct fog_prof_continuous *c)
 void fog_prof_continuous__reconfigure(struct fog_prof_continuous *c, const struct fog_config *cfg)
 {
 	bool sampler = c->on != cfg->prof_continuous || c->frequency != cfg->prof_frequency ||
-		       c->fp_only != !cfg->prof_unwind;
+		       c->fp_only != !cfg->prof_unwind || c->no_python != !cfg->prof_python;
 	bool ring = strcmp(c->dir, cfg->prof_dir) || c->max_bytes != cfg->prof_max_bytes ||
 		    c->max_age_s != cfg->prof_max_age_s;
 

@@ -575,7 +575,8 @@ static int parse_func_offsets(int fd, const char *const *names, int n, __u64 *of
 				GElf_Sym sym;
 
 				if (!gelf_getsym(d, (int)i, &sym) || !sym.st_value ||
-				    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+				    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+				     GELF_ST_TYPE(sym.st_info) != STT_OBJECT))
 					continue;
 				name = elf_strptr(elf, sh.sh_link, sym.st_name);
 				for (int j = 0; name && j < n; j++)

@@ -96,9 +96,10 @@ struct fog_elfsym *fog_elfsym__from_blob(const char *blob, size_t len, bool *deb
 int fog_elfsym__lines_from_blob(struct fog_elfsym *e, const char *blob, size_t len);
 
 /*
- * File offsets of the named functions (STT_FUNC in .symtab, else .dynsym) of
- * the ELF file on fd, for uprobes; an offset stays 0 when the name is not
- * found. At most FOG_ELFSYM_MAX_NAMES names. Through the helper when set.
+ * File offsets of the named functions or data objects (STT_FUNC or STT_OBJECT
+ * in .symtab, else .dynsym) of the ELF file on fd, for uprobes and CPython's
+ * _PyRuntime; an offset stays 0 when the name is not found (or the object
+ * has no bytes in the file: .bss). At most FOG_ELFSYM_MAX_NAMES names. Through the helper when set.
  * 0 or a negative errno.
  */
 #define FOG_ELFSYM_MAX_NAMES 8

@@ -438,7 +438,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	struct fog_prof_capture_opts o = { 0 };
 	struct mem_req mq = { 0 };
 	json_error_t jerr;
-	json_t *body, *mode, *kernel, *lines, *unwind;
+	json_t *body, *mode, *kernel, *lines, *unwind, *python;
 	struct session *s;
 	unsigned int seconds, freq;
 	char target[128], err[256];
@@ -453,6 +453,7 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 	kernel = json_object_get(body, "kernel");
 	lines = json_object_get(body, "lines");
 	unwind = json_object_get(body, "unwind");
+	python = json_object_get(body, "python");
 	if (mode && (!json_is_string(mode) || (strcmp(json_string_value(mode), "cpu") &&
 						strcmp(json_string_value(mode), "mem") &&
 						strcmp(json_string_value(mode), "offcpu")))) {
@@ -470,7 +471,13 @@ static int post_profile(const struct fog_http_req *req, struct fog_http_resp *re
 		return fog_http_error(resp, 400, "\"unwind\" must be true (DWARF unwinding, the "
 				      "default) or false (frame pointers only)");
 	}
+	if (python && !json_is_boolean(python)) {
+		json_decref(body);
+		return fog_http_error(resp, 400, "\"python\" must be true (CPython frames, the "
+				      "default) or false");
+	}
 	o.fp_only = json_is_false(unwind);
+	o.no_python = json_is_false(python);
 	memory = mode && !strcmp(json_string_value(mode), "mem");
 	if (mode && !strcmp(json_string_value(mode), "offcpu"))
 		o.mode = FOG_PROF_CAPTURE_OFFCPU;

@@ -20,6 +20,7 @@
 
 #include "base/clock.h"
 #include "base/safe_open.h"
+#include "profile/pyproc.h"
 #include "profile/symbolize.h"
 #include "profile/unwinder.h"
 
@@ -39,6 +40,9 @@ struct pending {
 	__s32 kern_stack_id;
 	__u64 seq, value;
 	char comm[FOG_COMM_LEN];
+	__u32 py_n;
+	__u64 py_entry;
+	struct fog_py_frame py[FOG_PY_MAX_FRAMES];
 	struct fog_unw_req_sample s;
 	__u8 stack[];
 };
@@ -91,6 +95,8 @@ struct fog_unwinder {
 	pthread_mutex_t pid_lock;	/* of pids alone: never held across a helper call */
 	__u32 pids[256];	/* processes seen, for the symbolizer's snapshots */
 	size_t npids;
+	struct fog_pyproc *py;	/* CPython frames, or NULL */
+	__u32 py_pid;	/* a process to look at before its first sample, or 0 */
 };
 
 static pthread_once_t vdso_once = PTHREAD_ONCE_INIT;
@@ -128,20 +134,24 @@ static void vdso_init(void)
 
 /* ---- counting ---- */
 
-static __u64 hash_stack(__u32 tgid, __s32 kid, const __u64 *ips, __u32 n)
+static __u64 hash_stack(__u32 tgid, __s32 kid, const __u64 *ips, __u32 n, const __u32 *py,
+			__u32 npy)
 {
 	__u64 h = 1469598103934665603ull ^ tgid ^ ((__u64)(__u32)kid << 32);
 
 	for (__u32 i = 0; i < n; i++)
 		h = (h ^ ips[i]) * 1099511628211ull;
+	for (__u32 i = 0; i < npy; i++)
+		h = (h ^ py[i]) * 1099511628211ull;
 	return h ^ (h >> 29);
 }
 
 /* The index of the stack, added when new; -1 when the table is full. */
-static long stack_index(struct fog_unwinder *u, const struct pending *p, const __u64 *ips, __u32 n)
+static long stack_index(struct fog_unwinder *u, const struct pending *p, const __u64 *ips, __u32 n,
+			const __u32 *py, __u32 npy)
 {
 	size_t mask = (1u << HASH_BITS) - 1;
-	size_t i = hash_stack(p->tgid, p->kern_stack_id, ips, n) & mask;
+	size_t i = hash_stack(p->tgid, p->kern_stack_id, ips, n, py, npy) & mask;
 
 	for (;; i = (i + 1) & mask) {
 		struct fog_unw_stack *s;
@@ -157,12 +167,15 @@ static long stack_index(struct fog_unwinder *u, const struct pending *p, const _
 			memcpy(s->comm, p->comm, FOG_COMM_LEN);
 			s->comm[FOG_COMM_LEN - 1] = '\0';
 			memcpy(s->ips, ips, n * sizeof(*ips));
+			s->npy = npy;
+			memcpy(s->py, py, npy * sizeof(*py));
 			u->slots[i] = (__s32)++u->nstacks;
 			return (long)u->nstacks - 1;
 		}
 		s = &u->stacks[u->slots[i] - 1];
 		if (s->tgid == p->tgid && s->kern_stack_id == p->kern_stack_id && s->nips == n &&
-		    !memcmp(s->ips, ips, n * sizeof(*ips)))
+		    !memcmp(s->ips, ips, n * sizeof(*ips)) && s->npy == npy &&
+		    !memcmp(s->py, py, npy * sizeof(*py)))
 			return u->slots[i] - 1;
 	}
 }
@@ -222,13 +235,15 @@ static void add_value(struct fog_unwinder *u, long si, __u64 value, __u64 count)
 /* The unwound frames of one pending copy. */
 static void count_frames(struct fog_unwinder *u, struct pending *p, const __u64 *ips, __u32 n)
 {
+	__u32 py[FOG_PY_MAX_FRAMES], npy;
 	long si;
 	struct block *b;
 
 	u->st.frames += n;
 	if (n > 1)
 		u->st.unwound++;
-	si = stack_index(u, p, ips, n);
+	npy = fog_pyproc__frames(u->py, p->tgid, p->py, p->py_entry, p->py_n, py);
+	si = stack_index(u, p, ips, n, py, npy);
 	if (si < 0) {
 		u->st.lost++;
 		return;
@@ -533,6 +548,8 @@ static int record(struct fog_unwinder *u, void *data, size_t size)
 			sl = 0;
 		u->st.samples++;
 		note_pid(u, r->tgid);
+		if (u->py)	/* a CPython process is found by its first samples */
+			fog_pyproc__seen(u->py, r->tgid);
 		proc_get(u, r->tgid);	/* its files, while it runs */
 		if (u->npend == MAX_PENDING) {	/* the helper is far behind */
 			u->st.lost++;
@@ -550,6 +567,9 @@ static int record(struct fog_unwinder *u, void *data, size_t size)
 		p->seq = r->seq;
 		p->value = r->value;
 		memcpy(p->comm, r->comm, FOG_COMM_LEN);
+		p->py_n = r->py_n < FOG_PY_MAX_FRAMES ? r->py_n : FOG_PY_MAX_FRAMES;
+		p->py_entry = r->py_entry;
+		memcpy(p->py, r->py, p->py_n * sizeof(p->py[0]));
 		memcpy(p->s.regs, r->regs, sizeof(p->s.regs));
 		p->s.stack_len = sl;
 		p->s.pad = 0;
@@ -594,6 +614,9 @@ static void *unwinder_thread(void *arg)
 			ring_buffer__poll(u->rb, POLL_MS);
 		ring_buffer__consume(u->rb);
 		pthread_mutex_lock(&u->lock);
+		if (u->py_pid)	/* here, not in the caller: the event loop may be the caller */
+			fog_pyproc__seen(u->py, u->py_pid);
+		u->py_pid = 0;
 		if (want != u->flush_done) {
 			while (u->npend)	/* what came while the last batch was unwound too */
 				unwind_pending(u);
@@ -660,6 +683,7 @@ void fog_unwinder__free(struct fog_unwinder *u)
 	ring_buffer__free(u->rb);
 	for (int i = 0; i < NPROCS; i++)
 		proc_drop(&u->procs[i]);
+	fog_pyproc__free(u->py);
 	for (size_t i = 0; i < u->npend; i++)
 		free(u->pend[i]);
 	free(u->pend);
@@ -695,6 +719,7 @@ void fog_unwinder__reset(struct fog_unwinder *u)
 	memset(&u->st, 0, sizeof(u->st));
 	for (int i = 0; i < NPROCS; i++)
 		proc_drop(&u->procs[i]);
+	fog_pyproc__reset(u->py);
 	pthread_mutex_unlock(&u->lock);
 	pthread_mutex_lock(&u->pid_lock);
 	u->npids = 0;
@@ -740,6 +765,26 @@ void fog_unwinder__stats(struct fog_unwinder *u, struct fog_unwinder_stats *st)
 
 	for (size_t i = 0; i < sizeof(*st) / sizeof(__u64); i++)
 		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+int fog_unwinder__python(struct fog_unwinder *u, int map_fd, __u32 pid)
+{
+	struct fog_pyproc *py = fog_pyproc__new(map_fd);
+
+	if (!py)
+		return -errno;
+	pthread_mutex_lock(&u->lock);
+	fog_pyproc__free(u->py);
+	u->py = py;
+	u->py_pid = pid;
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
+/* After flush, as the counted stacks: names are added only while records are unwound. */
+const char *fog_unwinder__py_name(struct fog_unwinder *u, __u32 id, const char **file)
+{
+	return fog_pyproc__name(u->py, id, file);
 }
 
 size_t fog_unwinder__pids(struct fog_unwinder *u, __u32 *pids, size_t max)

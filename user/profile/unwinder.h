@@ -25,6 +25,8 @@ struct fog_unw_stack {
 	__u64 count;	/* samples or blocks */
 	char comm[FOG_COMM_LEN];
 	__u64 ips[FOG_PROF_MAX_DEPTH];
+	__u32 npy;	/* interpreter frames (fog_unwinder__py_name), innermost first */
+	__u32 py[FOG_PY_MAX_FRAMES];
 };
 
 struct fog_unwinder_stats {
@@ -63,6 +65,14 @@ const struct fog_unw_stack *fog_unwinder__find(struct fog_unwinder *u, __u32 tid
 /* The counted stacks, valid until the next reset or free (call after flush). */
 size_t fog_unwinder__stacks(struct fog_unwinder *u, const struct fog_unw_stack **v);
 void fog_unwinder__stats(struct fog_unwinder *u, struct fog_unwinder_stats *st);
+/*
+ * Names the CPython frames of the samples (pyproc.h), map_fd being the
+ * sampler's prof_python; pid (or 0), a process the thread looks at first
+ * rather than at its first sample. 0 or a negative errno.
+ */
+int fog_unwinder__python(struct fog_unwinder *u, int map_fd, __u32 pid);
+/* The name and file of interpreter frame id of a counted stack; NULL when unknown. */
+const char *fog_unwinder__py_name(struct fog_unwinder *u, __u32 id, const char **file);
 /* Distinct processes in the counted stacks, up to max; returns how many. */
 size_t fog_unwinder__pids(struct fog_unwinder *u, __u32 *pids, size_t max);
 

@@ -10,6 +10,7 @@
 #define FOG_ABI_UNWIND_H
 
 #include "common.h"
+#include "python.h"
 
 #define FOG_UNW_STACK_BYTES 16384	/* of the user stack copied from sp upwards */
 #define FOG_UNW_MIN_BYTES 64	/* a shorter readable stack is not copied */
@@ -18,7 +19,7 @@
 #define FOG_UNW_REG_IP 16
 /* user_stack_id of a count whose user stack went to the ring buffer to be unwound */
 #define FOG_UNW_STACK_ID (-1000)
-#define FOG_UNW_RINGBUF_BYTES (8u << 20)	/* about 500 samples in flight */
+#define FOG_UNW_RINGBUF_BYTES (8u << 20)	/* about 470 samples in flight */
 
 /* Record kinds (fog_unw_sample.kind) */
 #define FOG_UNW_CPU 1	/* an on-CPU sample: value 1 */
@@ -44,6 +45,10 @@ struct fog_unw_sample {
 	__u32 pad;
 	__u64 regs[FOG_UNW_NREGS];
 	char comm[FOG_COMM_LEN];
+	__u32 py_n;	/* interpreter frames in py (CPU samples of CPython processes), else 0 */
+	__u32 py_pad;
+	__u64 py_entry;	/* bit i: py[i] is the first frame of its _PyEval_EvalFrameDefault call */
+	struct fog_py_frame py[FOG_PY_MAX_FRAMES];
 	__u8 stack[FOG_UNW_STACK_BYTES];
 };
 
