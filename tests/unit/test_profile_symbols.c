@@ -236,6 +236,82 @@ static void test_maps_line(void **state)
 	assert_int_equal(fog_maps_parse_line(bad, &s, &e, &off, &exec, &path), -EINVAL);
 }
 
+struct maps_seen {
+	int calls, exec, stop_at;
+	char last[64];
+};
+
+static int count_map(const struct fog_map_line *m, void *arg)
+{
+	struct maps_seen *c = arg;
+
+	c->calls++;
+	c->exec += m->exec;
+	snprintf(c->last, sizeof(c->last), "%s", m->path);
+	return c->calls == c->stop_at ? 7 : 0;
+}
+
+/* Malformed lines are skipped, over-long ones counted, and a callback's nonzero stops the walk. */
+static void test_maps_each_bounds(void **state)
+{
+	size_t cap = FOG_MAPS_LINE_MAX + 4096, len;
+	char *buf = malloc(cap), *p;
+	struct fog_maps_stats st = { 0 };
+	struct maps_seen c = { 0 };
+
+	(void)state;
+	assert_non_null(buf);
+	p = buf;
+	p += sprintf(p, "7f0000000000-7f0000001000 r-xp 00000000 08:01 12 /usr/lib/libc.so.6\n");
+	p += sprintf(p, "not a maps line\n");
+	p += sprintf(p, "7f0000002000-7f0000003000 rw-p 00001000 08:01 12 /");
+	memset(p, 'a', FOG_MAPS_LINE_MAX);	/* a path past the line bound */
+	p += FOG_MAPS_LINE_MAX;
+	p += sprintf(p, "\n7f0000004000-7f0000005000 r-xp 00000000 00:00 0 [vdso]\n");
+	len = (size_t)(p - buf);
+	assert_int_equal(fog_maps_each(buf, len, count_map, &c, &st), 0);
+	assert_int_equal(c.calls, 2);
+	assert_int_equal(c.exec, 2);
+	assert_string_equal(c.last, "[vdso]");
+	assert_int_equal(st.long_lines, 1);
+	assert_false(st.too_many);
+
+	/* the callback's value ends the walk and is returned */
+	p = buf;
+	for (int i = 0; i < 3; i++)
+		p += sprintf(p, "7f000000%d000-7f000000%d800 r--p 00000000 08:01 12 /x%d\n", i, i, i);
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 2;
+	assert_int_equal(fog_maps_each(buf, (size_t)(p - buf), count_map, &c, NULL), 7);
+	assert_int_equal(c.calls, 2);
+	assert_string_equal(c.last, "/x1");
+	free(buf);
+
+	/* more lines than a process may map: walked up to the bound, said */
+	cap = (size_t)(FOG_MAPS_MAX_LINES + 2) * 2 + 1;
+	buf = malloc(cap);
+	assert_non_null(buf);
+	memset(buf, '\n', cap - 1);
+	buf[cap - 1] = '\0';
+	assert_int_equal(fog_maps_each(buf, cap - 1, count_map, &c, &st), 0);
+	assert_true(st.too_many);
+	free(buf);
+}
+
+/* This process's own maps: its executable text is among them; a gone pid is an error. */
+static void test_maps_walk_self(void **state)
+{
+	struct maps_seen c = { 0 };
+	struct fog_maps_stats st = { 0 };
+
+	(void)state;
+	assert_int_equal(fog_maps_walk((__u32)getpid(), count_map, &c, &st), 0);
+	assert_true(c.calls > 0);
+	assert_true(c.exec > 0);
+	assert_false(st.truncated);
+	assert_true(fog_maps_walk(0x7ffffff0u, count_map, &c, NULL) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +322,8 @@ int main(void)
 		cmocka_unit_test(test_malformed_never_crash),
 		cmocka_unit_test(test_cache_bounded_and_shared),
 		cmocka_unit_test(test_maps_line),
+		cmocka_unit_test(test_maps_each_bounds),
+		cmocka_unit_test(test_maps_walk_self),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -23,8 +23,6 @@
 #define NPROCS 256	/* processes remembered (found or not) */
 #define RETRY_NS (2000ull * 1000000ull)	/* a python* process not (yet) running is looked at again */
 #define RECHECK_NS (30000ull * 1000000ull)	/* one without python* files (it may exec one) */
-#define MAPS_MAX_BYTES (16u << 20)
-#define MAPS_LINE_MAX 8192
 #define MAX_CANDIDATES 2	/* python* files of one process whose symbols are read */
 #define MAX_SEGS 8	/* mappings of one file kept to turn file offsets into addresses */
 #define CODE_BITS 12	/* code objects cached: 4096 slots, emptied when 3/4 full */
@@ -120,40 +118,39 @@ static bool python_name(const char *path)
 	return !strncmp(base, "python", 6) || !strncmp(base, "libpython", 9);
 }
 
+struct cands {
+	struct cand *c;
+	int n, max;
+};
+
+static int add_cand(const struct fog_map_line *m, void *arg)
+{
+	struct cands *cs = arg;
+	struct cand *c = cs->c;
+	int i;
+
+	if (m->path[0] != '/' || strlen(m->path) >= sizeof(c->path) || !python_name(m->path))
+		return 0;
+	for (i = 0; i < cs->n && strcmp(c[i].path, m->path); i++)
+		;
+	if (i == cs->n) {
+		if (cs->n == cs->max)
+			return 0;
+		snprintf(c[cs->n].path, sizeof(c[cs->n].path), "%s", m->path);
+		c[cs->n++].nsegs = 0;
+	}
+	if (c[i].nsegs < MAX_SEGS)
+		c[i].segs[c[i].nsegs++] = (struct seg){ m->start, m->end, m->pgoff };
+	return 0;
+}
+
 /* The files named python* that pid maps, each with its mappings. */
 static int candidates(__u32 pid, struct cand *c, int max)
 {
-	char path[64], *buf, *pos, *line;
-	int n = 0;
-	bool too_long;
-	size_t len;
+	struct cands cs = { c, 0, max };
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	if (fog_safe_read_proc(path, MAPS_MAX_BYTES, &buf, &len, NULL))
-		return 0;
-	pos = buf;
-	while ((line = fog_text_next_line(&pos, buf + len, MAPS_LINE_MAX, &too_long))) {
-		__u64 start, end, pgoff;
-		const char *name;
-		bool exec;
-		int i;
-
-		if (too_long || fog_maps_parse_line(line, &start, &end, &pgoff, &exec, &name) ||
-		    name[0] != '/' || strlen(name) >= sizeof(c->path) || !python_name(name))
-			continue;
-		for (i = 0; i < n && strcmp(c[i].path, name); i++)
-			;
-		if (i == n) {
-			if (n == max)
-				continue;
-			snprintf(c[n].path, sizeof(c[n].path), "%s", name);
-			c[n++].nsegs = 0;
-		}
-		if (c[i].nsegs < MAX_SEGS)
-			c[i].segs[c[i].nsegs++] = (struct seg){ start, end, pgoff };
-	}
-	free(buf);
-	return n;
+	fog_maps_walk(pid, add_cand, &cs, NULL);
+	return cs.n;
 }
 
 /* The run-time address of file offset off of c, or 0. */

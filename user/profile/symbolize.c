@@ -14,9 +14,6 @@
 #include "profile/symbolize.h"
 
 #define MAX_PROCS 4096
-#define MAPS_MAX_BYTES (16u << 20)	/* /proc/PID/maps read at most */
-#define MAPS_MAX_LINES 65536	/* the kernel's default vm.max_map_count */
-#define MAPS_LINE_MAX 8192	/* "start-end perms off dev ino " and a PATH_MAX path */
 #define STATUS_MAX_BYTES (64u << 10)
 #define PERFMAP_MAX_BYTES (32u << 20)	/* of a perf-PID.map, read at most */
 #define KALLSYMS_MAX_BYTES (256u << 20)
@@ -181,6 +178,63 @@ int fog_maps_parse_line(char *line, __u64 *start, __u64 *end, __u64 *pgoff, bool
 	return 0;
 }
 
+int fog_maps_read(__u32 pid, char **buf, size_t *len, bool *truncated)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	return fog_safe_read_proc(path, FOG_MAPS_MAX_BYTES, buf, len, truncated);
+}
+
+int fog_maps_each(char *buf, size_t len, fog_maps_fn fn, void *ctx, struct fog_maps_stats *st)
+{
+	struct fog_maps_stats none;
+	char *pos = buf, *line;
+	size_t nlines = 0;
+	bool too_long;
+	int rc;
+
+	if (!st)
+		st = &none;
+	st->too_many = false;
+	st->long_lines = 0;
+	while ((line = fog_text_next_line(&pos, buf + len, FOG_MAPS_LINE_MAX, &too_long))) {
+		struct fog_map_line m;
+
+		if (++nlines > FOG_MAPS_MAX_LINES) {
+			st->too_many = true;
+			break;
+		}
+		if (too_long) {
+			st->long_lines++;
+			continue;
+		}
+		if (fog_maps_parse_line(line, &m.start, &m.end, &m.pgoff, &m.exec, &m.path))
+			continue;
+		rc = fn(&m, ctx);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int fog_maps_walk(__u32 pid, fog_maps_fn fn, void *ctx, struct fog_maps_stats *st)
+{
+	struct fog_maps_stats none;
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (!st)
+		st = &none;
+	rc = fog_maps_read(pid, &buf, &len, &st->truncated);
+	if (rc)
+		return rc;
+	rc = fog_maps_each(buf, len, fn, ctx, st);
+	free(buf);
+	return rc;
+}
+
 /*
  * Opens a mapped file as the process sees it: through /proc/PID/map_files (the
  * very file mapped), else its path inside the process's root (root_fd), both
@@ -220,76 +274,76 @@ char *fog_text_next_line(char **pos, char *end, size_t max_line, bool *too_long)
 	return l;
 }
 
+struct maps_ctx {
+	struct fog_symbolizer *s;
+	struct proc *p;
+	size_t mcap;
+	int root_fd;
+};
+
+/* One executable mapping of /proc/PID/maps into the process's table, its ELF file opened. */
+static int add_map(const struct fog_map_line *ml, void *arg)
+{
+	struct maps_ctx *c = arg;
+	struct proc *p = c->p;
+	struct map *m;
+	int fd;
+
+	if (!ml->exec)
+		return 0;
+	if (p->nmaps == c->mcap) {
+		size_t ncap = c->mcap ? c->mcap * 2 : 32;
+		struct map *v = realloc(p->maps, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->maps = v;
+		c->mcap = ncap;
+	}
+	m = &p->maps[p->nmaps];
+	*m = (struct map){ ml->start, ml->end, ml->pgoff, strdup(ml->path), NULL };
+	if (!m->path)
+		return -ENOMEM;
+	p->nmaps++;
+	if (ml->path[0] != '/')
+		return 0;
+	fd = open_mapped(p->pid, c->root_fd, m);
+	if (fd == -EINVAL || fd == -ELOOP)
+		fog_symerr(FOG_SYMERR_NOT_REGULAR, "process %u maps %s, which is not a "
+			   "regular file", p->pid, m->path);
+	if (fd < 0)
+		return 0;
+	m->elf = fog_elfcache__get_in(c->s->cache, fd, c->root_fd);
+	close(fd);
+	return 0;
+}
+
 static int read_maps(struct fog_symbolizer *s, struct proc *p)
 {
-	char path[64], *buf = NULL, *pos, *line;
-	size_t len, mcap = 0, nlines = 0, longl = 0;
-	bool truncated, too_long;
-	int err, root_fd;
+	struct maps_ctx c = { .s = s, .p = p };
+	struct fog_maps_stats st = { 0 };
+	char *buf = NULL;
+	size_t len;
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
-	err = fog_safe_read_proc(path, MAPS_MAX_BYTES, &buf, &len, &truncated);
+	err = fog_maps_read(p->pid, &buf, &len, &st.truncated);
 	if (err)
 		return err;
 	proc_clear(s, p);
-	if (truncated)
+	if (st.truncated)
 		fog_symerr(FOG_SYMERR_MAPS, "/proc/%u/maps is longer than %u bytes (read up to "
-			   "that)", p->pid, MAPS_MAX_BYTES);
+			   "that)", p->pid, FOG_MAPS_MAX_BYTES);
 	/* debug files of a process in a container are looked up inside its root */
-	root_fd = fog_safe_root((pid_t)p->pid);
-	pos = buf;
-	while ((line = fog_text_next_line(&pos, buf + len, MAPS_LINE_MAX, &too_long))) {
-		__u64 start, end, pgoff;
-		const char *name;
-		struct map *m;
-		bool exec;
-		int fd;
-
-		if (++nlines > MAPS_MAX_LINES) {
-			fog_symerr(FOG_SYMERR_MAPS, "/proc/%u/maps has more than %u lines (read "
-				   "up to that)", p->pid, MAPS_MAX_LINES);
-			break;
-		}
-		if (too_long) {
-			longl++;
-			continue;
-		}
-		if (fog_maps_parse_line(line, &start, &end, &pgoff, &exec, &name) || !exec)
-			continue;
-		if (p->nmaps == mcap) {
-			size_t ncap = mcap ? mcap * 2 : 32;
-			struct map *v = realloc(p->maps, ncap * sizeof(*v));
-
-			if (!v) {
-				err = -ENOMEM;
-				break;
-			}
-			p->maps = v;
-			mcap = ncap;
-		}
-		m = &p->maps[p->nmaps];
-		*m = (struct map){ start, end, pgoff, strdup(name), NULL };
-		if (!m->path) {
-			err = -ENOMEM;
-			break;
-		}
-		p->nmaps++;
-		if (name[0] != '/')
-			continue;
-		fd = open_mapped(p->pid, root_fd, m);
-		if (fd == -EINVAL || fd == -ELOOP)
-			fog_symerr(FOG_SYMERR_NOT_REGULAR, "process %u maps %s, which is not a "
-				   "regular file", p->pid, m->path);
-		if (fd < 0)
-			continue;
-		m->elf = fog_elfcache__get_in(s->cache, fd, root_fd);
-		close(fd);
-	}
-	if (longl)
+	c.root_fd = fog_safe_root((pid_t)p->pid);
+	err = fog_maps_each(buf, len, add_map, &c, &st);
+	if (st.too_many)
+		fog_symerr(FOG_SYMERR_MAPS, "/proc/%u/maps has more than %u lines (read "
+			   "up to that)", p->pid, FOG_MAPS_MAX_LINES);
+	if (st.long_lines)
 		fog_symerr(FOG_SYMERR_MAPS, "/proc/%u/maps has %zu lines longer than %u bytes "
-			   "(skipped)", p->pid, longl, MAPS_LINE_MAX);
-	if (root_fd >= 0)
-		close(root_fd);
+			   "(skipped)", p->pid, st.long_lines, FOG_MAPS_LINE_MAX);
+	if (c.root_fd >= 0)
+		close(c.root_fd);
 	free(buf);
 	p->read_ns = fog_now_ns();
 	return err;

@@ -64,6 +64,42 @@ bool fog_symbolizer__exited(struct fog_symbolizer *s, __u32 pid);
 int fog_maps_parse_line(char *line, __u64 *start, __u64 *end, __u64 *pgoff, bool *exec,
 			const char **path);
 
+/* Bounds on /proc/PID/maps (its lines are named by the tenant's paths). */
+#define FOG_MAPS_MAX_BYTES (16u << 20)	/* read at most */
+#define FOG_MAPS_MAX_LINES 65536	/* the kernel's default vm.max_map_count */
+#define FOG_MAPS_LINE_MAX 8192	/* "start-end perms off dev ino " and a PATH_MAX path */
+
+/* One mapping; path points into the text read (valid during the callback only). */
+struct fog_map_line {
+	__u64 start, end, pgoff;
+	bool exec;
+	const char *path;
+};
+
+/* What a walk left out: said by the caller when it matters. */
+struct fog_maps_stats {
+	bool truncated;		/* longer than FOG_MAPS_MAX_BYTES: read up to that */
+	bool too_many;		/* more than FOG_MAPS_MAX_LINES lines: walked up to that */
+	size_t long_lines;	/* lines over FOG_MAPS_LINE_MAX bytes, skipped */
+};
+
+/* Nonzero stops the walk and is what the walk returns. */
+typedef int (*fog_maps_fn)(const struct fog_map_line *m, void *ctx);
+
+/*
+ * /proc/PID/maps read within FOG_MAPS_MAX_BYTES with fog_safe_read_proc:
+ * *buf (malloc'd, NUL-terminated, free()) and *len; 0 or -errno.
+ */
+int fog_maps_read(__u32 pid, char **buf, size_t *len, bool *truncated);
+/*
+ * Calls fn for each well-formed line of buf (as fog_maps_read gave it, cut in
+ * place) within the bounds above; st (may be NULL) says what was left out.
+ * 0, or fn's nonzero value.
+ */
+int fog_maps_each(char *buf, size_t len, fog_maps_fn fn, void *ctx, struct fog_maps_stats *st);
+/* fog_maps_read, then fog_maps_each: -errno when the maps could not be read. */
+int fog_maps_walk(__u32 pid, fog_maps_fn fn, void *ctx, struct fog_maps_stats *st);
+
 /* Bounds on a perf-PID.map (a tenant's file): lines read, bytes per line. */
 #define FOG_PERFMAP_MAX_LINES (1u << 20)
 #define FOG_PERFMAP_LINE_MAX 4096

@@ -28,8 +28,6 @@
 #define BATCH_AGE_NS (1000ull * 1000000ull)	/* unwind what waited this long */
 #define MAX_PENDING 4096	/* copies held before unwinding (about 66 MiB) */
 #define MAX_BLOCKS 65536	/* off-CPU blocks waiting for their wake-up */
-#define MAPS_MAX_BYTES (16u << 20)
-#define MAPS_LINE_MAX 8192
 #define HASH_BITS 17	/* stack table slots: twice FOG_UNW_MAX_STACKS */
 #define BLOCK_BITS 17
 #define NPROCS 16	/* processes whose files are kept open between batches */
@@ -269,60 +267,63 @@ static void count_frames(struct fog_unwinder *u, struct pending *p, const __u64 
 
 /* ---- a batch ---- */
 
+struct mods_ctx {
+	__u32 pid;
+	struct mod *mods;
+	int n, max, cur;
+	char prev[FOG_MAPS_LINE_MAX];
+};
+
+/* One mapping: a new file starts a module, its next mappings extend it. */
+static int add_mod(const struct fog_map_line *m, void *arg)
+{
+	struct mods_ctx *c = arg;
+	bool vdso = !strcmp(m->path, "[vdso]") && vdso_fd >= 0;
+	char path[96];
+	struct mod *md;
+
+	if (vdso || m->path[0] != '/') {
+		if (vdso && c->n < c->max)
+			c->mods[c->n++] = (struct mod){ m->start, m->end, -2 };
+		c->cur = -1;
+		c->prev[0] = '\0';
+		return 0;
+	}
+	if (c->cur < 0 || strcmp(c->prev, m->path)) {
+		if (c->n == c->max)
+			return 1;
+		snprintf(c->prev, sizeof(c->prev), "%s", m->path);
+		c->cur = c->n++;
+		c->mods[c->cur] = (struct mod){
+			m->start > m->pgoff ? m->start - m->pgoff : m->start, m->end, -1 };
+	}
+	md = &c->mods[c->cur];
+	md->high = m->end;
+	if (m->exec && md->fd == -1) {
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", c->pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		md->fd = fog_safe_open_proc(path, 0);
+		if (md->fd == -ENOENT || md->fd == -EPERM)
+			md->fd = fog_safe_open_in_root((pid_t)c->pid, m->path, 0);
+		if (md->fd < 0)
+			md->fd = -3;	/* unreadable: left out */
+	}
+	return 0;
+}
+
 /*
  * The ELF files pid maps executable, each with where its offset 0 is and where
  * its last mapping ends, opened through map_files (else inside its root).
  */
 static int read_mods(__u32 pid, struct mod *mods, int max)
 {
-	char path[96], prev[MAPS_LINE_MAX] = "", *buf, *pos, *line;
-	int n = 0, w = 0, cur = -1;
-	bool too_long;
-	size_t len;
+	struct mods_ctx c = { .pid = pid, .mods = mods, .max = max, .cur = -1 };
+	int w = 0;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	if (fog_safe_read_proc(path, MAPS_MAX_BYTES, &buf, &len, NULL))
+	if (fog_maps_walk(pid, add_mod, &c, NULL) < 0)
 		return 0;
-	pos = buf;
-	while ((line = fog_text_next_line(&pos, buf + len, MAPS_LINE_MAX, &too_long))) {
-		__u64 start, end, pgoff;
-		const char *name;
-		bool exec;
-
-		if (too_long || fog_maps_parse_line(line, &start, &end, &pgoff, &exec, &name))
-			continue;
-		if (!strcmp(name, "[vdso]") && vdso_fd >= 0 && n < max) {
-			mods[n++] = (struct mod){ start, end, -2 };
-			cur = -1;
-			prev[0] = '\0';
-			continue;
-		}
-		if (name[0] != '/') {
-			cur = -1;
-			prev[0] = '\0';
-			continue;
-		}
-		if (cur < 0 || strcmp(prev, name)) {
-			if (n == max)
-				break;
-			snprintf(prev, sizeof(prev), "%s", name);
-			cur = n++;
-			mods[cur] = (struct mod){ start > pgoff ? start - pgoff : start, end, -1 };
-		}
-		mods[cur].high = end;
-		if (exec && mods[cur].fd == -1) {
-			snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
-				 (unsigned long long)start, (unsigned long long)end);
-			mods[cur].fd = fog_safe_open_proc(path, 0);
-			if (mods[cur].fd == -ENOENT || mods[cur].fd == -EPERM)
-				mods[cur].fd = fog_safe_open_in_root((pid_t)pid, name, 0);
-			if (mods[cur].fd < 0)
-				mods[cur].fd = -3;	/* unreadable: left out */
-		}
-	}
-	free(buf);
 	/* keep the files with an executable mapping that opened */
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < c.n; i++) {
 		if (mods[i].fd == -2)
 			mods[i].fd = vdso_fd;
 		else if (mods[i].fd < 0)

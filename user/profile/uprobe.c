@@ -172,57 +172,59 @@ static bool is_libc(const char *path)
 	       !strncmp(base, "libc.musl", 9) || !strncmp(base, "ld-musl", 7);
 }
 
+struct libc_ctx {
+	struct fog_memprobe *m;
+	__u64 lo, hi;
+	bool any;	/* a mapping was seen at all (a kernel thread has none) */
+};
+
+static int libc_line(const struct fog_map_line *ml, void *arg)
+{
+	struct libc_ctx *c = arg;
+
+	c->any = true;
+	if (!ml->exec || ml->path[0] != '/' || !is_libc(ml->path))
+		return 0;
+	snprintf(c->m->libc, sizeof(c->m->libc), "%s", ml->path);
+	c->lo = ml->start;
+	c->hi = ml->end;
+	return 1;
+}
+
 /* The executable mapping of pid's libc: path, text range and a path to attach through. */
 static int find_libc(struct fog_memprobe *m, __u64 *lo, __u64 *hi)
 {
-	char path[64], *line = NULL;
+	struct libc_ctx c = { .m = m };
 	struct stat st_root, st_map;
-	size_t cap = 0;
-	bool any = false;
-	FILE *f;
-	int err = -ENOENT;
+	char path[64];
+	int err = fog_maps_walk(m->pid, libc_line, &c, NULL);
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", m->pid);
-	f = fopen(path, "re");
-	if (!f) {
-		err = -errno;
+	if (err < 0) {
 		snprintf(m->err, sizeof(m->err), "process %u: cannot read its maps: %s", m->pid,
 			 strerror(-err));
 		return err == -ENOENT ? -ESRCH : err;
 	}
-	while (getline(&line, &cap, f) > 0) {
-		__u64 s, e, off;
-		const char *file;
-		bool exec;
-
-		if (fog_maps_parse_line(line, &s, &e, &off, &exec, &file))
-			continue;
-		any = true;
-		if (!exec || file[0] != '/' || !is_libc(file))
-			continue;
-		snprintf(m->libc, sizeof(m->libc), "%s", file);
-		*lo = s;
-		*hi = e;
+	err = err ? 0 : -ENOENT;
+	if (!err) {
+		*lo = c.lo;
+		*hi = c.hi;
 		/*
 		 * The file as the process sees it (containers): through its root,
 		 * unless that is no longer the mapped file (replaced or deleted), then
 		 * through map_files (CAP_CHECKPOINT_RESTORE).
 		 */
-		snprintf(m->probe_path, sizeof(m->probe_path), "/proc/%u/root%.60s", m->pid, file);
+		snprintf(m->probe_path, sizeof(m->probe_path), "/proc/%u/root%.60s", m->pid,
+			 m->libc);
 		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", m->pid,
-			 (unsigned long long)s, (unsigned long long)e);
+			 (unsigned long long)c.lo, (unsigned long long)c.hi);
 		if (stat(m->probe_path, &st_root) || stat(path, &st_map) ||
 		    st_root.st_ino != st_map.st_ino || st_root.st_dev != st_map.st_dev)
 			snprintf(m->probe_path, sizeof(m->probe_path), "%s", path);
-		err = 0;
-		break;
 	}
-	free(line);
-	fclose(f);
 	if (err)
 		snprintf(m->err, sizeof(m->err), "process %u has no C library mapped (%s): the "
 			 "uprobe memory mode probes libc's malloc and free", m->pid,
-			 any ? "a static binary, or an allocator of its own" : "a kernel thread");
+			 c.any ? "a static binary, or an allocator of its own" : "a kernel thread");
 	return err;
 }
 
