@@ -134,7 +134,7 @@ affinity() {
 # and the sleeper is a never-seen class's times (1 + cost) of each pair, and the explanation
 # says it was placed beside the burner, the only worker there is.
 ml_adaptive() {
-	local q t c
+	local q t c bc
 	start ml_adaptive
 	learn ml_adaptive
 	submit quiet1 quiet 0.25 sleep 600
@@ -145,10 +145,14 @@ ml_adaptive() {
 		t_fail "ml_adaptive: explain of tick2 does not name the pair it was placed beside: $(api /api/v1/sched/tasks/tick2/explain)"
 	q=$(api /api/v1/sched/tasks/quiet1/explain | jq .decision.predicted_ms)
 	t=$(api /api/v1/sched/tasks/tick2/explain | jq .decision.predicted_ms)
-	c=$(api /api/v1/sched/interference | jq '[.pairs[] | select(.victim_class == "ticker" and
-		(.culprit_class == "burner" or .culprit_class == "sleeper")) | 1 + .cost] | reduce .[] as $x (1; . * $x)')
-	t_log "ml_adaptive: predicted quiet $q ms, ticker $t ms; (1 + cost) of its pairs now $c"
-	# the costs may have moved a little since tick2 was placed: 1% of slack
+	# the burner pair's cost as it was when tick2 was placed (the explanation keeps it: tick2,
+	# a ticker that sleeps, has been beside the burner since without waiting, which lowers
+	# the pair's cost now), the sleeper pair's (a few thousandths) as it is now
+	bc=$(api /api/v1/sched/tasks/tick2/explain | jq '.interference.cost')
+	c=$(api /api/v1/sched/interference | jq --argjson bc "$bc" '[.pairs[] | select(.victim_class == "ticker" and
+		.culprit_class == "sleeper") | 1 + .cost] | reduce .[] as $x (1 + $bc; . * $x)')
+	t_log "ml_adaptive: predicted quiet $q ms, ticker $t ms; (1 + cost) of its pairs at placement $c"
+	# the sleeper pair's cost may have moved a little since tick2 was placed: 1% of slack
 	awk -v q="$q" -v t="$t" -v c="$c" -v thr=$THRESHOLD 'BEGIN { r = t / q; exit !(r >= 1 + thr && r >= 0.99 * c && r <= 1.01 * c) }' ||
 		t_fail "ml_adaptive: a ticker beside the burner is predicted $t ms, a never-seen class $q ms: not (1 + cost) = $c"
 	t_sched explain tick2 >"$T_DIR/explain.txt" || t_fail "fogctl sched explain tick2 failed"
