@@ -76,7 +76,7 @@ FUZZ_GEN_uplink_segment := $(FUZZ_OUT)/proto/remote.pb-c.o
 FUZZ_SRCS_extender := user/sched/extender.c user/export/http.c user/base/loop.c user/base/curl_dl.c \
 	$(FUZZ_HEAP_SRCS)
 FUZZ_SRCS_sched_api := user/sched/api_json.c user/base/body.c user/sched/engine.c user/sched/worker.c \
-	user/sched/table.c user/sched/queue.c user/sched/strategy.c user/sched/learner.c
+	user/sched/table.c user/sched/queue.c user/sched/strategy.c user/sched/learner.c user/sched/interfere.c
 # the profiler's HTTP handlers with routes and timers captured (--wrap) and the
 # capture session replaced by the target, so no BPF program is loaded
 FUZZ_SRCS_profile_api := user/profile/server.c user/profile/server_output.c user/profile/prof.c user/profile/render.c \
