@@ -182,6 +182,8 @@ int fogctl_get(int argc, char **argv);
 
 /* Shared text helpers for the renderers (fogctl_out.c). */
 double fogctl_num(const json_t *o, const char *key, double missing);
+/* An integer member, 0 when missing or not an integer (json_integer_value's rule). */
+long long fogctl_int(const json_t *o, const char *key);
 const char *fogctl_str(const json_t *o, const char *key, const char *missing);
 /* s with control bytes (below 0x20, 0x7f) as '?', into buf: tenant names on a terminal */
 const char *fogctl_safe(const char *s, char *buf, size_t len);

@@ -8,11 +8,6 @@
 
 #include "fogctl.h"
 
-static long long ival(const json_t *o, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(o, key));
-}
-
 /* Fetches path and shows it; 0, or 1 once the error is said. */
 static int show(const char *path, fogctl_text_fn text)
 {
@@ -49,9 +44,9 @@ static void text_uplink(FILE *f)
 	fprintf(f, "uplink: %s, backlog %lld bytes, %.0f s old; %lld samples sent, %lld POSTs "
 		   "retried%s%s\n",
 		json_is_true(json_object_get(j, "connected")) ? "connected" : "not connected",
-		ival(j, "backlog_bytes"), fogctl_num(j, "backlog_age_seconds", 0),
-		ival(sent, "alert") + ival(sent, "host") + ival(sent, "detail"),
-		ival(json_object_get(j, "requests"), "retried"), *err ? "; " : "", err);
+		fogctl_int(j, "backlog_bytes"), fogctl_num(j, "backlog_age_seconds", 0),
+		fogctl_int(sent, "alert") + fogctl_int(sent, "host") + fogctl_int(sent, "detail"),
+		fogctl_int(json_object_get(j, "requests"), "retried"), *err ? "; " : "", err);
 	json_decref(j);
 }
 
@@ -61,7 +56,7 @@ static void text_status(FILE *f, json_t *j)
 	size_t i;
 
 	fprintf(f, "fogd %s, pid %lld, up %llds, config %s\n", fogctl_str(j, "version", "(null)"),
-		ival(j, "pid"), ival(j, "uptime_seconds"), fogctl_str(j, "config", "(null)"));
+		fogctl_int(j, "pid"), fogctl_int(j, "uptime_seconds"), fogctl_str(j, "config", "(null)"));
 	fprintf(f, "capabilities: %s\n", fogctl_str(j, "capabilities", "-"));
 	fprintf(f, "cgroups: %s at %s (fogd in %s)\n", fogctl_str(cg, "mode", "(null)"),
 		fogctl_str(cg, "mount", "(null)"), fogctl_str(cg, "self", "(null)"));
@@ -69,13 +64,13 @@ static void text_status(FILE *f, json_t *j)
 		fprintf(f, "  %-10s %-12s %s\n", fogctl_str(c, "name", "(null)"),
 			fogctl_str(c, "state", "(null)"), fogctl_str(c, "error", ""));
 	c = json_object_get(j, "events");
-	fprintf(f, "events: %lld received, %lld malformed, %lld dropped\n", ival(c, "received"),
-		ival(c, "malformed"), ival(c, "dropped"));
+	fprintf(f, "events: %lld received, %lld malformed, %lld dropped\n", fogctl_int(c, "received"),
+		fogctl_int(c, "malformed"), fogctl_int(c, "dropped"));
 	c = json_object_get(j, "loop");
 	if (c)
 		fprintf(f, "loop: %lld callbacks, %lld of 50 ms or more, %lld stalls of 100 ms or "
 			   "more, longest %.1f ms (%s)\n",
-			ival(c, "callbacks"), ival(c, "slow"), ival(c, "stalls"),
+			fogctl_int(c, "callbacks"), fogctl_int(c, "slow"), fogctl_int(c, "stalls"),
 			fogctl_num(c, "longest_ms", 0), fogctl_str(c, "longest", "-"));
 	text_uplink(f);
 }

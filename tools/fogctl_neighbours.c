@@ -10,11 +10,6 @@
 
 #include "fogctl.h"
 
-static long long ival(const json_t *o, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(o, key));
-}
-
 /* A cgroup path, or the id when fogd could not name it (removed, not yet scanned). */
 static const char *cgroup_name(const json_t *o, const char *key, const char *id_key, char *buf,
 			       size_t len)
@@ -24,7 +19,7 @@ static const char *cgroup_name(const json_t *o, const char *key, const char *id_
 
 	if (p)
 		return fogctl_safe(p, buf, len);
-	snprintf(tmp, sizeof(tmp), "cgroup id %lld", ival(o, id_key));
+	snprintf(tmp, sizeof(tmp), "cgroup id %lld", fogctl_int(o, id_key));
 	return fogctl_safe(tmp, buf, len);
 }
 
@@ -46,7 +41,7 @@ static void text_pairs(FILE *f, json_t *pairs)
 			cgroup_name(p, "victim", "victim_cgroup_id", v, sizeof(v)),
 			cgroup_name(p, "culprit", "culprit_cgroup_id", c, sizeof(c)),
 			fogctl_num(p, "interval_wait_seconds", 0), fogctl_num(p, "wait_seconds", 0),
-			ival(p, "waits"));
+			fogctl_int(p, "waits"));
 	}
 }
 
@@ -60,14 +55,14 @@ static void text_procs(FILE *f, json_t *procs)
 		const char *path = fogctl_str(p, "cgroup", NULL);
 
 		/* comm and paths are the tenant's: no terminal control bytes */
-		fprintf(f, "\n%lld %s (%s) waited %.6f s; charged to:\n", ival(p, "pid"),
+		fprintf(f, "\n%lld %s (%s) waited %.6f s; charged to:\n", fogctl_int(p, "pid"),
 			fogctl_safe(fogctl_str(p, "comm", "?"), comm, sizeof(comm)),
 			path ? fogctl_safe(path, cg, sizeof(cg)) : "-",
 			fogctl_num(p, "runq_wait_seconds", 0));
 		json_array_foreach(json_object_get(p, "culprits"), k, c) {
 			path = fogctl_str(c, "cgroup", NULL);
 			fprintf(f, "  %7lld %-16s %12.6f s (last interval %.6f s)  %s\n",
-				ival(c, "pid"), fogctl_safe(fogctl_str(c, "comm", "?"), comm, sizeof(comm)),
+				fogctl_int(c, "pid"), fogctl_safe(fogctl_str(c, "comm", "?"), comm, sizeof(comm)),
 				fogctl_num(c, "wait_seconds", 0),
 				fogctl_num(c, "interval_wait_seconds", 0),
 				path ? fogctl_safe(path, cg, sizeof(cg)) : "-");
@@ -81,8 +76,8 @@ static void text_neighbours(FILE *f, json_t *j)
 		   "since start)\n",
 		fogctl_str(j, "mode", "?"), fogctl_num(j, "charged_seconds", 0),
 		fogctl_num(j, "unattributed_seconds", 0));
-	if (ival(j, "pairs_overflow"))
-		fprintf(f, "%lld pairs not kept: the table was full\n", ival(j, "pairs_overflow"));
+	if (fogctl_int(j, "pairs_overflow"))
+		fprintf(f, "%lld pairs not kept: the table was full\n", fogctl_int(j, "pairs_overflow"));
 	text_pairs(f, json_object_get(j, "pairs"));
 	text_procs(f, json_object_get(j, "processes"));
 }

@@ -158,6 +158,11 @@ double fogctl_num(const json_t *o, const char *key, double missing)
 	return json_is_number(v) ? json_number_value(v) : missing;
 }
 
+long long fogctl_int(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
 const char *fogctl_str(const json_t *o, const char *key, const char *missing)
 {
 	const char *s = json_string_value(json_object_get(o, key));

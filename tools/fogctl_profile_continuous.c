@@ -10,11 +10,6 @@
 #include "fogctl.h"
 #include "fogctl_profile.h"
 
-static long long ival(const json_t *o, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(o, key));
-}
-
 static void text_list(FILE *f, json_t *j)
 {
 	const char *last = fogctl_str(j, "last_error", NULL);
@@ -22,16 +17,16 @@ static void text_list(FILE *f, json_t *j)
 	size_t i;
 
 	fprintf(f, "continuous profiling: %s, %lld Hz, a snapshot every %g s, in %s\n",
-		json_is_true(json_object_get(j, "enabled")) ? "on" : "off", ival(j, "frequency"),
+		json_is_true(json_object_get(j, "enabled")) ? "on" : "off", fogctl_int(j, "frequency"),
 		json_real_value(json_object_get(j, "snapshot_seconds")),
 		fogctl_str(j, "directory", "?"));
 	fprintf(f, "kept: %zu snapshots, %lld bytes (max %lld bytes, %g s); errors: %lld%s%s\n",
-		json_array_size(json_object_get(j, "snapshots")), ival(j, "bytes"),
-		ival(j, "max_bytes"), json_real_value(json_object_get(j, "max_age_seconds")),
-		ival(j, "errors"), last ? ", last: " : "", last ? last : "");
+		json_array_size(json_object_get(j, "snapshots")), fogctl_int(j, "bytes"),
+		fogctl_int(j, "max_bytes"), json_real_value(json_object_get(j, "max_age_seconds")),
+		fogctl_int(j, "errors"), last ? ", last: " : "", last ? last : "");
 	json_array_foreach(json_object_get(j, "snapshots"), i, snap)
 		fprintf(f, "%-34s %s %10lld\n", fogctl_str(snap, "name", "?"),
-			fogctl_str(snap, "time", "?"), ival(snap, "bytes"));
+			fogctl_str(snap, "time", "?"), fogctl_int(snap, "bytes"));
 }
 
 int fogctl_profile_continuous(int argc, char **argv)
